@@ -1,0 +1,124 @@
+// swift-tools-version: 6.2
+//
+// KubeKit: a Kubernetes client SDK for Swift on Linux.
+//
+// Layering (every arrow points down):
+//   KubeErrors ← KubeConfig, KubeRetry ← KubeTransport ← KubeResources ← KubeKit
+//   KubeTesting → KubeTransport, KubeResources
+// System libraries: libcurl (CKubeCurl) for HTTP, libyaml (CKubeYAML) for YAML.
+
+import PackageDescription
+
+let swiftSettings: [SwiftSetting] = [
+    .enableUpcomingFeature("ExistentialAny"),
+    .enableUpcomingFeature("MemberImportVisibility"),
+]
+
+let package = Package(
+    name: "KubeKit",
+    platforms: [.macOS(.v15)],
+    products: [
+        .library(name: "KubeKit", targets: ["KubeKit"]),
+        .library(name: "KubeErrors", targets: ["KubeErrors"]),
+        .library(name: "KubeConfig", targets: ["KubeConfig"]),
+        .library(name: "KubeRetry", targets: ["KubeRetry"]),
+        .library(name: "KubeTransport", targets: ["KubeTransport"]),
+        .library(name: "KubeResources", targets: ["KubeResources"]),
+        .library(name: "KubeTesting", targets: ["KubeTesting"]),
+        .executable(name: "kubekit-demo", targets: ["KubeKitDemo"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-log", from: "1.6.0"),
+    ],
+    targets: [
+        // MARK: System libraries (headers only; the shims are static inline C)
+        .systemLibrary(
+            name: "CKubeCurl",
+            pkgConfig: "libcurl",
+            providers: [.apt(["libcurl4-openssl-dev"])]
+        ),
+        .systemLibrary(
+            name: "CKubeYAML",
+            pkgConfig: "yaml-0.1",
+            providers: [.apt(["libyaml-dev"])]
+        ),
+
+        // MARK: Library modules
+        .target(
+            name: "KubeErrors",
+            swiftSettings: swiftSettings
+        ),
+        .target(
+            name: "KubeConfig",
+            dependencies: [
+                "KubeErrors",
+                "CKubeYAML",
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+        .target(
+            name: "KubeRetry",
+            dependencies: ["KubeErrors"],
+            swiftSettings: swiftSettings
+        ),
+        .target(
+            name: "KubeTransport",
+            dependencies: [
+                "KubeErrors",
+                "KubeConfig",
+                "KubeRetry",
+                "CKubeCurl",
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+        .target(
+            name: "KubeResources",
+            dependencies: ["KubeTransport"],
+            swiftSettings: swiftSettings
+        ),
+        .target(
+            name: "KubeKit",
+            dependencies: ["KubeErrors", "KubeConfig", "KubeRetry", "KubeTransport", "KubeResources"],
+            swiftSettings: swiftSettings
+        ),
+        .target(
+            name: "KubeTesting",
+            dependencies: ["KubeTransport", "KubeResources"],
+            swiftSettings: swiftSettings
+        ),
+
+        // MARK: Examples
+        .executableTarget(
+            name: "KubeKitDemo",
+            dependencies: ["KubeKit"],
+            path: "Examples/Demo",
+            swiftSettings: swiftSettings
+        ),
+
+        // MARK: Tests
+        .testTarget(
+            name: "KubeErrorsTests",
+            dependencies: ["KubeErrors"],
+            exclude: ["Fixtures"],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
+            name: "KubeConfigTests",
+            dependencies: [
+                "KubeConfig",
+                "KubeErrors",
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "InMemoryLogging", package: "swift-log"),
+            ],
+            exclude: ["Fixtures"],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
+            name: "KubeTransportTests",
+            dependencies: ["KubeTransport"],
+            swiftSettings: swiftSettings
+        ),
+    ]
+)

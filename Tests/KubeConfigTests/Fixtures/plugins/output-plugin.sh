@@ -1,0 +1,3 @@
+#!/bin/sh
+# Prints whatever $OUTPUT holds.
+printf '%s\n' "$OUTPUT"
