@@ -116,6 +116,11 @@ let package = Package(
             swiftSettings: swiftSettings
         ),
         .testTarget(
+            name: "KubeKitTests",
+            dependencies: ["KubeKit"],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
             name: "KubeTransportTests",
             dependencies: ["KubeTransport"],
             swiftSettings: swiftSettings

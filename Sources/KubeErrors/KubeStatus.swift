@@ -127,7 +127,6 @@ public struct KubeStatus: Codable, Sendable, Hashable {
         public var description: String { rawValue }
 
         /// `Unauthorized`.
-
         public static let unauthorized: Reason = "Unauthorized"
         /// `Forbidden`.
         public static let forbidden: Reason = "Forbidden"
