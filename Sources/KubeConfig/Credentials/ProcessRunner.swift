@@ -1,7 +1,11 @@
 import Foundation
 import KubeErrors
 
-/// Runs a child process off the cooperative thread pool and collects its output.
+/// Runs a child process and collects its output on dedicated threads.
+///
+/// The blocking reads and the wait must not run on GCD's global queues: on Linux the Swift concurrency
+/// executor is built on them, and a handful of blocked workers stalls every task in the process for
+/// seconds while libdispatch slowly adds threads.
 enum ProcessRunner {
     struct Result: Sendable {
         var exitCode: Int32
@@ -13,8 +17,7 @@ enum ProcessRunner {
     static func run(executable: String, arguments: [String], environment: [String: String], interactive: Bool,
                     maximumOutput: Int, maximumStderr: Int) async throws -> Result {
         try await withCheckedThrowingContinuation { continuation in
-            // Blocking reads and waitUntilExit run on a GCD thread, never on the async executor.
-            DispatchQueue.global().async {
+            Thread.detachNewThread {
                 do {
                     continuation.resume(returning: try runBlocking(
                         executable: executable, arguments: arguments, environment: environment, interactive: interactive,
@@ -45,16 +48,17 @@ enum ProcessRunner {
         }
         // Drain stderr concurrently so a chatty plugin cannot block on a full pipe.
         let stderrBox = StderrBox()
-        let group = DispatchGroup()
+        let stderrDone = DispatchSemaphore(value: 0)
         if let stderr {
-            group.enter()
-            DispatchQueue.global().async {
+            Thread.detachNewThread {
                 stderrBox.bytes = readAll(stderr.fileHandleForReading, limit: maximumStderr)
-                group.leave()
+                stderrDone.signal()
             }
+        } else {
+            stderrDone.signal()
         }
         let output = readAll(stdout.fileHandleForReading, limit: maximumOutput)
-        group.wait()
+        stderrDone.wait()
         process.waitUntilExit()
         let text = String(decoding: stderrBox.bytes, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)
         return Result(exitCode: process.terminationStatus, signalled: process.terminationReason == .uncaughtSignal,
@@ -72,7 +76,8 @@ enum ProcessRunner {
         return result
     }
 
-    /// Written by one GCD block and read after `group.wait()`, which orders the accesses.
+    /// Written by the stderr thread before it signals, read only after `stderrDone.wait()`: the
+    /// semaphore orders the two accesses, so no lock is needed.
     private final class StderrBox: @unchecked Sendable {
         var bytes: [UInt8] = []
     }
