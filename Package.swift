@@ -29,6 +29,10 @@ let package = Package(
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-log", from: "1.6.0"),
+        // Test-only: a real TLS / HTTP/2 loopback API server for the libcurl transport's tests.
+        .package(url: "https://github.com/apple/swift-nio", from: "2.80.0"),
+        .package(url: "https://github.com/apple/swift-nio-ssl", from: "2.29.0"),
+        .package(url: "https://github.com/apple/swift-nio-http2", from: "1.35.0"),
     ],
     targets: [
         // MARK: System libraries (headers only; the shims are static inline C)
@@ -122,7 +126,17 @@ let package = Package(
         ),
         .testTarget(
             name: "KubeTransportTests",
-            dependencies: ["KubeTransport"],
+            dependencies: [
+                "KubeTransport",
+                "KubeTesting",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+                .product(name: "NIOSSL", package: "swift-nio-ssl"),
+                .product(name: "NIOHTTP2", package: "swift-nio-http2"),
+                .product(name: "InMemoryLogging", package: "swift-log"),
+            ],
+            exclude: ["Resources"],
             swiftSettings: swiftSettings
         ),
     ]

@@ -34,11 +34,20 @@ static inline CURLcode ckube_easy_setopt_blob(CURL *handle, CURLoption option, v
     return curl_easy_setopt(handle, option, &blob);
 }
 
+/// Sets CURLOPT_WRITEFUNCTION or CURLOPT_HEADERFUNCTION (both take a curl_write_callback).
+static inline CURLcode ckube_easy_setopt_callback(CURL *handle, CURLoption option, curl_write_callback callback) {
+    return curl_easy_setopt(handle, option, callback);
+}
+
 static inline CURLcode ckube_easy_getinfo_long(CURL *handle, CURLINFO info, long *value) {
     return curl_easy_getinfo(handle, info, value);
 }
 
 static inline CURLcode ckube_easy_getinfo_string(CURL *handle, CURLINFO info, char **value) {
+    return curl_easy_getinfo(handle, info, value);
+}
+
+static inline CURLcode ckube_easy_getinfo_off_t(CURL *handle, CURLINFO info, curl_off_t *value) {
     return curl_easy_getinfo(handle, info, value);
 }
 
