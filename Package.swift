@@ -120,6 +120,11 @@ let package = Package(
             swiftSettings: swiftSettings
         ),
         .testTarget(
+            name: "KubeRetryTests",
+            dependencies: ["KubeRetry", "KubeErrors"],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
             name: "KubeKitTests",
             dependencies: ["KubeKit"],
             swiftSettings: swiftSettings
