@@ -105,7 +105,6 @@ let package = Package(
         .testTarget(
             name: "KubeErrorsTests",
             dependencies: ["KubeErrors"],
-            exclude: ["Fixtures"],
             swiftSettings: swiftSettings
         ),
         .testTarget(
@@ -122,6 +121,11 @@ let package = Package(
         .testTarget(
             name: "KubeRetryTests",
             dependencies: ["KubeRetry", "KubeErrors"],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
+            name: "KubeTestingTests",
+            dependencies: ["KubeTesting", "KubeTransport", "KubeErrors"],
             swiftSettings: swiftSettings
         ),
         .testTarget(

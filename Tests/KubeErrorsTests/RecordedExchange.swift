@@ -17,7 +17,9 @@ struct RecordedExchange: Decodable {
     var request: Request
     var response: Response
 
-    static let directory = URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent("Fixtures")
+    /// Exchanges recorded from kube-apiserver v1.36.2, shared by the test targets (Tests/Recordings/errors).
+    static let directory = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+        .appendingPathComponent("Recordings/errors")
 
     static func named(_ prefix: String) throws -> RecordedExchange {
         let files = try FileManager.default.contentsOfDirectory(atPath: directory.path)
