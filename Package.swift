@@ -26,6 +26,7 @@ let package = Package(
         .library(name: "KubeResources", targets: ["KubeResources"]),
         .library(name: "KubeTesting", targets: ["KubeTesting"]),
         .executable(name: "kubekit-demo", targets: ["KubeKitDemo"]),
+        .executable(name: "kubekit-bench", targets: ["KubeKitBench"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-log", from: "1.6.0"),
@@ -98,6 +99,14 @@ let package = Package(
             name: "KubeKitDemo",
             dependencies: ["KubeKit"],
             path: "Examples/Demo",
+            swiftSettings: swiftSettings
+        ),
+
+        // MARK: Benchmarks (measured with the peer harness; see Documentation/Benchmarks.md)
+        .executableTarget(
+            name: "KubeKitBench",
+            dependencies: ["KubeConfig", "KubeErrors", "KubeTransport"],
+            path: "Benchmarks/KubeKitBench",
             swiftSettings: swiftSettings
         ),
 
