@@ -97,7 +97,7 @@ let package = Package(
         // MARK: Examples
         .executableTarget(
             name: "KubeKitDemo",
-            dependencies: ["KubeKit"],
+            dependencies: ["KubeKit", "KubeTesting"],
             path: "Examples/Demo",
             swiftSettings: swiftSettings
         ),
@@ -146,6 +146,9 @@ let package = Package(
             name: "KubeTransportTests",
             dependencies: [
                 "KubeTransport",
+                "KubeConfig",
+                "KubeErrors",
+                "KubeRetry",
                 "KubeTesting",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),

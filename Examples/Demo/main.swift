@@ -1,12 +1,14 @@
-// kubekit-demo: loads the Kubernetes configuration the way kubectl does and prints what a client would
-// connect to — without secrets and without contacting the cluster.
+// kubekit-demo: loads the Kubernetes configuration the way kubectl does, prints what a client connects to
+// (without secrets), then asks the server for its version and the first pods of the namespace.
 //
 //   swift run kubekit-demo [--kubeconfig FILE] [--context NAME] [--namespace NS] [--profile ephemeral|stage|production]
 //
-// With no kubeconfig on the machine (and not in a pod) it uses an embedded demo kubeconfig, so it always runs.
+// With no kubeconfig on the machine (and not in a pod) it uses an embedded demo kubeconfig and answers from
+// in-memory recorded responses (KubeTesting's RecordedTransport), so it always runs.
 
 import Foundation
 import KubeKit
+import KubeTesting
 
 let embeddedDemoKubeconfig = """
     apiVersion: v1
@@ -70,14 +72,74 @@ func loadConfiguration(_ options: Options) throws -> (ClientConfiguration, origi
     }
 }
 
+/// Responses a small cluster would give, for the offline demo (shapes as kube-apiserver v1.36 sends them).
+let embeddedRecordings: [Recording] = [
+    Recording(
+        description: "GET /version",
+        request: .init(method: "GET", path: "/version"),
+        response: .init(status: 200, headers: ["content-type": "application/json"], body: """
+            {"major":"1","minor":"36","gitVersion":"v1.36.2","platform":"linux/amd64"}
+            """)),
+    Recording(
+        description: "LIST pods in demo, first page",
+        request: .init(method: "GET", path: "/api/v1/namespaces/demo/pods?limit=10"),
+        response: .init(status: 200, headers: ["content-type": "application/json"], body: """
+            {"kind":"PodList","apiVersion":"v1","metadata":{"resourceVersion":"2105"},"items":[
+            {"metadata":{"name":"api-7d9c6b8f4-lx2kq","namespace":"demo"},"status":{"phase":"Pending"}},
+            {"metadata":{"name":"web-f9cfb4c88-2bhrx","namespace":"demo"},"status":{"phase":"Running"}},
+            {"metadata":{"name":"web-f9cfb4c88-q425z","namespace":"demo"},"status":{"phase":"Running"}}]}
+            """)),
+]
+
+struct VersionInfo: Decodable { var gitVersion: String; var platform: String? }
+struct PodList: Decodable {
+    struct Pod: Decodable {
+        struct Metadata: Decodable { var name: String }
+        struct Status: Decodable { var phase: String? }
+        var metadata: Metadata
+        var status: Status?
+    }
+    var items: [Pod]
+}
+
 do {
     let options = try Options(Array(CommandLine.arguments.dropFirst()))
     let (configuration, origin) = try loadConfiguration(options)
     print("KubeKit demo — resolved Kubernetes configuration")
     print("source: \(origin)")
     print(configuration.description)
-    print("transport: \(Libcurl.current)")
+
+    let offline = origin.hasPrefix("embedded")
+    let transport: any KubeTransport
+    if offline {
+        transport = RecordedTransport(embeddedRecordings)
+        print("transport: recorded responses (offline demo)")
+    } else {
+        var settings = CurlTransport.Configuration()
+        settings.requestTimeout = .seconds(10)
+        settings.retryPolicy = RetryPolicy(maxAttempts: 2)
+        transport = CurlTransport(configuration, configuration: settings)
+        print("transport: \(Libcurl.current)")
+    }
+
+    let decoder = JSONDecoder()
+    let (_, versionBody) = try await transport.data(for: KubeRequest(path: "/version"))
+    let version = try decoder.decode(VersionInfo.self, from: Data(versionBody))
+    print("\nserver version: \(version.gitVersion)\(version.platform.map { " (\($0))" } ?? "")")
+
+    let (_, podsBody) = try await transport.data(for: KubeRequest(
+        path: "/api/v1/namespaces/\(configuration.namespace)/pods", query: [("limit", "10")]))
+    let pods = try decoder.decode(PodList.self, from: Data(podsBody)).items
+    print("pods in \(configuration.namespace): \(pods.isEmpty ? "none" : "")")
+    let width = pods.map(\.metadata.name.count).max() ?? 0
+    for pod in pods {
+        print("  \(pod.metadata.name.padding(toLength: width + 2, withPad: " ", startingAt: 0))\(pod.status?.phase ?? "Unknown")")
+    }
+    (transport as? CurlTransport)?.shutdown()
 } catch let error as KubeError {
+    FileHandle.standardError.write(Data("error: \(error)\n".utf8))
+    exit(1)
+} catch {
     FileHandle.standardError.write(Data("error: \(error)\n".utf8))
     exit(1)
 }
