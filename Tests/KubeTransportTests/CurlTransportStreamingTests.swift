@@ -210,6 +210,7 @@ struct CurlTransportStreamingTests {
 final class Counter: Sendable {
     private let value = Mutex(0)
     func increment() -> Int { value.withLock { $0 += 1; return $0 } }
+    func decrement() -> Int { value.withLock { $0 -= 1; return $0 } }
 }
 
 private extension Duration {
@@ -234,5 +235,29 @@ struct ResponseHeadTests {
         #expect(response.headers["x-check"] == "yes")
         #expect(response.headers["Content-Type"] == "application/json")
         response.body.cancel()
+    }
+}
+
+@Suite("Cancellation edge cases")
+struct CancellationEdgeTests {
+    @Test("a request sent from an already-cancelled task fails at once instead of hanging")
+    func alreadyCancelledTask() async throws {
+        let server = try LoopbackServer { _ in .json("{}") }
+        let transport = CurlTransport(server.client(), configuration: .testing())
+        defer { transport.shutdown() }
+        let task = Task {
+            while !Task.isCancelled { await Task.yield() }
+            return try await transport.data(for: KubeRequest(path: "/api")).0.status
+        }
+        task.cancel()
+        // Poll rather than await: a hanging request must fail this test, not hang the test run.
+        let finished = Counter()
+        Task { _ = try? await task.value; _ = finished.increment() }
+        let deadline = ContinuousClock.now + .seconds(5)
+        while finished.increment() == 1, ContinuousClock.now < deadline {
+            _ = finished.decrement()
+            try await Task.sleep(for: .milliseconds(20))
+        }
+        #expect(ContinuousClock.now < deadline, "the request from a cancelled task never finished")
     }
 }

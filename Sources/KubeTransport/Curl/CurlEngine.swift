@@ -161,11 +161,16 @@ final class CurlEngine: @unchecked Sendable {
     private func handle(_ command: Command) {
         switch command {
         case .start(let transfer):
-            guard !transfer.cancelled else { return }
+            // A task that was already cancelled queues its cancel before its start: answer it now.
+            guard !transfer.cancelled else {
+                transfer.failCancelled()
+                return
+            }
             do {
                 try transfer.configure()
             } catch {
                 transfer.fail(error)
+                transfer.release()
                 return
             }
             active[ObjectIdentifier(transfer)] = transfer
