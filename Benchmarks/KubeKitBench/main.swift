@@ -2,8 +2,10 @@
 // workspace). Each command does one workload in one process and prints the count as its last line.
 //
 //   kubekit-bench get-pod NAME [--kubeconfig FILE] [--namespace NS] [--repeat N] [--concurrency C]
+//   kubekit-bench watch-pods [--kubeconfig FILE] [--namespace NS]
 //
 // get-pod: N GETs of one pod (sequential, or C in flight), each body decoded; prints the number decoded.
+// watch-pods: one watch request, every event decoded until the stream ends; prints the number decoded.
 
 import Foundation
 import KubeConfig
@@ -89,13 +91,37 @@ func getPod(_ arguments: Arguments) async throws -> Int {
     }
 }
 
+struct WatchEvent: Decodable {
+    var type: String
+    var object: PodSummary
+}
+
+func watchPods(_ arguments: Arguments) async throws -> Int {
+    let loader = KubeconfigLoader(explicitPaths: arguments.options["kubeconfig"].map { [$0] } ?? [])
+    let configuration = try loader.load(ConfigOverrides(namespace: arguments.options["namespace"]))
+    let transport = CurlTransport(configuration)
+    defer { transport.shutdown() }
+    let request = KubeRequest(path: "/api/v1/namespaces/\(configuration.namespace)/pods",
+                              query: [("watch", "true"), ("allowWatchBookmarks", "true")], kind: .stream)
+    let response = try await transport.send(request)
+    let decoder = JSONDecoder()
+    var decoded = 0
+    for try await line in response.body.lines where !line.isEmpty {
+        let event = try line.withUnsafeBufferPointer { try decoder.decode(WatchEvent.self, from: Data(buffer: $0)) }
+        if !event.object.metadata.name.isEmpty { decoded += 1 }
+    }
+    return decoded
+}
+
 let arguments = Arguments(Array(CommandLine.arguments.dropFirst()))
 do {
     switch arguments.command {
     case "get-pod":
         print(try await getPod(arguments))
+    case "watch-pods":
+        print(try await watchPods(arguments))
     default:
-        fail("unknown command \"\(arguments.command)\"; commands: get-pod")
+        fail("unknown command \"\(arguments.command)\"; commands: get-pod, watch-pods")
     }
 } catch {
     fail("\(error)")
