@@ -27,6 +27,7 @@ let package = Package(
         .library(name: "KubeTesting", targets: ["KubeTesting"]),
         .executable(name: "kubekit-demo", targets: ["KubeKitDemo"]),
         .executable(name: "kubekit-bench", targets: ["KubeKitBench"]),
+        .executable(name: "kubekit-modelgen", targets: ["KubeKitModelGen"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-log", from: "1.6.0"),
@@ -80,7 +81,7 @@ let package = Package(
         ),
         .target(
             name: "KubeResources",
-            dependencies: ["KubeTransport"],
+            dependencies: ["KubeTransport", "KubeConfig", "KubeErrors"],
             swiftSettings: swiftSettings
         ),
         .target(
@@ -110,6 +111,13 @@ let package = Package(
             swiftSettings: swiftSettings
         ),
 
+        // MARK: The model generator (reads the Kubernetes OpenAPI spec; see Documentation/Models.md)
+        .executableTarget(
+            name: "KubeKitModelGen",
+            path: "Generator",
+            swiftSettings: swiftSettings
+        ),
+
         // MARK: Tests
         .testTarget(
             name: "KubeErrorsTests",
@@ -135,6 +143,11 @@ let package = Package(
         .testTarget(
             name: "KubeTestingTests",
             dependencies: ["KubeTesting", "KubeTransport", "KubeErrors"],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
+            name: "KubeResourcesTests",
+            dependencies: ["KubeResources", "KubeConfig"],
             swiftSettings: swiftSettings
         ),
         .testTarget(
