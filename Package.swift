@@ -147,7 +147,7 @@ let package = Package(
         ),
         .testTarget(
             name: "KubeResourcesTests",
-            dependencies: ["KubeResources", "KubeConfig"],
+            dependencies: ["KubeResources", "KubeConfig", "KubeErrors", "KubeTransport", "KubeTesting"],
             swiftSettings: swiftSettings
         ),
         .testTarget(

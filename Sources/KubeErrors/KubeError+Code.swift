@@ -36,6 +36,12 @@ extension KubeError {
             case responseTooLarge
             case decoding
             case unsupported
+            // Typed API
+            case tierDenied
+            case invalidArgument
+            case invalidManifest
+            case resourceNotMapped
+            case rollout
         }
 
         private let wrapped: Wrapped
@@ -101,5 +107,18 @@ extension KubeError {
         public static let decoding = Code(.decoding)
         /// The operation is not supported in this configuration.
         public static let unsupported = Code(.unsupported)
+
+        /// The client's safety tier does not allow the verb; nothing was sent.
+        public static let tierDenied = Code(.tierDenied)
+        /// An argument is invalid (an empty name, a malformed label selector, a missing namespace...);
+        /// nothing was sent.
+        public static let invalidArgument = Code(.invalidArgument)
+        /// A manifest document cannot be applied (not an object, no `apiVersion`/`kind`/`metadata.name`...).
+        public static let invalidManifest = Code(.invalidManifest)
+        /// Discovery does not know the manifest's `apiVersion`/`kind` (a CRD that is not installed yet).
+        public static let resourceNotMapped = Code(.resourceNotMapped)
+        /// A rollout action cannot proceed or a rollout failed (paused deployment, progress deadline
+        /// exceeded, unknown revision...).
+        public static let rollout = Code(.rollout)
     }
 }

@@ -1,10 +1,17 @@
 import KubeConfig
 
+/// An object the API serves: anything with `metadata`, typed (``KubeResource``) or dynamic
+/// (``DynamicObject``).
+public protocol KubeObject: Codable, Hashable, Sendable {
+    /// The object's metadata.
+    var metadata: MetaV1.ObjectMeta? { get set }
+}
+
 /// A Kubernetes resource type: where it lives in the API and how it is addressed.
 ///
 /// The generated models conform (e.g. ``CoreV1/Pod``, ``AppsV1/Deployment``); conform your own types to
 /// talk to custom resources with the same typed API.
-public protocol KubeResource: Codable, Hashable, Sendable {
+public protocol KubeResource: KubeObject {
     /// The API group (`""` for the core group).
     static var group: String { get }
     /// The API version, e.g. `v1`.
@@ -15,8 +22,6 @@ public protocol KubeResource: Codable, Hashable, Sendable {
     static var plural: String { get }
     /// Whether objects live in a namespace.
     static var isNamespaced: Bool { get }
-    /// The object's metadata.
-    var metadata: MetaV1.ObjectMeta? { get set }
 }
 
 extension KubeResource {
@@ -28,5 +33,10 @@ extension KubeResource {
         let root = group.isEmpty ? "/api/\(version)" : "/apis/\(group)/\(version)"
         if isNamespaced, let namespace { return "\(root)/namespaces/\(namespace)/\(plural)" }
         return "\(root)/\(plural)"
+    }
+
+    /// The type as discovery would describe it.
+    public static var resourceInfo: APIResourceInfo {
+        APIResourceInfo(group: group, version: version, kind: kind, plural: plural, isNamespaced: isNamespaced)
     }
 }

@@ -1,0 +1,295 @@
+import KubeConfig
+import KubeErrors
+import KubeTransport
+
+/// Options of ``KubeClient/apply(manifests:source:options:)``.
+public struct ManifestApplyOptions: Sendable, Hashable {
+    /// In which order objects are applied.
+    public enum Order: Sendable, Hashable {
+        /// Dependencies first, as Helm installs: Namespaces, then CRDs and RBAC, ConfigMaps and Secrets, then
+        /// workloads; custom resources last. Stable within a kind.
+        case dependenciesFirst
+        /// In input order, as kubectl does.
+        case input
+    }
+
+    /// The field manager (the client's ``KubeClient/fieldManager``, `kubekit`, when `nil`).
+    public var fieldManager: String?
+    /// Take ownership of fields other managers own (`force=true`).
+    public var force: Bool
+    /// Validate and admit without persisting (`dryRun=All`).
+    public var dryRun: Bool
+    /// How unknown fields are treated.
+    public var fieldValidation: FieldValidation?
+    /// The namespace for namespaced objects that name none (the client's default when `nil`). When set,
+    /// an object naming another namespace is an error, as with `kubectl apply --namespace`.
+    public var namespace: String?
+    /// The order.
+    public var order: Order
+    /// Stop at the first failure instead of applying the other objects.
+    public var stopOnError: Bool
+
+    /// Creates options.
+    public init(fieldManager: String? = nil, force: Bool = false, dryRun: Bool = false, fieldValidation: FieldValidation? = nil,
+                namespace: String? = nil, order: Order = .dependenciesFirst, stopOnError: Bool = false) {
+        self.fieldManager = fieldManager
+        self.force = force
+        self.dryRun = dryRun
+        self.fieldValidation = fieldValidation
+        self.namespace = namespace
+        self.order = order
+        self.stopOnError = stopOnError
+    }
+}
+
+/// What happened to one object of an applied manifest.
+public struct ManifestApplyResult: Sendable, CustomStringConvertible {
+    /// What the apply did.
+    public enum Operation: String, Sendable, Hashable {
+        /// The object did not exist (HTTP 201).
+        case created
+        /// The object existed and changed.
+        case configured
+        /// The object existed and nothing changed.
+        case unchanged
+    }
+
+    /// The 0-based index of the document in the input.
+    public var document: Int
+    /// The line where the object starts.
+    public var line: Int?
+    /// `kind`, when the document had one.
+    public var kind: String?
+    /// `apiVersion`, when the document had one.
+    public var apiVersion: String?
+    /// `metadata.name`, when the document had one.
+    public var name: String?
+    /// The namespace the object was applied in (`nil` for cluster-scoped objects).
+    public var namespace: String?
+    /// The outcome: the operation and the object as the server returned it, or the error.
+    public var outcome: Result<(operation: Operation, object: DynamicObject), KubeError>
+    /// Whether this was a server dry run.
+    public var dryRun: Bool
+
+    /// The operation, when the apply succeeded.
+    public var operation: Operation? { if case .success(let success) = outcome { success.operation } else { nil } }
+    /// The object the server returned, when the apply succeeded.
+    public var object: DynamicObject? { if case .success(let success) = outcome { success.object } else { nil } }
+    /// The error, when the apply failed.
+    public var error: KubeError? { if case .failure(let error) = outcome { error } else { nil } }
+
+    /// `deployment.apps/web`, as kubectl names objects.
+    public var reference: String {
+        let group = apiVersion.flatMap { $0.contains("/") ? String($0.split(separator: "/")[0]) : nil }
+        let kindName = (kind ?? "object").lowercased() + (group.map { ".\($0)" } ?? "")
+        return "\(kindName)/\(name ?? "<unnamed>")"
+    }
+
+    /// `deployment.apps/web configured (server dry run)`, or `document 2 (line 14): error…`.
+    public var description: String {
+        switch outcome {
+        case .success(let success): "\(reference) \(success.operation.rawValue)\(dryRun ? " (server dry run)" : "")"
+        case .failure(let error): "document \(document)\(line.map { " (line \($0))" } ?? "") \(reference): \(error.message)"
+        }
+    }
+}
+
+extension KubeClient {
+    /// Applies YAML or JSON manifests with server-side apply: one or many documents (`---`), `kind: List`
+    /// flattened. Each object is mapped to its REST path with discovery, defaulted to the namespace, and
+    /// applied with `PATCH` `application/apply-patch+yaml`; the client reads each object first to tell
+    /// created, configured and unchanged apart.
+    ///
+    /// A bad document (a YAML error, no `kind`, an unknown kind...) becomes a failed result naming its index
+    /// and line; the others are still applied unless ``ManifestApplyOptions/stopOnError`` is set.
+    ///
+    /// - Parameters:
+    ///   - manifests: The text.
+    ///   - source: A file name for messages.
+    /// - Returns: One result per object, in the order applied.
+    public func apply(manifests: String, source: String? = nil, options: ManifestApplyOptions = ManifestApplyOptions()) async throws -> [ManifestApplyResult] {
+        try authorize("apply", needs: .write, on: "manifests")
+        var results: [ManifestApplyResult] = []
+        var objects: [(document: Int, line: Int, object: DynamicObject)] = []
+        for chunk in ManifestParsing.split(manifests) {
+            do {
+                for (line, object) in try ManifestParsing.objects(in: chunk, source: source) {
+                    objects.append((chunk.index, line, object))
+                }
+            } catch let error as KubeError {
+                results.append(ManifestApplyResult(document: chunk.index, line: error.location?.line ?? chunk.startLine,
+                                                   outcome: .failure(error), dryRun: options.dryRun))
+                if options.stopOnError { return results }
+            }
+        }
+        if options.order == .dependenciesFirst {
+            objects = objects.enumerated().sorted {
+                let (left, right) = (ManifestParsing.priority($0.element.object.kind), ManifestParsing.priority($1.element.object.kind))
+                return left != right ? left < right : $0.offset < $1.offset
+            }.map(\.element)
+        }
+        for item in objects {
+            let result = await applyOne(item.object, document: item.document, line: item.line, source: source, options: options)
+            results.append(result)
+            if options.stopOnError, result.error != nil { break }
+        }
+        return results
+    }
+
+    private func applyOne(_ object: DynamicObject, document: Int, line: Int, source: String?, options: ManifestApplyOptions) async -> ManifestApplyResult {
+        var result = ManifestApplyResult(document: document, line: line, kind: object.kind, apiVersion: object.apiVersion,
+                                         name: object.metadata?.name, outcome: .failure(KubeError(code: .invalidManifest, message: "")),
+                                         dryRun: options.dryRun)
+        let location = KubeError.SourceLocation(file: source, line: line)
+        do {
+            guard let apiVersion = object.apiVersion, !apiVersion.isEmpty else {
+                throw KubeError(code: .invalidManifest, message: "the object has no apiVersion", location: location)
+            }
+            guard let kind = object.kind, !kind.isEmpty else {
+                throw KubeError(code: .invalidManifest, message: "the object has no kind", location: location)
+            }
+            guard let name = object.metadata?.name, !name.isEmpty else {
+                if let generateName = object.metadata?.generateName {
+                    throw KubeError(code: .invalidManifest, message: "from \(generateName): cannot use generate name with apply", location: location)
+                }
+                throw KubeError(code: .invalidManifest, message: "the \(kind) has no metadata.name", location: location)
+            }
+            let info: APIResourceInfo
+            do {
+                info = try await resourceInfo(apiVersion: apiVersion, kind: kind)
+            } catch let error as KubeError where error.code == .resourceNotMapped {
+                let namespace = object.metadata?.namespace ?? options.namespace ?? self.namespace
+                throw KubeError(code: .resourceNotMapped,
+                                message: "resource mapping not found for name: \"\(name)\" namespace: \"\(namespace)\" from \"\(source ?? "manifest")\": \(error.message)",
+                                location: location, hint: error.hint)
+            }
+            var object = object
+            if info.isNamespaced {
+                let namespace = object.metadata?.namespace ?? options.namespace ?? self.namespace
+                if let wanted = options.namespace, namespace != wanted {
+                    throw KubeError(code: .invalidManifest,
+                                    message: "the namespace from the provided object \"\(namespace)\" does not match the namespace \"\(wanted)\". You must pass '--namespace=\(namespace)' to perform this operation.",
+                                    location: location)
+                }
+                object.metadata?.namespace = namespace
+                result.namespace = namespace
+            }
+            let resources = ResourceClient<DynamicObject>(client: self, namespace: result.namespace, type: info)
+            let before: DynamicObject?
+            do {
+                before = try await resources.get(name)
+            } catch let error as KubeError where error.isNotFound {
+                before = nil
+            }
+            let applied = try await resources.apply(
+                object, options: ApplyOptions(fieldManager: options.fieldManager, force: options.force, dryRun: options.dryRun,
+                                              fieldValidation: options.fieldValidation))
+            let operation: ManifestApplyResult.Operation
+            if let before {
+                operation = Self.sameState(before, applied, dryRun: options.dryRun) ? .unchanged : .configured
+            } else {
+                operation = .created
+            }
+            result.outcome = .success((operation, applied))
+        } catch let error as KubeError {
+            var error = error
+            if error.location == nil { error.location = location }
+            result.outcome = .failure(error)
+        } catch {
+            result.outcome = .failure(KubeError(code: .invalidManifest, message: "\(error)", location: location))
+        }
+        return result
+    }
+
+    /// Whether an apply changed nothing: the resource version stayed (a dry run never bumps it, so there the
+    /// objects are compared without their managed fields).
+    static func sameState(_ before: DynamicObject, _ after: DynamicObject, dryRun: Bool) -> Bool {
+        guard dryRun else { return before.metadata?.resourceVersion == after.metadata?.resourceVersion }
+        var (left, right) = (before, after)
+        left.metadata?.managedFields = nil
+        right.metadata?.managedFields = nil
+        return left == right
+    }
+}
+
+enum ManifestParsing {
+    struct Chunk {
+        var index: Int
+        var startLine: Int
+        var text: [UInt8]
+    }
+
+    /// Splits a YAML stream at its `---` lines so that a syntax error in one document spares the others.
+    /// Each chunk is padded with newlines so positions stay those of the whole text.
+    static func split(_ text: String) -> [Chunk] {
+        var chunks: [Chunk] = []
+        var current: [UInt8] = []
+        var currentStart = 1
+        var lineNumber = 0
+        var sawContent = false
+        for lineSlice in text.utf8.split(separator: UInt8(ascii: "\n"), omittingEmptySubsequences: false) {
+            let line = Array(lineSlice)
+            lineNumber += 1
+            let isMarker = line.starts(with: Array("---".utf8))
+                && (line.count == 3 || [UInt8(ascii: " "), UInt8(ascii: "\t"), UInt8(ascii: "\r")].contains(line[3]))
+            if isMarker && sawContent {
+                chunks.append(Chunk(index: chunks.count, startLine: currentStart, text: current))
+                current = Array(repeating: UInt8(ascii: "\n"), count: lineNumber - 1)
+                currentStart = lineNumber
+                sawContent = false
+            }
+            if isMarker && current.isEmpty { currentStart = lineNumber }
+            let trimmed = line.drop { $0 == UInt8(ascii: " ") || $0 == UInt8(ascii: "\t") || $0 == UInt8(ascii: "\r") }
+            if !isMarker, !trimmed.isEmpty, trimmed.first != UInt8(ascii: "#") { sawContent = true }
+            current.append(contentsOf: line)
+            current.append(UInt8(ascii: "\n"))
+        }
+        if sawContent { chunks.append(Chunk(index: chunks.count, startLine: currentStart, text: current)) }
+        return chunks
+    }
+
+    /// The objects of one chunk with their lines; `kind: List` is flattened.
+    static func objects(in chunk: Chunk, source: String?) throws -> [(Int, DynamicObject)] {
+        var result: [(Int, DynamicObject)] = []
+        for document in try YAMLReader.documents(in: chunk.text, file: source) {
+            guard let root = document.root else { continue }
+            let location = KubeError.SourceLocation(file: source, line: root.position.line, column: root.position.column)
+            guard case .object = root.json else {
+                throw KubeError(code: .invalidManifest, message: "a manifest document must be an object, not \(root.typeName)", location: location)
+            }
+            let kind = root.json["kind"]?.stringValue
+            if let kind, kind == "List" || (kind.hasSuffix("List") && root.member("items") != nil) {
+                guard case .array(let items) = root.member("items")?.value.content else {
+                    throw KubeError(code: .invalidManifest, message: "\(kind) needs an items list", location: location)
+                }
+                for item in items { result.append((item.position.line, try object(item, source: source))) }
+            } else {
+                result.append((root.position.line, try object(root, source: source)))
+            }
+        }
+        return result
+    }
+
+    private static func object(_ value: YAMLValue, source: String?) throws -> DynamicObject {
+        do {
+            return try DynamicObject(json: value.json)
+        } catch var error as KubeError {
+            error.location = KubeError.SourceLocation(file: source, line: value.position.line, column: value.position.column,
+                                                      field: error.location?.field)
+            throw error
+        }
+    }
+
+    /// Helm's install order; unknown kinds (custom resources) last.
+    static let installOrder = [
+        "PriorityClass", "Namespace", "NetworkPolicy", "ResourceQuota", "LimitRange", "PodSecurityPolicy", "PodDisruptionBudget",
+        "ServiceAccount", "Secret", "SecretList", "ConfigMap", "StorageClass", "PersistentVolume", "PersistentVolumeClaim",
+        "CustomResourceDefinition", "ClusterRole", "ClusterRoleList", "ClusterRoleBinding", "ClusterRoleBindingList", "Role",
+        "RoleList", "RoleBinding", "RoleBindingList", "Service", "DaemonSet", "Pod", "ReplicationController", "ReplicaSet",
+        "Deployment", "HorizontalPodAutoscaler", "StatefulSet", "Job", "CronJob", "IngressClass", "Ingress", "APIService",
+    ]
+
+    static func priority(_ kind: String?) -> Int {
+        kind.flatMap { installOrder.firstIndex(of: $0) } ?? installOrder.count
+    }
+}

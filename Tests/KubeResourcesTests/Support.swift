@@ -1,0 +1,40 @@
+import Foundation
+import KubeConfig
+import KubeTesting
+import KubeTransport
+@testable import KubeResources
+
+/// Loads the recordings (real kube-apiserver v1.36.2 exchanges) under Tests/Recordings.
+enum Fixtures {
+    static let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+        .appendingPathComponent("Recordings")
+
+    /// The recording `name` (`pods/01-get-running-pod`), optionally answering another request target.
+    ///
+    /// Retargeting keeps the server's bytes and changes only what the recording answers, for requests that
+    /// differ from the recorded one in ways the server treats alike (`watch=1` as recorded by curl versus
+    /// `watch=true` as client-go and KubeKit send it).
+    static func recording(_ name: String, method: String? = nil, target: String? = nil) throws -> Recording {
+        var recording = try Recording.load(from: root.appendingPathComponent(name + ".json"))[0]
+        if let method { recording.request.method = method }
+        if let target { recording.request.path = target }
+        return recording
+    }
+
+    /// The response body of recording `name`.
+    static func body(_ name: String) throws -> String { try recording(name).response.body }
+
+    /// A client over recordings.
+    static func client(_ recordings: [Recording], tier: AccessTier = .write, namespace: String = "demo") -> (KubeClient, RecordedTransport) {
+        let transport = RecordedTransport(recordings)
+        return (KubeClient(transport: transport, namespace: namespace, tier: tier), transport)
+    }
+
+    /// A request body as JSON (for comparisons that ignore key order and spacing).
+    static func json(_ bytes: [UInt8]?) throws -> JSONValue? {
+        guard let bytes, !bytes.isEmpty else { return nil }
+        return try YAMLReader.documents(in: bytes).first?.root?.json
+    }
+
+    static func json(_ text: String) throws -> JSONValue? { try json(Array(text.utf8)) }
+}
