@@ -164,7 +164,7 @@ public struct ResourceClient<Resource: KubeObject>: Sendable {
 
     /// Replaces the object named by `object.metadata.name` (`PUT .../{name}`). With
     /// `metadata.resourceVersion` set, the server rejects the write with 409 Conflict if the object changed
-    /// since it was read (use ``retryOnConflict(policy:_:)`` from KubeRetry around a get-modify-replace).
+    /// since it was read (wrap a get-modify-replace in KubeRetry's `retryOnConflict`).
     public func replace(_ object: Resource, options: WriteOptions = WriteOptions()) async throws -> Resource {
         try authorize("replace", .write)
         var request = KubeRequest(.put, path: try objectPath(try name(of: object)),

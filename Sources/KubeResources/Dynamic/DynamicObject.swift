@@ -2,7 +2,8 @@ import KubeConfig
 import KubeErrors
 
 /// An object of any kind — a custom resource, or a built-in kind newer than the models — with its
-/// metadata typed and everything else kept as JSON, field order and unknown fields included.
+/// metadata typed and everything else kept as JSON, unknown fields included (in document order when the
+/// object comes from a manifest).
 ///
 /// ```swift
 /// let widgets = try await client.dynamic(apiVersion: "example.com/v1", kind: "Widget", in: "demo")

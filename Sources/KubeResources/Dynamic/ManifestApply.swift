@@ -252,7 +252,7 @@ enum ManifestParsing {
     static func objects(in chunk: Chunk, source: String?) throws -> [(Int, DynamicObject)] {
         var result: [(Int, DynamicObject)] = []
         for document in try YAMLReader.documents(in: chunk.text, file: source) {
-            guard let root = document.root else { continue }
+            guard let root = document.root, root.json != .null else { continue }
             let location = KubeError.SourceLocation(file: source, line: root.position.line, column: root.position.column)
             guard case .object = root.json else {
                 throw KubeError(code: .invalidManifest, message: "a manifest document must be an object, not \(root.typeName)", location: location)
