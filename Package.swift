@@ -106,7 +106,7 @@ let package = Package(
         // MARK: Benchmarks (measured with the peer harness; see Documentation/Benchmarks.md)
         .executableTarget(
             name: "KubeKitBench",
-            dependencies: ["KubeConfig", "KubeErrors", "KubeTransport"],
+            dependencies: ["KubeConfig", "KubeErrors", "KubeTransport", "KubeResources"],
             path: "Benchmarks/KubeKitBench",
             swiftSettings: swiftSettings
         ),

@@ -27,7 +27,7 @@ let special: [String: String] = [
     "io.k8s.apimachinery.pkg.api.resource.Quantity": "Quantity",
     "io.k8s.apimachinery.pkg.util.intstr.IntOrString": "IntOrString",
     "io.k8s.apimachinery.pkg.runtime.RawExtension": "JSONValue",
-    "io.k8s.apimachinery.pkg.apis.meta.v1.FieldsV1": "JSONValue",
+    "io.k8s.apimachinery.pkg.apis.meta.v1.FieldsV1": "FieldsV1",
     "io.k8s.apimachinery.pkg.apis.meta.v1.Patch": "JSONValue",
 ]
 
@@ -182,6 +182,31 @@ let resources = resourceInfo()
             output += "        }\n"
         }
         output += "    }\n}\n"
+
+        // The fast decoder (see Sources/KubeResources/FastDecoding): keys matched as they come, unknown ones skipped.
+        output += "\nextension \(group.namespace).\(name): JSONFastDecodable {\n"
+        output += "    init(from cursor: inout JSONCursor) throws {\n"
+        output += "        self.init()\n"
+        output += "        try cursor.beginObject()\n"
+        output += "        while let jsonKey = try cursor.nextKeyRange() {\n"
+        // Keys are matched by length, then by bytes: no String per key, few comparisons per field.
+        let byLength = Dictionary(grouping: fields, by: { $0.name.utf8.count })
+        if byLength.isEmpty {
+            output += "            _ = jsonKey\n            try cursor.skipValue()\n"
+        } else {
+            output += "            switch jsonKey.count {\n"
+            for length in byLength.keys.sorted() {
+                output += "            case \(length):\n"
+                for (position, field) in byLength[length]!.enumerated() {
+                    output += "                \(position == 0 ? "if" : "} else if") cursor.key(jsonKey, is: \"\(field.name)\") {\n"
+                    output += "                    self.\(identifier(field.name)) = try cursor.decode(\(field.type).self)\n"
+                }
+                output += "                } else {\n                    try cursor.skipValue()\n                }\n"
+            }
+            output += "            default: try cursor.skipValue()\n"
+            output += "            }\n"
+        }
+        output += "        }\n    }\n}\n"
 
         if let gvks = schema["x-kubernetes-group-version-kind"] as? [[String: String]], let gvk = gvks.first,
            gvk["kind"] == name, properties["metadata"] != nil,

@@ -1,49 +1,44 @@
 // kubekit-bench: KubeKit's client for the peer benchmark harness (../shared/bench in the project's
-// workspace). Each command does one workload in one process and prints the count as its last line.
+// workspace). Each command does one workload in one process through the typed API (full generated
+// models) and prints the count as its last line.
 //
-//   kubekit-bench get-pod NAME [--kubeconfig FILE] [--namespace NS] [--repeat N] [--concurrency C]
-//   kubekit-bench watch-pods [--kubeconfig FILE] [--namespace NS]
+//   kubekit-bench get-pod NAME [--kubeconfig FILE] [--namespace NS] [--repeat N] [--concurrency C]   (W2, W3)
+//   kubekit-bench list-pods [--kubeconfig FILE] [--namespace NS] [--limit N]                        (W1, W5)
+//   kubekit-bench watch-pods [--kubeconfig FILE] [--namespace NS] [--resume]                        (W4)
 //
-// get-pod: N GETs of one pod (sequential, or C in flight), each body decoded; prints the number decoded.
-// watch-pods: one watch request, every event decoded until the stream ends; prints the number decoded.
+// get-pod: N GETs of one pod (sequential, or C in flight), each decoded; prints the number decoded.
+// list-pods: one list, or with --limit every page following continue tokens; prints the pods decoded.
+// watch-pods: one watch request, every event decoded until the stream ends; prints the events decoded.
+//   With --resume, the resilient watch (re-watch from the last resourceVersion, re-list on 410) runs until
+//   SIGINT or SIGTERM, then prints the number of distinct events (type, uid, resourceVersion) and exits 0.
 
+import Dispatch
 import Foundation
 import KubeConfig
 import KubeErrors
+import KubeResources
 import KubeTransport
-
-/// The fields every decoded pod must have; the full generated models arrive with KubeResources.
-struct PodSummary: Decodable {
-    struct Metadata: Decodable {
-        var name: String
-        var namespace: String?
-        var uid: String?
-        var resourceVersion: String?
-    }
-    struct Status: Decodable { var phase: String? }
-    var kind: String?
-    var metadata: Metadata
-    var status: Status?
-}
 
 struct Arguments {
     var command = ""
     var positional: [String] = []
     var options: [String: String] = [:]
+    static let flags: Set<String> = ["resume"]
 
     init(_ arguments: [String]) {
         var iterator = arguments.makeIterator()
         command = iterator.next() ?? ""
         while let argument = iterator.next() {
             if argument.hasPrefix("--") {
-                options[String(argument.dropFirst(2))] = iterator.next() ?? ""
+                let name = String(argument.dropFirst(2))
+                options[name] = Self.flags.contains(name) ? "true" : iterator.next() ?? ""
             } else {
                 positional.append(argument)
             }
         }
     }
 
-    func int(_ name: String, default value: Int) -> Int { options[name].flatMap(Int.init) ?? value }
+    func int(_ name: String) -> Int? { options[name].flatMap(Int.init) }
 }
 
 func fail(_ message: String) -> Never {
@@ -51,21 +46,23 @@ func fail(_ message: String) -> Never {
     exit(2)
 }
 
-func getPod(_ arguments: Arguments) async throws -> Int {
-    guard let name = arguments.positional.first else { fail("get-pod needs a pod name") }
+func makeClient(_ arguments: Arguments) throws -> (KubeClient, CurlTransport) {
     let loader = KubeconfigLoader(explicitPaths: arguments.options["kubeconfig"].map { [$0] } ?? [])
     let configuration = try loader.load(ConfigOverrides(namespace: arguments.options["namespace"]))
     let transport = CurlTransport(configuration)
+    return (KubeClient(transport: transport, namespace: configuration.namespace, tier: .read), transport)
+}
+
+func getPod(_ arguments: Arguments) async throws -> Int {
+    guard let name = arguments.positional.first else { fail("get-pod needs a pod name") }
+    let (client, transport) = try makeClient(arguments)
     defer { transport.shutdown() }
-    let request = KubeRequest(path: "/api/v1/namespaces/\(configuration.namespace)/pods/\(name)")
-    let repeatCount = arguments.int("repeat", default: 1)
-    let concurrency = max(1, arguments.int("concurrency", default: 1))
-    let decoder = JSONDecoder()
+    let pods = client.pods()
+    let repeatCount = arguments.int("repeat") ?? 1
+    let concurrency = max(1, arguments.int("concurrency") ?? 1)
 
     @Sendable func fetch() async throws -> Int {
-        let (_, body) = try await transport.data(for: request)
-        let pod = try decoder.decode(PodSummary.self, from: Data(body))
-        return pod.metadata.name == name ? 1 : 0
+        try await pods.get(name).metadata?.name == name ? 1 : 0
     }
 
     if concurrency == 1 {
@@ -91,26 +88,57 @@ func getPod(_ arguments: Arguments) async throws -> Int {
     }
 }
 
-struct WatchEvent: Decodable {
-    var type: String
-    var object: PodSummary
+func listPods(_ arguments: Arguments) async throws -> Int {
+    let (client, transport) = try makeClient(arguments)
+    defer { transport.shutdown() }
+    guard let limit = arguments.int("limit") else {
+        return try await client.pods().list().items.count { $0.metadata?.name != nil }
+    }
+    var decoded = 0
+    for try await pod in client.pods().listAll(ListOptions(limit: limit)) where pod.metadata?.name != nil {
+        decoded += 1
+    }
+    return decoded
 }
 
 func watchPods(_ arguments: Arguments) async throws -> Int {
-    let loader = KubeconfigLoader(explicitPaths: arguments.options["kubeconfig"].map { [$0] } ?? [])
-    let configuration = try loader.load(ConfigOverrides(namespace: arguments.options["namespace"]))
-    let transport = CurlTransport(configuration)
+    let (client, transport) = try makeClient(arguments)
     defer { transport.shutdown() }
-    let request = KubeRequest(path: "/api/v1/namespaces/\(configuration.namespace)/pods",
-                              query: [("watch", "true"), ("allowWatchBookmarks", "true")], kind: .stream)
-    let response = try await transport.send(request)
-    let decoder = JSONDecoder()
-    var decoded = 0
-    for try await line in response.body.lines where !line.isEmpty {
-        let event = try line.withUnsafeBufferPointer { try decoder.decode(WatchEvent.self, from: Data(buffer: $0)) }
-        if !event.object.metadata.name.isEmpty { decoded += 1 }
+    let options = WatchOptions(timeoutSeconds: nil)
+    guard arguments.options["resume"] != nil else {
+        var decoded = 0
+        for try await event in try await client.pods().watchStream(options) where event.object?.metadata?.name != nil {
+            decoded += 1
+        }
+        return decoded
     }
-    return decoded
+    // Distinct (type, uid, resourceVersion): a resumed stream may repeat what was already seen.
+    let watch = client.pods().watch(options)
+    let task = Task {
+        var seen = Set<String>()
+        do {
+            for try await event in watch {
+                if case .relisted(let pods) = event {
+                    for pod in pods { seen.insert("RELISTED \(pod.metadata?.uid ?? "") \(pod.metadata?.resourceVersion ?? "")") }
+                } else if let metadata = event.object?.metadata {
+                    seen.insert("\(event.type) \(metadata.uid ?? "") \(metadata.resourceVersion ?? "")")
+                }
+            }
+        } catch is CancellationError {
+        } catch let error as KubeError where error.code == .cancelled {
+        }
+        return seen.count
+    }
+    let signals = [SIGINT, SIGTERM].map { number in
+        signal(number, SIG_IGN)
+        let source = DispatchSource.makeSignalSource(signal: number, queue: .main)
+        source.setEventHandler { task.cancel() }
+        source.resume()
+        return source
+    }
+    let count = try await task.value
+    signals.forEach { $0.cancel() }
+    return count
 }
 
 let arguments = Arguments(Array(CommandLine.arguments.dropFirst()))
@@ -118,10 +146,12 @@ do {
     switch arguments.command {
     case "get-pod":
         print(try await getPod(arguments))
+    case "list-pods":
+        print(try await listPods(arguments))
     case "watch-pods":
         print(try await watchPods(arguments))
     default:
-        fail("unknown command \"\(arguments.command)\"; commands: get-pod, watch-pods")
+        fail("unknown command \"\(arguments.command)\"; commands: get-pod, list-pods, watch-pods")
     }
 } catch {
     fail("\(error)")

@@ -1,5 +1,6 @@
 // kubekit-demo: loads the Kubernetes configuration the way kubectl does, prints what a client connects to
-// (without secrets), then asks the server for its version and the first pods of the namespace.
+// (without secrets), then asks the server for its version, the first pods of the namespace and the
+// rollout state of its deployments through the typed API (read-only tier).
 //
 //   swift run kubekit-demo [--kubeconfig FILE] [--context NAME] [--namespace NS] [--profile ephemeral|stage|production]
 //
@@ -89,18 +90,19 @@ let embeddedRecordings: [Recording] = [
             {"metadata":{"name":"web-f9cfb4c88-2bhrx","namespace":"demo"},"status":{"phase":"Running"}},
             {"metadata":{"name":"web-f9cfb4c88-q425z","namespace":"demo"},"status":{"phase":"Running"}}]}
             """)),
+    Recording(
+        description: "LIST deployments in demo",
+        request: .init(method: "GET", path: "/apis/apps/v1/namespaces/demo/deployments"),
+        response: .init(status: 200, headers: ["content-type": "application/json"], body: """
+            {"kind":"DeploymentList","apiVersion":"apps/v1","metadata":{"resourceVersion":"2105"},"items":[
+            {"metadata":{"name":"api","namespace":"demo","generation":3},"spec":{"replicas":2},
+             "status":{"observedGeneration":3,"replicas":2,"updatedReplicas":1,"availableReplicas":1}},
+            {"metadata":{"name":"web","namespace":"demo","generation":5},"spec":{"replicas":3},
+             "status":{"observedGeneration":5,"replicas":3,"updatedReplicas":3,"readyReplicas":3,"availableReplicas":3}}]}
+            """)),
 ]
 
 struct VersionInfo: Decodable { var gitVersion: String; var platform: String? }
-struct PodList: Decodable {
-    struct Pod: Decodable {
-        struct Metadata: Decodable { var name: String }
-        struct Status: Decodable { var phase: String? }
-        var metadata: Metadata
-        var status: Status?
-    }
-    var items: [Pod]
-}
 
 do {
     let options = try Options(Array(CommandLine.arguments.dropFirst()))
@@ -127,13 +129,25 @@ do {
     let version = try decoder.decode(VersionInfo.self, from: Data(versionBody))
     print("\nserver version: \(version.gitVersion)\(version.platform.map { " (\($0))" } ?? "")")
 
-    let (_, podsBody) = try await transport.data(for: KubeRequest(
-        path: "/api/v1/namespaces/\(configuration.namespace)/pods", query: [("limit", "10")]))
-    let pods = try decoder.decode(PodList.self, from: Data(podsBody)).items
+    // The typed API, read-only: this demo cannot change anything.
+    let client = KubeClient(transport: transport, namespace: configuration.namespace, tier: .read)
+    let pods = try await client.pods().list(ListOptions(limit: 10)).items
     print("pods in \(configuration.namespace): \(pods.isEmpty ? "none" : "")")
-    let width = pods.map(\.metadata.name.count).max() ?? 0
+    let width = pods.map { $0.metadata?.name?.count ?? 0 }.max() ?? 0
     for pod in pods {
-        print("  \(pod.metadata.name.padding(toLength: width + 2, withPad: " ", startingAt: 0))\(pod.status?.phase ?? "Unknown")")
+        let name = pod.metadata?.name ?? "?"
+        print("  \(name.padding(toLength: width + 2, withPad: " ", startingAt: 0))\(pod.status?.phase ?? "Unknown")")
+    }
+    let deployments = try await client.deployments().list().items
+    print("deployments in \(configuration.namespace): \(deployments.isEmpty ? "none" : "")")
+    for deployment in deployments {
+        let status = (try? RolloutStatus.of(deployment).message) ?? "rollout failed"
+        print("  \(status)")
+    }
+    do {
+        _ = try await client.deployments().restart("web")
+    } catch let error as KubeError where error.code == .tierDenied {
+        print("\nrestart refused before sending anything: \(error.message)")
     }
     (transport as? CurlTransport)?.shutdown()
 } catch let error as KubeError {

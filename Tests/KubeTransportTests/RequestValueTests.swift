@@ -152,3 +152,16 @@ struct CurlTransportDetailTests {
         #expect(server.requests.first?.headers.filter { $0.0.lowercased() == "authorization" }.map(\.1) == ["Bearer from-caller"])
     }
 }
+
+@Suite("Body lines")
+struct BodyLineTests {
+    @Test("lines split across chunk boundaries, empty lines kept, a last line without newline delivered")
+    func linesAcrossChunks() async throws {
+        let (body, writer) = KubeResponseBody.makeStream()
+        for chunk in ["ab", "c\nde\n\nf", "g\n", "h\ni\nj", "", "tail"] { writer.write(Array(chunk.utf8)) }
+        writer.finish()
+        var lines: [String] = []
+        for try await line in body.lines { lines.append(String(decoding: line, as: UTF8.self)) }
+        #expect(lines == ["abc", "de", "", "fg", "h", "i", "jtail"])
+    }
+}

@@ -132,6 +132,10 @@ public struct KubeClient: Sendable {
 /// JSON encoding and decoding with errors that say what was being decoded and where it failed.
 enum KubeCoding {
     static func decode<T: Decodable>(_ type: T.Type, from bytes: [UInt8], request: KubeRequest? = nil) throws -> T {
+        try fastDecode(type, from: bytes, request: request)
+    }
+
+    static func slowDecode<T: Decodable>(_ type: T.Type, from bytes: [UInt8], request: KubeRequest?) throws -> T {
         do {
             return try JSONDecoder().decode(type, from: Data(bytes))
         } catch let error as DecodingError {

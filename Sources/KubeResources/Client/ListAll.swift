@@ -66,6 +66,9 @@ public struct ListAllSequence<Resource: KubeObject>: AsyncSequence, Sendable {
         }
 
         private mutating func fetchPage() async throws {
+            // Let the used-up page go before the next one is read: one page in memory at a time.
+            buffer = []
+            position = 0
             let page: ResourceList<Resource>
             do {
                 page = try await resources.list(options)

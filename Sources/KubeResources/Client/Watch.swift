@@ -73,7 +73,7 @@ public struct WatchEventStream<Resource: KubeObject>: AsyncSequence, Sendable {
 }
 
 enum WatchEventDecoding {
-    private struct Envelope<Object: Decodable>: Decodable {
+    struct Envelope<Object: Decodable>: Decodable {
         var type: String
         var object: Object
     }
@@ -242,5 +242,22 @@ public struct ResourceWatch<Resource: KubeObject>: AsyncSequence, Sendable {
             }
             return (items, version)
         }
+    }
+}
+
+extension WatchEventDecoding.Envelope: JSONFastDecodable where Object: JSONFastDecodable {
+    init(from cursor: inout JSONCursor) throws {
+        var type: String?
+        var object: Object?
+        try cursor.beginObject()
+        while let key = try cursor.nextKey() {
+            switch key {
+            case "type": type = try cursor.decode(String.self)
+            case "object": object = try cursor.decode(Object.self)
+            default: try cursor.skipValue()
+            }
+        }
+        guard let type, let object else { throw cursor.fail("a watch event needs type and object") }
+        self.init(type: type, object: object)
     }
 }

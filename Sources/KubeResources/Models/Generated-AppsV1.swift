@@ -39,6 +39,40 @@ extension AppsV1 {
     }
 }
 
+extension AppsV1.ControllerRevision: JSONFastDecodable {
+    init(from cursor: inout JSONCursor) throws {
+        self.init()
+        try cursor.beginObject()
+        while let jsonKey = try cursor.nextKeyRange() {
+            switch jsonKey.count {
+            case 4:
+                if cursor.key(jsonKey, is: "data") {
+                    self.data = try cursor.decode(JSONValue.self)
+                } else if cursor.key(jsonKey, is: "kind") {
+                    self.kind = try cursor.decode(String.self)
+                } else {
+                    try cursor.skipValue()
+                }
+            case 8:
+                if cursor.key(jsonKey, is: "metadata") {
+                    self.metadata = try cursor.decode(MetaV1.ObjectMeta.self)
+                } else if cursor.key(jsonKey, is: "revision") {
+                    self.revision = try cursor.decode(Int64.self)
+                } else {
+                    try cursor.skipValue()
+                }
+            case 10:
+                if cursor.key(jsonKey, is: "apiVersion") {
+                    self.apiVersion = try cursor.decode(String.self)
+                } else {
+                    try cursor.skipValue()
+                }
+            default: try cursor.skipValue()
+            }
+        }
+    }
+}
+
 extension AppsV1.ControllerRevision: KubeResource {
     /// `apps`.
     public static let group = "apps"
@@ -81,6 +115,42 @@ extension AppsV1 {
     }
 }
 
+extension AppsV1.ControllerRevisionList: JSONFastDecodable {
+    init(from cursor: inout JSONCursor) throws {
+        self.init()
+        try cursor.beginObject()
+        while let jsonKey = try cursor.nextKeyRange() {
+            switch jsonKey.count {
+            case 4:
+                if cursor.key(jsonKey, is: "kind") {
+                    self.kind = try cursor.decode(String.self)
+                } else {
+                    try cursor.skipValue()
+                }
+            case 5:
+                if cursor.key(jsonKey, is: "items") {
+                    self.items = try cursor.decode([AppsV1.ControllerRevision].self)
+                } else {
+                    try cursor.skipValue()
+                }
+            case 8:
+                if cursor.key(jsonKey, is: "metadata") {
+                    self.metadata = try cursor.decode(MetaV1.ListMeta.self)
+                } else {
+                    try cursor.skipValue()
+                }
+            case 10:
+                if cursor.key(jsonKey, is: "apiVersion") {
+                    self.apiVersion = try cursor.decode(String.self)
+                } else {
+                    try cursor.skipValue()
+                }
+            default: try cursor.skipValue()
+            }
+        }
+    }
+}
+
 extension AppsV1 {
     /// DaemonSet represents the configuration of a daemon set.
     public struct DaemonSet: Codable, Hashable, Sendable {
@@ -108,6 +178,44 @@ extension AppsV1 {
             self.metadata = metadata
             self.spec = spec
             self.status = status
+        }
+    }
+}
+
+extension AppsV1.DaemonSet: JSONFastDecodable {
+    init(from cursor: inout JSONCursor) throws {
+        self.init()
+        try cursor.beginObject()
+        while let jsonKey = try cursor.nextKeyRange() {
+            switch jsonKey.count {
+            case 4:
+                if cursor.key(jsonKey, is: "kind") {
+                    self.kind = try cursor.decode(String.self)
+                } else if cursor.key(jsonKey, is: "spec") {
+                    self.spec = try cursor.decode(AppsV1.DaemonSetSpec.self)
+                } else {
+                    try cursor.skipValue()
+                }
+            case 6:
+                if cursor.key(jsonKey, is: "status") {
+                    self.status = try cursor.decode(AppsV1.DaemonSetStatus.self)
+                } else {
+                    try cursor.skipValue()
+                }
+            case 8:
+                if cursor.key(jsonKey, is: "metadata") {
+                    self.metadata = try cursor.decode(MetaV1.ObjectMeta.self)
+                } else {
+                    try cursor.skipValue()
+                }
+            case 10:
+                if cursor.key(jsonKey, is: "apiVersion") {
+                    self.apiVersion = try cursor.decode(String.self)
+                } else {
+                    try cursor.skipValue()
+                }
+            default: try cursor.skipValue()
+            }
         }
     }
 }
@@ -160,6 +268,44 @@ extension AppsV1 {
     }
 }
 
+extension AppsV1.DaemonSetCondition: JSONFastDecodable {
+    init(from cursor: inout JSONCursor) throws {
+        self.init()
+        try cursor.beginObject()
+        while let jsonKey = try cursor.nextKeyRange() {
+            switch jsonKey.count {
+            case 4:
+                if cursor.key(jsonKey, is: "type") {
+                    self.type = try cursor.decode(String.self)
+                } else {
+                    try cursor.skipValue()
+                }
+            case 6:
+                if cursor.key(jsonKey, is: "reason") {
+                    self.reason = try cursor.decode(String.self)
+                } else if cursor.key(jsonKey, is: "status") {
+                    self.status = try cursor.decode(String.self)
+                } else {
+                    try cursor.skipValue()
+                }
+            case 7:
+                if cursor.key(jsonKey, is: "message") {
+                    self.message = try cursor.decode(String.self)
+                } else {
+                    try cursor.skipValue()
+                }
+            case 18:
+                if cursor.key(jsonKey, is: "lastTransitionTime") {
+                    self.lastTransitionTime = try cursor.decode(Time.self)
+                } else {
+                    try cursor.skipValue()
+                }
+            default: try cursor.skipValue()
+            }
+        }
+    }
+}
+
 extension AppsV1 {
     /// DaemonSetList is a collection of daemon sets.
     public struct DaemonSetList: Codable, Hashable, Sendable {
@@ -185,6 +331,42 @@ extension AppsV1 {
             self.items = items
             self.kind = kind
             self.metadata = metadata
+        }
+    }
+}
+
+extension AppsV1.DaemonSetList: JSONFastDecodable {
+    init(from cursor: inout JSONCursor) throws {
+        self.init()
+        try cursor.beginObject()
+        while let jsonKey = try cursor.nextKeyRange() {
+            switch jsonKey.count {
+            case 4:
+                if cursor.key(jsonKey, is: "kind") {
+                    self.kind = try cursor.decode(String.self)
+                } else {
+                    try cursor.skipValue()
+                }
+            case 5:
+                if cursor.key(jsonKey, is: "items") {
+                    self.items = try cursor.decode([AppsV1.DaemonSet].self)
+                } else {
+                    try cursor.skipValue()
+                }
+            case 8:
+                if cursor.key(jsonKey, is: "metadata") {
+                    self.metadata = try cursor.decode(MetaV1.ListMeta.self)
+                } else {
+                    try cursor.skipValue()
+                }
+            case 10:
+                if cursor.key(jsonKey, is: "apiVersion") {
+                    self.apiVersion = try cursor.decode(String.self)
+                } else {
+                    try cursor.skipValue()
+                }
+            default: try cursor.skipValue()
+            }
         }
     }
 }
@@ -220,6 +402,44 @@ extension AppsV1 {
             self.selector = selector
             self.template = template
             self.updateStrategy = updateStrategy
+        }
+    }
+}
+
+extension AppsV1.DaemonSetSpec: JSONFastDecodable {
+    init(from cursor: inout JSONCursor) throws {
+        self.init()
+        try cursor.beginObject()
+        while let jsonKey = try cursor.nextKeyRange() {
+            switch jsonKey.count {
+            case 8:
+                if cursor.key(jsonKey, is: "selector") {
+                    self.selector = try cursor.decode(MetaV1.LabelSelector.self)
+                } else if cursor.key(jsonKey, is: "template") {
+                    self.template = try cursor.decode(CoreV1.PodTemplateSpec.self)
+                } else {
+                    try cursor.skipValue()
+                }
+            case 14:
+                if cursor.key(jsonKey, is: "updateStrategy") {
+                    self.updateStrategy = try cursor.decode(AppsV1.DaemonSetUpdateStrategy.self)
+                } else {
+                    try cursor.skipValue()
+                }
+            case 15:
+                if cursor.key(jsonKey, is: "minReadySeconds") {
+                    self.minReadySeconds = try cursor.decode(Int32.self)
+                } else {
+                    try cursor.skipValue()
+                }
+            case 20:
+                if cursor.key(jsonKey, is: "revisionHistoryLimit") {
+                    self.revisionHistoryLimit = try cursor.decode(Int32.self)
+                } else {
+                    try cursor.skipValue()
+                }
+            default: try cursor.skipValue()
+            }
         }
     }
 }
@@ -283,6 +503,66 @@ extension AppsV1 {
     }
 }
 
+extension AppsV1.DaemonSetStatus: JSONFastDecodable {
+    init(from cursor: inout JSONCursor) throws {
+        self.init()
+        try cursor.beginObject()
+        while let jsonKey = try cursor.nextKeyRange() {
+            switch jsonKey.count {
+            case 10:
+                if cursor.key(jsonKey, is: "conditions") {
+                    self.conditions = try cursor.decode([AppsV1.DaemonSetCondition].self)
+                } else {
+                    try cursor.skipValue()
+                }
+            case 11:
+                if cursor.key(jsonKey, is: "numberReady") {
+                    self.numberReady = try cursor.decode(Int32.self)
+                } else {
+                    try cursor.skipValue()
+                }
+            case 14:
+                if cursor.key(jsonKey, is: "collisionCount") {
+                    self.collisionCount = try cursor.decode(Int32.self)
+                } else {
+                    try cursor.skipValue()
+                }
+            case 15:
+                if cursor.key(jsonKey, is: "numberAvailable") {
+                    self.numberAvailable = try cursor.decode(Int32.self)
+                } else {
+                    try cursor.skipValue()
+                }
+            case 17:
+                if cursor.key(jsonKey, is: "numberUnavailable") {
+                    self.numberUnavailable = try cursor.decode(Int32.self)
+                } else {
+                    try cursor.skipValue()
+                }
+            case 18:
+                if cursor.key(jsonKey, is: "numberMisscheduled") {
+                    self.numberMisscheduled = try cursor.decode(Int32.self)
+                } else if cursor.key(jsonKey, is: "observedGeneration") {
+                    self.observedGeneration = try cursor.decode(Int64.self)
+                } else {
+                    try cursor.skipValue()
+                }
+            case 22:
+                if cursor.key(jsonKey, is: "currentNumberScheduled") {
+                    self.currentNumberScheduled = try cursor.decode(Int32.self)
+                } else if cursor.key(jsonKey, is: "desiredNumberScheduled") {
+                    self.desiredNumberScheduled = try cursor.decode(Int32.self)
+                } else if cursor.key(jsonKey, is: "updatedNumberScheduled") {
+                    self.updatedNumberScheduled = try cursor.decode(Int32.self)
+                } else {
+                    try cursor.skipValue()
+                }
+            default: try cursor.skipValue()
+            }
+        }
+    }
+}
+
 extension AppsV1 {
     /// DaemonSetUpdateStrategy is a struct used to control the update strategy for a DaemonSet.
     public struct DaemonSetUpdateStrategy: Codable, Hashable, Sendable {
@@ -298,6 +578,30 @@ extension AppsV1 {
         ) {
             self.rollingUpdate = rollingUpdate
             self.type = type
+        }
+    }
+}
+
+extension AppsV1.DaemonSetUpdateStrategy: JSONFastDecodable {
+    init(from cursor: inout JSONCursor) throws {
+        self.init()
+        try cursor.beginObject()
+        while let jsonKey = try cursor.nextKeyRange() {
+            switch jsonKey.count {
+            case 4:
+                if cursor.key(jsonKey, is: "type") {
+                    self.type = try cursor.decode(String.self)
+                } else {
+                    try cursor.skipValue()
+                }
+            case 13:
+                if cursor.key(jsonKey, is: "rollingUpdate") {
+                    self.rollingUpdate = try cursor.decode(AppsV1.RollingUpdateDaemonSet.self)
+                } else {
+                    try cursor.skipValue()
+                }
+            default: try cursor.skipValue()
+            }
         }
     }
 }
@@ -329,6 +633,44 @@ extension AppsV1 {
             self.metadata = metadata
             self.spec = spec
             self.status = status
+        }
+    }
+}
+
+extension AppsV1.Deployment: JSONFastDecodable {
+    init(from cursor: inout JSONCursor) throws {
+        self.init()
+        try cursor.beginObject()
+        while let jsonKey = try cursor.nextKeyRange() {
+            switch jsonKey.count {
+            case 4:
+                if cursor.key(jsonKey, is: "kind") {
+                    self.kind = try cursor.decode(String.self)
+                } else if cursor.key(jsonKey, is: "spec") {
+                    self.spec = try cursor.decode(AppsV1.DeploymentSpec.self)
+                } else {
+                    try cursor.skipValue()
+                }
+            case 6:
+                if cursor.key(jsonKey, is: "status") {
+                    self.status = try cursor.decode(AppsV1.DeploymentStatus.self)
+                } else {
+                    try cursor.skipValue()
+                }
+            case 8:
+                if cursor.key(jsonKey, is: "metadata") {
+                    self.metadata = try cursor.decode(MetaV1.ObjectMeta.self)
+                } else {
+                    try cursor.skipValue()
+                }
+            case 10:
+                if cursor.key(jsonKey, is: "apiVersion") {
+                    self.apiVersion = try cursor.decode(String.self)
+                } else {
+                    try cursor.skipValue()
+                }
+            default: try cursor.skipValue()
+            }
         }
     }
 }
@@ -385,6 +727,50 @@ extension AppsV1 {
     }
 }
 
+extension AppsV1.DeploymentCondition: JSONFastDecodable {
+    init(from cursor: inout JSONCursor) throws {
+        self.init()
+        try cursor.beginObject()
+        while let jsonKey = try cursor.nextKeyRange() {
+            switch jsonKey.count {
+            case 4:
+                if cursor.key(jsonKey, is: "type") {
+                    self.type = try cursor.decode(String.self)
+                } else {
+                    try cursor.skipValue()
+                }
+            case 6:
+                if cursor.key(jsonKey, is: "reason") {
+                    self.reason = try cursor.decode(String.self)
+                } else if cursor.key(jsonKey, is: "status") {
+                    self.status = try cursor.decode(String.self)
+                } else {
+                    try cursor.skipValue()
+                }
+            case 7:
+                if cursor.key(jsonKey, is: "message") {
+                    self.message = try cursor.decode(String.self)
+                } else {
+                    try cursor.skipValue()
+                }
+            case 14:
+                if cursor.key(jsonKey, is: "lastUpdateTime") {
+                    self.lastUpdateTime = try cursor.decode(Time.self)
+                } else {
+                    try cursor.skipValue()
+                }
+            case 18:
+                if cursor.key(jsonKey, is: "lastTransitionTime") {
+                    self.lastTransitionTime = try cursor.decode(Time.self)
+                } else {
+                    try cursor.skipValue()
+                }
+            default: try cursor.skipValue()
+            }
+        }
+    }
+}
+
 extension AppsV1 {
     /// DeploymentList is a list of Deployments.
     public struct DeploymentList: Codable, Hashable, Sendable {
@@ -410,6 +796,42 @@ extension AppsV1 {
             self.items = items
             self.kind = kind
             self.metadata = metadata
+        }
+    }
+}
+
+extension AppsV1.DeploymentList: JSONFastDecodable {
+    init(from cursor: inout JSONCursor) throws {
+        self.init()
+        try cursor.beginObject()
+        while let jsonKey = try cursor.nextKeyRange() {
+            switch jsonKey.count {
+            case 4:
+                if cursor.key(jsonKey, is: "kind") {
+                    self.kind = try cursor.decode(String.self)
+                } else {
+                    try cursor.skipValue()
+                }
+            case 5:
+                if cursor.key(jsonKey, is: "items") {
+                    self.items = try cursor.decode([AppsV1.Deployment].self)
+                } else {
+                    try cursor.skipValue()
+                }
+            case 8:
+                if cursor.key(jsonKey, is: "metadata") {
+                    self.metadata = try cursor.decode(MetaV1.ListMeta.self)
+                } else {
+                    try cursor.skipValue()
+                }
+            case 10:
+                if cursor.key(jsonKey, is: "apiVersion") {
+                    self.apiVersion = try cursor.decode(String.self)
+                } else {
+                    try cursor.skipValue()
+                }
+            default: try cursor.skipValue()
+            }
         }
     }
 }
@@ -457,6 +879,54 @@ extension AppsV1 {
             self.selector = selector
             self.strategy = strategy
             self.template = template
+        }
+    }
+}
+
+extension AppsV1.DeploymentSpec: JSONFastDecodable {
+    init(from cursor: inout JSONCursor) throws {
+        self.init()
+        try cursor.beginObject()
+        while let jsonKey = try cursor.nextKeyRange() {
+            switch jsonKey.count {
+            case 6:
+                if cursor.key(jsonKey, is: "paused") {
+                    self.paused = try cursor.decode(Bool.self)
+                } else {
+                    try cursor.skipValue()
+                }
+            case 8:
+                if cursor.key(jsonKey, is: "replicas") {
+                    self.replicas = try cursor.decode(Int32.self)
+                } else if cursor.key(jsonKey, is: "selector") {
+                    self.selector = try cursor.decode(MetaV1.LabelSelector.self)
+                } else if cursor.key(jsonKey, is: "strategy") {
+                    self.strategy = try cursor.decode(AppsV1.DeploymentStrategy.self)
+                } else if cursor.key(jsonKey, is: "template") {
+                    self.template = try cursor.decode(CoreV1.PodTemplateSpec.self)
+                } else {
+                    try cursor.skipValue()
+                }
+            case 15:
+                if cursor.key(jsonKey, is: "minReadySeconds") {
+                    self.minReadySeconds = try cursor.decode(Int32.self)
+                } else {
+                    try cursor.skipValue()
+                }
+            case 20:
+                if cursor.key(jsonKey, is: "revisionHistoryLimit") {
+                    self.revisionHistoryLimit = try cursor.decode(Int32.self)
+                } else {
+                    try cursor.skipValue()
+                }
+            case 23:
+                if cursor.key(jsonKey, is: "progressDeadlineSeconds") {
+                    self.progressDeadlineSeconds = try cursor.decode(Int32.self)
+                } else {
+                    try cursor.skipValue()
+                }
+            default: try cursor.skipValue()
+            }
         }
     }
 }
@@ -510,6 +980,68 @@ extension AppsV1 {
     }
 }
 
+extension AppsV1.DeploymentStatus: JSONFastDecodable {
+    init(from cursor: inout JSONCursor) throws {
+        self.init()
+        try cursor.beginObject()
+        while let jsonKey = try cursor.nextKeyRange() {
+            switch jsonKey.count {
+            case 8:
+                if cursor.key(jsonKey, is: "replicas") {
+                    self.replicas = try cursor.decode(Int32.self)
+                } else {
+                    try cursor.skipValue()
+                }
+            case 10:
+                if cursor.key(jsonKey, is: "conditions") {
+                    self.conditions = try cursor.decode([AppsV1.DeploymentCondition].self)
+                } else {
+                    try cursor.skipValue()
+                }
+            case 13:
+                if cursor.key(jsonKey, is: "readyReplicas") {
+                    self.readyReplicas = try cursor.decode(Int32.self)
+                } else {
+                    try cursor.skipValue()
+                }
+            case 14:
+                if cursor.key(jsonKey, is: "collisionCount") {
+                    self.collisionCount = try cursor.decode(Int32.self)
+                } else {
+                    try cursor.skipValue()
+                }
+            case 15:
+                if cursor.key(jsonKey, is: "updatedReplicas") {
+                    self.updatedReplicas = try cursor.decode(Int32.self)
+                } else {
+                    try cursor.skipValue()
+                }
+            case 17:
+                if cursor.key(jsonKey, is: "availableReplicas") {
+                    self.availableReplicas = try cursor.decode(Int32.self)
+                } else {
+                    try cursor.skipValue()
+                }
+            case 18:
+                if cursor.key(jsonKey, is: "observedGeneration") {
+                    self.observedGeneration = try cursor.decode(Int64.self)
+                } else {
+                    try cursor.skipValue()
+                }
+            case 19:
+                if cursor.key(jsonKey, is: "terminatingReplicas") {
+                    self.terminatingReplicas = try cursor.decode(Int32.self)
+                } else if cursor.key(jsonKey, is: "unavailableReplicas") {
+                    self.unavailableReplicas = try cursor.decode(Int32.self)
+                } else {
+                    try cursor.skipValue()
+                }
+            default: try cursor.skipValue()
+            }
+        }
+    }
+}
+
 extension AppsV1 {
     /// DeploymentStrategy describes how to replace existing pods with new ones.
     public struct DeploymentStrategy: Codable, Hashable, Sendable {
@@ -525,6 +1057,30 @@ extension AppsV1 {
         ) {
             self.rollingUpdate = rollingUpdate
             self.type = type
+        }
+    }
+}
+
+extension AppsV1.DeploymentStrategy: JSONFastDecodable {
+    init(from cursor: inout JSONCursor) throws {
+        self.init()
+        try cursor.beginObject()
+        while let jsonKey = try cursor.nextKeyRange() {
+            switch jsonKey.count {
+            case 4:
+                if cursor.key(jsonKey, is: "type") {
+                    self.type = try cursor.decode(String.self)
+                } else {
+                    try cursor.skipValue()
+                }
+            case 13:
+                if cursor.key(jsonKey, is: "rollingUpdate") {
+                    self.rollingUpdate = try cursor.decode(AppsV1.RollingUpdateDeployment.self)
+                } else {
+                    try cursor.skipValue()
+                }
+            default: try cursor.skipValue()
+            }
         }
     }
 }
@@ -556,6 +1112,44 @@ extension AppsV1 {
             self.metadata = metadata
             self.spec = spec
             self.status = status
+        }
+    }
+}
+
+extension AppsV1.ReplicaSet: JSONFastDecodable {
+    init(from cursor: inout JSONCursor) throws {
+        self.init()
+        try cursor.beginObject()
+        while let jsonKey = try cursor.nextKeyRange() {
+            switch jsonKey.count {
+            case 4:
+                if cursor.key(jsonKey, is: "kind") {
+                    self.kind = try cursor.decode(String.self)
+                } else if cursor.key(jsonKey, is: "spec") {
+                    self.spec = try cursor.decode(AppsV1.ReplicaSetSpec.self)
+                } else {
+                    try cursor.skipValue()
+                }
+            case 6:
+                if cursor.key(jsonKey, is: "status") {
+                    self.status = try cursor.decode(AppsV1.ReplicaSetStatus.self)
+                } else {
+                    try cursor.skipValue()
+                }
+            case 8:
+                if cursor.key(jsonKey, is: "metadata") {
+                    self.metadata = try cursor.decode(MetaV1.ObjectMeta.self)
+                } else {
+                    try cursor.skipValue()
+                }
+            case 10:
+                if cursor.key(jsonKey, is: "apiVersion") {
+                    self.apiVersion = try cursor.decode(String.self)
+                } else {
+                    try cursor.skipValue()
+                }
+            default: try cursor.skipValue()
+            }
         }
     }
 }
@@ -608,6 +1202,44 @@ extension AppsV1 {
     }
 }
 
+extension AppsV1.ReplicaSetCondition: JSONFastDecodable {
+    init(from cursor: inout JSONCursor) throws {
+        self.init()
+        try cursor.beginObject()
+        while let jsonKey = try cursor.nextKeyRange() {
+            switch jsonKey.count {
+            case 4:
+                if cursor.key(jsonKey, is: "type") {
+                    self.type = try cursor.decode(String.self)
+                } else {
+                    try cursor.skipValue()
+                }
+            case 6:
+                if cursor.key(jsonKey, is: "reason") {
+                    self.reason = try cursor.decode(String.self)
+                } else if cursor.key(jsonKey, is: "status") {
+                    self.status = try cursor.decode(String.self)
+                } else {
+                    try cursor.skipValue()
+                }
+            case 7:
+                if cursor.key(jsonKey, is: "message") {
+                    self.message = try cursor.decode(String.self)
+                } else {
+                    try cursor.skipValue()
+                }
+            case 18:
+                if cursor.key(jsonKey, is: "lastTransitionTime") {
+                    self.lastTransitionTime = try cursor.decode(Time.self)
+                } else {
+                    try cursor.skipValue()
+                }
+            default: try cursor.skipValue()
+            }
+        }
+    }
+}
+
 extension AppsV1 {
     /// ReplicaSetList is a collection of ReplicaSets.
     public struct ReplicaSetList: Codable, Hashable, Sendable {
@@ -637,6 +1269,42 @@ extension AppsV1 {
     }
 }
 
+extension AppsV1.ReplicaSetList: JSONFastDecodable {
+    init(from cursor: inout JSONCursor) throws {
+        self.init()
+        try cursor.beginObject()
+        while let jsonKey = try cursor.nextKeyRange() {
+            switch jsonKey.count {
+            case 4:
+                if cursor.key(jsonKey, is: "kind") {
+                    self.kind = try cursor.decode(String.self)
+                } else {
+                    try cursor.skipValue()
+                }
+            case 5:
+                if cursor.key(jsonKey, is: "items") {
+                    self.items = try cursor.decode([AppsV1.ReplicaSet].self)
+                } else {
+                    try cursor.skipValue()
+                }
+            case 8:
+                if cursor.key(jsonKey, is: "metadata") {
+                    self.metadata = try cursor.decode(MetaV1.ListMeta.self)
+                } else {
+                    try cursor.skipValue()
+                }
+            case 10:
+                if cursor.key(jsonKey, is: "apiVersion") {
+                    self.apiVersion = try cursor.decode(String.self)
+                } else {
+                    try cursor.skipValue()
+                }
+            default: try cursor.skipValue()
+            }
+        }
+    }
+}
+
 extension AppsV1 {
     /// ReplicaSetSpec is the specification of a ReplicaSet.
     public struct ReplicaSetSpec: Codable, Hashable, Sendable {
@@ -662,6 +1330,34 @@ extension AppsV1 {
             self.replicas = replicas
             self.selector = selector
             self.template = template
+        }
+    }
+}
+
+extension AppsV1.ReplicaSetSpec: JSONFastDecodable {
+    init(from cursor: inout JSONCursor) throws {
+        self.init()
+        try cursor.beginObject()
+        while let jsonKey = try cursor.nextKeyRange() {
+            switch jsonKey.count {
+            case 8:
+                if cursor.key(jsonKey, is: "replicas") {
+                    self.replicas = try cursor.decode(Int32.self)
+                } else if cursor.key(jsonKey, is: "selector") {
+                    self.selector = try cursor.decode(MetaV1.LabelSelector.self)
+                } else if cursor.key(jsonKey, is: "template") {
+                    self.template = try cursor.decode(CoreV1.PodTemplateSpec.self)
+                } else {
+                    try cursor.skipValue()
+                }
+            case 15:
+                if cursor.key(jsonKey, is: "minReadySeconds") {
+                    self.minReadySeconds = try cursor.decode(Int32.self)
+                } else {
+                    try cursor.skipValue()
+                }
+            default: try cursor.skipValue()
+            }
         }
     }
 }
@@ -709,6 +1405,60 @@ extension AppsV1 {
     }
 }
 
+extension AppsV1.ReplicaSetStatus: JSONFastDecodable {
+    init(from cursor: inout JSONCursor) throws {
+        self.init()
+        try cursor.beginObject()
+        while let jsonKey = try cursor.nextKeyRange() {
+            switch jsonKey.count {
+            case 8:
+                if cursor.key(jsonKey, is: "replicas") {
+                    self.replicas = try cursor.decode(Int32.self)
+                } else {
+                    try cursor.skipValue()
+                }
+            case 10:
+                if cursor.key(jsonKey, is: "conditions") {
+                    self.conditions = try cursor.decode([AppsV1.ReplicaSetCondition].self)
+                } else {
+                    try cursor.skipValue()
+                }
+            case 13:
+                if cursor.key(jsonKey, is: "readyReplicas") {
+                    self.readyReplicas = try cursor.decode(Int32.self)
+                } else {
+                    try cursor.skipValue()
+                }
+            case 17:
+                if cursor.key(jsonKey, is: "availableReplicas") {
+                    self.availableReplicas = try cursor.decode(Int32.self)
+                } else {
+                    try cursor.skipValue()
+                }
+            case 18:
+                if cursor.key(jsonKey, is: "observedGeneration") {
+                    self.observedGeneration = try cursor.decode(Int64.self)
+                } else {
+                    try cursor.skipValue()
+                }
+            case 19:
+                if cursor.key(jsonKey, is: "terminatingReplicas") {
+                    self.terminatingReplicas = try cursor.decode(Int32.self)
+                } else {
+                    try cursor.skipValue()
+                }
+            case 20:
+                if cursor.key(jsonKey, is: "fullyLabeledReplicas") {
+                    self.fullyLabeledReplicas = try cursor.decode(Int32.self)
+                } else {
+                    try cursor.skipValue()
+                }
+            default: try cursor.skipValue()
+            }
+        }
+    }
+}
+
 extension AppsV1 {
     /// Spec to control the desired behavior of daemon set rolling update.
     public struct RollingUpdateDaemonSet: Codable, Hashable, Sendable {
@@ -724,6 +1474,30 @@ extension AppsV1 {
         ) {
             self.maxSurge = maxSurge
             self.maxUnavailable = maxUnavailable
+        }
+    }
+}
+
+extension AppsV1.RollingUpdateDaemonSet: JSONFastDecodable {
+    init(from cursor: inout JSONCursor) throws {
+        self.init()
+        try cursor.beginObject()
+        while let jsonKey = try cursor.nextKeyRange() {
+            switch jsonKey.count {
+            case 8:
+                if cursor.key(jsonKey, is: "maxSurge") {
+                    self.maxSurge = try cursor.decode(IntOrString.self)
+                } else {
+                    try cursor.skipValue()
+                }
+            case 14:
+                if cursor.key(jsonKey, is: "maxUnavailable") {
+                    self.maxUnavailable = try cursor.decode(IntOrString.self)
+                } else {
+                    try cursor.skipValue()
+                }
+            default: try cursor.skipValue()
+            }
         }
     }
 }
@@ -747,6 +1521,30 @@ extension AppsV1 {
     }
 }
 
+extension AppsV1.RollingUpdateDeployment: JSONFastDecodable {
+    init(from cursor: inout JSONCursor) throws {
+        self.init()
+        try cursor.beginObject()
+        while let jsonKey = try cursor.nextKeyRange() {
+            switch jsonKey.count {
+            case 8:
+                if cursor.key(jsonKey, is: "maxSurge") {
+                    self.maxSurge = try cursor.decode(IntOrString.self)
+                } else {
+                    try cursor.skipValue()
+                }
+            case 14:
+                if cursor.key(jsonKey, is: "maxUnavailable") {
+                    self.maxUnavailable = try cursor.decode(IntOrString.self)
+                } else {
+                    try cursor.skipValue()
+                }
+            default: try cursor.skipValue()
+            }
+        }
+    }
+}
+
 extension AppsV1 {
     /// RollingUpdateStatefulSetStrategy is used to communicate parameter for RollingUpdateStatefulSetStrategyType.
     public struct RollingUpdateStatefulSetStrategy: Codable, Hashable, Sendable {
@@ -762,6 +1560,30 @@ extension AppsV1 {
         ) {
             self.maxUnavailable = maxUnavailable
             self.partition = partition
+        }
+    }
+}
+
+extension AppsV1.RollingUpdateStatefulSetStrategy: JSONFastDecodable {
+    init(from cursor: inout JSONCursor) throws {
+        self.init()
+        try cursor.beginObject()
+        while let jsonKey = try cursor.nextKeyRange() {
+            switch jsonKey.count {
+            case 9:
+                if cursor.key(jsonKey, is: "partition") {
+                    self.partition = try cursor.decode(Int32.self)
+                } else {
+                    try cursor.skipValue()
+                }
+            case 14:
+                if cursor.key(jsonKey, is: "maxUnavailable") {
+                    self.maxUnavailable = try cursor.decode(IntOrString.self)
+                } else {
+                    try cursor.skipValue()
+                }
+            default: try cursor.skipValue()
+            }
         }
     }
 }
@@ -797,6 +1619,44 @@ extension AppsV1 {
             self.metadata = metadata
             self.spec = spec
             self.status = status
+        }
+    }
+}
+
+extension AppsV1.StatefulSet: JSONFastDecodable {
+    init(from cursor: inout JSONCursor) throws {
+        self.init()
+        try cursor.beginObject()
+        while let jsonKey = try cursor.nextKeyRange() {
+            switch jsonKey.count {
+            case 4:
+                if cursor.key(jsonKey, is: "kind") {
+                    self.kind = try cursor.decode(String.self)
+                } else if cursor.key(jsonKey, is: "spec") {
+                    self.spec = try cursor.decode(AppsV1.StatefulSetSpec.self)
+                } else {
+                    try cursor.skipValue()
+                }
+            case 6:
+                if cursor.key(jsonKey, is: "status") {
+                    self.status = try cursor.decode(AppsV1.StatefulSetStatus.self)
+                } else {
+                    try cursor.skipValue()
+                }
+            case 8:
+                if cursor.key(jsonKey, is: "metadata") {
+                    self.metadata = try cursor.decode(MetaV1.ObjectMeta.self)
+                } else {
+                    try cursor.skipValue()
+                }
+            case 10:
+                if cursor.key(jsonKey, is: "apiVersion") {
+                    self.apiVersion = try cursor.decode(String.self)
+                } else {
+                    try cursor.skipValue()
+                }
+            default: try cursor.skipValue()
+            }
         }
     }
 }
@@ -849,6 +1709,44 @@ extension AppsV1 {
     }
 }
 
+extension AppsV1.StatefulSetCondition: JSONFastDecodable {
+    init(from cursor: inout JSONCursor) throws {
+        self.init()
+        try cursor.beginObject()
+        while let jsonKey = try cursor.nextKeyRange() {
+            switch jsonKey.count {
+            case 4:
+                if cursor.key(jsonKey, is: "type") {
+                    self.type = try cursor.decode(String.self)
+                } else {
+                    try cursor.skipValue()
+                }
+            case 6:
+                if cursor.key(jsonKey, is: "reason") {
+                    self.reason = try cursor.decode(String.self)
+                } else if cursor.key(jsonKey, is: "status") {
+                    self.status = try cursor.decode(String.self)
+                } else {
+                    try cursor.skipValue()
+                }
+            case 7:
+                if cursor.key(jsonKey, is: "message") {
+                    self.message = try cursor.decode(String.self)
+                } else {
+                    try cursor.skipValue()
+                }
+            case 18:
+                if cursor.key(jsonKey, is: "lastTransitionTime") {
+                    self.lastTransitionTime = try cursor.decode(Time.self)
+                } else {
+                    try cursor.skipValue()
+                }
+            default: try cursor.skipValue()
+            }
+        }
+    }
+}
+
 extension AppsV1 {
     /// StatefulSetList is a collection of StatefulSets.
     public struct StatefulSetList: Codable, Hashable, Sendable {
@@ -878,6 +1776,42 @@ extension AppsV1 {
     }
 }
 
+extension AppsV1.StatefulSetList: JSONFastDecodable {
+    init(from cursor: inout JSONCursor) throws {
+        self.init()
+        try cursor.beginObject()
+        while let jsonKey = try cursor.nextKeyRange() {
+            switch jsonKey.count {
+            case 4:
+                if cursor.key(jsonKey, is: "kind") {
+                    self.kind = try cursor.decode(String.self)
+                } else {
+                    try cursor.skipValue()
+                }
+            case 5:
+                if cursor.key(jsonKey, is: "items") {
+                    self.items = try cursor.decode([AppsV1.StatefulSet].self)
+                } else {
+                    try cursor.skipValue()
+                }
+            case 8:
+                if cursor.key(jsonKey, is: "metadata") {
+                    self.metadata = try cursor.decode(MetaV1.ListMeta.self)
+                } else {
+                    try cursor.skipValue()
+                }
+            case 10:
+                if cursor.key(jsonKey, is: "apiVersion") {
+                    self.apiVersion = try cursor.decode(String.self)
+                } else {
+                    try cursor.skipValue()
+                }
+            default: try cursor.skipValue()
+            }
+        }
+    }
+}
+
 extension AppsV1 {
     /// StatefulSetOrdinals describes the policy used for replica ordinal assignment in this StatefulSet.
     public struct StatefulSetOrdinals: Codable, Hashable, Sendable {
@@ -892,6 +1826,24 @@ extension AppsV1 {
             start: Int32? = nil
         ) {
             self.start = start
+        }
+    }
+}
+
+extension AppsV1.StatefulSetOrdinals: JSONFastDecodable {
+    init(from cursor: inout JSONCursor) throws {
+        self.init()
+        try cursor.beginObject()
+        while let jsonKey = try cursor.nextKeyRange() {
+            switch jsonKey.count {
+            case 5:
+                if cursor.key(jsonKey, is: "start") {
+                    self.start = try cursor.decode(Int32.self)
+                } else {
+                    try cursor.skipValue()
+                }
+            default: try cursor.skipValue()
+            }
         }
     }
 }
@@ -911,6 +1863,30 @@ extension AppsV1 {
         ) {
             self.whenDeleted = whenDeleted
             self.whenScaled = whenScaled
+        }
+    }
+}
+
+extension AppsV1.StatefulSetPersistentVolumeClaimRetentionPolicy: JSONFastDecodable {
+    init(from cursor: inout JSONCursor) throws {
+        self.init()
+        try cursor.beginObject()
+        while let jsonKey = try cursor.nextKeyRange() {
+            switch jsonKey.count {
+            case 10:
+                if cursor.key(jsonKey, is: "whenScaled") {
+                    self.whenScaled = try cursor.decode(String.self)
+                } else {
+                    try cursor.skipValue()
+                }
+            case 11:
+                if cursor.key(jsonKey, is: "whenDeleted") {
+                    self.whenDeleted = try cursor.decode(String.self)
+                } else {
+                    try cursor.skipValue()
+                }
+            default: try cursor.skipValue()
+            }
         }
     }
 }
@@ -974,6 +1950,68 @@ extension AppsV1 {
     }
 }
 
+extension AppsV1.StatefulSetSpec: JSONFastDecodable {
+    init(from cursor: inout JSONCursor) throws {
+        self.init()
+        try cursor.beginObject()
+        while let jsonKey = try cursor.nextKeyRange() {
+            switch jsonKey.count {
+            case 8:
+                if cursor.key(jsonKey, is: "ordinals") {
+                    self.ordinals = try cursor.decode(AppsV1.StatefulSetOrdinals.self)
+                } else if cursor.key(jsonKey, is: "replicas") {
+                    self.replicas = try cursor.decode(Int32.self)
+                } else if cursor.key(jsonKey, is: "selector") {
+                    self.selector = try cursor.decode(MetaV1.LabelSelector.self)
+                } else if cursor.key(jsonKey, is: "template") {
+                    self.template = try cursor.decode(CoreV1.PodTemplateSpec.self)
+                } else {
+                    try cursor.skipValue()
+                }
+            case 11:
+                if cursor.key(jsonKey, is: "serviceName") {
+                    self.serviceName = try cursor.decode(String.self)
+                } else {
+                    try cursor.skipValue()
+                }
+            case 14:
+                if cursor.key(jsonKey, is: "updateStrategy") {
+                    self.updateStrategy = try cursor.decode(AppsV1.StatefulSetUpdateStrategy.self)
+                } else {
+                    try cursor.skipValue()
+                }
+            case 15:
+                if cursor.key(jsonKey, is: "minReadySeconds") {
+                    self.minReadySeconds = try cursor.decode(Int32.self)
+                } else {
+                    try cursor.skipValue()
+                }
+            case 19:
+                if cursor.key(jsonKey, is: "podManagementPolicy") {
+                    self.podManagementPolicy = try cursor.decode(String.self)
+                } else {
+                    try cursor.skipValue()
+                }
+            case 20:
+                if cursor.key(jsonKey, is: "revisionHistoryLimit") {
+                    self.revisionHistoryLimit = try cursor.decode(Int32.self)
+                } else if cursor.key(jsonKey, is: "volumeClaimTemplates") {
+                    self.volumeClaimTemplates = try cursor.decode([CoreV1.PersistentVolumeClaim].self)
+                } else {
+                    try cursor.skipValue()
+                }
+            case 36:
+                if cursor.key(jsonKey, is: "persistentVolumeClaimRetentionPolicy") {
+                    self.persistentVolumeClaimRetentionPolicy = try cursor.decode(AppsV1.StatefulSetPersistentVolumeClaimRetentionPolicy.self)
+                } else {
+                    try cursor.skipValue()
+                }
+            default: try cursor.skipValue()
+            }
+        }
+    }
+}
+
 extension AppsV1 {
     /// StatefulSetStatus represents the current state of a StatefulSet.
     public struct StatefulSetStatus: Codable, Hashable, Sendable {
@@ -1027,6 +2065,66 @@ extension AppsV1 {
     }
 }
 
+extension AppsV1.StatefulSetStatus: JSONFastDecodable {
+    init(from cursor: inout JSONCursor) throws {
+        self.init()
+        try cursor.beginObject()
+        while let jsonKey = try cursor.nextKeyRange() {
+            switch jsonKey.count {
+            case 8:
+                if cursor.key(jsonKey, is: "replicas") {
+                    self.replicas = try cursor.decode(Int32.self)
+                } else {
+                    try cursor.skipValue()
+                }
+            case 10:
+                if cursor.key(jsonKey, is: "conditions") {
+                    self.conditions = try cursor.decode([AppsV1.StatefulSetCondition].self)
+                } else {
+                    try cursor.skipValue()
+                }
+            case 13:
+                if cursor.key(jsonKey, is: "readyReplicas") {
+                    self.readyReplicas = try cursor.decode(Int32.self)
+                } else {
+                    try cursor.skipValue()
+                }
+            case 14:
+                if cursor.key(jsonKey, is: "collisionCount") {
+                    self.collisionCount = try cursor.decode(Int32.self)
+                } else if cursor.key(jsonKey, is: "updateRevision") {
+                    self.updateRevision = try cursor.decode(String.self)
+                } else {
+                    try cursor.skipValue()
+                }
+            case 15:
+                if cursor.key(jsonKey, is: "currentReplicas") {
+                    self.currentReplicas = try cursor.decode(Int32.self)
+                } else if cursor.key(jsonKey, is: "currentRevision") {
+                    self.currentRevision = try cursor.decode(String.self)
+                } else if cursor.key(jsonKey, is: "updatedReplicas") {
+                    self.updatedReplicas = try cursor.decode(Int32.self)
+                } else {
+                    try cursor.skipValue()
+                }
+            case 17:
+                if cursor.key(jsonKey, is: "availableReplicas") {
+                    self.availableReplicas = try cursor.decode(Int32.self)
+                } else {
+                    try cursor.skipValue()
+                }
+            case 18:
+                if cursor.key(jsonKey, is: "observedGeneration") {
+                    self.observedGeneration = try cursor.decode(Int64.self)
+                } else {
+                    try cursor.skipValue()
+                }
+            default: try cursor.skipValue()
+            }
+        }
+    }
+}
+
 extension AppsV1 {
     /// StatefulSetUpdateStrategy indicates the strategy that the StatefulSet controller will use to perform updates. It includes any additional parameters necessary to perform the update for the indicated strategy.
     public struct StatefulSetUpdateStrategy: Codable, Hashable, Sendable {
@@ -1042,6 +2140,30 @@ extension AppsV1 {
         ) {
             self.rollingUpdate = rollingUpdate
             self.type = type
+        }
+    }
+}
+
+extension AppsV1.StatefulSetUpdateStrategy: JSONFastDecodable {
+    init(from cursor: inout JSONCursor) throws {
+        self.init()
+        try cursor.beginObject()
+        while let jsonKey = try cursor.nextKeyRange() {
+            switch jsonKey.count {
+            case 4:
+                if cursor.key(jsonKey, is: "type") {
+                    self.type = try cursor.decode(String.self)
+                } else {
+                    try cursor.skipValue()
+                }
+            case 13:
+                if cursor.key(jsonKey, is: "rollingUpdate") {
+                    self.rollingUpdate = try cursor.decode(AppsV1.RollingUpdateStatefulSetStrategy.self)
+                } else {
+                    try cursor.skipValue()
+                }
+            default: try cursor.skipValue()
+            }
         }
     }
 }

@@ -33,6 +33,32 @@ extension AutoscalingV1 {
     }
 }
 
+extension AutoscalingV1.CrossVersionObjectReference: JSONFastDecodable {
+    init(from cursor: inout JSONCursor) throws {
+        self.init()
+        try cursor.beginObject()
+        while let jsonKey = try cursor.nextKeyRange() {
+            switch jsonKey.count {
+            case 4:
+                if cursor.key(jsonKey, is: "kind") {
+                    self.kind = try cursor.decode(String.self)
+                } else if cursor.key(jsonKey, is: "name") {
+                    self.name = try cursor.decode(String.self)
+                } else {
+                    try cursor.skipValue()
+                }
+            case 10:
+                if cursor.key(jsonKey, is: "apiVersion") {
+                    self.apiVersion = try cursor.decode(String.self)
+                } else {
+                    try cursor.skipValue()
+                }
+            default: try cursor.skipValue()
+            }
+        }
+    }
+}
+
 extension AutoscalingV1 {
     /// configuration of a horizontal pod autoscaler.
     public struct HorizontalPodAutoscaler: Codable, Hashable, Sendable {
@@ -62,6 +88,44 @@ extension AutoscalingV1 {
             self.metadata = metadata
             self.spec = spec
             self.status = status
+        }
+    }
+}
+
+extension AutoscalingV1.HorizontalPodAutoscaler: JSONFastDecodable {
+    init(from cursor: inout JSONCursor) throws {
+        self.init()
+        try cursor.beginObject()
+        while let jsonKey = try cursor.nextKeyRange() {
+            switch jsonKey.count {
+            case 4:
+                if cursor.key(jsonKey, is: "kind") {
+                    self.kind = try cursor.decode(String.self)
+                } else if cursor.key(jsonKey, is: "spec") {
+                    self.spec = try cursor.decode(AutoscalingV1.HorizontalPodAutoscalerSpec.self)
+                } else {
+                    try cursor.skipValue()
+                }
+            case 6:
+                if cursor.key(jsonKey, is: "status") {
+                    self.status = try cursor.decode(AutoscalingV1.HorizontalPodAutoscalerStatus.self)
+                } else {
+                    try cursor.skipValue()
+                }
+            case 8:
+                if cursor.key(jsonKey, is: "metadata") {
+                    self.metadata = try cursor.decode(MetaV1.ObjectMeta.self)
+                } else {
+                    try cursor.skipValue()
+                }
+            case 10:
+                if cursor.key(jsonKey, is: "apiVersion") {
+                    self.apiVersion = try cursor.decode(String.self)
+                } else {
+                    try cursor.skipValue()
+                }
+            default: try cursor.skipValue()
+            }
         }
     }
 }
@@ -108,6 +172,42 @@ extension AutoscalingV1 {
     }
 }
 
+extension AutoscalingV1.HorizontalPodAutoscalerList: JSONFastDecodable {
+    init(from cursor: inout JSONCursor) throws {
+        self.init()
+        try cursor.beginObject()
+        while let jsonKey = try cursor.nextKeyRange() {
+            switch jsonKey.count {
+            case 4:
+                if cursor.key(jsonKey, is: "kind") {
+                    self.kind = try cursor.decode(String.self)
+                } else {
+                    try cursor.skipValue()
+                }
+            case 5:
+                if cursor.key(jsonKey, is: "items") {
+                    self.items = try cursor.decode([AutoscalingV1.HorizontalPodAutoscaler].self)
+                } else {
+                    try cursor.skipValue()
+                }
+            case 8:
+                if cursor.key(jsonKey, is: "metadata") {
+                    self.metadata = try cursor.decode(MetaV1.ListMeta.self)
+                } else {
+                    try cursor.skipValue()
+                }
+            case 10:
+                if cursor.key(jsonKey, is: "apiVersion") {
+                    self.apiVersion = try cursor.decode(String.self)
+                } else {
+                    try cursor.skipValue()
+                }
+            default: try cursor.skipValue()
+            }
+        }
+    }
+}
+
 extension AutoscalingV1 {
     /// specification of a horizontal pod autoscaler.
     public struct HorizontalPodAutoscalerSpec: Codable, Hashable, Sendable {
@@ -135,6 +235,38 @@ extension AutoscalingV1 {
             self.minReplicas = minReplicas
             self.scaleTargetRef = scaleTargetRef
             self.targetCPUUtilizationPercentage = targetCPUUtilizationPercentage
+        }
+    }
+}
+
+extension AutoscalingV1.HorizontalPodAutoscalerSpec: JSONFastDecodable {
+    init(from cursor: inout JSONCursor) throws {
+        self.init()
+        try cursor.beginObject()
+        while let jsonKey = try cursor.nextKeyRange() {
+            switch jsonKey.count {
+            case 11:
+                if cursor.key(jsonKey, is: "maxReplicas") {
+                    self.maxReplicas = try cursor.decode(Int32.self)
+                } else if cursor.key(jsonKey, is: "minReplicas") {
+                    self.minReplicas = try cursor.decode(Int32.self)
+                } else {
+                    try cursor.skipValue()
+                }
+            case 14:
+                if cursor.key(jsonKey, is: "scaleTargetRef") {
+                    self.scaleTargetRef = try cursor.decode(AutoscalingV1.CrossVersionObjectReference.self)
+                } else {
+                    try cursor.skipValue()
+                }
+            case 30:
+                if cursor.key(jsonKey, is: "targetCPUUtilizationPercentage") {
+                    self.targetCPUUtilizationPercentage = try cursor.decode(Int32.self)
+                } else {
+                    try cursor.skipValue()
+                }
+            default: try cursor.skipValue()
+            }
         }
     }
 }
@@ -174,6 +306,44 @@ extension AutoscalingV1 {
     }
 }
 
+extension AutoscalingV1.HorizontalPodAutoscalerStatus: JSONFastDecodable {
+    init(from cursor: inout JSONCursor) throws {
+        self.init()
+        try cursor.beginObject()
+        while let jsonKey = try cursor.nextKeyRange() {
+            switch jsonKey.count {
+            case 13:
+                if cursor.key(jsonKey, is: "lastScaleTime") {
+                    self.lastScaleTime = try cursor.decode(Time.self)
+                } else {
+                    try cursor.skipValue()
+                }
+            case 15:
+                if cursor.key(jsonKey, is: "currentReplicas") {
+                    self.currentReplicas = try cursor.decode(Int32.self)
+                } else if cursor.key(jsonKey, is: "desiredReplicas") {
+                    self.desiredReplicas = try cursor.decode(Int32.self)
+                } else {
+                    try cursor.skipValue()
+                }
+            case 18:
+                if cursor.key(jsonKey, is: "observedGeneration") {
+                    self.observedGeneration = try cursor.decode(Int64.self)
+                } else {
+                    try cursor.skipValue()
+                }
+            case 31:
+                if cursor.key(jsonKey, is: "currentCPUUtilizationPercentage") {
+                    self.currentCPUUtilizationPercentage = try cursor.decode(Int32.self)
+                } else {
+                    try cursor.skipValue()
+                }
+            default: try cursor.skipValue()
+            }
+        }
+    }
+}
+
 extension AutoscalingV1 {
     /// Scale represents a scaling request for a resource.
     public struct Scale: Codable, Hashable, Sendable {
@@ -205,6 +375,44 @@ extension AutoscalingV1 {
     }
 }
 
+extension AutoscalingV1.Scale: JSONFastDecodable {
+    init(from cursor: inout JSONCursor) throws {
+        self.init()
+        try cursor.beginObject()
+        while let jsonKey = try cursor.nextKeyRange() {
+            switch jsonKey.count {
+            case 4:
+                if cursor.key(jsonKey, is: "kind") {
+                    self.kind = try cursor.decode(String.self)
+                } else if cursor.key(jsonKey, is: "spec") {
+                    self.spec = try cursor.decode(AutoscalingV1.ScaleSpec.self)
+                } else {
+                    try cursor.skipValue()
+                }
+            case 6:
+                if cursor.key(jsonKey, is: "status") {
+                    self.status = try cursor.decode(AutoscalingV1.ScaleStatus.self)
+                } else {
+                    try cursor.skipValue()
+                }
+            case 8:
+                if cursor.key(jsonKey, is: "metadata") {
+                    self.metadata = try cursor.decode(MetaV1.ObjectMeta.self)
+                } else {
+                    try cursor.skipValue()
+                }
+            case 10:
+                if cursor.key(jsonKey, is: "apiVersion") {
+                    self.apiVersion = try cursor.decode(String.self)
+                } else {
+                    try cursor.skipValue()
+                }
+            default: try cursor.skipValue()
+            }
+        }
+    }
+}
+
 extension AutoscalingV1 {
     /// ScaleSpec describes the attributes of a scale subresource.
     public struct ScaleSpec: Codable, Hashable, Sendable {
@@ -216,6 +424,24 @@ extension AutoscalingV1 {
             replicas: Int32? = nil
         ) {
             self.replicas = replicas
+        }
+    }
+}
+
+extension AutoscalingV1.ScaleSpec: JSONFastDecodable {
+    init(from cursor: inout JSONCursor) throws {
+        self.init()
+        try cursor.beginObject()
+        while let jsonKey = try cursor.nextKeyRange() {
+            switch jsonKey.count {
+            case 8:
+                if cursor.key(jsonKey, is: "replicas") {
+                    self.replicas = try cursor.decode(Int32.self)
+                } else {
+                    try cursor.skipValue()
+                }
+            default: try cursor.skipValue()
+            }
         }
     }
 }
@@ -237,6 +463,26 @@ extension AutoscalingV1 {
         ) {
             self.replicas = replicas
             self.selector = selector
+        }
+    }
+}
+
+extension AutoscalingV1.ScaleStatus: JSONFastDecodable {
+    init(from cursor: inout JSONCursor) throws {
+        self.init()
+        try cursor.beginObject()
+        while let jsonKey = try cursor.nextKeyRange() {
+            switch jsonKey.count {
+            case 8:
+                if cursor.key(jsonKey, is: "replicas") {
+                    self.replicas = try cursor.decode(Int32.self)
+                } else if cursor.key(jsonKey, is: "selector") {
+                    self.selector = try cursor.decode(String.self)
+                } else {
+                    try cursor.skipValue()
+                }
+            default: try cursor.skipValue()
+            }
         }
     }
 }

@@ -39,6 +39,44 @@ extension BatchV1 {
     }
 }
 
+extension BatchV1.CronJob: JSONFastDecodable {
+    init(from cursor: inout JSONCursor) throws {
+        self.init()
+        try cursor.beginObject()
+        while let jsonKey = try cursor.nextKeyRange() {
+            switch jsonKey.count {
+            case 4:
+                if cursor.key(jsonKey, is: "kind") {
+                    self.kind = try cursor.decode(String.self)
+                } else if cursor.key(jsonKey, is: "spec") {
+                    self.spec = try cursor.decode(BatchV1.CronJobSpec.self)
+                } else {
+                    try cursor.skipValue()
+                }
+            case 6:
+                if cursor.key(jsonKey, is: "status") {
+                    self.status = try cursor.decode(BatchV1.CronJobStatus.self)
+                } else {
+                    try cursor.skipValue()
+                }
+            case 8:
+                if cursor.key(jsonKey, is: "metadata") {
+                    self.metadata = try cursor.decode(MetaV1.ObjectMeta.self)
+                } else {
+                    try cursor.skipValue()
+                }
+            case 10:
+                if cursor.key(jsonKey, is: "apiVersion") {
+                    self.apiVersion = try cursor.decode(String.self)
+                } else {
+                    try cursor.skipValue()
+                }
+            default: try cursor.skipValue()
+            }
+        }
+    }
+}
+
 extension BatchV1.CronJob: KubeResource {
     /// `batch`.
     public static let group = "batch"
@@ -77,6 +115,42 @@ extension BatchV1 {
             self.items = items
             self.kind = kind
             self.metadata = metadata
+        }
+    }
+}
+
+extension BatchV1.CronJobList: JSONFastDecodable {
+    init(from cursor: inout JSONCursor) throws {
+        self.init()
+        try cursor.beginObject()
+        while let jsonKey = try cursor.nextKeyRange() {
+            switch jsonKey.count {
+            case 4:
+                if cursor.key(jsonKey, is: "kind") {
+                    self.kind = try cursor.decode(String.self)
+                } else {
+                    try cursor.skipValue()
+                }
+            case 5:
+                if cursor.key(jsonKey, is: "items") {
+                    self.items = try cursor.decode([BatchV1.CronJob].self)
+                } else {
+                    try cursor.skipValue()
+                }
+            case 8:
+                if cursor.key(jsonKey, is: "metadata") {
+                    self.metadata = try cursor.decode(MetaV1.ListMeta.self)
+                } else {
+                    try cursor.skipValue()
+                }
+            case 10:
+                if cursor.key(jsonKey, is: "apiVersion") {
+                    self.apiVersion = try cursor.decode(String.self)
+                } else {
+                    try cursor.skipValue()
+                }
+            default: try cursor.skipValue()
+            }
         }
     }
 }
@@ -130,6 +204,62 @@ extension BatchV1 {
     }
 }
 
+extension BatchV1.CronJobSpec: JSONFastDecodable {
+    init(from cursor: inout JSONCursor) throws {
+        self.init()
+        try cursor.beginObject()
+        while let jsonKey = try cursor.nextKeyRange() {
+            switch jsonKey.count {
+            case 7:
+                if cursor.key(jsonKey, is: "suspend") {
+                    self.suspend = try cursor.decode(Bool.self)
+                } else {
+                    try cursor.skipValue()
+                }
+            case 8:
+                if cursor.key(jsonKey, is: "schedule") {
+                    self.schedule = try cursor.decode(String.self)
+                } else if cursor.key(jsonKey, is: "timeZone") {
+                    self.timeZone = try cursor.decode(String.self)
+                } else {
+                    try cursor.skipValue()
+                }
+            case 11:
+                if cursor.key(jsonKey, is: "jobTemplate") {
+                    self.jobTemplate = try cursor.decode(BatchV1.JobTemplateSpec.self)
+                } else {
+                    try cursor.skipValue()
+                }
+            case 17:
+                if cursor.key(jsonKey, is: "concurrencyPolicy") {
+                    self.concurrencyPolicy = try cursor.decode(String.self)
+                } else {
+                    try cursor.skipValue()
+                }
+            case 22:
+                if cursor.key(jsonKey, is: "failedJobsHistoryLimit") {
+                    self.failedJobsHistoryLimit = try cursor.decode(Int32.self)
+                } else {
+                    try cursor.skipValue()
+                }
+            case 23:
+                if cursor.key(jsonKey, is: "startingDeadlineSeconds") {
+                    self.startingDeadlineSeconds = try cursor.decode(Int64.self)
+                } else {
+                    try cursor.skipValue()
+                }
+            case 26:
+                if cursor.key(jsonKey, is: "successfulJobsHistoryLimit") {
+                    self.successfulJobsHistoryLimit = try cursor.decode(Int32.self)
+                } else {
+                    try cursor.skipValue()
+                }
+            default: try cursor.skipValue()
+            }
+        }
+    }
+}
+
 extension BatchV1 {
     /// CronJobStatus represents the current state of a cron job.
     public struct CronJobStatus: Codable, Hashable, Sendable {
@@ -149,6 +279,36 @@ extension BatchV1 {
             self.active = active
             self.lastScheduleTime = lastScheduleTime
             self.lastSuccessfulTime = lastSuccessfulTime
+        }
+    }
+}
+
+extension BatchV1.CronJobStatus: JSONFastDecodable {
+    init(from cursor: inout JSONCursor) throws {
+        self.init()
+        try cursor.beginObject()
+        while let jsonKey = try cursor.nextKeyRange() {
+            switch jsonKey.count {
+            case 6:
+                if cursor.key(jsonKey, is: "active") {
+                    self.active = try cursor.decode([CoreV1.ObjectReference].self)
+                } else {
+                    try cursor.skipValue()
+                }
+            case 16:
+                if cursor.key(jsonKey, is: "lastScheduleTime") {
+                    self.lastScheduleTime = try cursor.decode(Time.self)
+                } else {
+                    try cursor.skipValue()
+                }
+            case 18:
+                if cursor.key(jsonKey, is: "lastSuccessfulTime") {
+                    self.lastSuccessfulTime = try cursor.decode(Time.self)
+                } else {
+                    try cursor.skipValue()
+                }
+            default: try cursor.skipValue()
+            }
         }
     }
 }
@@ -180,6 +340,44 @@ extension BatchV1 {
             self.metadata = metadata
             self.spec = spec
             self.status = status
+        }
+    }
+}
+
+extension BatchV1.Job: JSONFastDecodable {
+    init(from cursor: inout JSONCursor) throws {
+        self.init()
+        try cursor.beginObject()
+        while let jsonKey = try cursor.nextKeyRange() {
+            switch jsonKey.count {
+            case 4:
+                if cursor.key(jsonKey, is: "kind") {
+                    self.kind = try cursor.decode(String.self)
+                } else if cursor.key(jsonKey, is: "spec") {
+                    self.spec = try cursor.decode(BatchV1.JobSpec.self)
+                } else {
+                    try cursor.skipValue()
+                }
+            case 6:
+                if cursor.key(jsonKey, is: "status") {
+                    self.status = try cursor.decode(BatchV1.JobStatus.self)
+                } else {
+                    try cursor.skipValue()
+                }
+            case 8:
+                if cursor.key(jsonKey, is: "metadata") {
+                    self.metadata = try cursor.decode(MetaV1.ObjectMeta.self)
+                } else {
+                    try cursor.skipValue()
+                }
+            case 10:
+                if cursor.key(jsonKey, is: "apiVersion") {
+                    self.apiVersion = try cursor.decode(String.self)
+                } else {
+                    try cursor.skipValue()
+                }
+            default: try cursor.skipValue()
+            }
         }
     }
 }
@@ -236,6 +434,50 @@ extension BatchV1 {
     }
 }
 
+extension BatchV1.JobCondition: JSONFastDecodable {
+    init(from cursor: inout JSONCursor) throws {
+        self.init()
+        try cursor.beginObject()
+        while let jsonKey = try cursor.nextKeyRange() {
+            switch jsonKey.count {
+            case 4:
+                if cursor.key(jsonKey, is: "type") {
+                    self.type = try cursor.decode(String.self)
+                } else {
+                    try cursor.skipValue()
+                }
+            case 6:
+                if cursor.key(jsonKey, is: "reason") {
+                    self.reason = try cursor.decode(String.self)
+                } else if cursor.key(jsonKey, is: "status") {
+                    self.status = try cursor.decode(String.self)
+                } else {
+                    try cursor.skipValue()
+                }
+            case 7:
+                if cursor.key(jsonKey, is: "message") {
+                    self.message = try cursor.decode(String.self)
+                } else {
+                    try cursor.skipValue()
+                }
+            case 13:
+                if cursor.key(jsonKey, is: "lastProbeTime") {
+                    self.lastProbeTime = try cursor.decode(Time.self)
+                } else {
+                    try cursor.skipValue()
+                }
+            case 18:
+                if cursor.key(jsonKey, is: "lastTransitionTime") {
+                    self.lastTransitionTime = try cursor.decode(Time.self)
+                } else {
+                    try cursor.skipValue()
+                }
+            default: try cursor.skipValue()
+            }
+        }
+    }
+}
+
 extension BatchV1 {
     /// JobList is a collection of jobs.
     public struct JobList: Codable, Hashable, Sendable {
@@ -261,6 +503,42 @@ extension BatchV1 {
             self.items = items
             self.kind = kind
             self.metadata = metadata
+        }
+    }
+}
+
+extension BatchV1.JobList: JSONFastDecodable {
+    init(from cursor: inout JSONCursor) throws {
+        self.init()
+        try cursor.beginObject()
+        while let jsonKey = try cursor.nextKeyRange() {
+            switch jsonKey.count {
+            case 4:
+                if cursor.key(jsonKey, is: "kind") {
+                    self.kind = try cursor.decode(String.self)
+                } else {
+                    try cursor.skipValue()
+                }
+            case 5:
+                if cursor.key(jsonKey, is: "items") {
+                    self.items = try cursor.decode([BatchV1.Job].self)
+                } else {
+                    try cursor.skipValue()
+                }
+            case 8:
+                if cursor.key(jsonKey, is: "metadata") {
+                    self.metadata = try cursor.decode(MetaV1.ListMeta.self)
+                } else {
+                    try cursor.skipValue()
+                }
+            case 10:
+                if cursor.key(jsonKey, is: "apiVersion") {
+                    self.apiVersion = try cursor.decode(String.self)
+                } else {
+                    try cursor.skipValue()
+                }
+            default: try cursor.skipValue()
+            }
         }
     }
 }
@@ -353,6 +631,94 @@ extension BatchV1 {
     }
 }
 
+extension BatchV1.JobSpec: JSONFastDecodable {
+    init(from cursor: inout JSONCursor) throws {
+        self.init()
+        try cursor.beginObject()
+        while let jsonKey = try cursor.nextKeyRange() {
+            switch jsonKey.count {
+            case 7:
+                if cursor.key(jsonKey, is: "suspend") {
+                    self.suspend = try cursor.decode(Bool.self)
+                } else {
+                    try cursor.skipValue()
+                }
+            case 8:
+                if cursor.key(jsonKey, is: "selector") {
+                    self.selector = try cursor.decode(MetaV1.LabelSelector.self)
+                } else if cursor.key(jsonKey, is: "template") {
+                    self.template = try cursor.decode(CoreV1.PodTemplateSpec.self)
+                } else {
+                    try cursor.skipValue()
+                }
+            case 9:
+                if cursor.key(jsonKey, is: "managedBy") {
+                    self.managedBy = try cursor.decode(String.self)
+                } else {
+                    try cursor.skipValue()
+                }
+            case 11:
+                if cursor.key(jsonKey, is: "completions") {
+                    self.completions = try cursor.decode(Int32.self)
+                } else if cursor.key(jsonKey, is: "parallelism") {
+                    self.parallelism = try cursor.decode(Int32.self)
+                } else {
+                    try cursor.skipValue()
+                }
+            case 12:
+                if cursor.key(jsonKey, is: "backoffLimit") {
+                    self.backoffLimit = try cursor.decode(Int32.self)
+                } else {
+                    try cursor.skipValue()
+                }
+            case 13:
+                if cursor.key(jsonKey, is: "successPolicy") {
+                    self.successPolicy = try cursor.decode(BatchV1.SuccessPolicy.self)
+                } else {
+                    try cursor.skipValue()
+                }
+            case 14:
+                if cursor.key(jsonKey, is: "completionMode") {
+                    self.completionMode = try cursor.decode(String.self)
+                } else if cursor.key(jsonKey, is: "manualSelector") {
+                    self.manualSelector = try cursor.decode(Bool.self)
+                } else {
+                    try cursor.skipValue()
+                }
+            case 16:
+                if cursor.key(jsonKey, is: "maxFailedIndexes") {
+                    self.maxFailedIndexes = try cursor.decode(Int32.self)
+                } else if cursor.key(jsonKey, is: "podFailurePolicy") {
+                    self.podFailurePolicy = try cursor.decode(BatchV1.PodFailurePolicy.self)
+                } else {
+                    try cursor.skipValue()
+                }
+            case 20:
+                if cursor.key(jsonKey, is: "backoffLimitPerIndex") {
+                    self.backoffLimitPerIndex = try cursor.decode(Int32.self)
+                } else if cursor.key(jsonKey, is: "podReplacementPolicy") {
+                    self.podReplacementPolicy = try cursor.decode(String.self)
+                } else {
+                    try cursor.skipValue()
+                }
+            case 21:
+                if cursor.key(jsonKey, is: "activeDeadlineSeconds") {
+                    self.activeDeadlineSeconds = try cursor.decode(Int64.self)
+                } else {
+                    try cursor.skipValue()
+                }
+            case 23:
+                if cursor.key(jsonKey, is: "ttlSecondsAfterFinished") {
+                    self.ttlSecondsAfterFinished = try cursor.decode(Int32.self)
+                } else {
+                    try cursor.skipValue()
+                }
+            default: try cursor.skipValue()
+            }
+        }
+    }
+}
+
 extension BatchV1 {
     /// JobStatus represents the current state of a Job.
     public struct JobStatus: Codable, Hashable, Sendable {
@@ -423,6 +789,76 @@ extension BatchV1 {
     }
 }
 
+extension BatchV1.JobStatus: JSONFastDecodable {
+    init(from cursor: inout JSONCursor) throws {
+        self.init()
+        try cursor.beginObject()
+        while let jsonKey = try cursor.nextKeyRange() {
+            switch jsonKey.count {
+            case 5:
+                if cursor.key(jsonKey, is: "ready") {
+                    self.ready = try cursor.decode(Int32.self)
+                } else {
+                    try cursor.skipValue()
+                }
+            case 6:
+                if cursor.key(jsonKey, is: "active") {
+                    self.active = try cursor.decode(Int32.self)
+                } else if cursor.key(jsonKey, is: "failed") {
+                    self.failed = try cursor.decode(Int32.self)
+                } else {
+                    try cursor.skipValue()
+                }
+            case 9:
+                if cursor.key(jsonKey, is: "startTime") {
+                    self.startTime = try cursor.decode(Time.self)
+                } else if cursor.key(jsonKey, is: "succeeded") {
+                    self.succeeded = try cursor.decode(Int32.self)
+                } else {
+                    try cursor.skipValue()
+                }
+            case 10:
+                if cursor.key(jsonKey, is: "conditions") {
+                    self.conditions = try cursor.decode([BatchV1.JobCondition].self)
+                } else {
+                    try cursor.skipValue()
+                }
+            case 11:
+                if cursor.key(jsonKey, is: "terminating") {
+                    self.terminating = try cursor.decode(Int32.self)
+                } else {
+                    try cursor.skipValue()
+                }
+            case 13:
+                if cursor.key(jsonKey, is: "failedIndexes") {
+                    self.failedIndexes = try cursor.decode(String.self)
+                } else {
+                    try cursor.skipValue()
+                }
+            case 14:
+                if cursor.key(jsonKey, is: "completionTime") {
+                    self.completionTime = try cursor.decode(Time.self)
+                } else {
+                    try cursor.skipValue()
+                }
+            case 16:
+                if cursor.key(jsonKey, is: "completedIndexes") {
+                    self.completedIndexes = try cursor.decode(String.self)
+                } else {
+                    try cursor.skipValue()
+                }
+            case 23:
+                if cursor.key(jsonKey, is: "uncountedTerminatedPods") {
+                    self.uncountedTerminatedPods = try cursor.decode(BatchV1.UncountedTerminatedPods.self)
+                } else {
+                    try cursor.skipValue()
+                }
+            default: try cursor.skipValue()
+            }
+        }
+    }
+}
+
 extension BatchV1 {
     /// JobTemplateSpec describes the data a Job should have when created from a template
     public struct JobTemplateSpec: Codable, Hashable, Sendable {
@@ -442,6 +878,30 @@ extension BatchV1 {
     }
 }
 
+extension BatchV1.JobTemplateSpec: JSONFastDecodable {
+    init(from cursor: inout JSONCursor) throws {
+        self.init()
+        try cursor.beginObject()
+        while let jsonKey = try cursor.nextKeyRange() {
+            switch jsonKey.count {
+            case 4:
+                if cursor.key(jsonKey, is: "spec") {
+                    self.spec = try cursor.decode(BatchV1.JobSpec.self)
+                } else {
+                    try cursor.skipValue()
+                }
+            case 8:
+                if cursor.key(jsonKey, is: "metadata") {
+                    self.metadata = try cursor.decode(MetaV1.ObjectMeta.self)
+                } else {
+                    try cursor.skipValue()
+                }
+            default: try cursor.skipValue()
+            }
+        }
+    }
+}
+
 extension BatchV1 {
     /// PodFailurePolicy describes how failed pods influence the backoffLimit.
     public struct PodFailurePolicy: Codable, Hashable, Sendable {
@@ -455,6 +915,24 @@ extension BatchV1 {
             rules: [BatchV1.PodFailurePolicyRule]? = nil
         ) {
             self.rules = rules
+        }
+    }
+}
+
+extension BatchV1.PodFailurePolicy: JSONFastDecodable {
+    init(from cursor: inout JSONCursor) throws {
+        self.init()
+        try cursor.beginObject()
+        while let jsonKey = try cursor.nextKeyRange() {
+            switch jsonKey.count {
+            case 5:
+                if cursor.key(jsonKey, is: "rules") {
+                    self.rules = try cursor.decode([BatchV1.PodFailurePolicyRule].self)
+                } else {
+                    try cursor.skipValue()
+                }
+            default: try cursor.skipValue()
+            }
         }
     }
 }
@@ -494,6 +972,36 @@ extension BatchV1 {
     }
 }
 
+extension BatchV1.PodFailurePolicyOnExitCodesRequirement: JSONFastDecodable {
+    init(from cursor: inout JSONCursor) throws {
+        self.init()
+        try cursor.beginObject()
+        while let jsonKey = try cursor.nextKeyRange() {
+            switch jsonKey.count {
+            case 6:
+                if cursor.key(jsonKey, is: "values") {
+                    self.values = try cursor.decode([Int32].self)
+                } else {
+                    try cursor.skipValue()
+                }
+            case 8:
+                if cursor.key(jsonKey, is: "operator") {
+                    self.`operator` = try cursor.decode(String.self)
+                } else {
+                    try cursor.skipValue()
+                }
+            case 13:
+                if cursor.key(jsonKey, is: "containerName") {
+                    self.containerName = try cursor.decode(String.self)
+                } else {
+                    try cursor.skipValue()
+                }
+            default: try cursor.skipValue()
+            }
+        }
+    }
+}
+
 extension BatchV1 {
     /// PodFailurePolicyOnPodConditionsPattern describes a pattern for matching an actual pod condition type.
     public struct PodFailurePolicyOnPodConditionsPattern: Codable, Hashable, Sendable {
@@ -511,6 +1019,30 @@ extension BatchV1 {
         ) {
             self.status = status
             self.type = type
+        }
+    }
+}
+
+extension BatchV1.PodFailurePolicyOnPodConditionsPattern: JSONFastDecodable {
+    init(from cursor: inout JSONCursor) throws {
+        self.init()
+        try cursor.beginObject()
+        while let jsonKey = try cursor.nextKeyRange() {
+            switch jsonKey.count {
+            case 4:
+                if cursor.key(jsonKey, is: "type") {
+                    self.type = try cursor.decode(String.self)
+                } else {
+                    try cursor.skipValue()
+                }
+            case 6:
+                if cursor.key(jsonKey, is: "status") {
+                    self.status = try cursor.decode(String.self)
+                } else {
+                    try cursor.skipValue()
+                }
+            default: try cursor.skipValue()
+            }
         }
     }
 }
@@ -550,6 +1082,36 @@ extension BatchV1 {
     }
 }
 
+extension BatchV1.PodFailurePolicyRule: JSONFastDecodable {
+    init(from cursor: inout JSONCursor) throws {
+        self.init()
+        try cursor.beginObject()
+        while let jsonKey = try cursor.nextKeyRange() {
+            switch jsonKey.count {
+            case 6:
+                if cursor.key(jsonKey, is: "action") {
+                    self.action = try cursor.decode(String.self)
+                } else {
+                    try cursor.skipValue()
+                }
+            case 11:
+                if cursor.key(jsonKey, is: "onExitCodes") {
+                    self.onExitCodes = try cursor.decode(BatchV1.PodFailurePolicyOnExitCodesRequirement.self)
+                } else {
+                    try cursor.skipValue()
+                }
+            case 15:
+                if cursor.key(jsonKey, is: "onPodConditions") {
+                    self.onPodConditions = try cursor.decode([BatchV1.PodFailurePolicyOnPodConditionsPattern].self)
+                } else {
+                    try cursor.skipValue()
+                }
+            default: try cursor.skipValue()
+            }
+        }
+    }
+}
+
 extension BatchV1 {
     /// SuccessPolicy describes when a Job can be declared as succeeded based on the success of some indexes.
     public struct SuccessPolicy: Codable, Hashable, Sendable {
@@ -563,6 +1125,24 @@ extension BatchV1 {
             rules: [BatchV1.SuccessPolicyRule]? = nil
         ) {
             self.rules = rules
+        }
+    }
+}
+
+extension BatchV1.SuccessPolicy: JSONFastDecodable {
+    init(from cursor: inout JSONCursor) throws {
+        self.init()
+        try cursor.beginObject()
+        while let jsonKey = try cursor.nextKeyRange() {
+            switch jsonKey.count {
+            case 5:
+                if cursor.key(jsonKey, is: "rules") {
+                    self.rules = try cursor.decode([BatchV1.SuccessPolicyRule].self)
+                } else {
+                    try cursor.skipValue()
+                }
+            default: try cursor.skipValue()
+            }
         }
     }
 }
@@ -586,6 +1166,30 @@ extension BatchV1 {
     }
 }
 
+extension BatchV1.SuccessPolicyRule: JSONFastDecodable {
+    init(from cursor: inout JSONCursor) throws {
+        self.init()
+        try cursor.beginObject()
+        while let jsonKey = try cursor.nextKeyRange() {
+            switch jsonKey.count {
+            case 14:
+                if cursor.key(jsonKey, is: "succeededCount") {
+                    self.succeededCount = try cursor.decode(Int32.self)
+                } else {
+                    try cursor.skipValue()
+                }
+            case 16:
+                if cursor.key(jsonKey, is: "succeededIndexes") {
+                    self.succeededIndexes = try cursor.decode(String.self)
+                } else {
+                    try cursor.skipValue()
+                }
+            default: try cursor.skipValue()
+            }
+        }
+    }
+}
+
 extension BatchV1 {
     /// UncountedTerminatedPods holds UIDs of Pods that have terminated but haven't been accounted in Job status counters.
     public struct UncountedTerminatedPods: Codable, Hashable, Sendable {
@@ -601,6 +1205,30 @@ extension BatchV1 {
         ) {
             self.failed = failed
             self.succeeded = succeeded
+        }
+    }
+}
+
+extension BatchV1.UncountedTerminatedPods: JSONFastDecodable {
+    init(from cursor: inout JSONCursor) throws {
+        self.init()
+        try cursor.beginObject()
+        while let jsonKey = try cursor.nextKeyRange() {
+            switch jsonKey.count {
+            case 6:
+                if cursor.key(jsonKey, is: "failed") {
+                    self.failed = try cursor.decode([String].self)
+                } else {
+                    try cursor.skipValue()
+                }
+            case 9:
+                if cursor.key(jsonKey, is: "succeeded") {
+                    self.succeeded = try cursor.decode([String].self)
+                } else {
+                    try cursor.skipValue()
+                }
+            default: try cursor.skipValue()
+            }
         }
     }
 }

@@ -37,6 +37,38 @@ extension CoreV1 {
     }
 }
 
+extension CoreV1.AWSElasticBlockStoreVolumeSource: JSONFastDecodable {
+    init(from cursor: inout JSONCursor) throws {
+        self.init()
+        try cursor.beginObject()
+        while let jsonKey = try cursor.nextKeyRange() {
+            switch jsonKey.count {
+            case 6:
+                if cursor.key(jsonKey, is: "fsType") {
+                    self.fsType = try cursor.decode(String.self)
+                } else {
+                    try cursor.skipValue()
+                }
+            case 8:
+                if cursor.key(jsonKey, is: "readOnly") {
+                    self.readOnly = try cursor.decode(Bool.self)
+                } else if cursor.key(jsonKey, is: "volumeID") {
+                    self.volumeID = try cursor.decode(String.self)
+                } else {
+                    try cursor.skipValue()
+                }
+            case 9:
+                if cursor.key(jsonKey, is: "partition") {
+                    self.partition = try cursor.decode(Int32.self)
+                } else {
+                    try cursor.skipValue()
+                }
+            default: try cursor.skipValue()
+            }
+        }
+    }
+}
+
 extension CoreV1 {
     /// Affinity is a group of affinity scheduling rules.
     public struct Affinity: Codable, Hashable, Sendable {
@@ -56,6 +88,36 @@ extension CoreV1 {
             self.nodeAffinity = nodeAffinity
             self.podAffinity = podAffinity
             self.podAntiAffinity = podAntiAffinity
+        }
+    }
+}
+
+extension CoreV1.Affinity: JSONFastDecodable {
+    init(from cursor: inout JSONCursor) throws {
+        self.init()
+        try cursor.beginObject()
+        while let jsonKey = try cursor.nextKeyRange() {
+            switch jsonKey.count {
+            case 11:
+                if cursor.key(jsonKey, is: "podAffinity") {
+                    self.podAffinity = try cursor.decode(CoreV1.PodAffinity.self)
+                } else {
+                    try cursor.skipValue()
+                }
+            case 12:
+                if cursor.key(jsonKey, is: "nodeAffinity") {
+                    self.nodeAffinity = try cursor.decode(CoreV1.NodeAffinity.self)
+                } else {
+                    try cursor.skipValue()
+                }
+            case 15:
+                if cursor.key(jsonKey, is: "podAntiAffinity") {
+                    self.podAntiAffinity = try cursor.decode(CoreV1.PodAntiAffinity.self)
+                } else {
+                    try cursor.skipValue()
+                }
+            default: try cursor.skipValue()
+            }
         }
     }
 }
@@ -84,6 +146,30 @@ extension CoreV1 {
     }
 }
 
+extension CoreV1.AppArmorProfile: JSONFastDecodable {
+    init(from cursor: inout JSONCursor) throws {
+        self.init()
+        try cursor.beginObject()
+        while let jsonKey = try cursor.nextKeyRange() {
+            switch jsonKey.count {
+            case 4:
+                if cursor.key(jsonKey, is: "type") {
+                    self.type = try cursor.decode(String.self)
+                } else {
+                    try cursor.skipValue()
+                }
+            case 16:
+                if cursor.key(jsonKey, is: "localhostProfile") {
+                    self.localhostProfile = try cursor.decode(String.self)
+                } else {
+                    try cursor.skipValue()
+                }
+            default: try cursor.skipValue()
+            }
+        }
+    }
+}
+
 extension CoreV1 {
     /// AttachedVolume describes a volume attached to a node
     public struct AttachedVolume: Codable, Hashable, Sendable {
@@ -103,6 +189,30 @@ extension CoreV1 {
         ) {
             self.devicePath = devicePath
             self.name = name
+        }
+    }
+}
+
+extension CoreV1.AttachedVolume: JSONFastDecodable {
+    init(from cursor: inout JSONCursor) throws {
+        self.init()
+        try cursor.beginObject()
+        while let jsonKey = try cursor.nextKeyRange() {
+            switch jsonKey.count {
+            case 4:
+                if cursor.key(jsonKey, is: "name") {
+                    self.name = try cursor.decode(String.self)
+                } else {
+                    try cursor.skipValue()
+                }
+            case 10:
+                if cursor.key(jsonKey, is: "devicePath") {
+                    self.devicePath = try cursor.decode(String.self)
+                } else {
+                    try cursor.skipValue()
+                }
+            default: try cursor.skipValue()
+            }
         }
     }
 }
@@ -146,6 +256,50 @@ extension CoreV1 {
     }
 }
 
+extension CoreV1.AzureDiskVolumeSource: JSONFastDecodable {
+    init(from cursor: inout JSONCursor) throws {
+        self.init()
+        try cursor.beginObject()
+        while let jsonKey = try cursor.nextKeyRange() {
+            switch jsonKey.count {
+            case 4:
+                if cursor.key(jsonKey, is: "kind") {
+                    self.kind = try cursor.decode(String.self)
+                } else {
+                    try cursor.skipValue()
+                }
+            case 6:
+                if cursor.key(jsonKey, is: "fsType") {
+                    self.fsType = try cursor.decode(String.self)
+                } else {
+                    try cursor.skipValue()
+                }
+            case 7:
+                if cursor.key(jsonKey, is: "diskURI") {
+                    self.diskURI = try cursor.decode(String.self)
+                } else {
+                    try cursor.skipValue()
+                }
+            case 8:
+                if cursor.key(jsonKey, is: "diskName") {
+                    self.diskName = try cursor.decode(String.self)
+                } else if cursor.key(jsonKey, is: "readOnly") {
+                    self.readOnly = try cursor.decode(Bool.self)
+                } else {
+                    try cursor.skipValue()
+                }
+            case 11:
+                if cursor.key(jsonKey, is: "cachingMode") {
+                    self.cachingMode = try cursor.decode(String.self)
+                } else {
+                    try cursor.skipValue()
+                }
+            default: try cursor.skipValue()
+            }
+        }
+    }
+}
+
 extension CoreV1 {
     /// AzureFile represents an Azure File Service mount on the host and bind mount to the pod.
     public struct AzureFilePersistentVolumeSource: Codable, Hashable, Sendable {
@@ -177,6 +331,42 @@ extension CoreV1 {
     }
 }
 
+extension CoreV1.AzureFilePersistentVolumeSource: JSONFastDecodable {
+    init(from cursor: inout JSONCursor) throws {
+        self.init()
+        try cursor.beginObject()
+        while let jsonKey = try cursor.nextKeyRange() {
+            switch jsonKey.count {
+            case 8:
+                if cursor.key(jsonKey, is: "readOnly") {
+                    self.readOnly = try cursor.decode(Bool.self)
+                } else {
+                    try cursor.skipValue()
+                }
+            case 9:
+                if cursor.key(jsonKey, is: "shareName") {
+                    self.shareName = try cursor.decode(String.self)
+                } else {
+                    try cursor.skipValue()
+                }
+            case 10:
+                if cursor.key(jsonKey, is: "secretName") {
+                    self.secretName = try cursor.decode(String.self)
+                } else {
+                    try cursor.skipValue()
+                }
+            case 15:
+                if cursor.key(jsonKey, is: "secretNamespace") {
+                    self.secretNamespace = try cursor.decode(String.self)
+                } else {
+                    try cursor.skipValue()
+                }
+            default: try cursor.skipValue()
+            }
+        }
+    }
+}
+
 extension CoreV1 {
     /// AzureFile represents an Azure File Service mount on the host and bind mount to the pod.
     public struct AzureFileVolumeSource: Codable, Hashable, Sendable {
@@ -200,6 +390,36 @@ extension CoreV1 {
             self.readOnly = readOnly
             self.secretName = secretName
             self.shareName = shareName
+        }
+    }
+}
+
+extension CoreV1.AzureFileVolumeSource: JSONFastDecodable {
+    init(from cursor: inout JSONCursor) throws {
+        self.init()
+        try cursor.beginObject()
+        while let jsonKey = try cursor.nextKeyRange() {
+            switch jsonKey.count {
+            case 8:
+                if cursor.key(jsonKey, is: "readOnly") {
+                    self.readOnly = try cursor.decode(Bool.self)
+                } else {
+                    try cursor.skipValue()
+                }
+            case 9:
+                if cursor.key(jsonKey, is: "shareName") {
+                    self.shareName = try cursor.decode(String.self)
+                } else {
+                    try cursor.skipValue()
+                }
+            case 10:
+                if cursor.key(jsonKey, is: "secretName") {
+                    self.secretName = try cursor.decode(String.self)
+                } else {
+                    try cursor.skipValue()
+                }
+            default: try cursor.skipValue()
+            }
         }
     }
 }
@@ -229,6 +449,42 @@ extension CoreV1 {
             self.kind = kind
             self.metadata = metadata
             self.target = target
+        }
+    }
+}
+
+extension CoreV1.Binding: JSONFastDecodable {
+    init(from cursor: inout JSONCursor) throws {
+        self.init()
+        try cursor.beginObject()
+        while let jsonKey = try cursor.nextKeyRange() {
+            switch jsonKey.count {
+            case 4:
+                if cursor.key(jsonKey, is: "kind") {
+                    self.kind = try cursor.decode(String.self)
+                } else {
+                    try cursor.skipValue()
+                }
+            case 6:
+                if cursor.key(jsonKey, is: "target") {
+                    self.target = try cursor.decode(CoreV1.ObjectReference.self)
+                } else {
+                    try cursor.skipValue()
+                }
+            case 8:
+                if cursor.key(jsonKey, is: "metadata") {
+                    self.metadata = try cursor.decode(MetaV1.ObjectMeta.self)
+                } else {
+                    try cursor.skipValue()
+                }
+            case 10:
+                if cursor.key(jsonKey, is: "apiVersion") {
+                    self.apiVersion = try cursor.decode(String.self)
+                } else {
+                    try cursor.skipValue()
+                }
+            default: try cursor.skipValue()
+            }
         }
     }
 }
@@ -301,6 +557,74 @@ extension CoreV1 {
     }
 }
 
+extension CoreV1.CSIPersistentVolumeSource: JSONFastDecodable {
+    init(from cursor: inout JSONCursor) throws {
+        self.init()
+        try cursor.beginObject()
+        while let jsonKey = try cursor.nextKeyRange() {
+            switch jsonKey.count {
+            case 6:
+                if cursor.key(jsonKey, is: "driver") {
+                    self.driver = try cursor.decode(String.self)
+                } else if cursor.key(jsonKey, is: "fsType") {
+                    self.fsType = try cursor.decode(String.self)
+                } else {
+                    try cursor.skipValue()
+                }
+            case 8:
+                if cursor.key(jsonKey, is: "readOnly") {
+                    self.readOnly = try cursor.decode(Bool.self)
+                } else {
+                    try cursor.skipValue()
+                }
+            case 12:
+                if cursor.key(jsonKey, is: "volumeHandle") {
+                    self.volumeHandle = try cursor.decode(String.self)
+                } else {
+                    try cursor.skipValue()
+                }
+            case 16:
+                if cursor.key(jsonKey, is: "volumeAttributes") {
+                    self.volumeAttributes = try cursor.decode([String: String].self)
+                } else {
+                    try cursor.skipValue()
+                }
+            case 18:
+                if cursor.key(jsonKey, is: "nodeStageSecretRef") {
+                    self.nodeStageSecretRef = try cursor.decode(CoreV1.SecretReference.self)
+                } else {
+                    try cursor.skipValue()
+                }
+            case 19:
+                if cursor.key(jsonKey, is: "nodeExpandSecretRef") {
+                    self.nodeExpandSecretRef = try cursor.decode(CoreV1.SecretReference.self)
+                } else {
+                    try cursor.skipValue()
+                }
+            case 20:
+                if cursor.key(jsonKey, is: "nodePublishSecretRef") {
+                    self.nodePublishSecretRef = try cursor.decode(CoreV1.SecretReference.self)
+                } else {
+                    try cursor.skipValue()
+                }
+            case 25:
+                if cursor.key(jsonKey, is: "controllerExpandSecretRef") {
+                    self.controllerExpandSecretRef = try cursor.decode(CoreV1.SecretReference.self)
+                } else {
+                    try cursor.skipValue()
+                }
+            case 26:
+                if cursor.key(jsonKey, is: "controllerPublishSecretRef") {
+                    self.controllerPublishSecretRef = try cursor.decode(CoreV1.SecretReference.self)
+                } else {
+                    try cursor.skipValue()
+                }
+            default: try cursor.skipValue()
+            }
+        }
+    }
+}
+
 extension CoreV1 {
     /// Represents a source location of a volume to mount, managed by an external CSI driver
     public struct CSIVolumeSource: Codable, Hashable, Sendable {
@@ -334,6 +658,44 @@ extension CoreV1 {
     }
 }
 
+extension CoreV1.CSIVolumeSource: JSONFastDecodable {
+    init(from cursor: inout JSONCursor) throws {
+        self.init()
+        try cursor.beginObject()
+        while let jsonKey = try cursor.nextKeyRange() {
+            switch jsonKey.count {
+            case 6:
+                if cursor.key(jsonKey, is: "driver") {
+                    self.driver = try cursor.decode(String.self)
+                } else if cursor.key(jsonKey, is: "fsType") {
+                    self.fsType = try cursor.decode(String.self)
+                } else {
+                    try cursor.skipValue()
+                }
+            case 8:
+                if cursor.key(jsonKey, is: "readOnly") {
+                    self.readOnly = try cursor.decode(Bool.self)
+                } else {
+                    try cursor.skipValue()
+                }
+            case 16:
+                if cursor.key(jsonKey, is: "volumeAttributes") {
+                    self.volumeAttributes = try cursor.decode([String: String].self)
+                } else {
+                    try cursor.skipValue()
+                }
+            case 20:
+                if cursor.key(jsonKey, is: "nodePublishSecretRef") {
+                    self.nodePublishSecretRef = try cursor.decode(CoreV1.LocalObjectReference.self)
+                } else {
+                    try cursor.skipValue()
+                }
+            default: try cursor.skipValue()
+            }
+        }
+    }
+}
+
 extension CoreV1 {
     /// Adds and removes POSIX capabilities from running containers.
     public struct Capabilities: Codable, Hashable, Sendable {
@@ -349,6 +711,30 @@ extension CoreV1 {
         ) {
             self.add = add
             self.drop = drop
+        }
+    }
+}
+
+extension CoreV1.Capabilities: JSONFastDecodable {
+    init(from cursor: inout JSONCursor) throws {
+        self.init()
+        try cursor.beginObject()
+        while let jsonKey = try cursor.nextKeyRange() {
+            switch jsonKey.count {
+            case 3:
+                if cursor.key(jsonKey, is: "add") {
+                    self.add = try cursor.decode([String].self)
+                } else {
+                    try cursor.skipValue()
+                }
+            case 4:
+                if cursor.key(jsonKey, is: "drop") {
+                    self.drop = try cursor.decode([String].self)
+                } else {
+                    try cursor.skipValue()
+                }
+            default: try cursor.skipValue()
+            }
         }
     }
 }
@@ -390,6 +776,46 @@ extension CoreV1 {
     }
 }
 
+extension CoreV1.CephFSPersistentVolumeSource: JSONFastDecodable {
+    init(from cursor: inout JSONCursor) throws {
+        self.init()
+        try cursor.beginObject()
+        while let jsonKey = try cursor.nextKeyRange() {
+            switch jsonKey.count {
+            case 4:
+                if cursor.key(jsonKey, is: "path") {
+                    self.path = try cursor.decode(String.self)
+                } else if cursor.key(jsonKey, is: "user") {
+                    self.user = try cursor.decode(String.self)
+                } else {
+                    try cursor.skipValue()
+                }
+            case 8:
+                if cursor.key(jsonKey, is: "monitors") {
+                    self.monitors = try cursor.decode([String].self)
+                } else if cursor.key(jsonKey, is: "readOnly") {
+                    self.readOnly = try cursor.decode(Bool.self)
+                } else {
+                    try cursor.skipValue()
+                }
+            case 9:
+                if cursor.key(jsonKey, is: "secretRef") {
+                    self.secretRef = try cursor.decode(CoreV1.SecretReference.self)
+                } else {
+                    try cursor.skipValue()
+                }
+            case 10:
+                if cursor.key(jsonKey, is: "secretFile") {
+                    self.secretFile = try cursor.decode(String.self)
+                } else {
+                    try cursor.skipValue()
+                }
+            default: try cursor.skipValue()
+            }
+        }
+    }
+}
+
 extension CoreV1 {
     /// Represents a Ceph Filesystem mount that lasts the lifetime of a pod Cephfs volumes do not support ownership management or SELinux relabeling.
     public struct CephFSVolumeSource: Codable, Hashable, Sendable {
@@ -427,6 +853,46 @@ extension CoreV1 {
     }
 }
 
+extension CoreV1.CephFSVolumeSource: JSONFastDecodable {
+    init(from cursor: inout JSONCursor) throws {
+        self.init()
+        try cursor.beginObject()
+        while let jsonKey = try cursor.nextKeyRange() {
+            switch jsonKey.count {
+            case 4:
+                if cursor.key(jsonKey, is: "path") {
+                    self.path = try cursor.decode(String.self)
+                } else if cursor.key(jsonKey, is: "user") {
+                    self.user = try cursor.decode(String.self)
+                } else {
+                    try cursor.skipValue()
+                }
+            case 8:
+                if cursor.key(jsonKey, is: "monitors") {
+                    self.monitors = try cursor.decode([String].self)
+                } else if cursor.key(jsonKey, is: "readOnly") {
+                    self.readOnly = try cursor.decode(Bool.self)
+                } else {
+                    try cursor.skipValue()
+                }
+            case 9:
+                if cursor.key(jsonKey, is: "secretRef") {
+                    self.secretRef = try cursor.decode(CoreV1.LocalObjectReference.self)
+                } else {
+                    try cursor.skipValue()
+                }
+            case 10:
+                if cursor.key(jsonKey, is: "secretFile") {
+                    self.secretFile = try cursor.decode(String.self)
+                } else {
+                    try cursor.skipValue()
+                }
+            default: try cursor.skipValue()
+            }
+        }
+    }
+}
+
 extension CoreV1 {
     /// Represents a cinder volume resource in Openstack. A Cinder volume must exist before mounting to a container. The volume must also be in the same region as the kubelet. Cinder volumes support ownership management and SELinux relabeling.
     public struct CinderPersistentVolumeSource: Codable, Hashable, Sendable {
@@ -452,6 +918,38 @@ extension CoreV1 {
             self.readOnly = readOnly
             self.secretRef = secretRef
             self.volumeID = volumeID
+        }
+    }
+}
+
+extension CoreV1.CinderPersistentVolumeSource: JSONFastDecodable {
+    init(from cursor: inout JSONCursor) throws {
+        self.init()
+        try cursor.beginObject()
+        while let jsonKey = try cursor.nextKeyRange() {
+            switch jsonKey.count {
+            case 6:
+                if cursor.key(jsonKey, is: "fsType") {
+                    self.fsType = try cursor.decode(String.self)
+                } else {
+                    try cursor.skipValue()
+                }
+            case 8:
+                if cursor.key(jsonKey, is: "readOnly") {
+                    self.readOnly = try cursor.decode(Bool.self)
+                } else if cursor.key(jsonKey, is: "volumeID") {
+                    self.volumeID = try cursor.decode(String.self)
+                } else {
+                    try cursor.skipValue()
+                }
+            case 9:
+                if cursor.key(jsonKey, is: "secretRef") {
+                    self.secretRef = try cursor.decode(CoreV1.SecretReference.self)
+                } else {
+                    try cursor.skipValue()
+                }
+            default: try cursor.skipValue()
+            }
         }
     }
 }
@@ -485,6 +983,38 @@ extension CoreV1 {
     }
 }
 
+extension CoreV1.CinderVolumeSource: JSONFastDecodable {
+    init(from cursor: inout JSONCursor) throws {
+        self.init()
+        try cursor.beginObject()
+        while let jsonKey = try cursor.nextKeyRange() {
+            switch jsonKey.count {
+            case 6:
+                if cursor.key(jsonKey, is: "fsType") {
+                    self.fsType = try cursor.decode(String.self)
+                } else {
+                    try cursor.skipValue()
+                }
+            case 8:
+                if cursor.key(jsonKey, is: "readOnly") {
+                    self.readOnly = try cursor.decode(Bool.self)
+                } else if cursor.key(jsonKey, is: "volumeID") {
+                    self.volumeID = try cursor.decode(String.self)
+                } else {
+                    try cursor.skipValue()
+                }
+            case 9:
+                if cursor.key(jsonKey, is: "secretRef") {
+                    self.secretRef = try cursor.decode(CoreV1.LocalObjectReference.self)
+                } else {
+                    try cursor.skipValue()
+                }
+            default: try cursor.skipValue()
+            }
+        }
+    }
+}
+
 extension CoreV1 {
     /// ClientIPConfig represents the configurations of Client IP based session affinity.
     public struct ClientIPConfig: Codable, Hashable, Sendable {
@@ -496,6 +1026,24 @@ extension CoreV1 {
             timeoutSeconds: Int32? = nil
         ) {
             self.timeoutSeconds = timeoutSeconds
+        }
+    }
+}
+
+extension CoreV1.ClientIPConfig: JSONFastDecodable {
+    init(from cursor: inout JSONCursor) throws {
+        self.init()
+        try cursor.beginObject()
+        while let jsonKey = try cursor.nextKeyRange() {
+            switch jsonKey.count {
+            case 14:
+                if cursor.key(jsonKey, is: "timeoutSeconds") {
+                    self.timeoutSeconds = try cursor.decode(Int32.self)
+                } else {
+                    try cursor.skipValue()
+                }
+            default: try cursor.skipValue()
+            }
         }
     }
 }
@@ -533,6 +1081,44 @@ extension CoreV1 {
     }
 }
 
+extension CoreV1.ClusterTrustBundleProjection: JSONFastDecodable {
+    init(from cursor: inout JSONCursor) throws {
+        self.init()
+        try cursor.beginObject()
+        while let jsonKey = try cursor.nextKeyRange() {
+            switch jsonKey.count {
+            case 4:
+                if cursor.key(jsonKey, is: "name") {
+                    self.name = try cursor.decode(String.self)
+                } else if cursor.key(jsonKey, is: "path") {
+                    self.path = try cursor.decode(String.self)
+                } else {
+                    try cursor.skipValue()
+                }
+            case 8:
+                if cursor.key(jsonKey, is: "optional") {
+                    self.optional = try cursor.decode(Bool.self)
+                } else {
+                    try cursor.skipValue()
+                }
+            case 10:
+                if cursor.key(jsonKey, is: "signerName") {
+                    self.signerName = try cursor.decode(String.self)
+                } else {
+                    try cursor.skipValue()
+                }
+            case 13:
+                if cursor.key(jsonKey, is: "labelSelector") {
+                    self.labelSelector = try cursor.decode(MetaV1.LabelSelector.self)
+                } else {
+                    try cursor.skipValue()
+                }
+            default: try cursor.skipValue()
+            }
+        }
+    }
+}
+
 extension CoreV1 {
     /// Information about the condition of a component.
     public struct ComponentCondition: Codable, Hashable, Sendable {
@@ -564,6 +1150,42 @@ extension CoreV1 {
     }
 }
 
+extension CoreV1.ComponentCondition: JSONFastDecodable {
+    init(from cursor: inout JSONCursor) throws {
+        self.init()
+        try cursor.beginObject()
+        while let jsonKey = try cursor.nextKeyRange() {
+            switch jsonKey.count {
+            case 4:
+                if cursor.key(jsonKey, is: "type") {
+                    self.type = try cursor.decode(String.self)
+                } else {
+                    try cursor.skipValue()
+                }
+            case 5:
+                if cursor.key(jsonKey, is: "error") {
+                    self.error = try cursor.decode(String.self)
+                } else {
+                    try cursor.skipValue()
+                }
+            case 6:
+                if cursor.key(jsonKey, is: "status") {
+                    self.status = try cursor.decode(String.self)
+                } else {
+                    try cursor.skipValue()
+                }
+            case 7:
+                if cursor.key(jsonKey, is: "message") {
+                    self.message = try cursor.decode(String.self)
+                } else {
+                    try cursor.skipValue()
+                }
+            default: try cursor.skipValue()
+            }
+        }
+    }
+}
+
 extension CoreV1 {
     /// ComponentStatus (and ComponentStatusList) holds the cluster validation info. Deprecated: This API is deprecated in v1.19+
     public struct ComponentStatus: Codable, Hashable, Sendable {
@@ -587,6 +1209,38 @@ extension CoreV1 {
             self.conditions = conditions
             self.kind = kind
             self.metadata = metadata
+        }
+    }
+}
+
+extension CoreV1.ComponentStatus: JSONFastDecodable {
+    init(from cursor: inout JSONCursor) throws {
+        self.init()
+        try cursor.beginObject()
+        while let jsonKey = try cursor.nextKeyRange() {
+            switch jsonKey.count {
+            case 4:
+                if cursor.key(jsonKey, is: "kind") {
+                    self.kind = try cursor.decode(String.self)
+                } else {
+                    try cursor.skipValue()
+                }
+            case 8:
+                if cursor.key(jsonKey, is: "metadata") {
+                    self.metadata = try cursor.decode(MetaV1.ObjectMeta.self)
+                } else {
+                    try cursor.skipValue()
+                }
+            case 10:
+                if cursor.key(jsonKey, is: "apiVersion") {
+                    self.apiVersion = try cursor.decode(String.self)
+                } else if cursor.key(jsonKey, is: "conditions") {
+                    self.conditions = try cursor.decode([CoreV1.ComponentCondition].self)
+                } else {
+                    try cursor.skipValue()
+                }
+            default: try cursor.skipValue()
+            }
         }
     }
 }
@@ -633,6 +1287,42 @@ extension CoreV1 {
     }
 }
 
+extension CoreV1.ComponentStatusList: JSONFastDecodable {
+    init(from cursor: inout JSONCursor) throws {
+        self.init()
+        try cursor.beginObject()
+        while let jsonKey = try cursor.nextKeyRange() {
+            switch jsonKey.count {
+            case 4:
+                if cursor.key(jsonKey, is: "kind") {
+                    self.kind = try cursor.decode(String.self)
+                } else {
+                    try cursor.skipValue()
+                }
+            case 5:
+                if cursor.key(jsonKey, is: "items") {
+                    self.items = try cursor.decode([CoreV1.ComponentStatus].self)
+                } else {
+                    try cursor.skipValue()
+                }
+            case 8:
+                if cursor.key(jsonKey, is: "metadata") {
+                    self.metadata = try cursor.decode(MetaV1.ListMeta.self)
+                } else {
+                    try cursor.skipValue()
+                }
+            case 10:
+                if cursor.key(jsonKey, is: "apiVersion") {
+                    self.apiVersion = try cursor.decode(String.self)
+                } else {
+                    try cursor.skipValue()
+                }
+            default: try cursor.skipValue()
+            }
+        }
+    }
+}
+
 extension CoreV1 {
     /// ConfigMap holds configuration data for pods to consume.
     public struct ConfigMap: Codable, Hashable, Sendable {
@@ -664,6 +1354,46 @@ extension CoreV1 {
             self.immutable = immutable
             self.kind = kind
             self.metadata = metadata
+        }
+    }
+}
+
+extension CoreV1.ConfigMap: JSONFastDecodable {
+    init(from cursor: inout JSONCursor) throws {
+        self.init()
+        try cursor.beginObject()
+        while let jsonKey = try cursor.nextKeyRange() {
+            switch jsonKey.count {
+            case 4:
+                if cursor.key(jsonKey, is: "data") {
+                    self.data = try cursor.decode([String: String].self)
+                } else if cursor.key(jsonKey, is: "kind") {
+                    self.kind = try cursor.decode(String.self)
+                } else {
+                    try cursor.skipValue()
+                }
+            case 8:
+                if cursor.key(jsonKey, is: "metadata") {
+                    self.metadata = try cursor.decode(MetaV1.ObjectMeta.self)
+                } else {
+                    try cursor.skipValue()
+                }
+            case 9:
+                if cursor.key(jsonKey, is: "immutable") {
+                    self.immutable = try cursor.decode(Bool.self)
+                } else {
+                    try cursor.skipValue()
+                }
+            case 10:
+                if cursor.key(jsonKey, is: "apiVersion") {
+                    self.apiVersion = try cursor.decode(String.self)
+                } else if cursor.key(jsonKey, is: "binaryData") {
+                    self.binaryData = try cursor.decode([String: String].self)
+                } else {
+                    try cursor.skipValue()
+                }
+            default: try cursor.skipValue()
+            }
         }
     }
 }
@@ -702,6 +1432,30 @@ extension CoreV1 {
     }
 }
 
+extension CoreV1.ConfigMapEnvSource: JSONFastDecodable {
+    init(from cursor: inout JSONCursor) throws {
+        self.init()
+        try cursor.beginObject()
+        while let jsonKey = try cursor.nextKeyRange() {
+            switch jsonKey.count {
+            case 4:
+                if cursor.key(jsonKey, is: "name") {
+                    self.name = try cursor.decode(String.self)
+                } else {
+                    try cursor.skipValue()
+                }
+            case 8:
+                if cursor.key(jsonKey, is: "optional") {
+                    self.optional = try cursor.decode(Bool.self)
+                } else {
+                    try cursor.skipValue()
+                }
+            default: try cursor.skipValue()
+            }
+        }
+    }
+}
+
 extension CoreV1 {
     /// Selects a key from a ConfigMap.
     public struct ConfigMapKeySelector: Codable, Hashable, Sendable {
@@ -723,6 +1477,36 @@ extension CoreV1 {
             self.key = key
             self.name = name
             self.optional = optional
+        }
+    }
+}
+
+extension CoreV1.ConfigMapKeySelector: JSONFastDecodable {
+    init(from cursor: inout JSONCursor) throws {
+        self.init()
+        try cursor.beginObject()
+        while let jsonKey = try cursor.nextKeyRange() {
+            switch jsonKey.count {
+            case 3:
+                if cursor.key(jsonKey, is: "key") {
+                    self.key = try cursor.decode(String.self)
+                } else {
+                    try cursor.skipValue()
+                }
+            case 4:
+                if cursor.key(jsonKey, is: "name") {
+                    self.name = try cursor.decode(String.self)
+                } else {
+                    try cursor.skipValue()
+                }
+            case 8:
+                if cursor.key(jsonKey, is: "optional") {
+                    self.optional = try cursor.decode(Bool.self)
+                } else {
+                    try cursor.skipValue()
+                }
+            default: try cursor.skipValue()
+            }
         }
     }
 }
@@ -752,6 +1536,42 @@ extension CoreV1 {
             self.items = items
             self.kind = kind
             self.metadata = metadata
+        }
+    }
+}
+
+extension CoreV1.ConfigMapList: JSONFastDecodable {
+    init(from cursor: inout JSONCursor) throws {
+        self.init()
+        try cursor.beginObject()
+        while let jsonKey = try cursor.nextKeyRange() {
+            switch jsonKey.count {
+            case 4:
+                if cursor.key(jsonKey, is: "kind") {
+                    self.kind = try cursor.decode(String.self)
+                } else {
+                    try cursor.skipValue()
+                }
+            case 5:
+                if cursor.key(jsonKey, is: "items") {
+                    self.items = try cursor.decode([CoreV1.ConfigMap].self)
+                } else {
+                    try cursor.skipValue()
+                }
+            case 8:
+                if cursor.key(jsonKey, is: "metadata") {
+                    self.metadata = try cursor.decode(MetaV1.ListMeta.self)
+                } else {
+                    try cursor.skipValue()
+                }
+            case 10:
+                if cursor.key(jsonKey, is: "apiVersion") {
+                    self.apiVersion = try cursor.decode(String.self)
+                } else {
+                    try cursor.skipValue()
+                }
+            default: try cursor.skipValue()
+            }
         }
     }
 }
@@ -793,6 +1613,48 @@ extension CoreV1 {
     }
 }
 
+extension CoreV1.ConfigMapNodeConfigSource: JSONFastDecodable {
+    init(from cursor: inout JSONCursor) throws {
+        self.init()
+        try cursor.beginObject()
+        while let jsonKey = try cursor.nextKeyRange() {
+            switch jsonKey.count {
+            case 3:
+                if cursor.key(jsonKey, is: "uid") {
+                    self.uid = try cursor.decode(String.self)
+                } else {
+                    try cursor.skipValue()
+                }
+            case 4:
+                if cursor.key(jsonKey, is: "name") {
+                    self.name = try cursor.decode(String.self)
+                } else {
+                    try cursor.skipValue()
+                }
+            case 9:
+                if cursor.key(jsonKey, is: "namespace") {
+                    self.namespace = try cursor.decode(String.self)
+                } else {
+                    try cursor.skipValue()
+                }
+            case 15:
+                if cursor.key(jsonKey, is: "resourceVersion") {
+                    self.resourceVersion = try cursor.decode(String.self)
+                } else {
+                    try cursor.skipValue()
+                }
+            case 16:
+                if cursor.key(jsonKey, is: "kubeletConfigKey") {
+                    self.kubeletConfigKey = try cursor.decode(String.self)
+                } else {
+                    try cursor.skipValue()
+                }
+            default: try cursor.skipValue()
+            }
+        }
+    }
+}
+
 extension CoreV1 {
     /// Adapts a ConfigMap into a projected volume.
     /// 
@@ -814,6 +1676,36 @@ extension CoreV1 {
             self.items = items
             self.name = name
             self.optional = optional
+        }
+    }
+}
+
+extension CoreV1.ConfigMapProjection: JSONFastDecodable {
+    init(from cursor: inout JSONCursor) throws {
+        self.init()
+        try cursor.beginObject()
+        while let jsonKey = try cursor.nextKeyRange() {
+            switch jsonKey.count {
+            case 4:
+                if cursor.key(jsonKey, is: "name") {
+                    self.name = try cursor.decode(String.self)
+                } else {
+                    try cursor.skipValue()
+                }
+            case 5:
+                if cursor.key(jsonKey, is: "items") {
+                    self.items = try cursor.decode([CoreV1.KeyToPath].self)
+                } else {
+                    try cursor.skipValue()
+                }
+            case 8:
+                if cursor.key(jsonKey, is: "optional") {
+                    self.optional = try cursor.decode(Bool.self)
+                } else {
+                    try cursor.skipValue()
+                }
+            default: try cursor.skipValue()
+            }
         }
     }
 }
@@ -843,6 +1735,42 @@ extension CoreV1 {
             self.items = items
             self.name = name
             self.optional = optional
+        }
+    }
+}
+
+extension CoreV1.ConfigMapVolumeSource: JSONFastDecodable {
+    init(from cursor: inout JSONCursor) throws {
+        self.init()
+        try cursor.beginObject()
+        while let jsonKey = try cursor.nextKeyRange() {
+            switch jsonKey.count {
+            case 4:
+                if cursor.key(jsonKey, is: "name") {
+                    self.name = try cursor.decode(String.self)
+                } else {
+                    try cursor.skipValue()
+                }
+            case 5:
+                if cursor.key(jsonKey, is: "items") {
+                    self.items = try cursor.decode([CoreV1.KeyToPath].self)
+                } else {
+                    try cursor.skipValue()
+                }
+            case 8:
+                if cursor.key(jsonKey, is: "optional") {
+                    self.optional = try cursor.decode(Bool.self)
+                } else {
+                    try cursor.skipValue()
+                }
+            case 11:
+                if cursor.key(jsonKey, is: "defaultMode") {
+                    self.defaultMode = try cursor.decode(Int32.self)
+                } else {
+                    try cursor.skipValue()
+                }
+            default: try cursor.skipValue()
+            }
         }
     }
 }
@@ -960,6 +1888,120 @@ extension CoreV1 {
     }
 }
 
+extension CoreV1.Container: JSONFastDecodable {
+    init(from cursor: inout JSONCursor) throws {
+        self.init()
+        try cursor.beginObject()
+        while let jsonKey = try cursor.nextKeyRange() {
+            switch jsonKey.count {
+            case 3:
+                if cursor.key(jsonKey, is: "env") {
+                    self.env = try cursor.decode([CoreV1.EnvVar].self)
+                } else if cursor.key(jsonKey, is: "tty") {
+                    self.tty = try cursor.decode(Bool.self)
+                } else {
+                    try cursor.skipValue()
+                }
+            case 4:
+                if cursor.key(jsonKey, is: "args") {
+                    self.args = try cursor.decode([String].self)
+                } else if cursor.key(jsonKey, is: "name") {
+                    self.name = try cursor.decode(String.self)
+                } else {
+                    try cursor.skipValue()
+                }
+            case 5:
+                if cursor.key(jsonKey, is: "image") {
+                    self.image = try cursor.decode(String.self)
+                } else if cursor.key(jsonKey, is: "ports") {
+                    self.ports = try cursor.decode([CoreV1.ContainerPort].self)
+                } else if cursor.key(jsonKey, is: "stdin") {
+                    self.stdin = try cursor.decode(Bool.self)
+                } else {
+                    try cursor.skipValue()
+                }
+            case 7:
+                if cursor.key(jsonKey, is: "command") {
+                    self.command = try cursor.decode([String].self)
+                } else if cursor.key(jsonKey, is: "envFrom") {
+                    self.envFrom = try cursor.decode([CoreV1.EnvFromSource].self)
+                } else {
+                    try cursor.skipValue()
+                }
+            case 9:
+                if cursor.key(jsonKey, is: "lifecycle") {
+                    self.lifecycle = try cursor.decode(CoreV1.Lifecycle.self)
+                } else if cursor.key(jsonKey, is: "resources") {
+                    self.resources = try cursor.decode(CoreV1.ResourceRequirements.self)
+                } else if cursor.key(jsonKey, is: "stdinOnce") {
+                    self.stdinOnce = try cursor.decode(Bool.self)
+                } else {
+                    try cursor.skipValue()
+                }
+            case 10:
+                if cursor.key(jsonKey, is: "workingDir") {
+                    self.workingDir = try cursor.decode(String.self)
+                } else {
+                    try cursor.skipValue()
+                }
+            case 12:
+                if cursor.key(jsonKey, is: "resizePolicy") {
+                    self.resizePolicy = try cursor.decode([CoreV1.ContainerResizePolicy].self)
+                } else if cursor.key(jsonKey, is: "startupProbe") {
+                    self.startupProbe = try cursor.decode(CoreV1.Probe.self)
+                } else if cursor.key(jsonKey, is: "volumeMounts") {
+                    self.volumeMounts = try cursor.decode([CoreV1.VolumeMount].self)
+                } else {
+                    try cursor.skipValue()
+                }
+            case 13:
+                if cursor.key(jsonKey, is: "livenessProbe") {
+                    self.livenessProbe = try cursor.decode(CoreV1.Probe.self)
+                } else if cursor.key(jsonKey, is: "restartPolicy") {
+                    self.restartPolicy = try cursor.decode(String.self)
+                } else if cursor.key(jsonKey, is: "volumeDevices") {
+                    self.volumeDevices = try cursor.decode([CoreV1.VolumeDevice].self)
+                } else {
+                    try cursor.skipValue()
+                }
+            case 14:
+                if cursor.key(jsonKey, is: "readinessProbe") {
+                    self.readinessProbe = try cursor.decode(CoreV1.Probe.self)
+                } else {
+                    try cursor.skipValue()
+                }
+            case 15:
+                if cursor.key(jsonKey, is: "imagePullPolicy") {
+                    self.imagePullPolicy = try cursor.decode(String.self)
+                } else if cursor.key(jsonKey, is: "securityContext") {
+                    self.securityContext = try cursor.decode(CoreV1.SecurityContext.self)
+                } else {
+                    try cursor.skipValue()
+                }
+            case 18:
+                if cursor.key(jsonKey, is: "restartPolicyRules") {
+                    self.restartPolicyRules = try cursor.decode([CoreV1.ContainerRestartRule].self)
+                } else {
+                    try cursor.skipValue()
+                }
+            case 22:
+                if cursor.key(jsonKey, is: "terminationMessagePath") {
+                    self.terminationMessagePath = try cursor.decode(String.self)
+                } else {
+                    try cursor.skipValue()
+                }
+            case 24:
+                if cursor.key(jsonKey, is: "terminationMessagePolicy") {
+                    self.terminationMessagePolicy = try cursor.decode(String.self)
+                } else {
+                    try cursor.skipValue()
+                }
+            default: try cursor.skipValue()
+            }
+        }
+    }
+}
+
 extension CoreV1 {
     /// ContainerExtendedResourceRequest has the mapping of container name, extended resource name to the device request name.
     public struct ContainerExtendedResourceRequest: Codable, Hashable, Sendable {
@@ -989,6 +2031,36 @@ extension CoreV1 {
     }
 }
 
+extension CoreV1.ContainerExtendedResourceRequest: JSONFastDecodable {
+    init(from cursor: inout JSONCursor) throws {
+        self.init()
+        try cursor.beginObject()
+        while let jsonKey = try cursor.nextKeyRange() {
+            switch jsonKey.count {
+            case 11:
+                if cursor.key(jsonKey, is: "requestName") {
+                    self.requestName = try cursor.decode(String.self)
+                } else {
+                    try cursor.skipValue()
+                }
+            case 12:
+                if cursor.key(jsonKey, is: "resourceName") {
+                    self.resourceName = try cursor.decode(String.self)
+                } else {
+                    try cursor.skipValue()
+                }
+            case 13:
+                if cursor.key(jsonKey, is: "containerName") {
+                    self.containerName = try cursor.decode(String.self)
+                } else {
+                    try cursor.skipValue()
+                }
+            default: try cursor.skipValue()
+            }
+        }
+    }
+}
+
 extension CoreV1 {
     /// Describe a container image
     public struct ContainerImage: Codable, Hashable, Sendable {
@@ -1004,6 +2076,30 @@ extension CoreV1 {
         ) {
             self.names = names
             self.sizeBytes = sizeBytes
+        }
+    }
+}
+
+extension CoreV1.ContainerImage: JSONFastDecodable {
+    init(from cursor: inout JSONCursor) throws {
+        self.init()
+        try cursor.beginObject()
+        while let jsonKey = try cursor.nextKeyRange() {
+            switch jsonKey.count {
+            case 5:
+                if cursor.key(jsonKey, is: "names") {
+                    self.names = try cursor.decode([String].self)
+                } else {
+                    try cursor.skipValue()
+                }
+            case 9:
+                if cursor.key(jsonKey, is: "sizeBytes") {
+                    self.sizeBytes = try cursor.decode(Int64.self)
+                } else {
+                    try cursor.skipValue()
+                }
+            default: try cursor.skipValue()
+            }
         }
     }
 }
@@ -1041,6 +2137,44 @@ extension CoreV1 {
     }
 }
 
+extension CoreV1.ContainerPort: JSONFastDecodable {
+    init(from cursor: inout JSONCursor) throws {
+        self.init()
+        try cursor.beginObject()
+        while let jsonKey = try cursor.nextKeyRange() {
+            switch jsonKey.count {
+            case 4:
+                if cursor.key(jsonKey, is: "name") {
+                    self.name = try cursor.decode(String.self)
+                } else {
+                    try cursor.skipValue()
+                }
+            case 6:
+                if cursor.key(jsonKey, is: "hostIP") {
+                    self.hostIP = try cursor.decode(String.self)
+                } else {
+                    try cursor.skipValue()
+                }
+            case 8:
+                if cursor.key(jsonKey, is: "hostPort") {
+                    self.hostPort = try cursor.decode(Int32.self)
+                } else if cursor.key(jsonKey, is: "protocol") {
+                    self.`protocol` = try cursor.decode(String.self)
+                } else {
+                    try cursor.skipValue()
+                }
+            case 13:
+                if cursor.key(jsonKey, is: "containerPort") {
+                    self.containerPort = try cursor.decode(Int32.self)
+                } else {
+                    try cursor.skipValue()
+                }
+            default: try cursor.skipValue()
+            }
+        }
+    }
+}
+
 extension CoreV1 {
     /// ContainerResizePolicy represents resource resize policy for the container.
     public struct ContainerResizePolicy: Codable, Hashable, Sendable {
@@ -1064,6 +2198,30 @@ extension CoreV1 {
     }
 }
 
+extension CoreV1.ContainerResizePolicy: JSONFastDecodable {
+    init(from cursor: inout JSONCursor) throws {
+        self.init()
+        try cursor.beginObject()
+        while let jsonKey = try cursor.nextKeyRange() {
+            switch jsonKey.count {
+            case 12:
+                if cursor.key(jsonKey, is: "resourceName") {
+                    self.resourceName = try cursor.decode(String.self)
+                } else {
+                    try cursor.skipValue()
+                }
+            case 13:
+                if cursor.key(jsonKey, is: "restartPolicy") {
+                    self.restartPolicy = try cursor.decode(String.self)
+                } else {
+                    try cursor.skipValue()
+                }
+            default: try cursor.skipValue()
+            }
+        }
+    }
+}
+
 extension CoreV1 {
     /// ContainerRestartRule describes how a container exit is handled.
     public struct ContainerRestartRule: Codable, Hashable, Sendable {
@@ -1081,6 +2239,30 @@ extension CoreV1 {
         ) {
             self.action = action
             self.exitCodes = exitCodes
+        }
+    }
+}
+
+extension CoreV1.ContainerRestartRule: JSONFastDecodable {
+    init(from cursor: inout JSONCursor) throws {
+        self.init()
+        try cursor.beginObject()
+        while let jsonKey = try cursor.nextKeyRange() {
+            switch jsonKey.count {
+            case 6:
+                if cursor.key(jsonKey, is: "action") {
+                    self.action = try cursor.decode(String.self)
+                } else {
+                    try cursor.skipValue()
+                }
+            case 9:
+                if cursor.key(jsonKey, is: "exitCodes") {
+                    self.exitCodes = try cursor.decode(CoreV1.ContainerRestartRuleOnExitCodes.self)
+                } else {
+                    try cursor.skipValue()
+                }
+            default: try cursor.skipValue()
+            }
         }
     }
 }
@@ -1109,6 +2291,30 @@ extension CoreV1 {
     }
 }
 
+extension CoreV1.ContainerRestartRuleOnExitCodes: JSONFastDecodable {
+    init(from cursor: inout JSONCursor) throws {
+        self.init()
+        try cursor.beginObject()
+        while let jsonKey = try cursor.nextKeyRange() {
+            switch jsonKey.count {
+            case 6:
+                if cursor.key(jsonKey, is: "values") {
+                    self.values = try cursor.decode([Int32].self)
+                } else {
+                    try cursor.skipValue()
+                }
+            case 8:
+                if cursor.key(jsonKey, is: "operator") {
+                    self.`operator` = try cursor.decode(String.self)
+                } else {
+                    try cursor.skipValue()
+                }
+            default: try cursor.skipValue()
+            }
+        }
+    }
+}
+
 extension CoreV1 {
     /// ContainerState holds a possible state of container. Only one of its members may be specified. If none of them is specified, the default one is ContainerStateWaiting.
     public struct ContainerState: Codable, Hashable, Sendable {
@@ -1132,6 +2338,32 @@ extension CoreV1 {
     }
 }
 
+extension CoreV1.ContainerState: JSONFastDecodable {
+    init(from cursor: inout JSONCursor) throws {
+        self.init()
+        try cursor.beginObject()
+        while let jsonKey = try cursor.nextKeyRange() {
+            switch jsonKey.count {
+            case 7:
+                if cursor.key(jsonKey, is: "running") {
+                    self.running = try cursor.decode(CoreV1.ContainerStateRunning.self)
+                } else if cursor.key(jsonKey, is: "waiting") {
+                    self.waiting = try cursor.decode(CoreV1.ContainerStateWaiting.self)
+                } else {
+                    try cursor.skipValue()
+                }
+            case 10:
+                if cursor.key(jsonKey, is: "terminated") {
+                    self.terminated = try cursor.decode(CoreV1.ContainerStateTerminated.self)
+                } else {
+                    try cursor.skipValue()
+                }
+            default: try cursor.skipValue()
+            }
+        }
+    }
+}
+
 extension CoreV1 {
     /// ContainerStateRunning is a running state of a container.
     public struct ContainerStateRunning: Codable, Hashable, Sendable {
@@ -1143,6 +2375,24 @@ extension CoreV1 {
             startedAt: Time? = nil
         ) {
             self.startedAt = startedAt
+        }
+    }
+}
+
+extension CoreV1.ContainerStateRunning: JSONFastDecodable {
+    init(from cursor: inout JSONCursor) throws {
+        self.init()
+        try cursor.beginObject()
+        while let jsonKey = try cursor.nextKeyRange() {
+            switch jsonKey.count {
+            case 9:
+                if cursor.key(jsonKey, is: "startedAt") {
+                    self.startedAt = try cursor.decode(Time.self)
+                } else {
+                    try cursor.skipValue()
+                }
+            default: try cursor.skipValue()
+            }
         }
     }
 }
@@ -1188,6 +2438,56 @@ extension CoreV1 {
     }
 }
 
+extension CoreV1.ContainerStateTerminated: JSONFastDecodable {
+    init(from cursor: inout JSONCursor) throws {
+        self.init()
+        try cursor.beginObject()
+        while let jsonKey = try cursor.nextKeyRange() {
+            switch jsonKey.count {
+            case 6:
+                if cursor.key(jsonKey, is: "reason") {
+                    self.reason = try cursor.decode(String.self)
+                } else if cursor.key(jsonKey, is: "signal") {
+                    self.signal = try cursor.decode(Int32.self)
+                } else {
+                    try cursor.skipValue()
+                }
+            case 7:
+                if cursor.key(jsonKey, is: "message") {
+                    self.message = try cursor.decode(String.self)
+                } else {
+                    try cursor.skipValue()
+                }
+            case 8:
+                if cursor.key(jsonKey, is: "exitCode") {
+                    self.exitCode = try cursor.decode(Int32.self)
+                } else {
+                    try cursor.skipValue()
+                }
+            case 9:
+                if cursor.key(jsonKey, is: "startedAt") {
+                    self.startedAt = try cursor.decode(Time.self)
+                } else {
+                    try cursor.skipValue()
+                }
+            case 10:
+                if cursor.key(jsonKey, is: "finishedAt") {
+                    self.finishedAt = try cursor.decode(Time.self)
+                } else {
+                    try cursor.skipValue()
+                }
+            case 11:
+                if cursor.key(jsonKey, is: "containerID") {
+                    self.containerID = try cursor.decode(String.self)
+                } else {
+                    try cursor.skipValue()
+                }
+            default: try cursor.skipValue()
+            }
+        }
+    }
+}
+
 extension CoreV1 {
     /// ContainerStateWaiting is a waiting state of a container.
     public struct ContainerStateWaiting: Codable, Hashable, Sendable {
@@ -1203,6 +2503,30 @@ extension CoreV1 {
         ) {
             self.message = message
             self.reason = reason
+        }
+    }
+}
+
+extension CoreV1.ContainerStateWaiting: JSONFastDecodable {
+    init(from cursor: inout JSONCursor) throws {
+        self.init()
+        try cursor.beginObject()
+        while let jsonKey = try cursor.nextKeyRange() {
+            switch jsonKey.count {
+            case 6:
+                if cursor.key(jsonKey, is: "reason") {
+                    self.reason = try cursor.decode(String.self)
+                } else {
+                    try cursor.skipValue()
+                }
+            case 7:
+                if cursor.key(jsonKey, is: "message") {
+                    self.message = try cursor.decode(String.self)
+                } else {
+                    try cursor.skipValue()
+                }
+            default: try cursor.skipValue()
+            }
         }
     }
 }
@@ -1290,6 +2614,84 @@ extension CoreV1 {
     }
 }
 
+extension CoreV1.ContainerStatus: JSONFastDecodable {
+    init(from cursor: inout JSONCursor) throws {
+        self.init()
+        try cursor.beginObject()
+        while let jsonKey = try cursor.nextKeyRange() {
+            switch jsonKey.count {
+            case 4:
+                if cursor.key(jsonKey, is: "name") {
+                    self.name = try cursor.decode(String.self)
+                } else if cursor.key(jsonKey, is: "user") {
+                    self.user = try cursor.decode(CoreV1.ContainerUser.self)
+                } else {
+                    try cursor.skipValue()
+                }
+            case 5:
+                if cursor.key(jsonKey, is: "image") {
+                    self.image = try cursor.decode(String.self)
+                } else if cursor.key(jsonKey, is: "ready") {
+                    self.ready = try cursor.decode(Bool.self)
+                } else if cursor.key(jsonKey, is: "state") {
+                    self.state = try cursor.decode(CoreV1.ContainerState.self)
+                } else {
+                    try cursor.skipValue()
+                }
+            case 7:
+                if cursor.key(jsonKey, is: "imageID") {
+                    self.imageID = try cursor.decode(String.self)
+                } else if cursor.key(jsonKey, is: "started") {
+                    self.started = try cursor.decode(Bool.self)
+                } else {
+                    try cursor.skipValue()
+                }
+            case 9:
+                if cursor.key(jsonKey, is: "lastState") {
+                    self.lastState = try cursor.decode(CoreV1.ContainerState.self)
+                } else if cursor.key(jsonKey, is: "resources") {
+                    self.resources = try cursor.decode(CoreV1.ResourceRequirements.self)
+                } else {
+                    try cursor.skipValue()
+                }
+            case 10:
+                if cursor.key(jsonKey, is: "stopSignal") {
+                    self.stopSignal = try cursor.decode(String.self)
+                } else {
+                    try cursor.skipValue()
+                }
+            case 11:
+                if cursor.key(jsonKey, is: "containerID") {
+                    self.containerID = try cursor.decode(String.self)
+                } else {
+                    try cursor.skipValue()
+                }
+            case 12:
+                if cursor.key(jsonKey, is: "restartCount") {
+                    self.restartCount = try cursor.decode(Int32.self)
+                } else if cursor.key(jsonKey, is: "volumeMounts") {
+                    self.volumeMounts = try cursor.decode([CoreV1.VolumeMountStatus].self)
+                } else {
+                    try cursor.skipValue()
+                }
+            case 18:
+                if cursor.key(jsonKey, is: "allocatedResources") {
+                    self.allocatedResources = try cursor.decode([String: Quantity].self)
+                } else {
+                    try cursor.skipValue()
+                }
+            case 24:
+                if cursor.key(jsonKey, is: "allocatedResourcesStatus") {
+                    self.allocatedResourcesStatus = try cursor.decode([CoreV1.ResourceStatus].self)
+                } else {
+                    try cursor.skipValue()
+                }
+            default: try cursor.skipValue()
+            }
+        }
+    }
+}
+
 extension CoreV1 {
     /// ContainerUser represents user identity information
     public struct ContainerUser: Codable, Hashable, Sendable {
@@ -1301,6 +2703,24 @@ extension CoreV1 {
             linux: CoreV1.LinuxContainerUser? = nil
         ) {
             self.linux = linux
+        }
+    }
+}
+
+extension CoreV1.ContainerUser: JSONFastDecodable {
+    init(from cursor: inout JSONCursor) throws {
+        self.init()
+        try cursor.beginObject()
+        while let jsonKey = try cursor.nextKeyRange() {
+            switch jsonKey.count {
+            case 5:
+                if cursor.key(jsonKey, is: "linux") {
+                    self.linux = try cursor.decode(CoreV1.LinuxContainerUser.self)
+                } else {
+                    try cursor.skipValue()
+                }
+            default: try cursor.skipValue()
+            }
         }
     }
 }
@@ -1322,6 +2742,24 @@ extension CoreV1 {
     }
 }
 
+extension CoreV1.DaemonEndpoint: JSONFastDecodable {
+    init(from cursor: inout JSONCursor) throws {
+        self.init()
+        try cursor.beginObject()
+        while let jsonKey = try cursor.nextKeyRange() {
+            switch jsonKey.count {
+            case 4:
+                if cursor.key(jsonKey, is: "Port") {
+                    self.Port = try cursor.decode(Int32.self)
+                } else {
+                    try cursor.skipValue()
+                }
+            default: try cursor.skipValue()
+            }
+        }
+    }
+}
+
 extension CoreV1 {
     /// Represents downward API info for projecting into a projected volume. Note that this is identical to a downwardAPI volume source without the default mode.
     public struct DownwardAPIProjection: Codable, Hashable, Sendable {
@@ -1333,6 +2771,24 @@ extension CoreV1 {
             items: [CoreV1.DownwardAPIVolumeFile]? = nil
         ) {
             self.items = items
+        }
+    }
+}
+
+extension CoreV1.DownwardAPIProjection: JSONFastDecodable {
+    init(from cursor: inout JSONCursor) throws {
+        self.init()
+        try cursor.beginObject()
+        while let jsonKey = try cursor.nextKeyRange() {
+            switch jsonKey.count {
+            case 5:
+                if cursor.key(jsonKey, is: "items") {
+                    self.items = try cursor.decode([CoreV1.DownwardAPIVolumeFile].self)
+                } else {
+                    try cursor.skipValue()
+                }
+            default: try cursor.skipValue()
+            }
         }
     }
 }
@@ -1366,6 +2822,38 @@ extension CoreV1 {
     }
 }
 
+extension CoreV1.DownwardAPIVolumeFile: JSONFastDecodable {
+    init(from cursor: inout JSONCursor) throws {
+        self.init()
+        try cursor.beginObject()
+        while let jsonKey = try cursor.nextKeyRange() {
+            switch jsonKey.count {
+            case 4:
+                if cursor.key(jsonKey, is: "mode") {
+                    self.mode = try cursor.decode(Int32.self)
+                } else if cursor.key(jsonKey, is: "path") {
+                    self.path = try cursor.decode(String.self)
+                } else {
+                    try cursor.skipValue()
+                }
+            case 8:
+                if cursor.key(jsonKey, is: "fieldRef") {
+                    self.fieldRef = try cursor.decode(CoreV1.ObjectFieldSelector.self)
+                } else {
+                    try cursor.skipValue()
+                }
+            case 16:
+                if cursor.key(jsonKey, is: "resourceFieldRef") {
+                    self.resourceFieldRef = try cursor.decode(CoreV1.ResourceFieldSelector.self)
+                } else {
+                    try cursor.skipValue()
+                }
+            default: try cursor.skipValue()
+            }
+        }
+    }
+}
+
 extension CoreV1 {
     /// DownwardAPIVolumeSource represents a volume containing downward API info. Downward API volumes support ownership management and SELinux relabeling.
     public struct DownwardAPIVolumeSource: Codable, Hashable, Sendable {
@@ -1385,6 +2873,30 @@ extension CoreV1 {
     }
 }
 
+extension CoreV1.DownwardAPIVolumeSource: JSONFastDecodable {
+    init(from cursor: inout JSONCursor) throws {
+        self.init()
+        try cursor.beginObject()
+        while let jsonKey = try cursor.nextKeyRange() {
+            switch jsonKey.count {
+            case 5:
+                if cursor.key(jsonKey, is: "items") {
+                    self.items = try cursor.decode([CoreV1.DownwardAPIVolumeFile].self)
+                } else {
+                    try cursor.skipValue()
+                }
+            case 11:
+                if cursor.key(jsonKey, is: "defaultMode") {
+                    self.defaultMode = try cursor.decode(Int32.self)
+                } else {
+                    try cursor.skipValue()
+                }
+            default: try cursor.skipValue()
+            }
+        }
+    }
+}
+
 extension CoreV1 {
     /// Represents an empty directory for a pod. Empty directory volumes support ownership management and SELinux relabeling.
     public struct EmptyDirVolumeSource: Codable, Hashable, Sendable {
@@ -1400,6 +2912,30 @@ extension CoreV1 {
         ) {
             self.medium = medium
             self.sizeLimit = sizeLimit
+        }
+    }
+}
+
+extension CoreV1.EmptyDirVolumeSource: JSONFastDecodable {
+    init(from cursor: inout JSONCursor) throws {
+        self.init()
+        try cursor.beginObject()
+        while let jsonKey = try cursor.nextKeyRange() {
+            switch jsonKey.count {
+            case 6:
+                if cursor.key(jsonKey, is: "medium") {
+                    self.medium = try cursor.decode(String.self)
+                } else {
+                    try cursor.skipValue()
+                }
+            case 9:
+                if cursor.key(jsonKey, is: "sizeLimit") {
+                    self.sizeLimit = try cursor.decode(Quantity.self)
+                } else {
+                    try cursor.skipValue()
+                }
+            default: try cursor.skipValue()
+            }
         }
     }
 }
@@ -1429,6 +2965,38 @@ extension CoreV1 {
             self.ip = ip
             self.nodeName = nodeName
             self.targetRef = targetRef
+        }
+    }
+}
+
+extension CoreV1.EndpointAddress: JSONFastDecodable {
+    init(from cursor: inout JSONCursor) throws {
+        self.init()
+        try cursor.beginObject()
+        while let jsonKey = try cursor.nextKeyRange() {
+            switch jsonKey.count {
+            case 2:
+                if cursor.key(jsonKey, is: "ip") {
+                    self.ip = try cursor.decode(String.self)
+                } else {
+                    try cursor.skipValue()
+                }
+            case 8:
+                if cursor.key(jsonKey, is: "hostname") {
+                    self.hostname = try cursor.decode(String.self)
+                } else if cursor.key(jsonKey, is: "nodeName") {
+                    self.nodeName = try cursor.decode(String.self)
+                } else {
+                    try cursor.skipValue()
+                }
+            case 9:
+                if cursor.key(jsonKey, is: "targetRef") {
+                    self.targetRef = try cursor.decode(CoreV1.ObjectReference.self)
+                } else {
+                    try cursor.skipValue()
+                }
+            default: try cursor.skipValue()
+            }
         }
     }
 }
@@ -1471,6 +3039,38 @@ extension CoreV1 {
     }
 }
 
+extension CoreV1.EndpointPort: JSONFastDecodable {
+    init(from cursor: inout JSONCursor) throws {
+        self.init()
+        try cursor.beginObject()
+        while let jsonKey = try cursor.nextKeyRange() {
+            switch jsonKey.count {
+            case 4:
+                if cursor.key(jsonKey, is: "name") {
+                    self.name = try cursor.decode(String.self)
+                } else if cursor.key(jsonKey, is: "port") {
+                    self.port = try cursor.decode(Int32.self)
+                } else {
+                    try cursor.skipValue()
+                }
+            case 8:
+                if cursor.key(jsonKey, is: "protocol") {
+                    self.`protocol` = try cursor.decode(String.self)
+                } else {
+                    try cursor.skipValue()
+                }
+            case 11:
+                if cursor.key(jsonKey, is: "appProtocol") {
+                    self.appProtocol = try cursor.decode(String.self)
+                } else {
+                    try cursor.skipValue()
+                }
+            default: try cursor.skipValue()
+            }
+        }
+    }
+}
+
 extension CoreV1 {
     /// EndpointSubset is a group of addresses with a common set of ports. The expanded set of endpoints is the Cartesian product of Addresses x Ports. For example, given:
     /// 
@@ -1502,6 +3102,36 @@ extension CoreV1 {
             self.addresses = addresses
             self.notReadyAddresses = notReadyAddresses
             self.ports = ports
+        }
+    }
+}
+
+extension CoreV1.EndpointSubset: JSONFastDecodable {
+    init(from cursor: inout JSONCursor) throws {
+        self.init()
+        try cursor.beginObject()
+        while let jsonKey = try cursor.nextKeyRange() {
+            switch jsonKey.count {
+            case 5:
+                if cursor.key(jsonKey, is: "ports") {
+                    self.ports = try cursor.decode([CoreV1.EndpointPort].self)
+                } else {
+                    try cursor.skipValue()
+                }
+            case 9:
+                if cursor.key(jsonKey, is: "addresses") {
+                    self.addresses = try cursor.decode([CoreV1.EndpointAddress].self)
+                } else {
+                    try cursor.skipValue()
+                }
+            case 17:
+                if cursor.key(jsonKey, is: "notReadyAddresses") {
+                    self.notReadyAddresses = try cursor.decode([CoreV1.EndpointAddress].self)
+                } else {
+                    try cursor.skipValue()
+                }
+            default: try cursor.skipValue()
+            }
         }
     }
 }
@@ -1549,6 +3179,42 @@ extension CoreV1 {
     }
 }
 
+extension CoreV1.Endpoints: JSONFastDecodable {
+    init(from cursor: inout JSONCursor) throws {
+        self.init()
+        try cursor.beginObject()
+        while let jsonKey = try cursor.nextKeyRange() {
+            switch jsonKey.count {
+            case 4:
+                if cursor.key(jsonKey, is: "kind") {
+                    self.kind = try cursor.decode(String.self)
+                } else {
+                    try cursor.skipValue()
+                }
+            case 7:
+                if cursor.key(jsonKey, is: "subsets") {
+                    self.subsets = try cursor.decode([CoreV1.EndpointSubset].self)
+                } else {
+                    try cursor.skipValue()
+                }
+            case 8:
+                if cursor.key(jsonKey, is: "metadata") {
+                    self.metadata = try cursor.decode(MetaV1.ObjectMeta.self)
+                } else {
+                    try cursor.skipValue()
+                }
+            case 10:
+                if cursor.key(jsonKey, is: "apiVersion") {
+                    self.apiVersion = try cursor.decode(String.self)
+                } else {
+                    try cursor.skipValue()
+                }
+            default: try cursor.skipValue()
+            }
+        }
+    }
+}
+
 extension CoreV1.Endpoints: KubeResource {
     /// The core group (`""`).
     public static let group = ""
@@ -1591,6 +3257,42 @@ extension CoreV1 {
     }
 }
 
+extension CoreV1.EndpointsList: JSONFastDecodable {
+    init(from cursor: inout JSONCursor) throws {
+        self.init()
+        try cursor.beginObject()
+        while let jsonKey = try cursor.nextKeyRange() {
+            switch jsonKey.count {
+            case 4:
+                if cursor.key(jsonKey, is: "kind") {
+                    self.kind = try cursor.decode(String.self)
+                } else {
+                    try cursor.skipValue()
+                }
+            case 5:
+                if cursor.key(jsonKey, is: "items") {
+                    self.items = try cursor.decode([CoreV1.Endpoints].self)
+                } else {
+                    try cursor.skipValue()
+                }
+            case 8:
+                if cursor.key(jsonKey, is: "metadata") {
+                    self.metadata = try cursor.decode(MetaV1.ListMeta.self)
+                } else {
+                    try cursor.skipValue()
+                }
+            case 10:
+                if cursor.key(jsonKey, is: "apiVersion") {
+                    self.apiVersion = try cursor.decode(String.self)
+                } else {
+                    try cursor.skipValue()
+                }
+            default: try cursor.skipValue()
+            }
+        }
+    }
+}
+
 extension CoreV1 {
     /// EnvFromSource represents the source of a set of ConfigMaps or Secrets
     public struct EnvFromSource: Codable, Hashable, Sendable {
@@ -1610,6 +3312,36 @@ extension CoreV1 {
             self.configMapRef = configMapRef
             self.prefix = prefix
             self.secretRef = secretRef
+        }
+    }
+}
+
+extension CoreV1.EnvFromSource: JSONFastDecodable {
+    init(from cursor: inout JSONCursor) throws {
+        self.init()
+        try cursor.beginObject()
+        while let jsonKey = try cursor.nextKeyRange() {
+            switch jsonKey.count {
+            case 6:
+                if cursor.key(jsonKey, is: "prefix") {
+                    self.prefix = try cursor.decode(String.self)
+                } else {
+                    try cursor.skipValue()
+                }
+            case 9:
+                if cursor.key(jsonKey, is: "secretRef") {
+                    self.secretRef = try cursor.decode(CoreV1.SecretEnvSource.self)
+                } else {
+                    try cursor.skipValue()
+                }
+            case 12:
+                if cursor.key(jsonKey, is: "configMapRef") {
+                    self.configMapRef = try cursor.decode(CoreV1.ConfigMapEnvSource.self)
+                } else {
+                    try cursor.skipValue()
+                }
+            default: try cursor.skipValue()
+            }
         }
     }
 }
@@ -1635,6 +3367,36 @@ extension CoreV1 {
             self.name = name
             self.value = value
             self.valueFrom = valueFrom
+        }
+    }
+}
+
+extension CoreV1.EnvVar: JSONFastDecodable {
+    init(from cursor: inout JSONCursor) throws {
+        self.init()
+        try cursor.beginObject()
+        while let jsonKey = try cursor.nextKeyRange() {
+            switch jsonKey.count {
+            case 4:
+                if cursor.key(jsonKey, is: "name") {
+                    self.name = try cursor.decode(String.self)
+                } else {
+                    try cursor.skipValue()
+                }
+            case 5:
+                if cursor.key(jsonKey, is: "value") {
+                    self.value = try cursor.decode(String.self)
+                } else {
+                    try cursor.skipValue()
+                }
+            case 9:
+                if cursor.key(jsonKey, is: "valueFrom") {
+                    self.valueFrom = try cursor.decode(CoreV1.EnvVarSource.self)
+                } else {
+                    try cursor.skipValue()
+                }
+            default: try cursor.skipValue()
+            }
         }
     }
 }
@@ -1666,6 +3428,48 @@ extension CoreV1 {
             self.fileKeyRef = fileKeyRef
             self.resourceFieldRef = resourceFieldRef
             self.secretKeyRef = secretKeyRef
+        }
+    }
+}
+
+extension CoreV1.EnvVarSource: JSONFastDecodable {
+    init(from cursor: inout JSONCursor) throws {
+        self.init()
+        try cursor.beginObject()
+        while let jsonKey = try cursor.nextKeyRange() {
+            switch jsonKey.count {
+            case 8:
+                if cursor.key(jsonKey, is: "fieldRef") {
+                    self.fieldRef = try cursor.decode(CoreV1.ObjectFieldSelector.self)
+                } else {
+                    try cursor.skipValue()
+                }
+            case 10:
+                if cursor.key(jsonKey, is: "fileKeyRef") {
+                    self.fileKeyRef = try cursor.decode(CoreV1.FileKeySelector.self)
+                } else {
+                    try cursor.skipValue()
+                }
+            case 12:
+                if cursor.key(jsonKey, is: "secretKeyRef") {
+                    self.secretKeyRef = try cursor.decode(CoreV1.SecretKeySelector.self)
+                } else {
+                    try cursor.skipValue()
+                }
+            case 15:
+                if cursor.key(jsonKey, is: "configMapKeyRef") {
+                    self.configMapKeyRef = try cursor.decode(CoreV1.ConfigMapKeySelector.self)
+                } else {
+                    try cursor.skipValue()
+                }
+            case 16:
+                if cursor.key(jsonKey, is: "resourceFieldRef") {
+                    self.resourceFieldRef = try cursor.decode(CoreV1.ResourceFieldSelector.self)
+                } else {
+                    try cursor.skipValue()
+                }
+            default: try cursor.skipValue()
+            }
         }
     }
 }
@@ -1791,6 +3595,126 @@ extension CoreV1 {
     }
 }
 
+extension CoreV1.EphemeralContainer: JSONFastDecodable {
+    init(from cursor: inout JSONCursor) throws {
+        self.init()
+        try cursor.beginObject()
+        while let jsonKey = try cursor.nextKeyRange() {
+            switch jsonKey.count {
+            case 3:
+                if cursor.key(jsonKey, is: "env") {
+                    self.env = try cursor.decode([CoreV1.EnvVar].self)
+                } else if cursor.key(jsonKey, is: "tty") {
+                    self.tty = try cursor.decode(Bool.self)
+                } else {
+                    try cursor.skipValue()
+                }
+            case 4:
+                if cursor.key(jsonKey, is: "args") {
+                    self.args = try cursor.decode([String].self)
+                } else if cursor.key(jsonKey, is: "name") {
+                    self.name = try cursor.decode(String.self)
+                } else {
+                    try cursor.skipValue()
+                }
+            case 5:
+                if cursor.key(jsonKey, is: "image") {
+                    self.image = try cursor.decode(String.self)
+                } else if cursor.key(jsonKey, is: "ports") {
+                    self.ports = try cursor.decode([CoreV1.ContainerPort].self)
+                } else if cursor.key(jsonKey, is: "stdin") {
+                    self.stdin = try cursor.decode(Bool.self)
+                } else {
+                    try cursor.skipValue()
+                }
+            case 7:
+                if cursor.key(jsonKey, is: "command") {
+                    self.command = try cursor.decode([String].self)
+                } else if cursor.key(jsonKey, is: "envFrom") {
+                    self.envFrom = try cursor.decode([CoreV1.EnvFromSource].self)
+                } else {
+                    try cursor.skipValue()
+                }
+            case 9:
+                if cursor.key(jsonKey, is: "lifecycle") {
+                    self.lifecycle = try cursor.decode(CoreV1.Lifecycle.self)
+                } else if cursor.key(jsonKey, is: "resources") {
+                    self.resources = try cursor.decode(CoreV1.ResourceRequirements.self)
+                } else if cursor.key(jsonKey, is: "stdinOnce") {
+                    self.stdinOnce = try cursor.decode(Bool.self)
+                } else {
+                    try cursor.skipValue()
+                }
+            case 10:
+                if cursor.key(jsonKey, is: "workingDir") {
+                    self.workingDir = try cursor.decode(String.self)
+                } else {
+                    try cursor.skipValue()
+                }
+            case 12:
+                if cursor.key(jsonKey, is: "resizePolicy") {
+                    self.resizePolicy = try cursor.decode([CoreV1.ContainerResizePolicy].self)
+                } else if cursor.key(jsonKey, is: "startupProbe") {
+                    self.startupProbe = try cursor.decode(CoreV1.Probe.self)
+                } else if cursor.key(jsonKey, is: "volumeMounts") {
+                    self.volumeMounts = try cursor.decode([CoreV1.VolumeMount].self)
+                } else {
+                    try cursor.skipValue()
+                }
+            case 13:
+                if cursor.key(jsonKey, is: "livenessProbe") {
+                    self.livenessProbe = try cursor.decode(CoreV1.Probe.self)
+                } else if cursor.key(jsonKey, is: "restartPolicy") {
+                    self.restartPolicy = try cursor.decode(String.self)
+                } else if cursor.key(jsonKey, is: "volumeDevices") {
+                    self.volumeDevices = try cursor.decode([CoreV1.VolumeDevice].self)
+                } else {
+                    try cursor.skipValue()
+                }
+            case 14:
+                if cursor.key(jsonKey, is: "readinessProbe") {
+                    self.readinessProbe = try cursor.decode(CoreV1.Probe.self)
+                } else {
+                    try cursor.skipValue()
+                }
+            case 15:
+                if cursor.key(jsonKey, is: "imagePullPolicy") {
+                    self.imagePullPolicy = try cursor.decode(String.self)
+                } else if cursor.key(jsonKey, is: "securityContext") {
+                    self.securityContext = try cursor.decode(CoreV1.SecurityContext.self)
+                } else {
+                    try cursor.skipValue()
+                }
+            case 18:
+                if cursor.key(jsonKey, is: "restartPolicyRules") {
+                    self.restartPolicyRules = try cursor.decode([CoreV1.ContainerRestartRule].self)
+                } else {
+                    try cursor.skipValue()
+                }
+            case 19:
+                if cursor.key(jsonKey, is: "targetContainerName") {
+                    self.targetContainerName = try cursor.decode(String.self)
+                } else {
+                    try cursor.skipValue()
+                }
+            case 22:
+                if cursor.key(jsonKey, is: "terminationMessagePath") {
+                    self.terminationMessagePath = try cursor.decode(String.self)
+                } else {
+                    try cursor.skipValue()
+                }
+            case 24:
+                if cursor.key(jsonKey, is: "terminationMessagePolicy") {
+                    self.terminationMessagePolicy = try cursor.decode(String.self)
+                } else {
+                    try cursor.skipValue()
+                }
+            default: try cursor.skipValue()
+            }
+        }
+    }
+}
+
 extension CoreV1 {
     /// Represents an ephemeral volume that is handled by a normal storage driver.
     public struct EphemeralVolumeSource: Codable, Hashable, Sendable {
@@ -1808,6 +3732,24 @@ extension CoreV1 {
             volumeClaimTemplate: CoreV1.PersistentVolumeClaimTemplate? = nil
         ) {
             self.volumeClaimTemplate = volumeClaimTemplate
+        }
+    }
+}
+
+extension CoreV1.EphemeralVolumeSource: JSONFastDecodable {
+    init(from cursor: inout JSONCursor) throws {
+        self.init()
+        try cursor.beginObject()
+        while let jsonKey = try cursor.nextKeyRange() {
+            switch jsonKey.count {
+            case 19:
+                if cursor.key(jsonKey, is: "volumeClaimTemplate") {
+                    self.volumeClaimTemplate = try cursor.decode(CoreV1.PersistentVolumeClaimTemplate.self)
+                } else {
+                    try cursor.skipValue()
+                }
+            default: try cursor.skipValue()
+            }
         }
     }
 }
@@ -1895,6 +3837,96 @@ extension CoreV1 {
     }
 }
 
+extension CoreV1.Event: JSONFastDecodable {
+    init(from cursor: inout JSONCursor) throws {
+        self.init()
+        try cursor.beginObject()
+        while let jsonKey = try cursor.nextKeyRange() {
+            switch jsonKey.count {
+            case 4:
+                if cursor.key(jsonKey, is: "kind") {
+                    self.kind = try cursor.decode(String.self)
+                } else if cursor.key(jsonKey, is: "type") {
+                    self.type = try cursor.decode(String.self)
+                } else {
+                    try cursor.skipValue()
+                }
+            case 5:
+                if cursor.key(jsonKey, is: "count") {
+                    self.count = try cursor.decode(Int32.self)
+                } else {
+                    try cursor.skipValue()
+                }
+            case 6:
+                if cursor.key(jsonKey, is: "action") {
+                    self.action = try cursor.decode(String.self)
+                } else if cursor.key(jsonKey, is: "reason") {
+                    self.reason = try cursor.decode(String.self)
+                } else if cursor.key(jsonKey, is: "series") {
+                    self.series = try cursor.decode(CoreV1.EventSeries.self)
+                } else if cursor.key(jsonKey, is: "source") {
+                    self.source = try cursor.decode(CoreV1.EventSource.self)
+                } else {
+                    try cursor.skipValue()
+                }
+            case 7:
+                if cursor.key(jsonKey, is: "message") {
+                    self.message = try cursor.decode(String.self)
+                } else if cursor.key(jsonKey, is: "related") {
+                    self.related = try cursor.decode(CoreV1.ObjectReference.self)
+                } else {
+                    try cursor.skipValue()
+                }
+            case 8:
+                if cursor.key(jsonKey, is: "metadata") {
+                    self.metadata = try cursor.decode(MetaV1.ObjectMeta.self)
+                } else {
+                    try cursor.skipValue()
+                }
+            case 9:
+                if cursor.key(jsonKey, is: "eventTime") {
+                    self.eventTime = try cursor.decode(MicroTime.self)
+                } else {
+                    try cursor.skipValue()
+                }
+            case 10:
+                if cursor.key(jsonKey, is: "apiVersion") {
+                    self.apiVersion = try cursor.decode(String.self)
+                } else {
+                    try cursor.skipValue()
+                }
+            case 13:
+                if cursor.key(jsonKey, is: "lastTimestamp") {
+                    self.lastTimestamp = try cursor.decode(Time.self)
+                } else {
+                    try cursor.skipValue()
+                }
+            case 14:
+                if cursor.key(jsonKey, is: "firstTimestamp") {
+                    self.firstTimestamp = try cursor.decode(Time.self)
+                } else if cursor.key(jsonKey, is: "involvedObject") {
+                    self.involvedObject = try cursor.decode(CoreV1.ObjectReference.self)
+                } else {
+                    try cursor.skipValue()
+                }
+            case 17:
+                if cursor.key(jsonKey, is: "reportingInstance") {
+                    self.reportingInstance = try cursor.decode(String.self)
+                } else {
+                    try cursor.skipValue()
+                }
+            case 18:
+                if cursor.key(jsonKey, is: "reportingComponent") {
+                    self.reportingComponent = try cursor.decode(String.self)
+                } else {
+                    try cursor.skipValue()
+                }
+            default: try cursor.skipValue()
+            }
+        }
+    }
+}
+
 extension CoreV1.Event: KubeResource {
     /// The core group (`""`).
     public static let group = ""
@@ -1937,6 +3969,42 @@ extension CoreV1 {
     }
 }
 
+extension CoreV1.EventList: JSONFastDecodable {
+    init(from cursor: inout JSONCursor) throws {
+        self.init()
+        try cursor.beginObject()
+        while let jsonKey = try cursor.nextKeyRange() {
+            switch jsonKey.count {
+            case 4:
+                if cursor.key(jsonKey, is: "kind") {
+                    self.kind = try cursor.decode(String.self)
+                } else {
+                    try cursor.skipValue()
+                }
+            case 5:
+                if cursor.key(jsonKey, is: "items") {
+                    self.items = try cursor.decode([CoreV1.Event].self)
+                } else {
+                    try cursor.skipValue()
+                }
+            case 8:
+                if cursor.key(jsonKey, is: "metadata") {
+                    self.metadata = try cursor.decode(MetaV1.ListMeta.self)
+                } else {
+                    try cursor.skipValue()
+                }
+            case 10:
+                if cursor.key(jsonKey, is: "apiVersion") {
+                    self.apiVersion = try cursor.decode(String.self)
+                } else {
+                    try cursor.skipValue()
+                }
+            default: try cursor.skipValue()
+            }
+        }
+    }
+}
+
 extension CoreV1 {
     /// EventSeries contain information on series of events, i.e. thing that was/is happening continuously for some time.
     public struct EventSeries: Codable, Hashable, Sendable {
@@ -1952,6 +4020,30 @@ extension CoreV1 {
         ) {
             self.count = count
             self.lastObservedTime = lastObservedTime
+        }
+    }
+}
+
+extension CoreV1.EventSeries: JSONFastDecodable {
+    init(from cursor: inout JSONCursor) throws {
+        self.init()
+        try cursor.beginObject()
+        while let jsonKey = try cursor.nextKeyRange() {
+            switch jsonKey.count {
+            case 5:
+                if cursor.key(jsonKey, is: "count") {
+                    self.count = try cursor.decode(Int32.self)
+                } else {
+                    try cursor.skipValue()
+                }
+            case 16:
+                if cursor.key(jsonKey, is: "lastObservedTime") {
+                    self.lastObservedTime = try cursor.decode(MicroTime.self)
+                } else {
+                    try cursor.skipValue()
+                }
+            default: try cursor.skipValue()
+            }
         }
     }
 }
@@ -1975,6 +4067,30 @@ extension CoreV1 {
     }
 }
 
+extension CoreV1.EventSource: JSONFastDecodable {
+    init(from cursor: inout JSONCursor) throws {
+        self.init()
+        try cursor.beginObject()
+        while let jsonKey = try cursor.nextKeyRange() {
+            switch jsonKey.count {
+            case 4:
+                if cursor.key(jsonKey, is: "host") {
+                    self.host = try cursor.decode(String.self)
+                } else {
+                    try cursor.skipValue()
+                }
+            case 9:
+                if cursor.key(jsonKey, is: "component") {
+                    self.component = try cursor.decode(String.self)
+                } else {
+                    try cursor.skipValue()
+                }
+            default: try cursor.skipValue()
+            }
+        }
+    }
+}
+
 extension CoreV1 {
     /// ExecAction describes a "run in container" action.
     public struct ExecAction: Codable, Hashable, Sendable {
@@ -1986,6 +4102,24 @@ extension CoreV1 {
             command: [String]? = nil
         ) {
             self.command = command
+        }
+    }
+}
+
+extension CoreV1.ExecAction: JSONFastDecodable {
+    init(from cursor: inout JSONCursor) throws {
+        self.init()
+        try cursor.beginObject()
+        while let jsonKey = try cursor.nextKeyRange() {
+            switch jsonKey.count {
+            case 7:
+                if cursor.key(jsonKey, is: "command") {
+                    self.command = try cursor.decode([String].self)
+                } else {
+                    try cursor.skipValue()
+                }
+            default: try cursor.skipValue()
+            }
         }
     }
 }
@@ -2017,6 +4151,48 @@ extension CoreV1 {
             self.readOnly = readOnly
             self.targetWWNs = targetWWNs
             self.wwids = wwids
+        }
+    }
+}
+
+extension CoreV1.FCVolumeSource: JSONFastDecodable {
+    init(from cursor: inout JSONCursor) throws {
+        self.init()
+        try cursor.beginObject()
+        while let jsonKey = try cursor.nextKeyRange() {
+            switch jsonKey.count {
+            case 3:
+                if cursor.key(jsonKey, is: "lun") {
+                    self.lun = try cursor.decode(Int32.self)
+                } else {
+                    try cursor.skipValue()
+                }
+            case 5:
+                if cursor.key(jsonKey, is: "wwids") {
+                    self.wwids = try cursor.decode([String].self)
+                } else {
+                    try cursor.skipValue()
+                }
+            case 6:
+                if cursor.key(jsonKey, is: "fsType") {
+                    self.fsType = try cursor.decode(String.self)
+                } else {
+                    try cursor.skipValue()
+                }
+            case 8:
+                if cursor.key(jsonKey, is: "readOnly") {
+                    self.readOnly = try cursor.decode(Bool.self)
+                } else {
+                    try cursor.skipValue()
+                }
+            case 10:
+                if cursor.key(jsonKey, is: "targetWWNs") {
+                    self.targetWWNs = try cursor.decode([String].self)
+                } else {
+                    try cursor.skipValue()
+                }
+            default: try cursor.skipValue()
+            }
         }
     }
 }
@@ -2056,6 +4232,42 @@ extension CoreV1 {
     }
 }
 
+extension CoreV1.FileKeySelector: JSONFastDecodable {
+    init(from cursor: inout JSONCursor) throws {
+        self.init()
+        try cursor.beginObject()
+        while let jsonKey = try cursor.nextKeyRange() {
+            switch jsonKey.count {
+            case 3:
+                if cursor.key(jsonKey, is: "key") {
+                    self.key = try cursor.decode(String.self)
+                } else {
+                    try cursor.skipValue()
+                }
+            case 4:
+                if cursor.key(jsonKey, is: "path") {
+                    self.path = try cursor.decode(String.self)
+                } else {
+                    try cursor.skipValue()
+                }
+            case 8:
+                if cursor.key(jsonKey, is: "optional") {
+                    self.optional = try cursor.decode(Bool.self)
+                } else {
+                    try cursor.skipValue()
+                }
+            case 10:
+                if cursor.key(jsonKey, is: "volumeName") {
+                    self.volumeName = try cursor.decode(String.self)
+                } else {
+                    try cursor.skipValue()
+                }
+            default: try cursor.skipValue()
+            }
+        }
+    }
+}
+
 extension CoreV1 {
     /// FlexPersistentVolumeSource represents a generic persistent volume resource that is provisioned/attached using an exec based plugin.
     public struct FlexPersistentVolumeSource: Codable, Hashable, Sendable {
@@ -2085,6 +4297,44 @@ extension CoreV1 {
             self.options = options
             self.readOnly = readOnly
             self.secretRef = secretRef
+        }
+    }
+}
+
+extension CoreV1.FlexPersistentVolumeSource: JSONFastDecodable {
+    init(from cursor: inout JSONCursor) throws {
+        self.init()
+        try cursor.beginObject()
+        while let jsonKey = try cursor.nextKeyRange() {
+            switch jsonKey.count {
+            case 6:
+                if cursor.key(jsonKey, is: "driver") {
+                    self.driver = try cursor.decode(String.self)
+                } else if cursor.key(jsonKey, is: "fsType") {
+                    self.fsType = try cursor.decode(String.self)
+                } else {
+                    try cursor.skipValue()
+                }
+            case 7:
+                if cursor.key(jsonKey, is: "options") {
+                    self.options = try cursor.decode([String: String].self)
+                } else {
+                    try cursor.skipValue()
+                }
+            case 8:
+                if cursor.key(jsonKey, is: "readOnly") {
+                    self.readOnly = try cursor.decode(Bool.self)
+                } else {
+                    try cursor.skipValue()
+                }
+            case 9:
+                if cursor.key(jsonKey, is: "secretRef") {
+                    self.secretRef = try cursor.decode(CoreV1.SecretReference.self)
+                } else {
+                    try cursor.skipValue()
+                }
+            default: try cursor.skipValue()
+            }
         }
     }
 }
@@ -2122,6 +4372,44 @@ extension CoreV1 {
     }
 }
 
+extension CoreV1.FlexVolumeSource: JSONFastDecodable {
+    init(from cursor: inout JSONCursor) throws {
+        self.init()
+        try cursor.beginObject()
+        while let jsonKey = try cursor.nextKeyRange() {
+            switch jsonKey.count {
+            case 6:
+                if cursor.key(jsonKey, is: "driver") {
+                    self.driver = try cursor.decode(String.self)
+                } else if cursor.key(jsonKey, is: "fsType") {
+                    self.fsType = try cursor.decode(String.self)
+                } else {
+                    try cursor.skipValue()
+                }
+            case 7:
+                if cursor.key(jsonKey, is: "options") {
+                    self.options = try cursor.decode([String: String].self)
+                } else {
+                    try cursor.skipValue()
+                }
+            case 8:
+                if cursor.key(jsonKey, is: "readOnly") {
+                    self.readOnly = try cursor.decode(Bool.self)
+                } else {
+                    try cursor.skipValue()
+                }
+            case 9:
+                if cursor.key(jsonKey, is: "secretRef") {
+                    self.secretRef = try cursor.decode(CoreV1.LocalObjectReference.self)
+                } else {
+                    try cursor.skipValue()
+                }
+            default: try cursor.skipValue()
+            }
+        }
+    }
+}
+
 extension CoreV1 {
     /// Represents a Flocker volume mounted by the Flocker agent. One and only one of datasetName and datasetUUID should be set. Flocker volumes do not support ownership management or SELinux relabeling.
     public struct FlockerVolumeSource: Codable, Hashable, Sendable {
@@ -2137,6 +4425,26 @@ extension CoreV1 {
         ) {
             self.datasetName = datasetName
             self.datasetUUID = datasetUUID
+        }
+    }
+}
+
+extension CoreV1.FlockerVolumeSource: JSONFastDecodable {
+    init(from cursor: inout JSONCursor) throws {
+        self.init()
+        try cursor.beginObject()
+        while let jsonKey = try cursor.nextKeyRange() {
+            switch jsonKey.count {
+            case 11:
+                if cursor.key(jsonKey, is: "datasetName") {
+                    self.datasetName = try cursor.decode(String.self)
+                } else if cursor.key(jsonKey, is: "datasetUUID") {
+                    self.datasetUUID = try cursor.decode(String.self)
+                } else {
+                    try cursor.skipValue()
+                }
+            default: try cursor.skipValue()
+            }
         }
     }
 }
@@ -2172,6 +4480,38 @@ extension CoreV1 {
     }
 }
 
+extension CoreV1.GCEPersistentDiskVolumeSource: JSONFastDecodable {
+    init(from cursor: inout JSONCursor) throws {
+        self.init()
+        try cursor.beginObject()
+        while let jsonKey = try cursor.nextKeyRange() {
+            switch jsonKey.count {
+            case 6:
+                if cursor.key(jsonKey, is: "fsType") {
+                    self.fsType = try cursor.decode(String.self)
+                } else if cursor.key(jsonKey, is: "pdName") {
+                    self.pdName = try cursor.decode(String.self)
+                } else {
+                    try cursor.skipValue()
+                }
+            case 8:
+                if cursor.key(jsonKey, is: "readOnly") {
+                    self.readOnly = try cursor.decode(Bool.self)
+                } else {
+                    try cursor.skipValue()
+                }
+            case 9:
+                if cursor.key(jsonKey, is: "partition") {
+                    self.partition = try cursor.decode(Int32.self)
+                } else {
+                    try cursor.skipValue()
+                }
+            default: try cursor.skipValue()
+            }
+        }
+    }
+}
+
 extension CoreV1 {
     /// GRPCAction specifies an action involving a GRPC service.
     public struct GRPCAction: Codable, Hashable, Sendable {
@@ -2191,6 +4531,30 @@ extension CoreV1 {
         ) {
             self.port = port
             self.service = service
+        }
+    }
+}
+
+extension CoreV1.GRPCAction: JSONFastDecodable {
+    init(from cursor: inout JSONCursor) throws {
+        self.init()
+        try cursor.beginObject()
+        while let jsonKey = try cursor.nextKeyRange() {
+            switch jsonKey.count {
+            case 4:
+                if cursor.key(jsonKey, is: "port") {
+                    self.port = try cursor.decode(Int32.self)
+                } else {
+                    try cursor.skipValue()
+                }
+            case 7:
+                if cursor.key(jsonKey, is: "service") {
+                    self.service = try cursor.decode(String.self)
+                } else {
+                    try cursor.skipValue()
+                }
+            default: try cursor.skipValue()
+            }
         }
     }
 }
@@ -2218,6 +4582,36 @@ extension CoreV1 {
             self.directory = directory
             self.repository = repository
             self.revision = revision
+        }
+    }
+}
+
+extension CoreV1.GitRepoVolumeSource: JSONFastDecodable {
+    init(from cursor: inout JSONCursor) throws {
+        self.init()
+        try cursor.beginObject()
+        while let jsonKey = try cursor.nextKeyRange() {
+            switch jsonKey.count {
+            case 8:
+                if cursor.key(jsonKey, is: "revision") {
+                    self.revision = try cursor.decode(String.self)
+                } else {
+                    try cursor.skipValue()
+                }
+            case 9:
+                if cursor.key(jsonKey, is: "directory") {
+                    self.directory = try cursor.decode(String.self)
+                } else {
+                    try cursor.skipValue()
+                }
+            case 10:
+                if cursor.key(jsonKey, is: "repository") {
+                    self.repository = try cursor.decode(String.self)
+                } else {
+                    try cursor.skipValue()
+                }
+            default: try cursor.skipValue()
+            }
         }
     }
 }
@@ -2253,6 +4647,42 @@ extension CoreV1 {
     }
 }
 
+extension CoreV1.GlusterfsPersistentVolumeSource: JSONFastDecodable {
+    init(from cursor: inout JSONCursor) throws {
+        self.init()
+        try cursor.beginObject()
+        while let jsonKey = try cursor.nextKeyRange() {
+            switch jsonKey.count {
+            case 4:
+                if cursor.key(jsonKey, is: "path") {
+                    self.path = try cursor.decode(String.self)
+                } else {
+                    try cursor.skipValue()
+                }
+            case 8:
+                if cursor.key(jsonKey, is: "readOnly") {
+                    self.readOnly = try cursor.decode(Bool.self)
+                } else {
+                    try cursor.skipValue()
+                }
+            case 9:
+                if cursor.key(jsonKey, is: "endpoints") {
+                    self.endpoints = try cursor.decode(String.self)
+                } else {
+                    try cursor.skipValue()
+                }
+            case 18:
+                if cursor.key(jsonKey, is: "endpointsNamespace") {
+                    self.endpointsNamespace = try cursor.decode(String.self)
+                } else {
+                    try cursor.skipValue()
+                }
+            default: try cursor.skipValue()
+            }
+        }
+    }
+}
+
 extension CoreV1 {
     /// Represents a Glusterfs mount that lasts the lifetime of a pod. Glusterfs volumes do not support ownership management or SELinux relabeling.
     public struct GlusterfsVolumeSource: Codable, Hashable, Sendable {
@@ -2276,6 +4706,36 @@ extension CoreV1 {
             self.endpoints = endpoints
             self.path = path
             self.readOnly = readOnly
+        }
+    }
+}
+
+extension CoreV1.GlusterfsVolumeSource: JSONFastDecodable {
+    init(from cursor: inout JSONCursor) throws {
+        self.init()
+        try cursor.beginObject()
+        while let jsonKey = try cursor.nextKeyRange() {
+            switch jsonKey.count {
+            case 4:
+                if cursor.key(jsonKey, is: "path") {
+                    self.path = try cursor.decode(String.self)
+                } else {
+                    try cursor.skipValue()
+                }
+            case 8:
+                if cursor.key(jsonKey, is: "readOnly") {
+                    self.readOnly = try cursor.decode(Bool.self)
+                } else {
+                    try cursor.skipValue()
+                }
+            case 9:
+                if cursor.key(jsonKey, is: "endpoints") {
+                    self.endpoints = try cursor.decode(String.self)
+                } else {
+                    try cursor.skipValue()
+                }
+            default: try cursor.skipValue()
+            }
         }
     }
 }
@@ -2313,6 +4773,40 @@ extension CoreV1 {
     }
 }
 
+extension CoreV1.HTTPGetAction: JSONFastDecodable {
+    init(from cursor: inout JSONCursor) throws {
+        self.init()
+        try cursor.beginObject()
+        while let jsonKey = try cursor.nextKeyRange() {
+            switch jsonKey.count {
+            case 4:
+                if cursor.key(jsonKey, is: "host") {
+                    self.host = try cursor.decode(String.self)
+                } else if cursor.key(jsonKey, is: "path") {
+                    self.path = try cursor.decode(String.self)
+                } else if cursor.key(jsonKey, is: "port") {
+                    self.port = try cursor.decode(IntOrString.self)
+                } else {
+                    try cursor.skipValue()
+                }
+            case 6:
+                if cursor.key(jsonKey, is: "scheme") {
+                    self.scheme = try cursor.decode(String.self)
+                } else {
+                    try cursor.skipValue()
+                }
+            case 11:
+                if cursor.key(jsonKey, is: "httpHeaders") {
+                    self.httpHeaders = try cursor.decode([CoreV1.HTTPHeader].self)
+                } else {
+                    try cursor.skipValue()
+                }
+            default: try cursor.skipValue()
+            }
+        }
+    }
+}
+
 extension CoreV1 {
     /// HTTPHeader describes a custom header to be used in HTTP probes
     public struct HTTPHeader: Codable, Hashable, Sendable {
@@ -2332,6 +4826,30 @@ extension CoreV1 {
         ) {
             self.name = name
             self.value = value
+        }
+    }
+}
+
+extension CoreV1.HTTPHeader: JSONFastDecodable {
+    init(from cursor: inout JSONCursor) throws {
+        self.init()
+        try cursor.beginObject()
+        while let jsonKey = try cursor.nextKeyRange() {
+            switch jsonKey.count {
+            case 4:
+                if cursor.key(jsonKey, is: "name") {
+                    self.name = try cursor.decode(String.self)
+                } else {
+                    try cursor.skipValue()
+                }
+            case 5:
+                if cursor.key(jsonKey, is: "value") {
+                    self.value = try cursor.decode(String.self)
+                } else {
+                    try cursor.skipValue()
+                }
+            default: try cursor.skipValue()
+            }
         }
     }
 }
@@ -2357,6 +4875,30 @@ extension CoreV1 {
     }
 }
 
+extension CoreV1.HostAlias: JSONFastDecodable {
+    init(from cursor: inout JSONCursor) throws {
+        self.init()
+        try cursor.beginObject()
+        while let jsonKey = try cursor.nextKeyRange() {
+            switch jsonKey.count {
+            case 2:
+                if cursor.key(jsonKey, is: "ip") {
+                    self.ip = try cursor.decode(String.self)
+                } else {
+                    try cursor.skipValue()
+                }
+            case 9:
+                if cursor.key(jsonKey, is: "hostnames") {
+                    self.hostnames = try cursor.decode([String].self)
+                } else {
+                    try cursor.skipValue()
+                }
+            default: try cursor.skipValue()
+            }
+        }
+    }
+}
+
 extension CoreV1 {
     /// HostIP represents a single IP address allocated to the host.
     public struct HostIP: Codable, Hashable, Sendable {
@@ -2370,6 +4912,24 @@ extension CoreV1 {
             ip: String? = nil
         ) {
             self.ip = ip
+        }
+    }
+}
+
+extension CoreV1.HostIP: JSONFastDecodable {
+    init(from cursor: inout JSONCursor) throws {
+        self.init()
+        try cursor.beginObject()
+        while let jsonKey = try cursor.nextKeyRange() {
+            switch jsonKey.count {
+            case 2:
+                if cursor.key(jsonKey, is: "ip") {
+                    self.ip = try cursor.decode(String.self)
+                } else {
+                    try cursor.skipValue()
+                }
+            default: try cursor.skipValue()
+            }
         }
     }
 }
@@ -2391,6 +4951,26 @@ extension CoreV1 {
         ) {
             self.path = path
             self.type = type
+        }
+    }
+}
+
+extension CoreV1.HostPathVolumeSource: JSONFastDecodable {
+    init(from cursor: inout JSONCursor) throws {
+        self.init()
+        try cursor.beginObject()
+        while let jsonKey = try cursor.nextKeyRange() {
+            switch jsonKey.count {
+            case 4:
+                if cursor.key(jsonKey, is: "path") {
+                    self.path = try cursor.decode(String.self)
+                } else if cursor.key(jsonKey, is: "type") {
+                    self.type = try cursor.decode(String.self)
+                } else {
+                    try cursor.skipValue()
+                }
+            default: try cursor.skipValue()
+            }
         }
     }
 }
@@ -2456,6 +5036,80 @@ extension CoreV1 {
     }
 }
 
+extension CoreV1.ISCSIPersistentVolumeSource: JSONFastDecodable {
+    init(from cursor: inout JSONCursor) throws {
+        self.init()
+        try cursor.beginObject()
+        while let jsonKey = try cursor.nextKeyRange() {
+            switch jsonKey.count {
+            case 3:
+                if cursor.key(jsonKey, is: "iqn") {
+                    self.iqn = try cursor.decode(String.self)
+                } else if cursor.key(jsonKey, is: "lun") {
+                    self.lun = try cursor.decode(Int32.self)
+                } else {
+                    try cursor.skipValue()
+                }
+            case 6:
+                if cursor.key(jsonKey, is: "fsType") {
+                    self.fsType = try cursor.decode(String.self)
+                } else {
+                    try cursor.skipValue()
+                }
+            case 7:
+                if cursor.key(jsonKey, is: "portals") {
+                    self.portals = try cursor.decode([String].self)
+                } else {
+                    try cursor.skipValue()
+                }
+            case 8:
+                if cursor.key(jsonKey, is: "readOnly") {
+                    self.readOnly = try cursor.decode(Bool.self)
+                } else {
+                    try cursor.skipValue()
+                }
+            case 9:
+                if cursor.key(jsonKey, is: "secretRef") {
+                    self.secretRef = try cursor.decode(CoreV1.SecretReference.self)
+                } else {
+                    try cursor.skipValue()
+                }
+            case 12:
+                if cursor.key(jsonKey, is: "targetPortal") {
+                    self.targetPortal = try cursor.decode(String.self)
+                } else {
+                    try cursor.skipValue()
+                }
+            case 13:
+                if cursor.key(jsonKey, is: "initiatorName") {
+                    self.initiatorName = try cursor.decode(String.self)
+                } else {
+                    try cursor.skipValue()
+                }
+            case 14:
+                if cursor.key(jsonKey, is: "iscsiInterface") {
+                    self.iscsiInterface = try cursor.decode(String.self)
+                } else {
+                    try cursor.skipValue()
+                }
+            case 15:
+                if cursor.key(jsonKey, is: "chapAuthSession") {
+                    self.chapAuthSession = try cursor.decode(Bool.self)
+                } else {
+                    try cursor.skipValue()
+                }
+            case 17:
+                if cursor.key(jsonKey, is: "chapAuthDiscovery") {
+                    self.chapAuthDiscovery = try cursor.decode(Bool.self)
+                } else {
+                    try cursor.skipValue()
+                }
+            default: try cursor.skipValue()
+            }
+        }
+    }
+}
+
 extension CoreV1 {
     /// Represents an ISCSI disk. ISCSI volumes can only be mounted as read/write once. ISCSI volumes support ownership management and SELinux relabeling.
     public struct ISCSIVolumeSource: Codable, Hashable, Sendable {
@@ -2517,6 +5171,80 @@ extension CoreV1 {
     }
 }
 
+extension CoreV1.ISCSIVolumeSource: JSONFastDecodable {
+    init(from cursor: inout JSONCursor) throws {
+        self.init()
+        try cursor.beginObject()
+        while let jsonKey = try cursor.nextKeyRange() {
+            switch jsonKey.count {
+            case 3:
+                if cursor.key(jsonKey, is: "iqn") {
+                    self.iqn = try cursor.decode(String.self)
+                } else if cursor.key(jsonKey, is: "lun") {
+                    self.lun = try cursor.decode(Int32.self)
+                } else {
+                    try cursor.skipValue()
+                }
+            case 6:
+                if cursor.key(jsonKey, is: "fsType") {
+                    self.fsType = try cursor.decode(String.self)
+                } else {
+                    try cursor.skipValue()
+                }
+            case 7:
+                if cursor.key(jsonKey, is: "portals") {
+                    self.portals = try cursor.decode([String].self)
+                } else {
+                    try cursor.skipValue()
+                }
+            case 8:
+                if cursor.key(jsonKey, is: "readOnly") {
+                    self.readOnly = try cursor.decode(Bool.self)
+                } else {
+                    try cursor.skipValue()
+                }
+            case 9:
+                if cursor.key(jsonKey, is: "secretRef") {
+                    self.secretRef = try cursor.decode(CoreV1.LocalObjectReference.self)
+                } else {
+                    try cursor.skipValue()
+                }
+            case 12:
+                if cursor.key(jsonKey, is: "targetPortal") {
+                    self.targetPortal = try cursor.decode(String.self)
+                } else {
+                    try cursor.skipValue()
+                }
+            case 13:
+                if cursor.key(jsonKey, is: "initiatorName") {
+                    self.initiatorName = try cursor.decode(String.self)
+                } else {
+                    try cursor.skipValue()
+                }
+            case 14:
+                if cursor.key(jsonKey, is: "iscsiInterface") {
+                    self.iscsiInterface = try cursor.decode(String.self)
+                } else {
+                    try cursor.skipValue()
+                }
+            case 15:
+                if cursor.key(jsonKey, is: "chapAuthSession") {
+                    self.chapAuthSession = try cursor.decode(Bool.self)
+                } else {
+                    try cursor.skipValue()
+                }
+            case 17:
+                if cursor.key(jsonKey, is: "chapAuthDiscovery") {
+                    self.chapAuthDiscovery = try cursor.decode(Bool.self)
+                } else {
+                    try cursor.skipValue()
+                }
+            default: try cursor.skipValue()
+            }
+        }
+    }
+}
+
 extension CoreV1 {
     /// ImageVolumeSource represents a image volume resource.
     public struct ImageVolumeSource: Codable, Hashable, Sendable {
@@ -2536,6 +5264,30 @@ extension CoreV1 {
     }
 }
 
+extension CoreV1.ImageVolumeSource: JSONFastDecodable {
+    init(from cursor: inout JSONCursor) throws {
+        self.init()
+        try cursor.beginObject()
+        while let jsonKey = try cursor.nextKeyRange() {
+            switch jsonKey.count {
+            case 9:
+                if cursor.key(jsonKey, is: "reference") {
+                    self.reference = try cursor.decode(String.self)
+                } else {
+                    try cursor.skipValue()
+                }
+            case 10:
+                if cursor.key(jsonKey, is: "pullPolicy") {
+                    self.pullPolicy = try cursor.decode(String.self)
+                } else {
+                    try cursor.skipValue()
+                }
+            default: try cursor.skipValue()
+            }
+        }
+    }
+}
+
 extension CoreV1 {
     /// ImageVolumeStatus represents the image-based volume status.
     public struct ImageVolumeStatus: Codable, Hashable, Sendable {
@@ -2549,6 +5301,24 @@ extension CoreV1 {
             imageRef: String? = nil
         ) {
             self.imageRef = imageRef
+        }
+    }
+}
+
+extension CoreV1.ImageVolumeStatus: JSONFastDecodable {
+    init(from cursor: inout JSONCursor) throws {
+        self.init()
+        try cursor.beginObject()
+        while let jsonKey = try cursor.nextKeyRange() {
+            switch jsonKey.count {
+            case 8:
+                if cursor.key(jsonKey, is: "imageRef") {
+                    self.imageRef = try cursor.decode(String.self)
+                } else {
+                    try cursor.skipValue()
+                }
+            default: try cursor.skipValue()
+            }
         }
     }
 }
@@ -2580,6 +5350,32 @@ extension CoreV1 {
     }
 }
 
+extension CoreV1.KeyToPath: JSONFastDecodable {
+    init(from cursor: inout JSONCursor) throws {
+        self.init()
+        try cursor.beginObject()
+        while let jsonKey = try cursor.nextKeyRange() {
+            switch jsonKey.count {
+            case 3:
+                if cursor.key(jsonKey, is: "key") {
+                    self.key = try cursor.decode(String.self)
+                } else {
+                    try cursor.skipValue()
+                }
+            case 4:
+                if cursor.key(jsonKey, is: "mode") {
+                    self.mode = try cursor.decode(Int32.self)
+                } else if cursor.key(jsonKey, is: "path") {
+                    self.path = try cursor.decode(String.self)
+                } else {
+                    try cursor.skipValue()
+                }
+            default: try cursor.skipValue()
+            }
+        }
+    }
+}
+
 extension CoreV1 {
     /// Lifecycle describes actions that the management system should take in response to container lifecycle events. For the PostStart and PreStop lifecycle handlers, management of the container blocks until the action is complete, unless the container process fails, in which case the handler is aborted.
     public struct Lifecycle: Codable, Hashable, Sendable {
@@ -2599,6 +5395,36 @@ extension CoreV1 {
             self.postStart = postStart
             self.preStop = preStop
             self.stopSignal = stopSignal
+        }
+    }
+}
+
+extension CoreV1.Lifecycle: JSONFastDecodable {
+    init(from cursor: inout JSONCursor) throws {
+        self.init()
+        try cursor.beginObject()
+        while let jsonKey = try cursor.nextKeyRange() {
+            switch jsonKey.count {
+            case 7:
+                if cursor.key(jsonKey, is: "preStop") {
+                    self.preStop = try cursor.decode(CoreV1.LifecycleHandler.self)
+                } else {
+                    try cursor.skipValue()
+                }
+            case 9:
+                if cursor.key(jsonKey, is: "postStart") {
+                    self.postStart = try cursor.decode(CoreV1.LifecycleHandler.self)
+                } else {
+                    try cursor.skipValue()
+                }
+            case 10:
+                if cursor.key(jsonKey, is: "stopSignal") {
+                    self.stopSignal = try cursor.decode(String.self)
+                } else {
+                    try cursor.skipValue()
+                }
+            default: try cursor.skipValue()
+            }
         }
     }
 }
@@ -2630,6 +5456,42 @@ extension CoreV1 {
     }
 }
 
+extension CoreV1.LifecycleHandler: JSONFastDecodable {
+    init(from cursor: inout JSONCursor) throws {
+        self.init()
+        try cursor.beginObject()
+        while let jsonKey = try cursor.nextKeyRange() {
+            switch jsonKey.count {
+            case 4:
+                if cursor.key(jsonKey, is: "exec") {
+                    self.exec = try cursor.decode(CoreV1.ExecAction.self)
+                } else {
+                    try cursor.skipValue()
+                }
+            case 5:
+                if cursor.key(jsonKey, is: "sleep") {
+                    self.sleep = try cursor.decode(CoreV1.SleepAction.self)
+                } else {
+                    try cursor.skipValue()
+                }
+            case 7:
+                if cursor.key(jsonKey, is: "httpGet") {
+                    self.httpGet = try cursor.decode(CoreV1.HTTPGetAction.self)
+                } else {
+                    try cursor.skipValue()
+                }
+            case 9:
+                if cursor.key(jsonKey, is: "tcpSocket") {
+                    self.tcpSocket = try cursor.decode(CoreV1.TCPSocketAction.self)
+                } else {
+                    try cursor.skipValue()
+                }
+            default: try cursor.skipValue()
+            }
+        }
+    }
+}
+
 extension CoreV1 {
     /// LimitRange sets resource usage limits for each kind of resource in a Namespace.
     public struct LimitRange: Codable, Hashable, Sendable {
@@ -2653,6 +5515,38 @@ extension CoreV1 {
             self.kind = kind
             self.metadata = metadata
             self.spec = spec
+        }
+    }
+}
+
+extension CoreV1.LimitRange: JSONFastDecodable {
+    init(from cursor: inout JSONCursor) throws {
+        self.init()
+        try cursor.beginObject()
+        while let jsonKey = try cursor.nextKeyRange() {
+            switch jsonKey.count {
+            case 4:
+                if cursor.key(jsonKey, is: "kind") {
+                    self.kind = try cursor.decode(String.self)
+                } else if cursor.key(jsonKey, is: "spec") {
+                    self.spec = try cursor.decode(CoreV1.LimitRangeSpec.self)
+                } else {
+                    try cursor.skipValue()
+                }
+            case 8:
+                if cursor.key(jsonKey, is: "metadata") {
+                    self.metadata = try cursor.decode(MetaV1.ObjectMeta.self)
+                } else {
+                    try cursor.skipValue()
+                }
+            case 10:
+                if cursor.key(jsonKey, is: "apiVersion") {
+                    self.apiVersion = try cursor.decode(String.self)
+                } else {
+                    try cursor.skipValue()
+                }
+            default: try cursor.skipValue()
+            }
         }
     }
 }
@@ -2707,6 +5601,50 @@ extension CoreV1 {
     }
 }
 
+extension CoreV1.LimitRangeItem: JSONFastDecodable {
+    init(from cursor: inout JSONCursor) throws {
+        self.init()
+        try cursor.beginObject()
+        while let jsonKey = try cursor.nextKeyRange() {
+            switch jsonKey.count {
+            case 3:
+                if cursor.key(jsonKey, is: "max") {
+                    self.max = try cursor.decode([String: Quantity].self)
+                } else if cursor.key(jsonKey, is: "min") {
+                    self.min = try cursor.decode([String: Quantity].self)
+                } else {
+                    try cursor.skipValue()
+                }
+            case 4:
+                if cursor.key(jsonKey, is: "type") {
+                    self.type = try cursor.decode(String.self)
+                } else {
+                    try cursor.skipValue()
+                }
+            case 7:
+                if cursor.key(jsonKey, is: "default") {
+                    self.`default` = try cursor.decode([String: Quantity].self)
+                } else {
+                    try cursor.skipValue()
+                }
+            case 14:
+                if cursor.key(jsonKey, is: "defaultRequest") {
+                    self.defaultRequest = try cursor.decode([String: Quantity].self)
+                } else {
+                    try cursor.skipValue()
+                }
+            case 20:
+                if cursor.key(jsonKey, is: "maxLimitRequestRatio") {
+                    self.maxLimitRequestRatio = try cursor.decode([String: Quantity].self)
+                } else {
+                    try cursor.skipValue()
+                }
+            default: try cursor.skipValue()
+            }
+        }
+    }
+}
+
 extension CoreV1 {
     /// LimitRangeList is a list of LimitRange items.
     public struct LimitRangeList: Codable, Hashable, Sendable {
@@ -2736,6 +5674,42 @@ extension CoreV1 {
     }
 }
 
+extension CoreV1.LimitRangeList: JSONFastDecodable {
+    init(from cursor: inout JSONCursor) throws {
+        self.init()
+        try cursor.beginObject()
+        while let jsonKey = try cursor.nextKeyRange() {
+            switch jsonKey.count {
+            case 4:
+                if cursor.key(jsonKey, is: "kind") {
+                    self.kind = try cursor.decode(String.self)
+                } else {
+                    try cursor.skipValue()
+                }
+            case 5:
+                if cursor.key(jsonKey, is: "items") {
+                    self.items = try cursor.decode([CoreV1.LimitRange].self)
+                } else {
+                    try cursor.skipValue()
+                }
+            case 8:
+                if cursor.key(jsonKey, is: "metadata") {
+                    self.metadata = try cursor.decode(MetaV1.ListMeta.self)
+                } else {
+                    try cursor.skipValue()
+                }
+            case 10:
+                if cursor.key(jsonKey, is: "apiVersion") {
+                    self.apiVersion = try cursor.decode(String.self)
+                } else {
+                    try cursor.skipValue()
+                }
+            default: try cursor.skipValue()
+            }
+        }
+    }
+}
+
 extension CoreV1 {
     /// LimitRangeSpec defines a min/max usage limit for resources that match on kind.
     public struct LimitRangeSpec: Codable, Hashable, Sendable {
@@ -2749,6 +5723,24 @@ extension CoreV1 {
             limits: [CoreV1.LimitRangeItem]? = nil
         ) {
             self.limits = limits
+        }
+    }
+}
+
+extension CoreV1.LimitRangeSpec: JSONFastDecodable {
+    init(from cursor: inout JSONCursor) throws {
+        self.init()
+        try cursor.beginObject()
+        while let jsonKey = try cursor.nextKeyRange() {
+            switch jsonKey.count {
+            case 6:
+                if cursor.key(jsonKey, is: "limits") {
+                    self.limits = try cursor.decode([CoreV1.LimitRangeItem].self)
+                } else {
+                    try cursor.skipValue()
+                }
+            default: try cursor.skipValue()
+            }
         }
     }
 }
@@ -2780,6 +5772,32 @@ extension CoreV1 {
     }
 }
 
+extension CoreV1.LinuxContainerUser: JSONFastDecodable {
+    init(from cursor: inout JSONCursor) throws {
+        self.init()
+        try cursor.beginObject()
+        while let jsonKey = try cursor.nextKeyRange() {
+            switch jsonKey.count {
+            case 3:
+                if cursor.key(jsonKey, is: "gid") {
+                    self.gid = try cursor.decode(Int64.self)
+                } else if cursor.key(jsonKey, is: "uid") {
+                    self.uid = try cursor.decode(Int64.self)
+                } else {
+                    try cursor.skipValue()
+                }
+            case 18:
+                if cursor.key(jsonKey, is: "supplementalGroups") {
+                    self.supplementalGroups = try cursor.decode([Int64].self)
+                } else {
+                    try cursor.skipValue()
+                }
+            default: try cursor.skipValue()
+            }
+        }
+    }
+}
+
 extension CoreV1 {
     /// LoadBalancerIngress represents the status of a load-balancer ingress point: traffic intended for the service should be sent to an ingress point.
     public struct LoadBalancerIngress: Codable, Hashable, Sendable {
@@ -2807,6 +5825,42 @@ extension CoreV1 {
     }
 }
 
+extension CoreV1.LoadBalancerIngress: JSONFastDecodable {
+    init(from cursor: inout JSONCursor) throws {
+        self.init()
+        try cursor.beginObject()
+        while let jsonKey = try cursor.nextKeyRange() {
+            switch jsonKey.count {
+            case 2:
+                if cursor.key(jsonKey, is: "ip") {
+                    self.ip = try cursor.decode(String.self)
+                } else {
+                    try cursor.skipValue()
+                }
+            case 5:
+                if cursor.key(jsonKey, is: "ports") {
+                    self.ports = try cursor.decode([CoreV1.PortStatus].self)
+                } else {
+                    try cursor.skipValue()
+                }
+            case 6:
+                if cursor.key(jsonKey, is: "ipMode") {
+                    self.ipMode = try cursor.decode(String.self)
+                } else {
+                    try cursor.skipValue()
+                }
+            case 8:
+                if cursor.key(jsonKey, is: "hostname") {
+                    self.hostname = try cursor.decode(String.self)
+                } else {
+                    try cursor.skipValue()
+                }
+            default: try cursor.skipValue()
+            }
+        }
+    }
+}
+
 extension CoreV1 {
     /// LoadBalancerStatus represents the status of a load-balancer.
     public struct LoadBalancerStatus: Codable, Hashable, Sendable {
@@ -2822,6 +5876,24 @@ extension CoreV1 {
     }
 }
 
+extension CoreV1.LoadBalancerStatus: JSONFastDecodable {
+    init(from cursor: inout JSONCursor) throws {
+        self.init()
+        try cursor.beginObject()
+        while let jsonKey = try cursor.nextKeyRange() {
+            switch jsonKey.count {
+            case 7:
+                if cursor.key(jsonKey, is: "ingress") {
+                    self.ingress = try cursor.decode([CoreV1.LoadBalancerIngress].self)
+                } else {
+                    try cursor.skipValue()
+                }
+            default: try cursor.skipValue()
+            }
+        }
+    }
+}
+
 extension CoreV1 {
     /// LocalObjectReference contains enough information to let you locate the referenced object inside the same namespace.
     public struct LocalObjectReference: Codable, Hashable, Sendable {
@@ -2833,6 +5905,24 @@ extension CoreV1 {
             name: String? = nil
         ) {
             self.name = name
+        }
+    }
+}
+
+extension CoreV1.LocalObjectReference: JSONFastDecodable {
+    init(from cursor: inout JSONCursor) throws {
+        self.init()
+        try cursor.beginObject()
+        while let jsonKey = try cursor.nextKeyRange() {
+            switch jsonKey.count {
+            case 4:
+                if cursor.key(jsonKey, is: "name") {
+                    self.name = try cursor.decode(String.self)
+                } else {
+                    try cursor.skipValue()
+                }
+            default: try cursor.skipValue()
+            }
         }
     }
 }
@@ -2854,6 +5944,30 @@ extension CoreV1 {
         ) {
             self.fsType = fsType
             self.path = path
+        }
+    }
+}
+
+extension CoreV1.LocalVolumeSource: JSONFastDecodable {
+    init(from cursor: inout JSONCursor) throws {
+        self.init()
+        try cursor.beginObject()
+        while let jsonKey = try cursor.nextKeyRange() {
+            switch jsonKey.count {
+            case 4:
+                if cursor.key(jsonKey, is: "path") {
+                    self.path = try cursor.decode(String.self)
+                } else {
+                    try cursor.skipValue()
+                }
+            case 6:
+                if cursor.key(jsonKey, is: "fsType") {
+                    self.fsType = try cursor.decode(String.self)
+                } else {
+                    try cursor.skipValue()
+                }
+            default: try cursor.skipValue()
+            }
         }
     }
 }
@@ -2888,6 +6002,30 @@ extension CoreV1 {
     }
 }
 
+extension CoreV1.ModifyVolumeStatus: JSONFastDecodable {
+    init(from cursor: inout JSONCursor) throws {
+        self.init()
+        try cursor.beginObject()
+        while let jsonKey = try cursor.nextKeyRange() {
+            switch jsonKey.count {
+            case 6:
+                if cursor.key(jsonKey, is: "status") {
+                    self.status = try cursor.decode(String.self)
+                } else {
+                    try cursor.skipValue()
+                }
+            case 31:
+                if cursor.key(jsonKey, is: "targetVolumeAttributesClassName") {
+                    self.targetVolumeAttributesClassName = try cursor.decode(String.self)
+                } else {
+                    try cursor.skipValue()
+                }
+            default: try cursor.skipValue()
+            }
+        }
+    }
+}
+
 extension CoreV1 {
     /// Represents an NFS mount that lasts the lifetime of a pod. NFS volumes do not support ownership management or SELinux relabeling.
     public struct NFSVolumeSource: Codable, Hashable, Sendable {
@@ -2911,6 +6049,36 @@ extension CoreV1 {
             self.path = path
             self.readOnly = readOnly
             self.server = server
+        }
+    }
+}
+
+extension CoreV1.NFSVolumeSource: JSONFastDecodable {
+    init(from cursor: inout JSONCursor) throws {
+        self.init()
+        try cursor.beginObject()
+        while let jsonKey = try cursor.nextKeyRange() {
+            switch jsonKey.count {
+            case 4:
+                if cursor.key(jsonKey, is: "path") {
+                    self.path = try cursor.decode(String.self)
+                } else {
+                    try cursor.skipValue()
+                }
+            case 6:
+                if cursor.key(jsonKey, is: "server") {
+                    self.server = try cursor.decode(String.self)
+                } else {
+                    try cursor.skipValue()
+                }
+            case 8:
+                if cursor.key(jsonKey, is: "readOnly") {
+                    self.readOnly = try cursor.decode(Bool.self)
+                } else {
+                    try cursor.skipValue()
+                }
+            default: try cursor.skipValue()
+            }
         }
     }
 }
@@ -2942,6 +6110,44 @@ extension CoreV1 {
             self.metadata = metadata
             self.spec = spec
             self.status = status
+        }
+    }
+}
+
+extension CoreV1.Namespace: JSONFastDecodable {
+    init(from cursor: inout JSONCursor) throws {
+        self.init()
+        try cursor.beginObject()
+        while let jsonKey = try cursor.nextKeyRange() {
+            switch jsonKey.count {
+            case 4:
+                if cursor.key(jsonKey, is: "kind") {
+                    self.kind = try cursor.decode(String.self)
+                } else if cursor.key(jsonKey, is: "spec") {
+                    self.spec = try cursor.decode(CoreV1.NamespaceSpec.self)
+                } else {
+                    try cursor.skipValue()
+                }
+            case 6:
+                if cursor.key(jsonKey, is: "status") {
+                    self.status = try cursor.decode(CoreV1.NamespaceStatus.self)
+                } else {
+                    try cursor.skipValue()
+                }
+            case 8:
+                if cursor.key(jsonKey, is: "metadata") {
+                    self.metadata = try cursor.decode(MetaV1.ObjectMeta.self)
+                } else {
+                    try cursor.skipValue()
+                }
+            case 10:
+                if cursor.key(jsonKey, is: "apiVersion") {
+                    self.apiVersion = try cursor.decode(String.self)
+                } else {
+                    try cursor.skipValue()
+                }
+            default: try cursor.skipValue()
+            }
         }
     }
 }
@@ -2994,6 +6200,44 @@ extension CoreV1 {
     }
 }
 
+extension CoreV1.NamespaceCondition: JSONFastDecodable {
+    init(from cursor: inout JSONCursor) throws {
+        self.init()
+        try cursor.beginObject()
+        while let jsonKey = try cursor.nextKeyRange() {
+            switch jsonKey.count {
+            case 4:
+                if cursor.key(jsonKey, is: "type") {
+                    self.type = try cursor.decode(String.self)
+                } else {
+                    try cursor.skipValue()
+                }
+            case 6:
+                if cursor.key(jsonKey, is: "reason") {
+                    self.reason = try cursor.decode(String.self)
+                } else if cursor.key(jsonKey, is: "status") {
+                    self.status = try cursor.decode(String.self)
+                } else {
+                    try cursor.skipValue()
+                }
+            case 7:
+                if cursor.key(jsonKey, is: "message") {
+                    self.message = try cursor.decode(String.self)
+                } else {
+                    try cursor.skipValue()
+                }
+            case 18:
+                if cursor.key(jsonKey, is: "lastTransitionTime") {
+                    self.lastTransitionTime = try cursor.decode(Time.self)
+                } else {
+                    try cursor.skipValue()
+                }
+            default: try cursor.skipValue()
+            }
+        }
+    }
+}
+
 extension CoreV1 {
     /// NamespaceList is a list of Namespaces.
     public struct NamespaceList: Codable, Hashable, Sendable {
@@ -3023,6 +6267,42 @@ extension CoreV1 {
     }
 }
 
+extension CoreV1.NamespaceList: JSONFastDecodable {
+    init(from cursor: inout JSONCursor) throws {
+        self.init()
+        try cursor.beginObject()
+        while let jsonKey = try cursor.nextKeyRange() {
+            switch jsonKey.count {
+            case 4:
+                if cursor.key(jsonKey, is: "kind") {
+                    self.kind = try cursor.decode(String.self)
+                } else {
+                    try cursor.skipValue()
+                }
+            case 5:
+                if cursor.key(jsonKey, is: "items") {
+                    self.items = try cursor.decode([CoreV1.Namespace].self)
+                } else {
+                    try cursor.skipValue()
+                }
+            case 8:
+                if cursor.key(jsonKey, is: "metadata") {
+                    self.metadata = try cursor.decode(MetaV1.ListMeta.self)
+                } else {
+                    try cursor.skipValue()
+                }
+            case 10:
+                if cursor.key(jsonKey, is: "apiVersion") {
+                    self.apiVersion = try cursor.decode(String.self)
+                } else {
+                    try cursor.skipValue()
+                }
+            default: try cursor.skipValue()
+            }
+        }
+    }
+}
+
 extension CoreV1 {
     /// NamespaceSpec describes the attributes on a Namespace.
     public struct NamespaceSpec: Codable, Hashable, Sendable {
@@ -3034,6 +6314,24 @@ extension CoreV1 {
             finalizers: [String]? = nil
         ) {
             self.finalizers = finalizers
+        }
+    }
+}
+
+extension CoreV1.NamespaceSpec: JSONFastDecodable {
+    init(from cursor: inout JSONCursor) throws {
+        self.init()
+        try cursor.beginObject()
+        while let jsonKey = try cursor.nextKeyRange() {
+            switch jsonKey.count {
+            case 10:
+                if cursor.key(jsonKey, is: "finalizers") {
+                    self.finalizers = try cursor.decode([String].self)
+                } else {
+                    try cursor.skipValue()
+                }
+            default: try cursor.skipValue()
+            }
         }
     }
 }
@@ -3053,6 +6351,30 @@ extension CoreV1 {
         ) {
             self.conditions = conditions
             self.phase = phase
+        }
+    }
+}
+
+extension CoreV1.NamespaceStatus: JSONFastDecodable {
+    init(from cursor: inout JSONCursor) throws {
+        self.init()
+        try cursor.beginObject()
+        while let jsonKey = try cursor.nextKeyRange() {
+            switch jsonKey.count {
+            case 5:
+                if cursor.key(jsonKey, is: "phase") {
+                    self.phase = try cursor.decode(String.self)
+                } else {
+                    try cursor.skipValue()
+                }
+            case 10:
+                if cursor.key(jsonKey, is: "conditions") {
+                    self.conditions = try cursor.decode([CoreV1.NamespaceCondition].self)
+                } else {
+                    try cursor.skipValue()
+                }
+            default: try cursor.skipValue()
+            }
         }
     }
 }
@@ -3084,6 +6406,44 @@ extension CoreV1 {
             self.metadata = metadata
             self.spec = spec
             self.status = status
+        }
+    }
+}
+
+extension CoreV1.Node: JSONFastDecodable {
+    init(from cursor: inout JSONCursor) throws {
+        self.init()
+        try cursor.beginObject()
+        while let jsonKey = try cursor.nextKeyRange() {
+            switch jsonKey.count {
+            case 4:
+                if cursor.key(jsonKey, is: "kind") {
+                    self.kind = try cursor.decode(String.self)
+                } else if cursor.key(jsonKey, is: "spec") {
+                    self.spec = try cursor.decode(CoreV1.NodeSpec.self)
+                } else {
+                    try cursor.skipValue()
+                }
+            case 6:
+                if cursor.key(jsonKey, is: "status") {
+                    self.status = try cursor.decode(CoreV1.NodeStatus.self)
+                } else {
+                    try cursor.skipValue()
+                }
+            case 8:
+                if cursor.key(jsonKey, is: "metadata") {
+                    self.metadata = try cursor.decode(MetaV1.ObjectMeta.self)
+                } else {
+                    try cursor.skipValue()
+                }
+            case 10:
+                if cursor.key(jsonKey, is: "apiVersion") {
+                    self.apiVersion = try cursor.decode(String.self)
+                } else {
+                    try cursor.skipValue()
+                }
+            default: try cursor.skipValue()
+            }
         }
     }
 }
@@ -3124,6 +6484,30 @@ extension CoreV1 {
     }
 }
 
+extension CoreV1.NodeAddress: JSONFastDecodable {
+    init(from cursor: inout JSONCursor) throws {
+        self.init()
+        try cursor.beginObject()
+        while let jsonKey = try cursor.nextKeyRange() {
+            switch jsonKey.count {
+            case 4:
+                if cursor.key(jsonKey, is: "type") {
+                    self.type = try cursor.decode(String.self)
+                } else {
+                    try cursor.skipValue()
+                }
+            case 7:
+                if cursor.key(jsonKey, is: "address") {
+                    self.address = try cursor.decode(String.self)
+                } else {
+                    try cursor.skipValue()
+                }
+            default: try cursor.skipValue()
+            }
+        }
+    }
+}
+
 extension CoreV1 {
     /// Node affinity is a group of node affinity scheduling rules.
     public struct NodeAffinity: Codable, Hashable, Sendable {
@@ -3139,6 +6523,30 @@ extension CoreV1 {
         ) {
             self.preferredDuringSchedulingIgnoredDuringExecution = preferredDuringSchedulingIgnoredDuringExecution
             self.requiredDuringSchedulingIgnoredDuringExecution = requiredDuringSchedulingIgnoredDuringExecution
+        }
+    }
+}
+
+extension CoreV1.NodeAffinity: JSONFastDecodable {
+    init(from cursor: inout JSONCursor) throws {
+        self.init()
+        try cursor.beginObject()
+        while let jsonKey = try cursor.nextKeyRange() {
+            switch jsonKey.count {
+            case 46:
+                if cursor.key(jsonKey, is: "requiredDuringSchedulingIgnoredDuringExecution") {
+                    self.requiredDuringSchedulingIgnoredDuringExecution = try cursor.decode(CoreV1.NodeSelector.self)
+                } else {
+                    try cursor.skipValue()
+                }
+            case 47:
+                if cursor.key(jsonKey, is: "preferredDuringSchedulingIgnoredDuringExecution") {
+                    self.preferredDuringSchedulingIgnoredDuringExecution = try cursor.decode([CoreV1.PreferredSchedulingTerm].self)
+                } else {
+                    try cursor.skipValue()
+                }
+            default: try cursor.skipValue()
+            }
         }
     }
 }
@@ -3166,6 +6574,36 @@ extension CoreV1 {
             self.containers = containers
             self.resourceClaimName = resourceClaimName
             self.resources = resources
+        }
+    }
+}
+
+extension CoreV1.NodeAllocatableResourceClaimStatus: JSONFastDecodable {
+    init(from cursor: inout JSONCursor) throws {
+        self.init()
+        try cursor.beginObject()
+        while let jsonKey = try cursor.nextKeyRange() {
+            switch jsonKey.count {
+            case 9:
+                if cursor.key(jsonKey, is: "resources") {
+                    self.resources = try cursor.decode([String: Quantity].self)
+                } else {
+                    try cursor.skipValue()
+                }
+            case 10:
+                if cursor.key(jsonKey, is: "containers") {
+                    self.containers = try cursor.decode([String].self)
+                } else {
+                    try cursor.skipValue()
+                }
+            case 17:
+                if cursor.key(jsonKey, is: "resourceClaimName") {
+                    self.resourceClaimName = try cursor.decode(String.self)
+                } else {
+                    try cursor.skipValue()
+                }
+            default: try cursor.skipValue()
+            }
         }
     }
 }
@@ -3209,6 +6647,50 @@ extension CoreV1 {
     }
 }
 
+extension CoreV1.NodeCondition: JSONFastDecodable {
+    init(from cursor: inout JSONCursor) throws {
+        self.init()
+        try cursor.beginObject()
+        while let jsonKey = try cursor.nextKeyRange() {
+            switch jsonKey.count {
+            case 4:
+                if cursor.key(jsonKey, is: "type") {
+                    self.type = try cursor.decode(String.self)
+                } else {
+                    try cursor.skipValue()
+                }
+            case 6:
+                if cursor.key(jsonKey, is: "reason") {
+                    self.reason = try cursor.decode(String.self)
+                } else if cursor.key(jsonKey, is: "status") {
+                    self.status = try cursor.decode(String.self)
+                } else {
+                    try cursor.skipValue()
+                }
+            case 7:
+                if cursor.key(jsonKey, is: "message") {
+                    self.message = try cursor.decode(String.self)
+                } else {
+                    try cursor.skipValue()
+                }
+            case 17:
+                if cursor.key(jsonKey, is: "lastHeartbeatTime") {
+                    self.lastHeartbeatTime = try cursor.decode(Time.self)
+                } else {
+                    try cursor.skipValue()
+                }
+            case 18:
+                if cursor.key(jsonKey, is: "lastTransitionTime") {
+                    self.lastTransitionTime = try cursor.decode(Time.self)
+                } else {
+                    try cursor.skipValue()
+                }
+            default: try cursor.skipValue()
+            }
+        }
+    }
+}
+
 extension CoreV1 {
     /// NodeConfigSource specifies a source of node configuration. Exactly one subfield (excluding metadata) must be non-nil. This API is deprecated since 1.22
     public struct NodeConfigSource: Codable, Hashable, Sendable {
@@ -3220,6 +6702,24 @@ extension CoreV1 {
             configMap: CoreV1.ConfigMapNodeConfigSource? = nil
         ) {
             self.configMap = configMap
+        }
+    }
+}
+
+extension CoreV1.NodeConfigSource: JSONFastDecodable {
+    init(from cursor: inout JSONCursor) throws {
+        self.init()
+        try cursor.beginObject()
+        while let jsonKey = try cursor.nextKeyRange() {
+            switch jsonKey.count {
+            case 9:
+                if cursor.key(jsonKey, is: "configMap") {
+                    self.configMap = try cursor.decode(CoreV1.ConfigMapNodeConfigSource.self)
+                } else {
+                    try cursor.skipValue()
+                }
+            default: try cursor.skipValue()
+            }
         }
     }
 }
@@ -3251,6 +6751,42 @@ extension CoreV1 {
     }
 }
 
+extension CoreV1.NodeConfigStatus: JSONFastDecodable {
+    init(from cursor: inout JSONCursor) throws {
+        self.init()
+        try cursor.beginObject()
+        while let jsonKey = try cursor.nextKeyRange() {
+            switch jsonKey.count {
+            case 5:
+                if cursor.key(jsonKey, is: "error") {
+                    self.error = try cursor.decode(String.self)
+                } else {
+                    try cursor.skipValue()
+                }
+            case 6:
+                if cursor.key(jsonKey, is: "active") {
+                    self.active = try cursor.decode(CoreV1.NodeConfigSource.self)
+                } else {
+                    try cursor.skipValue()
+                }
+            case 8:
+                if cursor.key(jsonKey, is: "assigned") {
+                    self.assigned = try cursor.decode(CoreV1.NodeConfigSource.self)
+                } else {
+                    try cursor.skipValue()
+                }
+            case 13:
+                if cursor.key(jsonKey, is: "lastKnownGood") {
+                    self.lastKnownGood = try cursor.decode(CoreV1.NodeConfigSource.self)
+                } else {
+                    try cursor.skipValue()
+                }
+            default: try cursor.skipValue()
+            }
+        }
+    }
+}
+
 extension CoreV1 {
     /// NodeDaemonEndpoints lists ports opened by daemons running on the Node.
     public struct NodeDaemonEndpoints: Codable, Hashable, Sendable {
@@ -3266,6 +6802,24 @@ extension CoreV1 {
     }
 }
 
+extension CoreV1.NodeDaemonEndpoints: JSONFastDecodable {
+    init(from cursor: inout JSONCursor) throws {
+        self.init()
+        try cursor.beginObject()
+        while let jsonKey = try cursor.nextKeyRange() {
+            switch jsonKey.count {
+            case 15:
+                if cursor.key(jsonKey, is: "kubeletEndpoint") {
+                    self.kubeletEndpoint = try cursor.decode(CoreV1.DaemonEndpoint.self)
+                } else {
+                    try cursor.skipValue()
+                }
+            default: try cursor.skipValue()
+            }
+        }
+    }
+}
+
 extension CoreV1 {
     /// NodeFeatures describes the set of features implemented by the CRI implementation. The features contained in the NodeFeatures should depend only on the cri implementation independent of runtime handlers.
     public struct NodeFeatures: Codable, Hashable, Sendable {
@@ -3277,6 +6831,24 @@ extension CoreV1 {
             supplementalGroupsPolicy: Bool? = nil
         ) {
             self.supplementalGroupsPolicy = supplementalGroupsPolicy
+        }
+    }
+}
+
+extension CoreV1.NodeFeatures: JSONFastDecodable {
+    init(from cursor: inout JSONCursor) throws {
+        self.init()
+        try cursor.beginObject()
+        while let jsonKey = try cursor.nextKeyRange() {
+            switch jsonKey.count {
+            case 24:
+                if cursor.key(jsonKey, is: "supplementalGroupsPolicy") {
+                    self.supplementalGroupsPolicy = try cursor.decode(Bool.self)
+                } else {
+                    try cursor.skipValue()
+                }
+            default: try cursor.skipValue()
+            }
         }
     }
 }
@@ -3310,6 +6882,42 @@ extension CoreV1 {
     }
 }
 
+extension CoreV1.NodeList: JSONFastDecodable {
+    init(from cursor: inout JSONCursor) throws {
+        self.init()
+        try cursor.beginObject()
+        while let jsonKey = try cursor.nextKeyRange() {
+            switch jsonKey.count {
+            case 4:
+                if cursor.key(jsonKey, is: "kind") {
+                    self.kind = try cursor.decode(String.self)
+                } else {
+                    try cursor.skipValue()
+                }
+            case 5:
+                if cursor.key(jsonKey, is: "items") {
+                    self.items = try cursor.decode([CoreV1.Node].self)
+                } else {
+                    try cursor.skipValue()
+                }
+            case 8:
+                if cursor.key(jsonKey, is: "metadata") {
+                    self.metadata = try cursor.decode(MetaV1.ListMeta.self)
+                } else {
+                    try cursor.skipValue()
+                }
+            case 10:
+                if cursor.key(jsonKey, is: "apiVersion") {
+                    self.apiVersion = try cursor.decode(String.self)
+                } else {
+                    try cursor.skipValue()
+                }
+            default: try cursor.skipValue()
+            }
+        }
+    }
+}
+
 extension CoreV1 {
     /// NodeRuntimeHandler is a set of runtime handler information.
     public struct NodeRuntimeHandler: Codable, Hashable, Sendable {
@@ -3325,6 +6933,30 @@ extension CoreV1 {
         ) {
             self.features = features
             self.name = name
+        }
+    }
+}
+
+extension CoreV1.NodeRuntimeHandler: JSONFastDecodable {
+    init(from cursor: inout JSONCursor) throws {
+        self.init()
+        try cursor.beginObject()
+        while let jsonKey = try cursor.nextKeyRange() {
+            switch jsonKey.count {
+            case 4:
+                if cursor.key(jsonKey, is: "name") {
+                    self.name = try cursor.decode(String.self)
+                } else {
+                    try cursor.skipValue()
+                }
+            case 8:
+                if cursor.key(jsonKey, is: "features") {
+                    self.features = try cursor.decode(CoreV1.NodeRuntimeHandlerFeatures.self)
+                } else {
+                    try cursor.skipValue()
+                }
+            default: try cursor.skipValue()
+            }
         }
     }
 }
@@ -3348,6 +6980,30 @@ extension CoreV1 {
     }
 }
 
+extension CoreV1.NodeRuntimeHandlerFeatures: JSONFastDecodable {
+    init(from cursor: inout JSONCursor) throws {
+        self.init()
+        try cursor.beginObject()
+        while let jsonKey = try cursor.nextKeyRange() {
+            switch jsonKey.count {
+            case 14:
+                if cursor.key(jsonKey, is: "userNamespaces") {
+                    self.userNamespaces = try cursor.decode(Bool.self)
+                } else {
+                    try cursor.skipValue()
+                }
+            case 23:
+                if cursor.key(jsonKey, is: "recursiveReadOnlyMounts") {
+                    self.recursiveReadOnlyMounts = try cursor.decode(Bool.self)
+                } else {
+                    try cursor.skipValue()
+                }
+            default: try cursor.skipValue()
+            }
+        }
+    }
+}
+
 extension CoreV1 {
     /// A node selector represents the union of the results of one or more label queries over a set of nodes; that is, it represents the OR of the selectors represented by the node selector terms.
     public struct NodeSelector: Codable, Hashable, Sendable {
@@ -3361,6 +7017,24 @@ extension CoreV1 {
             nodeSelectorTerms: [CoreV1.NodeSelectorTerm]? = nil
         ) {
             self.nodeSelectorTerms = nodeSelectorTerms
+        }
+    }
+}
+
+extension CoreV1.NodeSelector: JSONFastDecodable {
+    init(from cursor: inout JSONCursor) throws {
+        self.init()
+        try cursor.beginObject()
+        while let jsonKey = try cursor.nextKeyRange() {
+            switch jsonKey.count {
+            case 17:
+                if cursor.key(jsonKey, is: "nodeSelectorTerms") {
+                    self.nodeSelectorTerms = try cursor.decode([CoreV1.NodeSelectorTerm].self)
+                } else {
+                    try cursor.skipValue()
+                }
+            default: try cursor.skipValue()
+            }
         }
     }
 }
@@ -3392,6 +7066,36 @@ extension CoreV1 {
     }
 }
 
+extension CoreV1.NodeSelectorRequirement: JSONFastDecodable {
+    init(from cursor: inout JSONCursor) throws {
+        self.init()
+        try cursor.beginObject()
+        while let jsonKey = try cursor.nextKeyRange() {
+            switch jsonKey.count {
+            case 3:
+                if cursor.key(jsonKey, is: "key") {
+                    self.key = try cursor.decode(String.self)
+                } else {
+                    try cursor.skipValue()
+                }
+            case 6:
+                if cursor.key(jsonKey, is: "values") {
+                    self.values = try cursor.decode([String].self)
+                } else {
+                    try cursor.skipValue()
+                }
+            case 8:
+                if cursor.key(jsonKey, is: "operator") {
+                    self.`operator` = try cursor.decode(String.self)
+                } else {
+                    try cursor.skipValue()
+                }
+            default: try cursor.skipValue()
+            }
+        }
+    }
+}
+
 extension CoreV1 {
     /// A null or empty node selector term matches no objects. The requirements of them are ANDed. The TopologySelectorTerm type implements a subset of the NodeSelectorTerm.
     public struct NodeSelectorTerm: Codable, Hashable, Sendable {
@@ -3407,6 +7111,30 @@ extension CoreV1 {
         ) {
             self.matchExpressions = matchExpressions
             self.matchFields = matchFields
+        }
+    }
+}
+
+extension CoreV1.NodeSelectorTerm: JSONFastDecodable {
+    init(from cursor: inout JSONCursor) throws {
+        self.init()
+        try cursor.beginObject()
+        while let jsonKey = try cursor.nextKeyRange() {
+            switch jsonKey.count {
+            case 11:
+                if cursor.key(jsonKey, is: "matchFields") {
+                    self.matchFields = try cursor.decode([CoreV1.NodeSelectorRequirement].self)
+                } else {
+                    try cursor.skipValue()
+                }
+            case 16:
+                if cursor.key(jsonKey, is: "matchExpressions") {
+                    self.matchExpressions = try cursor.decode([CoreV1.NodeSelectorRequirement].self)
+                } else {
+                    try cursor.skipValue()
+                }
+            default: try cursor.skipValue()
+            }
         }
     }
 }
@@ -3446,6 +7174,56 @@ extension CoreV1 {
             self.providerID = providerID
             self.taints = taints
             self.unschedulable = unschedulable
+        }
+    }
+}
+
+extension CoreV1.NodeSpec: JSONFastDecodable {
+    init(from cursor: inout JSONCursor) throws {
+        self.init()
+        try cursor.beginObject()
+        while let jsonKey = try cursor.nextKeyRange() {
+            switch jsonKey.count {
+            case 6:
+                if cursor.key(jsonKey, is: "taints") {
+                    self.taints = try cursor.decode([CoreV1.Taint].self)
+                } else {
+                    try cursor.skipValue()
+                }
+            case 7:
+                if cursor.key(jsonKey, is: "podCIDR") {
+                    self.podCIDR = try cursor.decode(String.self)
+                } else {
+                    try cursor.skipValue()
+                }
+            case 8:
+                if cursor.key(jsonKey, is: "podCIDRs") {
+                    self.podCIDRs = try cursor.decode([String].self)
+                } else {
+                    try cursor.skipValue()
+                }
+            case 10:
+                if cursor.key(jsonKey, is: "externalID") {
+                    self.externalID = try cursor.decode(String.self)
+                } else if cursor.key(jsonKey, is: "providerID") {
+                    self.providerID = try cursor.decode(String.self)
+                } else {
+                    try cursor.skipValue()
+                }
+            case 12:
+                if cursor.key(jsonKey, is: "configSource") {
+                    self.configSource = try cursor.decode(CoreV1.NodeConfigSource.self)
+                } else {
+                    try cursor.skipValue()
+                }
+            case 13:
+                if cursor.key(jsonKey, is: "unschedulable") {
+                    self.unschedulable = try cursor.decode(Bool.self)
+                } else {
+                    try cursor.skipValue()
+                }
+            default: try cursor.skipValue()
+            }
         }
     }
 }
@@ -3517,6 +7295,82 @@ extension CoreV1 {
     }
 }
 
+extension CoreV1.NodeStatus: JSONFastDecodable {
+    init(from cursor: inout JSONCursor) throws {
+        self.init()
+        try cursor.beginObject()
+        while let jsonKey = try cursor.nextKeyRange() {
+            switch jsonKey.count {
+            case 5:
+                if cursor.key(jsonKey, is: "phase") {
+                    self.phase = try cursor.decode(String.self)
+                } else {
+                    try cursor.skipValue()
+                }
+            case 6:
+                if cursor.key(jsonKey, is: "config") {
+                    self.config = try cursor.decode(CoreV1.NodeConfigStatus.self)
+                } else if cursor.key(jsonKey, is: "images") {
+                    self.images = try cursor.decode([CoreV1.ContainerImage].self)
+                } else {
+                    try cursor.skipValue()
+                }
+            case 8:
+                if cursor.key(jsonKey, is: "capacity") {
+                    self.capacity = try cursor.decode([String: Quantity].self)
+                } else if cursor.key(jsonKey, is: "features") {
+                    self.features = try cursor.decode(CoreV1.NodeFeatures.self)
+                } else if cursor.key(jsonKey, is: "nodeInfo") {
+                    self.nodeInfo = try cursor.decode(CoreV1.NodeSystemInfo.self)
+                } else {
+                    try cursor.skipValue()
+                }
+            case 9:
+                if cursor.key(jsonKey, is: "addresses") {
+                    self.addresses = try cursor.decode([CoreV1.NodeAddress].self)
+                } else {
+                    try cursor.skipValue()
+                }
+            case 10:
+                if cursor.key(jsonKey, is: "conditions") {
+                    self.conditions = try cursor.decode([CoreV1.NodeCondition].self)
+                } else {
+                    try cursor.skipValue()
+                }
+            case 11:
+                if cursor.key(jsonKey, is: "allocatable") {
+                    self.allocatable = try cursor.decode([String: Quantity].self)
+                } else {
+                    try cursor.skipValue()
+                }
+            case 12:
+                if cursor.key(jsonKey, is: "volumesInUse") {
+                    self.volumesInUse = try cursor.decode([String].self)
+                } else {
+                    try cursor.skipValue()
+                }
+            case 15:
+                if cursor.key(jsonKey, is: "daemonEndpoints") {
+                    self.daemonEndpoints = try cursor.decode(CoreV1.NodeDaemonEndpoints.self)
+                } else if cursor.key(jsonKey, is: "runtimeHandlers") {
+                    self.runtimeHandlers = try cursor.decode([CoreV1.NodeRuntimeHandler].self)
+                } else if cursor.key(jsonKey, is: "volumesAttached") {
+                    self.volumesAttached = try cursor.decode([CoreV1.AttachedVolume].self)
+                } else {
+                    try cursor.skipValue()
+                }
+            case 16:
+                if cursor.key(jsonKey, is: "declaredFeatures") {
+                    self.declaredFeatures = try cursor.decode([String].self)
+                } else {
+                    try cursor.skipValue()
+                }
+            default: try cursor.skipValue()
+            }
+        }
+    }
+}
+
 extension CoreV1 {
     /// NodeSwapStatus represents swap memory information.
     public struct NodeSwapStatus: Codable, Hashable, Sendable {
@@ -3528,6 +7382,24 @@ extension CoreV1 {
             capacity: Int64? = nil
         ) {
             self.capacity = capacity
+        }
+    }
+}
+
+extension CoreV1.NodeSwapStatus: JSONFastDecodable {
+    init(from cursor: inout JSONCursor) throws {
+        self.init()
+        try cursor.beginObject()
+        while let jsonKey = try cursor.nextKeyRange() {
+            switch jsonKey.count {
+            case 8:
+                if cursor.key(jsonKey, is: "capacity") {
+                    self.capacity = try cursor.decode(Int64.self)
+                } else {
+                    try cursor.skipValue()
+                }
+            default: try cursor.skipValue()
+            }
         }
     }
 }
@@ -3607,6 +7479,84 @@ extension CoreV1 {
     }
 }
 
+extension CoreV1.NodeSystemInfo: JSONFastDecodable {
+    init(from cursor: inout JSONCursor) throws {
+        self.init()
+        try cursor.beginObject()
+        while let jsonKey = try cursor.nextKeyRange() {
+            switch jsonKey.count {
+            case 4:
+                if cursor.key(jsonKey, is: "swap") {
+                    self.swap = try cursor.decode(CoreV1.NodeSwapStatus.self)
+                } else {
+                    try cursor.skipValue()
+                }
+            case 6:
+                if cursor.key(jsonKey, is: "bootID") {
+                    self.bootID = try cursor.decode(String.self)
+                } else {
+                    try cursor.skipValue()
+                }
+            case 7:
+                if cursor.key(jsonKey, is: "osImage") {
+                    self.osImage = try cursor.decode(String.self)
+                } else {
+                    try cursor.skipValue()
+                }
+            case 9:
+                if cursor.key(jsonKey, is: "machineID") {
+                    self.machineID = try cursor.decode(String.self)
+                } else {
+                    try cursor.skipValue()
+                }
+            case 10:
+                if cursor.key(jsonKey, is: "systemUUID") {
+                    self.systemUUID = try cursor.decode(String.self)
+                } else {
+                    try cursor.skipValue()
+                }
+            case 12:
+                if cursor.key(jsonKey, is: "architecture") {
+                    self.architecture = try cursor.decode(String.self)
+                } else {
+                    try cursor.skipValue()
+                }
+            case 13:
+                if cursor.key(jsonKey, is: "kernelVersion") {
+                    self.kernelVersion = try cursor.decode(String.self)
+                } else {
+                    try cursor.skipValue()
+                }
+            case 14:
+                if cursor.key(jsonKey, is: "kubeletVersion") {
+                    self.kubeletVersion = try cursor.decode(String.self)
+                } else {
+                    try cursor.skipValue()
+                }
+            case 15:
+                if cursor.key(jsonKey, is: "operatingSystem") {
+                    self.operatingSystem = try cursor.decode(String.self)
+                } else {
+                    try cursor.skipValue()
+                }
+            case 16:
+                if cursor.key(jsonKey, is: "kubeProxyVersion") {
+                    self.kubeProxyVersion = try cursor.decode(String.self)
+                } else {
+                    try cursor.skipValue()
+                }
+            case 23:
+                if cursor.key(jsonKey, is: "containerRuntimeVersion") {
+                    self.containerRuntimeVersion = try cursor.decode(String.self)
+                } else {
+                    try cursor.skipValue()
+                }
+            default: try cursor.skipValue()
+            }
+        }
+    }
+}
+
 extension CoreV1 {
     /// ObjectFieldSelector selects an APIVersioned field of an object.
     public struct ObjectFieldSelector: Codable, Hashable, Sendable {
@@ -3624,6 +7574,30 @@ extension CoreV1 {
         ) {
             self.apiVersion = apiVersion
             self.fieldPath = fieldPath
+        }
+    }
+}
+
+extension CoreV1.ObjectFieldSelector: JSONFastDecodable {
+    init(from cursor: inout JSONCursor) throws {
+        self.init()
+        try cursor.beginObject()
+        while let jsonKey = try cursor.nextKeyRange() {
+            switch jsonKey.count {
+            case 9:
+                if cursor.key(jsonKey, is: "fieldPath") {
+                    self.fieldPath = try cursor.decode(String.self)
+                } else {
+                    try cursor.skipValue()
+                }
+            case 10:
+                if cursor.key(jsonKey, is: "apiVersion") {
+                    self.apiVersion = try cursor.decode(String.self)
+                } else {
+                    try cursor.skipValue()
+                }
+            default: try cursor.skipValue()
+            }
         }
     }
 }
@@ -3667,6 +7641,52 @@ extension CoreV1 {
     }
 }
 
+extension CoreV1.ObjectReference: JSONFastDecodable {
+    init(from cursor: inout JSONCursor) throws {
+        self.init()
+        try cursor.beginObject()
+        while let jsonKey = try cursor.nextKeyRange() {
+            switch jsonKey.count {
+            case 3:
+                if cursor.key(jsonKey, is: "uid") {
+                    self.uid = try cursor.decode(String.self)
+                } else {
+                    try cursor.skipValue()
+                }
+            case 4:
+                if cursor.key(jsonKey, is: "kind") {
+                    self.kind = try cursor.decode(String.self)
+                } else if cursor.key(jsonKey, is: "name") {
+                    self.name = try cursor.decode(String.self)
+                } else {
+                    try cursor.skipValue()
+                }
+            case 9:
+                if cursor.key(jsonKey, is: "fieldPath") {
+                    self.fieldPath = try cursor.decode(String.self)
+                } else if cursor.key(jsonKey, is: "namespace") {
+                    self.namespace = try cursor.decode(String.self)
+                } else {
+                    try cursor.skipValue()
+                }
+            case 10:
+                if cursor.key(jsonKey, is: "apiVersion") {
+                    self.apiVersion = try cursor.decode(String.self)
+                } else {
+                    try cursor.skipValue()
+                }
+            case 15:
+                if cursor.key(jsonKey, is: "resourceVersion") {
+                    self.resourceVersion = try cursor.decode(String.self)
+                } else {
+                    try cursor.skipValue()
+                }
+            default: try cursor.skipValue()
+            }
+        }
+    }
+}
+
 extension CoreV1 {
     /// PersistentVolume (PV) is a storage resource provisioned by an administrator. It is analogous to a node. More info: https://kubernetes.io/docs/concepts/storage/persistent-volumes
     public struct PersistentVolume: Codable, Hashable, Sendable {
@@ -3694,6 +7714,44 @@ extension CoreV1 {
             self.metadata = metadata
             self.spec = spec
             self.status = status
+        }
+    }
+}
+
+extension CoreV1.PersistentVolume: JSONFastDecodable {
+    init(from cursor: inout JSONCursor) throws {
+        self.init()
+        try cursor.beginObject()
+        while let jsonKey = try cursor.nextKeyRange() {
+            switch jsonKey.count {
+            case 4:
+                if cursor.key(jsonKey, is: "kind") {
+                    self.kind = try cursor.decode(String.self)
+                } else if cursor.key(jsonKey, is: "spec") {
+                    self.spec = try cursor.decode(CoreV1.PersistentVolumeSpec.self)
+                } else {
+                    try cursor.skipValue()
+                }
+            case 6:
+                if cursor.key(jsonKey, is: "status") {
+                    self.status = try cursor.decode(CoreV1.PersistentVolumeStatus.self)
+                } else {
+                    try cursor.skipValue()
+                }
+            case 8:
+                if cursor.key(jsonKey, is: "metadata") {
+                    self.metadata = try cursor.decode(MetaV1.ObjectMeta.self)
+                } else {
+                    try cursor.skipValue()
+                }
+            case 10:
+                if cursor.key(jsonKey, is: "apiVersion") {
+                    self.apiVersion = try cursor.decode(String.self)
+                } else {
+                    try cursor.skipValue()
+                }
+            default: try cursor.skipValue()
+            }
         }
     }
 }
@@ -3738,6 +7796,44 @@ extension CoreV1 {
             self.metadata = metadata
             self.spec = spec
             self.status = status
+        }
+    }
+}
+
+extension CoreV1.PersistentVolumeClaim: JSONFastDecodable {
+    init(from cursor: inout JSONCursor) throws {
+        self.init()
+        try cursor.beginObject()
+        while let jsonKey = try cursor.nextKeyRange() {
+            switch jsonKey.count {
+            case 4:
+                if cursor.key(jsonKey, is: "kind") {
+                    self.kind = try cursor.decode(String.self)
+                } else if cursor.key(jsonKey, is: "spec") {
+                    self.spec = try cursor.decode(CoreV1.PersistentVolumeClaimSpec.self)
+                } else {
+                    try cursor.skipValue()
+                }
+            case 6:
+                if cursor.key(jsonKey, is: "status") {
+                    self.status = try cursor.decode(CoreV1.PersistentVolumeClaimStatus.self)
+                } else {
+                    try cursor.skipValue()
+                }
+            case 8:
+                if cursor.key(jsonKey, is: "metadata") {
+                    self.metadata = try cursor.decode(MetaV1.ObjectMeta.self)
+                } else {
+                    try cursor.skipValue()
+                }
+            case 10:
+                if cursor.key(jsonKey, is: "apiVersion") {
+                    self.apiVersion = try cursor.decode(String.self)
+                } else {
+                    try cursor.skipValue()
+                }
+            default: try cursor.skipValue()
+            }
         }
     }
 }
@@ -3794,6 +7890,50 @@ extension CoreV1 {
     }
 }
 
+extension CoreV1.PersistentVolumeClaimCondition: JSONFastDecodable {
+    init(from cursor: inout JSONCursor) throws {
+        self.init()
+        try cursor.beginObject()
+        while let jsonKey = try cursor.nextKeyRange() {
+            switch jsonKey.count {
+            case 4:
+                if cursor.key(jsonKey, is: "type") {
+                    self.type = try cursor.decode(String.self)
+                } else {
+                    try cursor.skipValue()
+                }
+            case 6:
+                if cursor.key(jsonKey, is: "reason") {
+                    self.reason = try cursor.decode(String.self)
+                } else if cursor.key(jsonKey, is: "status") {
+                    self.status = try cursor.decode(String.self)
+                } else {
+                    try cursor.skipValue()
+                }
+            case 7:
+                if cursor.key(jsonKey, is: "message") {
+                    self.message = try cursor.decode(String.self)
+                } else {
+                    try cursor.skipValue()
+                }
+            case 13:
+                if cursor.key(jsonKey, is: "lastProbeTime") {
+                    self.lastProbeTime = try cursor.decode(Time.self)
+                } else {
+                    try cursor.skipValue()
+                }
+            case 18:
+                if cursor.key(jsonKey, is: "lastTransitionTime") {
+                    self.lastTransitionTime = try cursor.decode(Time.self)
+                } else {
+                    try cursor.skipValue()
+                }
+            default: try cursor.skipValue()
+            }
+        }
+    }
+}
+
 extension CoreV1 {
     /// PersistentVolumeClaimList is a list of PersistentVolumeClaim items.
     public struct PersistentVolumeClaimList: Codable, Hashable, Sendable {
@@ -3819,6 +7959,42 @@ extension CoreV1 {
             self.items = items
             self.kind = kind
             self.metadata = metadata
+        }
+    }
+}
+
+extension CoreV1.PersistentVolumeClaimList: JSONFastDecodable {
+    init(from cursor: inout JSONCursor) throws {
+        self.init()
+        try cursor.beginObject()
+        while let jsonKey = try cursor.nextKeyRange() {
+            switch jsonKey.count {
+            case 4:
+                if cursor.key(jsonKey, is: "kind") {
+                    self.kind = try cursor.decode(String.self)
+                } else {
+                    try cursor.skipValue()
+                }
+            case 5:
+                if cursor.key(jsonKey, is: "items") {
+                    self.items = try cursor.decode([CoreV1.PersistentVolumeClaim].self)
+                } else {
+                    try cursor.skipValue()
+                }
+            case 8:
+                if cursor.key(jsonKey, is: "metadata") {
+                    self.metadata = try cursor.decode(MetaV1.ListMeta.self)
+                } else {
+                    try cursor.skipValue()
+                }
+            case 10:
+                if cursor.key(jsonKey, is: "apiVersion") {
+                    self.apiVersion = try cursor.decode(String.self)
+                } else {
+                    try cursor.skipValue()
+                }
+            default: try cursor.skipValue()
+            }
         }
     }
 }
@@ -3873,6 +8049,64 @@ extension CoreV1 {
             self.volumeAttributesClassName = volumeAttributesClassName
             self.volumeMode = volumeMode
             self.volumeName = volumeName
+        }
+    }
+}
+
+extension CoreV1.PersistentVolumeClaimSpec: JSONFastDecodable {
+    init(from cursor: inout JSONCursor) throws {
+        self.init()
+        try cursor.beginObject()
+        while let jsonKey = try cursor.nextKeyRange() {
+            switch jsonKey.count {
+            case 8:
+                if cursor.key(jsonKey, is: "selector") {
+                    self.selector = try cursor.decode(MetaV1.LabelSelector.self)
+                } else {
+                    try cursor.skipValue()
+                }
+            case 9:
+                if cursor.key(jsonKey, is: "resources") {
+                    self.resources = try cursor.decode(CoreV1.VolumeResourceRequirements.self)
+                } else {
+                    try cursor.skipValue()
+                }
+            case 10:
+                if cursor.key(jsonKey, is: "dataSource") {
+                    self.dataSource = try cursor.decode(CoreV1.TypedLocalObjectReference.self)
+                } else if cursor.key(jsonKey, is: "volumeMode") {
+                    self.volumeMode = try cursor.decode(String.self)
+                } else if cursor.key(jsonKey, is: "volumeName") {
+                    self.volumeName = try cursor.decode(String.self)
+                } else {
+                    try cursor.skipValue()
+                }
+            case 11:
+                if cursor.key(jsonKey, is: "accessModes") {
+                    self.accessModes = try cursor.decode([String].self)
+                } else {
+                    try cursor.skipValue()
+                }
+            case 13:
+                if cursor.key(jsonKey, is: "dataSourceRef") {
+                    self.dataSourceRef = try cursor.decode(CoreV1.TypedObjectReference.self)
+                } else {
+                    try cursor.skipValue()
+                }
+            case 16:
+                if cursor.key(jsonKey, is: "storageClassName") {
+                    self.storageClassName = try cursor.decode(String.self)
+                } else {
+                    try cursor.skipValue()
+                }
+            case 25:
+                if cursor.key(jsonKey, is: "volumeAttributesClassName") {
+                    self.volumeAttributesClassName = try cursor.decode(String.self)
+                } else {
+                    try cursor.skipValue()
+                }
+            default: try cursor.skipValue()
+            }
         }
     }
 }
@@ -3955,6 +8189,62 @@ extension CoreV1 {
     }
 }
 
+extension CoreV1.PersistentVolumeClaimStatus: JSONFastDecodable {
+    init(from cursor: inout JSONCursor) throws {
+        self.init()
+        try cursor.beginObject()
+        while let jsonKey = try cursor.nextKeyRange() {
+            switch jsonKey.count {
+            case 5:
+                if cursor.key(jsonKey, is: "phase") {
+                    self.phase = try cursor.decode(String.self)
+                } else {
+                    try cursor.skipValue()
+                }
+            case 8:
+                if cursor.key(jsonKey, is: "capacity") {
+                    self.capacity = try cursor.decode([String: Quantity].self)
+                } else {
+                    try cursor.skipValue()
+                }
+            case 10:
+                if cursor.key(jsonKey, is: "conditions") {
+                    self.conditions = try cursor.decode([CoreV1.PersistentVolumeClaimCondition].self)
+                } else {
+                    try cursor.skipValue()
+                }
+            case 11:
+                if cursor.key(jsonKey, is: "accessModes") {
+                    self.accessModes = try cursor.decode([String].self)
+                } else {
+                    try cursor.skipValue()
+                }
+            case 18:
+                if cursor.key(jsonKey, is: "allocatedResources") {
+                    self.allocatedResources = try cursor.decode([String: Quantity].self)
+                } else if cursor.key(jsonKey, is: "modifyVolumeStatus") {
+                    self.modifyVolumeStatus = try cursor.decode(CoreV1.ModifyVolumeStatus.self)
+                } else {
+                    try cursor.skipValue()
+                }
+            case 25:
+                if cursor.key(jsonKey, is: "allocatedResourceStatuses") {
+                    self.allocatedResourceStatuses = try cursor.decode([String: String].self)
+                } else {
+                    try cursor.skipValue()
+                }
+            case 32:
+                if cursor.key(jsonKey, is: "currentVolumeAttributesClassName") {
+                    self.currentVolumeAttributesClassName = try cursor.decode(String.self)
+                } else {
+                    try cursor.skipValue()
+                }
+            default: try cursor.skipValue()
+            }
+        }
+    }
+}
+
 extension CoreV1 {
     /// PersistentVolumeClaimTemplate is used to produce PersistentVolumeClaim objects as part of an EphemeralVolumeSource.
     public struct PersistentVolumeClaimTemplate: Codable, Hashable, Sendable {
@@ -3976,6 +8266,30 @@ extension CoreV1 {
     }
 }
 
+extension CoreV1.PersistentVolumeClaimTemplate: JSONFastDecodable {
+    init(from cursor: inout JSONCursor) throws {
+        self.init()
+        try cursor.beginObject()
+        while let jsonKey = try cursor.nextKeyRange() {
+            switch jsonKey.count {
+            case 4:
+                if cursor.key(jsonKey, is: "spec") {
+                    self.spec = try cursor.decode(CoreV1.PersistentVolumeClaimSpec.self)
+                } else {
+                    try cursor.skipValue()
+                }
+            case 8:
+                if cursor.key(jsonKey, is: "metadata") {
+                    self.metadata = try cursor.decode(MetaV1.ObjectMeta.self)
+                } else {
+                    try cursor.skipValue()
+                }
+            default: try cursor.skipValue()
+            }
+        }
+    }
+}
+
 extension CoreV1 {
     /// PersistentVolumeClaimVolumeSource references the user's PVC in the same namespace. This volume finds the bound PV and mounts that volume for the pod. A PersistentVolumeClaimVolumeSource is, essentially, a wrapper around another type of volume that is owned by someone else (the system).
     public struct PersistentVolumeClaimVolumeSource: Codable, Hashable, Sendable {
@@ -3993,6 +8307,30 @@ extension CoreV1 {
         ) {
             self.claimName = claimName
             self.readOnly = readOnly
+        }
+    }
+}
+
+extension CoreV1.PersistentVolumeClaimVolumeSource: JSONFastDecodable {
+    init(from cursor: inout JSONCursor) throws {
+        self.init()
+        try cursor.beginObject()
+        while let jsonKey = try cursor.nextKeyRange() {
+            switch jsonKey.count {
+            case 8:
+                if cursor.key(jsonKey, is: "readOnly") {
+                    self.readOnly = try cursor.decode(Bool.self)
+                } else {
+                    try cursor.skipValue()
+                }
+            case 9:
+                if cursor.key(jsonKey, is: "claimName") {
+                    self.claimName = try cursor.decode(String.self)
+                } else {
+                    try cursor.skipValue()
+                }
+            default: try cursor.skipValue()
+            }
         }
     }
 }
@@ -4022,6 +8360,42 @@ extension CoreV1 {
             self.items = items
             self.kind = kind
             self.metadata = metadata
+        }
+    }
+}
+
+extension CoreV1.PersistentVolumeList: JSONFastDecodable {
+    init(from cursor: inout JSONCursor) throws {
+        self.init()
+        try cursor.beginObject()
+        while let jsonKey = try cursor.nextKeyRange() {
+            switch jsonKey.count {
+            case 4:
+                if cursor.key(jsonKey, is: "kind") {
+                    self.kind = try cursor.decode(String.self)
+                } else {
+                    try cursor.skipValue()
+                }
+            case 5:
+                if cursor.key(jsonKey, is: "items") {
+                    self.items = try cursor.decode([CoreV1.PersistentVolume].self)
+                } else {
+                    try cursor.skipValue()
+                }
+            case 8:
+                if cursor.key(jsonKey, is: "metadata") {
+                    self.metadata = try cursor.decode(MetaV1.ListMeta.self)
+                } else {
+                    try cursor.skipValue()
+                }
+            case 10:
+                if cursor.key(jsonKey, is: "apiVersion") {
+                    self.apiVersion = try cursor.decode(String.self)
+                } else {
+                    try cursor.skipValue()
+                }
+            default: try cursor.skipValue()
+            }
         }
     }
 }
@@ -4161,6 +8535,148 @@ extension CoreV1 {
     }
 }
 
+extension CoreV1.PersistentVolumeSpec: JSONFastDecodable {
+    init(from cursor: inout JSONCursor) throws {
+        self.init()
+        try cursor.beginObject()
+        while let jsonKey = try cursor.nextKeyRange() {
+            switch jsonKey.count {
+            case 2:
+                if cursor.key(jsonKey, is: "fc") {
+                    self.fc = try cursor.decode(CoreV1.FCVolumeSource.self)
+                } else {
+                    try cursor.skipValue()
+                }
+            case 3:
+                if cursor.key(jsonKey, is: "csi") {
+                    self.csi = try cursor.decode(CoreV1.CSIPersistentVolumeSource.self)
+                } else if cursor.key(jsonKey, is: "nfs") {
+                    self.nfs = try cursor.decode(CoreV1.NFSVolumeSource.self)
+                } else if cursor.key(jsonKey, is: "rbd") {
+                    self.rbd = try cursor.decode(CoreV1.RBDPersistentVolumeSource.self)
+                } else {
+                    try cursor.skipValue()
+                }
+            case 5:
+                if cursor.key(jsonKey, is: "iscsi") {
+                    self.iscsi = try cursor.decode(CoreV1.ISCSIPersistentVolumeSource.self)
+                } else if cursor.key(jsonKey, is: "local") {
+                    self.local = try cursor.decode(CoreV1.LocalVolumeSource.self)
+                } else {
+                    try cursor.skipValue()
+                }
+            case 6:
+                if cursor.key(jsonKey, is: "cephfs") {
+                    self.cephfs = try cursor.decode(CoreV1.CephFSPersistentVolumeSource.self)
+                } else if cursor.key(jsonKey, is: "cinder") {
+                    self.cinder = try cursor.decode(CoreV1.CinderPersistentVolumeSource.self)
+                } else {
+                    try cursor.skipValue()
+                }
+            case 7:
+                if cursor.key(jsonKey, is: "flocker") {
+                    self.flocker = try cursor.decode(CoreV1.FlockerVolumeSource.self)
+                } else if cursor.key(jsonKey, is: "quobyte") {
+                    self.quobyte = try cursor.decode(CoreV1.QuobyteVolumeSource.self)
+                } else if cursor.key(jsonKey, is: "scaleIO") {
+                    self.scaleIO = try cursor.decode(CoreV1.ScaleIOPersistentVolumeSource.self)
+                } else {
+                    try cursor.skipValue()
+                }
+            case 8:
+                if cursor.key(jsonKey, is: "capacity") {
+                    self.capacity = try cursor.decode([String: Quantity].self)
+                } else if cursor.key(jsonKey, is: "claimRef") {
+                    self.claimRef = try cursor.decode(CoreV1.ObjectReference.self)
+                } else if cursor.key(jsonKey, is: "hostPath") {
+                    self.hostPath = try cursor.decode(CoreV1.HostPathVolumeSource.self)
+                } else {
+                    try cursor.skipValue()
+                }
+            case 9:
+                if cursor.key(jsonKey, is: "azureDisk") {
+                    self.azureDisk = try cursor.decode(CoreV1.AzureDiskVolumeSource.self)
+                } else if cursor.key(jsonKey, is: "azureFile") {
+                    self.azureFile = try cursor.decode(CoreV1.AzureFilePersistentVolumeSource.self)
+                } else if cursor.key(jsonKey, is: "glusterfs") {
+                    self.glusterfs = try cursor.decode(CoreV1.GlusterfsPersistentVolumeSource.self)
+                } else if cursor.key(jsonKey, is: "storageos") {
+                    self.storageos = try cursor.decode(CoreV1.StorageOSPersistentVolumeSource.self)
+                } else {
+                    try cursor.skipValue()
+                }
+            case 10:
+                if cursor.key(jsonKey, is: "flexVolume") {
+                    self.flexVolume = try cursor.decode(CoreV1.FlexPersistentVolumeSource.self)
+                } else if cursor.key(jsonKey, is: "volumeMode") {
+                    self.volumeMode = try cursor.decode(String.self)
+                } else {
+                    try cursor.skipValue()
+                }
+            case 11:
+                if cursor.key(jsonKey, is: "accessModes") {
+                    self.accessModes = try cursor.decode([String].self)
+                } else {
+                    try cursor.skipValue()
+                }
+            case 12:
+                if cursor.key(jsonKey, is: "mountOptions") {
+                    self.mountOptions = try cursor.decode([String].self)
+                } else if cursor.key(jsonKey, is: "nodeAffinity") {
+                    self.nodeAffinity = try cursor.decode(CoreV1.VolumeNodeAffinity.self)
+                } else {
+                    try cursor.skipValue()
+                }
+            case 13:
+                if cursor.key(jsonKey, is: "vsphereVolume") {
+                    self.vsphereVolume = try cursor.decode(CoreV1.VsphereVirtualDiskVolumeSource.self)
+                } else {
+                    try cursor.skipValue()
+                }
+            case 14:
+                if cursor.key(jsonKey, is: "portworxVolume") {
+                    self.portworxVolume = try cursor.decode(CoreV1.PortworxVolumeSource.self)
+                } else {
+                    try cursor.skipValue()
+                }
+            case 16:
+                if cursor.key(jsonKey, is: "storageClassName") {
+                    self.storageClassName = try cursor.decode(String.self)
+                } else {
+                    try cursor.skipValue()
+                }
+            case 17:
+                if cursor.key(jsonKey, is: "gcePersistentDisk") {
+                    self.gcePersistentDisk = try cursor.decode(CoreV1.GCEPersistentDiskVolumeSource.self)
+                } else {
+                    try cursor.skipValue()
+                }
+            case 20:
+                if cursor.key(jsonKey, is: "awsElasticBlockStore") {
+                    self.awsElasticBlockStore = try cursor.decode(CoreV1.AWSElasticBlockStoreVolumeSource.self)
+                } else if cursor.key(jsonKey, is: "photonPersistentDisk") {
+                    self.photonPersistentDisk = try cursor.decode(CoreV1.PhotonPersistentDiskVolumeSource.self)
+                } else {
+                    try cursor.skipValue()
+                }
+            case 25:
+                if cursor.key(jsonKey, is: "volumeAttributesClassName") {
+                    self.volumeAttributesClassName = try cursor.decode(String.self)
+                } else {
+                    try cursor.skipValue()
+                }
+            case 29:
+                if cursor.key(jsonKey, is: "persistentVolumeReclaimPolicy") {
+                    self.persistentVolumeReclaimPolicy = try cursor.decode(String.self)
+                } else {
+                    try cursor.skipValue()
+                }
+            default: try cursor.skipValue()
+            }
+        }
+    }
+}
+
 extension CoreV1 {
     /// PersistentVolumeStatus is the current status of a persistent volume.
     public struct PersistentVolumeStatus: Codable, Hashable, Sendable {
@@ -4188,6 +8704,42 @@ extension CoreV1 {
     }
 }
 
+extension CoreV1.PersistentVolumeStatus: JSONFastDecodable {
+    init(from cursor: inout JSONCursor) throws {
+        self.init()
+        try cursor.beginObject()
+        while let jsonKey = try cursor.nextKeyRange() {
+            switch jsonKey.count {
+            case 5:
+                if cursor.key(jsonKey, is: "phase") {
+                    self.phase = try cursor.decode(String.self)
+                } else {
+                    try cursor.skipValue()
+                }
+            case 6:
+                if cursor.key(jsonKey, is: "reason") {
+                    self.reason = try cursor.decode(String.self)
+                } else {
+                    try cursor.skipValue()
+                }
+            case 7:
+                if cursor.key(jsonKey, is: "message") {
+                    self.message = try cursor.decode(String.self)
+                } else {
+                    try cursor.skipValue()
+                }
+            case 23:
+                if cursor.key(jsonKey, is: "lastPhaseTransitionTime") {
+                    self.lastPhaseTransitionTime = try cursor.decode(Time.self)
+                } else {
+                    try cursor.skipValue()
+                }
+            default: try cursor.skipValue()
+            }
+        }
+    }
+}
+
 extension CoreV1 {
     /// Represents a Photon Controller persistent disk resource.
     public struct PhotonPersistentDiskVolumeSource: Codable, Hashable, Sendable {
@@ -4205,6 +8757,30 @@ extension CoreV1 {
         ) {
             self.fsType = fsType
             self.pdID = pdID
+        }
+    }
+}
+
+extension CoreV1.PhotonPersistentDiskVolumeSource: JSONFastDecodable {
+    init(from cursor: inout JSONCursor) throws {
+        self.init()
+        try cursor.beginObject()
+        while let jsonKey = try cursor.nextKeyRange() {
+            switch jsonKey.count {
+            case 4:
+                if cursor.key(jsonKey, is: "pdID") {
+                    self.pdID = try cursor.decode(String.self)
+                } else {
+                    try cursor.skipValue()
+                }
+            case 6:
+                if cursor.key(jsonKey, is: "fsType") {
+                    self.fsType = try cursor.decode(String.self)
+                } else {
+                    try cursor.skipValue()
+                }
+            default: try cursor.skipValue()
+            }
         }
     }
 }
@@ -4240,6 +8816,44 @@ extension CoreV1 {
     }
 }
 
+extension CoreV1.Pod: JSONFastDecodable {
+    init(from cursor: inout JSONCursor) throws {
+        self.init()
+        try cursor.beginObject()
+        while let jsonKey = try cursor.nextKeyRange() {
+            switch jsonKey.count {
+            case 4:
+                if cursor.key(jsonKey, is: "kind") {
+                    self.kind = try cursor.decode(String.self)
+                } else if cursor.key(jsonKey, is: "spec") {
+                    self.spec = try cursor.decode(CoreV1.PodSpec.self)
+                } else {
+                    try cursor.skipValue()
+                }
+            case 6:
+                if cursor.key(jsonKey, is: "status") {
+                    self.status = try cursor.decode(CoreV1.PodStatus.self)
+                } else {
+                    try cursor.skipValue()
+                }
+            case 8:
+                if cursor.key(jsonKey, is: "metadata") {
+                    self.metadata = try cursor.decode(MetaV1.ObjectMeta.self)
+                } else {
+                    try cursor.skipValue()
+                }
+            case 10:
+                if cursor.key(jsonKey, is: "apiVersion") {
+                    self.apiVersion = try cursor.decode(String.self)
+                } else {
+                    try cursor.skipValue()
+                }
+            default: try cursor.skipValue()
+            }
+        }
+    }
+}
+
 extension CoreV1.Pod: KubeResource {
     /// The core group (`""`).
     public static let group = ""
@@ -4268,6 +8882,30 @@ extension CoreV1 {
         ) {
             self.preferredDuringSchedulingIgnoredDuringExecution = preferredDuringSchedulingIgnoredDuringExecution
             self.requiredDuringSchedulingIgnoredDuringExecution = requiredDuringSchedulingIgnoredDuringExecution
+        }
+    }
+}
+
+extension CoreV1.PodAffinity: JSONFastDecodable {
+    init(from cursor: inout JSONCursor) throws {
+        self.init()
+        try cursor.beginObject()
+        while let jsonKey = try cursor.nextKeyRange() {
+            switch jsonKey.count {
+            case 46:
+                if cursor.key(jsonKey, is: "requiredDuringSchedulingIgnoredDuringExecution") {
+                    self.requiredDuringSchedulingIgnoredDuringExecution = try cursor.decode([CoreV1.PodAffinityTerm].self)
+                } else {
+                    try cursor.skipValue()
+                }
+            case 47:
+                if cursor.key(jsonKey, is: "preferredDuringSchedulingIgnoredDuringExecution") {
+                    self.preferredDuringSchedulingIgnoredDuringExecution = try cursor.decode([CoreV1.WeightedPodAffinityTerm].self)
+                } else {
+                    try cursor.skipValue()
+                }
+            default: try cursor.skipValue()
+            }
         }
     }
 }
@@ -4309,6 +8947,50 @@ extension CoreV1 {
     }
 }
 
+extension CoreV1.PodAffinityTerm: JSONFastDecodable {
+    init(from cursor: inout JSONCursor) throws {
+        self.init()
+        try cursor.beginObject()
+        while let jsonKey = try cursor.nextKeyRange() {
+            switch jsonKey.count {
+            case 10:
+                if cursor.key(jsonKey, is: "namespaces") {
+                    self.namespaces = try cursor.decode([String].self)
+                } else {
+                    try cursor.skipValue()
+                }
+            case 11:
+                if cursor.key(jsonKey, is: "topologyKey") {
+                    self.topologyKey = try cursor.decode(String.self)
+                } else {
+                    try cursor.skipValue()
+                }
+            case 13:
+                if cursor.key(jsonKey, is: "labelSelector") {
+                    self.labelSelector = try cursor.decode(MetaV1.LabelSelector.self)
+                } else {
+                    try cursor.skipValue()
+                }
+            case 14:
+                if cursor.key(jsonKey, is: "matchLabelKeys") {
+                    self.matchLabelKeys = try cursor.decode([String].self)
+                } else {
+                    try cursor.skipValue()
+                }
+            case 17:
+                if cursor.key(jsonKey, is: "mismatchLabelKeys") {
+                    self.mismatchLabelKeys = try cursor.decode([String].self)
+                } else if cursor.key(jsonKey, is: "namespaceSelector") {
+                    self.namespaceSelector = try cursor.decode(MetaV1.LabelSelector.self)
+                } else {
+                    try cursor.skipValue()
+                }
+            default: try cursor.skipValue()
+            }
+        }
+    }
+}
+
 extension CoreV1 {
     /// Pod anti affinity is a group of inter pod anti affinity scheduling rules.
     public struct PodAntiAffinity: Codable, Hashable, Sendable {
@@ -4324,6 +9006,30 @@ extension CoreV1 {
         ) {
             self.preferredDuringSchedulingIgnoredDuringExecution = preferredDuringSchedulingIgnoredDuringExecution
             self.requiredDuringSchedulingIgnoredDuringExecution = requiredDuringSchedulingIgnoredDuringExecution
+        }
+    }
+}
+
+extension CoreV1.PodAntiAffinity: JSONFastDecodable {
+    init(from cursor: inout JSONCursor) throws {
+        self.init()
+        try cursor.beginObject()
+        while let jsonKey = try cursor.nextKeyRange() {
+            switch jsonKey.count {
+            case 46:
+                if cursor.key(jsonKey, is: "requiredDuringSchedulingIgnoredDuringExecution") {
+                    self.requiredDuringSchedulingIgnoredDuringExecution = try cursor.decode([CoreV1.PodAffinityTerm].self)
+                } else {
+                    try cursor.skipValue()
+                }
+            case 47:
+                if cursor.key(jsonKey, is: "preferredDuringSchedulingIgnoredDuringExecution") {
+                    self.preferredDuringSchedulingIgnoredDuringExecution = try cursor.decode([CoreV1.WeightedPodAffinityTerm].self)
+                } else {
+                    try cursor.skipValue()
+                }
+            default: try cursor.skipValue()
+            }
         }
     }
 }
@@ -4395,6 +9101,48 @@ extension CoreV1 {
     }
 }
 
+extension CoreV1.PodCertificateProjection: JSONFastDecodable {
+    init(from cursor: inout JSONCursor) throws {
+        self.init()
+        try cursor.beginObject()
+        while let jsonKey = try cursor.nextKeyRange() {
+            switch jsonKey.count {
+            case 7:
+                if cursor.key(jsonKey, is: "keyPath") {
+                    self.keyPath = try cursor.decode(String.self)
+                } else if cursor.key(jsonKey, is: "keyType") {
+                    self.keyType = try cursor.decode(String.self)
+                } else {
+                    try cursor.skipValue()
+                }
+            case 10:
+                if cursor.key(jsonKey, is: "signerName") {
+                    self.signerName = try cursor.decode(String.self)
+                } else {
+                    try cursor.skipValue()
+                }
+            case 15:
+                if cursor.key(jsonKey, is: "userAnnotations") {
+                    self.userAnnotations = try cursor.decode([String: String].self)
+                } else {
+                    try cursor.skipValue()
+                }
+            case 20:
+                if cursor.key(jsonKey, is: "certificateChainPath") {
+                    self.certificateChainPath = try cursor.decode(String.self)
+                } else if cursor.key(jsonKey, is: "credentialBundlePath") {
+                    self.credentialBundlePath = try cursor.decode(String.self)
+                } else if cursor.key(jsonKey, is: "maxExpirationSeconds") {
+                    self.maxExpirationSeconds = try cursor.decode(Int32.self)
+                } else {
+                    try cursor.skipValue()
+                }
+            default: try cursor.skipValue()
+            }
+        }
+    }
+}
+
 extension CoreV1 {
     /// PodCondition contains details for the current condition of this pod.
     public struct PodCondition: Codable, Hashable, Sendable {
@@ -4438,6 +9186,52 @@ extension CoreV1 {
     }
 }
 
+extension CoreV1.PodCondition: JSONFastDecodable {
+    init(from cursor: inout JSONCursor) throws {
+        self.init()
+        try cursor.beginObject()
+        while let jsonKey = try cursor.nextKeyRange() {
+            switch jsonKey.count {
+            case 4:
+                if cursor.key(jsonKey, is: "type") {
+                    self.type = try cursor.decode(String.self)
+                } else {
+                    try cursor.skipValue()
+                }
+            case 6:
+                if cursor.key(jsonKey, is: "reason") {
+                    self.reason = try cursor.decode(String.self)
+                } else if cursor.key(jsonKey, is: "status") {
+                    self.status = try cursor.decode(String.self)
+                } else {
+                    try cursor.skipValue()
+                }
+            case 7:
+                if cursor.key(jsonKey, is: "message") {
+                    self.message = try cursor.decode(String.self)
+                } else {
+                    try cursor.skipValue()
+                }
+            case 13:
+                if cursor.key(jsonKey, is: "lastProbeTime") {
+                    self.lastProbeTime = try cursor.decode(Time.self)
+                } else {
+                    try cursor.skipValue()
+                }
+            case 18:
+                if cursor.key(jsonKey, is: "lastTransitionTime") {
+                    self.lastTransitionTime = try cursor.decode(Time.self)
+                } else if cursor.key(jsonKey, is: "observedGeneration") {
+                    self.observedGeneration = try cursor.decode(Int64.self)
+                } else {
+                    try cursor.skipValue()
+                }
+            default: try cursor.skipValue()
+            }
+        }
+    }
+}
+
 extension CoreV1 {
     /// PodDNSConfig defines the DNS parameters of a pod in addition to those generated from DNSPolicy.
     public struct PodDNSConfig: Codable, Hashable, Sendable {
@@ -4461,6 +9255,36 @@ extension CoreV1 {
     }
 }
 
+extension CoreV1.PodDNSConfig: JSONFastDecodable {
+    init(from cursor: inout JSONCursor) throws {
+        self.init()
+        try cursor.beginObject()
+        while let jsonKey = try cursor.nextKeyRange() {
+            switch jsonKey.count {
+            case 7:
+                if cursor.key(jsonKey, is: "options") {
+                    self.options = try cursor.decode([CoreV1.PodDNSConfigOption].self)
+                } else {
+                    try cursor.skipValue()
+                }
+            case 8:
+                if cursor.key(jsonKey, is: "searches") {
+                    self.searches = try cursor.decode([String].self)
+                } else {
+                    try cursor.skipValue()
+                }
+            case 11:
+                if cursor.key(jsonKey, is: "nameservers") {
+                    self.nameservers = try cursor.decode([String].self)
+                } else {
+                    try cursor.skipValue()
+                }
+            default: try cursor.skipValue()
+            }
+        }
+    }
+}
+
 extension CoreV1 {
     /// PodDNSConfigOption defines DNS resolver options of a pod.
     public struct PodDNSConfigOption: Codable, Hashable, Sendable {
@@ -4476,6 +9300,30 @@ extension CoreV1 {
         ) {
             self.name = name
             self.value = value
+        }
+    }
+}
+
+extension CoreV1.PodDNSConfigOption: JSONFastDecodable {
+    init(from cursor: inout JSONCursor) throws {
+        self.init()
+        try cursor.beginObject()
+        while let jsonKey = try cursor.nextKeyRange() {
+            switch jsonKey.count {
+            case 4:
+                if cursor.key(jsonKey, is: "name") {
+                    self.name = try cursor.decode(String.self)
+                } else {
+                    try cursor.skipValue()
+                }
+            case 5:
+                if cursor.key(jsonKey, is: "value") {
+                    self.value = try cursor.decode(String.self)
+                } else {
+                    try cursor.skipValue()
+                }
+            default: try cursor.skipValue()
+            }
         }
     }
 }
@@ -4503,6 +9351,30 @@ extension CoreV1 {
     }
 }
 
+extension CoreV1.PodExtendedResourceClaimStatus: JSONFastDecodable {
+    init(from cursor: inout JSONCursor) throws {
+        self.init()
+        try cursor.beginObject()
+        while let jsonKey = try cursor.nextKeyRange() {
+            switch jsonKey.count {
+            case 15:
+                if cursor.key(jsonKey, is: "requestMappings") {
+                    self.requestMappings = try cursor.decode([CoreV1.ContainerExtendedResourceRequest].self)
+                } else {
+                    try cursor.skipValue()
+                }
+            case 17:
+                if cursor.key(jsonKey, is: "resourceClaimName") {
+                    self.resourceClaimName = try cursor.decode(String.self)
+                } else {
+                    try cursor.skipValue()
+                }
+            default: try cursor.skipValue()
+            }
+        }
+    }
+}
+
 extension CoreV1 {
     /// PodIP represents a single IP address allocated to the pod.
     public struct PodIP: Codable, Hashable, Sendable {
@@ -4516,6 +9388,24 @@ extension CoreV1 {
             ip: String? = nil
         ) {
             self.ip = ip
+        }
+    }
+}
+
+extension CoreV1.PodIP: JSONFastDecodable {
+    init(from cursor: inout JSONCursor) throws {
+        self.init()
+        try cursor.beginObject()
+        while let jsonKey = try cursor.nextKeyRange() {
+            switch jsonKey.count {
+            case 2:
+                if cursor.key(jsonKey, is: "ip") {
+                    self.ip = try cursor.decode(String.self)
+                } else {
+                    try cursor.skipValue()
+                }
+            default: try cursor.skipValue()
+            }
         }
     }
 }
@@ -4549,6 +9439,42 @@ extension CoreV1 {
     }
 }
 
+extension CoreV1.PodList: JSONFastDecodable {
+    init(from cursor: inout JSONCursor) throws {
+        self.init()
+        try cursor.beginObject()
+        while let jsonKey = try cursor.nextKeyRange() {
+            switch jsonKey.count {
+            case 4:
+                if cursor.key(jsonKey, is: "kind") {
+                    self.kind = try cursor.decode(String.self)
+                } else {
+                    try cursor.skipValue()
+                }
+            case 5:
+                if cursor.key(jsonKey, is: "items") {
+                    self.items = try cursor.decode([CoreV1.Pod].self)
+                } else {
+                    try cursor.skipValue()
+                }
+            case 8:
+                if cursor.key(jsonKey, is: "metadata") {
+                    self.metadata = try cursor.decode(MetaV1.ListMeta.self)
+                } else {
+                    try cursor.skipValue()
+                }
+            case 10:
+                if cursor.key(jsonKey, is: "apiVersion") {
+                    self.apiVersion = try cursor.decode(String.self)
+                } else {
+                    try cursor.skipValue()
+                }
+            default: try cursor.skipValue()
+            }
+        }
+    }
+}
+
 extension CoreV1 {
     /// PodOS defines the OS parameters of a pod.
     public struct PodOS: Codable, Hashable, Sendable {
@@ -4566,6 +9492,24 @@ extension CoreV1 {
     }
 }
 
+extension CoreV1.PodOS: JSONFastDecodable {
+    init(from cursor: inout JSONCursor) throws {
+        self.init()
+        try cursor.beginObject()
+        while let jsonKey = try cursor.nextKeyRange() {
+            switch jsonKey.count {
+            case 4:
+                if cursor.key(jsonKey, is: "name") {
+                    self.name = try cursor.decode(String.self)
+                } else {
+                    try cursor.skipValue()
+                }
+            default: try cursor.skipValue()
+            }
+        }
+    }
+}
+
 extension CoreV1 {
     /// PodReadinessGate contains the reference to a pod condition
     public struct PodReadinessGate: Codable, Hashable, Sendable {
@@ -4579,6 +9523,24 @@ extension CoreV1 {
             conditionType: String? = nil
         ) {
             self.conditionType = conditionType
+        }
+    }
+}
+
+extension CoreV1.PodReadinessGate: JSONFastDecodable {
+    init(from cursor: inout JSONCursor) throws {
+        self.init()
+        try cursor.beginObject()
+        while let jsonKey = try cursor.nextKeyRange() {
+            switch jsonKey.count {
+            case 13:
+                if cursor.key(jsonKey, is: "conditionType") {
+                    self.conditionType = try cursor.decode(String.self)
+                } else {
+                    try cursor.skipValue()
+                }
+            default: try cursor.skipValue()
+            }
         }
     }
 }
@@ -4622,6 +9584,36 @@ extension CoreV1 {
     }
 }
 
+extension CoreV1.PodResourceClaim: JSONFastDecodable {
+    init(from cursor: inout JSONCursor) throws {
+        self.init()
+        try cursor.beginObject()
+        while let jsonKey = try cursor.nextKeyRange() {
+            switch jsonKey.count {
+            case 4:
+                if cursor.key(jsonKey, is: "name") {
+                    self.name = try cursor.decode(String.self)
+                } else {
+                    try cursor.skipValue()
+                }
+            case 17:
+                if cursor.key(jsonKey, is: "resourceClaimName") {
+                    self.resourceClaimName = try cursor.decode(String.self)
+                } else {
+                    try cursor.skipValue()
+                }
+            case 25:
+                if cursor.key(jsonKey, is: "resourceClaimTemplateName") {
+                    self.resourceClaimTemplateName = try cursor.decode(String.self)
+                } else {
+                    try cursor.skipValue()
+                }
+            default: try cursor.skipValue()
+            }
+        }
+    }
+}
+
 extension CoreV1 {
     /// PodResourceClaimStatus is stored in the PodStatus for each PodResourceClaim which references a ResourceClaimTemplate. It stores the generated name for the corresponding ResourceClaim.
     public struct PodResourceClaimStatus: Codable, Hashable, Sendable {
@@ -4647,6 +9639,30 @@ extension CoreV1 {
     }
 }
 
+extension CoreV1.PodResourceClaimStatus: JSONFastDecodable {
+    init(from cursor: inout JSONCursor) throws {
+        self.init()
+        try cursor.beginObject()
+        while let jsonKey = try cursor.nextKeyRange() {
+            switch jsonKey.count {
+            case 4:
+                if cursor.key(jsonKey, is: "name") {
+                    self.name = try cursor.decode(String.self)
+                } else {
+                    try cursor.skipValue()
+                }
+            case 17:
+                if cursor.key(jsonKey, is: "resourceClaimName") {
+                    self.resourceClaimName = try cursor.decode(String.self)
+                } else {
+                    try cursor.skipValue()
+                }
+            default: try cursor.skipValue()
+            }
+        }
+    }
+}
+
 extension CoreV1 {
     /// PodSchedulingGate is associated to a Pod to guard its scheduling.
     public struct PodSchedulingGate: Codable, Hashable, Sendable {
@@ -4664,6 +9680,24 @@ extension CoreV1 {
     }
 }
 
+extension CoreV1.PodSchedulingGate: JSONFastDecodable {
+    init(from cursor: inout JSONCursor) throws {
+        self.init()
+        try cursor.beginObject()
+        while let jsonKey = try cursor.nextKeyRange() {
+            switch jsonKey.count {
+            case 4:
+                if cursor.key(jsonKey, is: "name") {
+                    self.name = try cursor.decode(String.self)
+                } else {
+                    try cursor.skipValue()
+                }
+            default: try cursor.skipValue()
+            }
+        }
+    }
+}
+
 extension CoreV1 {
     /// PodSchedulingGroup identifies the runtime scheduling group instance that a Pod belongs to. The scheduler uses this information to apply workload-aware scheduling semantics. Exactly one field must be specified.
     public struct PodSchedulingGroup: Codable, Hashable, Sendable {
@@ -4675,6 +9709,24 @@ extension CoreV1 {
             podGroupName: String? = nil
         ) {
             self.podGroupName = podGroupName
+        }
+    }
+}
+
+extension CoreV1.PodSchedulingGroup: JSONFastDecodable {
+    init(from cursor: inout JSONCursor) throws {
+        self.init()
+        try cursor.beginObject()
+        while let jsonKey = try cursor.nextKeyRange() {
+            switch jsonKey.count {
+            case 12:
+                if cursor.key(jsonKey, is: "podGroupName") {
+                    self.podGroupName = try cursor.decode(String.self)
+                } else {
+                    try cursor.skipValue()
+                }
+            default: try cursor.skipValue()
+            }
         }
     }
 }
@@ -4752,6 +9804,80 @@ extension CoreV1 {
             self.supplementalGroupsPolicy = supplementalGroupsPolicy
             self.sysctls = sysctls
             self.windowsOptions = windowsOptions
+        }
+    }
+}
+
+extension CoreV1.PodSecurityContext: JSONFastDecodable {
+    init(from cursor: inout JSONCursor) throws {
+        self.init()
+        try cursor.beginObject()
+        while let jsonKey = try cursor.nextKeyRange() {
+            switch jsonKey.count {
+            case 7:
+                if cursor.key(jsonKey, is: "fsGroup") {
+                    self.fsGroup = try cursor.decode(Int64.self)
+                } else if cursor.key(jsonKey, is: "sysctls") {
+                    self.sysctls = try cursor.decode([CoreV1.Sysctl].self)
+                } else {
+                    try cursor.skipValue()
+                }
+            case 9:
+                if cursor.key(jsonKey, is: "runAsUser") {
+                    self.runAsUser = try cursor.decode(Int64.self)
+                } else {
+                    try cursor.skipValue()
+                }
+            case 10:
+                if cursor.key(jsonKey, is: "runAsGroup") {
+                    self.runAsGroup = try cursor.decode(Int64.self)
+                } else {
+                    try cursor.skipValue()
+                }
+            case 12:
+                if cursor.key(jsonKey, is: "runAsNonRoot") {
+                    self.runAsNonRoot = try cursor.decode(Bool.self)
+                } else {
+                    try cursor.skipValue()
+                }
+            case 14:
+                if cursor.key(jsonKey, is: "seLinuxOptions") {
+                    self.seLinuxOptions = try cursor.decode(CoreV1.SELinuxOptions.self)
+                } else if cursor.key(jsonKey, is: "seccompProfile") {
+                    self.seccompProfile = try cursor.decode(CoreV1.SeccompProfile.self)
+                } else if cursor.key(jsonKey, is: "windowsOptions") {
+                    self.windowsOptions = try cursor.decode(CoreV1.WindowsSecurityContextOptions.self)
+                } else {
+                    try cursor.skipValue()
+                }
+            case 15:
+                if cursor.key(jsonKey, is: "appArmorProfile") {
+                    self.appArmorProfile = try cursor.decode(CoreV1.AppArmorProfile.self)
+                } else {
+                    try cursor.skipValue()
+                }
+            case 18:
+                if cursor.key(jsonKey, is: "supplementalGroups") {
+                    self.supplementalGroups = try cursor.decode([Int64].self)
+                } else {
+                    try cursor.skipValue()
+                }
+            case 19:
+                if cursor.key(jsonKey, is: "fsGroupChangePolicy") {
+                    self.fsGroupChangePolicy = try cursor.decode(String.self)
+                } else if cursor.key(jsonKey, is: "seLinuxChangePolicy") {
+                    self.seLinuxChangePolicy = try cursor.decode(String.self)
+                } else {
+                    try cursor.skipValue()
+                }
+            case 24:
+                if cursor.key(jsonKey, is: "supplementalGroupsPolicy") {
+                    self.supplementalGroupsPolicy = try cursor.decode(String.self)
+                } else {
+                    try cursor.skipValue()
+                }
+            default: try cursor.skipValue()
+            }
         }
     }
 }
@@ -4953,6 +10079,174 @@ extension CoreV1 {
     }
 }
 
+extension CoreV1.PodSpec: JSONFastDecodable {
+    init(from cursor: inout JSONCursor) throws {
+        self.init()
+        try cursor.beginObject()
+        while let jsonKey = try cursor.nextKeyRange() {
+            switch jsonKey.count {
+            case 2:
+                if cursor.key(jsonKey, is: "os") {
+                    self.os = try cursor.decode(CoreV1.PodOS.self)
+                } else {
+                    try cursor.skipValue()
+                }
+            case 7:
+                if cursor.key(jsonKey, is: "hostIPC") {
+                    self.hostIPC = try cursor.decode(Bool.self)
+                } else if cursor.key(jsonKey, is: "hostPID") {
+                    self.hostPID = try cursor.decode(Bool.self)
+                } else if cursor.key(jsonKey, is: "volumes") {
+                    self.volumes = try cursor.decode([CoreV1.Volume].self)
+                } else {
+                    try cursor.skipValue()
+                }
+            case 8:
+                if cursor.key(jsonKey, is: "affinity") {
+                    self.affinity = try cursor.decode(CoreV1.Affinity.self)
+                } else if cursor.key(jsonKey, is: "hostname") {
+                    self.hostname = try cursor.decode(String.self)
+                } else if cursor.key(jsonKey, is: "nodeName") {
+                    self.nodeName = try cursor.decode(String.self)
+                } else if cursor.key(jsonKey, is: "overhead") {
+                    self.overhead = try cursor.decode([String: Quantity].self)
+                } else if cursor.key(jsonKey, is: "priority") {
+                    self.priority = try cursor.decode(Int32.self)
+                } else {
+                    try cursor.skipValue()
+                }
+            case 9:
+                if cursor.key(jsonKey, is: "dnsConfig") {
+                    self.dnsConfig = try cursor.decode(CoreV1.PodDNSConfig.self)
+                } else if cursor.key(jsonKey, is: "dnsPolicy") {
+                    self.dnsPolicy = try cursor.decode(String.self)
+                } else if cursor.key(jsonKey, is: "hostUsers") {
+                    self.hostUsers = try cursor.decode(Bool.self)
+                } else if cursor.key(jsonKey, is: "resources") {
+                    self.resources = try cursor.decode(CoreV1.ResourceRequirements.self)
+                } else if cursor.key(jsonKey, is: "subdomain") {
+                    self.subdomain = try cursor.decode(String.self)
+                } else {
+                    try cursor.skipValue()
+                }
+            case 10:
+                if cursor.key(jsonKey, is: "containers") {
+                    self.containers = try cursor.decode([CoreV1.Container].self)
+                } else {
+                    try cursor.skipValue()
+                }
+            case 11:
+                if cursor.key(jsonKey, is: "hostAliases") {
+                    self.hostAliases = try cursor.decode([CoreV1.HostAlias].self)
+                } else if cursor.key(jsonKey, is: "hostNetwork") {
+                    self.hostNetwork = try cursor.decode(Bool.self)
+                } else if cursor.key(jsonKey, is: "tolerations") {
+                    self.tolerations = try cursor.decode([CoreV1.Toleration].self)
+                } else {
+                    try cursor.skipValue()
+                }
+            case 12:
+                if cursor.key(jsonKey, is: "nodeSelector") {
+                    self.nodeSelector = try cursor.decode([String: String].self)
+                } else {
+                    try cursor.skipValue()
+                }
+            case 13:
+                if cursor.key(jsonKey, is: "restartPolicy") {
+                    self.restartPolicy = try cursor.decode(String.self)
+                } else if cursor.key(jsonKey, is: "schedulerName") {
+                    self.schedulerName = try cursor.decode(String.self)
+                } else {
+                    try cursor.skipValue()
+                }
+            case 14:
+                if cursor.key(jsonKey, is: "initContainers") {
+                    self.initContainers = try cursor.decode([CoreV1.Container].self)
+                } else if cursor.key(jsonKey, is: "readinessGates") {
+                    self.readinessGates = try cursor.decode([CoreV1.PodReadinessGate].self)
+                } else if cursor.key(jsonKey, is: "resourceClaims") {
+                    self.resourceClaims = try cursor.decode([CoreV1.PodResourceClaim].self)
+                } else if cursor.key(jsonKey, is: "serviceAccount") {
+                    self.serviceAccount = try cursor.decode(String.self)
+                } else {
+                    try cursor.skipValue()
+                }
+            case 15:
+                if cursor.key(jsonKey, is: "schedulingGates") {
+                    self.schedulingGates = try cursor.decode([CoreV1.PodSchedulingGate].self)
+                } else if cursor.key(jsonKey, is: "schedulingGroup") {
+                    self.schedulingGroup = try cursor.decode(CoreV1.PodSchedulingGroup.self)
+                } else if cursor.key(jsonKey, is: "securityContext") {
+                    self.securityContext = try cursor.decode(CoreV1.PodSecurityContext.self)
+                } else {
+                    try cursor.skipValue()
+                }
+            case 16:
+                if cursor.key(jsonKey, is: "hostnameOverride") {
+                    self.hostnameOverride = try cursor.decode(String.self)
+                } else if cursor.key(jsonKey, is: "imagePullSecrets") {
+                    self.imagePullSecrets = try cursor.decode([CoreV1.LocalObjectReference].self)
+                } else if cursor.key(jsonKey, is: "preemptionPolicy") {
+                    self.preemptionPolicy = try cursor.decode(String.self)
+                } else if cursor.key(jsonKey, is: "runtimeClassName") {
+                    self.runtimeClassName = try cursor.decode(String.self)
+                } else {
+                    try cursor.skipValue()
+                }
+            case 17:
+                if cursor.key(jsonKey, is: "priorityClassName") {
+                    self.priorityClassName = try cursor.decode(String.self)
+                } else if cursor.key(jsonKey, is: "setHostnameAsFQDN") {
+                    self.setHostnameAsFQDN = try cursor.decode(Bool.self)
+                } else {
+                    try cursor.skipValue()
+                }
+            case 18:
+                if cursor.key(jsonKey, is: "enableServiceLinks") {
+                    self.enableServiceLinks = try cursor.decode(Bool.self)
+                } else if cursor.key(jsonKey, is: "serviceAccountName") {
+                    self.serviceAccountName = try cursor.decode(String.self)
+                } else {
+                    try cursor.skipValue()
+                }
+            case 19:
+                if cursor.key(jsonKey, is: "ephemeralContainers") {
+                    self.ephemeralContainers = try cursor.decode([CoreV1.EphemeralContainer].self)
+                } else {
+                    try cursor.skipValue()
+                }
+            case 21:
+                if cursor.key(jsonKey, is: "activeDeadlineSeconds") {
+                    self.activeDeadlineSeconds = try cursor.decode(Int64.self)
+                } else if cursor.key(jsonKey, is: "shareProcessNamespace") {
+                    self.shareProcessNamespace = try cursor.decode(Bool.self)
+                } else {
+                    try cursor.skipValue()
+                }
+            case 25:
+                if cursor.key(jsonKey, is: "topologySpreadConstraints") {
+                    self.topologySpreadConstraints = try cursor.decode([CoreV1.TopologySpreadConstraint].self)
+                } else {
+                    try cursor.skipValue()
+                }
+            case 28:
+                if cursor.key(jsonKey, is: "automountServiceAccountToken") {
+                    self.automountServiceAccountToken = try cursor.decode(Bool.self)
+                } else {
+                    try cursor.skipValue()
+                }
+            case 29:
+                if cursor.key(jsonKey, is: "terminationGracePeriodSeconds") {
+                    self.terminationGracePeriodSeconds = try cursor.decode(Int64.self)
+                } else {
+                    try cursor.skipValue()
+                }
+            default: try cursor.skipValue()
+            }
+        }
+    }
+}
+
 extension CoreV1 {
     /// PodStatus represents information about the status of a pod. Status may trail the actual state of a system, especially if the node that hosts the pod cannot contact the control plane.
     public struct PodStatus: Codable, Hashable, Sendable {
@@ -5052,6 +10346,108 @@ extension CoreV1 {
     }
 }
 
+extension CoreV1.PodStatus: JSONFastDecodable {
+    init(from cursor: inout JSONCursor) throws {
+        self.init()
+        try cursor.beginObject()
+        while let jsonKey = try cursor.nextKeyRange() {
+            switch jsonKey.count {
+            case 5:
+                if cursor.key(jsonKey, is: "phase") {
+                    self.phase = try cursor.decode(String.self)
+                } else if cursor.key(jsonKey, is: "podIP") {
+                    self.podIP = try cursor.decode(String.self)
+                } else {
+                    try cursor.skipValue()
+                }
+            case 6:
+                if cursor.key(jsonKey, is: "hostIP") {
+                    self.hostIP = try cursor.decode(String.self)
+                } else if cursor.key(jsonKey, is: "podIPs") {
+                    self.podIPs = try cursor.decode([CoreV1.PodIP].self)
+                } else if cursor.key(jsonKey, is: "reason") {
+                    self.reason = try cursor.decode(String.self)
+                } else if cursor.key(jsonKey, is: "resize") {
+                    self.resize = try cursor.decode(String.self)
+                } else {
+                    try cursor.skipValue()
+                }
+            case 7:
+                if cursor.key(jsonKey, is: "hostIPs") {
+                    self.hostIPs = try cursor.decode([CoreV1.HostIP].self)
+                } else if cursor.key(jsonKey, is: "message") {
+                    self.message = try cursor.decode(String.self)
+                } else {
+                    try cursor.skipValue()
+                }
+            case 8:
+                if cursor.key(jsonKey, is: "qosClass") {
+                    self.qosClass = try cursor.decode(String.self)
+                } else {
+                    try cursor.skipValue()
+                }
+            case 9:
+                if cursor.key(jsonKey, is: "resources") {
+                    self.resources = try cursor.decode(CoreV1.ResourceRequirements.self)
+                } else if cursor.key(jsonKey, is: "startTime") {
+                    self.startTime = try cursor.decode(Time.self)
+                } else {
+                    try cursor.skipValue()
+                }
+            case 10:
+                if cursor.key(jsonKey, is: "conditions") {
+                    self.conditions = try cursor.decode([CoreV1.PodCondition].self)
+                } else {
+                    try cursor.skipValue()
+                }
+            case 17:
+                if cursor.key(jsonKey, is: "containerStatuses") {
+                    self.containerStatuses = try cursor.decode([CoreV1.ContainerStatus].self)
+                } else if cursor.key(jsonKey, is: "nominatedNodeName") {
+                    self.nominatedNodeName = try cursor.decode(String.self)
+                } else {
+                    try cursor.skipValue()
+                }
+            case 18:
+                if cursor.key(jsonKey, is: "allocatedResources") {
+                    self.allocatedResources = try cursor.decode([String: Quantity].self)
+                } else if cursor.key(jsonKey, is: "observedGeneration") {
+                    self.observedGeneration = try cursor.decode(Int64.self)
+                } else {
+                    try cursor.skipValue()
+                }
+            case 21:
+                if cursor.key(jsonKey, is: "initContainerStatuses") {
+                    self.initContainerStatuses = try cursor.decode([CoreV1.ContainerStatus].self)
+                } else if cursor.key(jsonKey, is: "resourceClaimStatuses") {
+                    self.resourceClaimStatuses = try cursor.decode([CoreV1.PodResourceClaimStatus].self)
+                } else {
+                    try cursor.skipValue()
+                }
+            case 26:
+                if cursor.key(jsonKey, is: "ephemeralContainerStatuses") {
+                    self.ephemeralContainerStatuses = try cursor.decode([CoreV1.ContainerStatus].self)
+                } else {
+                    try cursor.skipValue()
+                }
+            case 27:
+                if cursor.key(jsonKey, is: "extendedResourceClaimStatus") {
+                    self.extendedResourceClaimStatus = try cursor.decode(CoreV1.PodExtendedResourceClaimStatus.self)
+                } else {
+                    try cursor.skipValue()
+                }
+            case 36:
+                if cursor.key(jsonKey, is: "nodeAllocatableResourceClaimStatuses") {
+                    self.nodeAllocatableResourceClaimStatuses = try cursor.decode([CoreV1.NodeAllocatableResourceClaimStatus].self)
+                } else {
+                    try cursor.skipValue()
+                }
+            default: try cursor.skipValue()
+            }
+        }
+    }
+}
+
 extension CoreV1 {
     /// PodTemplate describes a template for creating copies of a predefined pod.
     public struct PodTemplate: Codable, Hashable, Sendable {
@@ -5075,6 +10471,38 @@ extension CoreV1 {
             self.kind = kind
             self.metadata = metadata
             self.template = template
+        }
+    }
+}
+
+extension CoreV1.PodTemplate: JSONFastDecodable {
+    init(from cursor: inout JSONCursor) throws {
+        self.init()
+        try cursor.beginObject()
+        while let jsonKey = try cursor.nextKeyRange() {
+            switch jsonKey.count {
+            case 4:
+                if cursor.key(jsonKey, is: "kind") {
+                    self.kind = try cursor.decode(String.self)
+                } else {
+                    try cursor.skipValue()
+                }
+            case 8:
+                if cursor.key(jsonKey, is: "metadata") {
+                    self.metadata = try cursor.decode(MetaV1.ObjectMeta.self)
+                } else if cursor.key(jsonKey, is: "template") {
+                    self.template = try cursor.decode(CoreV1.PodTemplateSpec.self)
+                } else {
+                    try cursor.skipValue()
+                }
+            case 10:
+                if cursor.key(jsonKey, is: "apiVersion") {
+                    self.apiVersion = try cursor.decode(String.self)
+                } else {
+                    try cursor.skipValue()
+                }
+            default: try cursor.skipValue()
+            }
         }
     }
 }
@@ -5121,6 +10549,42 @@ extension CoreV1 {
     }
 }
 
+extension CoreV1.PodTemplateList: JSONFastDecodable {
+    init(from cursor: inout JSONCursor) throws {
+        self.init()
+        try cursor.beginObject()
+        while let jsonKey = try cursor.nextKeyRange() {
+            switch jsonKey.count {
+            case 4:
+                if cursor.key(jsonKey, is: "kind") {
+                    self.kind = try cursor.decode(String.self)
+                } else {
+                    try cursor.skipValue()
+                }
+            case 5:
+                if cursor.key(jsonKey, is: "items") {
+                    self.items = try cursor.decode([CoreV1.PodTemplate].self)
+                } else {
+                    try cursor.skipValue()
+                }
+            case 8:
+                if cursor.key(jsonKey, is: "metadata") {
+                    self.metadata = try cursor.decode(MetaV1.ListMeta.self)
+                } else {
+                    try cursor.skipValue()
+                }
+            case 10:
+                if cursor.key(jsonKey, is: "apiVersion") {
+                    self.apiVersion = try cursor.decode(String.self)
+                } else {
+                    try cursor.skipValue()
+                }
+            default: try cursor.skipValue()
+            }
+        }
+    }
+}
+
 extension CoreV1 {
     /// PodTemplateSpec describes the data a pod should have when created from a template
     public struct PodTemplateSpec: Codable, Hashable, Sendable {
@@ -5136,6 +10600,30 @@ extension CoreV1 {
         ) {
             self.metadata = metadata
             self.spec = spec
+        }
+    }
+}
+
+extension CoreV1.PodTemplateSpec: JSONFastDecodable {
+    init(from cursor: inout JSONCursor) throws {
+        self.init()
+        try cursor.beginObject()
+        while let jsonKey = try cursor.nextKeyRange() {
+            switch jsonKey.count {
+            case 4:
+                if cursor.key(jsonKey, is: "spec") {
+                    self.spec = try cursor.decode(CoreV1.PodSpec.self)
+                } else {
+                    try cursor.skipValue()
+                }
+            case 8:
+                if cursor.key(jsonKey, is: "metadata") {
+                    self.metadata = try cursor.decode(MetaV1.ObjectMeta.self)
+                } else {
+                    try cursor.skipValue()
+                }
+            default: try cursor.skipValue()
+            }
         }
     }
 }
@@ -5170,6 +10658,36 @@ extension CoreV1 {
     }
 }
 
+extension CoreV1.PortStatus: JSONFastDecodable {
+    init(from cursor: inout JSONCursor) throws {
+        self.init()
+        try cursor.beginObject()
+        while let jsonKey = try cursor.nextKeyRange() {
+            switch jsonKey.count {
+            case 4:
+                if cursor.key(jsonKey, is: "port") {
+                    self.port = try cursor.decode(Int32.self)
+                } else {
+                    try cursor.skipValue()
+                }
+            case 5:
+                if cursor.key(jsonKey, is: "error") {
+                    self.error = try cursor.decode(String.self)
+                } else {
+                    try cursor.skipValue()
+                }
+            case 8:
+                if cursor.key(jsonKey, is: "protocol") {
+                    self.`protocol` = try cursor.decode(String.self)
+                } else {
+                    try cursor.skipValue()
+                }
+            default: try cursor.skipValue()
+            }
+        }
+    }
+}
+
 extension CoreV1 {
     /// PortworxVolumeSource represents a Portworx volume resource.
     public struct PortworxVolumeSource: Codable, Hashable, Sendable {
@@ -5195,6 +10713,32 @@ extension CoreV1 {
     }
 }
 
+extension CoreV1.PortworxVolumeSource: JSONFastDecodable {
+    init(from cursor: inout JSONCursor) throws {
+        self.init()
+        try cursor.beginObject()
+        while let jsonKey = try cursor.nextKeyRange() {
+            switch jsonKey.count {
+            case 6:
+                if cursor.key(jsonKey, is: "fsType") {
+                    self.fsType = try cursor.decode(String.self)
+                } else {
+                    try cursor.skipValue()
+                }
+            case 8:
+                if cursor.key(jsonKey, is: "readOnly") {
+                    self.readOnly = try cursor.decode(Bool.self)
+                } else if cursor.key(jsonKey, is: "volumeID") {
+                    self.volumeID = try cursor.decode(String.self)
+                } else {
+                    try cursor.skipValue()
+                }
+            default: try cursor.skipValue()
+            }
+        }
+    }
+}
+
 extension CoreV1 {
     /// An empty preferred scheduling term matches all objects with implicit weight 0 (i.e. it's a no-op). A null preferred scheduling term matches no objects (i.e. is also a no-op).
     public struct PreferredSchedulingTerm: Codable, Hashable, Sendable {
@@ -5214,6 +10758,30 @@ extension CoreV1 {
         ) {
             self.preference = preference
             self.weight = weight
+        }
+    }
+}
+
+extension CoreV1.PreferredSchedulingTerm: JSONFastDecodable {
+    init(from cursor: inout JSONCursor) throws {
+        self.init()
+        try cursor.beginObject()
+        while let jsonKey = try cursor.nextKeyRange() {
+            switch jsonKey.count {
+            case 6:
+                if cursor.key(jsonKey, is: "weight") {
+                    self.weight = try cursor.decode(Int32.self)
+                } else {
+                    try cursor.skipValue()
+                }
+            case 10:
+                if cursor.key(jsonKey, is: "preference") {
+                    self.preference = try cursor.decode(CoreV1.NodeSelectorTerm.self)
+                } else {
+                    try cursor.skipValue()
+                }
+            default: try cursor.skipValue()
+            }
         }
     }
 }
@@ -5269,6 +10837,70 @@ extension CoreV1 {
     }
 }
 
+extension CoreV1.Probe: JSONFastDecodable {
+    init(from cursor: inout JSONCursor) throws {
+        self.init()
+        try cursor.beginObject()
+        while let jsonKey = try cursor.nextKeyRange() {
+            switch jsonKey.count {
+            case 4:
+                if cursor.key(jsonKey, is: "exec") {
+                    self.exec = try cursor.decode(CoreV1.ExecAction.self)
+                } else if cursor.key(jsonKey, is: "grpc") {
+                    self.grpc = try cursor.decode(CoreV1.GRPCAction.self)
+                } else {
+                    try cursor.skipValue()
+                }
+            case 7:
+                if cursor.key(jsonKey, is: "httpGet") {
+                    self.httpGet = try cursor.decode(CoreV1.HTTPGetAction.self)
+                } else {
+                    try cursor.skipValue()
+                }
+            case 9:
+                if cursor.key(jsonKey, is: "tcpSocket") {
+                    self.tcpSocket = try cursor.decode(CoreV1.TCPSocketAction.self)
+                } else {
+                    try cursor.skipValue()
+                }
+            case 13:
+                if cursor.key(jsonKey, is: "periodSeconds") {
+                    self.periodSeconds = try cursor.decode(Int32.self)
+                } else {
+                    try cursor.skipValue()
+                }
+            case 14:
+                if cursor.key(jsonKey, is: "timeoutSeconds") {
+                    self.timeoutSeconds = try cursor.decode(Int32.self)
+                } else {
+                    try cursor.skipValue()
+                }
+            case 16:
+                if cursor.key(jsonKey, is: "failureThreshold") {
+                    self.failureThreshold = try cursor.decode(Int32.self)
+                } else if cursor.key(jsonKey, is: "successThreshold") {
+                    self.successThreshold = try cursor.decode(Int32.self)
+                } else {
+                    try cursor.skipValue()
+                }
+            case 19:
+                if cursor.key(jsonKey, is: "initialDelaySeconds") {
+                    self.initialDelaySeconds = try cursor.decode(Int32.self)
+                } else {
+                    try cursor.skipValue()
+                }
+            case 29:
+                if cursor.key(jsonKey, is: "terminationGracePeriodSeconds") {
+                    self.terminationGracePeriodSeconds = try cursor.decode(Int64.self)
+                } else {
+                    try cursor.skipValue()
+                }
+            default: try cursor.skipValue()
+            }
+        }
+    }
+}
+
 extension CoreV1 {
     /// Represents a projected volume source
     public struct ProjectedVolumeSource: Codable, Hashable, Sendable {
@@ -5284,6 +10916,30 @@ extension CoreV1 {
         ) {
             self.defaultMode = defaultMode
             self.sources = sources
+        }
+    }
+}
+
+extension CoreV1.ProjectedVolumeSource: JSONFastDecodable {
+    init(from cursor: inout JSONCursor) throws {
+        self.init()
+        try cursor.beginObject()
+        while let jsonKey = try cursor.nextKeyRange() {
+            switch jsonKey.count {
+            case 7:
+                if cursor.key(jsonKey, is: "sources") {
+                    self.sources = try cursor.decode([CoreV1.VolumeProjection].self)
+                } else {
+                    try cursor.skipValue()
+                }
+            case 11:
+                if cursor.key(jsonKey, is: "defaultMode") {
+                    self.defaultMode = try cursor.decode(Int32.self)
+                } else {
+                    try cursor.skipValue()
+                }
+            default: try cursor.skipValue()
+            }
         }
     }
 }
@@ -5323,6 +10979,46 @@ extension CoreV1 {
             self.tenant = tenant
             self.user = user
             self.volume = volume
+        }
+    }
+}
+
+extension CoreV1.QuobyteVolumeSource: JSONFastDecodable {
+    init(from cursor: inout JSONCursor) throws {
+        self.init()
+        try cursor.beginObject()
+        while let jsonKey = try cursor.nextKeyRange() {
+            switch jsonKey.count {
+            case 4:
+                if cursor.key(jsonKey, is: "user") {
+                    self.user = try cursor.decode(String.self)
+                } else {
+                    try cursor.skipValue()
+                }
+            case 5:
+                if cursor.key(jsonKey, is: "group") {
+                    self.group = try cursor.decode(String.self)
+                } else {
+                    try cursor.skipValue()
+                }
+            case 6:
+                if cursor.key(jsonKey, is: "tenant") {
+                    self.tenant = try cursor.decode(String.self)
+                } else if cursor.key(jsonKey, is: "volume") {
+                    self.volume = try cursor.decode(String.self)
+                } else {
+                    try cursor.skipValue()
+                }
+            case 8:
+                if cursor.key(jsonKey, is: "readOnly") {
+                    self.readOnly = try cursor.decode(Bool.self)
+                } else if cursor.key(jsonKey, is: "registry") {
+                    self.registry = try cursor.decode(String.self)
+                } else {
+                    try cursor.skipValue()
+                }
+            default: try cursor.skipValue()
+            }
         }
     }
 }
@@ -5374,6 +11070,58 @@ extension CoreV1 {
     }
 }
 
+extension CoreV1.RBDPersistentVolumeSource: JSONFastDecodable {
+    init(from cursor: inout JSONCursor) throws {
+        self.init()
+        try cursor.beginObject()
+        while let jsonKey = try cursor.nextKeyRange() {
+            switch jsonKey.count {
+            case 4:
+                if cursor.key(jsonKey, is: "pool") {
+                    self.pool = try cursor.decode(String.self)
+                } else if cursor.key(jsonKey, is: "user") {
+                    self.user = try cursor.decode(String.self)
+                } else {
+                    try cursor.skipValue()
+                }
+            case 5:
+                if cursor.key(jsonKey, is: "image") {
+                    self.image = try cursor.decode(String.self)
+                } else {
+                    try cursor.skipValue()
+                }
+            case 6:
+                if cursor.key(jsonKey, is: "fsType") {
+                    self.fsType = try cursor.decode(String.self)
+                } else {
+                    try cursor.skipValue()
+                }
+            case 7:
+                if cursor.key(jsonKey, is: "keyring") {
+                    self.keyring = try cursor.decode(String.self)
+                } else {
+                    try cursor.skipValue()
+                }
+            case 8:
+                if cursor.key(jsonKey, is: "monitors") {
+                    self.monitors = try cursor.decode([String].self)
+                } else if cursor.key(jsonKey, is: "readOnly") {
+                    self.readOnly = try cursor.decode(Bool.self)
+                } else {
+                    try cursor.skipValue()
+                }
+            case 9:
+                if cursor.key(jsonKey, is: "secretRef") {
+                    self.secretRef = try cursor.decode(CoreV1.SecretReference.self)
+                } else {
+                    try cursor.skipValue()
+                }
+            default: try cursor.skipValue()
+            }
+        }
+    }
+}
+
 extension CoreV1 {
     /// Represents a Rados Block Device mount that lasts the lifetime of a pod. RBD volumes support ownership management and SELinux relabeling.
     public struct RBDVolumeSource: Codable, Hashable, Sendable {
@@ -5421,6 +11169,58 @@ extension CoreV1 {
     }
 }
 
+extension CoreV1.RBDVolumeSource: JSONFastDecodable {
+    init(from cursor: inout JSONCursor) throws {
+        self.init()
+        try cursor.beginObject()
+        while let jsonKey = try cursor.nextKeyRange() {
+            switch jsonKey.count {
+            case 4:
+                if cursor.key(jsonKey, is: "pool") {
+                    self.pool = try cursor.decode(String.self)
+                } else if cursor.key(jsonKey, is: "user") {
+                    self.user = try cursor.decode(String.self)
+                } else {
+                    try cursor.skipValue()
+                }
+            case 5:
+                if cursor.key(jsonKey, is: "image") {
+                    self.image = try cursor.decode(String.self)
+                } else {
+                    try cursor.skipValue()
+                }
+            case 6:
+                if cursor.key(jsonKey, is: "fsType") {
+                    self.fsType = try cursor.decode(String.self)
+                } else {
+                    try cursor.skipValue()
+                }
+            case 7:
+                if cursor.key(jsonKey, is: "keyring") {
+                    self.keyring = try cursor.decode(String.self)
+                } else {
+                    try cursor.skipValue()
+                }
+            case 8:
+                if cursor.key(jsonKey, is: "monitors") {
+                    self.monitors = try cursor.decode([String].self)
+                } else if cursor.key(jsonKey, is: "readOnly") {
+                    self.readOnly = try cursor.decode(Bool.self)
+                } else {
+                    try cursor.skipValue()
+                }
+            case 9:
+                if cursor.key(jsonKey, is: "secretRef") {
+                    self.secretRef = try cursor.decode(CoreV1.LocalObjectReference.self)
+                } else {
+                    try cursor.skipValue()
+                }
+            default: try cursor.skipValue()
+            }
+        }
+    }
+}
+
 extension CoreV1 {
     /// ReplicationController represents the configuration of a replication controller.
     public struct ReplicationController: Codable, Hashable, Sendable {
@@ -5448,6 +11248,44 @@ extension CoreV1 {
             self.metadata = metadata
             self.spec = spec
             self.status = status
+        }
+    }
+}
+
+extension CoreV1.ReplicationController: JSONFastDecodable {
+    init(from cursor: inout JSONCursor) throws {
+        self.init()
+        try cursor.beginObject()
+        while let jsonKey = try cursor.nextKeyRange() {
+            switch jsonKey.count {
+            case 4:
+                if cursor.key(jsonKey, is: "kind") {
+                    self.kind = try cursor.decode(String.self)
+                } else if cursor.key(jsonKey, is: "spec") {
+                    self.spec = try cursor.decode(CoreV1.ReplicationControllerSpec.self)
+                } else {
+                    try cursor.skipValue()
+                }
+            case 6:
+                if cursor.key(jsonKey, is: "status") {
+                    self.status = try cursor.decode(CoreV1.ReplicationControllerStatus.self)
+                } else {
+                    try cursor.skipValue()
+                }
+            case 8:
+                if cursor.key(jsonKey, is: "metadata") {
+                    self.metadata = try cursor.decode(MetaV1.ObjectMeta.self)
+                } else {
+                    try cursor.skipValue()
+                }
+            case 10:
+                if cursor.key(jsonKey, is: "apiVersion") {
+                    self.apiVersion = try cursor.decode(String.self)
+                } else {
+                    try cursor.skipValue()
+                }
+            default: try cursor.skipValue()
+            }
         }
     }
 }
@@ -5500,6 +11338,44 @@ extension CoreV1 {
     }
 }
 
+extension CoreV1.ReplicationControllerCondition: JSONFastDecodable {
+    init(from cursor: inout JSONCursor) throws {
+        self.init()
+        try cursor.beginObject()
+        while let jsonKey = try cursor.nextKeyRange() {
+            switch jsonKey.count {
+            case 4:
+                if cursor.key(jsonKey, is: "type") {
+                    self.type = try cursor.decode(String.self)
+                } else {
+                    try cursor.skipValue()
+                }
+            case 6:
+                if cursor.key(jsonKey, is: "reason") {
+                    self.reason = try cursor.decode(String.self)
+                } else if cursor.key(jsonKey, is: "status") {
+                    self.status = try cursor.decode(String.self)
+                } else {
+                    try cursor.skipValue()
+                }
+            case 7:
+                if cursor.key(jsonKey, is: "message") {
+                    self.message = try cursor.decode(String.self)
+                } else {
+                    try cursor.skipValue()
+                }
+            case 18:
+                if cursor.key(jsonKey, is: "lastTransitionTime") {
+                    self.lastTransitionTime = try cursor.decode(Time.self)
+                } else {
+                    try cursor.skipValue()
+                }
+            default: try cursor.skipValue()
+            }
+        }
+    }
+}
+
 extension CoreV1 {
     /// ReplicationControllerList is a collection of replication controllers.
     public struct ReplicationControllerList: Codable, Hashable, Sendable {
@@ -5529,6 +11405,42 @@ extension CoreV1 {
     }
 }
 
+extension CoreV1.ReplicationControllerList: JSONFastDecodable {
+    init(from cursor: inout JSONCursor) throws {
+        self.init()
+        try cursor.beginObject()
+        while let jsonKey = try cursor.nextKeyRange() {
+            switch jsonKey.count {
+            case 4:
+                if cursor.key(jsonKey, is: "kind") {
+                    self.kind = try cursor.decode(String.self)
+                } else {
+                    try cursor.skipValue()
+                }
+            case 5:
+                if cursor.key(jsonKey, is: "items") {
+                    self.items = try cursor.decode([CoreV1.ReplicationController].self)
+                } else {
+                    try cursor.skipValue()
+                }
+            case 8:
+                if cursor.key(jsonKey, is: "metadata") {
+                    self.metadata = try cursor.decode(MetaV1.ListMeta.self)
+                } else {
+                    try cursor.skipValue()
+                }
+            case 10:
+                if cursor.key(jsonKey, is: "apiVersion") {
+                    self.apiVersion = try cursor.decode(String.self)
+                } else {
+                    try cursor.skipValue()
+                }
+            default: try cursor.skipValue()
+            }
+        }
+    }
+}
+
 extension CoreV1 {
     /// ReplicationControllerSpec is the specification of a replication controller.
     public struct ReplicationControllerSpec: Codable, Hashable, Sendable {
@@ -5552,6 +11464,34 @@ extension CoreV1 {
             self.replicas = replicas
             self.selector = selector
             self.template = template
+        }
+    }
+}
+
+extension CoreV1.ReplicationControllerSpec: JSONFastDecodable {
+    init(from cursor: inout JSONCursor) throws {
+        self.init()
+        try cursor.beginObject()
+        while let jsonKey = try cursor.nextKeyRange() {
+            switch jsonKey.count {
+            case 8:
+                if cursor.key(jsonKey, is: "replicas") {
+                    self.replicas = try cursor.decode(Int32.self)
+                } else if cursor.key(jsonKey, is: "selector") {
+                    self.selector = try cursor.decode([String: String].self)
+                } else if cursor.key(jsonKey, is: "template") {
+                    self.template = try cursor.decode(CoreV1.PodTemplateSpec.self)
+                } else {
+                    try cursor.skipValue()
+                }
+            case 15:
+                if cursor.key(jsonKey, is: "minReadySeconds") {
+                    self.minReadySeconds = try cursor.decode(Int32.self)
+                } else {
+                    try cursor.skipValue()
+                }
+            default: try cursor.skipValue()
+            }
         }
     }
 }
@@ -5593,6 +11533,54 @@ extension CoreV1 {
     }
 }
 
+extension CoreV1.ReplicationControllerStatus: JSONFastDecodable {
+    init(from cursor: inout JSONCursor) throws {
+        self.init()
+        try cursor.beginObject()
+        while let jsonKey = try cursor.nextKeyRange() {
+            switch jsonKey.count {
+            case 8:
+                if cursor.key(jsonKey, is: "replicas") {
+                    self.replicas = try cursor.decode(Int32.self)
+                } else {
+                    try cursor.skipValue()
+                }
+            case 10:
+                if cursor.key(jsonKey, is: "conditions") {
+                    self.conditions = try cursor.decode([CoreV1.ReplicationControllerCondition].self)
+                } else {
+                    try cursor.skipValue()
+                }
+            case 13:
+                if cursor.key(jsonKey, is: "readyReplicas") {
+                    self.readyReplicas = try cursor.decode(Int32.self)
+                } else {
+                    try cursor.skipValue()
+                }
+            case 17:
+                if cursor.key(jsonKey, is: "availableReplicas") {
+                    self.availableReplicas = try cursor.decode(Int32.self)
+                } else {
+                    try cursor.skipValue()
+                }
+            case 18:
+                if cursor.key(jsonKey, is: "observedGeneration") {
+                    self.observedGeneration = try cursor.decode(Int64.self)
+                } else {
+                    try cursor.skipValue()
+                }
+            case 20:
+                if cursor.key(jsonKey, is: "fullyLabeledReplicas") {
+                    self.fullyLabeledReplicas = try cursor.decode(Int32.self)
+                } else {
+                    try cursor.skipValue()
+                }
+            default: try cursor.skipValue()
+            }
+        }
+    }
+}
+
 extension CoreV1 {
     /// ResourceClaim references one entry in PodSpec.ResourceClaims.
     public struct ResourceClaim: Codable, Hashable, Sendable {
@@ -5610,6 +11598,30 @@ extension CoreV1 {
         ) {
             self.name = name
             self.request = request
+        }
+    }
+}
+
+extension CoreV1.ResourceClaim: JSONFastDecodable {
+    init(from cursor: inout JSONCursor) throws {
+        self.init()
+        try cursor.beginObject()
+        while let jsonKey = try cursor.nextKeyRange() {
+            switch jsonKey.count {
+            case 4:
+                if cursor.key(jsonKey, is: "name") {
+                    self.name = try cursor.decode(String.self)
+                } else {
+                    try cursor.skipValue()
+                }
+            case 7:
+                if cursor.key(jsonKey, is: "request") {
+                    self.request = try cursor.decode(String.self)
+                } else {
+                    try cursor.skipValue()
+                }
+            default: try cursor.skipValue()
+            }
         }
     }
 }
@@ -5635,6 +11647,36 @@ extension CoreV1 {
             self.containerName = containerName
             self.divisor = divisor
             self.resource = resource
+        }
+    }
+}
+
+extension CoreV1.ResourceFieldSelector: JSONFastDecodable {
+    init(from cursor: inout JSONCursor) throws {
+        self.init()
+        try cursor.beginObject()
+        while let jsonKey = try cursor.nextKeyRange() {
+            switch jsonKey.count {
+            case 7:
+                if cursor.key(jsonKey, is: "divisor") {
+                    self.divisor = try cursor.decode(Quantity.self)
+                } else {
+                    try cursor.skipValue()
+                }
+            case 8:
+                if cursor.key(jsonKey, is: "resource") {
+                    self.resource = try cursor.decode(String.self)
+                } else {
+                    try cursor.skipValue()
+                }
+            case 13:
+                if cursor.key(jsonKey, is: "containerName") {
+                    self.containerName = try cursor.decode(String.self)
+                } else {
+                    try cursor.skipValue()
+                }
+            default: try cursor.skipValue()
+            }
         }
     }
 }
@@ -5672,6 +11714,36 @@ extension CoreV1 {
     }
 }
 
+extension CoreV1.ResourceHealth: JSONFastDecodable {
+    init(from cursor: inout JSONCursor) throws {
+        self.init()
+        try cursor.beginObject()
+        while let jsonKey = try cursor.nextKeyRange() {
+            switch jsonKey.count {
+            case 6:
+                if cursor.key(jsonKey, is: "health") {
+                    self.health = try cursor.decode(String.self)
+                } else {
+                    try cursor.skipValue()
+                }
+            case 7:
+                if cursor.key(jsonKey, is: "message") {
+                    self.message = try cursor.decode(String.self)
+                } else {
+                    try cursor.skipValue()
+                }
+            case 10:
+                if cursor.key(jsonKey, is: "resourceID") {
+                    self.resourceID = try cursor.decode(String.self)
+                } else {
+                    try cursor.skipValue()
+                }
+            default: try cursor.skipValue()
+            }
+        }
+    }
+}
+
 extension CoreV1 {
     /// ResourceQuota sets aggregate quota restrictions enforced per namespace
     public struct ResourceQuota: Codable, Hashable, Sendable {
@@ -5699,6 +11771,44 @@ extension CoreV1 {
             self.metadata = metadata
             self.spec = spec
             self.status = status
+        }
+    }
+}
+
+extension CoreV1.ResourceQuota: JSONFastDecodable {
+    init(from cursor: inout JSONCursor) throws {
+        self.init()
+        try cursor.beginObject()
+        while let jsonKey = try cursor.nextKeyRange() {
+            switch jsonKey.count {
+            case 4:
+                if cursor.key(jsonKey, is: "kind") {
+                    self.kind = try cursor.decode(String.self)
+                } else if cursor.key(jsonKey, is: "spec") {
+                    self.spec = try cursor.decode(CoreV1.ResourceQuotaSpec.self)
+                } else {
+                    try cursor.skipValue()
+                }
+            case 6:
+                if cursor.key(jsonKey, is: "status") {
+                    self.status = try cursor.decode(CoreV1.ResourceQuotaStatus.self)
+                } else {
+                    try cursor.skipValue()
+                }
+            case 8:
+                if cursor.key(jsonKey, is: "metadata") {
+                    self.metadata = try cursor.decode(MetaV1.ObjectMeta.self)
+                } else {
+                    try cursor.skipValue()
+                }
+            case 10:
+                if cursor.key(jsonKey, is: "apiVersion") {
+                    self.apiVersion = try cursor.decode(String.self)
+                } else {
+                    try cursor.skipValue()
+                }
+            default: try cursor.skipValue()
+            }
         }
     }
 }
@@ -5745,6 +11855,42 @@ extension CoreV1 {
     }
 }
 
+extension CoreV1.ResourceQuotaList: JSONFastDecodable {
+    init(from cursor: inout JSONCursor) throws {
+        self.init()
+        try cursor.beginObject()
+        while let jsonKey = try cursor.nextKeyRange() {
+            switch jsonKey.count {
+            case 4:
+                if cursor.key(jsonKey, is: "kind") {
+                    self.kind = try cursor.decode(String.self)
+                } else {
+                    try cursor.skipValue()
+                }
+            case 5:
+                if cursor.key(jsonKey, is: "items") {
+                    self.items = try cursor.decode([CoreV1.ResourceQuota].self)
+                } else {
+                    try cursor.skipValue()
+                }
+            case 8:
+                if cursor.key(jsonKey, is: "metadata") {
+                    self.metadata = try cursor.decode(MetaV1.ListMeta.self)
+                } else {
+                    try cursor.skipValue()
+                }
+            case 10:
+                if cursor.key(jsonKey, is: "apiVersion") {
+                    self.apiVersion = try cursor.decode(String.self)
+                } else {
+                    try cursor.skipValue()
+                }
+            default: try cursor.skipValue()
+            }
+        }
+    }
+}
+
 extension CoreV1 {
     /// ResourceQuotaSpec defines the desired hard limits to enforce for Quota.
     public struct ResourceQuotaSpec: Codable, Hashable, Sendable {
@@ -5768,6 +11914,36 @@ extension CoreV1 {
     }
 }
 
+extension CoreV1.ResourceQuotaSpec: JSONFastDecodable {
+    init(from cursor: inout JSONCursor) throws {
+        self.init()
+        try cursor.beginObject()
+        while let jsonKey = try cursor.nextKeyRange() {
+            switch jsonKey.count {
+            case 4:
+                if cursor.key(jsonKey, is: "hard") {
+                    self.hard = try cursor.decode([String: Quantity].self)
+                } else {
+                    try cursor.skipValue()
+                }
+            case 6:
+                if cursor.key(jsonKey, is: "scopes") {
+                    self.scopes = try cursor.decode([String].self)
+                } else {
+                    try cursor.skipValue()
+                }
+            case 13:
+                if cursor.key(jsonKey, is: "scopeSelector") {
+                    self.scopeSelector = try cursor.decode(CoreV1.ScopeSelector.self)
+                } else {
+                    try cursor.skipValue()
+                }
+            default: try cursor.skipValue()
+            }
+        }
+    }
+}
+
 extension CoreV1 {
     /// ResourceQuotaStatus defines the enforced hard limits and observed use.
     public struct ResourceQuotaStatus: Codable, Hashable, Sendable {
@@ -5783,6 +11959,26 @@ extension CoreV1 {
         ) {
             self.hard = hard
             self.used = used
+        }
+    }
+}
+
+extension CoreV1.ResourceQuotaStatus: JSONFastDecodable {
+    init(from cursor: inout JSONCursor) throws {
+        self.init()
+        try cursor.beginObject()
+        while let jsonKey = try cursor.nextKeyRange() {
+            switch jsonKey.count {
+            case 4:
+                if cursor.key(jsonKey, is: "hard") {
+                    self.hard = try cursor.decode([String: Quantity].self)
+                } else if cursor.key(jsonKey, is: "used") {
+                    self.used = try cursor.decode([String: Quantity].self)
+                } else {
+                    try cursor.skipValue()
+                }
+            default: try cursor.skipValue()
+            }
         }
     }
 }
@@ -5814,6 +12010,32 @@ extension CoreV1 {
     }
 }
 
+extension CoreV1.ResourceRequirements: JSONFastDecodable {
+    init(from cursor: inout JSONCursor) throws {
+        self.init()
+        try cursor.beginObject()
+        while let jsonKey = try cursor.nextKeyRange() {
+            switch jsonKey.count {
+            case 6:
+                if cursor.key(jsonKey, is: "claims") {
+                    self.claims = try cursor.decode([CoreV1.ResourceClaim].self)
+                } else if cursor.key(jsonKey, is: "limits") {
+                    self.limits = try cursor.decode([String: Quantity].self)
+                } else {
+                    try cursor.skipValue()
+                }
+            case 8:
+                if cursor.key(jsonKey, is: "requests") {
+                    self.requests = try cursor.decode([String: Quantity].self)
+                } else {
+                    try cursor.skipValue()
+                }
+            default: try cursor.skipValue()
+            }
+        }
+    }
+}
+
 extension CoreV1 {
     /// ResourceStatus represents the status of a single resource allocated to a Pod.
     public struct ResourceStatus: Codable, Hashable, Sendable {
@@ -5831,6 +12053,30 @@ extension CoreV1 {
         ) {
             self.name = name
             self.resources = resources
+        }
+    }
+}
+
+extension CoreV1.ResourceStatus: JSONFastDecodable {
+    init(from cursor: inout JSONCursor) throws {
+        self.init()
+        try cursor.beginObject()
+        while let jsonKey = try cursor.nextKeyRange() {
+            switch jsonKey.count {
+            case 4:
+                if cursor.key(jsonKey, is: "name") {
+                    self.name = try cursor.decode(String.self)
+                } else {
+                    try cursor.skipValue()
+                }
+            case 9:
+                if cursor.key(jsonKey, is: "resources") {
+                    self.resources = try cursor.decode([CoreV1.ResourceHealth].self)
+                } else {
+                    try cursor.skipValue()
+                }
+            default: try cursor.skipValue()
+            }
         }
     }
 }
@@ -5858,6 +12104,34 @@ extension CoreV1 {
             self.role = role
             self.type = type
             self.user = user
+        }
+    }
+}
+
+extension CoreV1.SELinuxOptions: JSONFastDecodable {
+    init(from cursor: inout JSONCursor) throws {
+        self.init()
+        try cursor.beginObject()
+        while let jsonKey = try cursor.nextKeyRange() {
+            switch jsonKey.count {
+            case 4:
+                if cursor.key(jsonKey, is: "role") {
+                    self.role = try cursor.decode(String.self)
+                } else if cursor.key(jsonKey, is: "type") {
+                    self.type = try cursor.decode(String.self)
+                } else if cursor.key(jsonKey, is: "user") {
+                    self.user = try cursor.decode(String.self)
+                } else {
+                    try cursor.skipValue()
+                }
+            case 5:
+                if cursor.key(jsonKey, is: "level") {
+                    self.level = try cursor.decode(String.self)
+                } else {
+                    try cursor.skipValue()
+                }
+            default: try cursor.skipValue()
+            }
         }
     }
 }
@@ -5919,6 +12193,66 @@ extension CoreV1 {
     }
 }
 
+extension CoreV1.ScaleIOPersistentVolumeSource: JSONFastDecodable {
+    init(from cursor: inout JSONCursor) throws {
+        self.init()
+        try cursor.beginObject()
+        while let jsonKey = try cursor.nextKeyRange() {
+            switch jsonKey.count {
+            case 6:
+                if cursor.key(jsonKey, is: "fsType") {
+                    self.fsType = try cursor.decode(String.self)
+                } else if cursor.key(jsonKey, is: "system") {
+                    self.system = try cursor.decode(String.self)
+                } else {
+                    try cursor.skipValue()
+                }
+            case 7:
+                if cursor.key(jsonKey, is: "gateway") {
+                    self.gateway = try cursor.decode(String.self)
+                } else {
+                    try cursor.skipValue()
+                }
+            case 8:
+                if cursor.key(jsonKey, is: "readOnly") {
+                    self.readOnly = try cursor.decode(Bool.self)
+                } else {
+                    try cursor.skipValue()
+                }
+            case 9:
+                if cursor.key(jsonKey, is: "secretRef") {
+                    self.secretRef = try cursor.decode(CoreV1.SecretReference.self)
+                } else {
+                    try cursor.skipValue()
+                }
+            case 10:
+                if cursor.key(jsonKey, is: "sslEnabled") {
+                    self.sslEnabled = try cursor.decode(Bool.self)
+                } else if cursor.key(jsonKey, is: "volumeName") {
+                    self.volumeName = try cursor.decode(String.self)
+                } else {
+                    try cursor.skipValue()
+                }
+            case 11:
+                if cursor.key(jsonKey, is: "storageMode") {
+                    self.storageMode = try cursor.decode(String.self)
+                } else if cursor.key(jsonKey, is: "storagePool") {
+                    self.storagePool = try cursor.decode(String.self)
+                } else {
+                    try cursor.skipValue()
+                }
+            case 16:
+                if cursor.key(jsonKey, is: "protectionDomain") {
+                    self.protectionDomain = try cursor.decode(String.self)
+                } else {
+                    try cursor.skipValue()
+                }
+            default: try cursor.skipValue()
+            }
+        }
+    }
+}
+
 extension CoreV1 {
     /// ScaleIOVolumeSource represents a persistent ScaleIO volume
     public struct ScaleIOVolumeSource: Codable, Hashable, Sendable {
@@ -5976,6 +12310,66 @@ extension CoreV1 {
     }
 }
 
+extension CoreV1.ScaleIOVolumeSource: JSONFastDecodable {
+    init(from cursor: inout JSONCursor) throws {
+        self.init()
+        try cursor.beginObject()
+        while let jsonKey = try cursor.nextKeyRange() {
+            switch jsonKey.count {
+            case 6:
+                if cursor.key(jsonKey, is: "fsType") {
+                    self.fsType = try cursor.decode(String.self)
+                } else if cursor.key(jsonKey, is: "system") {
+                    self.system = try cursor.decode(String.self)
+                } else {
+                    try cursor.skipValue()
+                }
+            case 7:
+                if cursor.key(jsonKey, is: "gateway") {
+                    self.gateway = try cursor.decode(String.self)
+                } else {
+                    try cursor.skipValue()
+                }
+            case 8:
+                if cursor.key(jsonKey, is: "readOnly") {
+                    self.readOnly = try cursor.decode(Bool.self)
+                } else {
+                    try cursor.skipValue()
+                }
+            case 9:
+                if cursor.key(jsonKey, is: "secretRef") {
+                    self.secretRef = try cursor.decode(CoreV1.LocalObjectReference.self)
+                } else {
+                    try cursor.skipValue()
+                }
+            case 10:
+                if cursor.key(jsonKey, is: "sslEnabled") {
+                    self.sslEnabled = try cursor.decode(Bool.self)
+                } else if cursor.key(jsonKey, is: "volumeName") {
+                    self.volumeName = try cursor.decode(String.self)
+                } else {
+                    try cursor.skipValue()
+                }
+            case 11:
+                if cursor.key(jsonKey, is: "storageMode") {
+                    self.storageMode = try cursor.decode(String.self)
+                } else if cursor.key(jsonKey, is: "storagePool") {
+                    self.storagePool = try cursor.decode(String.self)
+                } else {
+                    try cursor.skipValue()
+                }
+            case 16:
+                if cursor.key(jsonKey, is: "protectionDomain") {
+                    self.protectionDomain = try cursor.decode(String.self)
+                } else {
+                    try cursor.skipValue()
+                }
+            default: try cursor.skipValue()
+            }
+        }
+    }
+}
+
 extension CoreV1 {
     /// A scope selector represents the AND of the selectors represented by the scoped-resource selector requirements.
     public struct ScopeSelector: Codable, Hashable, Sendable {
@@ -5987,6 +12381,24 @@ extension CoreV1 {
             matchExpressions: [CoreV1.ScopedResourceSelectorRequirement]? = nil
         ) {
             self.matchExpressions = matchExpressions
+        }
+    }
+}
+
+extension CoreV1.ScopeSelector: JSONFastDecodable {
+    init(from cursor: inout JSONCursor) throws {
+        self.init()
+        try cursor.beginObject()
+        while let jsonKey = try cursor.nextKeyRange() {
+            switch jsonKey.count {
+            case 16:
+                if cursor.key(jsonKey, is: "matchExpressions") {
+                    self.matchExpressions = try cursor.decode([CoreV1.ScopedResourceSelectorRequirement].self)
+                } else {
+                    try cursor.skipValue()
+                }
+            default: try cursor.skipValue()
+            }
         }
     }
 }
@@ -6018,6 +12430,36 @@ extension CoreV1 {
     }
 }
 
+extension CoreV1.ScopedResourceSelectorRequirement: JSONFastDecodable {
+    init(from cursor: inout JSONCursor) throws {
+        self.init()
+        try cursor.beginObject()
+        while let jsonKey = try cursor.nextKeyRange() {
+            switch jsonKey.count {
+            case 6:
+                if cursor.key(jsonKey, is: "values") {
+                    self.values = try cursor.decode([String].self)
+                } else {
+                    try cursor.skipValue()
+                }
+            case 8:
+                if cursor.key(jsonKey, is: "operator") {
+                    self.`operator` = try cursor.decode(String.self)
+                } else {
+                    try cursor.skipValue()
+                }
+            case 9:
+                if cursor.key(jsonKey, is: "scopeName") {
+                    self.scopeName = try cursor.decode(String.self)
+                } else {
+                    try cursor.skipValue()
+                }
+            default: try cursor.skipValue()
+            }
+        }
+    }
+}
+
 extension CoreV1 {
     /// SeccompProfile defines a pod/container's seccomp profile settings. Only one profile source may be set.
     public struct SeccompProfile: Codable, Hashable, Sendable {
@@ -6037,6 +12479,30 @@ extension CoreV1 {
         ) {
             self.localhostProfile = localhostProfile
             self.type = type
+        }
+    }
+}
+
+extension CoreV1.SeccompProfile: JSONFastDecodable {
+    init(from cursor: inout JSONCursor) throws {
+        self.init()
+        try cursor.beginObject()
+        while let jsonKey = try cursor.nextKeyRange() {
+            switch jsonKey.count {
+            case 4:
+                if cursor.key(jsonKey, is: "type") {
+                    self.type = try cursor.decode(String.self)
+                } else {
+                    try cursor.skipValue()
+                }
+            case 16:
+                if cursor.key(jsonKey, is: "localhostProfile") {
+                    self.localhostProfile = try cursor.decode(String.self)
+                } else {
+                    try cursor.skipValue()
+                }
+            default: try cursor.skipValue()
+            }
         }
     }
 }
@@ -6080,6 +12546,48 @@ extension CoreV1 {
     }
 }
 
+extension CoreV1.Secret: JSONFastDecodable {
+    init(from cursor: inout JSONCursor) throws {
+        self.init()
+        try cursor.beginObject()
+        while let jsonKey = try cursor.nextKeyRange() {
+            switch jsonKey.count {
+            case 4:
+                if cursor.key(jsonKey, is: "data") {
+                    self.data = try cursor.decode([String: String].self)
+                } else if cursor.key(jsonKey, is: "kind") {
+                    self.kind = try cursor.decode(String.self)
+                } else if cursor.key(jsonKey, is: "type") {
+                    self.type = try cursor.decode(String.self)
+                } else {
+                    try cursor.skipValue()
+                }
+            case 8:
+                if cursor.key(jsonKey, is: "metadata") {
+                    self.metadata = try cursor.decode(MetaV1.ObjectMeta.self)
+                } else {
+                    try cursor.skipValue()
+                }
+            case 9:
+                if cursor.key(jsonKey, is: "immutable") {
+                    self.immutable = try cursor.decode(Bool.self)
+                } else {
+                    try cursor.skipValue()
+                }
+            case 10:
+                if cursor.key(jsonKey, is: "apiVersion") {
+                    self.apiVersion = try cursor.decode(String.self)
+                } else if cursor.key(jsonKey, is: "stringData") {
+                    self.stringData = try cursor.decode([String: String].self)
+                } else {
+                    try cursor.skipValue()
+                }
+            default: try cursor.skipValue()
+            }
+        }
+    }
+}
+
 extension CoreV1.Secret: KubeResource {
     /// The core group (`""`).
     public static let group = ""
@@ -6114,6 +12622,30 @@ extension CoreV1 {
     }
 }
 
+extension CoreV1.SecretEnvSource: JSONFastDecodable {
+    init(from cursor: inout JSONCursor) throws {
+        self.init()
+        try cursor.beginObject()
+        while let jsonKey = try cursor.nextKeyRange() {
+            switch jsonKey.count {
+            case 4:
+                if cursor.key(jsonKey, is: "name") {
+                    self.name = try cursor.decode(String.self)
+                } else {
+                    try cursor.skipValue()
+                }
+            case 8:
+                if cursor.key(jsonKey, is: "optional") {
+                    self.optional = try cursor.decode(Bool.self)
+                } else {
+                    try cursor.skipValue()
+                }
+            default: try cursor.skipValue()
+            }
+        }
+    }
+}
+
 extension CoreV1 {
     /// SecretKeySelector selects a key of a Secret.
     public struct SecretKeySelector: Codable, Hashable, Sendable {
@@ -6135,6 +12667,36 @@ extension CoreV1 {
             self.key = key
             self.name = name
             self.optional = optional
+        }
+    }
+}
+
+extension CoreV1.SecretKeySelector: JSONFastDecodable {
+    init(from cursor: inout JSONCursor) throws {
+        self.init()
+        try cursor.beginObject()
+        while let jsonKey = try cursor.nextKeyRange() {
+            switch jsonKey.count {
+            case 3:
+                if cursor.key(jsonKey, is: "key") {
+                    self.key = try cursor.decode(String.self)
+                } else {
+                    try cursor.skipValue()
+                }
+            case 4:
+                if cursor.key(jsonKey, is: "name") {
+                    self.name = try cursor.decode(String.self)
+                } else {
+                    try cursor.skipValue()
+                }
+            case 8:
+                if cursor.key(jsonKey, is: "optional") {
+                    self.optional = try cursor.decode(Bool.self)
+                } else {
+                    try cursor.skipValue()
+                }
+            default: try cursor.skipValue()
+            }
         }
     }
 }
@@ -6168,6 +12730,42 @@ extension CoreV1 {
     }
 }
 
+extension CoreV1.SecretList: JSONFastDecodable {
+    init(from cursor: inout JSONCursor) throws {
+        self.init()
+        try cursor.beginObject()
+        while let jsonKey = try cursor.nextKeyRange() {
+            switch jsonKey.count {
+            case 4:
+                if cursor.key(jsonKey, is: "kind") {
+                    self.kind = try cursor.decode(String.self)
+                } else {
+                    try cursor.skipValue()
+                }
+            case 5:
+                if cursor.key(jsonKey, is: "items") {
+                    self.items = try cursor.decode([CoreV1.Secret].self)
+                } else {
+                    try cursor.skipValue()
+                }
+            case 8:
+                if cursor.key(jsonKey, is: "metadata") {
+                    self.metadata = try cursor.decode(MetaV1.ListMeta.self)
+                } else {
+                    try cursor.skipValue()
+                }
+            case 10:
+                if cursor.key(jsonKey, is: "apiVersion") {
+                    self.apiVersion = try cursor.decode(String.self)
+                } else {
+                    try cursor.skipValue()
+                }
+            default: try cursor.skipValue()
+            }
+        }
+    }
+}
+
 extension CoreV1 {
     /// Adapts a secret into a projected volume.
     /// 
@@ -6193,6 +12791,36 @@ extension CoreV1 {
     }
 }
 
+extension CoreV1.SecretProjection: JSONFastDecodable {
+    init(from cursor: inout JSONCursor) throws {
+        self.init()
+        try cursor.beginObject()
+        while let jsonKey = try cursor.nextKeyRange() {
+            switch jsonKey.count {
+            case 4:
+                if cursor.key(jsonKey, is: "name") {
+                    self.name = try cursor.decode(String.self)
+                } else {
+                    try cursor.skipValue()
+                }
+            case 5:
+                if cursor.key(jsonKey, is: "items") {
+                    self.items = try cursor.decode([CoreV1.KeyToPath].self)
+                } else {
+                    try cursor.skipValue()
+                }
+            case 8:
+                if cursor.key(jsonKey, is: "optional") {
+                    self.optional = try cursor.decode(Bool.self)
+                } else {
+                    try cursor.skipValue()
+                }
+            default: try cursor.skipValue()
+            }
+        }
+    }
+}
+
 extension CoreV1 {
     /// SecretReference represents a Secret Reference. It has enough information to retrieve secret in any namespace
     public struct SecretReference: Codable, Hashable, Sendable {
@@ -6208,6 +12836,30 @@ extension CoreV1 {
         ) {
             self.name = name
             self.namespace = namespace
+        }
+    }
+}
+
+extension CoreV1.SecretReference: JSONFastDecodable {
+    init(from cursor: inout JSONCursor) throws {
+        self.init()
+        try cursor.beginObject()
+        while let jsonKey = try cursor.nextKeyRange() {
+            switch jsonKey.count {
+            case 4:
+                if cursor.key(jsonKey, is: "name") {
+                    self.name = try cursor.decode(String.self)
+                } else {
+                    try cursor.skipValue()
+                }
+            case 9:
+                if cursor.key(jsonKey, is: "namespace") {
+                    self.namespace = try cursor.decode(String.self)
+                } else {
+                    try cursor.skipValue()
+                }
+            default: try cursor.skipValue()
+            }
         }
     }
 }
@@ -6237,6 +12889,42 @@ extension CoreV1 {
             self.items = items
             self.optional = optional
             self.secretName = secretName
+        }
+    }
+}
+
+extension CoreV1.SecretVolumeSource: JSONFastDecodable {
+    init(from cursor: inout JSONCursor) throws {
+        self.init()
+        try cursor.beginObject()
+        while let jsonKey = try cursor.nextKeyRange() {
+            switch jsonKey.count {
+            case 5:
+                if cursor.key(jsonKey, is: "items") {
+                    self.items = try cursor.decode([CoreV1.KeyToPath].self)
+                } else {
+                    try cursor.skipValue()
+                }
+            case 8:
+                if cursor.key(jsonKey, is: "optional") {
+                    self.optional = try cursor.decode(Bool.self)
+                } else {
+                    try cursor.skipValue()
+                }
+            case 10:
+                if cursor.key(jsonKey, is: "secretName") {
+                    self.secretName = try cursor.decode(String.self)
+                } else {
+                    try cursor.skipValue()
+                }
+            case 11:
+                if cursor.key(jsonKey, is: "defaultMode") {
+                    self.defaultMode = try cursor.decode(Int32.self)
+                } else {
+                    try cursor.skipValue()
+                }
+            default: try cursor.skipValue()
+            }
         }
     }
 }
@@ -6300,6 +12988,70 @@ extension CoreV1 {
     }
 }
 
+extension CoreV1.SecurityContext: JSONFastDecodable {
+    init(from cursor: inout JSONCursor) throws {
+        self.init()
+        try cursor.beginObject()
+        while let jsonKey = try cursor.nextKeyRange() {
+            switch jsonKey.count {
+            case 9:
+                if cursor.key(jsonKey, is: "procMount") {
+                    self.procMount = try cursor.decode(String.self)
+                } else if cursor.key(jsonKey, is: "runAsUser") {
+                    self.runAsUser = try cursor.decode(Int64.self)
+                } else {
+                    try cursor.skipValue()
+                }
+            case 10:
+                if cursor.key(jsonKey, is: "privileged") {
+                    self.privileged = try cursor.decode(Bool.self)
+                } else if cursor.key(jsonKey, is: "runAsGroup") {
+                    self.runAsGroup = try cursor.decode(Int64.self)
+                } else {
+                    try cursor.skipValue()
+                }
+            case 12:
+                if cursor.key(jsonKey, is: "capabilities") {
+                    self.capabilities = try cursor.decode(CoreV1.Capabilities.self)
+                } else if cursor.key(jsonKey, is: "runAsNonRoot") {
+                    self.runAsNonRoot = try cursor.decode(Bool.self)
+                } else {
+                    try cursor.skipValue()
+                }
+            case 14:
+                if cursor.key(jsonKey, is: "seLinuxOptions") {
+                    self.seLinuxOptions = try cursor.decode(CoreV1.SELinuxOptions.self)
+                } else if cursor.key(jsonKey, is: "seccompProfile") {
+                    self.seccompProfile = try cursor.decode(CoreV1.SeccompProfile.self)
+                } else if cursor.key(jsonKey, is: "windowsOptions") {
+                    self.windowsOptions = try cursor.decode(CoreV1.WindowsSecurityContextOptions.self)
+                } else {
+                    try cursor.skipValue()
+                }
+            case 15:
+                if cursor.key(jsonKey, is: "appArmorProfile") {
+                    self.appArmorProfile = try cursor.decode(CoreV1.AppArmorProfile.self)
+                } else {
+                    try cursor.skipValue()
+                }
+            case 22:
+                if cursor.key(jsonKey, is: "readOnlyRootFilesystem") {
+                    self.readOnlyRootFilesystem = try cursor.decode(Bool.self)
+                } else {
+                    try cursor.skipValue()
+                }
+            case 24:
+                if cursor.key(jsonKey, is: "allowPrivilegeEscalation") {
+                    self.allowPrivilegeEscalation = try cursor.decode(Bool.self)
+                } else {
+                    try cursor.skipValue()
+                }
+            default: try cursor.skipValue()
+            }
+        }
+    }
+}
+
 extension CoreV1 {
     /// Service is a named abstraction of software service (for example, mysql) consisting of local port (for example 3306) that the proxy listens on, and the selector that determines which pods will answer requests sent through the proxy.
     public struct Service: Codable, Hashable, Sendable {
@@ -6327,6 +13079,44 @@ extension CoreV1 {
             self.metadata = metadata
             self.spec = spec
             self.status = status
+        }
+    }
+}
+
+extension CoreV1.Service: JSONFastDecodable {
+    init(from cursor: inout JSONCursor) throws {
+        self.init()
+        try cursor.beginObject()
+        while let jsonKey = try cursor.nextKeyRange() {
+            switch jsonKey.count {
+            case 4:
+                if cursor.key(jsonKey, is: "kind") {
+                    self.kind = try cursor.decode(String.self)
+                } else if cursor.key(jsonKey, is: "spec") {
+                    self.spec = try cursor.decode(CoreV1.ServiceSpec.self)
+                } else {
+                    try cursor.skipValue()
+                }
+            case 6:
+                if cursor.key(jsonKey, is: "status") {
+                    self.status = try cursor.decode(CoreV1.ServiceStatus.self)
+                } else {
+                    try cursor.skipValue()
+                }
+            case 8:
+                if cursor.key(jsonKey, is: "metadata") {
+                    self.metadata = try cursor.decode(MetaV1.ObjectMeta.self)
+                } else {
+                    try cursor.skipValue()
+                }
+            case 10:
+                if cursor.key(jsonKey, is: "apiVersion") {
+                    self.apiVersion = try cursor.decode(String.self)
+                } else {
+                    try cursor.skipValue()
+                }
+            default: try cursor.skipValue()
+            }
         }
     }
 }
@@ -6379,6 +13169,54 @@ extension CoreV1 {
     }
 }
 
+extension CoreV1.ServiceAccount: JSONFastDecodable {
+    init(from cursor: inout JSONCursor) throws {
+        self.init()
+        try cursor.beginObject()
+        while let jsonKey = try cursor.nextKeyRange() {
+            switch jsonKey.count {
+            case 4:
+                if cursor.key(jsonKey, is: "kind") {
+                    self.kind = try cursor.decode(String.self)
+                } else {
+                    try cursor.skipValue()
+                }
+            case 7:
+                if cursor.key(jsonKey, is: "secrets") {
+                    self.secrets = try cursor.decode([CoreV1.ObjectReference].self)
+                } else {
+                    try cursor.skipValue()
+                }
+            case 8:
+                if cursor.key(jsonKey, is: "metadata") {
+                    self.metadata = try cursor.decode(MetaV1.ObjectMeta.self)
+                } else {
+                    try cursor.skipValue()
+                }
+            case 10:
+                if cursor.key(jsonKey, is: "apiVersion") {
+                    self.apiVersion = try cursor.decode(String.self)
+                } else {
+                    try cursor.skipValue()
+                }
+            case 16:
+                if cursor.key(jsonKey, is: "imagePullSecrets") {
+                    self.imagePullSecrets = try cursor.decode([CoreV1.LocalObjectReference].self)
+                } else {
+                    try cursor.skipValue()
+                }
+            case 28:
+                if cursor.key(jsonKey, is: "automountServiceAccountToken") {
+                    self.automountServiceAccountToken = try cursor.decode(Bool.self)
+                } else {
+                    try cursor.skipValue()
+                }
+            default: try cursor.skipValue()
+            }
+        }
+    }
+}
+
 extension CoreV1.ServiceAccount: KubeResource {
     /// The core group (`""`).
     public static let group = ""
@@ -6421,6 +13259,42 @@ extension CoreV1 {
     }
 }
 
+extension CoreV1.ServiceAccountList: JSONFastDecodable {
+    init(from cursor: inout JSONCursor) throws {
+        self.init()
+        try cursor.beginObject()
+        while let jsonKey = try cursor.nextKeyRange() {
+            switch jsonKey.count {
+            case 4:
+                if cursor.key(jsonKey, is: "kind") {
+                    self.kind = try cursor.decode(String.self)
+                } else {
+                    try cursor.skipValue()
+                }
+            case 5:
+                if cursor.key(jsonKey, is: "items") {
+                    self.items = try cursor.decode([CoreV1.ServiceAccount].self)
+                } else {
+                    try cursor.skipValue()
+                }
+            case 8:
+                if cursor.key(jsonKey, is: "metadata") {
+                    self.metadata = try cursor.decode(MetaV1.ListMeta.self)
+                } else {
+                    try cursor.skipValue()
+                }
+            case 10:
+                if cursor.key(jsonKey, is: "apiVersion") {
+                    self.apiVersion = try cursor.decode(String.self)
+                } else {
+                    try cursor.skipValue()
+                }
+            default: try cursor.skipValue()
+            }
+        }
+    }
+}
+
 extension CoreV1 {
     /// ServiceAccountTokenProjection represents a projected service account token volume. This projection can be used to insert a service account token into the pods runtime filesystem for use against APIs (Kubernetes API Server or otherwise).
     public struct ServiceAccountTokenProjection: Codable, Hashable, Sendable {
@@ -6442,6 +13316,36 @@ extension CoreV1 {
             self.audience = audience
             self.expirationSeconds = expirationSeconds
             self.path = path
+        }
+    }
+}
+
+extension CoreV1.ServiceAccountTokenProjection: JSONFastDecodable {
+    init(from cursor: inout JSONCursor) throws {
+        self.init()
+        try cursor.beginObject()
+        while let jsonKey = try cursor.nextKeyRange() {
+            switch jsonKey.count {
+            case 4:
+                if cursor.key(jsonKey, is: "path") {
+                    self.path = try cursor.decode(String.self)
+                } else {
+                    try cursor.skipValue()
+                }
+            case 8:
+                if cursor.key(jsonKey, is: "audience") {
+                    self.audience = try cursor.decode(String.self)
+                } else {
+                    try cursor.skipValue()
+                }
+            case 17:
+                if cursor.key(jsonKey, is: "expirationSeconds") {
+                    self.expirationSeconds = try cursor.decode(Int64.self)
+                } else {
+                    try cursor.skipValue()
+                }
+            default: try cursor.skipValue()
+            }
         }
     }
 }
@@ -6471,6 +13375,42 @@ extension CoreV1 {
             self.items = items
             self.kind = kind
             self.metadata = metadata
+        }
+    }
+}
+
+extension CoreV1.ServiceList: JSONFastDecodable {
+    init(from cursor: inout JSONCursor) throws {
+        self.init()
+        try cursor.beginObject()
+        while let jsonKey = try cursor.nextKeyRange() {
+            switch jsonKey.count {
+            case 4:
+                if cursor.key(jsonKey, is: "kind") {
+                    self.kind = try cursor.decode(String.self)
+                } else {
+                    try cursor.skipValue()
+                }
+            case 5:
+                if cursor.key(jsonKey, is: "items") {
+                    self.items = try cursor.decode([CoreV1.Service].self)
+                } else {
+                    try cursor.skipValue()
+                }
+            case 8:
+                if cursor.key(jsonKey, is: "metadata") {
+                    self.metadata = try cursor.decode(MetaV1.ListMeta.self)
+                } else {
+                    try cursor.skipValue()
+                }
+            case 10:
+                if cursor.key(jsonKey, is: "apiVersion") {
+                    self.apiVersion = try cursor.decode(String.self)
+                } else {
+                    try cursor.skipValue()
+                }
+            default: try cursor.skipValue()
+            }
         }
     }
 }
@@ -6517,6 +13457,46 @@ extension CoreV1 {
             self.port = port
             self.`protocol` = `protocol`
             self.targetPort = targetPort
+        }
+    }
+}
+
+extension CoreV1.ServicePort: JSONFastDecodable {
+    init(from cursor: inout JSONCursor) throws {
+        self.init()
+        try cursor.beginObject()
+        while let jsonKey = try cursor.nextKeyRange() {
+            switch jsonKey.count {
+            case 4:
+                if cursor.key(jsonKey, is: "name") {
+                    self.name = try cursor.decode(String.self)
+                } else if cursor.key(jsonKey, is: "port") {
+                    self.port = try cursor.decode(Int32.self)
+                } else {
+                    try cursor.skipValue()
+                }
+            case 8:
+                if cursor.key(jsonKey, is: "nodePort") {
+                    self.nodePort = try cursor.decode(Int32.self)
+                } else if cursor.key(jsonKey, is: "protocol") {
+                    self.`protocol` = try cursor.decode(String.self)
+                } else {
+                    try cursor.skipValue()
+                }
+            case 10:
+                if cursor.key(jsonKey, is: "targetPort") {
+                    self.targetPort = try cursor.decode(IntOrString.self)
+                } else {
+                    try cursor.skipValue()
+                }
+            case 11:
+                if cursor.key(jsonKey, is: "appProtocol") {
+                    self.appProtocol = try cursor.decode(String.self)
+                } else {
+                    try cursor.skipValue()
+                }
+            default: try cursor.skipValue()
+            }
         }
     }
 }
@@ -6616,6 +13596,114 @@ extension CoreV1 {
     }
 }
 
+extension CoreV1.ServiceSpec: JSONFastDecodable {
+    init(from cursor: inout JSONCursor) throws {
+        self.init()
+        try cursor.beginObject()
+        while let jsonKey = try cursor.nextKeyRange() {
+            switch jsonKey.count {
+            case 4:
+                if cursor.key(jsonKey, is: "type") {
+                    self.type = try cursor.decode(String.self)
+                } else {
+                    try cursor.skipValue()
+                }
+            case 5:
+                if cursor.key(jsonKey, is: "ports") {
+                    self.ports = try cursor.decode([CoreV1.ServicePort].self)
+                } else {
+                    try cursor.skipValue()
+                }
+            case 8:
+                if cursor.key(jsonKey, is: "selector") {
+                    self.selector = try cursor.decode([String: String].self)
+                } else {
+                    try cursor.skipValue()
+                }
+            case 9:
+                if cursor.key(jsonKey, is: "clusterIP") {
+                    self.clusterIP = try cursor.decode(String.self)
+                } else {
+                    try cursor.skipValue()
+                }
+            case 10:
+                if cursor.key(jsonKey, is: "clusterIPs") {
+                    self.clusterIPs = try cursor.decode([String].self)
+                } else if cursor.key(jsonKey, is: "ipFamilies") {
+                    self.ipFamilies = try cursor.decode([String].self)
+                } else {
+                    try cursor.skipValue()
+                }
+            case 11:
+                if cursor.key(jsonKey, is: "externalIPs") {
+                    self.externalIPs = try cursor.decode([String].self)
+                } else {
+                    try cursor.skipValue()
+                }
+            case 12:
+                if cursor.key(jsonKey, is: "externalName") {
+                    self.externalName = try cursor.decode(String.self)
+                } else {
+                    try cursor.skipValue()
+                }
+            case 14:
+                if cursor.key(jsonKey, is: "ipFamilyPolicy") {
+                    self.ipFamilyPolicy = try cursor.decode(String.self)
+                } else if cursor.key(jsonKey, is: "loadBalancerIP") {
+                    self.loadBalancerIP = try cursor.decode(String.self)
+                } else {
+                    try cursor.skipValue()
+                }
+            case 15:
+                if cursor.key(jsonKey, is: "sessionAffinity") {
+                    self.sessionAffinity = try cursor.decode(String.self)
+                } else {
+                    try cursor.skipValue()
+                }
+            case 17:
+                if cursor.key(jsonKey, is: "loadBalancerClass") {
+                    self.loadBalancerClass = try cursor.decode(String.self)
+                } else {
+                    try cursor.skipValue()
+                }
+            case 19:
+                if cursor.key(jsonKey, is: "healthCheckNodePort") {
+                    self.healthCheckNodePort = try cursor.decode(Int32.self)
+                } else if cursor.key(jsonKey, is: "trafficDistribution") {
+                    self.trafficDistribution = try cursor.decode(String.self)
+                } else {
+                    try cursor.skipValue()
+                }
+            case 21:
+                if cursor.key(jsonKey, is: "externalTrafficPolicy") {
+                    self.externalTrafficPolicy = try cursor.decode(String.self)
+                } else if cursor.key(jsonKey, is: "internalTrafficPolicy") {
+                    self.internalTrafficPolicy = try cursor.decode(String.self)
+                } else if cursor.key(jsonKey, is: "sessionAffinityConfig") {
+                    self.sessionAffinityConfig = try cursor.decode(CoreV1.SessionAffinityConfig.self)
+                } else {
+                    try cursor.skipValue()
+                }
+            case 24:
+                if cursor.key(jsonKey, is: "loadBalancerSourceRanges") {
+                    self.loadBalancerSourceRanges = try cursor.decode([String].self)
+                } else if cursor.key(jsonKey, is: "publishNotReadyAddresses") {
+                    self.publishNotReadyAddresses = try cursor.decode(Bool.self)
+                } else {
+                    try cursor.skipValue()
+                }
+            case 29:
+                if cursor.key(jsonKey, is: "allocateLoadBalancerNodePorts") {
+                    self.allocateLoadBalancerNodePorts = try cursor.decode(Bool.self)
+                } else {
+                    try cursor.skipValue()
+                }
+            default: try cursor.skipValue()
+            }
+        }
+    }
+}
+
 extension CoreV1 {
     /// ServiceStatus represents the current status of a service.
     public struct ServiceStatus: Codable, Hashable, Sendable {
@@ -6635,6 +13723,30 @@ extension CoreV1 {
     }
 }
 
+extension CoreV1.ServiceStatus: JSONFastDecodable {
+    init(from cursor: inout JSONCursor) throws {
+        self.init()
+        try cursor.beginObject()
+        while let jsonKey = try cursor.nextKeyRange() {
+            switch jsonKey.count {
+            case 10:
+                if cursor.key(jsonKey, is: "conditions") {
+                    self.conditions = try cursor.decode([MetaV1.Condition].self)
+                } else {
+                    try cursor.skipValue()
+                }
+            case 12:
+                if cursor.key(jsonKey, is: "loadBalancer") {
+                    self.loadBalancer = try cursor.decode(CoreV1.LoadBalancerStatus.self)
+                } else {
+                    try cursor.skipValue()
+                }
+            default: try cursor.skipValue()
+            }
+        }
+    }
+}
+
 extension CoreV1 {
     /// SessionAffinityConfig represents the configurations of session affinity.
     public struct SessionAffinityConfig: Codable, Hashable, Sendable {
@@ -6646,6 +13758,24 @@ extension CoreV1 {
             clientIP: CoreV1.ClientIPConfig? = nil
         ) {
             self.clientIP = clientIP
+        }
+    }
+}
+
+extension CoreV1.SessionAffinityConfig: JSONFastDecodable {
+    init(from cursor: inout JSONCursor) throws {
+        self.init()
+        try cursor.beginObject()
+        while let jsonKey = try cursor.nextKeyRange() {
+            switch jsonKey.count {
+            case 8:
+                if cursor.key(jsonKey, is: "clientIP") {
+                    self.clientIP = try cursor.decode(CoreV1.ClientIPConfig.self)
+                } else {
+                    try cursor.skipValue()
+                }
+            default: try cursor.skipValue()
+            }
         }
     }
 }
@@ -6663,6 +13793,24 @@ extension CoreV1 {
             seconds: Int64? = nil
         ) {
             self.seconds = seconds
+        }
+    }
+}
+
+extension CoreV1.SleepAction: JSONFastDecodable {
+    init(from cursor: inout JSONCursor) throws {
+        self.init()
+        try cursor.beginObject()
+        while let jsonKey = try cursor.nextKeyRange() {
+            switch jsonKey.count {
+            case 7:
+                if cursor.key(jsonKey, is: "seconds") {
+                    self.seconds = try cursor.decode(Int64.self)
+                } else {
+                    try cursor.skipValue()
+                }
+            default: try cursor.skipValue()
+            }
         }
     }
 }
@@ -6698,6 +13846,48 @@ extension CoreV1 {
     }
 }
 
+extension CoreV1.StorageOSPersistentVolumeSource: JSONFastDecodable {
+    init(from cursor: inout JSONCursor) throws {
+        self.init()
+        try cursor.beginObject()
+        while let jsonKey = try cursor.nextKeyRange() {
+            switch jsonKey.count {
+            case 6:
+                if cursor.key(jsonKey, is: "fsType") {
+                    self.fsType = try cursor.decode(String.self)
+                } else {
+                    try cursor.skipValue()
+                }
+            case 8:
+                if cursor.key(jsonKey, is: "readOnly") {
+                    self.readOnly = try cursor.decode(Bool.self)
+                } else {
+                    try cursor.skipValue()
+                }
+            case 9:
+                if cursor.key(jsonKey, is: "secretRef") {
+                    self.secretRef = try cursor.decode(CoreV1.ObjectReference.self)
+                } else {
+                    try cursor.skipValue()
+                }
+            case 10:
+                if cursor.key(jsonKey, is: "volumeName") {
+                    self.volumeName = try cursor.decode(String.self)
+                } else {
+                    try cursor.skipValue()
+                }
+            case 15:
+                if cursor.key(jsonKey, is: "volumeNamespace") {
+                    self.volumeNamespace = try cursor.decode(String.self)
+                } else {
+                    try cursor.skipValue()
+                }
+            default: try cursor.skipValue()
+            }
+        }
+    }
+}
+
 extension CoreV1 {
     /// Represents a StorageOS persistent volume resource.
     public struct StorageOSVolumeSource: Codable, Hashable, Sendable {
@@ -6729,6 +13919,48 @@ extension CoreV1 {
     }
 }
 
+extension CoreV1.StorageOSVolumeSource: JSONFastDecodable {
+    init(from cursor: inout JSONCursor) throws {
+        self.init()
+        try cursor.beginObject()
+        while let jsonKey = try cursor.nextKeyRange() {
+            switch jsonKey.count {
+            case 6:
+                if cursor.key(jsonKey, is: "fsType") {
+                    self.fsType = try cursor.decode(String.self)
+                } else {
+                    try cursor.skipValue()
+                }
+            case 8:
+                if cursor.key(jsonKey, is: "readOnly") {
+                    self.readOnly = try cursor.decode(Bool.self)
+                } else {
+                    try cursor.skipValue()
+                }
+            case 9:
+                if cursor.key(jsonKey, is: "secretRef") {
+                    self.secretRef = try cursor.decode(CoreV1.LocalObjectReference.self)
+                } else {
+                    try cursor.skipValue()
+                }
+            case 10:
+                if cursor.key(jsonKey, is: "volumeName") {
+                    self.volumeName = try cursor.decode(String.self)
+                } else {
+                    try cursor.skipValue()
+                }
+            case 15:
+                if cursor.key(jsonKey, is: "volumeNamespace") {
+                    self.volumeNamespace = try cursor.decode(String.self)
+                } else {
+                    try cursor.skipValue()
+                }
+            default: try cursor.skipValue()
+            }
+        }
+    }
+}
+
 extension CoreV1 {
     /// Sysctl defines a kernel parameter to be set
     public struct Sysctl: Codable, Hashable, Sendable {
@@ -6752,6 +13984,30 @@ extension CoreV1 {
     }
 }
 
+extension CoreV1.Sysctl: JSONFastDecodable {
+    init(from cursor: inout JSONCursor) throws {
+        self.init()
+        try cursor.beginObject()
+        while let jsonKey = try cursor.nextKeyRange() {
+            switch jsonKey.count {
+            case 4:
+                if cursor.key(jsonKey, is: "name") {
+                    self.name = try cursor.decode(String.self)
+                } else {
+                    try cursor.skipValue()
+                }
+            case 5:
+                if cursor.key(jsonKey, is: "value") {
+                    self.value = try cursor.decode(String.self)
+                } else {
+                    try cursor.skipValue()
+                }
+            default: try cursor.skipValue()
+            }
+        }
+    }
+}
+
 extension CoreV1 {
     /// TCPSocketAction describes an action based on opening a socket
     public struct TCPSocketAction: Codable, Hashable, Sendable {
@@ -6769,6 +14025,26 @@ extension CoreV1 {
         ) {
             self.host = host
             self.port = port
+        }
+    }
+}
+
+extension CoreV1.TCPSocketAction: JSONFastDecodable {
+    init(from cursor: inout JSONCursor) throws {
+        self.init()
+        try cursor.beginObject()
+        while let jsonKey = try cursor.nextKeyRange() {
+            switch jsonKey.count {
+            case 4:
+                if cursor.key(jsonKey, is: "host") {
+                    self.host = try cursor.decode(String.self)
+                } else if cursor.key(jsonKey, is: "port") {
+                    self.port = try cursor.decode(IntOrString.self)
+                } else {
+                    try cursor.skipValue()
+                }
+            default: try cursor.skipValue()
+            }
         }
     }
 }
@@ -6804,6 +14080,42 @@ extension CoreV1 {
     }
 }
 
+extension CoreV1.Taint: JSONFastDecodable {
+    init(from cursor: inout JSONCursor) throws {
+        self.init()
+        try cursor.beginObject()
+        while let jsonKey = try cursor.nextKeyRange() {
+            switch jsonKey.count {
+            case 3:
+                if cursor.key(jsonKey, is: "key") {
+                    self.key = try cursor.decode(String.self)
+                } else {
+                    try cursor.skipValue()
+                }
+            case 5:
+                if cursor.key(jsonKey, is: "value") {
+                    self.value = try cursor.decode(String.self)
+                } else {
+                    try cursor.skipValue()
+                }
+            case 6:
+                if cursor.key(jsonKey, is: "effect") {
+                    self.effect = try cursor.decode(String.self)
+                } else {
+                    try cursor.skipValue()
+                }
+            case 9:
+                if cursor.key(jsonKey, is: "timeAdded") {
+                    self.timeAdded = try cursor.decode(Time.self)
+                } else {
+                    try cursor.skipValue()
+                }
+            default: try cursor.skipValue()
+            }
+        }
+    }
+}
+
 extension CoreV1 {
     /// The pod this Toleration is attached to tolerates any taint that matches the triple <key,value,effect> using the matching operator <operator>.
     public struct Toleration: Codable, Hashable, Sendable {
@@ -6835,6 +14147,48 @@ extension CoreV1 {
     }
 }
 
+extension CoreV1.Toleration: JSONFastDecodable {
+    init(from cursor: inout JSONCursor) throws {
+        self.init()
+        try cursor.beginObject()
+        while let jsonKey = try cursor.nextKeyRange() {
+            switch jsonKey.count {
+            case 3:
+                if cursor.key(jsonKey, is: "key") {
+                    self.key = try cursor.decode(String.self)
+                } else {
+                    try cursor.skipValue()
+                }
+            case 5:
+                if cursor.key(jsonKey, is: "value") {
+                    self.value = try cursor.decode(String.self)
+                } else {
+                    try cursor.skipValue()
+                }
+            case 6:
+                if cursor.key(jsonKey, is: "effect") {
+                    self.effect = try cursor.decode(String.self)
+                } else {
+                    try cursor.skipValue()
+                }
+            case 8:
+                if cursor.key(jsonKey, is: "operator") {
+                    self.`operator` = try cursor.decode(String.self)
+                } else {
+                    try cursor.skipValue()
+                }
+            case 17:
+                if cursor.key(jsonKey, is: "tolerationSeconds") {
+                    self.tolerationSeconds = try cursor.decode(Int64.self)
+                } else {
+                    try cursor.skipValue()
+                }
+            default: try cursor.skipValue()
+            }
+        }
+    }
+}
+
 extension CoreV1 {
     /// A topology selector requirement is a selector that matches given label. This is an alpha feature and may change in the future.
     public struct TopologySelectorLabelRequirement: Codable, Hashable, Sendable {
@@ -6858,6 +14212,30 @@ extension CoreV1 {
     }
 }
 
+extension CoreV1.TopologySelectorLabelRequirement: JSONFastDecodable {
+    init(from cursor: inout JSONCursor) throws {
+        self.init()
+        try cursor.beginObject()
+        while let jsonKey = try cursor.nextKeyRange() {
+            switch jsonKey.count {
+            case 3:
+                if cursor.key(jsonKey, is: "key") {
+                    self.key = try cursor.decode(String.self)
+                } else {
+                    try cursor.skipValue()
+                }
+            case 6:
+                if cursor.key(jsonKey, is: "values") {
+                    self.values = try cursor.decode([String].self)
+                } else {
+                    try cursor.skipValue()
+                }
+            default: try cursor.skipValue()
+            }
+        }
+    }
+}
+
 extension CoreV1 {
     /// A topology selector term represents the result of label queries. A null or empty topology selector term matches no objects. The requirements of them are ANDed. It provides a subset of functionality as NodeSelectorTerm. This is an alpha feature and may change in the future.
     public struct TopologySelectorTerm: Codable, Hashable, Sendable {
@@ -6869,6 +14247,24 @@ extension CoreV1 {
             matchLabelExpressions: [CoreV1.TopologySelectorLabelRequirement]? = nil
         ) {
             self.matchLabelExpressions = matchLabelExpressions
+        }
+    }
+}
+
+extension CoreV1.TopologySelectorTerm: JSONFastDecodable {
+    init(from cursor: inout JSONCursor) throws {
+        self.init()
+        try cursor.beginObject()
+        while let jsonKey = try cursor.nextKeyRange() {
+            switch jsonKey.count {
+            case 21:
+                if cursor.key(jsonKey, is: "matchLabelExpressions") {
+                    self.matchLabelExpressions = try cursor.decode([CoreV1.TopologySelectorLabelRequirement].self)
+                } else {
+                    try cursor.skipValue()
+                }
+            default: try cursor.skipValue()
+            }
         }
     }
 }
@@ -6933,6 +14329,66 @@ extension CoreV1 {
     }
 }
 
+extension CoreV1.TopologySpreadConstraint: JSONFastDecodable {
+    init(from cursor: inout JSONCursor) throws {
+        self.init()
+        try cursor.beginObject()
+        while let jsonKey = try cursor.nextKeyRange() {
+            switch jsonKey.count {
+            case 7:
+                if cursor.key(jsonKey, is: "maxSkew") {
+                    self.maxSkew = try cursor.decode(Int32.self)
+                } else {
+                    try cursor.skipValue()
+                }
+            case 10:
+                if cursor.key(jsonKey, is: "minDomains") {
+                    self.minDomains = try cursor.decode(Int32.self)
+                } else {
+                    try cursor.skipValue()
+                }
+            case 11:
+                if cursor.key(jsonKey, is: "topologyKey") {
+                    self.topologyKey = try cursor.decode(String.self)
+                } else {
+                    try cursor.skipValue()
+                }
+            case 13:
+                if cursor.key(jsonKey, is: "labelSelector") {
+                    self.labelSelector = try cursor.decode(MetaV1.LabelSelector.self)
+                } else {
+                    try cursor.skipValue()
+                }
+            case 14:
+                if cursor.key(jsonKey, is: "matchLabelKeys") {
+                    self.matchLabelKeys = try cursor.decode([String].self)
+                } else {
+                    try cursor.skipValue()
+                }
+            case 16:
+                if cursor.key(jsonKey, is: "nodeTaintsPolicy") {
+                    self.nodeTaintsPolicy = try cursor.decode(String.self)
+                } else {
+                    try cursor.skipValue()
+                }
+            case 17:
+                if cursor.key(jsonKey, is: "whenUnsatisfiable") {
+                    self.whenUnsatisfiable = try cursor.decode(String.self)
+                } else {
+                    try cursor.skipValue()
+                }
+            case 18:
+                if cursor.key(jsonKey, is: "nodeAffinityPolicy") {
+                    self.nodeAffinityPolicy = try cursor.decode(String.self)
+                } else {
+                    try cursor.skipValue()
+                }
+            default: try cursor.skipValue()
+            }
+        }
+    }
+}
+
 extension CoreV1 {
     /// TypedLocalObjectReference contains enough information to let you locate the typed referenced object inside the same namespace.
     public struct TypedLocalObjectReference: Codable, Hashable, Sendable {
@@ -6956,6 +14412,32 @@ extension CoreV1 {
             self.apiGroup = apiGroup
             self.kind = kind
             self.name = name
+        }
+    }
+}
+
+extension CoreV1.TypedLocalObjectReference: JSONFastDecodable {
+    init(from cursor: inout JSONCursor) throws {
+        self.init()
+        try cursor.beginObject()
+        while let jsonKey = try cursor.nextKeyRange() {
+            switch jsonKey.count {
+            case 4:
+                if cursor.key(jsonKey, is: "kind") {
+                    self.kind = try cursor.decode(String.self)
+                } else if cursor.key(jsonKey, is: "name") {
+                    self.name = try cursor.decode(String.self)
+                } else {
+                    try cursor.skipValue()
+                }
+            case 8:
+                if cursor.key(jsonKey, is: "apiGroup") {
+                    self.apiGroup = try cursor.decode(String.self)
+                } else {
+                    try cursor.skipValue()
+                }
+            default: try cursor.skipValue()
+            }
         }
     }
 }
@@ -6987,6 +14469,38 @@ extension CoreV1 {
             self.kind = kind
             self.name = name
             self.namespace = namespace
+        }
+    }
+}
+
+extension CoreV1.TypedObjectReference: JSONFastDecodable {
+    init(from cursor: inout JSONCursor) throws {
+        self.init()
+        try cursor.beginObject()
+        while let jsonKey = try cursor.nextKeyRange() {
+            switch jsonKey.count {
+            case 4:
+                if cursor.key(jsonKey, is: "kind") {
+                    self.kind = try cursor.decode(String.self)
+                } else if cursor.key(jsonKey, is: "name") {
+                    self.name = try cursor.decode(String.self)
+                } else {
+                    try cursor.skipValue()
+                }
+            case 8:
+                if cursor.key(jsonKey, is: "apiGroup") {
+                    self.apiGroup = try cursor.decode(String.self)
+                } else {
+                    try cursor.skipValue()
+                }
+            case 9:
+                if cursor.key(jsonKey, is: "namespace") {
+                    self.namespace = try cursor.decode(String.self)
+                } else {
+                    try cursor.skipValue()
+                }
+            default: try cursor.skipValue()
+            }
         }
     }
 }
@@ -7145,6 +14659,140 @@ extension CoreV1 {
     }
 }
 
+extension CoreV1.Volume: JSONFastDecodable {
+    init(from cursor: inout JSONCursor) throws {
+        self.init()
+        try cursor.beginObject()
+        while let jsonKey = try cursor.nextKeyRange() {
+            switch jsonKey.count {
+            case 2:
+                if cursor.key(jsonKey, is: "fc") {
+                    self.fc = try cursor.decode(CoreV1.FCVolumeSource.self)
+                } else {
+                    try cursor.skipValue()
+                }
+            case 3:
+                if cursor.key(jsonKey, is: "csi") {
+                    self.csi = try cursor.decode(CoreV1.CSIVolumeSource.self)
+                } else if cursor.key(jsonKey, is: "nfs") {
+                    self.nfs = try cursor.decode(CoreV1.NFSVolumeSource.self)
+                } else if cursor.key(jsonKey, is: "rbd") {
+                    self.rbd = try cursor.decode(CoreV1.RBDVolumeSource.self)
+                } else {
+                    try cursor.skipValue()
+                }
+            case 4:
+                if cursor.key(jsonKey, is: "name") {
+                    self.name = try cursor.decode(String.self)
+                } else {
+                    try cursor.skipValue()
+                }
+            case 5:
+                if cursor.key(jsonKey, is: "image") {
+                    self.image = try cursor.decode(CoreV1.ImageVolumeSource.self)
+                } else if cursor.key(jsonKey, is: "iscsi") {
+                    self.iscsi = try cursor.decode(CoreV1.ISCSIVolumeSource.self)
+                } else {
+                    try cursor.skipValue()
+                }
+            case 6:
+                if cursor.key(jsonKey, is: "cephfs") {
+                    self.cephfs = try cursor.decode(CoreV1.CephFSVolumeSource.self)
+                } else if cursor.key(jsonKey, is: "cinder") {
+                    self.cinder = try cursor.decode(CoreV1.CinderVolumeSource.self)
+                } else if cursor.key(jsonKey, is: "secret") {
+                    self.secret = try cursor.decode(CoreV1.SecretVolumeSource.self)
+                } else {
+                    try cursor.skipValue()
+                }
+            case 7:
+                if cursor.key(jsonKey, is: "flocker") {
+                    self.flocker = try cursor.decode(CoreV1.FlockerVolumeSource.self)
+                } else if cursor.key(jsonKey, is: "gitRepo") {
+                    self.gitRepo = try cursor.decode(CoreV1.GitRepoVolumeSource.self)
+                } else if cursor.key(jsonKey, is: "quobyte") {
+                    self.quobyte = try cursor.decode(CoreV1.QuobyteVolumeSource.self)
+                } else if cursor.key(jsonKey, is: "scaleIO") {
+                    self.scaleIO = try cursor.decode(CoreV1.ScaleIOVolumeSource.self)
+                } else {
+                    try cursor.skipValue()
+                }
+            case 8:
+                if cursor.key(jsonKey, is: "emptyDir") {
+                    self.emptyDir = try cursor.decode(CoreV1.EmptyDirVolumeSource.self)
+                } else if cursor.key(jsonKey, is: "hostPath") {
+                    self.hostPath = try cursor.decode(CoreV1.HostPathVolumeSource.self)
+                } else {
+                    try cursor.skipValue()
+                }
+            case 9:
+                if cursor.key(jsonKey, is: "azureDisk") {
+                    self.azureDisk = try cursor.decode(CoreV1.AzureDiskVolumeSource.self)
+                } else if cursor.key(jsonKey, is: "azureFile") {
+                    self.azureFile = try cursor.decode(CoreV1.AzureFileVolumeSource.self)
+                } else if cursor.key(jsonKey, is: "configMap") {
+                    self.configMap = try cursor.decode(CoreV1.ConfigMapVolumeSource.self)
+                } else if cursor.key(jsonKey, is: "ephemeral") {
+                    self.ephemeral = try cursor.decode(CoreV1.EphemeralVolumeSource.self)
+                } else if cursor.key(jsonKey, is: "glusterfs") {
+                    self.glusterfs = try cursor.decode(CoreV1.GlusterfsVolumeSource.self)
+                } else if cursor.key(jsonKey, is: "projected") {
+                    self.projected = try cursor.decode(CoreV1.ProjectedVolumeSource.self)
+                } else if cursor.key(jsonKey, is: "storageos") {
+                    self.storageos = try cursor.decode(CoreV1.StorageOSVolumeSource.self)
+                } else {
+                    try cursor.skipValue()
+                }
+            case 10:
+                if cursor.key(jsonKey, is: "flexVolume") {
+                    self.flexVolume = try cursor.decode(CoreV1.FlexVolumeSource.self)
+                } else {
+                    try cursor.skipValue()
+                }
+            case 11:
+                if cursor.key(jsonKey, is: "downwardAPI") {
+                    self.downwardAPI = try cursor.decode(CoreV1.DownwardAPIVolumeSource.self)
+                } else {
+                    try cursor.skipValue()
+                }
+            case 13:
+                if cursor.key(jsonKey, is: "vsphereVolume") {
+                    self.vsphereVolume = try cursor.decode(CoreV1.VsphereVirtualDiskVolumeSource.self)
+                } else {
+                    try cursor.skipValue()
+                }
+            case 14:
+                if cursor.key(jsonKey, is: "portworxVolume") {
+                    self.portworxVolume = try cursor.decode(CoreV1.PortworxVolumeSource.self)
+                } else {
+                    try cursor.skipValue()
+                }
+            case 17:
+                if cursor.key(jsonKey, is: "gcePersistentDisk") {
+                    self.gcePersistentDisk = try cursor.decode(CoreV1.GCEPersistentDiskVolumeSource.self)
+                } else {
+                    try cursor.skipValue()
+                }
+            case 20:
+                if cursor.key(jsonKey, is: "awsElasticBlockStore") {
+                    self.awsElasticBlockStore = try cursor.decode(CoreV1.AWSElasticBlockStoreVolumeSource.self)
+                } else if cursor.key(jsonKey, is: "photonPersistentDisk") {
+                    self.photonPersistentDisk = try cursor.decode(CoreV1.PhotonPersistentDiskVolumeSource.self)
+                } else {
+                    try cursor.skipValue()
+                }
+            case 21:
+                if cursor.key(jsonKey, is: "persistentVolumeClaim") {
+                    self.persistentVolumeClaim = try cursor.decode(CoreV1.PersistentVolumeClaimVolumeSource.self)
+                } else {
+                    try cursor.skipValue()
+                }
+            default: try cursor.skipValue()
+            }
+        }
+    }
+}
+
 extension CoreV1 {
     /// volumeDevice describes a mapping of a raw block device within a container.
     public struct VolumeDevice: Codable, Hashable, Sendable {
@@ -7164,6 +14812,30 @@ extension CoreV1 {
         ) {
             self.devicePath = devicePath
             self.name = name
+        }
+    }
+}
+
+extension CoreV1.VolumeDevice: JSONFastDecodable {
+    init(from cursor: inout JSONCursor) throws {
+        self.init()
+        try cursor.beginObject()
+        while let jsonKey = try cursor.nextKeyRange() {
+            switch jsonKey.count {
+            case 4:
+                if cursor.key(jsonKey, is: "name") {
+                    self.name = try cursor.decode(String.self)
+                } else {
+                    try cursor.skipValue()
+                }
+            case 10:
+                if cursor.key(jsonKey, is: "devicePath") {
+                    self.devicePath = try cursor.decode(String.self)
+                } else {
+                    try cursor.skipValue()
+                }
+            default: try cursor.skipValue()
+            }
         }
     }
 }
@@ -7219,6 +14891,60 @@ extension CoreV1 {
     }
 }
 
+extension CoreV1.VolumeMount: JSONFastDecodable {
+    init(from cursor: inout JSONCursor) throws {
+        self.init()
+        try cursor.beginObject()
+        while let jsonKey = try cursor.nextKeyRange() {
+            switch jsonKey.count {
+            case 4:
+                if cursor.key(jsonKey, is: "name") {
+                    self.name = try cursor.decode(String.self)
+                } else {
+                    try cursor.skipValue()
+                }
+            case 7:
+                if cursor.key(jsonKey, is: "subPath") {
+                    self.subPath = try cursor.decode(String.self)
+                } else {
+                    try cursor.skipValue()
+                }
+            case 8:
+                if cursor.key(jsonKey, is: "readOnly") {
+                    self.readOnly = try cursor.decode(Bool.self)
+                } else {
+                    try cursor.skipValue()
+                }
+            case 9:
+                if cursor.key(jsonKey, is: "mountPath") {
+                    self.mountPath = try cursor.decode(String.self)
+                } else {
+                    try cursor.skipValue()
+                }
+            case 11:
+                if cursor.key(jsonKey, is: "subPathExpr") {
+                    self.subPathExpr = try cursor.decode(String.self)
+                } else {
+                    try cursor.skipValue()
+                }
+            case 16:
+                if cursor.key(jsonKey, is: "mountPropagation") {
+                    self.mountPropagation = try cursor.decode(String.self)
+                } else {
+                    try cursor.skipValue()
+                }
+            case 17:
+                if cursor.key(jsonKey, is: "recursiveReadOnly") {
+                    self.recursiveReadOnly = try cursor.decode(String.self)
+                } else {
+                    try cursor.skipValue()
+                }
+            default: try cursor.skipValue()
+            }
+        }
+    }
+}
+
 extension CoreV1 {
     /// VolumeMountStatus shows status of volume mounts.
     public struct VolumeMountStatus: Codable, Hashable, Sendable {
@@ -7254,6 +14980,48 @@ extension CoreV1 {
     }
 }
 
+extension CoreV1.VolumeMountStatus: JSONFastDecodable {
+    init(from cursor: inout JSONCursor) throws {
+        self.init()
+        try cursor.beginObject()
+        while let jsonKey = try cursor.nextKeyRange() {
+            switch jsonKey.count {
+            case 4:
+                if cursor.key(jsonKey, is: "name") {
+                    self.name = try cursor.decode(String.self)
+                } else {
+                    try cursor.skipValue()
+                }
+            case 8:
+                if cursor.key(jsonKey, is: "readOnly") {
+                    self.readOnly = try cursor.decode(Bool.self)
+                } else {
+                    try cursor.skipValue()
+                }
+            case 9:
+                if cursor.key(jsonKey, is: "mountPath") {
+                    self.mountPath = try cursor.decode(String.self)
+                } else {
+                    try cursor.skipValue()
+                }
+            case 12:
+                if cursor.key(jsonKey, is: "volumeStatus") {
+                    self.volumeStatus = try cursor.decode(CoreV1.VolumeStatus.self)
+                } else {
+                    try cursor.skipValue()
+                }
+            case 17:
+                if cursor.key(jsonKey, is: "recursiveReadOnly") {
+                    self.recursiveReadOnly = try cursor.decode(String.self)
+                } else {
+                    try cursor.skipValue()
+                }
+            default: try cursor.skipValue()
+            }
+        }
+    }
+}
+
 extension CoreV1 {
     /// VolumeNodeAffinity defines constraints that limit what nodes this volume can be accessed from.
     public struct VolumeNodeAffinity: Codable, Hashable, Sendable {
@@ -7265,6 +15033,24 @@ extension CoreV1 {
             required: CoreV1.NodeSelector? = nil
         ) {
             self.required = required
+        }
+    }
+}
+
+extension CoreV1.VolumeNodeAffinity: JSONFastDecodable {
+    init(from cursor: inout JSONCursor) throws {
+        self.init()
+        try cursor.beginObject()
+        while let jsonKey = try cursor.nextKeyRange() {
+            switch jsonKey.count {
+            case 8:
+                if cursor.key(jsonKey, is: "required") {
+                    self.required = try cursor.decode(CoreV1.NodeSelector.self)
+                } else {
+                    try cursor.skipValue()
+                }
+            default: try cursor.skipValue()
+            }
         }
     }
 }
@@ -7322,6 +15108,54 @@ extension CoreV1 {
     }
 }
 
+extension CoreV1.VolumeProjection: JSONFastDecodable {
+    init(from cursor: inout JSONCursor) throws {
+        self.init()
+        try cursor.beginObject()
+        while let jsonKey = try cursor.nextKeyRange() {
+            switch jsonKey.count {
+            case 6:
+                if cursor.key(jsonKey, is: "secret") {
+                    self.secret = try cursor.decode(CoreV1.SecretProjection.self)
+                } else {
+                    try cursor.skipValue()
+                }
+            case 9:
+                if cursor.key(jsonKey, is: "configMap") {
+                    self.configMap = try cursor.decode(CoreV1.ConfigMapProjection.self)
+                } else {
+                    try cursor.skipValue()
+                }
+            case 11:
+                if cursor.key(jsonKey, is: "downwardAPI") {
+                    self.downwardAPI = try cursor.decode(CoreV1.DownwardAPIProjection.self)
+                } else {
+                    try cursor.skipValue()
+                }
+            case 14:
+                if cursor.key(jsonKey, is: "podCertificate") {
+                    self.podCertificate = try cursor.decode(CoreV1.PodCertificateProjection.self)
+                } else {
+                    try cursor.skipValue()
+                }
+            case 18:
+                if cursor.key(jsonKey, is: "clusterTrustBundle") {
+                    self.clusterTrustBundle = try cursor.decode(CoreV1.ClusterTrustBundleProjection.self)
+                } else {
+                    try cursor.skipValue()
+                }
+            case 19:
+                if cursor.key(jsonKey, is: "serviceAccountToken") {
+                    self.serviceAccountToken = try cursor.decode(CoreV1.ServiceAccountTokenProjection.self)
+                } else {
+                    try cursor.skipValue()
+                }
+            default: try cursor.skipValue()
+            }
+        }
+    }
+}
+
 extension CoreV1 {
     /// VolumeResourceRequirements describes the storage resource requirements for a volume.
     public struct VolumeResourceRequirements: Codable, Hashable, Sendable {
@@ -7341,6 +15175,30 @@ extension CoreV1 {
     }
 }
 
+extension CoreV1.VolumeResourceRequirements: JSONFastDecodable {
+    init(from cursor: inout JSONCursor) throws {
+        self.init()
+        try cursor.beginObject()
+        while let jsonKey = try cursor.nextKeyRange() {
+            switch jsonKey.count {
+            case 6:
+                if cursor.key(jsonKey, is: "limits") {
+                    self.limits = try cursor.decode([String: Quantity].self)
+                } else {
+                    try cursor.skipValue()
+                }
+            case 8:
+                if cursor.key(jsonKey, is: "requests") {
+                    self.requests = try cursor.decode([String: Quantity].self)
+                } else {
+                    try cursor.skipValue()
+                }
+            default: try cursor.skipValue()
+            }
+        }
+    }
+}
+
 extension CoreV1 {
     /// VolumeStatus represents the status of a mounted volume. At most one of its members must be specified.
     public struct VolumeStatus: Codable, Hashable, Sendable {
@@ -7352,6 +15210,24 @@ extension CoreV1 {
             image: CoreV1.ImageVolumeStatus? = nil
         ) {
             self.image = image
+        }
+    }
+}
+
+extension CoreV1.VolumeStatus: JSONFastDecodable {
+    init(from cursor: inout JSONCursor) throws {
+        self.init()
+        try cursor.beginObject()
+        while let jsonKey = try cursor.nextKeyRange() {
+            switch jsonKey.count {
+            case 5:
+                if cursor.key(jsonKey, is: "image") {
+                    self.image = try cursor.decode(CoreV1.ImageVolumeStatus.self)
+                } else {
+                    try cursor.skipValue()
+                }
+            default: try cursor.skipValue()
+            }
         }
     }
 }
@@ -7385,6 +15261,42 @@ extension CoreV1 {
     }
 }
 
+extension CoreV1.VsphereVirtualDiskVolumeSource: JSONFastDecodable {
+    init(from cursor: inout JSONCursor) throws {
+        self.init()
+        try cursor.beginObject()
+        while let jsonKey = try cursor.nextKeyRange() {
+            switch jsonKey.count {
+            case 6:
+                if cursor.key(jsonKey, is: "fsType") {
+                    self.fsType = try cursor.decode(String.self)
+                } else {
+                    try cursor.skipValue()
+                }
+            case 10:
+                if cursor.key(jsonKey, is: "volumePath") {
+                    self.volumePath = try cursor.decode(String.self)
+                } else {
+                    try cursor.skipValue()
+                }
+            case 15:
+                if cursor.key(jsonKey, is: "storagePolicyID") {
+                    self.storagePolicyID = try cursor.decode(String.self)
+                } else {
+                    try cursor.skipValue()
+                }
+            case 17:
+                if cursor.key(jsonKey, is: "storagePolicyName") {
+                    self.storagePolicyName = try cursor.decode(String.self)
+                } else {
+                    try cursor.skipValue()
+                }
+            default: try cursor.skipValue()
+            }
+        }
+    }
+}
+
 extension CoreV1 {
     /// The weights of all of the matched WeightedPodAffinityTerm fields are added per-node to find the most preferred node(s)
     public struct WeightedPodAffinityTerm: Codable, Hashable, Sendable {
@@ -7404,6 +15316,30 @@ extension CoreV1 {
         ) {
             self.podAffinityTerm = podAffinityTerm
             self.weight = weight
+        }
+    }
+}
+
+extension CoreV1.WeightedPodAffinityTerm: JSONFastDecodable {
+    init(from cursor: inout JSONCursor) throws {
+        self.init()
+        try cursor.beginObject()
+        while let jsonKey = try cursor.nextKeyRange() {
+            switch jsonKey.count {
+            case 6:
+                if cursor.key(jsonKey, is: "weight") {
+                    self.weight = try cursor.decode(Int32.self)
+                } else {
+                    try cursor.skipValue()
+                }
+            case 15:
+                if cursor.key(jsonKey, is: "podAffinityTerm") {
+                    self.podAffinityTerm = try cursor.decode(CoreV1.PodAffinityTerm.self)
+                } else {
+                    try cursor.skipValue()
+                }
+            default: try cursor.skipValue()
+            }
         }
     }
 }
@@ -7431,6 +15367,42 @@ extension CoreV1 {
             self.gmsaCredentialSpecName = gmsaCredentialSpecName
             self.hostProcess = hostProcess
             self.runAsUserName = runAsUserName
+        }
+    }
+}
+
+extension CoreV1.WindowsSecurityContextOptions: JSONFastDecodable {
+    init(from cursor: inout JSONCursor) throws {
+        self.init()
+        try cursor.beginObject()
+        while let jsonKey = try cursor.nextKeyRange() {
+            switch jsonKey.count {
+            case 11:
+                if cursor.key(jsonKey, is: "hostProcess") {
+                    self.hostProcess = try cursor.decode(Bool.self)
+                } else {
+                    try cursor.skipValue()
+                }
+            case 13:
+                if cursor.key(jsonKey, is: "runAsUserName") {
+                    self.runAsUserName = try cursor.decode(String.self)
+                } else {
+                    try cursor.skipValue()
+                }
+            case 18:
+                if cursor.key(jsonKey, is: "gmsaCredentialSpec") {
+                    self.gmsaCredentialSpec = try cursor.decode(String.self)
+                } else {
+                    try cursor.skipValue()
+                }
+            case 22:
+                if cursor.key(jsonKey, is: "gmsaCredentialSpecName") {
+                    self.gmsaCredentialSpecName = try cursor.decode(String.self)
+                } else {
+                    try cursor.skipValue()
+                }
+            default: try cursor.skipValue()
+            }
         }
     }
 }

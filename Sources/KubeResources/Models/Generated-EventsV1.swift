@@ -87,6 +87,100 @@ extension EventsV1 {
     }
 }
 
+extension EventsV1.Event: JSONFastDecodable {
+    init(from cursor: inout JSONCursor) throws {
+        self.init()
+        try cursor.beginObject()
+        while let jsonKey = try cursor.nextKeyRange() {
+            switch jsonKey.count {
+            case 4:
+                if cursor.key(jsonKey, is: "kind") {
+                    self.kind = try cursor.decode(String.self)
+                } else if cursor.key(jsonKey, is: "note") {
+                    self.note = try cursor.decode(String.self)
+                } else if cursor.key(jsonKey, is: "type") {
+                    self.type = try cursor.decode(String.self)
+                } else {
+                    try cursor.skipValue()
+                }
+            case 6:
+                if cursor.key(jsonKey, is: "action") {
+                    self.action = try cursor.decode(String.self)
+                } else if cursor.key(jsonKey, is: "reason") {
+                    self.reason = try cursor.decode(String.self)
+                } else if cursor.key(jsonKey, is: "series") {
+                    self.series = try cursor.decode(EventsV1.EventSeries.self)
+                } else {
+                    try cursor.skipValue()
+                }
+            case 7:
+                if cursor.key(jsonKey, is: "related") {
+                    self.related = try cursor.decode(CoreV1.ObjectReference.self)
+                } else {
+                    try cursor.skipValue()
+                }
+            case 8:
+                if cursor.key(jsonKey, is: "metadata") {
+                    self.metadata = try cursor.decode(MetaV1.ObjectMeta.self)
+                } else {
+                    try cursor.skipValue()
+                }
+            case 9:
+                if cursor.key(jsonKey, is: "eventTime") {
+                    self.eventTime = try cursor.decode(MicroTime.self)
+                } else if cursor.key(jsonKey, is: "regarding") {
+                    self.regarding = try cursor.decode(CoreV1.ObjectReference.self)
+                } else {
+                    try cursor.skipValue()
+                }
+            case 10:
+                if cursor.key(jsonKey, is: "apiVersion") {
+                    self.apiVersion = try cursor.decode(String.self)
+                } else {
+                    try cursor.skipValue()
+                }
+            case 15:
+                if cursor.key(jsonKey, is: "deprecatedCount") {
+                    self.deprecatedCount = try cursor.decode(Int32.self)
+                } else {
+                    try cursor.skipValue()
+                }
+            case 16:
+                if cursor.key(jsonKey, is: "deprecatedSource") {
+                    self.deprecatedSource = try cursor.decode(CoreV1.EventSource.self)
+                } else {
+                    try cursor.skipValue()
+                }
+            case 17:
+                if cursor.key(jsonKey, is: "reportingInstance") {
+                    self.reportingInstance = try cursor.decode(String.self)
+                } else {
+                    try cursor.skipValue()
+                }
+            case 19:
+                if cursor.key(jsonKey, is: "reportingController") {
+                    self.reportingController = try cursor.decode(String.self)
+                } else {
+                    try cursor.skipValue()
+                }
+            case 23:
+                if cursor.key(jsonKey, is: "deprecatedLastTimestamp") {
+                    self.deprecatedLastTimestamp = try cursor.decode(Time.self)
+                } else {
+                    try cursor.skipValue()
+                }
+            case 24:
+                if cursor.key(jsonKey, is: "deprecatedFirstTimestamp") {
+                    self.deprecatedFirstTimestamp = try cursor.decode(Time.self)
+                } else {
+                    try cursor.skipValue()
+                }
+            default: try cursor.skipValue()
+            }
+        }
+    }
+}
+
 extension EventsV1.Event: KubeResource {
     /// `events.k8s.io`.
     public static let group = "events.k8s.io"
@@ -129,6 +223,42 @@ extension EventsV1 {
     }
 }
 
+extension EventsV1.EventList: JSONFastDecodable {
+    init(from cursor: inout JSONCursor) throws {
+        self.init()
+        try cursor.beginObject()
+        while let jsonKey = try cursor.nextKeyRange() {
+            switch jsonKey.count {
+            case 4:
+                if cursor.key(jsonKey, is: "kind") {
+                    self.kind = try cursor.decode(String.self)
+                } else {
+                    try cursor.skipValue()
+                }
+            case 5:
+                if cursor.key(jsonKey, is: "items") {
+                    self.items = try cursor.decode([EventsV1.Event].self)
+                } else {
+                    try cursor.skipValue()
+                }
+            case 8:
+                if cursor.key(jsonKey, is: "metadata") {
+                    self.metadata = try cursor.decode(MetaV1.ListMeta.self)
+                } else {
+                    try cursor.skipValue()
+                }
+            case 10:
+                if cursor.key(jsonKey, is: "apiVersion") {
+                    self.apiVersion = try cursor.decode(String.self)
+                } else {
+                    try cursor.skipValue()
+                }
+            default: try cursor.skipValue()
+            }
+        }
+    }
+}
+
 extension EventsV1 {
     /// EventSeries contain information on series of events, i.e. thing that was/is happening continuously for some time. How often to update the EventSeries is up to the event reporters. The default event reporter in "k8s.io/client-go/tools/events/event_broadcaster.go" shows how this struct is updated on heartbeats and can guide customized reporter implementations.
     public struct EventSeries: Codable, Hashable, Sendable {
@@ -148,6 +278,30 @@ extension EventsV1 {
         ) {
             self.count = count
             self.lastObservedTime = lastObservedTime
+        }
+    }
+}
+
+extension EventsV1.EventSeries: JSONFastDecodable {
+    init(from cursor: inout JSONCursor) throws {
+        self.init()
+        try cursor.beginObject()
+        while let jsonKey = try cursor.nextKeyRange() {
+            switch jsonKey.count {
+            case 5:
+                if cursor.key(jsonKey, is: "count") {
+                    self.count = try cursor.decode(Int32.self)
+                } else {
+                    try cursor.skipValue()
+                }
+            case 16:
+                if cursor.key(jsonKey, is: "lastObservedTime") {
+                    self.lastObservedTime = try cursor.decode(MicroTime.self)
+                } else {
+                    try cursor.skipValue()
+                }
+            default: try cursor.skipValue()
+            }
         }
     }
 }

@@ -45,6 +45,50 @@ extension MetaV1 {
     }
 }
 
+extension MetaV1.APIGroup: JSONFastDecodable {
+    init(from cursor: inout JSONCursor) throws {
+        self.init()
+        try cursor.beginObject()
+        while let jsonKey = try cursor.nextKeyRange() {
+            switch jsonKey.count {
+            case 4:
+                if cursor.key(jsonKey, is: "kind") {
+                    self.kind = try cursor.decode(String.self)
+                } else if cursor.key(jsonKey, is: "name") {
+                    self.name = try cursor.decode(String.self)
+                } else {
+                    try cursor.skipValue()
+                }
+            case 8:
+                if cursor.key(jsonKey, is: "versions") {
+                    self.versions = try cursor.decode([MetaV1.GroupVersionForDiscovery].self)
+                } else {
+                    try cursor.skipValue()
+                }
+            case 10:
+                if cursor.key(jsonKey, is: "apiVersion") {
+                    self.apiVersion = try cursor.decode(String.self)
+                } else {
+                    try cursor.skipValue()
+                }
+            case 16:
+                if cursor.key(jsonKey, is: "preferredVersion") {
+                    self.preferredVersion = try cursor.decode(MetaV1.GroupVersionForDiscovery.self)
+                } else {
+                    try cursor.skipValue()
+                }
+            case 26:
+                if cursor.key(jsonKey, is: "serverAddressByClientCIDRs") {
+                    self.serverAddressByClientCIDRs = try cursor.decode([MetaV1.ServerAddressByClientCIDR].self)
+                } else {
+                    try cursor.skipValue()
+                }
+            default: try cursor.skipValue()
+            }
+        }
+    }
+}
+
 extension MetaV1 {
     /// APIGroupList is a list of APIGroup, to allow clients to discover the API at /apis.
     public struct APIGroupList: Codable, Hashable, Sendable {
@@ -66,6 +110,36 @@ extension MetaV1 {
             self.apiVersion = apiVersion
             self.groups = groups
             self.kind = kind
+        }
+    }
+}
+
+extension MetaV1.APIGroupList: JSONFastDecodable {
+    init(from cursor: inout JSONCursor) throws {
+        self.init()
+        try cursor.beginObject()
+        while let jsonKey = try cursor.nextKeyRange() {
+            switch jsonKey.count {
+            case 4:
+                if cursor.key(jsonKey, is: "kind") {
+                    self.kind = try cursor.decode(String.self)
+                } else {
+                    try cursor.skipValue()
+                }
+            case 6:
+                if cursor.key(jsonKey, is: "groups") {
+                    self.groups = try cursor.decode([MetaV1.APIGroup].self)
+                } else {
+                    try cursor.skipValue()
+                }
+            case 10:
+                if cursor.key(jsonKey, is: "apiVersion") {
+                    self.apiVersion = try cursor.decode(String.self)
+                } else {
+                    try cursor.skipValue()
+                }
+            default: try cursor.skipValue()
+            }
         }
     }
 }
@@ -131,6 +205,62 @@ extension MetaV1 {
     }
 }
 
+extension MetaV1.APIResource: JSONFastDecodable {
+    init(from cursor: inout JSONCursor) throws {
+        self.init()
+        try cursor.beginObject()
+        while let jsonKey = try cursor.nextKeyRange() {
+            switch jsonKey.count {
+            case 4:
+                if cursor.key(jsonKey, is: "kind") {
+                    self.kind = try cursor.decode(String.self)
+                } else if cursor.key(jsonKey, is: "name") {
+                    self.name = try cursor.decode(String.self)
+                } else {
+                    try cursor.skipValue()
+                }
+            case 5:
+                if cursor.key(jsonKey, is: "group") {
+                    self.group = try cursor.decode(String.self)
+                } else if cursor.key(jsonKey, is: "verbs") {
+                    self.verbs = try cursor.decode([String].self)
+                } else {
+                    try cursor.skipValue()
+                }
+            case 7:
+                if cursor.key(jsonKey, is: "version") {
+                    self.version = try cursor.decode(String.self)
+                } else {
+                    try cursor.skipValue()
+                }
+            case 10:
+                if cursor.key(jsonKey, is: "categories") {
+                    self.categories = try cursor.decode([String].self)
+                } else if cursor.key(jsonKey, is: "namespaced") {
+                    self.namespaced = try cursor.decode(Bool.self)
+                } else if cursor.key(jsonKey, is: "shortNames") {
+                    self.shortNames = try cursor.decode([String].self)
+                } else {
+                    try cursor.skipValue()
+                }
+            case 12:
+                if cursor.key(jsonKey, is: "singularName") {
+                    self.singularName = try cursor.decode(String.self)
+                } else {
+                    try cursor.skipValue()
+                }
+            case 18:
+                if cursor.key(jsonKey, is: "storageVersionHash") {
+                    self.storageVersionHash = try cursor.decode(String.self)
+                } else {
+                    try cursor.skipValue()
+                }
+            default: try cursor.skipValue()
+            }
+        }
+    }
+}
+
 extension MetaV1 {
     /// APIResourceList is a list of APIResource, it is used to expose the name of the resources supported in a specific group and version, and if the resource is namespaced.
     public struct APIResourceList: Codable, Hashable, Sendable {
@@ -162,6 +292,42 @@ extension MetaV1 {
     }
 }
 
+extension MetaV1.APIResourceList: JSONFastDecodable {
+    init(from cursor: inout JSONCursor) throws {
+        self.init()
+        try cursor.beginObject()
+        while let jsonKey = try cursor.nextKeyRange() {
+            switch jsonKey.count {
+            case 4:
+                if cursor.key(jsonKey, is: "kind") {
+                    self.kind = try cursor.decode(String.self)
+                } else {
+                    try cursor.skipValue()
+                }
+            case 9:
+                if cursor.key(jsonKey, is: "resources") {
+                    self.resources = try cursor.decode([MetaV1.APIResource].self)
+                } else {
+                    try cursor.skipValue()
+                }
+            case 10:
+                if cursor.key(jsonKey, is: "apiVersion") {
+                    self.apiVersion = try cursor.decode(String.self)
+                } else {
+                    try cursor.skipValue()
+                }
+            case 12:
+                if cursor.key(jsonKey, is: "groupVersion") {
+                    self.groupVersion = try cursor.decode(String.self)
+                } else {
+                    try cursor.skipValue()
+                }
+            default: try cursor.skipValue()
+            }
+        }
+    }
+}
+
 extension MetaV1 {
     /// APIVersions lists the versions that are available, to allow clients to discover the API at /api, which is the root path of the legacy v1 API.
     public struct APIVersions: Codable, Hashable, Sendable {
@@ -189,6 +355,42 @@ extension MetaV1 {
             self.kind = kind
             self.serverAddressByClientCIDRs = serverAddressByClientCIDRs
             self.versions = versions
+        }
+    }
+}
+
+extension MetaV1.APIVersions: JSONFastDecodable {
+    init(from cursor: inout JSONCursor) throws {
+        self.init()
+        try cursor.beginObject()
+        while let jsonKey = try cursor.nextKeyRange() {
+            switch jsonKey.count {
+            case 4:
+                if cursor.key(jsonKey, is: "kind") {
+                    self.kind = try cursor.decode(String.self)
+                } else {
+                    try cursor.skipValue()
+                }
+            case 8:
+                if cursor.key(jsonKey, is: "versions") {
+                    self.versions = try cursor.decode([String].self)
+                } else {
+                    try cursor.skipValue()
+                }
+            case 10:
+                if cursor.key(jsonKey, is: "apiVersion") {
+                    self.apiVersion = try cursor.decode(String.self)
+                } else {
+                    try cursor.skipValue()
+                }
+            case 26:
+                if cursor.key(jsonKey, is: "serverAddressByClientCIDRs") {
+                    self.serverAddressByClientCIDRs = try cursor.decode([MetaV1.ServerAddressByClientCIDR].self)
+                } else {
+                    try cursor.skipValue()
+                }
+            default: try cursor.skipValue()
+            }
         }
     }
 }
@@ -238,6 +440,46 @@ extension MetaV1 {
     }
 }
 
+extension MetaV1.Condition: JSONFastDecodable {
+    init(from cursor: inout JSONCursor) throws {
+        self.init()
+        try cursor.beginObject()
+        while let jsonKey = try cursor.nextKeyRange() {
+            switch jsonKey.count {
+            case 4:
+                if cursor.key(jsonKey, is: "type") {
+                    self.type = try cursor.decode(String.self)
+                } else {
+                    try cursor.skipValue()
+                }
+            case 6:
+                if cursor.key(jsonKey, is: "reason") {
+                    self.reason = try cursor.decode(String.self)
+                } else if cursor.key(jsonKey, is: "status") {
+                    self.status = try cursor.decode(String.self)
+                } else {
+                    try cursor.skipValue()
+                }
+            case 7:
+                if cursor.key(jsonKey, is: "message") {
+                    self.message = try cursor.decode(String.self)
+                } else {
+                    try cursor.skipValue()
+                }
+            case 18:
+                if cursor.key(jsonKey, is: "lastTransitionTime") {
+                    self.lastTransitionTime = try cursor.decode(Time.self)
+                } else if cursor.key(jsonKey, is: "observedGeneration") {
+                    self.observedGeneration = try cursor.decode(Int64.self)
+                } else {
+                    try cursor.skipValue()
+                }
+            default: try cursor.skipValue()
+            }
+        }
+    }
+}
+
 extension MetaV1 {
     /// DeleteOptions may be provided when deleting an API object.
     public struct DeleteOptions: Codable, Hashable, Sendable {
@@ -281,6 +523,66 @@ extension MetaV1 {
     }
 }
 
+extension MetaV1.DeleteOptions: JSONFastDecodable {
+    init(from cursor: inout JSONCursor) throws {
+        self.init()
+        try cursor.beginObject()
+        while let jsonKey = try cursor.nextKeyRange() {
+            switch jsonKey.count {
+            case 4:
+                if cursor.key(jsonKey, is: "kind") {
+                    self.kind = try cursor.decode(String.self)
+                } else {
+                    try cursor.skipValue()
+                }
+            case 6:
+                if cursor.key(jsonKey, is: "dryRun") {
+                    self.dryRun = try cursor.decode([String].self)
+                } else {
+                    try cursor.skipValue()
+                }
+            case 10:
+                if cursor.key(jsonKey, is: "apiVersion") {
+                    self.apiVersion = try cursor.decode(String.self)
+                } else {
+                    try cursor.skipValue()
+                }
+            case 13:
+                if cursor.key(jsonKey, is: "preconditions") {
+                    self.preconditions = try cursor.decode(MetaV1.Preconditions.self)
+                } else {
+                    try cursor.skipValue()
+                }
+            case 16:
+                if cursor.key(jsonKey, is: "orphanDependents") {
+                    self.orphanDependents = try cursor.decode(Bool.self)
+                } else {
+                    try cursor.skipValue()
+                }
+            case 17:
+                if cursor.key(jsonKey, is: "propagationPolicy") {
+                    self.propagationPolicy = try cursor.decode(String.self)
+                } else {
+                    try cursor.skipValue()
+                }
+            case 18:
+                if cursor.key(jsonKey, is: "gracePeriodSeconds") {
+                    self.gracePeriodSeconds = try cursor.decode(Int64.self)
+                } else {
+                    try cursor.skipValue()
+                }
+            case 48:
+                if cursor.key(jsonKey, is: "ignoreStoreReadErrorWithClusterBreakingPotential") {
+                    self.ignoreStoreReadErrorWithClusterBreakingPotential = try cursor.decode(Bool.self)
+                } else {
+                    try cursor.skipValue()
+                }
+            default: try cursor.skipValue()
+            }
+        }
+    }
+}
+
 extension MetaV1 {
     /// FieldSelectorRequirement is a selector that contains values, a key, and an operator that relates the key and values.
     public struct FieldSelectorRequirement: Codable, Hashable, Sendable {
@@ -308,6 +610,36 @@ extension MetaV1 {
     }
 }
 
+extension MetaV1.FieldSelectorRequirement: JSONFastDecodable {
+    init(from cursor: inout JSONCursor) throws {
+        self.init()
+        try cursor.beginObject()
+        while let jsonKey = try cursor.nextKeyRange() {
+            switch jsonKey.count {
+            case 3:
+                if cursor.key(jsonKey, is: "key") {
+                    self.key = try cursor.decode(String.self)
+                } else {
+                    try cursor.skipValue()
+                }
+            case 6:
+                if cursor.key(jsonKey, is: "values") {
+                    self.values = try cursor.decode([String].self)
+                } else {
+                    try cursor.skipValue()
+                }
+            case 8:
+                if cursor.key(jsonKey, is: "operator") {
+                    self.`operator` = try cursor.decode(String.self)
+                } else {
+                    try cursor.skipValue()
+                }
+            default: try cursor.skipValue()
+            }
+        }
+    }
+}
+
 extension MetaV1 {
     /// GroupResource specifies a Group and a Resource, but does not force a version.  This is useful for identifying concepts during lookup stages without having partially valid types
     public struct GroupResource: Codable, Hashable, Sendable {
@@ -323,6 +655,30 @@ extension MetaV1 {
         ) {
             self.group = group
             self.resource = resource
+        }
+    }
+}
+
+extension MetaV1.GroupResource: JSONFastDecodable {
+    init(from cursor: inout JSONCursor) throws {
+        self.init()
+        try cursor.beginObject()
+        while let jsonKey = try cursor.nextKeyRange() {
+            switch jsonKey.count {
+            case 5:
+                if cursor.key(jsonKey, is: "group") {
+                    self.group = try cursor.decode(String.self)
+                } else {
+                    try cursor.skipValue()
+                }
+            case 8:
+                if cursor.key(jsonKey, is: "resource") {
+                    self.resource = try cursor.decode(String.self)
+                } else {
+                    try cursor.skipValue()
+                }
+            default: try cursor.skipValue()
+            }
         }
     }
 }
@@ -350,6 +706,30 @@ extension MetaV1 {
     }
 }
 
+extension MetaV1.GroupVersionForDiscovery: JSONFastDecodable {
+    init(from cursor: inout JSONCursor) throws {
+        self.init()
+        try cursor.beginObject()
+        while let jsonKey = try cursor.nextKeyRange() {
+            switch jsonKey.count {
+            case 7:
+                if cursor.key(jsonKey, is: "version") {
+                    self.version = try cursor.decode(String.self)
+                } else {
+                    try cursor.skipValue()
+                }
+            case 12:
+                if cursor.key(jsonKey, is: "groupVersion") {
+                    self.groupVersion = try cursor.decode(String.self)
+                } else {
+                    try cursor.skipValue()
+                }
+            default: try cursor.skipValue()
+            }
+        }
+    }
+}
+
 extension MetaV1 {
     /// A label selector is a label query over a set of resources. The result of matchLabels and matchExpressions are ANDed. An empty label selector matches all objects. A null label selector matches no objects.
     public struct LabelSelector: Codable, Hashable, Sendable {
@@ -365,6 +745,30 @@ extension MetaV1 {
         ) {
             self.matchExpressions = matchExpressions
             self.matchLabels = matchLabels
+        }
+    }
+}
+
+extension MetaV1.LabelSelector: JSONFastDecodable {
+    init(from cursor: inout JSONCursor) throws {
+        self.init()
+        try cursor.beginObject()
+        while let jsonKey = try cursor.nextKeyRange() {
+            switch jsonKey.count {
+            case 11:
+                if cursor.key(jsonKey, is: "matchLabels") {
+                    self.matchLabels = try cursor.decode([String: String].self)
+                } else {
+                    try cursor.skipValue()
+                }
+            case 16:
+                if cursor.key(jsonKey, is: "matchExpressions") {
+                    self.matchExpressions = try cursor.decode([MetaV1.LabelSelectorRequirement].self)
+                } else {
+                    try cursor.skipValue()
+                }
+            default: try cursor.skipValue()
+            }
         }
     }
 }
@@ -392,6 +796,36 @@ extension MetaV1 {
             self.key = key
             self.`operator` = `operator`
             self.values = values
+        }
+    }
+}
+
+extension MetaV1.LabelSelectorRequirement: JSONFastDecodable {
+    init(from cursor: inout JSONCursor) throws {
+        self.init()
+        try cursor.beginObject()
+        while let jsonKey = try cursor.nextKeyRange() {
+            switch jsonKey.count {
+            case 3:
+                if cursor.key(jsonKey, is: "key") {
+                    self.key = try cursor.decode(String.self)
+                } else {
+                    try cursor.skipValue()
+                }
+            case 6:
+                if cursor.key(jsonKey, is: "values") {
+                    self.values = try cursor.decode([String].self)
+                } else {
+                    try cursor.skipValue()
+                }
+            case 8:
+                if cursor.key(jsonKey, is: "operator") {
+                    self.`operator` = try cursor.decode(String.self)
+                } else {
+                    try cursor.skipValue()
+                }
+            default: try cursor.skipValue()
+            }
         }
     }
 }
@@ -429,6 +863,44 @@ extension MetaV1 {
     }
 }
 
+extension MetaV1.ListMeta: JSONFastDecodable {
+    init(from cursor: inout JSONCursor) throws {
+        self.init()
+        try cursor.beginObject()
+        while let jsonKey = try cursor.nextKeyRange() {
+            switch jsonKey.count {
+            case 8:
+                if cursor.key(jsonKey, is: "continue") {
+                    self.`continue` = try cursor.decode(String.self)
+                } else if cursor.key(jsonKey, is: "selfLink") {
+                    self.selfLink = try cursor.decode(String.self)
+                } else {
+                    try cursor.skipValue()
+                }
+            case 9:
+                if cursor.key(jsonKey, is: "shardInfo") {
+                    self.shardInfo = try cursor.decode(MetaV1.ShardInfo.self)
+                } else {
+                    try cursor.skipValue()
+                }
+            case 15:
+                if cursor.key(jsonKey, is: "resourceVersion") {
+                    self.resourceVersion = try cursor.decode(String.self)
+                } else {
+                    try cursor.skipValue()
+                }
+            case 18:
+                if cursor.key(jsonKey, is: "remainingItemCount") {
+                    self.remainingItemCount = try cursor.decode(Int64.self)
+                } else {
+                    try cursor.skipValue()
+                }
+            default: try cursor.skipValue()
+            }
+        }
+    }
+}
+
 extension MetaV1 {
     /// ManagedFieldsEntry is a workflow-id, a FieldSet and the group version of the resource that the fieldset applies to.
     public struct ManagedFieldsEntry: Codable, Hashable, Sendable {
@@ -437,7 +909,7 @@ extension MetaV1 {
         /// FieldsType is the discriminator for the different fields format and version. There is currently only one possible value: "FieldsV1"
         public var fieldsType: String?
         /// FieldsV1 holds the first JSON version format as described in the "FieldsV1" type.
-        public var fieldsV1: JSONValue?
+        public var fieldsV1: FieldsV1?
         /// Manager is an identifier of the workflow managing these fields.
         public var manager: String?
         /// Operation is the type of operation which lead to this ManagedFieldsEntry being created. The only valid values for this field are 'Apply' and 'Update'.
@@ -451,7 +923,7 @@ extension MetaV1 {
         public init(
             apiVersion: String? = nil,
             fieldsType: String? = nil,
-            fieldsV1: JSONValue? = nil,
+            fieldsV1: FieldsV1? = nil,
             manager: String? = nil,
             operation: String? = nil,
             subresource: String? = nil,
@@ -464,6 +936,56 @@ extension MetaV1 {
             self.operation = operation
             self.subresource = subresource
             self.time = time
+        }
+    }
+}
+
+extension MetaV1.ManagedFieldsEntry: JSONFastDecodable {
+    init(from cursor: inout JSONCursor) throws {
+        self.init()
+        try cursor.beginObject()
+        while let jsonKey = try cursor.nextKeyRange() {
+            switch jsonKey.count {
+            case 4:
+                if cursor.key(jsonKey, is: "time") {
+                    self.time = try cursor.decode(Time.self)
+                } else {
+                    try cursor.skipValue()
+                }
+            case 7:
+                if cursor.key(jsonKey, is: "manager") {
+                    self.manager = try cursor.decode(String.self)
+                } else {
+                    try cursor.skipValue()
+                }
+            case 8:
+                if cursor.key(jsonKey, is: "fieldsV1") {
+                    self.fieldsV1 = try cursor.decode(FieldsV1.self)
+                } else {
+                    try cursor.skipValue()
+                }
+            case 9:
+                if cursor.key(jsonKey, is: "operation") {
+                    self.operation = try cursor.decode(String.self)
+                } else {
+                    try cursor.skipValue()
+                }
+            case 10:
+                if cursor.key(jsonKey, is: "apiVersion") {
+                    self.apiVersion = try cursor.decode(String.self)
+                } else if cursor.key(jsonKey, is: "fieldsType") {
+                    self.fieldsType = try cursor.decode(String.self)
+                } else {
+                    try cursor.skipValue()
+                }
+            case 11:
+                if cursor.key(jsonKey, is: "subresource") {
+                    self.subresource = try cursor.decode(String.self)
+                } else {
+                    try cursor.skipValue()
+                }
+            default: try cursor.skipValue()
+            }
         }
     }
 }
@@ -553,6 +1075,96 @@ extension MetaV1 {
     }
 }
 
+extension MetaV1.ObjectMeta: JSONFastDecodable {
+    init(from cursor: inout JSONCursor) throws {
+        self.init()
+        try cursor.beginObject()
+        while let jsonKey = try cursor.nextKeyRange() {
+            switch jsonKey.count {
+            case 3:
+                if cursor.key(jsonKey, is: "uid") {
+                    self.uid = try cursor.decode(String.self)
+                } else {
+                    try cursor.skipValue()
+                }
+            case 4:
+                if cursor.key(jsonKey, is: "name") {
+                    self.name = try cursor.decode(String.self)
+                } else {
+                    try cursor.skipValue()
+                }
+            case 6:
+                if cursor.key(jsonKey, is: "labels") {
+                    self.labels = try cursor.decode([String: String].self)
+                } else {
+                    try cursor.skipValue()
+                }
+            case 8:
+                if cursor.key(jsonKey, is: "selfLink") {
+                    self.selfLink = try cursor.decode(String.self)
+                } else {
+                    try cursor.skipValue()
+                }
+            case 9:
+                if cursor.key(jsonKey, is: "namespace") {
+                    self.namespace = try cursor.decode(String.self)
+                } else {
+                    try cursor.skipValue()
+                }
+            case 10:
+                if cursor.key(jsonKey, is: "finalizers") {
+                    self.finalizers = try cursor.decode([String].self)
+                } else if cursor.key(jsonKey, is: "generation") {
+                    self.generation = try cursor.decode(Int64.self)
+                } else {
+                    try cursor.skipValue()
+                }
+            case 11:
+                if cursor.key(jsonKey, is: "annotations") {
+                    self.annotations = try cursor.decode([String: String].self)
+                } else {
+                    try cursor.skipValue()
+                }
+            case 12:
+                if cursor.key(jsonKey, is: "generateName") {
+                    self.generateName = try cursor.decode(String.self)
+                } else {
+                    try cursor.skipValue()
+                }
+            case 13:
+                if cursor.key(jsonKey, is: "managedFields") {
+                    self.managedFields = try cursor.decode([MetaV1.ManagedFieldsEntry].self)
+                } else {
+                    try cursor.skipValue()
+                }
+            case 15:
+                if cursor.key(jsonKey, is: "ownerReferences") {
+                    self.ownerReferences = try cursor.decode([MetaV1.OwnerReference].self)
+                } else if cursor.key(jsonKey, is: "resourceVersion") {
+                    self.resourceVersion = try cursor.decode(String.self)
+                } else {
+                    try cursor.skipValue()
+                }
+            case 17:
+                if cursor.key(jsonKey, is: "creationTimestamp") {
+                    self.creationTimestamp = try cursor.decode(Time.self)
+                } else if cursor.key(jsonKey, is: "deletionTimestamp") {
+                    self.deletionTimestamp = try cursor.decode(Time.self)
+                } else {
+                    try cursor.skipValue()
+                }
+            case 26:
+                if cursor.key(jsonKey, is: "deletionGracePeriodSeconds") {
+                    self.deletionGracePeriodSeconds = try cursor.decode(Int64.self)
+                } else {
+                    try cursor.skipValue()
+                }
+            default: try cursor.skipValue()
+            }
+        }
+    }
+}
+
 extension MetaV1 {
     /// OwnerReference contains enough information to let you identify an owning object. An owning object must be in the same namespace as the dependent, or be cluster-scoped, so there is no namespace field.
     public struct OwnerReference: Codable, Hashable, Sendable {
@@ -596,6 +1208,46 @@ extension MetaV1 {
     }
 }
 
+extension MetaV1.OwnerReference: JSONFastDecodable {
+    init(from cursor: inout JSONCursor) throws {
+        self.init()
+        try cursor.beginObject()
+        while let jsonKey = try cursor.nextKeyRange() {
+            switch jsonKey.count {
+            case 3:
+                if cursor.key(jsonKey, is: "uid") {
+                    self.uid = try cursor.decode(String.self)
+                } else {
+                    try cursor.skipValue()
+                }
+            case 4:
+                if cursor.key(jsonKey, is: "kind") {
+                    self.kind = try cursor.decode(String.self)
+                } else if cursor.key(jsonKey, is: "name") {
+                    self.name = try cursor.decode(String.self)
+                } else {
+                    try cursor.skipValue()
+                }
+            case 10:
+                if cursor.key(jsonKey, is: "apiVersion") {
+                    self.apiVersion = try cursor.decode(String.self)
+                } else if cursor.key(jsonKey, is: "controller") {
+                    self.controller = try cursor.decode(Bool.self)
+                } else {
+                    try cursor.skipValue()
+                }
+            case 18:
+                if cursor.key(jsonKey, is: "blockOwnerDeletion") {
+                    self.blockOwnerDeletion = try cursor.decode(Bool.self)
+                } else {
+                    try cursor.skipValue()
+                }
+            default: try cursor.skipValue()
+            }
+        }
+    }
+}
+
 extension MetaV1 {
     /// Preconditions must be fulfilled before an operation (update, delete, etc.) is carried out.
     public struct Preconditions: Codable, Hashable, Sendable {
@@ -611,6 +1263,30 @@ extension MetaV1 {
         ) {
             self.resourceVersion = resourceVersion
             self.uid = uid
+        }
+    }
+}
+
+extension MetaV1.Preconditions: JSONFastDecodable {
+    init(from cursor: inout JSONCursor) throws {
+        self.init()
+        try cursor.beginObject()
+        while let jsonKey = try cursor.nextKeyRange() {
+            switch jsonKey.count {
+            case 3:
+                if cursor.key(jsonKey, is: "uid") {
+                    self.uid = try cursor.decode(String.self)
+                } else {
+                    try cursor.skipValue()
+                }
+            case 15:
+                if cursor.key(jsonKey, is: "resourceVersion") {
+                    self.resourceVersion = try cursor.decode(String.self)
+                } else {
+                    try cursor.skipValue()
+                }
+            default: try cursor.skipValue()
+            }
         }
     }
 }
@@ -638,6 +1314,30 @@ extension MetaV1 {
     }
 }
 
+extension MetaV1.ServerAddressByClientCIDR: JSONFastDecodable {
+    init(from cursor: inout JSONCursor) throws {
+        self.init()
+        try cursor.beginObject()
+        while let jsonKey = try cursor.nextKeyRange() {
+            switch jsonKey.count {
+            case 10:
+                if cursor.key(jsonKey, is: "clientCIDR") {
+                    self.clientCIDR = try cursor.decode(String.self)
+                } else {
+                    try cursor.skipValue()
+                }
+            case 13:
+                if cursor.key(jsonKey, is: "serverAddress") {
+                    self.serverAddress = try cursor.decode(String.self)
+                } else {
+                    try cursor.skipValue()
+                }
+            default: try cursor.skipValue()
+            }
+        }
+    }
+}
+
 extension MetaV1 {
     /// ShardInfo describes the shard selector that was applied to produce a list response. Its presence on a list response indicates the list is a filtered subset.
     public struct ShardInfo: Codable, Hashable, Sendable {
@@ -651,6 +1351,24 @@ extension MetaV1 {
             selector: String? = nil
         ) {
             self.selector = selector
+        }
+    }
+}
+
+extension MetaV1.ShardInfo: JSONFastDecodable {
+    init(from cursor: inout JSONCursor) throws {
+        self.init()
+        try cursor.beginObject()
+        while let jsonKey = try cursor.nextKeyRange() {
+            switch jsonKey.count {
+            case 8:
+                if cursor.key(jsonKey, is: "selector") {
+                    self.selector = try cursor.decode(String.self)
+                } else {
+                    try cursor.skipValue()
+                }
+            default: try cursor.skipValue()
+            }
         }
     }
 }
@@ -698,6 +1416,54 @@ extension MetaV1 {
     }
 }
 
+extension MetaV1.Status: JSONFastDecodable {
+    init(from cursor: inout JSONCursor) throws {
+        self.init()
+        try cursor.beginObject()
+        while let jsonKey = try cursor.nextKeyRange() {
+            switch jsonKey.count {
+            case 4:
+                if cursor.key(jsonKey, is: "code") {
+                    self.code = try cursor.decode(Int32.self)
+                } else if cursor.key(jsonKey, is: "kind") {
+                    self.kind = try cursor.decode(String.self)
+                } else {
+                    try cursor.skipValue()
+                }
+            case 6:
+                if cursor.key(jsonKey, is: "reason") {
+                    self.reason = try cursor.decode(String.self)
+                } else if cursor.key(jsonKey, is: "status") {
+                    self.status = try cursor.decode(String.self)
+                } else {
+                    try cursor.skipValue()
+                }
+            case 7:
+                if cursor.key(jsonKey, is: "details") {
+                    self.details = try cursor.decode(MetaV1.StatusDetails.self)
+                } else if cursor.key(jsonKey, is: "message") {
+                    self.message = try cursor.decode(String.self)
+                } else {
+                    try cursor.skipValue()
+                }
+            case 8:
+                if cursor.key(jsonKey, is: "metadata") {
+                    self.metadata = try cursor.decode(MetaV1.ListMeta.self)
+                } else {
+                    try cursor.skipValue()
+                }
+            case 10:
+                if cursor.key(jsonKey, is: "apiVersion") {
+                    self.apiVersion = try cursor.decode(String.self)
+                } else {
+                    try cursor.skipValue()
+                }
+            default: try cursor.skipValue()
+            }
+        }
+    }
+}
+
 extension MetaV1 {
     /// StatusCause provides more information about an api.Status failure, including cases when multiple errors are encountered.
     public struct StatusCause: Codable, Hashable, Sendable {
@@ -721,6 +1487,36 @@ extension MetaV1 {
             self.field = field
             self.message = message
             self.reason = reason
+        }
+    }
+}
+
+extension MetaV1.StatusCause: JSONFastDecodable {
+    init(from cursor: inout JSONCursor) throws {
+        self.init()
+        try cursor.beginObject()
+        while let jsonKey = try cursor.nextKeyRange() {
+            switch jsonKey.count {
+            case 5:
+                if cursor.key(jsonKey, is: "field") {
+                    self.field = try cursor.decode(String.self)
+                } else {
+                    try cursor.skipValue()
+                }
+            case 6:
+                if cursor.key(jsonKey, is: "reason") {
+                    self.reason = try cursor.decode(String.self)
+                } else {
+                    try cursor.skipValue()
+                }
+            case 7:
+                if cursor.key(jsonKey, is: "message") {
+                    self.message = try cursor.decode(String.self)
+                } else {
+                    try cursor.skipValue()
+                }
+            default: try cursor.skipValue()
+            }
         }
     }
 }
@@ -760,6 +1556,50 @@ extension MetaV1 {
     }
 }
 
+extension MetaV1.StatusDetails: JSONFastDecodable {
+    init(from cursor: inout JSONCursor) throws {
+        self.init()
+        try cursor.beginObject()
+        while let jsonKey = try cursor.nextKeyRange() {
+            switch jsonKey.count {
+            case 3:
+                if cursor.key(jsonKey, is: "uid") {
+                    self.uid = try cursor.decode(String.self)
+                } else {
+                    try cursor.skipValue()
+                }
+            case 4:
+                if cursor.key(jsonKey, is: "kind") {
+                    self.kind = try cursor.decode(String.self)
+                } else if cursor.key(jsonKey, is: "name") {
+                    self.name = try cursor.decode(String.self)
+                } else {
+                    try cursor.skipValue()
+                }
+            case 5:
+                if cursor.key(jsonKey, is: "group") {
+                    self.group = try cursor.decode(String.self)
+                } else {
+                    try cursor.skipValue()
+                }
+            case 6:
+                if cursor.key(jsonKey, is: "causes") {
+                    self.causes = try cursor.decode([MetaV1.StatusCause].self)
+                } else {
+                    try cursor.skipValue()
+                }
+            case 17:
+                if cursor.key(jsonKey, is: "retryAfterSeconds") {
+                    self.retryAfterSeconds = try cursor.decode(Int32.self)
+                } else {
+                    try cursor.skipValue()
+                }
+            default: try cursor.skipValue()
+            }
+        }
+    }
+}
+
 extension MetaV1 {
     /// Event represents a single event to a watched resource.
     public struct WatchEvent: Codable, Hashable, Sendable {
@@ -781,6 +1621,30 @@ extension MetaV1 {
         ) {
             self.object = object
             self.type = type
+        }
+    }
+}
+
+extension MetaV1.WatchEvent: JSONFastDecodable {
+    init(from cursor: inout JSONCursor) throws {
+        self.init()
+        try cursor.beginObject()
+        while let jsonKey = try cursor.nextKeyRange() {
+            switch jsonKey.count {
+            case 4:
+                if cursor.key(jsonKey, is: "type") {
+                    self.type = try cursor.decode(String.self)
+                } else {
+                    try cursor.skipValue()
+                }
+            case 6:
+                if cursor.key(jsonKey, is: "object") {
+                    self.object = try cursor.decode(JSONValue.self)
+                } else {
+                    try cursor.skipValue()
+                }
+            default: try cursor.skipValue()
+            }
         }
     }
 }

@@ -43,6 +43,36 @@ extension NetworkingV1 {
     }
 }
 
+extension NetworkingV1.HTTPIngressPath: JSONFastDecodable {
+    init(from cursor: inout JSONCursor) throws {
+        self.init()
+        try cursor.beginObject()
+        while let jsonKey = try cursor.nextKeyRange() {
+            switch jsonKey.count {
+            case 4:
+                if cursor.key(jsonKey, is: "path") {
+                    self.path = try cursor.decode(String.self)
+                } else {
+                    try cursor.skipValue()
+                }
+            case 7:
+                if cursor.key(jsonKey, is: "backend") {
+                    self.backend = try cursor.decode(NetworkingV1.IngressBackend.self)
+                } else {
+                    try cursor.skipValue()
+                }
+            case 8:
+                if cursor.key(jsonKey, is: "pathType") {
+                    self.pathType = try cursor.decode(String.self)
+                } else {
+                    try cursor.skipValue()
+                }
+            default: try cursor.skipValue()
+            }
+        }
+    }
+}
+
 extension NetworkingV1 {
     /// HTTPIngressRuleValue is a list of http selectors pointing to backends. In the example: http://<host>/<path>?<searchpart> -> backend where where parts of the url correspond to RFC 3986, this resource will be used to match against everything after the last '/' and before the first '?' or '#'.
     public struct HTTPIngressRuleValue: Codable, Hashable, Sendable {
@@ -56,6 +86,24 @@ extension NetworkingV1 {
             paths: [NetworkingV1.HTTPIngressPath]? = nil
         ) {
             self.paths = paths
+        }
+    }
+}
+
+extension NetworkingV1.HTTPIngressRuleValue: JSONFastDecodable {
+    init(from cursor: inout JSONCursor) throws {
+        self.init()
+        try cursor.beginObject()
+        while let jsonKey = try cursor.nextKeyRange() {
+            switch jsonKey.count {
+            case 5:
+                if cursor.key(jsonKey, is: "paths") {
+                    self.paths = try cursor.decode([NetworkingV1.HTTPIngressPath].self)
+                } else {
+                    try cursor.skipValue()
+                }
+            default: try cursor.skipValue()
+            }
         }
     }
 }
@@ -85,6 +133,38 @@ extension NetworkingV1 {
             self.kind = kind
             self.metadata = metadata
             self.spec = spec
+        }
+    }
+}
+
+extension NetworkingV1.IPAddress: JSONFastDecodable {
+    init(from cursor: inout JSONCursor) throws {
+        self.init()
+        try cursor.beginObject()
+        while let jsonKey = try cursor.nextKeyRange() {
+            switch jsonKey.count {
+            case 4:
+                if cursor.key(jsonKey, is: "kind") {
+                    self.kind = try cursor.decode(String.self)
+                } else if cursor.key(jsonKey, is: "spec") {
+                    self.spec = try cursor.decode(NetworkingV1.IPAddressSpec.self)
+                } else {
+                    try cursor.skipValue()
+                }
+            case 8:
+                if cursor.key(jsonKey, is: "metadata") {
+                    self.metadata = try cursor.decode(MetaV1.ObjectMeta.self)
+                } else {
+                    try cursor.skipValue()
+                }
+            case 10:
+                if cursor.key(jsonKey, is: "apiVersion") {
+                    self.apiVersion = try cursor.decode(String.self)
+                } else {
+                    try cursor.skipValue()
+                }
+            default: try cursor.skipValue()
+            }
         }
     }
 }
@@ -131,6 +211,42 @@ extension NetworkingV1 {
     }
 }
 
+extension NetworkingV1.IPAddressList: JSONFastDecodable {
+    init(from cursor: inout JSONCursor) throws {
+        self.init()
+        try cursor.beginObject()
+        while let jsonKey = try cursor.nextKeyRange() {
+            switch jsonKey.count {
+            case 4:
+                if cursor.key(jsonKey, is: "kind") {
+                    self.kind = try cursor.decode(String.self)
+                } else {
+                    try cursor.skipValue()
+                }
+            case 5:
+                if cursor.key(jsonKey, is: "items") {
+                    self.items = try cursor.decode([NetworkingV1.IPAddress].self)
+                } else {
+                    try cursor.skipValue()
+                }
+            case 8:
+                if cursor.key(jsonKey, is: "metadata") {
+                    self.metadata = try cursor.decode(MetaV1.ListMeta.self)
+                } else {
+                    try cursor.skipValue()
+                }
+            case 10:
+                if cursor.key(jsonKey, is: "apiVersion") {
+                    self.apiVersion = try cursor.decode(String.self)
+                } else {
+                    try cursor.skipValue()
+                }
+            default: try cursor.skipValue()
+            }
+        }
+    }
+}
+
 extension NetworkingV1 {
     /// IPAddressSpec describe the attributes in an IP Address.
     public struct IPAddressSpec: Codable, Hashable, Sendable {
@@ -144,6 +260,24 @@ extension NetworkingV1 {
             parentRef: NetworkingV1.ParentReference? = nil
         ) {
             self.parentRef = parentRef
+        }
+    }
+}
+
+extension NetworkingV1.IPAddressSpec: JSONFastDecodable {
+    init(from cursor: inout JSONCursor) throws {
+        self.init()
+        try cursor.beginObject()
+        while let jsonKey = try cursor.nextKeyRange() {
+            switch jsonKey.count {
+            case 9:
+                if cursor.key(jsonKey, is: "parentRef") {
+                    self.parentRef = try cursor.decode(NetworkingV1.ParentReference.self)
+                } else {
+                    try cursor.skipValue()
+                }
+            default: try cursor.skipValue()
+            }
         }
     }
 }
@@ -165,6 +299,30 @@ extension NetworkingV1 {
         ) {
             self.cidr = cidr
             self.except = except
+        }
+    }
+}
+
+extension NetworkingV1.IPBlock: JSONFastDecodable {
+    init(from cursor: inout JSONCursor) throws {
+        self.init()
+        try cursor.beginObject()
+        while let jsonKey = try cursor.nextKeyRange() {
+            switch jsonKey.count {
+            case 4:
+                if cursor.key(jsonKey, is: "cidr") {
+                    self.cidr = try cursor.decode(String.self)
+                } else {
+                    try cursor.skipValue()
+                }
+            case 6:
+                if cursor.key(jsonKey, is: "except") {
+                    self.except = try cursor.decode([String].self)
+                } else {
+                    try cursor.skipValue()
+                }
+            default: try cursor.skipValue()
+            }
         }
     }
 }
@@ -196,6 +354,44 @@ extension NetworkingV1 {
             self.metadata = metadata
             self.spec = spec
             self.status = status
+        }
+    }
+}
+
+extension NetworkingV1.Ingress: JSONFastDecodable {
+    init(from cursor: inout JSONCursor) throws {
+        self.init()
+        try cursor.beginObject()
+        while let jsonKey = try cursor.nextKeyRange() {
+            switch jsonKey.count {
+            case 4:
+                if cursor.key(jsonKey, is: "kind") {
+                    self.kind = try cursor.decode(String.self)
+                } else if cursor.key(jsonKey, is: "spec") {
+                    self.spec = try cursor.decode(NetworkingV1.IngressSpec.self)
+                } else {
+                    try cursor.skipValue()
+                }
+            case 6:
+                if cursor.key(jsonKey, is: "status") {
+                    self.status = try cursor.decode(NetworkingV1.IngressStatus.self)
+                } else {
+                    try cursor.skipValue()
+                }
+            case 8:
+                if cursor.key(jsonKey, is: "metadata") {
+                    self.metadata = try cursor.decode(MetaV1.ObjectMeta.self)
+                } else {
+                    try cursor.skipValue()
+                }
+            case 10:
+                if cursor.key(jsonKey, is: "apiVersion") {
+                    self.apiVersion = try cursor.decode(String.self)
+                } else {
+                    try cursor.skipValue()
+                }
+            default: try cursor.skipValue()
+            }
         }
     }
 }
@@ -232,6 +428,30 @@ extension NetworkingV1 {
     }
 }
 
+extension NetworkingV1.IngressBackend: JSONFastDecodable {
+    init(from cursor: inout JSONCursor) throws {
+        self.init()
+        try cursor.beginObject()
+        while let jsonKey = try cursor.nextKeyRange() {
+            switch jsonKey.count {
+            case 7:
+                if cursor.key(jsonKey, is: "service") {
+                    self.service = try cursor.decode(NetworkingV1.IngressServiceBackend.self)
+                } else {
+                    try cursor.skipValue()
+                }
+            case 8:
+                if cursor.key(jsonKey, is: "resource") {
+                    self.resource = try cursor.decode(CoreV1.TypedLocalObjectReference.self)
+                } else {
+                    try cursor.skipValue()
+                }
+            default: try cursor.skipValue()
+            }
+        }
+    }
+}
+
 extension NetworkingV1 {
     /// IngressClass represents the class of the Ingress, referenced by the Ingress Spec. The `ingressclass.kubernetes.io/is-default-class` annotation can be used to indicate that an IngressClass should be considered default. When a single IngressClass resource has this annotation set to true, new Ingress resources without a class specified will be assigned this default class.
     public struct IngressClass: Codable, Hashable, Sendable {
@@ -255,6 +475,38 @@ extension NetworkingV1 {
             self.kind = kind
             self.metadata = metadata
             self.spec = spec
+        }
+    }
+}
+
+extension NetworkingV1.IngressClass: JSONFastDecodable {
+    init(from cursor: inout JSONCursor) throws {
+        self.init()
+        try cursor.beginObject()
+        while let jsonKey = try cursor.nextKeyRange() {
+            switch jsonKey.count {
+            case 4:
+                if cursor.key(jsonKey, is: "kind") {
+                    self.kind = try cursor.decode(String.self)
+                } else if cursor.key(jsonKey, is: "spec") {
+                    self.spec = try cursor.decode(NetworkingV1.IngressClassSpec.self)
+                } else {
+                    try cursor.skipValue()
+                }
+            case 8:
+                if cursor.key(jsonKey, is: "metadata") {
+                    self.metadata = try cursor.decode(MetaV1.ObjectMeta.self)
+                } else {
+                    try cursor.skipValue()
+                }
+            case 10:
+                if cursor.key(jsonKey, is: "apiVersion") {
+                    self.apiVersion = try cursor.decode(String.self)
+                } else {
+                    try cursor.skipValue()
+                }
+            default: try cursor.skipValue()
+            }
         }
     }
 }
@@ -301,6 +553,42 @@ extension NetworkingV1 {
     }
 }
 
+extension NetworkingV1.IngressClassList: JSONFastDecodable {
+    init(from cursor: inout JSONCursor) throws {
+        self.init()
+        try cursor.beginObject()
+        while let jsonKey = try cursor.nextKeyRange() {
+            switch jsonKey.count {
+            case 4:
+                if cursor.key(jsonKey, is: "kind") {
+                    self.kind = try cursor.decode(String.self)
+                } else {
+                    try cursor.skipValue()
+                }
+            case 5:
+                if cursor.key(jsonKey, is: "items") {
+                    self.items = try cursor.decode([NetworkingV1.IngressClass].self)
+                } else {
+                    try cursor.skipValue()
+                }
+            case 8:
+                if cursor.key(jsonKey, is: "metadata") {
+                    self.metadata = try cursor.decode(MetaV1.ListMeta.self)
+                } else {
+                    try cursor.skipValue()
+                }
+            case 10:
+                if cursor.key(jsonKey, is: "apiVersion") {
+                    self.apiVersion = try cursor.decode(String.self)
+                } else {
+                    try cursor.skipValue()
+                }
+            default: try cursor.skipValue()
+            }
+        }
+    }
+}
+
 extension NetworkingV1 {
     /// IngressClassParametersReference identifies an API object. This can be used to specify a cluster or namespace-scoped resource.
     public struct IngressClassParametersReference: Codable, Hashable, Sendable {
@@ -336,6 +624,44 @@ extension NetworkingV1 {
     }
 }
 
+extension NetworkingV1.IngressClassParametersReference: JSONFastDecodable {
+    init(from cursor: inout JSONCursor) throws {
+        self.init()
+        try cursor.beginObject()
+        while let jsonKey = try cursor.nextKeyRange() {
+            switch jsonKey.count {
+            case 4:
+                if cursor.key(jsonKey, is: "kind") {
+                    self.kind = try cursor.decode(String.self)
+                } else if cursor.key(jsonKey, is: "name") {
+                    self.name = try cursor.decode(String.self)
+                } else {
+                    try cursor.skipValue()
+                }
+            case 5:
+                if cursor.key(jsonKey, is: "scope") {
+                    self.scope = try cursor.decode(String.self)
+                } else {
+                    try cursor.skipValue()
+                }
+            case 8:
+                if cursor.key(jsonKey, is: "apiGroup") {
+                    self.apiGroup = try cursor.decode(String.self)
+                } else {
+                    try cursor.skipValue()
+                }
+            case 9:
+                if cursor.key(jsonKey, is: "namespace") {
+                    self.namespace = try cursor.decode(String.self)
+                } else {
+                    try cursor.skipValue()
+                }
+            default: try cursor.skipValue()
+            }
+        }
+    }
+}
+
 extension NetworkingV1 {
     /// IngressClassSpec provides information about the class of an Ingress.
     public struct IngressClassSpec: Codable, Hashable, Sendable {
@@ -351,6 +677,26 @@ extension NetworkingV1 {
         ) {
             self.controller = controller
             self.parameters = parameters
+        }
+    }
+}
+
+extension NetworkingV1.IngressClassSpec: JSONFastDecodable {
+    init(from cursor: inout JSONCursor) throws {
+        self.init()
+        try cursor.beginObject()
+        while let jsonKey = try cursor.nextKeyRange() {
+            switch jsonKey.count {
+            case 10:
+                if cursor.key(jsonKey, is: "controller") {
+                    self.controller = try cursor.decode(String.self)
+                } else if cursor.key(jsonKey, is: "parameters") {
+                    self.parameters = try cursor.decode(NetworkingV1.IngressClassParametersReference.self)
+                } else {
+                    try cursor.skipValue()
+                }
+            default: try cursor.skipValue()
+            }
         }
     }
 }
@@ -384,6 +730,42 @@ extension NetworkingV1 {
     }
 }
 
+extension NetworkingV1.IngressList: JSONFastDecodable {
+    init(from cursor: inout JSONCursor) throws {
+        self.init()
+        try cursor.beginObject()
+        while let jsonKey = try cursor.nextKeyRange() {
+            switch jsonKey.count {
+            case 4:
+                if cursor.key(jsonKey, is: "kind") {
+                    self.kind = try cursor.decode(String.self)
+                } else {
+                    try cursor.skipValue()
+                }
+            case 5:
+                if cursor.key(jsonKey, is: "items") {
+                    self.items = try cursor.decode([NetworkingV1.Ingress].self)
+                } else {
+                    try cursor.skipValue()
+                }
+            case 8:
+                if cursor.key(jsonKey, is: "metadata") {
+                    self.metadata = try cursor.decode(MetaV1.ListMeta.self)
+                } else {
+                    try cursor.skipValue()
+                }
+            case 10:
+                if cursor.key(jsonKey, is: "apiVersion") {
+                    self.apiVersion = try cursor.decode(String.self)
+                } else {
+                    try cursor.skipValue()
+                }
+            default: try cursor.skipValue()
+            }
+        }
+    }
+}
+
 extension NetworkingV1 {
     /// IngressLoadBalancerIngress represents the status of a load-balancer ingress point.
     public struct IngressLoadBalancerIngress: Codable, Hashable, Sendable {
@@ -407,6 +789,36 @@ extension NetworkingV1 {
     }
 }
 
+extension NetworkingV1.IngressLoadBalancerIngress: JSONFastDecodable {
+    init(from cursor: inout JSONCursor) throws {
+        self.init()
+        try cursor.beginObject()
+        while let jsonKey = try cursor.nextKeyRange() {
+            switch jsonKey.count {
+            case 2:
+                if cursor.key(jsonKey, is: "ip") {
+                    self.ip = try cursor.decode(String.self)
+                } else {
+                    try cursor.skipValue()
+                }
+            case 5:
+                if cursor.key(jsonKey, is: "ports") {
+                    self.ports = try cursor.decode([NetworkingV1.IngressPortStatus].self)
+                } else {
+                    try cursor.skipValue()
+                }
+            case 8:
+                if cursor.key(jsonKey, is: "hostname") {
+                    self.hostname = try cursor.decode(String.self)
+                } else {
+                    try cursor.skipValue()
+                }
+            default: try cursor.skipValue()
+            }
+        }
+    }
+}
+
 extension NetworkingV1 {
     /// IngressLoadBalancerStatus represents the status of a load-balancer.
     public struct IngressLoadBalancerStatus: Codable, Hashable, Sendable {
@@ -418,6 +830,24 @@ extension NetworkingV1 {
             ingress: [NetworkingV1.IngressLoadBalancerIngress]? = nil
         ) {
             self.ingress = ingress
+        }
+    }
+}
+
+extension NetworkingV1.IngressLoadBalancerStatus: JSONFastDecodable {
+    init(from cursor: inout JSONCursor) throws {
+        self.init()
+        try cursor.beginObject()
+        while let jsonKey = try cursor.nextKeyRange() {
+            switch jsonKey.count {
+            case 7:
+                if cursor.key(jsonKey, is: "ingress") {
+                    self.ingress = try cursor.decode([NetworkingV1.IngressLoadBalancerIngress].self)
+                } else {
+                    try cursor.skipValue()
+                }
+            default: try cursor.skipValue()
+            }
         }
     }
 }
@@ -452,6 +882,36 @@ extension NetworkingV1 {
     }
 }
 
+extension NetworkingV1.IngressPortStatus: JSONFastDecodable {
+    init(from cursor: inout JSONCursor) throws {
+        self.init()
+        try cursor.beginObject()
+        while let jsonKey = try cursor.nextKeyRange() {
+            switch jsonKey.count {
+            case 4:
+                if cursor.key(jsonKey, is: "port") {
+                    self.port = try cursor.decode(Int32.self)
+                } else {
+                    try cursor.skipValue()
+                }
+            case 5:
+                if cursor.key(jsonKey, is: "error") {
+                    self.error = try cursor.decode(String.self)
+                } else {
+                    try cursor.skipValue()
+                }
+            case 8:
+                if cursor.key(jsonKey, is: "protocol") {
+                    self.`protocol` = try cursor.decode(String.self)
+                } else {
+                    try cursor.skipValue()
+                }
+            default: try cursor.skipValue()
+            }
+        }
+    }
+}
+
 extension NetworkingV1 {
     /// IngressRule represents the rules mapping the paths under a specified host to the related backend services. Incoming requests are first evaluated for a host match, then routed to the backend associated with the matching IngressRuleValue.
     public struct IngressRule: Codable, Hashable, Sendable {
@@ -478,6 +938,26 @@ extension NetworkingV1 {
     }
 }
 
+extension NetworkingV1.IngressRule: JSONFastDecodable {
+    init(from cursor: inout JSONCursor) throws {
+        self.init()
+        try cursor.beginObject()
+        while let jsonKey = try cursor.nextKeyRange() {
+            switch jsonKey.count {
+            case 4:
+                if cursor.key(jsonKey, is: "host") {
+                    self.host = try cursor.decode(String.self)
+                } else if cursor.key(jsonKey, is: "http") {
+                    self.http = try cursor.decode(NetworkingV1.HTTPIngressRuleValue.self)
+                } else {
+                    try cursor.skipValue()
+                }
+            default: try cursor.skipValue()
+            }
+        }
+    }
+}
+
 extension NetworkingV1 {
     /// IngressServiceBackend references a Kubernetes Service as a Backend.
     public struct IngressServiceBackend: Codable, Hashable, Sendable {
@@ -495,6 +975,26 @@ extension NetworkingV1 {
         ) {
             self.name = name
             self.port = port
+        }
+    }
+}
+
+extension NetworkingV1.IngressServiceBackend: JSONFastDecodable {
+    init(from cursor: inout JSONCursor) throws {
+        self.init()
+        try cursor.beginObject()
+        while let jsonKey = try cursor.nextKeyRange() {
+            switch jsonKey.count {
+            case 4:
+                if cursor.key(jsonKey, is: "name") {
+                    self.name = try cursor.decode(String.self)
+                } else if cursor.key(jsonKey, is: "port") {
+                    self.port = try cursor.decode(NetworkingV1.ServiceBackendPort.self)
+                } else {
+                    try cursor.skipValue()
+                }
+            default: try cursor.skipValue()
+            }
         }
     }
 }
@@ -526,6 +1026,42 @@ extension NetworkingV1 {
     }
 }
 
+extension NetworkingV1.IngressSpec: JSONFastDecodable {
+    init(from cursor: inout JSONCursor) throws {
+        self.init()
+        try cursor.beginObject()
+        while let jsonKey = try cursor.nextKeyRange() {
+            switch jsonKey.count {
+            case 3:
+                if cursor.key(jsonKey, is: "tls") {
+                    self.tls = try cursor.decode([NetworkingV1.IngressTLS].self)
+                } else {
+                    try cursor.skipValue()
+                }
+            case 5:
+                if cursor.key(jsonKey, is: "rules") {
+                    self.rules = try cursor.decode([NetworkingV1.IngressRule].self)
+                } else {
+                    try cursor.skipValue()
+                }
+            case 14:
+                if cursor.key(jsonKey, is: "defaultBackend") {
+                    self.defaultBackend = try cursor.decode(NetworkingV1.IngressBackend.self)
+                } else {
+                    try cursor.skipValue()
+                }
+            case 16:
+                if cursor.key(jsonKey, is: "ingressClassName") {
+                    self.ingressClassName = try cursor.decode(String.self)
+                } else {
+                    try cursor.skipValue()
+                }
+            default: try cursor.skipValue()
+            }
+        }
+    }
+}
+
 extension NetworkingV1 {
     /// IngressStatus describe the current state of the Ingress.
     public struct IngressStatus: Codable, Hashable, Sendable {
@@ -537,6 +1073,24 @@ extension NetworkingV1 {
             loadBalancer: NetworkingV1.IngressLoadBalancerStatus? = nil
         ) {
             self.loadBalancer = loadBalancer
+        }
+    }
+}
+
+extension NetworkingV1.IngressStatus: JSONFastDecodable {
+    init(from cursor: inout JSONCursor) throws {
+        self.init()
+        try cursor.beginObject()
+        while let jsonKey = try cursor.nextKeyRange() {
+            switch jsonKey.count {
+            case 12:
+                if cursor.key(jsonKey, is: "loadBalancer") {
+                    self.loadBalancer = try cursor.decode(NetworkingV1.IngressLoadBalancerStatus.self)
+                } else {
+                    try cursor.skipValue()
+                }
+            default: try cursor.skipValue()
+            }
         }
     }
 }
@@ -556,6 +1110,30 @@ extension NetworkingV1 {
         ) {
             self.hosts = hosts
             self.secretName = secretName
+        }
+    }
+}
+
+extension NetworkingV1.IngressTLS: JSONFastDecodable {
+    init(from cursor: inout JSONCursor) throws {
+        self.init()
+        try cursor.beginObject()
+        while let jsonKey = try cursor.nextKeyRange() {
+            switch jsonKey.count {
+            case 5:
+                if cursor.key(jsonKey, is: "hosts") {
+                    self.hosts = try cursor.decode([String].self)
+                } else {
+                    try cursor.skipValue()
+                }
+            case 10:
+                if cursor.key(jsonKey, is: "secretName") {
+                    self.secretName = try cursor.decode(String.self)
+                } else {
+                    try cursor.skipValue()
+                }
+            default: try cursor.skipValue()
+            }
         }
     }
 }
@@ -583,6 +1161,38 @@ extension NetworkingV1 {
             self.kind = kind
             self.metadata = metadata
             self.spec = spec
+        }
+    }
+}
+
+extension NetworkingV1.NetworkPolicy: JSONFastDecodable {
+    init(from cursor: inout JSONCursor) throws {
+        self.init()
+        try cursor.beginObject()
+        while let jsonKey = try cursor.nextKeyRange() {
+            switch jsonKey.count {
+            case 4:
+                if cursor.key(jsonKey, is: "kind") {
+                    self.kind = try cursor.decode(String.self)
+                } else if cursor.key(jsonKey, is: "spec") {
+                    self.spec = try cursor.decode(NetworkingV1.NetworkPolicySpec.self)
+                } else {
+                    try cursor.skipValue()
+                }
+            case 8:
+                if cursor.key(jsonKey, is: "metadata") {
+                    self.metadata = try cursor.decode(MetaV1.ObjectMeta.self)
+                } else {
+                    try cursor.skipValue()
+                }
+            case 10:
+                if cursor.key(jsonKey, is: "apiVersion") {
+                    self.apiVersion = try cursor.decode(String.self)
+                } else {
+                    try cursor.skipValue()
+                }
+            default: try cursor.skipValue()
+            }
         }
     }
 }
@@ -619,6 +1229,30 @@ extension NetworkingV1 {
     }
 }
 
+extension NetworkingV1.NetworkPolicyEgressRule: JSONFastDecodable {
+    init(from cursor: inout JSONCursor) throws {
+        self.init()
+        try cursor.beginObject()
+        while let jsonKey = try cursor.nextKeyRange() {
+            switch jsonKey.count {
+            case 2:
+                if cursor.key(jsonKey, is: "to") {
+                    self.to = try cursor.decode([NetworkingV1.NetworkPolicyPeer].self)
+                } else {
+                    try cursor.skipValue()
+                }
+            case 5:
+                if cursor.key(jsonKey, is: "ports") {
+                    self.ports = try cursor.decode([NetworkingV1.NetworkPolicyPort].self)
+                } else {
+                    try cursor.skipValue()
+                }
+            default: try cursor.skipValue()
+            }
+        }
+    }
+}
+
 extension NetworkingV1 {
     /// NetworkPolicyIngressRule describes a particular set of traffic that is allowed to the pods matched by a NetworkPolicySpec's podSelector. The traffic must match both ports and from.
     public struct NetworkPolicyIngressRule: Codable, Hashable, Sendable {
@@ -634,6 +1268,30 @@ extension NetworkingV1 {
         ) {
             self.from = from
             self.ports = ports
+        }
+    }
+}
+
+extension NetworkingV1.NetworkPolicyIngressRule: JSONFastDecodable {
+    init(from cursor: inout JSONCursor) throws {
+        self.init()
+        try cursor.beginObject()
+        while let jsonKey = try cursor.nextKeyRange() {
+            switch jsonKey.count {
+            case 4:
+                if cursor.key(jsonKey, is: "from") {
+                    self.from = try cursor.decode([NetworkingV1.NetworkPolicyPeer].self)
+                } else {
+                    try cursor.skipValue()
+                }
+            case 5:
+                if cursor.key(jsonKey, is: "ports") {
+                    self.ports = try cursor.decode([NetworkingV1.NetworkPolicyPort].self)
+                } else {
+                    try cursor.skipValue()
+                }
+            default: try cursor.skipValue()
+            }
         }
     }
 }
@@ -667,6 +1325,42 @@ extension NetworkingV1 {
     }
 }
 
+extension NetworkingV1.NetworkPolicyList: JSONFastDecodable {
+    init(from cursor: inout JSONCursor) throws {
+        self.init()
+        try cursor.beginObject()
+        while let jsonKey = try cursor.nextKeyRange() {
+            switch jsonKey.count {
+            case 4:
+                if cursor.key(jsonKey, is: "kind") {
+                    self.kind = try cursor.decode(String.self)
+                } else {
+                    try cursor.skipValue()
+                }
+            case 5:
+                if cursor.key(jsonKey, is: "items") {
+                    self.items = try cursor.decode([NetworkingV1.NetworkPolicy].self)
+                } else {
+                    try cursor.skipValue()
+                }
+            case 8:
+                if cursor.key(jsonKey, is: "metadata") {
+                    self.metadata = try cursor.decode(MetaV1.ListMeta.self)
+                } else {
+                    try cursor.skipValue()
+                }
+            case 10:
+                if cursor.key(jsonKey, is: "apiVersion") {
+                    self.apiVersion = try cursor.decode(String.self)
+                } else {
+                    try cursor.skipValue()
+                }
+            default: try cursor.skipValue()
+            }
+        }
+    }
+}
+
 extension NetworkingV1 {
     /// NetworkPolicyPeer describes a peer to allow traffic to/from. Only certain combinations of fields are allowed
     public struct NetworkPolicyPeer: Codable, Hashable, Sendable {
@@ -694,6 +1388,36 @@ extension NetworkingV1 {
     }
 }
 
+extension NetworkingV1.NetworkPolicyPeer: JSONFastDecodable {
+    init(from cursor: inout JSONCursor) throws {
+        self.init()
+        try cursor.beginObject()
+        while let jsonKey = try cursor.nextKeyRange() {
+            switch jsonKey.count {
+            case 7:
+                if cursor.key(jsonKey, is: "ipBlock") {
+                    self.ipBlock = try cursor.decode(NetworkingV1.IPBlock.self)
+                } else {
+                    try cursor.skipValue()
+                }
+            case 11:
+                if cursor.key(jsonKey, is: "podSelector") {
+                    self.podSelector = try cursor.decode(MetaV1.LabelSelector.self)
+                } else {
+                    try cursor.skipValue()
+                }
+            case 17:
+                if cursor.key(jsonKey, is: "namespaceSelector") {
+                    self.namespaceSelector = try cursor.decode(MetaV1.LabelSelector.self)
+                } else {
+                    try cursor.skipValue()
+                }
+            default: try cursor.skipValue()
+            }
+        }
+    }
+}
+
 extension NetworkingV1 {
     /// NetworkPolicyPort describes a port to allow traffic on
     public struct NetworkPolicyPort: Codable, Hashable, Sendable {
@@ -713,6 +1437,36 @@ extension NetworkingV1 {
             self.endPort = endPort
             self.port = port
             self.`protocol` = `protocol`
+        }
+    }
+}
+
+extension NetworkingV1.NetworkPolicyPort: JSONFastDecodable {
+    init(from cursor: inout JSONCursor) throws {
+        self.init()
+        try cursor.beginObject()
+        while let jsonKey = try cursor.nextKeyRange() {
+            switch jsonKey.count {
+            case 4:
+                if cursor.key(jsonKey, is: "port") {
+                    self.port = try cursor.decode(IntOrString.self)
+                } else {
+                    try cursor.skipValue()
+                }
+            case 7:
+                if cursor.key(jsonKey, is: "endPort") {
+                    self.endPort = try cursor.decode(Int32.self)
+                } else {
+                    try cursor.skipValue()
+                }
+            case 8:
+                if cursor.key(jsonKey, is: "protocol") {
+                    self.`protocol` = try cursor.decode(String.self)
+                } else {
+                    try cursor.skipValue()
+                }
+            default: try cursor.skipValue()
+            }
         }
     }
 }
@@ -740,6 +1494,38 @@ extension NetworkingV1 {
             self.ingress = ingress
             self.podSelector = podSelector
             self.policyTypes = policyTypes
+        }
+    }
+}
+
+extension NetworkingV1.NetworkPolicySpec: JSONFastDecodable {
+    init(from cursor: inout JSONCursor) throws {
+        self.init()
+        try cursor.beginObject()
+        while let jsonKey = try cursor.nextKeyRange() {
+            switch jsonKey.count {
+            case 6:
+                if cursor.key(jsonKey, is: "egress") {
+                    self.egress = try cursor.decode([NetworkingV1.NetworkPolicyEgressRule].self)
+                } else {
+                    try cursor.skipValue()
+                }
+            case 7:
+                if cursor.key(jsonKey, is: "ingress") {
+                    self.ingress = try cursor.decode([NetworkingV1.NetworkPolicyIngressRule].self)
+                } else {
+                    try cursor.skipValue()
+                }
+            case 11:
+                if cursor.key(jsonKey, is: "podSelector") {
+                    self.podSelector = try cursor.decode(MetaV1.LabelSelector.self)
+                } else if cursor.key(jsonKey, is: "policyTypes") {
+                    self.policyTypes = try cursor.decode([String].self)
+                } else {
+                    try cursor.skipValue()
+                }
+            default: try cursor.skipValue()
+            }
         }
     }
 }
@@ -775,6 +1561,42 @@ extension NetworkingV1 {
     }
 }
 
+extension NetworkingV1.ParentReference: JSONFastDecodable {
+    init(from cursor: inout JSONCursor) throws {
+        self.init()
+        try cursor.beginObject()
+        while let jsonKey = try cursor.nextKeyRange() {
+            switch jsonKey.count {
+            case 4:
+                if cursor.key(jsonKey, is: "name") {
+                    self.name = try cursor.decode(String.self)
+                } else {
+                    try cursor.skipValue()
+                }
+            case 5:
+                if cursor.key(jsonKey, is: "group") {
+                    self.group = try cursor.decode(String.self)
+                } else {
+                    try cursor.skipValue()
+                }
+            case 8:
+                if cursor.key(jsonKey, is: "resource") {
+                    self.resource = try cursor.decode(String.self)
+                } else {
+                    try cursor.skipValue()
+                }
+            case 9:
+                if cursor.key(jsonKey, is: "namespace") {
+                    self.namespace = try cursor.decode(String.self)
+                } else {
+                    try cursor.skipValue()
+                }
+            default: try cursor.skipValue()
+            }
+        }
+    }
+}
+
 extension NetworkingV1 {
     /// ServiceBackendPort is the service port being referenced.
     public struct ServiceBackendPort: Codable, Hashable, Sendable {
@@ -790,6 +1612,30 @@ extension NetworkingV1 {
         ) {
             self.name = name
             self.number = number
+        }
+    }
+}
+
+extension NetworkingV1.ServiceBackendPort: JSONFastDecodable {
+    init(from cursor: inout JSONCursor) throws {
+        self.init()
+        try cursor.beginObject()
+        while let jsonKey = try cursor.nextKeyRange() {
+            switch jsonKey.count {
+            case 4:
+                if cursor.key(jsonKey, is: "name") {
+                    self.name = try cursor.decode(String.self)
+                } else {
+                    try cursor.skipValue()
+                }
+            case 6:
+                if cursor.key(jsonKey, is: "number") {
+                    self.number = try cursor.decode(Int32.self)
+                } else {
+                    try cursor.skipValue()
+                }
+            default: try cursor.skipValue()
+            }
         }
     }
 }
@@ -821,6 +1667,44 @@ extension NetworkingV1 {
             self.metadata = metadata
             self.spec = spec
             self.status = status
+        }
+    }
+}
+
+extension NetworkingV1.ServiceCIDR: JSONFastDecodable {
+    init(from cursor: inout JSONCursor) throws {
+        self.init()
+        try cursor.beginObject()
+        while let jsonKey = try cursor.nextKeyRange() {
+            switch jsonKey.count {
+            case 4:
+                if cursor.key(jsonKey, is: "kind") {
+                    self.kind = try cursor.decode(String.self)
+                } else if cursor.key(jsonKey, is: "spec") {
+                    self.spec = try cursor.decode(NetworkingV1.ServiceCIDRSpec.self)
+                } else {
+                    try cursor.skipValue()
+                }
+            case 6:
+                if cursor.key(jsonKey, is: "status") {
+                    self.status = try cursor.decode(NetworkingV1.ServiceCIDRStatus.self)
+                } else {
+                    try cursor.skipValue()
+                }
+            case 8:
+                if cursor.key(jsonKey, is: "metadata") {
+                    self.metadata = try cursor.decode(MetaV1.ObjectMeta.self)
+                } else {
+                    try cursor.skipValue()
+                }
+            case 10:
+                if cursor.key(jsonKey, is: "apiVersion") {
+                    self.apiVersion = try cursor.decode(String.self)
+                } else {
+                    try cursor.skipValue()
+                }
+            default: try cursor.skipValue()
+            }
         }
     }
 }
@@ -867,6 +1751,42 @@ extension NetworkingV1 {
     }
 }
 
+extension NetworkingV1.ServiceCIDRList: JSONFastDecodable {
+    init(from cursor: inout JSONCursor) throws {
+        self.init()
+        try cursor.beginObject()
+        while let jsonKey = try cursor.nextKeyRange() {
+            switch jsonKey.count {
+            case 4:
+                if cursor.key(jsonKey, is: "kind") {
+                    self.kind = try cursor.decode(String.self)
+                } else {
+                    try cursor.skipValue()
+                }
+            case 5:
+                if cursor.key(jsonKey, is: "items") {
+                    self.items = try cursor.decode([NetworkingV1.ServiceCIDR].self)
+                } else {
+                    try cursor.skipValue()
+                }
+            case 8:
+                if cursor.key(jsonKey, is: "metadata") {
+                    self.metadata = try cursor.decode(MetaV1.ListMeta.self)
+                } else {
+                    try cursor.skipValue()
+                }
+            case 10:
+                if cursor.key(jsonKey, is: "apiVersion") {
+                    self.apiVersion = try cursor.decode(String.self)
+                } else {
+                    try cursor.skipValue()
+                }
+            default: try cursor.skipValue()
+            }
+        }
+    }
+}
+
 extension NetworkingV1 {
     /// ServiceCIDRSpec define the CIDRs the user wants to use for allocating ClusterIPs for Services.
     public struct ServiceCIDRSpec: Codable, Hashable, Sendable {
@@ -882,6 +1802,24 @@ extension NetworkingV1 {
     }
 }
 
+extension NetworkingV1.ServiceCIDRSpec: JSONFastDecodable {
+    init(from cursor: inout JSONCursor) throws {
+        self.init()
+        try cursor.beginObject()
+        while let jsonKey = try cursor.nextKeyRange() {
+            switch jsonKey.count {
+            case 5:
+                if cursor.key(jsonKey, is: "cidrs") {
+                    self.cidrs = try cursor.decode([String].self)
+                } else {
+                    try cursor.skipValue()
+                }
+            default: try cursor.skipValue()
+            }
+        }
+    }
+}
+
 extension NetworkingV1 {
     /// ServiceCIDRStatus describes the current state of the ServiceCIDR.
     public struct ServiceCIDRStatus: Codable, Hashable, Sendable {
@@ -893,6 +1831,24 @@ extension NetworkingV1 {
             conditions: [MetaV1.Condition]? = nil
         ) {
             self.conditions = conditions
+        }
+    }
+}
+
+extension NetworkingV1.ServiceCIDRStatus: JSONFastDecodable {
+    init(from cursor: inout JSONCursor) throws {
+        self.init()
+        try cursor.beginObject()
+        while let jsonKey = try cursor.nextKeyRange() {
+            switch jsonKey.count {
+            case 10:
+                if cursor.key(jsonKey, is: "conditions") {
+                    self.conditions = try cursor.decode([MetaV1.Condition].self)
+                } else {
+                    try cursor.skipValue()
+                }
+            default: try cursor.skipValue()
+            }
         }
     }
 }

@@ -33,6 +33,42 @@ extension PolicyV1 {
     }
 }
 
+extension PolicyV1.Eviction: JSONFastDecodable {
+    init(from cursor: inout JSONCursor) throws {
+        self.init()
+        try cursor.beginObject()
+        while let jsonKey = try cursor.nextKeyRange() {
+            switch jsonKey.count {
+            case 4:
+                if cursor.key(jsonKey, is: "kind") {
+                    self.kind = try cursor.decode(String.self)
+                } else {
+                    try cursor.skipValue()
+                }
+            case 8:
+                if cursor.key(jsonKey, is: "metadata") {
+                    self.metadata = try cursor.decode(MetaV1.ObjectMeta.self)
+                } else {
+                    try cursor.skipValue()
+                }
+            case 10:
+                if cursor.key(jsonKey, is: "apiVersion") {
+                    self.apiVersion = try cursor.decode(String.self)
+                } else {
+                    try cursor.skipValue()
+                }
+            case 13:
+                if cursor.key(jsonKey, is: "deleteOptions") {
+                    self.deleteOptions = try cursor.decode(MetaV1.DeleteOptions.self)
+                } else {
+                    try cursor.skipValue()
+                }
+            default: try cursor.skipValue()
+            }
+        }
+    }
+}
+
 extension PolicyV1 {
     /// PodDisruptionBudget is an object to define the max disruption that can be caused to a collection of pods
     public struct PodDisruptionBudget: Codable, Hashable, Sendable {
@@ -60,6 +96,44 @@ extension PolicyV1 {
             self.metadata = metadata
             self.spec = spec
             self.status = status
+        }
+    }
+}
+
+extension PolicyV1.PodDisruptionBudget: JSONFastDecodable {
+    init(from cursor: inout JSONCursor) throws {
+        self.init()
+        try cursor.beginObject()
+        while let jsonKey = try cursor.nextKeyRange() {
+            switch jsonKey.count {
+            case 4:
+                if cursor.key(jsonKey, is: "kind") {
+                    self.kind = try cursor.decode(String.self)
+                } else if cursor.key(jsonKey, is: "spec") {
+                    self.spec = try cursor.decode(PolicyV1.PodDisruptionBudgetSpec.self)
+                } else {
+                    try cursor.skipValue()
+                }
+            case 6:
+                if cursor.key(jsonKey, is: "status") {
+                    self.status = try cursor.decode(PolicyV1.PodDisruptionBudgetStatus.self)
+                } else {
+                    try cursor.skipValue()
+                }
+            case 8:
+                if cursor.key(jsonKey, is: "metadata") {
+                    self.metadata = try cursor.decode(MetaV1.ObjectMeta.self)
+                } else {
+                    try cursor.skipValue()
+                }
+            case 10:
+                if cursor.key(jsonKey, is: "apiVersion") {
+                    self.apiVersion = try cursor.decode(String.self)
+                } else {
+                    try cursor.skipValue()
+                }
+            default: try cursor.skipValue()
+            }
         }
     }
 }
@@ -106,6 +180,42 @@ extension PolicyV1 {
     }
 }
 
+extension PolicyV1.PodDisruptionBudgetList: JSONFastDecodable {
+    init(from cursor: inout JSONCursor) throws {
+        self.init()
+        try cursor.beginObject()
+        while let jsonKey = try cursor.nextKeyRange() {
+            switch jsonKey.count {
+            case 4:
+                if cursor.key(jsonKey, is: "kind") {
+                    self.kind = try cursor.decode(String.self)
+                } else {
+                    try cursor.skipValue()
+                }
+            case 5:
+                if cursor.key(jsonKey, is: "items") {
+                    self.items = try cursor.decode([PolicyV1.PodDisruptionBudget].self)
+                } else {
+                    try cursor.skipValue()
+                }
+            case 8:
+                if cursor.key(jsonKey, is: "metadata") {
+                    self.metadata = try cursor.decode(MetaV1.ListMeta.self)
+                } else {
+                    try cursor.skipValue()
+                }
+            case 10:
+                if cursor.key(jsonKey, is: "apiVersion") {
+                    self.apiVersion = try cursor.decode(String.self)
+                } else {
+                    try cursor.skipValue()
+                }
+            default: try cursor.skipValue()
+            }
+        }
+    }
+}
+
 extension PolicyV1 {
     /// PodDisruptionBudgetSpec is a description of a PodDisruptionBudget.
     public struct PodDisruptionBudgetSpec: Codable, Hashable, Sendable {
@@ -137,6 +247,42 @@ extension PolicyV1 {
             self.minAvailable = minAvailable
             self.selector = selector
             self.unhealthyPodEvictionPolicy = unhealthyPodEvictionPolicy
+        }
+    }
+}
+
+extension PolicyV1.PodDisruptionBudgetSpec: JSONFastDecodable {
+    init(from cursor: inout JSONCursor) throws {
+        self.init()
+        try cursor.beginObject()
+        while let jsonKey = try cursor.nextKeyRange() {
+            switch jsonKey.count {
+            case 8:
+                if cursor.key(jsonKey, is: "selector") {
+                    self.selector = try cursor.decode(MetaV1.LabelSelector.self)
+                } else {
+                    try cursor.skipValue()
+                }
+            case 12:
+                if cursor.key(jsonKey, is: "minAvailable") {
+                    self.minAvailable = try cursor.decode(IntOrString.self)
+                } else {
+                    try cursor.skipValue()
+                }
+            case 14:
+                if cursor.key(jsonKey, is: "maxUnavailable") {
+                    self.maxUnavailable = try cursor.decode(IntOrString.self)
+                } else {
+                    try cursor.skipValue()
+                }
+            case 26:
+                if cursor.key(jsonKey, is: "unhealthyPodEvictionPolicy") {
+                    self.unhealthyPodEvictionPolicy = try cursor.decode(String.self)
+                } else {
+                    try cursor.skipValue()
+                }
+            default: try cursor.skipValue()
+            }
         }
     }
 }
@@ -184,6 +330,52 @@ extension PolicyV1 {
             self.disruptionsAllowed = disruptionsAllowed
             self.expectedPods = expectedPods
             self.observedGeneration = observedGeneration
+        }
+    }
+}
+
+extension PolicyV1.PodDisruptionBudgetStatus: JSONFastDecodable {
+    init(from cursor: inout JSONCursor) throws {
+        self.init()
+        try cursor.beginObject()
+        while let jsonKey = try cursor.nextKeyRange() {
+            switch jsonKey.count {
+            case 10:
+                if cursor.key(jsonKey, is: "conditions") {
+                    self.conditions = try cursor.decode([MetaV1.Condition].self)
+                } else {
+                    try cursor.skipValue()
+                }
+            case 12:
+                if cursor.key(jsonKey, is: "expectedPods") {
+                    self.expectedPods = try cursor.decode(Int32.self)
+                } else {
+                    try cursor.skipValue()
+                }
+            case 13:
+                if cursor.key(jsonKey, is: "disruptedPods") {
+                    self.disruptedPods = try cursor.decode([String: Time].self)
+                } else {
+                    try cursor.skipValue()
+                }
+            case 14:
+                if cursor.key(jsonKey, is: "currentHealthy") {
+                    self.currentHealthy = try cursor.decode(Int32.self)
+                } else if cursor.key(jsonKey, is: "desiredHealthy") {
+                    self.desiredHealthy = try cursor.decode(Int32.self)
+                } else {
+                    try cursor.skipValue()
+                }
+            case 18:
+                if cursor.key(jsonKey, is: "disruptionsAllowed") {
+                    self.disruptionsAllowed = try cursor.decode(Int32.self)
+                } else if cursor.key(jsonKey, is: "observedGeneration") {
+                    self.observedGeneration = try cursor.decode(Int64.self)
+                } else {
+                    try cursor.skipValue()
+                }
+            default: try cursor.skipValue()
+            }
         }
     }
 }

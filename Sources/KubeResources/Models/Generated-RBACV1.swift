@@ -21,6 +21,24 @@ extension RBACV1 {
     }
 }
 
+extension RBACV1.AggregationRule: JSONFastDecodable {
+    init(from cursor: inout JSONCursor) throws {
+        self.init()
+        try cursor.beginObject()
+        while let jsonKey = try cursor.nextKeyRange() {
+            switch jsonKey.count {
+            case 20:
+                if cursor.key(jsonKey, is: "clusterRoleSelectors") {
+                    self.clusterRoleSelectors = try cursor.decode([MetaV1.LabelSelector].self)
+                } else {
+                    try cursor.skipValue()
+                }
+            default: try cursor.skipValue()
+            }
+        }
+    }
+}
+
 extension RBACV1 {
     /// ClusterRole is a cluster level, logical grouping of PolicyRules that can be referenced as a unit by a RoleBinding or ClusterRoleBinding.
     public struct ClusterRole: Codable, Hashable, Sendable {
@@ -48,6 +66,48 @@ extension RBACV1 {
             self.kind = kind
             self.metadata = metadata
             self.rules = rules
+        }
+    }
+}
+
+extension RBACV1.ClusterRole: JSONFastDecodable {
+    init(from cursor: inout JSONCursor) throws {
+        self.init()
+        try cursor.beginObject()
+        while let jsonKey = try cursor.nextKeyRange() {
+            switch jsonKey.count {
+            case 4:
+                if cursor.key(jsonKey, is: "kind") {
+                    self.kind = try cursor.decode(String.self)
+                } else {
+                    try cursor.skipValue()
+                }
+            case 5:
+                if cursor.key(jsonKey, is: "rules") {
+                    self.rules = try cursor.decode([RBACV1.PolicyRule].self)
+                } else {
+                    try cursor.skipValue()
+                }
+            case 8:
+                if cursor.key(jsonKey, is: "metadata") {
+                    self.metadata = try cursor.decode(MetaV1.ObjectMeta.self)
+                } else {
+                    try cursor.skipValue()
+                }
+            case 10:
+                if cursor.key(jsonKey, is: "apiVersion") {
+                    self.apiVersion = try cursor.decode(String.self)
+                } else {
+                    try cursor.skipValue()
+                }
+            case 15:
+                if cursor.key(jsonKey, is: "aggregationRule") {
+                    self.aggregationRule = try cursor.decode(RBACV1.AggregationRule.self)
+                } else {
+                    try cursor.skipValue()
+                }
+            default: try cursor.skipValue()
+            }
         }
     }
 }
@@ -98,6 +158,44 @@ extension RBACV1 {
     }
 }
 
+extension RBACV1.ClusterRoleBinding: JSONFastDecodable {
+    init(from cursor: inout JSONCursor) throws {
+        self.init()
+        try cursor.beginObject()
+        while let jsonKey = try cursor.nextKeyRange() {
+            switch jsonKey.count {
+            case 4:
+                if cursor.key(jsonKey, is: "kind") {
+                    self.kind = try cursor.decode(String.self)
+                } else {
+                    try cursor.skipValue()
+                }
+            case 7:
+                if cursor.key(jsonKey, is: "roleRef") {
+                    self.roleRef = try cursor.decode(RBACV1.RoleRef.self)
+                } else {
+                    try cursor.skipValue()
+                }
+            case 8:
+                if cursor.key(jsonKey, is: "metadata") {
+                    self.metadata = try cursor.decode(MetaV1.ObjectMeta.self)
+                } else if cursor.key(jsonKey, is: "subjects") {
+                    self.subjects = try cursor.decode([RBACV1.Subject].self)
+                } else {
+                    try cursor.skipValue()
+                }
+            case 10:
+                if cursor.key(jsonKey, is: "apiVersion") {
+                    self.apiVersion = try cursor.decode(String.self)
+                } else {
+                    try cursor.skipValue()
+                }
+            default: try cursor.skipValue()
+            }
+        }
+    }
+}
+
 extension RBACV1.ClusterRoleBinding: KubeResource {
     /// `rbac.authorization.k8s.io`.
     public static let group = "rbac.authorization.k8s.io"
@@ -140,6 +238,42 @@ extension RBACV1 {
     }
 }
 
+extension RBACV1.ClusterRoleBindingList: JSONFastDecodable {
+    init(from cursor: inout JSONCursor) throws {
+        self.init()
+        try cursor.beginObject()
+        while let jsonKey = try cursor.nextKeyRange() {
+            switch jsonKey.count {
+            case 4:
+                if cursor.key(jsonKey, is: "kind") {
+                    self.kind = try cursor.decode(String.self)
+                } else {
+                    try cursor.skipValue()
+                }
+            case 5:
+                if cursor.key(jsonKey, is: "items") {
+                    self.items = try cursor.decode([RBACV1.ClusterRoleBinding].self)
+                } else {
+                    try cursor.skipValue()
+                }
+            case 8:
+                if cursor.key(jsonKey, is: "metadata") {
+                    self.metadata = try cursor.decode(MetaV1.ListMeta.self)
+                } else {
+                    try cursor.skipValue()
+                }
+            case 10:
+                if cursor.key(jsonKey, is: "apiVersion") {
+                    self.apiVersion = try cursor.decode(String.self)
+                } else {
+                    try cursor.skipValue()
+                }
+            default: try cursor.skipValue()
+            }
+        }
+    }
+}
+
 extension RBACV1 {
     /// ClusterRoleList is a collection of ClusterRoles
     public struct ClusterRoleList: Codable, Hashable, Sendable {
@@ -165,6 +299,42 @@ extension RBACV1 {
             self.items = items
             self.kind = kind
             self.metadata = metadata
+        }
+    }
+}
+
+extension RBACV1.ClusterRoleList: JSONFastDecodable {
+    init(from cursor: inout JSONCursor) throws {
+        self.init()
+        try cursor.beginObject()
+        while let jsonKey = try cursor.nextKeyRange() {
+            switch jsonKey.count {
+            case 4:
+                if cursor.key(jsonKey, is: "kind") {
+                    self.kind = try cursor.decode(String.self)
+                } else {
+                    try cursor.skipValue()
+                }
+            case 5:
+                if cursor.key(jsonKey, is: "items") {
+                    self.items = try cursor.decode([RBACV1.ClusterRole].self)
+                } else {
+                    try cursor.skipValue()
+                }
+            case 8:
+                if cursor.key(jsonKey, is: "metadata") {
+                    self.metadata = try cursor.decode(MetaV1.ListMeta.self)
+                } else {
+                    try cursor.skipValue()
+                }
+            case 10:
+                if cursor.key(jsonKey, is: "apiVersion") {
+                    self.apiVersion = try cursor.decode(String.self)
+                } else {
+                    try cursor.skipValue()
+                }
+            default: try cursor.skipValue()
+            }
         }
     }
 }
@@ -202,6 +372,44 @@ extension RBACV1 {
     }
 }
 
+extension RBACV1.PolicyRule: JSONFastDecodable {
+    init(from cursor: inout JSONCursor) throws {
+        self.init()
+        try cursor.beginObject()
+        while let jsonKey = try cursor.nextKeyRange() {
+            switch jsonKey.count {
+            case 5:
+                if cursor.key(jsonKey, is: "verbs") {
+                    self.verbs = try cursor.decode([String].self)
+                } else {
+                    try cursor.skipValue()
+                }
+            case 9:
+                if cursor.key(jsonKey, is: "apiGroups") {
+                    self.apiGroups = try cursor.decode([String].self)
+                } else if cursor.key(jsonKey, is: "resources") {
+                    self.resources = try cursor.decode([String].self)
+                } else {
+                    try cursor.skipValue()
+                }
+            case 13:
+                if cursor.key(jsonKey, is: "resourceNames") {
+                    self.resourceNames = try cursor.decode([String].self)
+                } else {
+                    try cursor.skipValue()
+                }
+            case 15:
+                if cursor.key(jsonKey, is: "nonResourceURLs") {
+                    self.nonResourceURLs = try cursor.decode([String].self)
+                } else {
+                    try cursor.skipValue()
+                }
+            default: try cursor.skipValue()
+            }
+        }
+    }
+}
+
 extension RBACV1 {
     /// Role is a namespaced, logical grouping of PolicyRules that can be referenced as a unit by a RoleBinding.
     public struct Role: Codable, Hashable, Sendable {
@@ -225,6 +433,42 @@ extension RBACV1 {
             self.kind = kind
             self.metadata = metadata
             self.rules = rules
+        }
+    }
+}
+
+extension RBACV1.Role: JSONFastDecodable {
+    init(from cursor: inout JSONCursor) throws {
+        self.init()
+        try cursor.beginObject()
+        while let jsonKey = try cursor.nextKeyRange() {
+            switch jsonKey.count {
+            case 4:
+                if cursor.key(jsonKey, is: "kind") {
+                    self.kind = try cursor.decode(String.self)
+                } else {
+                    try cursor.skipValue()
+                }
+            case 5:
+                if cursor.key(jsonKey, is: "rules") {
+                    self.rules = try cursor.decode([RBACV1.PolicyRule].self)
+                } else {
+                    try cursor.skipValue()
+                }
+            case 8:
+                if cursor.key(jsonKey, is: "metadata") {
+                    self.metadata = try cursor.decode(MetaV1.ObjectMeta.self)
+                } else {
+                    try cursor.skipValue()
+                }
+            case 10:
+                if cursor.key(jsonKey, is: "apiVersion") {
+                    self.apiVersion = try cursor.decode(String.self)
+                } else {
+                    try cursor.skipValue()
+                }
+            default: try cursor.skipValue()
+            }
         }
     }
 }
@@ -275,6 +519,44 @@ extension RBACV1 {
     }
 }
 
+extension RBACV1.RoleBinding: JSONFastDecodable {
+    init(from cursor: inout JSONCursor) throws {
+        self.init()
+        try cursor.beginObject()
+        while let jsonKey = try cursor.nextKeyRange() {
+            switch jsonKey.count {
+            case 4:
+                if cursor.key(jsonKey, is: "kind") {
+                    self.kind = try cursor.decode(String.self)
+                } else {
+                    try cursor.skipValue()
+                }
+            case 7:
+                if cursor.key(jsonKey, is: "roleRef") {
+                    self.roleRef = try cursor.decode(RBACV1.RoleRef.self)
+                } else {
+                    try cursor.skipValue()
+                }
+            case 8:
+                if cursor.key(jsonKey, is: "metadata") {
+                    self.metadata = try cursor.decode(MetaV1.ObjectMeta.self)
+                } else if cursor.key(jsonKey, is: "subjects") {
+                    self.subjects = try cursor.decode([RBACV1.Subject].self)
+                } else {
+                    try cursor.skipValue()
+                }
+            case 10:
+                if cursor.key(jsonKey, is: "apiVersion") {
+                    self.apiVersion = try cursor.decode(String.self)
+                } else {
+                    try cursor.skipValue()
+                }
+            default: try cursor.skipValue()
+            }
+        }
+    }
+}
+
 extension RBACV1.RoleBinding: KubeResource {
     /// `rbac.authorization.k8s.io`.
     public static let group = "rbac.authorization.k8s.io"
@@ -317,6 +599,42 @@ extension RBACV1 {
     }
 }
 
+extension RBACV1.RoleBindingList: JSONFastDecodable {
+    init(from cursor: inout JSONCursor) throws {
+        self.init()
+        try cursor.beginObject()
+        while let jsonKey = try cursor.nextKeyRange() {
+            switch jsonKey.count {
+            case 4:
+                if cursor.key(jsonKey, is: "kind") {
+                    self.kind = try cursor.decode(String.self)
+                } else {
+                    try cursor.skipValue()
+                }
+            case 5:
+                if cursor.key(jsonKey, is: "items") {
+                    self.items = try cursor.decode([RBACV1.RoleBinding].self)
+                } else {
+                    try cursor.skipValue()
+                }
+            case 8:
+                if cursor.key(jsonKey, is: "metadata") {
+                    self.metadata = try cursor.decode(MetaV1.ListMeta.self)
+                } else {
+                    try cursor.skipValue()
+                }
+            case 10:
+                if cursor.key(jsonKey, is: "apiVersion") {
+                    self.apiVersion = try cursor.decode(String.self)
+                } else {
+                    try cursor.skipValue()
+                }
+            default: try cursor.skipValue()
+            }
+        }
+    }
+}
+
 extension RBACV1 {
     /// RoleList is a collection of Roles
     public struct RoleList: Codable, Hashable, Sendable {
@@ -342,6 +660,42 @@ extension RBACV1 {
             self.items = items
             self.kind = kind
             self.metadata = metadata
+        }
+    }
+}
+
+extension RBACV1.RoleList: JSONFastDecodable {
+    init(from cursor: inout JSONCursor) throws {
+        self.init()
+        try cursor.beginObject()
+        while let jsonKey = try cursor.nextKeyRange() {
+            switch jsonKey.count {
+            case 4:
+                if cursor.key(jsonKey, is: "kind") {
+                    self.kind = try cursor.decode(String.self)
+                } else {
+                    try cursor.skipValue()
+                }
+            case 5:
+                if cursor.key(jsonKey, is: "items") {
+                    self.items = try cursor.decode([RBACV1.Role].self)
+                } else {
+                    try cursor.skipValue()
+                }
+            case 8:
+                if cursor.key(jsonKey, is: "metadata") {
+                    self.metadata = try cursor.decode(MetaV1.ListMeta.self)
+                } else {
+                    try cursor.skipValue()
+                }
+            case 10:
+                if cursor.key(jsonKey, is: "apiVersion") {
+                    self.apiVersion = try cursor.decode(String.self)
+                } else {
+                    try cursor.skipValue()
+                }
+            default: try cursor.skipValue()
+            }
         }
     }
 }
@@ -373,6 +727,32 @@ extension RBACV1 {
     }
 }
 
+extension RBACV1.RoleRef: JSONFastDecodable {
+    init(from cursor: inout JSONCursor) throws {
+        self.init()
+        try cursor.beginObject()
+        while let jsonKey = try cursor.nextKeyRange() {
+            switch jsonKey.count {
+            case 4:
+                if cursor.key(jsonKey, is: "kind") {
+                    self.kind = try cursor.decode(String.self)
+                } else if cursor.key(jsonKey, is: "name") {
+                    self.name = try cursor.decode(String.self)
+                } else {
+                    try cursor.skipValue()
+                }
+            case 8:
+                if cursor.key(jsonKey, is: "apiGroup") {
+                    self.apiGroup = try cursor.decode(String.self)
+                } else {
+                    try cursor.skipValue()
+                }
+            default: try cursor.skipValue()
+            }
+        }
+    }
+}
+
 extension RBACV1 {
     /// Subject contains a reference to the object or user identities a role binding applies to.  This can either hold a direct API object reference, or a value for non-objects such as user and group names.
     public struct Subject: Codable, Hashable, Sendable {
@@ -400,6 +780,38 @@ extension RBACV1 {
             self.kind = kind
             self.name = name
             self.namespace = namespace
+        }
+    }
+}
+
+extension RBACV1.Subject: JSONFastDecodable {
+    init(from cursor: inout JSONCursor) throws {
+        self.init()
+        try cursor.beginObject()
+        while let jsonKey = try cursor.nextKeyRange() {
+            switch jsonKey.count {
+            case 4:
+                if cursor.key(jsonKey, is: "kind") {
+                    self.kind = try cursor.decode(String.self)
+                } else if cursor.key(jsonKey, is: "name") {
+                    self.name = try cursor.decode(String.self)
+                } else {
+                    try cursor.skipValue()
+                }
+            case 8:
+                if cursor.key(jsonKey, is: "apiGroup") {
+                    self.apiGroup = try cursor.decode(String.self)
+                } else {
+                    try cursor.skipValue()
+                }
+            case 9:
+                if cursor.key(jsonKey, is: "namespace") {
+                    self.namespace = try cursor.decode(String.self)
+                } else {
+                    try cursor.skipValue()
+                }
+            default: try cursor.skipValue()
+            }
         }
     }
 }

@@ -116,29 +116,46 @@ public struct KubeResponseLines: AsyncSequence, Sendable {
     public struct Iterator: AsyncIteratorProtocol {
         var chunks: KubeResponseBody.Iterator
         var buffer: [UInt8] = []
+        /// Where the next line starts.
         var start = 0
+        /// How far the buffer has been searched for a newline (each byte is looked at once).
+        var scanned = 0
         var finished = false
+
+        init(chunks: KubeResponseBody.Iterator) { self.chunks = chunks }
 
         /// The next line, or `nil` at the end.
         public mutating func next() async throws -> [UInt8]? {
             while true {
-                if let newline = buffer[start...].firstIndex(of: UInt8(ascii: "\n")) {
+                if let newline = buffer[scanned...].firstIndex(of: UInt8(ascii: "\n")) {
                     let line = Array(buffer[start..<newline])
                     start = newline + 1
+                    scanned = start
                     return line
                 }
+                scanned = buffer.count
                 if finished {
                     guard start < buffer.count else { return nil }
                     let line = Array(buffer[start...])
                     start = buffer.count
+                    scanned = start
                     return line
                 }
-                if start > 0 {
+                // Drop consumed bytes only when they are most of the buffer, so a chunk holding many
+                // lines is not shifted once per line.
+                if start > 0, start >= buffer.count / 2 {
                     buffer.removeFirst(start)
+                    scanned -= start
                     start = 0
                 }
                 if let chunk = try await chunks.next() {
-                    buffer.append(contentsOf: chunk)
+                    if start == buffer.count {
+                        buffer = chunk
+                        start = 0
+                        scanned = 0
+                    } else {
+                        buffer.append(contentsOf: chunk)
+                    }
                 } else {
                     finished = true
                 }

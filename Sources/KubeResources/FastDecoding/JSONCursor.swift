@@ -1,0 +1,379 @@
+import KubeConfig
+import KubeErrors
+
+/// A forward-only reader over JSON bytes, for the generated fast decoders.
+///
+/// Foundation's `JSONDecoder` builds a full intermediate tree and goes through `Decoder` containers for every
+/// field; decoding a 25 MB PodList that way takes over a second. The generated `init(from: inout JSONCursor)`
+/// initializers read the bytes once, match keys as they come, skip unknown fields without building them,
+/// and make only the Swift values the model keeps. `Codable` stays the public contract: a failure here
+/// falls back to `JSONDecoder`, whose error names the field.
+struct JSONCursor {
+    let bytes: [UInt8]
+    var index: Int
+
+    init(_ bytes: [UInt8]) {
+        self.bytes = bytes
+        index = 0
+    }
+
+    struct Failure: Error {
+        var offset: Int
+        var problem: String
+    }
+
+    func fail(_ problem: String) -> Failure { Failure(offset: index, problem: problem) }
+
+    // MARK: Structure
+
+    mutating func skipWhitespace() {
+        while index < bytes.count {
+            switch bytes[index] {
+            case 0x20, 0x0A, 0x0D, 0x09: index += 1
+            default: return
+            }
+        }
+    }
+
+    /// The next significant byte, not consumed.
+    mutating func peek() throws -> UInt8 {
+        skipWhitespace()
+        guard index < bytes.count else { throw fail("unexpected end of input") }
+        return bytes[index]
+    }
+
+    /// Consumes `null` if it comes next.
+    mutating func consumeNull() throws -> Bool {
+        guard try peek() == UInt8(ascii: "n") else { return false }
+        try expectLiteral("null")
+        return true
+    }
+
+    private mutating func expectLiteral(_ literal: String) throws {
+        for byte in literal.utf8 {
+            guard index < bytes.count, bytes[index] == byte else { throw fail("expected \(literal)") }
+            index += 1
+        }
+    }
+
+    /// Consumes `{`.
+    mutating func beginObject() throws {
+        guard try peek() == UInt8(ascii: "{") else { throw fail("expected an object") }
+        index += 1
+        expectingFirst = true
+    }
+
+    private var expectingFirst = false
+
+    /// Moves past `,` (or the object's start) to the opening quote of the next key; `false` after the
+    /// closing `}`.
+    private mutating func advanceToKey() throws -> Bool {
+        var byte = try peek()
+        let first = expectingFirst
+        expectingFirst = false
+        if byte == UInt8(ascii: "}") {
+            index += 1
+            return false
+        }
+        if !first {
+            guard byte == UInt8(ascii: ",") else { throw fail("expected , or }") }
+            index += 1
+            byte = try peek()
+        }
+        guard byte == UInt8(ascii: "\"") else { throw fail("expected a key") }
+        return true
+    }
+
+    /// The next key of the current object (its `:` consumed), or `nil` after the closing `}`.
+    ///
+    /// `expectingFirst` is true only between ``beginObject()`` (or ``beginArray()``) and the first
+    /// `nextKey` (or `nextElement`), so nested containers cannot confuse it.
+    mutating func nextKey() throws -> String? {
+        guard try advanceToKey() else { return nil }
+        let key = try readStringBody()
+        guard try peek() == UInt8(ascii: ":") else { throw fail("expected :") }
+        index += 1
+        return key
+    }
+
+    /// The byte range of the next key of the current object (its `:` consumed), or `nil` after the closing
+    /// `}`. Generated decoders compare these bytes with their field names, so no `String` is made for a key.
+    /// A key written with escapes cannot be compared this way: it throws, and the caller's fallback to
+    /// `JSONDecoder` reads it.
+    mutating func nextKeyRange() throws -> Range<Int>? {
+        guard try advanceToKey() else { return nil }
+        index += 1
+        let start = index
+        while index < bytes.count {
+            let current = bytes[index]
+            if current == UInt8(ascii: "\"") { break }
+            if current == UInt8(ascii: "\\") { throw fail("escaped key") }
+            index += 1
+        }
+        guard index < bytes.count else { throw fail("unterminated key") }
+        let range = start..<index
+        index += 1
+        guard try peek() == UInt8(ascii: ":") else { throw fail("expected :") }
+        index += 1
+        return range
+    }
+
+    /// Whether the key at `range` is `name` (ASCII field names).
+    func key(_ range: Range<Int>, is name: String) -> Bool {
+        var position = range.lowerBound
+        for byte in name.utf8 {
+            if bytes[position] != byte { return false }
+            position += 1
+        }
+        return true
+    }
+
+    /// Consumes `[`.
+    mutating func beginArray() throws {
+        guard try peek() == UInt8(ascii: "[") else { throw fail("expected an array") }
+        index += 1
+        expectingFirst = true
+    }
+
+    /// Whether another element follows (its `,` consumed); consumes `]` at the end.
+    mutating func nextElement() throws -> Bool {
+        let byte = try peek()
+        if byte == UInt8(ascii: "]") {
+            index += 1
+            expectingFirst = false
+            return false
+        }
+        if expectingFirst {
+            expectingFirst = false
+            return true
+        }
+        guard byte == UInt8(ascii: ",") else { throw fail("expected , or ]") }
+        index += 1
+        return true
+    }
+
+    // MARK: Scalars
+
+    mutating func readString() throws -> String {
+        guard try peek() == UInt8(ascii: "\"") else { throw fail("expected a string") }
+        return try readStringBody()
+    }
+
+    /// Reads a string whose opening quote is next.
+    private mutating func readStringBody() throws -> String {
+        index += 1
+        let start = index
+        while index < bytes.count {
+            let byte = bytes[index]
+            if byte == UInt8(ascii: "\"") {
+                let text = String(decoding: bytes[start..<index], as: UTF8.self)
+                index += 1
+                return text
+            }
+            if byte == UInt8(ascii: "\\") { return try readEscapedString(from: start) }
+            index += 1
+        }
+        throw fail("unterminated string")
+    }
+
+    private mutating func readEscapedString(from start: Int) throws -> String {
+        var output = Array(bytes[start..<index])
+        while index < bytes.count {
+            let byte = bytes[index]
+            index += 1
+            switch byte {
+            case UInt8(ascii: "\""):
+                return String(decoding: output, as: UTF8.self)
+            case UInt8(ascii: "\\"):
+                guard index < bytes.count else { throw fail("unterminated escape") }
+                let escape = bytes[index]
+                index += 1
+                switch escape {
+                case UInt8(ascii: "\""), UInt8(ascii: "\\"), UInt8(ascii: "/"): output.append(escape)
+                case UInt8(ascii: "b"): output.append(0x08)
+                case UInt8(ascii: "f"): output.append(0x0C)
+                case UInt8(ascii: "n"): output.append(0x0A)
+                case UInt8(ascii: "r"): output.append(0x0D)
+                case UInt8(ascii: "t"): output.append(0x09)
+                case UInt8(ascii: "u"):
+                    var scalar = try readHex4()
+                    if (0xD800..<0xDC00).contains(scalar) {
+                        // A surrogate pair: \uD83D\uDE00.
+                        guard index + 1 < bytes.count, bytes[index] == UInt8(ascii: "\\"), bytes[index + 1] == UInt8(ascii: "u") else {
+                            throw fail("unpaired surrogate")
+                        }
+                        index += 2
+                        let low = try readHex4()
+                        guard (0xDC00..<0xE000).contains(low) else { throw fail("invalid surrogate pair") }
+                        scalar = 0x10000 + ((scalar - 0xD800) << 10) + (low - 0xDC00)
+                    }
+                    guard let unicode = Unicode.Scalar(scalar) else { throw fail("invalid \\u escape") }
+                    output.append(contentsOf: String(unicode).utf8)
+                default:
+                    throw fail("invalid escape")
+                }
+            default:
+                output.append(byte)
+            }
+        }
+        throw fail("unterminated string")
+    }
+
+    private mutating func readHex4() throws -> UInt32 {
+        guard index + 4 <= bytes.count else { throw fail("short \\u escape") }
+        var value: UInt32 = 0
+        for _ in 0..<4 {
+            let byte = bytes[index]
+            let digit: UInt32 = switch byte {
+            case UInt8(ascii: "0")...UInt8(ascii: "9"): UInt32(byte - UInt8(ascii: "0"))
+            case UInt8(ascii: "a")...UInt8(ascii: "f"): UInt32(byte - UInt8(ascii: "a") + 10)
+            case UInt8(ascii: "A")...UInt8(ascii: "F"): UInt32(byte - UInt8(ascii: "A") + 10)
+            default: throw fail("invalid hex digit")
+            }
+            value = value << 4 | digit
+            index += 1
+        }
+        return value
+    }
+
+    mutating func readBool() throws -> Bool {
+        switch try peek() {
+        case UInt8(ascii: "t"):
+            try expectLiteral("true")
+            return true
+        case UInt8(ascii: "f"):
+            try expectLiteral("false")
+            return false
+        default:
+            throw fail("expected a boolean")
+        }
+    }
+
+    /// The span of a number token.
+    private mutating func numberSpan() throws -> Range<Int> {
+        _ = try peek()
+        let start = index
+        while index < bytes.count {
+            switch bytes[index] {
+            case UInt8(ascii: "0")...UInt8(ascii: "9"), UInt8(ascii: "-"), UInt8(ascii: "+"), UInt8(ascii: "."),
+                 UInt8(ascii: "e"), UInt8(ascii: "E"):
+                index += 1
+            default:
+                guard index > start else { throw fail("expected a number") }
+                return start..<index
+            }
+        }
+        guard index > start else { throw fail("expected a number") }
+        return start..<index
+    }
+
+    mutating func readInt64() throws -> Int64 {
+        let span = try numberSpan()
+        var position = span.lowerBound
+        let negative = bytes[position] == UInt8(ascii: "-")
+        if negative { position += 1 }
+        guard position < span.upperBound else { throw fail("expected an integer") }
+        var value: Int64 = 0
+        while position < span.upperBound {
+            let byte = bytes[position]
+            guard byte >= UInt8(ascii: "0"), byte <= UInt8(ascii: "9") else {
+                // 1.0 or 1e3: accepted when the value is integral, as JSONDecoder does.
+                guard let double = Double(String(decoding: bytes[span], as: UTF8.self)), double == double.rounded(),
+                      let integer = Int64(exactly: double) else { throw fail("expected an integer") }
+                return integer
+            }
+            let (times, overflow1) = value.multipliedReportingOverflow(by: 10)
+            let (sum, overflow2) = times.addingReportingOverflow(Int64(byte - UInt8(ascii: "0")))
+            guard !overflow1, !overflow2 else { throw fail("integer out of range") }
+            value = sum
+            position += 1
+        }
+        return negative ? -value : value
+    }
+
+    mutating func readDouble() throws -> Double {
+        let span = try numberSpan()
+        guard let value = Double(String(decoding: bytes[span], as: UTF8.self)) else { throw fail("expected a number") }
+        return value
+    }
+
+    /// Skips one value of any type without building it.
+    mutating func skipValue() throws {
+        switch try peek() {
+        case UInt8(ascii: "\""):
+            index += 1
+            while index < bytes.count {
+                let byte = bytes[index]
+                index += 1
+                if byte == UInt8(ascii: "\\") {
+                    index += 1
+                } else if byte == UInt8(ascii: "\"") {
+                    return
+                }
+            }
+            throw fail("unterminated string")
+        case UInt8(ascii: "{"), UInt8(ascii: "["):
+            var depth = 0
+            while index < bytes.count {
+                let byte = bytes[index]
+                index += 1
+                switch byte {
+                case UInt8(ascii: "{"), UInt8(ascii: "["): depth += 1
+                case UInt8(ascii: "}"), UInt8(ascii: "]"):
+                    depth -= 1
+                    if depth == 0 { return }
+                case UInt8(ascii: "\""):
+                    while index < bytes.count {
+                        let inner = bytes[index]
+                        index += 1
+                        if inner == UInt8(ascii: "\\") {
+                            index += 1
+                        } else if inner == UInt8(ascii: "\"") {
+                            break
+                        }
+                    }
+                default: break
+                }
+            }
+            throw fail("unterminated container")
+        case UInt8(ascii: "t"): try expectLiteral("true")
+        case UInt8(ascii: "f"): try expectLiteral("false")
+        case UInt8(ascii: "n"): try expectLiteral("null")
+        default: _ = try numberSpan()
+        }
+    }
+
+    /// Reads any value as a ``JSONValue`` (for `RawExtension`, `FieldsV1` and dynamic fields).
+    mutating func readJSONValue() throws -> JSONValue {
+        switch try peek() {
+        case UInt8(ascii: "\""): return .string(try readString())
+        case UInt8(ascii: "{"):
+            try beginObject()
+            var object = JSONObject()
+            while let key = try nextKey() { object[key] = try readJSONValue() }
+            return .object(object)
+        case UInt8(ascii: "["):
+            try beginArray()
+            var values: [JSONValue] = []
+            while try nextElement() { values.append(try readJSONValue()) }
+            return .array(values)
+        case UInt8(ascii: "t"), UInt8(ascii: "f"): return .bool(try readBool())
+        case UInt8(ascii: "n"):
+            try expectLiteral("null")
+            return .null
+        default:
+            let start = index
+            if let integer = try? readInt64(), !bytes[start..<index].contains(where: { $0 == UInt8(ascii: ".") || $0 | 0x20 == UInt8(ascii: "e") }) {
+                return .integer(integer)
+            }
+            index = start
+            return .double(try readDouble())
+        }
+    }
+
+    /// Fails unless only whitespace is left.
+    mutating func expectEnd() throws {
+        skipWhitespace()
+        guard index == bytes.count else { throw fail("unexpected bytes after the value") }
+    }
+}

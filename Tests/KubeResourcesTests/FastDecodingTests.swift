@@ -1,0 +1,99 @@
+import Foundation
+import Testing
+import KubeConfig
+import KubeErrors
+@testable import KubeResources
+
+@Suite("The fast decoder agrees with JSONDecoder")
+struct FastDecodingTests {
+    /// Decodes with the generated fast decoder only (no fallback), failing with the cursor's problem.
+    func fast<T: JSONFastDecodable>(_ type: T.Type, _ text: String) throws -> T {
+        var cursor = JSONCursor(Array(text.utf8))
+        do {
+            let value = try T(from: &cursor)
+            try cursor.expectEnd()
+            return value
+        } catch let failure as JSONCursor.Failure {
+            let bytes = Array(text.utf8)
+            let context = String(decoding: bytes[max(0, failure.offset - 40)..<min(bytes.count, failure.offset + 40)], as: UTF8.self)
+            Issue.record("fast decoding of \(T.self) failed at byte \(failure.offset): \(failure.problem) near \(context)")
+            throw failure
+        }
+    }
+
+    func agree<T: JSONFastDecodable & Decodable & Equatable>(_ type: T.Type, _ recording: String) throws {
+        let body = try Fixtures.body(recording)
+        let slow = try JSONDecoder().decode(T.self, from: Data(body.utf8))
+        #expect(try fast(T.self, body) == slow, "\(recording)")
+    }
+
+    @Test func recordedObjects() throws {
+        try agree(CoreV1.Pod.self, "pods/01-get-running-pod")
+        try agree(CoreV1.Pod.self, "pods/02-get-pending-pod")
+        try agree(CoreV1.Pod.self, "pods/11-delete-pod")
+        try agree(ResourceList<CoreV1.Pod>.self, "pods/03-list-pods")
+        try agree(ResourceList<CoreV1.Pod>.self, "pods/08-list-pods-all-namespaces")
+        try agree(AppsV1.Deployment.self, "deployments/01-get-deployment")
+        try agree(ResourceList<AppsV1.Deployment>.self, "deployments/02-list-deployments")
+        try agree(ResourceList<AppsV1.ReplicaSet>.self, "deployments/09-list-replicasets-label-selector")
+        try agree(AutoscalingV1.Scale.self, "deployments/03-get-scale")
+        try agree(ResourceList<CoreV1.Event>.self, "events/01-list-core-events")
+        try agree(ResourceList<EventsV1.Event>.self, "events/04-list-events-v1")
+        try agree(CoreV1.ConfigMap.self, "apply/03-apply-configmap-changed")
+        try agree(CoreV1.Service.self, "apply/04-apply-service")
+        try agree(DynamicObject.self, "pods/01-get-running-pod")
+    }
+
+    @Test func watchLinesAgree() throws {
+        for line in try Fixtures.body("pods/10-watch-pods").split(separator: "\n") {
+            typealias Envelope = WatchEventDecoding.Envelope<CoreV1.Pod>
+            let slow = try JSONDecoder().decode(Envelope.self, from: Data(line.utf8))
+            let quick = try fast(Envelope.self, String(line))
+            #expect(quick.type == slow.type && quick.object == slow.object)
+        }
+    }
+
+    @Test func dynamicObjectsKeepServerFieldOrder() throws {
+        let pod = try fast(DynamicObject.self, try Fixtures.body("pods/01-get-running-pod"))
+        #expect(Array(pod.fields.keys) == ["spec", "status"])
+    }
+
+    @Test func scalarsAndEscapes() throws {
+        #expect(try fast(String.self, #""a\"b\\c\/d\n\t\u00e9\ud83d\ude00""#) == "a\"b\\c/d\n\té😀")
+        #expect(try fast([Int64].self, "[0, -12, 9223372036854775807, 1e3, 2.0]") == [0, -12, .max, 1000, 2])
+        #expect(try fast([Double].self, "[1.5, -2e-3, 7]") == [1.5, -0.002, 7])
+        #expect(try fast([String: Bool].self, #"{ "a" : true , "b":false }"#) == ["a": true, "b": false])
+        #expect(try fast([[String]].self, "[[], [\"x\"], []]") == [[], ["x"], []])
+        #expect(try fast(JSONValue.self, #"{"n":null,"i":3,"d":3.5,"o":{},"a":[1,"x",{"k":[]}]}"#)
+            == ["n": nil, "i": 3, "d": 3.5, "o": [:], "a": [1, "x", ["k": []]]])
+        #expect(try fast(IntOrString.self, "80") == .int(80))
+        #expect(try fast(IntOrString.self, #""80""#) == .string("80"))
+        #expect(try fast(Quantity.self, "2").string == "2")
+        #expect(try fast(Time.self, #""2026-11-22T10:51:28Z""#) == Time(rfc3339: "2026-11-22T10:51:28Z"))
+    }
+
+    @Test func unknownFieldsAreSkippedAndNullsAreNil() throws {
+        let pod = try fast(CoreV1.Pod.self, #"{"future":{"deep":[{"x":"}]\"{"}],"n":null},"metadata":{"name":"a","labels":null},"spec":null}"#)
+        #expect(pod == CoreV1.Pod(metadata: .init(name: "a")))
+    }
+
+    @Test func escapedKeysFallBackToJSONDecoder() throws {
+        let text = #"{"\u006bind":"Pod","metadata":{"name":"a"}}"#
+        var cursor = JSONCursor(Array(text.utf8))
+        #expect(throws: JSONCursor.Failure.self) { _ = try CoreV1.Pod(from: &cursor) }
+        let pod = try KubeCoding.decode(CoreV1.Pod.self, from: Array(text.utf8))
+        #expect(pod.kind == "Pod" && pod.metadata?.name == "a")
+    }
+
+    @Test(arguments: [#"{"metadata":{"name":1}}"#, #"{"metadata":"#, #"{"metadata":{}} x"#, #"{"spec":{"containers":[1]}}"#,
+                      #"{"metadata":{"generation":1.5}}"#])
+    func malformedInputFallsBackToJSONDecodersError(text: String) throws {
+        var cursor = JSONCursor(Array(text.utf8))
+        #expect(throws: (any Error).self) {
+            _ = try CoreV1.Pod(from: &cursor)
+            try cursor.expectEnd()
+        }
+        let error = #expect(throws: KubeError.self) { try KubeCoding.decode(CoreV1.Pod.self, from: Array(text.utf8)) }
+        #expect(error?.code == .decoding)
+    }
+}
