@@ -186,6 +186,35 @@ struct WriteTests {
         #expect(replaced.metadata?.resourceVersion == "710")
     }
 
+    @Test func deleteCollectionSendsSelectorsAndOptions() async throws {
+        // The list the server answers a delete-collection with (the recorded PodList of the same pods).
+        let target = "/api/v1/namespaces/demo/pods?labelSelector=app%3Dweb"
+        let (client, transport) = Fixtures.client([try Fixtures.recording("pods/04-list-pods-label-selector", method: "DELETE", target: target)])
+        let deleted = try await client.pods().deleteCollection(ListOptions(labelSelector: .equals("app", "web")),
+                                                                options: DeleteOptions(propagationPolicy: .background))
+        let request = try #require(transport.receivedRequests.first)
+        #expect(request.description == "DELETE \(target)")
+        #expect(try Fixtures.json(request.body) == ["apiVersion": "v1", "kind": "DeleteOptions", "propagationPolicy": "Background"])
+        #expect(!deleted.items.isEmpty && deleted.items.allSatisfy { $0.metadata?.labels?["app"] == "web" })
+        let error = await #expect(throws: KubeError.self) { _ = try await client.podsInAllNamespaces.deleteCollection() }
+        #expect(error?.code == .invalidArgument)
+    }
+
+    @Test func statusWrites() async throws {
+        let path = "/apis/apps/v1/namespaces/demo/deployments/web/status"
+        let (client, transport) = Fixtures.client([
+            try Fixtures.recording("deployments/08-get-status", method: "PUT"),
+            try Fixtures.recording("deployments/08-get-status", method: "PATCH"),
+        ])
+        let current = try JSONDecoder().decode(AppsV1.Deployment.self, from: Data(try Fixtures.body("deployments/08-get-status").utf8))
+        let replaced = try await client.deployments().replaceStatus(current)
+        let patched = try await client.deployments().patchStatus("web", .merge(["status": ["observedGeneration": 5]]))
+        #expect(transport.receivedRequests.map(\.description) == ["PUT \(path)", "PATCH \(path)"])
+        #expect(try Fixtures.json(transport.receivedRequests[0].body)?["status"]?["observedGeneration"] == 5)
+        #expect(transport.receivedRequests[1].headers["Content-Type"] == "application/merge-patch+json")
+        #expect(replaced == current && patched == current)
+    }
+
     @Test func namesAreCheckedBeforeSending() async throws {
         let (client, transport) = Fixtures.client([])
         for bad in ["", ".", "..", "a/b", "100%"] {

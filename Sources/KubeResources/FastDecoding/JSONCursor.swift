@@ -37,6 +37,8 @@ struct JSONCursor {
 
     /// The next significant byte, not consumed.
     mutating func peek() throws -> UInt8 {
+        // Compact JSON (what the API server writes) has no whitespace between tokens.
+        if index < bytes.count, bytes[index] > 0x20 { return bytes[index] }
         skipWhitespace()
         guard index < bytes.count else { throw fail("unexpected end of input") }
         return bytes[index]
@@ -104,13 +106,16 @@ struct JSONCursor {
         guard try advanceToKey() else { return nil }
         index += 1
         let start = index
+        var hash = JSONCursor.hashSeed
         while index < bytes.count {
             let current = bytes[index]
             if current == UInt8(ascii: "\"") { break }
             if current == UInt8(ascii: "\\") { throw fail("escaped key") }
+            hash = (hash ^ UInt64(current)) &* JSONCursor.hashPrime
             index += 1
         }
         guard index < bytes.count else { throw fail("unterminated key") }
+        keyHash = hash
         let range = start..<index
         index += 1
         guard try peek() == UInt8(ascii: ":") else { throw fail("expected :") }
@@ -118,8 +123,15 @@ struct JSONCursor {
         return range
     }
 
+    /// The FNV-1a hash of the key ``nextKeyRange()`` returned last. Generated decoders switch on it (the
+    /// generator computes the same hash of each field name), then confirm the match with ``key(_:is:)``.
+    var keyHash: UInt64 = 0
+    static let hashSeed: UInt64 = 0xcbf2_9ce4_8422_2325
+    static let hashPrime: UInt64 = 0x0000_0100_0000_01b3
+
     /// Whether the key at `range` is `name` (ASCII field names).
     func key(_ range: Range<Int>, is name: String) -> Bool {
+        guard range.count == name.utf8.count else { return false }
         var position = range.lowerBound
         for byte in name.utf8 {
             if bytes[position] != byte { return false }

@@ -9,7 +9,45 @@ protocol JSONFastDecodable {
     init(from cursor: inout JSONCursor) throws
 }
 
+/// A generated model: created empty, then filled in place, field by field.
+protocol JSONFastFillable: JSONFastDecodable {
+    /// The value with every field `nil` (the memberwise initializer's defaults cannot satisfy `init()`).
+    static var empty: Self { get }
+    mutating func fill(from cursor: inout JSONCursor) throws
+}
+
+extension JSONFastFillable {
+    init(from cursor: inout JSONCursor) throws {
+        self = .empty
+        try fill(from: &cursor)
+    }
+}
+
 extension JSONCursor {
+    /// Fills `slot` in place (`nil` for `null`).
+    mutating func fill<T: JSONFastFillable>(_ slot: inout T?) throws {
+        if try consumeNull() {
+            slot = nil
+            return
+        }
+        slot = T.empty  // fresh, also when a key repeats (the last value wins, as with JSONDecoder)
+        try slot!.fill(from: &self)
+    }
+
+    /// Fills an array of models in place, element by element (`nil` for `null`).
+    mutating func fillArray<T: JSONFastFillable>(_ slot: inout [T]?) throws {
+        if try consumeNull() {
+            slot = nil
+            return
+        }
+        slot = []
+        try beginArray()
+        while try nextElement() {
+            slot!.append(T.empty)
+            try slot![slot!.count - 1].fill(from: &self)
+        }
+    }
+
     /// The value, or `nil` for `null`.
     mutating func decode<T: JSONFastDecodable>(_ type: T.Type) throws -> T? {
         if try consumeNull() { return nil }

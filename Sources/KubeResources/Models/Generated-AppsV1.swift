@@ -39,34 +39,23 @@ extension AppsV1 {
     }
 }
 
-extension AppsV1.ControllerRevision: JSONFastDecodable {
-    init(from cursor: inout JSONCursor) throws {
-        self.init()
+extension AppsV1.ControllerRevision: JSONFastFillable {
+    static var empty: Self { Self() }
+
+    mutating func fill(from cursor: inout JSONCursor) throws {
         try cursor.beginObject()
         while let jsonKey = try cursor.nextKeyRange() {
-            switch jsonKey.count {
-            case 4:
-                if cursor.key(jsonKey, is: "data") {
-                    self.data = try cursor.decode(JSONValue.self)
-                } else if cursor.key(jsonKey, is: "kind") {
-                    self.kind = try cursor.decode(String.self)
-                } else {
-                    try cursor.skipValue()
-                }
-            case 8:
-                if cursor.key(jsonKey, is: "metadata") {
-                    self.metadata = try cursor.decode(MetaV1.ObjectMeta.self)
-                } else if cursor.key(jsonKey, is: "revision") {
-                    self.revision = try cursor.decode(Int64.self)
-                } else {
-                    try cursor.skipValue()
-                }
-            case 10:
-                if cursor.key(jsonKey, is: "apiVersion") {
-                    self.apiVersion = try cursor.decode(String.self)
-                } else {
-                    try cursor.skipValue()
-                }
+            switch cursor.keyHash {
+            case 0xb898e55fe5f29ce9 where cursor.key(jsonKey, is: "apiVersion"):
+                self.apiVersion = try cursor.decode(String.self)
+            case 0x855b556730a34a05 where cursor.key(jsonKey, is: "data"):
+                self.data = try cursor.decode(JSONValue.self)
+            case 0xef9c96d721673243 where cursor.key(jsonKey, is: "kind"):
+                self.kind = try cursor.decode(String.self)
+            case 0x28475f88f42fd020 where cursor.key(jsonKey, is: "metadata"):
+                try cursor.fill(&self.metadata)
+            case 0xd6a4dbc46c8e8658 where cursor.key(jsonKey, is: "revision"):
+                self.revision = try cursor.decode(Int64.self)
             default: try cursor.skipValue()
             }
         }
@@ -115,36 +104,21 @@ extension AppsV1 {
     }
 }
 
-extension AppsV1.ControllerRevisionList: JSONFastDecodable {
-    init(from cursor: inout JSONCursor) throws {
-        self.init()
+extension AppsV1.ControllerRevisionList: JSONFastFillable {
+    static var empty: Self { Self() }
+
+    mutating func fill(from cursor: inout JSONCursor) throws {
         try cursor.beginObject()
         while let jsonKey = try cursor.nextKeyRange() {
-            switch jsonKey.count {
-            case 4:
-                if cursor.key(jsonKey, is: "kind") {
-                    self.kind = try cursor.decode(String.self)
-                } else {
-                    try cursor.skipValue()
-                }
-            case 5:
-                if cursor.key(jsonKey, is: "items") {
-                    self.items = try cursor.decode([AppsV1.ControllerRevision].self)
-                } else {
-                    try cursor.skipValue()
-                }
-            case 8:
-                if cursor.key(jsonKey, is: "metadata") {
-                    self.metadata = try cursor.decode(MetaV1.ListMeta.self)
-                } else {
-                    try cursor.skipValue()
-                }
-            case 10:
-                if cursor.key(jsonKey, is: "apiVersion") {
-                    self.apiVersion = try cursor.decode(String.self)
-                } else {
-                    try cursor.skipValue()
-                }
+            switch cursor.keyHash {
+            case 0xb898e55fe5f29ce9 where cursor.key(jsonKey, is: "apiVersion"):
+                self.apiVersion = try cursor.decode(String.self)
+            case 0x3e7884bf4f412c6f where cursor.key(jsonKey, is: "items"):
+                try cursor.fillArray(&self.items)
+            case 0xef9c96d721673243 where cursor.key(jsonKey, is: "kind"):
+                self.kind = try cursor.decode(String.self)
+            case 0x28475f88f42fd020 where cursor.key(jsonKey, is: "metadata"):
+                try cursor.fill(&self.metadata)
             default: try cursor.skipValue()
             }
         }
@@ -182,38 +156,23 @@ extension AppsV1 {
     }
 }
 
-extension AppsV1.DaemonSet: JSONFastDecodable {
-    init(from cursor: inout JSONCursor) throws {
-        self.init()
+extension AppsV1.DaemonSet: JSONFastFillable {
+    static var empty: Self { Self() }
+
+    mutating func fill(from cursor: inout JSONCursor) throws {
         try cursor.beginObject()
         while let jsonKey = try cursor.nextKeyRange() {
-            switch jsonKey.count {
-            case 4:
-                if cursor.key(jsonKey, is: "kind") {
-                    self.kind = try cursor.decode(String.self)
-                } else if cursor.key(jsonKey, is: "spec") {
-                    self.spec = try cursor.decode(AppsV1.DaemonSetSpec.self)
-                } else {
-                    try cursor.skipValue()
-                }
-            case 6:
-                if cursor.key(jsonKey, is: "status") {
-                    self.status = try cursor.decode(AppsV1.DaemonSetStatus.self)
-                } else {
-                    try cursor.skipValue()
-                }
-            case 8:
-                if cursor.key(jsonKey, is: "metadata") {
-                    self.metadata = try cursor.decode(MetaV1.ObjectMeta.self)
-                } else {
-                    try cursor.skipValue()
-                }
-            case 10:
-                if cursor.key(jsonKey, is: "apiVersion") {
-                    self.apiVersion = try cursor.decode(String.self)
-                } else {
-                    try cursor.skipValue()
-                }
+            switch cursor.keyHash {
+            case 0xb898e55fe5f29ce9 where cursor.key(jsonKey, is: "apiVersion"):
+                self.apiVersion = try cursor.decode(String.self)
+            case 0xef9c96d721673243 where cursor.key(jsonKey, is: "kind"):
+                self.kind = try cursor.decode(String.self)
+            case 0x28475f88f42fd020 where cursor.key(jsonKey, is: "metadata"):
+                try cursor.fill(&self.metadata)
+            case 0x8b70a3190932153e where cursor.key(jsonKey, is: "spec"):
+                try cursor.fill(&self.spec)
+            case 0xc4d5696d6cc12c2f where cursor.key(jsonKey, is: "status"):
+                try cursor.fill(&self.status)
             default: try cursor.skipValue()
             }
         }
@@ -268,38 +227,23 @@ extension AppsV1 {
     }
 }
 
-extension AppsV1.DaemonSetCondition: JSONFastDecodable {
-    init(from cursor: inout JSONCursor) throws {
-        self.init()
+extension AppsV1.DaemonSetCondition: JSONFastFillable {
+    static var empty: Self { Self() }
+
+    mutating func fill(from cursor: inout JSONCursor) throws {
         try cursor.beginObject()
         while let jsonKey = try cursor.nextKeyRange() {
-            switch jsonKey.count {
-            case 4:
-                if cursor.key(jsonKey, is: "type") {
-                    self.type = try cursor.decode(String.self)
-                } else {
-                    try cursor.skipValue()
-                }
-            case 6:
-                if cursor.key(jsonKey, is: "reason") {
-                    self.reason = try cursor.decode(String.self)
-                } else if cursor.key(jsonKey, is: "status") {
-                    self.status = try cursor.decode(String.self)
-                } else {
-                    try cursor.skipValue()
-                }
-            case 7:
-                if cursor.key(jsonKey, is: "message") {
-                    self.message = try cursor.decode(String.self)
-                } else {
-                    try cursor.skipValue()
-                }
-            case 18:
-                if cursor.key(jsonKey, is: "lastTransitionTime") {
-                    self.lastTransitionTime = try cursor.decode(Time.self)
-                } else {
-                    try cursor.skipValue()
-                }
+            switch cursor.keyHash {
+            case 0xca9019b6626e5db7 where cursor.key(jsonKey, is: "lastTransitionTime"):
+                self.lastTransitionTime = try cursor.decode(Time.self)
+            case 0x546401b5d2a8d2a4 where cursor.key(jsonKey, is: "message"):
+                self.message = try cursor.decode(String.self)
+            case 0x65e8d7f3474f2639 where cursor.key(jsonKey, is: "reason"):
+                self.reason = try cursor.decode(String.self)
+            case 0xc4d5696d6cc12c2f where cursor.key(jsonKey, is: "status"):
+                self.status = try cursor.decode(String.self)
+            case 0xa79439ef7bfa9c2d where cursor.key(jsonKey, is: "type"):
+                self.type = try cursor.decode(String.self)
             default: try cursor.skipValue()
             }
         }
@@ -335,36 +279,21 @@ extension AppsV1 {
     }
 }
 
-extension AppsV1.DaemonSetList: JSONFastDecodable {
-    init(from cursor: inout JSONCursor) throws {
-        self.init()
+extension AppsV1.DaemonSetList: JSONFastFillable {
+    static var empty: Self { Self() }
+
+    mutating func fill(from cursor: inout JSONCursor) throws {
         try cursor.beginObject()
         while let jsonKey = try cursor.nextKeyRange() {
-            switch jsonKey.count {
-            case 4:
-                if cursor.key(jsonKey, is: "kind") {
-                    self.kind = try cursor.decode(String.self)
-                } else {
-                    try cursor.skipValue()
-                }
-            case 5:
-                if cursor.key(jsonKey, is: "items") {
-                    self.items = try cursor.decode([AppsV1.DaemonSet].self)
-                } else {
-                    try cursor.skipValue()
-                }
-            case 8:
-                if cursor.key(jsonKey, is: "metadata") {
-                    self.metadata = try cursor.decode(MetaV1.ListMeta.self)
-                } else {
-                    try cursor.skipValue()
-                }
-            case 10:
-                if cursor.key(jsonKey, is: "apiVersion") {
-                    self.apiVersion = try cursor.decode(String.self)
-                } else {
-                    try cursor.skipValue()
-                }
+            switch cursor.keyHash {
+            case 0xb898e55fe5f29ce9 where cursor.key(jsonKey, is: "apiVersion"):
+                self.apiVersion = try cursor.decode(String.self)
+            case 0x3e7884bf4f412c6f where cursor.key(jsonKey, is: "items"):
+                try cursor.fillArray(&self.items)
+            case 0xef9c96d721673243 where cursor.key(jsonKey, is: "kind"):
+                self.kind = try cursor.decode(String.self)
+            case 0x28475f88f42fd020 where cursor.key(jsonKey, is: "metadata"):
+                try cursor.fill(&self.metadata)
             default: try cursor.skipValue()
             }
         }
@@ -406,38 +335,23 @@ extension AppsV1 {
     }
 }
 
-extension AppsV1.DaemonSetSpec: JSONFastDecodable {
-    init(from cursor: inout JSONCursor) throws {
-        self.init()
+extension AppsV1.DaemonSetSpec: JSONFastFillable {
+    static var empty: Self { Self() }
+
+    mutating func fill(from cursor: inout JSONCursor) throws {
         try cursor.beginObject()
         while let jsonKey = try cursor.nextKeyRange() {
-            switch jsonKey.count {
-            case 8:
-                if cursor.key(jsonKey, is: "selector") {
-                    self.selector = try cursor.decode(MetaV1.LabelSelector.self)
-                } else if cursor.key(jsonKey, is: "template") {
-                    self.template = try cursor.decode(CoreV1.PodTemplateSpec.self)
-                } else {
-                    try cursor.skipValue()
-                }
-            case 14:
-                if cursor.key(jsonKey, is: "updateStrategy") {
-                    self.updateStrategy = try cursor.decode(AppsV1.DaemonSetUpdateStrategy.self)
-                } else {
-                    try cursor.skipValue()
-                }
-            case 15:
-                if cursor.key(jsonKey, is: "minReadySeconds") {
-                    self.minReadySeconds = try cursor.decode(Int32.self)
-                } else {
-                    try cursor.skipValue()
-                }
-            case 20:
-                if cursor.key(jsonKey, is: "revisionHistoryLimit") {
-                    self.revisionHistoryLimit = try cursor.decode(Int32.self)
-                } else {
-                    try cursor.skipValue()
-                }
+            switch cursor.keyHash {
+            case 0xe54f3c9d994892f3 where cursor.key(jsonKey, is: "minReadySeconds"):
+                self.minReadySeconds = try cursor.decode(Int32.self)
+            case 0xe14d4390f7ebfd43 where cursor.key(jsonKey, is: "revisionHistoryLimit"):
+                self.revisionHistoryLimit = try cursor.decode(Int32.self)
+            case 0x3b0355a1af4ac9c where cursor.key(jsonKey, is: "selector"):
+                try cursor.fill(&self.selector)
+            case 0x33609a5e9eb92f4b where cursor.key(jsonKey, is: "template"):
+                try cursor.fill(&self.template)
+            case 0x23bd39630f254b29 where cursor.key(jsonKey, is: "updateStrategy"):
+                try cursor.fill(&self.updateStrategy)
             default: try cursor.skipValue()
             }
         }
@@ -503,60 +417,33 @@ extension AppsV1 {
     }
 }
 
-extension AppsV1.DaemonSetStatus: JSONFastDecodable {
-    init(from cursor: inout JSONCursor) throws {
-        self.init()
+extension AppsV1.DaemonSetStatus: JSONFastFillable {
+    static var empty: Self { Self() }
+
+    mutating func fill(from cursor: inout JSONCursor) throws {
         try cursor.beginObject()
         while let jsonKey = try cursor.nextKeyRange() {
-            switch jsonKey.count {
-            case 10:
-                if cursor.key(jsonKey, is: "conditions") {
-                    self.conditions = try cursor.decode([AppsV1.DaemonSetCondition].self)
-                } else {
-                    try cursor.skipValue()
-                }
-            case 11:
-                if cursor.key(jsonKey, is: "numberReady") {
-                    self.numberReady = try cursor.decode(Int32.self)
-                } else {
-                    try cursor.skipValue()
-                }
-            case 14:
-                if cursor.key(jsonKey, is: "collisionCount") {
-                    self.collisionCount = try cursor.decode(Int32.self)
-                } else {
-                    try cursor.skipValue()
-                }
-            case 15:
-                if cursor.key(jsonKey, is: "numberAvailable") {
-                    self.numberAvailable = try cursor.decode(Int32.self)
-                } else {
-                    try cursor.skipValue()
-                }
-            case 17:
-                if cursor.key(jsonKey, is: "numberUnavailable") {
-                    self.numberUnavailable = try cursor.decode(Int32.self)
-                } else {
-                    try cursor.skipValue()
-                }
-            case 18:
-                if cursor.key(jsonKey, is: "numberMisscheduled") {
-                    self.numberMisscheduled = try cursor.decode(Int32.self)
-                } else if cursor.key(jsonKey, is: "observedGeneration") {
-                    self.observedGeneration = try cursor.decode(Int64.self)
-                } else {
-                    try cursor.skipValue()
-                }
-            case 22:
-                if cursor.key(jsonKey, is: "currentNumberScheduled") {
-                    self.currentNumberScheduled = try cursor.decode(Int32.self)
-                } else if cursor.key(jsonKey, is: "desiredNumberScheduled") {
-                    self.desiredNumberScheduled = try cursor.decode(Int32.self)
-                } else if cursor.key(jsonKey, is: "updatedNumberScheduled") {
-                    self.updatedNumberScheduled = try cursor.decode(Int32.self)
-                } else {
-                    try cursor.skipValue()
-                }
+            switch cursor.keyHash {
+            case 0xa6c7a83579a23fd6 where cursor.key(jsonKey, is: "collisionCount"):
+                self.collisionCount = try cursor.decode(Int32.self)
+            case 0x5f6d4dd9db56877 where cursor.key(jsonKey, is: "conditions"):
+                try cursor.fillArray(&self.conditions)
+            case 0x52bbbf19e84e9026 where cursor.key(jsonKey, is: "currentNumberScheduled"):
+                self.currentNumberScheduled = try cursor.decode(Int32.self)
+            case 0xf48d358f8bf1877b where cursor.key(jsonKey, is: "desiredNumberScheduled"):
+                self.desiredNumberScheduled = try cursor.decode(Int32.self)
+            case 0x2d7a29d9cd4fdb0b where cursor.key(jsonKey, is: "numberAvailable"):
+                self.numberAvailable = try cursor.decode(Int32.self)
+            case 0xf69a1d01ec124ea2 where cursor.key(jsonKey, is: "numberMisscheduled"):
+                self.numberMisscheduled = try cursor.decode(Int32.self)
+            case 0x180bb97ac24a0e37 where cursor.key(jsonKey, is: "numberReady"):
+                self.numberReady = try cursor.decode(Int32.self)
+            case 0xb9a99c26f17962ca where cursor.key(jsonKey, is: "numberUnavailable"):
+                self.numberUnavailable = try cursor.decode(Int32.self)
+            case 0x4bbc628adf0ff70b where cursor.key(jsonKey, is: "observedGeneration"):
+                self.observedGeneration = try cursor.decode(Int64.self)
+            case 0xeff207e55ac3a49c where cursor.key(jsonKey, is: "updatedNumberScheduled"):
+                self.updatedNumberScheduled = try cursor.decode(Int32.self)
             default: try cursor.skipValue()
             }
         }
@@ -582,24 +469,17 @@ extension AppsV1 {
     }
 }
 
-extension AppsV1.DaemonSetUpdateStrategy: JSONFastDecodable {
-    init(from cursor: inout JSONCursor) throws {
-        self.init()
+extension AppsV1.DaemonSetUpdateStrategy: JSONFastFillable {
+    static var empty: Self { Self() }
+
+    mutating func fill(from cursor: inout JSONCursor) throws {
         try cursor.beginObject()
         while let jsonKey = try cursor.nextKeyRange() {
-            switch jsonKey.count {
-            case 4:
-                if cursor.key(jsonKey, is: "type") {
-                    self.type = try cursor.decode(String.self)
-                } else {
-                    try cursor.skipValue()
-                }
-            case 13:
-                if cursor.key(jsonKey, is: "rollingUpdate") {
-                    self.rollingUpdate = try cursor.decode(AppsV1.RollingUpdateDaemonSet.self)
-                } else {
-                    try cursor.skipValue()
-                }
+            switch cursor.keyHash {
+            case 0xad697fabd59aac4b where cursor.key(jsonKey, is: "rollingUpdate"):
+                try cursor.fill(&self.rollingUpdate)
+            case 0xa79439ef7bfa9c2d where cursor.key(jsonKey, is: "type"):
+                self.type = try cursor.decode(String.self)
             default: try cursor.skipValue()
             }
         }
@@ -637,38 +517,23 @@ extension AppsV1 {
     }
 }
 
-extension AppsV1.Deployment: JSONFastDecodable {
-    init(from cursor: inout JSONCursor) throws {
-        self.init()
+extension AppsV1.Deployment: JSONFastFillable {
+    static var empty: Self { Self() }
+
+    mutating func fill(from cursor: inout JSONCursor) throws {
         try cursor.beginObject()
         while let jsonKey = try cursor.nextKeyRange() {
-            switch jsonKey.count {
-            case 4:
-                if cursor.key(jsonKey, is: "kind") {
-                    self.kind = try cursor.decode(String.self)
-                } else if cursor.key(jsonKey, is: "spec") {
-                    self.spec = try cursor.decode(AppsV1.DeploymentSpec.self)
-                } else {
-                    try cursor.skipValue()
-                }
-            case 6:
-                if cursor.key(jsonKey, is: "status") {
-                    self.status = try cursor.decode(AppsV1.DeploymentStatus.self)
-                } else {
-                    try cursor.skipValue()
-                }
-            case 8:
-                if cursor.key(jsonKey, is: "metadata") {
-                    self.metadata = try cursor.decode(MetaV1.ObjectMeta.self)
-                } else {
-                    try cursor.skipValue()
-                }
-            case 10:
-                if cursor.key(jsonKey, is: "apiVersion") {
-                    self.apiVersion = try cursor.decode(String.self)
-                } else {
-                    try cursor.skipValue()
-                }
+            switch cursor.keyHash {
+            case 0xb898e55fe5f29ce9 where cursor.key(jsonKey, is: "apiVersion"):
+                self.apiVersion = try cursor.decode(String.self)
+            case 0xef9c96d721673243 where cursor.key(jsonKey, is: "kind"):
+                self.kind = try cursor.decode(String.self)
+            case 0x28475f88f42fd020 where cursor.key(jsonKey, is: "metadata"):
+                try cursor.fill(&self.metadata)
+            case 0x8b70a3190932153e where cursor.key(jsonKey, is: "spec"):
+                try cursor.fill(&self.spec)
+            case 0xc4d5696d6cc12c2f where cursor.key(jsonKey, is: "status"):
+                try cursor.fill(&self.status)
             default: try cursor.skipValue()
             }
         }
@@ -727,44 +592,25 @@ extension AppsV1 {
     }
 }
 
-extension AppsV1.DeploymentCondition: JSONFastDecodable {
-    init(from cursor: inout JSONCursor) throws {
-        self.init()
+extension AppsV1.DeploymentCondition: JSONFastFillable {
+    static var empty: Self { Self() }
+
+    mutating func fill(from cursor: inout JSONCursor) throws {
         try cursor.beginObject()
         while let jsonKey = try cursor.nextKeyRange() {
-            switch jsonKey.count {
-            case 4:
-                if cursor.key(jsonKey, is: "type") {
-                    self.type = try cursor.decode(String.self)
-                } else {
-                    try cursor.skipValue()
-                }
-            case 6:
-                if cursor.key(jsonKey, is: "reason") {
-                    self.reason = try cursor.decode(String.self)
-                } else if cursor.key(jsonKey, is: "status") {
-                    self.status = try cursor.decode(String.self)
-                } else {
-                    try cursor.skipValue()
-                }
-            case 7:
-                if cursor.key(jsonKey, is: "message") {
-                    self.message = try cursor.decode(String.self)
-                } else {
-                    try cursor.skipValue()
-                }
-            case 14:
-                if cursor.key(jsonKey, is: "lastUpdateTime") {
-                    self.lastUpdateTime = try cursor.decode(Time.self)
-                } else {
-                    try cursor.skipValue()
-                }
-            case 18:
-                if cursor.key(jsonKey, is: "lastTransitionTime") {
-                    self.lastTransitionTime = try cursor.decode(Time.self)
-                } else {
-                    try cursor.skipValue()
-                }
+            switch cursor.keyHash {
+            case 0xca9019b6626e5db7 where cursor.key(jsonKey, is: "lastTransitionTime"):
+                self.lastTransitionTime = try cursor.decode(Time.self)
+            case 0x5a6217417466df51 where cursor.key(jsonKey, is: "lastUpdateTime"):
+                self.lastUpdateTime = try cursor.decode(Time.self)
+            case 0x546401b5d2a8d2a4 where cursor.key(jsonKey, is: "message"):
+                self.message = try cursor.decode(String.self)
+            case 0x65e8d7f3474f2639 where cursor.key(jsonKey, is: "reason"):
+                self.reason = try cursor.decode(String.self)
+            case 0xc4d5696d6cc12c2f where cursor.key(jsonKey, is: "status"):
+                self.status = try cursor.decode(String.self)
+            case 0xa79439ef7bfa9c2d where cursor.key(jsonKey, is: "type"):
+                self.type = try cursor.decode(String.self)
             default: try cursor.skipValue()
             }
         }
@@ -800,36 +646,21 @@ extension AppsV1 {
     }
 }
 
-extension AppsV1.DeploymentList: JSONFastDecodable {
-    init(from cursor: inout JSONCursor) throws {
-        self.init()
+extension AppsV1.DeploymentList: JSONFastFillable {
+    static var empty: Self { Self() }
+
+    mutating func fill(from cursor: inout JSONCursor) throws {
         try cursor.beginObject()
         while let jsonKey = try cursor.nextKeyRange() {
-            switch jsonKey.count {
-            case 4:
-                if cursor.key(jsonKey, is: "kind") {
-                    self.kind = try cursor.decode(String.self)
-                } else {
-                    try cursor.skipValue()
-                }
-            case 5:
-                if cursor.key(jsonKey, is: "items") {
-                    self.items = try cursor.decode([AppsV1.Deployment].self)
-                } else {
-                    try cursor.skipValue()
-                }
-            case 8:
-                if cursor.key(jsonKey, is: "metadata") {
-                    self.metadata = try cursor.decode(MetaV1.ListMeta.self)
-                } else {
-                    try cursor.skipValue()
-                }
-            case 10:
-                if cursor.key(jsonKey, is: "apiVersion") {
-                    self.apiVersion = try cursor.decode(String.self)
-                } else {
-                    try cursor.skipValue()
-                }
+            switch cursor.keyHash {
+            case 0xb898e55fe5f29ce9 where cursor.key(jsonKey, is: "apiVersion"):
+                self.apiVersion = try cursor.decode(String.self)
+            case 0x3e7884bf4f412c6f where cursor.key(jsonKey, is: "items"):
+                try cursor.fillArray(&self.items)
+            case 0xef9c96d721673243 where cursor.key(jsonKey, is: "kind"):
+                self.kind = try cursor.decode(String.self)
+            case 0x28475f88f42fd020 where cursor.key(jsonKey, is: "metadata"):
+                try cursor.fill(&self.metadata)
             default: try cursor.skipValue()
             }
         }
@@ -883,48 +714,29 @@ extension AppsV1 {
     }
 }
 
-extension AppsV1.DeploymentSpec: JSONFastDecodable {
-    init(from cursor: inout JSONCursor) throws {
-        self.init()
+extension AppsV1.DeploymentSpec: JSONFastFillable {
+    static var empty: Self { Self() }
+
+    mutating func fill(from cursor: inout JSONCursor) throws {
         try cursor.beginObject()
         while let jsonKey = try cursor.nextKeyRange() {
-            switch jsonKey.count {
-            case 6:
-                if cursor.key(jsonKey, is: "paused") {
-                    self.paused = try cursor.decode(Bool.self)
-                } else {
-                    try cursor.skipValue()
-                }
-            case 8:
-                if cursor.key(jsonKey, is: "replicas") {
-                    self.replicas = try cursor.decode(Int32.self)
-                } else if cursor.key(jsonKey, is: "selector") {
-                    self.selector = try cursor.decode(MetaV1.LabelSelector.self)
-                } else if cursor.key(jsonKey, is: "strategy") {
-                    self.strategy = try cursor.decode(AppsV1.DeploymentStrategy.self)
-                } else if cursor.key(jsonKey, is: "template") {
-                    self.template = try cursor.decode(CoreV1.PodTemplateSpec.self)
-                } else {
-                    try cursor.skipValue()
-                }
-            case 15:
-                if cursor.key(jsonKey, is: "minReadySeconds") {
-                    self.minReadySeconds = try cursor.decode(Int32.self)
-                } else {
-                    try cursor.skipValue()
-                }
-            case 20:
-                if cursor.key(jsonKey, is: "revisionHistoryLimit") {
-                    self.revisionHistoryLimit = try cursor.decode(Int32.self)
-                } else {
-                    try cursor.skipValue()
-                }
-            case 23:
-                if cursor.key(jsonKey, is: "progressDeadlineSeconds") {
-                    self.progressDeadlineSeconds = try cursor.decode(Int32.self)
-                } else {
-                    try cursor.skipValue()
-                }
+            switch cursor.keyHash {
+            case 0xe54f3c9d994892f3 where cursor.key(jsonKey, is: "minReadySeconds"):
+                self.minReadySeconds = try cursor.decode(Int32.self)
+            case 0x5a34b413c316fdab where cursor.key(jsonKey, is: "paused"):
+                self.paused = try cursor.decode(Bool.self)
+            case 0xcb243e588e5d763 where cursor.key(jsonKey, is: "progressDeadlineSeconds"):
+                self.progressDeadlineSeconds = try cursor.decode(Int32.self)
+            case 0xbd75e7857ef7a1bc where cursor.key(jsonKey, is: "replicas"):
+                self.replicas = try cursor.decode(Int32.self)
+            case 0xe14d4390f7ebfd43 where cursor.key(jsonKey, is: "revisionHistoryLimit"):
+                self.revisionHistoryLimit = try cursor.decode(Int32.self)
+            case 0x3b0355a1af4ac9c where cursor.key(jsonKey, is: "selector"):
+                try cursor.fill(&self.selector)
+            case 0x2f2724f046220c64 where cursor.key(jsonKey, is: "strategy"):
+                try cursor.fill(&self.strategy)
+            case 0x33609a5e9eb92f4b where cursor.key(jsonKey, is: "template"):
+                try cursor.fill(&self.template)
             default: try cursor.skipValue()
             }
         }
@@ -980,62 +792,31 @@ extension AppsV1 {
     }
 }
 
-extension AppsV1.DeploymentStatus: JSONFastDecodable {
-    init(from cursor: inout JSONCursor) throws {
-        self.init()
+extension AppsV1.DeploymentStatus: JSONFastFillable {
+    static var empty: Self { Self() }
+
+    mutating func fill(from cursor: inout JSONCursor) throws {
         try cursor.beginObject()
         while let jsonKey = try cursor.nextKeyRange() {
-            switch jsonKey.count {
-            case 8:
-                if cursor.key(jsonKey, is: "replicas") {
-                    self.replicas = try cursor.decode(Int32.self)
-                } else {
-                    try cursor.skipValue()
-                }
-            case 10:
-                if cursor.key(jsonKey, is: "conditions") {
-                    self.conditions = try cursor.decode([AppsV1.DeploymentCondition].self)
-                } else {
-                    try cursor.skipValue()
-                }
-            case 13:
-                if cursor.key(jsonKey, is: "readyReplicas") {
-                    self.readyReplicas = try cursor.decode(Int32.self)
-                } else {
-                    try cursor.skipValue()
-                }
-            case 14:
-                if cursor.key(jsonKey, is: "collisionCount") {
-                    self.collisionCount = try cursor.decode(Int32.self)
-                } else {
-                    try cursor.skipValue()
-                }
-            case 15:
-                if cursor.key(jsonKey, is: "updatedReplicas") {
-                    self.updatedReplicas = try cursor.decode(Int32.self)
-                } else {
-                    try cursor.skipValue()
-                }
-            case 17:
-                if cursor.key(jsonKey, is: "availableReplicas") {
-                    self.availableReplicas = try cursor.decode(Int32.self)
-                } else {
-                    try cursor.skipValue()
-                }
-            case 18:
-                if cursor.key(jsonKey, is: "observedGeneration") {
-                    self.observedGeneration = try cursor.decode(Int64.self)
-                } else {
-                    try cursor.skipValue()
-                }
-            case 19:
-                if cursor.key(jsonKey, is: "terminatingReplicas") {
-                    self.terminatingReplicas = try cursor.decode(Int32.self)
-                } else if cursor.key(jsonKey, is: "unavailableReplicas") {
-                    self.unavailableReplicas = try cursor.decode(Int32.self)
-                } else {
-                    try cursor.skipValue()
-                }
+            switch cursor.keyHash {
+            case 0x532a8931c2053975 where cursor.key(jsonKey, is: "availableReplicas"):
+                self.availableReplicas = try cursor.decode(Int32.self)
+            case 0xa6c7a83579a23fd6 where cursor.key(jsonKey, is: "collisionCount"):
+                self.collisionCount = try cursor.decode(Int32.self)
+            case 0x5f6d4dd9db56877 where cursor.key(jsonKey, is: "conditions"):
+                try cursor.fillArray(&self.conditions)
+            case 0x4bbc628adf0ff70b where cursor.key(jsonKey, is: "observedGeneration"):
+                self.observedGeneration = try cursor.decode(Int64.self)
+            case 0x6263ecda1476c7e1 where cursor.key(jsonKey, is: "readyReplicas"):
+                self.readyReplicas = try cursor.decode(Int32.self)
+            case 0xbd75e7857ef7a1bc where cursor.key(jsonKey, is: "replicas"):
+                self.replicas = try cursor.decode(Int32.self)
+            case 0x44f4b4c195596832 where cursor.key(jsonKey, is: "terminatingReplicas"):
+                self.terminatingReplicas = try cursor.decode(Int32.self)
+            case 0xc6f47be3efd38c90 where cursor.key(jsonKey, is: "unavailableReplicas"):
+                self.unavailableReplicas = try cursor.decode(Int32.self)
+            case 0x8c71df9b56c515cd where cursor.key(jsonKey, is: "updatedReplicas"):
+                self.updatedReplicas = try cursor.decode(Int32.self)
             default: try cursor.skipValue()
             }
         }
@@ -1061,24 +842,17 @@ extension AppsV1 {
     }
 }
 
-extension AppsV1.DeploymentStrategy: JSONFastDecodable {
-    init(from cursor: inout JSONCursor) throws {
-        self.init()
+extension AppsV1.DeploymentStrategy: JSONFastFillable {
+    static var empty: Self { Self() }
+
+    mutating func fill(from cursor: inout JSONCursor) throws {
         try cursor.beginObject()
         while let jsonKey = try cursor.nextKeyRange() {
-            switch jsonKey.count {
-            case 4:
-                if cursor.key(jsonKey, is: "type") {
-                    self.type = try cursor.decode(String.self)
-                } else {
-                    try cursor.skipValue()
-                }
-            case 13:
-                if cursor.key(jsonKey, is: "rollingUpdate") {
-                    self.rollingUpdate = try cursor.decode(AppsV1.RollingUpdateDeployment.self)
-                } else {
-                    try cursor.skipValue()
-                }
+            switch cursor.keyHash {
+            case 0xad697fabd59aac4b where cursor.key(jsonKey, is: "rollingUpdate"):
+                try cursor.fill(&self.rollingUpdate)
+            case 0xa79439ef7bfa9c2d where cursor.key(jsonKey, is: "type"):
+                self.type = try cursor.decode(String.self)
             default: try cursor.skipValue()
             }
         }
@@ -1116,38 +890,23 @@ extension AppsV1 {
     }
 }
 
-extension AppsV1.ReplicaSet: JSONFastDecodable {
-    init(from cursor: inout JSONCursor) throws {
-        self.init()
+extension AppsV1.ReplicaSet: JSONFastFillable {
+    static var empty: Self { Self() }
+
+    mutating func fill(from cursor: inout JSONCursor) throws {
         try cursor.beginObject()
         while let jsonKey = try cursor.nextKeyRange() {
-            switch jsonKey.count {
-            case 4:
-                if cursor.key(jsonKey, is: "kind") {
-                    self.kind = try cursor.decode(String.self)
-                } else if cursor.key(jsonKey, is: "spec") {
-                    self.spec = try cursor.decode(AppsV1.ReplicaSetSpec.self)
-                } else {
-                    try cursor.skipValue()
-                }
-            case 6:
-                if cursor.key(jsonKey, is: "status") {
-                    self.status = try cursor.decode(AppsV1.ReplicaSetStatus.self)
-                } else {
-                    try cursor.skipValue()
-                }
-            case 8:
-                if cursor.key(jsonKey, is: "metadata") {
-                    self.metadata = try cursor.decode(MetaV1.ObjectMeta.self)
-                } else {
-                    try cursor.skipValue()
-                }
-            case 10:
-                if cursor.key(jsonKey, is: "apiVersion") {
-                    self.apiVersion = try cursor.decode(String.self)
-                } else {
-                    try cursor.skipValue()
-                }
+            switch cursor.keyHash {
+            case 0xb898e55fe5f29ce9 where cursor.key(jsonKey, is: "apiVersion"):
+                self.apiVersion = try cursor.decode(String.self)
+            case 0xef9c96d721673243 where cursor.key(jsonKey, is: "kind"):
+                self.kind = try cursor.decode(String.self)
+            case 0x28475f88f42fd020 where cursor.key(jsonKey, is: "metadata"):
+                try cursor.fill(&self.metadata)
+            case 0x8b70a3190932153e where cursor.key(jsonKey, is: "spec"):
+                try cursor.fill(&self.spec)
+            case 0xc4d5696d6cc12c2f where cursor.key(jsonKey, is: "status"):
+                try cursor.fill(&self.status)
             default: try cursor.skipValue()
             }
         }
@@ -1202,38 +961,23 @@ extension AppsV1 {
     }
 }
 
-extension AppsV1.ReplicaSetCondition: JSONFastDecodable {
-    init(from cursor: inout JSONCursor) throws {
-        self.init()
+extension AppsV1.ReplicaSetCondition: JSONFastFillable {
+    static var empty: Self { Self() }
+
+    mutating func fill(from cursor: inout JSONCursor) throws {
         try cursor.beginObject()
         while let jsonKey = try cursor.nextKeyRange() {
-            switch jsonKey.count {
-            case 4:
-                if cursor.key(jsonKey, is: "type") {
-                    self.type = try cursor.decode(String.self)
-                } else {
-                    try cursor.skipValue()
-                }
-            case 6:
-                if cursor.key(jsonKey, is: "reason") {
-                    self.reason = try cursor.decode(String.self)
-                } else if cursor.key(jsonKey, is: "status") {
-                    self.status = try cursor.decode(String.self)
-                } else {
-                    try cursor.skipValue()
-                }
-            case 7:
-                if cursor.key(jsonKey, is: "message") {
-                    self.message = try cursor.decode(String.self)
-                } else {
-                    try cursor.skipValue()
-                }
-            case 18:
-                if cursor.key(jsonKey, is: "lastTransitionTime") {
-                    self.lastTransitionTime = try cursor.decode(Time.self)
-                } else {
-                    try cursor.skipValue()
-                }
+            switch cursor.keyHash {
+            case 0xca9019b6626e5db7 where cursor.key(jsonKey, is: "lastTransitionTime"):
+                self.lastTransitionTime = try cursor.decode(Time.self)
+            case 0x546401b5d2a8d2a4 where cursor.key(jsonKey, is: "message"):
+                self.message = try cursor.decode(String.self)
+            case 0x65e8d7f3474f2639 where cursor.key(jsonKey, is: "reason"):
+                self.reason = try cursor.decode(String.self)
+            case 0xc4d5696d6cc12c2f where cursor.key(jsonKey, is: "status"):
+                self.status = try cursor.decode(String.self)
+            case 0xa79439ef7bfa9c2d where cursor.key(jsonKey, is: "type"):
+                self.type = try cursor.decode(String.self)
             default: try cursor.skipValue()
             }
         }
@@ -1269,36 +1013,21 @@ extension AppsV1 {
     }
 }
 
-extension AppsV1.ReplicaSetList: JSONFastDecodable {
-    init(from cursor: inout JSONCursor) throws {
-        self.init()
+extension AppsV1.ReplicaSetList: JSONFastFillable {
+    static var empty: Self { Self() }
+
+    mutating func fill(from cursor: inout JSONCursor) throws {
         try cursor.beginObject()
         while let jsonKey = try cursor.nextKeyRange() {
-            switch jsonKey.count {
-            case 4:
-                if cursor.key(jsonKey, is: "kind") {
-                    self.kind = try cursor.decode(String.self)
-                } else {
-                    try cursor.skipValue()
-                }
-            case 5:
-                if cursor.key(jsonKey, is: "items") {
-                    self.items = try cursor.decode([AppsV1.ReplicaSet].self)
-                } else {
-                    try cursor.skipValue()
-                }
-            case 8:
-                if cursor.key(jsonKey, is: "metadata") {
-                    self.metadata = try cursor.decode(MetaV1.ListMeta.self)
-                } else {
-                    try cursor.skipValue()
-                }
-            case 10:
-                if cursor.key(jsonKey, is: "apiVersion") {
-                    self.apiVersion = try cursor.decode(String.self)
-                } else {
-                    try cursor.skipValue()
-                }
+            switch cursor.keyHash {
+            case 0xb898e55fe5f29ce9 where cursor.key(jsonKey, is: "apiVersion"):
+                self.apiVersion = try cursor.decode(String.self)
+            case 0x3e7884bf4f412c6f where cursor.key(jsonKey, is: "items"):
+                try cursor.fillArray(&self.items)
+            case 0xef9c96d721673243 where cursor.key(jsonKey, is: "kind"):
+                self.kind = try cursor.decode(String.self)
+            case 0x28475f88f42fd020 where cursor.key(jsonKey, is: "metadata"):
+                try cursor.fill(&self.metadata)
             default: try cursor.skipValue()
             }
         }
@@ -1334,28 +1063,21 @@ extension AppsV1 {
     }
 }
 
-extension AppsV1.ReplicaSetSpec: JSONFastDecodable {
-    init(from cursor: inout JSONCursor) throws {
-        self.init()
+extension AppsV1.ReplicaSetSpec: JSONFastFillable {
+    static var empty: Self { Self() }
+
+    mutating func fill(from cursor: inout JSONCursor) throws {
         try cursor.beginObject()
         while let jsonKey = try cursor.nextKeyRange() {
-            switch jsonKey.count {
-            case 8:
-                if cursor.key(jsonKey, is: "replicas") {
-                    self.replicas = try cursor.decode(Int32.self)
-                } else if cursor.key(jsonKey, is: "selector") {
-                    self.selector = try cursor.decode(MetaV1.LabelSelector.self)
-                } else if cursor.key(jsonKey, is: "template") {
-                    self.template = try cursor.decode(CoreV1.PodTemplateSpec.self)
-                } else {
-                    try cursor.skipValue()
-                }
-            case 15:
-                if cursor.key(jsonKey, is: "minReadySeconds") {
-                    self.minReadySeconds = try cursor.decode(Int32.self)
-                } else {
-                    try cursor.skipValue()
-                }
+            switch cursor.keyHash {
+            case 0xe54f3c9d994892f3 where cursor.key(jsonKey, is: "minReadySeconds"):
+                self.minReadySeconds = try cursor.decode(Int32.self)
+            case 0xbd75e7857ef7a1bc where cursor.key(jsonKey, is: "replicas"):
+                self.replicas = try cursor.decode(Int32.self)
+            case 0x3b0355a1af4ac9c where cursor.key(jsonKey, is: "selector"):
+                try cursor.fill(&self.selector)
+            case 0x33609a5e9eb92f4b where cursor.key(jsonKey, is: "template"):
+                try cursor.fill(&self.template)
             default: try cursor.skipValue()
             }
         }
@@ -1405,54 +1127,27 @@ extension AppsV1 {
     }
 }
 
-extension AppsV1.ReplicaSetStatus: JSONFastDecodable {
-    init(from cursor: inout JSONCursor) throws {
-        self.init()
+extension AppsV1.ReplicaSetStatus: JSONFastFillable {
+    static var empty: Self { Self() }
+
+    mutating func fill(from cursor: inout JSONCursor) throws {
         try cursor.beginObject()
         while let jsonKey = try cursor.nextKeyRange() {
-            switch jsonKey.count {
-            case 8:
-                if cursor.key(jsonKey, is: "replicas") {
-                    self.replicas = try cursor.decode(Int32.self)
-                } else {
-                    try cursor.skipValue()
-                }
-            case 10:
-                if cursor.key(jsonKey, is: "conditions") {
-                    self.conditions = try cursor.decode([AppsV1.ReplicaSetCondition].self)
-                } else {
-                    try cursor.skipValue()
-                }
-            case 13:
-                if cursor.key(jsonKey, is: "readyReplicas") {
-                    self.readyReplicas = try cursor.decode(Int32.self)
-                } else {
-                    try cursor.skipValue()
-                }
-            case 17:
-                if cursor.key(jsonKey, is: "availableReplicas") {
-                    self.availableReplicas = try cursor.decode(Int32.self)
-                } else {
-                    try cursor.skipValue()
-                }
-            case 18:
-                if cursor.key(jsonKey, is: "observedGeneration") {
-                    self.observedGeneration = try cursor.decode(Int64.self)
-                } else {
-                    try cursor.skipValue()
-                }
-            case 19:
-                if cursor.key(jsonKey, is: "terminatingReplicas") {
-                    self.terminatingReplicas = try cursor.decode(Int32.self)
-                } else {
-                    try cursor.skipValue()
-                }
-            case 20:
-                if cursor.key(jsonKey, is: "fullyLabeledReplicas") {
-                    self.fullyLabeledReplicas = try cursor.decode(Int32.self)
-                } else {
-                    try cursor.skipValue()
-                }
+            switch cursor.keyHash {
+            case 0x532a8931c2053975 where cursor.key(jsonKey, is: "availableReplicas"):
+                self.availableReplicas = try cursor.decode(Int32.self)
+            case 0x5f6d4dd9db56877 where cursor.key(jsonKey, is: "conditions"):
+                try cursor.fillArray(&self.conditions)
+            case 0x8d69b0b200c2497 where cursor.key(jsonKey, is: "fullyLabeledReplicas"):
+                self.fullyLabeledReplicas = try cursor.decode(Int32.self)
+            case 0x4bbc628adf0ff70b where cursor.key(jsonKey, is: "observedGeneration"):
+                self.observedGeneration = try cursor.decode(Int64.self)
+            case 0x6263ecda1476c7e1 where cursor.key(jsonKey, is: "readyReplicas"):
+                self.readyReplicas = try cursor.decode(Int32.self)
+            case 0xbd75e7857ef7a1bc where cursor.key(jsonKey, is: "replicas"):
+                self.replicas = try cursor.decode(Int32.self)
+            case 0x44f4b4c195596832 where cursor.key(jsonKey, is: "terminatingReplicas"):
+                self.terminatingReplicas = try cursor.decode(Int32.self)
             default: try cursor.skipValue()
             }
         }
@@ -1478,24 +1173,17 @@ extension AppsV1 {
     }
 }
 
-extension AppsV1.RollingUpdateDaemonSet: JSONFastDecodable {
-    init(from cursor: inout JSONCursor) throws {
-        self.init()
+extension AppsV1.RollingUpdateDaemonSet: JSONFastFillable {
+    static var empty: Self { Self() }
+
+    mutating func fill(from cursor: inout JSONCursor) throws {
         try cursor.beginObject()
         while let jsonKey = try cursor.nextKeyRange() {
-            switch jsonKey.count {
-            case 8:
-                if cursor.key(jsonKey, is: "maxSurge") {
-                    self.maxSurge = try cursor.decode(IntOrString.self)
-                } else {
-                    try cursor.skipValue()
-                }
-            case 14:
-                if cursor.key(jsonKey, is: "maxUnavailable") {
-                    self.maxUnavailable = try cursor.decode(IntOrString.self)
-                } else {
-                    try cursor.skipValue()
-                }
+            switch cursor.keyHash {
+            case 0xbd0d36c66bcbb86d where cursor.key(jsonKey, is: "maxSurge"):
+                self.maxSurge = try cursor.decode(IntOrString.self)
+            case 0x44aecec49235b1b5 where cursor.key(jsonKey, is: "maxUnavailable"):
+                self.maxUnavailable = try cursor.decode(IntOrString.self)
             default: try cursor.skipValue()
             }
         }
@@ -1521,24 +1209,17 @@ extension AppsV1 {
     }
 }
 
-extension AppsV1.RollingUpdateDeployment: JSONFastDecodable {
-    init(from cursor: inout JSONCursor) throws {
-        self.init()
+extension AppsV1.RollingUpdateDeployment: JSONFastFillable {
+    static var empty: Self { Self() }
+
+    mutating func fill(from cursor: inout JSONCursor) throws {
         try cursor.beginObject()
         while let jsonKey = try cursor.nextKeyRange() {
-            switch jsonKey.count {
-            case 8:
-                if cursor.key(jsonKey, is: "maxSurge") {
-                    self.maxSurge = try cursor.decode(IntOrString.self)
-                } else {
-                    try cursor.skipValue()
-                }
-            case 14:
-                if cursor.key(jsonKey, is: "maxUnavailable") {
-                    self.maxUnavailable = try cursor.decode(IntOrString.self)
-                } else {
-                    try cursor.skipValue()
-                }
+            switch cursor.keyHash {
+            case 0xbd0d36c66bcbb86d where cursor.key(jsonKey, is: "maxSurge"):
+                self.maxSurge = try cursor.decode(IntOrString.self)
+            case 0x44aecec49235b1b5 where cursor.key(jsonKey, is: "maxUnavailable"):
+                self.maxUnavailable = try cursor.decode(IntOrString.self)
             default: try cursor.skipValue()
             }
         }
@@ -1564,24 +1245,17 @@ extension AppsV1 {
     }
 }
 
-extension AppsV1.RollingUpdateStatefulSetStrategy: JSONFastDecodable {
-    init(from cursor: inout JSONCursor) throws {
-        self.init()
+extension AppsV1.RollingUpdateStatefulSetStrategy: JSONFastFillable {
+    static var empty: Self { Self() }
+
+    mutating func fill(from cursor: inout JSONCursor) throws {
         try cursor.beginObject()
         while let jsonKey = try cursor.nextKeyRange() {
-            switch jsonKey.count {
-            case 9:
-                if cursor.key(jsonKey, is: "partition") {
-                    self.partition = try cursor.decode(Int32.self)
-                } else {
-                    try cursor.skipValue()
-                }
-            case 14:
-                if cursor.key(jsonKey, is: "maxUnavailable") {
-                    self.maxUnavailable = try cursor.decode(IntOrString.self)
-                } else {
-                    try cursor.skipValue()
-                }
+            switch cursor.keyHash {
+            case 0x44aecec49235b1b5 where cursor.key(jsonKey, is: "maxUnavailable"):
+                self.maxUnavailable = try cursor.decode(IntOrString.self)
+            case 0x9468996aba3e709 where cursor.key(jsonKey, is: "partition"):
+                self.partition = try cursor.decode(Int32.self)
             default: try cursor.skipValue()
             }
         }
@@ -1623,38 +1297,23 @@ extension AppsV1 {
     }
 }
 
-extension AppsV1.StatefulSet: JSONFastDecodable {
-    init(from cursor: inout JSONCursor) throws {
-        self.init()
+extension AppsV1.StatefulSet: JSONFastFillable {
+    static var empty: Self { Self() }
+
+    mutating func fill(from cursor: inout JSONCursor) throws {
         try cursor.beginObject()
         while let jsonKey = try cursor.nextKeyRange() {
-            switch jsonKey.count {
-            case 4:
-                if cursor.key(jsonKey, is: "kind") {
-                    self.kind = try cursor.decode(String.self)
-                } else if cursor.key(jsonKey, is: "spec") {
-                    self.spec = try cursor.decode(AppsV1.StatefulSetSpec.self)
-                } else {
-                    try cursor.skipValue()
-                }
-            case 6:
-                if cursor.key(jsonKey, is: "status") {
-                    self.status = try cursor.decode(AppsV1.StatefulSetStatus.self)
-                } else {
-                    try cursor.skipValue()
-                }
-            case 8:
-                if cursor.key(jsonKey, is: "metadata") {
-                    self.metadata = try cursor.decode(MetaV1.ObjectMeta.self)
-                } else {
-                    try cursor.skipValue()
-                }
-            case 10:
-                if cursor.key(jsonKey, is: "apiVersion") {
-                    self.apiVersion = try cursor.decode(String.self)
-                } else {
-                    try cursor.skipValue()
-                }
+            switch cursor.keyHash {
+            case 0xb898e55fe5f29ce9 where cursor.key(jsonKey, is: "apiVersion"):
+                self.apiVersion = try cursor.decode(String.self)
+            case 0xef9c96d721673243 where cursor.key(jsonKey, is: "kind"):
+                self.kind = try cursor.decode(String.self)
+            case 0x28475f88f42fd020 where cursor.key(jsonKey, is: "metadata"):
+                try cursor.fill(&self.metadata)
+            case 0x8b70a3190932153e where cursor.key(jsonKey, is: "spec"):
+                try cursor.fill(&self.spec)
+            case 0xc4d5696d6cc12c2f where cursor.key(jsonKey, is: "status"):
+                try cursor.fill(&self.status)
             default: try cursor.skipValue()
             }
         }
@@ -1709,38 +1368,23 @@ extension AppsV1 {
     }
 }
 
-extension AppsV1.StatefulSetCondition: JSONFastDecodable {
-    init(from cursor: inout JSONCursor) throws {
-        self.init()
+extension AppsV1.StatefulSetCondition: JSONFastFillable {
+    static var empty: Self { Self() }
+
+    mutating func fill(from cursor: inout JSONCursor) throws {
         try cursor.beginObject()
         while let jsonKey = try cursor.nextKeyRange() {
-            switch jsonKey.count {
-            case 4:
-                if cursor.key(jsonKey, is: "type") {
-                    self.type = try cursor.decode(String.self)
-                } else {
-                    try cursor.skipValue()
-                }
-            case 6:
-                if cursor.key(jsonKey, is: "reason") {
-                    self.reason = try cursor.decode(String.self)
-                } else if cursor.key(jsonKey, is: "status") {
-                    self.status = try cursor.decode(String.self)
-                } else {
-                    try cursor.skipValue()
-                }
-            case 7:
-                if cursor.key(jsonKey, is: "message") {
-                    self.message = try cursor.decode(String.self)
-                } else {
-                    try cursor.skipValue()
-                }
-            case 18:
-                if cursor.key(jsonKey, is: "lastTransitionTime") {
-                    self.lastTransitionTime = try cursor.decode(Time.self)
-                } else {
-                    try cursor.skipValue()
-                }
+            switch cursor.keyHash {
+            case 0xca9019b6626e5db7 where cursor.key(jsonKey, is: "lastTransitionTime"):
+                self.lastTransitionTime = try cursor.decode(Time.self)
+            case 0x546401b5d2a8d2a4 where cursor.key(jsonKey, is: "message"):
+                self.message = try cursor.decode(String.self)
+            case 0x65e8d7f3474f2639 where cursor.key(jsonKey, is: "reason"):
+                self.reason = try cursor.decode(String.self)
+            case 0xc4d5696d6cc12c2f where cursor.key(jsonKey, is: "status"):
+                self.status = try cursor.decode(String.self)
+            case 0xa79439ef7bfa9c2d where cursor.key(jsonKey, is: "type"):
+                self.type = try cursor.decode(String.self)
             default: try cursor.skipValue()
             }
         }
@@ -1776,36 +1420,21 @@ extension AppsV1 {
     }
 }
 
-extension AppsV1.StatefulSetList: JSONFastDecodable {
-    init(from cursor: inout JSONCursor) throws {
-        self.init()
+extension AppsV1.StatefulSetList: JSONFastFillable {
+    static var empty: Self { Self() }
+
+    mutating func fill(from cursor: inout JSONCursor) throws {
         try cursor.beginObject()
         while let jsonKey = try cursor.nextKeyRange() {
-            switch jsonKey.count {
-            case 4:
-                if cursor.key(jsonKey, is: "kind") {
-                    self.kind = try cursor.decode(String.self)
-                } else {
-                    try cursor.skipValue()
-                }
-            case 5:
-                if cursor.key(jsonKey, is: "items") {
-                    self.items = try cursor.decode([AppsV1.StatefulSet].self)
-                } else {
-                    try cursor.skipValue()
-                }
-            case 8:
-                if cursor.key(jsonKey, is: "metadata") {
-                    self.metadata = try cursor.decode(MetaV1.ListMeta.self)
-                } else {
-                    try cursor.skipValue()
-                }
-            case 10:
-                if cursor.key(jsonKey, is: "apiVersion") {
-                    self.apiVersion = try cursor.decode(String.self)
-                } else {
-                    try cursor.skipValue()
-                }
+            switch cursor.keyHash {
+            case 0xb898e55fe5f29ce9 where cursor.key(jsonKey, is: "apiVersion"):
+                self.apiVersion = try cursor.decode(String.self)
+            case 0x3e7884bf4f412c6f where cursor.key(jsonKey, is: "items"):
+                try cursor.fillArray(&self.items)
+            case 0xef9c96d721673243 where cursor.key(jsonKey, is: "kind"):
+                self.kind = try cursor.decode(String.self)
+            case 0x28475f88f42fd020 where cursor.key(jsonKey, is: "metadata"):
+                try cursor.fill(&self.metadata)
             default: try cursor.skipValue()
             }
         }
@@ -1830,18 +1459,15 @@ extension AppsV1 {
     }
 }
 
-extension AppsV1.StatefulSetOrdinals: JSONFastDecodable {
-    init(from cursor: inout JSONCursor) throws {
-        self.init()
+extension AppsV1.StatefulSetOrdinals: JSONFastFillable {
+    static var empty: Self { Self() }
+
+    mutating func fill(from cursor: inout JSONCursor) throws {
         try cursor.beginObject()
         while let jsonKey = try cursor.nextKeyRange() {
-            switch jsonKey.count {
-            case 5:
-                if cursor.key(jsonKey, is: "start") {
-                    self.start = try cursor.decode(Int32.self)
-                } else {
-                    try cursor.skipValue()
-                }
+            switch cursor.keyHash {
+            case 0xee5d97ad45ad251f where cursor.key(jsonKey, is: "start"):
+                self.start = try cursor.decode(Int32.self)
             default: try cursor.skipValue()
             }
         }
@@ -1867,24 +1493,17 @@ extension AppsV1 {
     }
 }
 
-extension AppsV1.StatefulSetPersistentVolumeClaimRetentionPolicy: JSONFastDecodable {
-    init(from cursor: inout JSONCursor) throws {
-        self.init()
+extension AppsV1.StatefulSetPersistentVolumeClaimRetentionPolicy: JSONFastFillable {
+    static var empty: Self { Self() }
+
+    mutating func fill(from cursor: inout JSONCursor) throws {
         try cursor.beginObject()
         while let jsonKey = try cursor.nextKeyRange() {
-            switch jsonKey.count {
-            case 10:
-                if cursor.key(jsonKey, is: "whenScaled") {
-                    self.whenScaled = try cursor.decode(String.self)
-                } else {
-                    try cursor.skipValue()
-                }
-            case 11:
-                if cursor.key(jsonKey, is: "whenDeleted") {
-                    self.whenDeleted = try cursor.decode(String.self)
-                } else {
-                    try cursor.skipValue()
-                }
+            switch cursor.keyHash {
+            case 0x497d4176908b94ee where cursor.key(jsonKey, is: "whenDeleted"):
+                self.whenDeleted = try cursor.decode(String.self)
+            case 0xbf772083d71ed1cb where cursor.key(jsonKey, is: "whenScaled"):
+                self.whenScaled = try cursor.decode(String.self)
             default: try cursor.skipValue()
             }
         }
@@ -1950,62 +1569,35 @@ extension AppsV1 {
     }
 }
 
-extension AppsV1.StatefulSetSpec: JSONFastDecodable {
-    init(from cursor: inout JSONCursor) throws {
-        self.init()
+extension AppsV1.StatefulSetSpec: JSONFastFillable {
+    static var empty: Self { Self() }
+
+    mutating func fill(from cursor: inout JSONCursor) throws {
         try cursor.beginObject()
         while let jsonKey = try cursor.nextKeyRange() {
-            switch jsonKey.count {
-            case 8:
-                if cursor.key(jsonKey, is: "ordinals") {
-                    self.ordinals = try cursor.decode(AppsV1.StatefulSetOrdinals.self)
-                } else if cursor.key(jsonKey, is: "replicas") {
-                    self.replicas = try cursor.decode(Int32.self)
-                } else if cursor.key(jsonKey, is: "selector") {
-                    self.selector = try cursor.decode(MetaV1.LabelSelector.self)
-                } else if cursor.key(jsonKey, is: "template") {
-                    self.template = try cursor.decode(CoreV1.PodTemplateSpec.self)
-                } else {
-                    try cursor.skipValue()
-                }
-            case 11:
-                if cursor.key(jsonKey, is: "serviceName") {
-                    self.serviceName = try cursor.decode(String.self)
-                } else {
-                    try cursor.skipValue()
-                }
-            case 14:
-                if cursor.key(jsonKey, is: "updateStrategy") {
-                    self.updateStrategy = try cursor.decode(AppsV1.StatefulSetUpdateStrategy.self)
-                } else {
-                    try cursor.skipValue()
-                }
-            case 15:
-                if cursor.key(jsonKey, is: "minReadySeconds") {
-                    self.minReadySeconds = try cursor.decode(Int32.self)
-                } else {
-                    try cursor.skipValue()
-                }
-            case 19:
-                if cursor.key(jsonKey, is: "podManagementPolicy") {
-                    self.podManagementPolicy = try cursor.decode(String.self)
-                } else {
-                    try cursor.skipValue()
-                }
-            case 20:
-                if cursor.key(jsonKey, is: "revisionHistoryLimit") {
-                    self.revisionHistoryLimit = try cursor.decode(Int32.self)
-                } else if cursor.key(jsonKey, is: "volumeClaimTemplates") {
-                    self.volumeClaimTemplates = try cursor.decode([CoreV1.PersistentVolumeClaim].self)
-                } else {
-                    try cursor.skipValue()
-                }
-            case 36:
-                if cursor.key(jsonKey, is: "persistentVolumeClaimRetentionPolicy") {
-                    self.persistentVolumeClaimRetentionPolicy = try cursor.decode(AppsV1.StatefulSetPersistentVolumeClaimRetentionPolicy.self)
-                } else {
-                    try cursor.skipValue()
-                }
+            switch cursor.keyHash {
+            case 0xe54f3c9d994892f3 where cursor.key(jsonKey, is: "minReadySeconds"):
+                self.minReadySeconds = try cursor.decode(Int32.self)
+            case 0x36a0bfab5472bda3 where cursor.key(jsonKey, is: "ordinals"):
+                try cursor.fill(&self.ordinals)
+            case 0x6b20083e6f58cd0e where cursor.key(jsonKey, is: "persistentVolumeClaimRetentionPolicy"):
+                try cursor.fill(&self.persistentVolumeClaimRetentionPolicy)
+            case 0x804887d45bb3a329 where cursor.key(jsonKey, is: "podManagementPolicy"):
+                self.podManagementPolicy = try cursor.decode(String.self)
+            case 0xbd75e7857ef7a1bc where cursor.key(jsonKey, is: "replicas"):
+                self.replicas = try cursor.decode(Int32.self)
+            case 0xe14d4390f7ebfd43 where cursor.key(jsonKey, is: "revisionHistoryLimit"):
+                self.revisionHistoryLimit = try cursor.decode(Int32.self)
+            case 0x3b0355a1af4ac9c where cursor.key(jsonKey, is: "selector"):
+                try cursor.fill(&self.selector)
+            case 0x65f7dc50dc0e539f where cursor.key(jsonKey, is: "serviceName"):
+                self.serviceName = try cursor.decode(String.self)
+            case 0x33609a5e9eb92f4b where cursor.key(jsonKey, is: "template"):
+                try cursor.fill(&self.template)
+            case 0x23bd39630f254b29 where cursor.key(jsonKey, is: "updateStrategy"):
+                try cursor.fill(&self.updateStrategy)
+            case 0x2d4ffaa16e6960dc where cursor.key(jsonKey, is: "volumeClaimTemplates"):
+                try cursor.fillArray(&self.volumeClaimTemplates)
             default: try cursor.skipValue()
             }
         }
@@ -2065,60 +1657,33 @@ extension AppsV1 {
     }
 }
 
-extension AppsV1.StatefulSetStatus: JSONFastDecodable {
-    init(from cursor: inout JSONCursor) throws {
-        self.init()
+extension AppsV1.StatefulSetStatus: JSONFastFillable {
+    static var empty: Self { Self() }
+
+    mutating func fill(from cursor: inout JSONCursor) throws {
         try cursor.beginObject()
         while let jsonKey = try cursor.nextKeyRange() {
-            switch jsonKey.count {
-            case 8:
-                if cursor.key(jsonKey, is: "replicas") {
-                    self.replicas = try cursor.decode(Int32.self)
-                } else {
-                    try cursor.skipValue()
-                }
-            case 10:
-                if cursor.key(jsonKey, is: "conditions") {
-                    self.conditions = try cursor.decode([AppsV1.StatefulSetCondition].self)
-                } else {
-                    try cursor.skipValue()
-                }
-            case 13:
-                if cursor.key(jsonKey, is: "readyReplicas") {
-                    self.readyReplicas = try cursor.decode(Int32.self)
-                } else {
-                    try cursor.skipValue()
-                }
-            case 14:
-                if cursor.key(jsonKey, is: "collisionCount") {
-                    self.collisionCount = try cursor.decode(Int32.self)
-                } else if cursor.key(jsonKey, is: "updateRevision") {
-                    self.updateRevision = try cursor.decode(String.self)
-                } else {
-                    try cursor.skipValue()
-                }
-            case 15:
-                if cursor.key(jsonKey, is: "currentReplicas") {
-                    self.currentReplicas = try cursor.decode(Int32.self)
-                } else if cursor.key(jsonKey, is: "currentRevision") {
-                    self.currentRevision = try cursor.decode(String.self)
-                } else if cursor.key(jsonKey, is: "updatedReplicas") {
-                    self.updatedReplicas = try cursor.decode(Int32.self)
-                } else {
-                    try cursor.skipValue()
-                }
-            case 17:
-                if cursor.key(jsonKey, is: "availableReplicas") {
-                    self.availableReplicas = try cursor.decode(Int32.self)
-                } else {
-                    try cursor.skipValue()
-                }
-            case 18:
-                if cursor.key(jsonKey, is: "observedGeneration") {
-                    self.observedGeneration = try cursor.decode(Int64.self)
-                } else {
-                    try cursor.skipValue()
-                }
+            switch cursor.keyHash {
+            case 0x532a8931c2053975 where cursor.key(jsonKey, is: "availableReplicas"):
+                self.availableReplicas = try cursor.decode(Int32.self)
+            case 0xa6c7a83579a23fd6 where cursor.key(jsonKey, is: "collisionCount"):
+                self.collisionCount = try cursor.decode(Int32.self)
+            case 0x5f6d4dd9db56877 where cursor.key(jsonKey, is: "conditions"):
+                try cursor.fillArray(&self.conditions)
+            case 0x61e9bc7746b991b where cursor.key(jsonKey, is: "currentReplicas"):
+                self.currentReplicas = try cursor.decode(Int32.self)
+            case 0x99f6bb88e8c62353 where cursor.key(jsonKey, is: "currentRevision"):
+                self.currentRevision = try cursor.decode(String.self)
+            case 0x4bbc628adf0ff70b where cursor.key(jsonKey, is: "observedGeneration"):
+                self.observedGeneration = try cursor.decode(Int64.self)
+            case 0x6263ecda1476c7e1 where cursor.key(jsonKey, is: "readyReplicas"):
+                self.readyReplicas = try cursor.decode(Int32.self)
+            case 0xbd75e7857ef7a1bc where cursor.key(jsonKey, is: "replicas"):
+                self.replicas = try cursor.decode(Int32.self)
+            case 0x4de7821ca588cd79 where cursor.key(jsonKey, is: "updateRevision"):
+                self.updateRevision = try cursor.decode(String.self)
+            case 0x8c71df9b56c515cd where cursor.key(jsonKey, is: "updatedReplicas"):
+                self.updatedReplicas = try cursor.decode(Int32.self)
             default: try cursor.skipValue()
             }
         }
@@ -2144,24 +1709,17 @@ extension AppsV1 {
     }
 }
 
-extension AppsV1.StatefulSetUpdateStrategy: JSONFastDecodable {
-    init(from cursor: inout JSONCursor) throws {
-        self.init()
+extension AppsV1.StatefulSetUpdateStrategy: JSONFastFillable {
+    static var empty: Self { Self() }
+
+    mutating func fill(from cursor: inout JSONCursor) throws {
         try cursor.beginObject()
         while let jsonKey = try cursor.nextKeyRange() {
-            switch jsonKey.count {
-            case 4:
-                if cursor.key(jsonKey, is: "type") {
-                    self.type = try cursor.decode(String.self)
-                } else {
-                    try cursor.skipValue()
-                }
-            case 13:
-                if cursor.key(jsonKey, is: "rollingUpdate") {
-                    self.rollingUpdate = try cursor.decode(AppsV1.RollingUpdateStatefulSetStrategy.self)
-                } else {
-                    try cursor.skipValue()
-                }
+            switch cursor.keyHash {
+            case 0xad697fabd59aac4b where cursor.key(jsonKey, is: "rollingUpdate"):
+                try cursor.fill(&self.rollingUpdate)
+            case 0xa79439ef7bfa9c2d where cursor.key(jsonKey, is: "type"):
+                self.type = try cursor.decode(String.self)
             default: try cursor.skipValue()
             }
         }

@@ -33,26 +33,19 @@ extension AutoscalingV1 {
     }
 }
 
-extension AutoscalingV1.CrossVersionObjectReference: JSONFastDecodable {
-    init(from cursor: inout JSONCursor) throws {
-        self.init()
+extension AutoscalingV1.CrossVersionObjectReference: JSONFastFillable {
+    static var empty: Self { Self() }
+
+    mutating func fill(from cursor: inout JSONCursor) throws {
         try cursor.beginObject()
         while let jsonKey = try cursor.nextKeyRange() {
-            switch jsonKey.count {
-            case 4:
-                if cursor.key(jsonKey, is: "kind") {
-                    self.kind = try cursor.decode(String.self)
-                } else if cursor.key(jsonKey, is: "name") {
-                    self.name = try cursor.decode(String.self)
-                } else {
-                    try cursor.skipValue()
-                }
-            case 10:
-                if cursor.key(jsonKey, is: "apiVersion") {
-                    self.apiVersion = try cursor.decode(String.self)
-                } else {
-                    try cursor.skipValue()
-                }
+            switch cursor.keyHash {
+            case 0xb898e55fe5f29ce9 where cursor.key(jsonKey, is: "apiVersion"):
+                self.apiVersion = try cursor.decode(String.self)
+            case 0xef9c96d721673243 where cursor.key(jsonKey, is: "kind"):
+                self.kind = try cursor.decode(String.self)
+            case 0xc4bcadba8e631b86 where cursor.key(jsonKey, is: "name"):
+                self.name = try cursor.decode(String.self)
             default: try cursor.skipValue()
             }
         }
@@ -92,38 +85,23 @@ extension AutoscalingV1 {
     }
 }
 
-extension AutoscalingV1.HorizontalPodAutoscaler: JSONFastDecodable {
-    init(from cursor: inout JSONCursor) throws {
-        self.init()
+extension AutoscalingV1.HorizontalPodAutoscaler: JSONFastFillable {
+    static var empty: Self { Self() }
+
+    mutating func fill(from cursor: inout JSONCursor) throws {
         try cursor.beginObject()
         while let jsonKey = try cursor.nextKeyRange() {
-            switch jsonKey.count {
-            case 4:
-                if cursor.key(jsonKey, is: "kind") {
-                    self.kind = try cursor.decode(String.self)
-                } else if cursor.key(jsonKey, is: "spec") {
-                    self.spec = try cursor.decode(AutoscalingV1.HorizontalPodAutoscalerSpec.self)
-                } else {
-                    try cursor.skipValue()
-                }
-            case 6:
-                if cursor.key(jsonKey, is: "status") {
-                    self.status = try cursor.decode(AutoscalingV1.HorizontalPodAutoscalerStatus.self)
-                } else {
-                    try cursor.skipValue()
-                }
-            case 8:
-                if cursor.key(jsonKey, is: "metadata") {
-                    self.metadata = try cursor.decode(MetaV1.ObjectMeta.self)
-                } else {
-                    try cursor.skipValue()
-                }
-            case 10:
-                if cursor.key(jsonKey, is: "apiVersion") {
-                    self.apiVersion = try cursor.decode(String.self)
-                } else {
-                    try cursor.skipValue()
-                }
+            switch cursor.keyHash {
+            case 0xb898e55fe5f29ce9 where cursor.key(jsonKey, is: "apiVersion"):
+                self.apiVersion = try cursor.decode(String.self)
+            case 0xef9c96d721673243 where cursor.key(jsonKey, is: "kind"):
+                self.kind = try cursor.decode(String.self)
+            case 0x28475f88f42fd020 where cursor.key(jsonKey, is: "metadata"):
+                try cursor.fill(&self.metadata)
+            case 0x8b70a3190932153e where cursor.key(jsonKey, is: "spec"):
+                try cursor.fill(&self.spec)
+            case 0xc4d5696d6cc12c2f where cursor.key(jsonKey, is: "status"):
+                try cursor.fill(&self.status)
             default: try cursor.skipValue()
             }
         }
@@ -172,36 +150,21 @@ extension AutoscalingV1 {
     }
 }
 
-extension AutoscalingV1.HorizontalPodAutoscalerList: JSONFastDecodable {
-    init(from cursor: inout JSONCursor) throws {
-        self.init()
+extension AutoscalingV1.HorizontalPodAutoscalerList: JSONFastFillable {
+    static var empty: Self { Self() }
+
+    mutating func fill(from cursor: inout JSONCursor) throws {
         try cursor.beginObject()
         while let jsonKey = try cursor.nextKeyRange() {
-            switch jsonKey.count {
-            case 4:
-                if cursor.key(jsonKey, is: "kind") {
-                    self.kind = try cursor.decode(String.self)
-                } else {
-                    try cursor.skipValue()
-                }
-            case 5:
-                if cursor.key(jsonKey, is: "items") {
-                    self.items = try cursor.decode([AutoscalingV1.HorizontalPodAutoscaler].self)
-                } else {
-                    try cursor.skipValue()
-                }
-            case 8:
-                if cursor.key(jsonKey, is: "metadata") {
-                    self.metadata = try cursor.decode(MetaV1.ListMeta.self)
-                } else {
-                    try cursor.skipValue()
-                }
-            case 10:
-                if cursor.key(jsonKey, is: "apiVersion") {
-                    self.apiVersion = try cursor.decode(String.self)
-                } else {
-                    try cursor.skipValue()
-                }
+            switch cursor.keyHash {
+            case 0xb898e55fe5f29ce9 where cursor.key(jsonKey, is: "apiVersion"):
+                self.apiVersion = try cursor.decode(String.self)
+            case 0x3e7884bf4f412c6f where cursor.key(jsonKey, is: "items"):
+                try cursor.fillArray(&self.items)
+            case 0xef9c96d721673243 where cursor.key(jsonKey, is: "kind"):
+                self.kind = try cursor.decode(String.self)
+            case 0x28475f88f42fd020 where cursor.key(jsonKey, is: "metadata"):
+                try cursor.fill(&self.metadata)
             default: try cursor.skipValue()
             }
         }
@@ -239,32 +202,21 @@ extension AutoscalingV1 {
     }
 }
 
-extension AutoscalingV1.HorizontalPodAutoscalerSpec: JSONFastDecodable {
-    init(from cursor: inout JSONCursor) throws {
-        self.init()
+extension AutoscalingV1.HorizontalPodAutoscalerSpec: JSONFastFillable {
+    static var empty: Self { Self() }
+
+    mutating func fill(from cursor: inout JSONCursor) throws {
         try cursor.beginObject()
         while let jsonKey = try cursor.nextKeyRange() {
-            switch jsonKey.count {
-            case 11:
-                if cursor.key(jsonKey, is: "maxReplicas") {
-                    self.maxReplicas = try cursor.decode(Int32.self)
-                } else if cursor.key(jsonKey, is: "minReplicas") {
-                    self.minReplicas = try cursor.decode(Int32.self)
-                } else {
-                    try cursor.skipValue()
-                }
-            case 14:
-                if cursor.key(jsonKey, is: "scaleTargetRef") {
-                    self.scaleTargetRef = try cursor.decode(AutoscalingV1.CrossVersionObjectReference.self)
-                } else {
-                    try cursor.skipValue()
-                }
-            case 30:
-                if cursor.key(jsonKey, is: "targetCPUUtilizationPercentage") {
-                    self.targetCPUUtilizationPercentage = try cursor.decode(Int32.self)
-                } else {
-                    try cursor.skipValue()
-                }
+            switch cursor.keyHash {
+            case 0x92ae62f3bb89d2a0 where cursor.key(jsonKey, is: "maxReplicas"):
+                self.maxReplicas = try cursor.decode(Int32.self)
+            case 0x3500d34956c82fd2 where cursor.key(jsonKey, is: "minReplicas"):
+                self.minReplicas = try cursor.decode(Int32.self)
+            case 0xb9546d90e6e20839 where cursor.key(jsonKey, is: "scaleTargetRef"):
+                try cursor.fill(&self.scaleTargetRef)
+            case 0x6b3955868af1d40e where cursor.key(jsonKey, is: "targetCPUUtilizationPercentage"):
+                self.targetCPUUtilizationPercentage = try cursor.decode(Int32.self)
             default: try cursor.skipValue()
             }
         }
@@ -306,38 +258,23 @@ extension AutoscalingV1 {
     }
 }
 
-extension AutoscalingV1.HorizontalPodAutoscalerStatus: JSONFastDecodable {
-    init(from cursor: inout JSONCursor) throws {
-        self.init()
+extension AutoscalingV1.HorizontalPodAutoscalerStatus: JSONFastFillable {
+    static var empty: Self { Self() }
+
+    mutating func fill(from cursor: inout JSONCursor) throws {
         try cursor.beginObject()
         while let jsonKey = try cursor.nextKeyRange() {
-            switch jsonKey.count {
-            case 13:
-                if cursor.key(jsonKey, is: "lastScaleTime") {
-                    self.lastScaleTime = try cursor.decode(Time.self)
-                } else {
-                    try cursor.skipValue()
-                }
-            case 15:
-                if cursor.key(jsonKey, is: "currentReplicas") {
-                    self.currentReplicas = try cursor.decode(Int32.self)
-                } else if cursor.key(jsonKey, is: "desiredReplicas") {
-                    self.desiredReplicas = try cursor.decode(Int32.self)
-                } else {
-                    try cursor.skipValue()
-                }
-            case 18:
-                if cursor.key(jsonKey, is: "observedGeneration") {
-                    self.observedGeneration = try cursor.decode(Int64.self)
-                } else {
-                    try cursor.skipValue()
-                }
-            case 31:
-                if cursor.key(jsonKey, is: "currentCPUUtilizationPercentage") {
-                    self.currentCPUUtilizationPercentage = try cursor.decode(Int32.self)
-                } else {
-                    try cursor.skipValue()
-                }
+            switch cursor.keyHash {
+            case 0xa5771e98dee99f48 where cursor.key(jsonKey, is: "currentCPUUtilizationPercentage"):
+                self.currentCPUUtilizationPercentage = try cursor.decode(Int32.self)
+            case 0x61e9bc7746b991b where cursor.key(jsonKey, is: "currentReplicas"):
+                self.currentReplicas = try cursor.decode(Int32.self)
+            case 0xbb7dc6fd991006ac where cursor.key(jsonKey, is: "desiredReplicas"):
+                self.desiredReplicas = try cursor.decode(Int32.self)
+            case 0x4a6ae379f8bdc56c where cursor.key(jsonKey, is: "lastScaleTime"):
+                self.lastScaleTime = try cursor.decode(Time.self)
+            case 0x4bbc628adf0ff70b where cursor.key(jsonKey, is: "observedGeneration"):
+                self.observedGeneration = try cursor.decode(Int64.self)
             default: try cursor.skipValue()
             }
         }
@@ -375,38 +312,23 @@ extension AutoscalingV1 {
     }
 }
 
-extension AutoscalingV1.Scale: JSONFastDecodable {
-    init(from cursor: inout JSONCursor) throws {
-        self.init()
+extension AutoscalingV1.Scale: JSONFastFillable {
+    static var empty: Self { Self() }
+
+    mutating func fill(from cursor: inout JSONCursor) throws {
         try cursor.beginObject()
         while let jsonKey = try cursor.nextKeyRange() {
-            switch jsonKey.count {
-            case 4:
-                if cursor.key(jsonKey, is: "kind") {
-                    self.kind = try cursor.decode(String.self)
-                } else if cursor.key(jsonKey, is: "spec") {
-                    self.spec = try cursor.decode(AutoscalingV1.ScaleSpec.self)
-                } else {
-                    try cursor.skipValue()
-                }
-            case 6:
-                if cursor.key(jsonKey, is: "status") {
-                    self.status = try cursor.decode(AutoscalingV1.ScaleStatus.self)
-                } else {
-                    try cursor.skipValue()
-                }
-            case 8:
-                if cursor.key(jsonKey, is: "metadata") {
-                    self.metadata = try cursor.decode(MetaV1.ObjectMeta.self)
-                } else {
-                    try cursor.skipValue()
-                }
-            case 10:
-                if cursor.key(jsonKey, is: "apiVersion") {
-                    self.apiVersion = try cursor.decode(String.self)
-                } else {
-                    try cursor.skipValue()
-                }
+            switch cursor.keyHash {
+            case 0xb898e55fe5f29ce9 where cursor.key(jsonKey, is: "apiVersion"):
+                self.apiVersion = try cursor.decode(String.self)
+            case 0xef9c96d721673243 where cursor.key(jsonKey, is: "kind"):
+                self.kind = try cursor.decode(String.self)
+            case 0x28475f88f42fd020 where cursor.key(jsonKey, is: "metadata"):
+                try cursor.fill(&self.metadata)
+            case 0x8b70a3190932153e where cursor.key(jsonKey, is: "spec"):
+                try cursor.fill(&self.spec)
+            case 0xc4d5696d6cc12c2f where cursor.key(jsonKey, is: "status"):
+                try cursor.fill(&self.status)
             default: try cursor.skipValue()
             }
         }
@@ -428,18 +350,15 @@ extension AutoscalingV1 {
     }
 }
 
-extension AutoscalingV1.ScaleSpec: JSONFastDecodable {
-    init(from cursor: inout JSONCursor) throws {
-        self.init()
+extension AutoscalingV1.ScaleSpec: JSONFastFillable {
+    static var empty: Self { Self() }
+
+    mutating func fill(from cursor: inout JSONCursor) throws {
         try cursor.beginObject()
         while let jsonKey = try cursor.nextKeyRange() {
-            switch jsonKey.count {
-            case 8:
-                if cursor.key(jsonKey, is: "replicas") {
-                    self.replicas = try cursor.decode(Int32.self)
-                } else {
-                    try cursor.skipValue()
-                }
+            switch cursor.keyHash {
+            case 0xbd75e7857ef7a1bc where cursor.key(jsonKey, is: "replicas"):
+                self.replicas = try cursor.decode(Int32.self)
             default: try cursor.skipValue()
             }
         }
@@ -467,20 +386,17 @@ extension AutoscalingV1 {
     }
 }
 
-extension AutoscalingV1.ScaleStatus: JSONFastDecodable {
-    init(from cursor: inout JSONCursor) throws {
-        self.init()
+extension AutoscalingV1.ScaleStatus: JSONFastFillable {
+    static var empty: Self { Self() }
+
+    mutating func fill(from cursor: inout JSONCursor) throws {
         try cursor.beginObject()
         while let jsonKey = try cursor.nextKeyRange() {
-            switch jsonKey.count {
-            case 8:
-                if cursor.key(jsonKey, is: "replicas") {
-                    self.replicas = try cursor.decode(Int32.self)
-                } else if cursor.key(jsonKey, is: "selector") {
-                    self.selector = try cursor.decode(String.self)
-                } else {
-                    try cursor.skipValue()
-                }
+            switch cursor.keyHash {
+            case 0xbd75e7857ef7a1bc where cursor.key(jsonKey, is: "replicas"):
+                self.replicas = try cursor.decode(Int32.self)
+            case 0x3b0355a1af4ac9c where cursor.key(jsonKey, is: "selector"):
+                self.selector = try cursor.decode(String.self)
             default: try cursor.skipValue()
             }
         }

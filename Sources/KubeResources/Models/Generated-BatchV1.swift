@@ -39,38 +39,23 @@ extension BatchV1 {
     }
 }
 
-extension BatchV1.CronJob: JSONFastDecodable {
-    init(from cursor: inout JSONCursor) throws {
-        self.init()
+extension BatchV1.CronJob: JSONFastFillable {
+    static var empty: Self { Self() }
+
+    mutating func fill(from cursor: inout JSONCursor) throws {
         try cursor.beginObject()
         while let jsonKey = try cursor.nextKeyRange() {
-            switch jsonKey.count {
-            case 4:
-                if cursor.key(jsonKey, is: "kind") {
-                    self.kind = try cursor.decode(String.self)
-                } else if cursor.key(jsonKey, is: "spec") {
-                    self.spec = try cursor.decode(BatchV1.CronJobSpec.self)
-                } else {
-                    try cursor.skipValue()
-                }
-            case 6:
-                if cursor.key(jsonKey, is: "status") {
-                    self.status = try cursor.decode(BatchV1.CronJobStatus.self)
-                } else {
-                    try cursor.skipValue()
-                }
-            case 8:
-                if cursor.key(jsonKey, is: "metadata") {
-                    self.metadata = try cursor.decode(MetaV1.ObjectMeta.self)
-                } else {
-                    try cursor.skipValue()
-                }
-            case 10:
-                if cursor.key(jsonKey, is: "apiVersion") {
-                    self.apiVersion = try cursor.decode(String.self)
-                } else {
-                    try cursor.skipValue()
-                }
+            switch cursor.keyHash {
+            case 0xb898e55fe5f29ce9 where cursor.key(jsonKey, is: "apiVersion"):
+                self.apiVersion = try cursor.decode(String.self)
+            case 0xef9c96d721673243 where cursor.key(jsonKey, is: "kind"):
+                self.kind = try cursor.decode(String.self)
+            case 0x28475f88f42fd020 where cursor.key(jsonKey, is: "metadata"):
+                try cursor.fill(&self.metadata)
+            case 0x8b70a3190932153e where cursor.key(jsonKey, is: "spec"):
+                try cursor.fill(&self.spec)
+            case 0xc4d5696d6cc12c2f where cursor.key(jsonKey, is: "status"):
+                try cursor.fill(&self.status)
             default: try cursor.skipValue()
             }
         }
@@ -119,36 +104,21 @@ extension BatchV1 {
     }
 }
 
-extension BatchV1.CronJobList: JSONFastDecodable {
-    init(from cursor: inout JSONCursor) throws {
-        self.init()
+extension BatchV1.CronJobList: JSONFastFillable {
+    static var empty: Self { Self() }
+
+    mutating func fill(from cursor: inout JSONCursor) throws {
         try cursor.beginObject()
         while let jsonKey = try cursor.nextKeyRange() {
-            switch jsonKey.count {
-            case 4:
-                if cursor.key(jsonKey, is: "kind") {
-                    self.kind = try cursor.decode(String.self)
-                } else {
-                    try cursor.skipValue()
-                }
-            case 5:
-                if cursor.key(jsonKey, is: "items") {
-                    self.items = try cursor.decode([BatchV1.CronJob].self)
-                } else {
-                    try cursor.skipValue()
-                }
-            case 8:
-                if cursor.key(jsonKey, is: "metadata") {
-                    self.metadata = try cursor.decode(MetaV1.ListMeta.self)
-                } else {
-                    try cursor.skipValue()
-                }
-            case 10:
-                if cursor.key(jsonKey, is: "apiVersion") {
-                    self.apiVersion = try cursor.decode(String.self)
-                } else {
-                    try cursor.skipValue()
-                }
+            switch cursor.keyHash {
+            case 0xb898e55fe5f29ce9 where cursor.key(jsonKey, is: "apiVersion"):
+                self.apiVersion = try cursor.decode(String.self)
+            case 0x3e7884bf4f412c6f where cursor.key(jsonKey, is: "items"):
+                try cursor.fillArray(&self.items)
+            case 0xef9c96d721673243 where cursor.key(jsonKey, is: "kind"):
+                self.kind = try cursor.decode(String.self)
+            case 0x28475f88f42fd020 where cursor.key(jsonKey, is: "metadata"):
+                try cursor.fill(&self.metadata)
             default: try cursor.skipValue()
             }
         }
@@ -204,56 +174,29 @@ extension BatchV1 {
     }
 }
 
-extension BatchV1.CronJobSpec: JSONFastDecodable {
-    init(from cursor: inout JSONCursor) throws {
-        self.init()
+extension BatchV1.CronJobSpec: JSONFastFillable {
+    static var empty: Self { Self() }
+
+    mutating func fill(from cursor: inout JSONCursor) throws {
         try cursor.beginObject()
         while let jsonKey = try cursor.nextKeyRange() {
-            switch jsonKey.count {
-            case 7:
-                if cursor.key(jsonKey, is: "suspend") {
-                    self.suspend = try cursor.decode(Bool.self)
-                } else {
-                    try cursor.skipValue()
-                }
-            case 8:
-                if cursor.key(jsonKey, is: "schedule") {
-                    self.schedule = try cursor.decode(String.self)
-                } else if cursor.key(jsonKey, is: "timeZone") {
-                    self.timeZone = try cursor.decode(String.self)
-                } else {
-                    try cursor.skipValue()
-                }
-            case 11:
-                if cursor.key(jsonKey, is: "jobTemplate") {
-                    self.jobTemplate = try cursor.decode(BatchV1.JobTemplateSpec.self)
-                } else {
-                    try cursor.skipValue()
-                }
-            case 17:
-                if cursor.key(jsonKey, is: "concurrencyPolicy") {
-                    self.concurrencyPolicy = try cursor.decode(String.self)
-                } else {
-                    try cursor.skipValue()
-                }
-            case 22:
-                if cursor.key(jsonKey, is: "failedJobsHistoryLimit") {
-                    self.failedJobsHistoryLimit = try cursor.decode(Int32.self)
-                } else {
-                    try cursor.skipValue()
-                }
-            case 23:
-                if cursor.key(jsonKey, is: "startingDeadlineSeconds") {
-                    self.startingDeadlineSeconds = try cursor.decode(Int64.self)
-                } else {
-                    try cursor.skipValue()
-                }
-            case 26:
-                if cursor.key(jsonKey, is: "successfulJobsHistoryLimit") {
-                    self.successfulJobsHistoryLimit = try cursor.decode(Int32.self)
-                } else {
-                    try cursor.skipValue()
-                }
+            switch cursor.keyHash {
+            case 0xc0740aaa78dd92e2 where cursor.key(jsonKey, is: "concurrencyPolicy"):
+                self.concurrencyPolicy = try cursor.decode(String.self)
+            case 0x4838fbdb1b8dde7f where cursor.key(jsonKey, is: "failedJobsHistoryLimit"):
+                self.failedJobsHistoryLimit = try cursor.decode(Int32.self)
+            case 0x6ce0c6a77d9ec6 where cursor.key(jsonKey, is: "jobTemplate"):
+                try cursor.fill(&self.jobTemplate)
+            case 0xefc7af8dac33976c where cursor.key(jsonKey, is: "schedule"):
+                self.schedule = try cursor.decode(String.self)
+            case 0x4523002e6cbc1ed6 where cursor.key(jsonKey, is: "startingDeadlineSeconds"):
+                self.startingDeadlineSeconds = try cursor.decode(Int64.self)
+            case 0x5ca86ff54316562c where cursor.key(jsonKey, is: "successfulJobsHistoryLimit"):
+                self.successfulJobsHistoryLimit = try cursor.decode(Int32.self)
+            case 0xb7a90ae95af51b43 where cursor.key(jsonKey, is: "suspend"):
+                self.suspend = try cursor.decode(Bool.self)
+            case 0x31f5d45d4d2a44a2 where cursor.key(jsonKey, is: "timeZone"):
+                self.timeZone = try cursor.decode(String.self)
             default: try cursor.skipValue()
             }
         }
@@ -283,30 +226,19 @@ extension BatchV1 {
     }
 }
 
-extension BatchV1.CronJobStatus: JSONFastDecodable {
-    init(from cursor: inout JSONCursor) throws {
-        self.init()
+extension BatchV1.CronJobStatus: JSONFastFillable {
+    static var empty: Self { Self() }
+
+    mutating func fill(from cursor: inout JSONCursor) throws {
         try cursor.beginObject()
         while let jsonKey = try cursor.nextKeyRange() {
-            switch jsonKey.count {
-            case 6:
-                if cursor.key(jsonKey, is: "active") {
-                    self.active = try cursor.decode([CoreV1.ObjectReference].self)
-                } else {
-                    try cursor.skipValue()
-                }
-            case 16:
-                if cursor.key(jsonKey, is: "lastScheduleTime") {
-                    self.lastScheduleTime = try cursor.decode(Time.self)
-                } else {
-                    try cursor.skipValue()
-                }
-            case 18:
-                if cursor.key(jsonKey, is: "lastSuccessfulTime") {
-                    self.lastSuccessfulTime = try cursor.decode(Time.self)
-                } else {
-                    try cursor.skipValue()
-                }
+            switch cursor.keyHash {
+            case 0x6580790b036f0c6f where cursor.key(jsonKey, is: "active"):
+                try cursor.fillArray(&self.active)
+            case 0xa7e1efb2b8cfde21 where cursor.key(jsonKey, is: "lastScheduleTime"):
+                self.lastScheduleTime = try cursor.decode(Time.self)
+            case 0xc09d38d343986956 where cursor.key(jsonKey, is: "lastSuccessfulTime"):
+                self.lastSuccessfulTime = try cursor.decode(Time.self)
             default: try cursor.skipValue()
             }
         }
@@ -344,38 +276,23 @@ extension BatchV1 {
     }
 }
 
-extension BatchV1.Job: JSONFastDecodable {
-    init(from cursor: inout JSONCursor) throws {
-        self.init()
+extension BatchV1.Job: JSONFastFillable {
+    static var empty: Self { Self() }
+
+    mutating func fill(from cursor: inout JSONCursor) throws {
         try cursor.beginObject()
         while let jsonKey = try cursor.nextKeyRange() {
-            switch jsonKey.count {
-            case 4:
-                if cursor.key(jsonKey, is: "kind") {
-                    self.kind = try cursor.decode(String.self)
-                } else if cursor.key(jsonKey, is: "spec") {
-                    self.spec = try cursor.decode(BatchV1.JobSpec.self)
-                } else {
-                    try cursor.skipValue()
-                }
-            case 6:
-                if cursor.key(jsonKey, is: "status") {
-                    self.status = try cursor.decode(BatchV1.JobStatus.self)
-                } else {
-                    try cursor.skipValue()
-                }
-            case 8:
-                if cursor.key(jsonKey, is: "metadata") {
-                    self.metadata = try cursor.decode(MetaV1.ObjectMeta.self)
-                } else {
-                    try cursor.skipValue()
-                }
-            case 10:
-                if cursor.key(jsonKey, is: "apiVersion") {
-                    self.apiVersion = try cursor.decode(String.self)
-                } else {
-                    try cursor.skipValue()
-                }
+            switch cursor.keyHash {
+            case 0xb898e55fe5f29ce9 where cursor.key(jsonKey, is: "apiVersion"):
+                self.apiVersion = try cursor.decode(String.self)
+            case 0xef9c96d721673243 where cursor.key(jsonKey, is: "kind"):
+                self.kind = try cursor.decode(String.self)
+            case 0x28475f88f42fd020 where cursor.key(jsonKey, is: "metadata"):
+                try cursor.fill(&self.metadata)
+            case 0x8b70a3190932153e where cursor.key(jsonKey, is: "spec"):
+                try cursor.fill(&self.spec)
+            case 0xc4d5696d6cc12c2f where cursor.key(jsonKey, is: "status"):
+                try cursor.fill(&self.status)
             default: try cursor.skipValue()
             }
         }
@@ -434,44 +351,25 @@ extension BatchV1 {
     }
 }
 
-extension BatchV1.JobCondition: JSONFastDecodable {
-    init(from cursor: inout JSONCursor) throws {
-        self.init()
+extension BatchV1.JobCondition: JSONFastFillable {
+    static var empty: Self { Self() }
+
+    mutating func fill(from cursor: inout JSONCursor) throws {
         try cursor.beginObject()
         while let jsonKey = try cursor.nextKeyRange() {
-            switch jsonKey.count {
-            case 4:
-                if cursor.key(jsonKey, is: "type") {
-                    self.type = try cursor.decode(String.self)
-                } else {
-                    try cursor.skipValue()
-                }
-            case 6:
-                if cursor.key(jsonKey, is: "reason") {
-                    self.reason = try cursor.decode(String.self)
-                } else if cursor.key(jsonKey, is: "status") {
-                    self.status = try cursor.decode(String.self)
-                } else {
-                    try cursor.skipValue()
-                }
-            case 7:
-                if cursor.key(jsonKey, is: "message") {
-                    self.message = try cursor.decode(String.self)
-                } else {
-                    try cursor.skipValue()
-                }
-            case 13:
-                if cursor.key(jsonKey, is: "lastProbeTime") {
-                    self.lastProbeTime = try cursor.decode(Time.self)
-                } else {
-                    try cursor.skipValue()
-                }
-            case 18:
-                if cursor.key(jsonKey, is: "lastTransitionTime") {
-                    self.lastTransitionTime = try cursor.decode(Time.self)
-                } else {
-                    try cursor.skipValue()
-                }
+            switch cursor.keyHash {
+            case 0xb65180237a64e22c where cursor.key(jsonKey, is: "lastProbeTime"):
+                self.lastProbeTime = try cursor.decode(Time.self)
+            case 0xca9019b6626e5db7 where cursor.key(jsonKey, is: "lastTransitionTime"):
+                self.lastTransitionTime = try cursor.decode(Time.self)
+            case 0x546401b5d2a8d2a4 where cursor.key(jsonKey, is: "message"):
+                self.message = try cursor.decode(String.self)
+            case 0x65e8d7f3474f2639 where cursor.key(jsonKey, is: "reason"):
+                self.reason = try cursor.decode(String.self)
+            case 0xc4d5696d6cc12c2f where cursor.key(jsonKey, is: "status"):
+                self.status = try cursor.decode(String.self)
+            case 0xa79439ef7bfa9c2d where cursor.key(jsonKey, is: "type"):
+                self.type = try cursor.decode(String.self)
             default: try cursor.skipValue()
             }
         }
@@ -507,36 +405,21 @@ extension BatchV1 {
     }
 }
 
-extension BatchV1.JobList: JSONFastDecodable {
-    init(from cursor: inout JSONCursor) throws {
-        self.init()
+extension BatchV1.JobList: JSONFastFillable {
+    static var empty: Self { Self() }
+
+    mutating func fill(from cursor: inout JSONCursor) throws {
         try cursor.beginObject()
         while let jsonKey = try cursor.nextKeyRange() {
-            switch jsonKey.count {
-            case 4:
-                if cursor.key(jsonKey, is: "kind") {
-                    self.kind = try cursor.decode(String.self)
-                } else {
-                    try cursor.skipValue()
-                }
-            case 5:
-                if cursor.key(jsonKey, is: "items") {
-                    self.items = try cursor.decode([BatchV1.Job].self)
-                } else {
-                    try cursor.skipValue()
-                }
-            case 8:
-                if cursor.key(jsonKey, is: "metadata") {
-                    self.metadata = try cursor.decode(MetaV1.ListMeta.self)
-                } else {
-                    try cursor.skipValue()
-                }
-            case 10:
-                if cursor.key(jsonKey, is: "apiVersion") {
-                    self.apiVersion = try cursor.decode(String.self)
-                } else {
-                    try cursor.skipValue()
-                }
+            switch cursor.keyHash {
+            case 0xb898e55fe5f29ce9 where cursor.key(jsonKey, is: "apiVersion"):
+                self.apiVersion = try cursor.decode(String.self)
+            case 0x3e7884bf4f412c6f where cursor.key(jsonKey, is: "items"):
+                try cursor.fillArray(&self.items)
+            case 0xef9c96d721673243 where cursor.key(jsonKey, is: "kind"):
+                self.kind = try cursor.decode(String.self)
+            case 0x28475f88f42fd020 where cursor.key(jsonKey, is: "metadata"):
+                try cursor.fill(&self.metadata)
             default: try cursor.skipValue()
             }
         }
@@ -631,88 +514,45 @@ extension BatchV1 {
     }
 }
 
-extension BatchV1.JobSpec: JSONFastDecodable {
-    init(from cursor: inout JSONCursor) throws {
-        self.init()
+extension BatchV1.JobSpec: JSONFastFillable {
+    static var empty: Self { Self() }
+
+    mutating func fill(from cursor: inout JSONCursor) throws {
         try cursor.beginObject()
         while let jsonKey = try cursor.nextKeyRange() {
-            switch jsonKey.count {
-            case 7:
-                if cursor.key(jsonKey, is: "suspend") {
-                    self.suspend = try cursor.decode(Bool.self)
-                } else {
-                    try cursor.skipValue()
-                }
-            case 8:
-                if cursor.key(jsonKey, is: "selector") {
-                    self.selector = try cursor.decode(MetaV1.LabelSelector.self)
-                } else if cursor.key(jsonKey, is: "template") {
-                    self.template = try cursor.decode(CoreV1.PodTemplateSpec.self)
-                } else {
-                    try cursor.skipValue()
-                }
-            case 9:
-                if cursor.key(jsonKey, is: "managedBy") {
-                    self.managedBy = try cursor.decode(String.self)
-                } else {
-                    try cursor.skipValue()
-                }
-            case 11:
-                if cursor.key(jsonKey, is: "completions") {
-                    self.completions = try cursor.decode(Int32.self)
-                } else if cursor.key(jsonKey, is: "parallelism") {
-                    self.parallelism = try cursor.decode(Int32.self)
-                } else {
-                    try cursor.skipValue()
-                }
-            case 12:
-                if cursor.key(jsonKey, is: "backoffLimit") {
-                    self.backoffLimit = try cursor.decode(Int32.self)
-                } else {
-                    try cursor.skipValue()
-                }
-            case 13:
-                if cursor.key(jsonKey, is: "successPolicy") {
-                    self.successPolicy = try cursor.decode(BatchV1.SuccessPolicy.self)
-                } else {
-                    try cursor.skipValue()
-                }
-            case 14:
-                if cursor.key(jsonKey, is: "completionMode") {
-                    self.completionMode = try cursor.decode(String.self)
-                } else if cursor.key(jsonKey, is: "manualSelector") {
-                    self.manualSelector = try cursor.decode(Bool.self)
-                } else {
-                    try cursor.skipValue()
-                }
-            case 16:
-                if cursor.key(jsonKey, is: "maxFailedIndexes") {
-                    self.maxFailedIndexes = try cursor.decode(Int32.self)
-                } else if cursor.key(jsonKey, is: "podFailurePolicy") {
-                    self.podFailurePolicy = try cursor.decode(BatchV1.PodFailurePolicy.self)
-                } else {
-                    try cursor.skipValue()
-                }
-            case 20:
-                if cursor.key(jsonKey, is: "backoffLimitPerIndex") {
-                    self.backoffLimitPerIndex = try cursor.decode(Int32.self)
-                } else if cursor.key(jsonKey, is: "podReplacementPolicy") {
-                    self.podReplacementPolicy = try cursor.decode(String.self)
-                } else {
-                    try cursor.skipValue()
-                }
-            case 21:
-                if cursor.key(jsonKey, is: "activeDeadlineSeconds") {
-                    self.activeDeadlineSeconds = try cursor.decode(Int64.self)
-                } else {
-                    try cursor.skipValue()
-                }
-            case 23:
-                if cursor.key(jsonKey, is: "ttlSecondsAfterFinished") {
-                    self.ttlSecondsAfterFinished = try cursor.decode(Int32.self)
-                } else {
-                    try cursor.skipValue()
-                }
+            switch cursor.keyHash {
+            case 0xbfaa736c721f2fc8 where cursor.key(jsonKey, is: "activeDeadlineSeconds"):
+                self.activeDeadlineSeconds = try cursor.decode(Int64.self)
+            case 0x853418e64d61e48a where cursor.key(jsonKey, is: "backoffLimit"):
+                self.backoffLimit = try cursor.decode(Int32.self)
+            case 0xe0587486fa6d84af where cursor.key(jsonKey, is: "backoffLimitPerIndex"):
+                self.backoffLimitPerIndex = try cursor.decode(Int32.self)
+            case 0x5c4ef6ac5bd44e20 where cursor.key(jsonKey, is: "completionMode"):
+                self.completionMode = try cursor.decode(String.self)
+            case 0x7e2f4d368b8a84bc where cursor.key(jsonKey, is: "completions"):
+                self.completions = try cursor.decode(Int32.self)
+            case 0x12fc3dd2f1edf87f where cursor.key(jsonKey, is: "managedBy"):
+                self.managedBy = try cursor.decode(String.self)
+            case 0x44d1f11bceac4772 where cursor.key(jsonKey, is: "manualSelector"):
+                self.manualSelector = try cursor.decode(Bool.self)
+            case 0xa41a020399c012f0 where cursor.key(jsonKey, is: "maxFailedIndexes"):
+                self.maxFailedIndexes = try cursor.decode(Int32.self)
+            case 0xbe2ec0a429b2b4a1 where cursor.key(jsonKey, is: "parallelism"):
+                self.parallelism = try cursor.decode(Int32.self)
+            case 0x9e180d4d77a2a128 where cursor.key(jsonKey, is: "podFailurePolicy"):
+                try cursor.fill(&self.podFailurePolicy)
+            case 0xd3e76e6062d542f2 where cursor.key(jsonKey, is: "podReplacementPolicy"):
+                self.podReplacementPolicy = try cursor.decode(String.self)
+            case 0x3b0355a1af4ac9c where cursor.key(jsonKey, is: "selector"):
+                try cursor.fill(&self.selector)
+            case 0xbe8924fc293fdefa where cursor.key(jsonKey, is: "successPolicy"):
+                try cursor.fill(&self.successPolicy)
+            case 0xb7a90ae95af51b43 where cursor.key(jsonKey, is: "suspend"):
+                self.suspend = try cursor.decode(Bool.self)
+            case 0x33609a5e9eb92f4b where cursor.key(jsonKey, is: "template"):
+                try cursor.fill(&self.template)
+            case 0xd2f7d32fad48735c where cursor.key(jsonKey, is: "ttlSecondsAfterFinished"):
+                self.ttlSecondsAfterFinished = try cursor.decode(Int32.self)
             default: try cursor.skipValue()
             }
         }
@@ -789,70 +629,35 @@ extension BatchV1 {
     }
 }
 
-extension BatchV1.JobStatus: JSONFastDecodable {
-    init(from cursor: inout JSONCursor) throws {
-        self.init()
+extension BatchV1.JobStatus: JSONFastFillable {
+    static var empty: Self { Self() }
+
+    mutating func fill(from cursor: inout JSONCursor) throws {
         try cursor.beginObject()
         while let jsonKey = try cursor.nextKeyRange() {
-            switch jsonKey.count {
-            case 5:
-                if cursor.key(jsonKey, is: "ready") {
-                    self.ready = try cursor.decode(Int32.self)
-                } else {
-                    try cursor.skipValue()
-                }
-            case 6:
-                if cursor.key(jsonKey, is: "active") {
-                    self.active = try cursor.decode(Int32.self)
-                } else if cursor.key(jsonKey, is: "failed") {
-                    self.failed = try cursor.decode(Int32.self)
-                } else {
-                    try cursor.skipValue()
-                }
-            case 9:
-                if cursor.key(jsonKey, is: "startTime") {
-                    self.startTime = try cursor.decode(Time.self)
-                } else if cursor.key(jsonKey, is: "succeeded") {
-                    self.succeeded = try cursor.decode(Int32.self)
-                } else {
-                    try cursor.skipValue()
-                }
-            case 10:
-                if cursor.key(jsonKey, is: "conditions") {
-                    self.conditions = try cursor.decode([BatchV1.JobCondition].self)
-                } else {
-                    try cursor.skipValue()
-                }
-            case 11:
-                if cursor.key(jsonKey, is: "terminating") {
-                    self.terminating = try cursor.decode(Int32.self)
-                } else {
-                    try cursor.skipValue()
-                }
-            case 13:
-                if cursor.key(jsonKey, is: "failedIndexes") {
-                    self.failedIndexes = try cursor.decode(String.self)
-                } else {
-                    try cursor.skipValue()
-                }
-            case 14:
-                if cursor.key(jsonKey, is: "completionTime") {
-                    self.completionTime = try cursor.decode(Time.self)
-                } else {
-                    try cursor.skipValue()
-                }
-            case 16:
-                if cursor.key(jsonKey, is: "completedIndexes") {
-                    self.completedIndexes = try cursor.decode(String.self)
-                } else {
-                    try cursor.skipValue()
-                }
-            case 23:
-                if cursor.key(jsonKey, is: "uncountedTerminatedPods") {
-                    self.uncountedTerminatedPods = try cursor.decode(BatchV1.UncountedTerminatedPods.self)
-                } else {
-                    try cursor.skipValue()
-                }
+            switch cursor.keyHash {
+            case 0x6580790b036f0c6f where cursor.key(jsonKey, is: "active"):
+                self.active = try cursor.decode(Int32.self)
+            case 0x7a50ce34f487015e where cursor.key(jsonKey, is: "completedIndexes"):
+                self.completedIndexes = try cursor.decode(String.self)
+            case 0x9fc704f3c9727956 where cursor.key(jsonKey, is: "completionTime"):
+                self.completionTime = try cursor.decode(Time.self)
+            case 0x5f6d4dd9db56877 where cursor.key(jsonKey, is: "conditions"):
+                try cursor.fillArray(&self.conditions)
+            case 0xd7338946b42394f4 where cursor.key(jsonKey, is: "failed"):
+                self.failed = try cursor.decode(Int32.self)
+            case 0x51c77cd83220ee94 where cursor.key(jsonKey, is: "failedIndexes"):
+                self.failedIndexes = try cursor.decode(String.self)
+            case 0x8935baf305f374b4 where cursor.key(jsonKey, is: "ready"):
+                self.ready = try cursor.decode(Int32.self)
+            case 0xda007405d3ef5c8e where cursor.key(jsonKey, is: "startTime"):
+                self.startTime = try cursor.decode(Time.self)
+            case 0x54f7706c80e7aa12 where cursor.key(jsonKey, is: "succeeded"):
+                self.succeeded = try cursor.decode(Int32.self)
+            case 0x1d77c1654b832097 where cursor.key(jsonKey, is: "terminating"):
+                self.terminating = try cursor.decode(Int32.self)
+            case 0x4a0778e365a77db1 where cursor.key(jsonKey, is: "uncountedTerminatedPods"):
+                try cursor.fill(&self.uncountedTerminatedPods)
             default: try cursor.skipValue()
             }
         }
@@ -878,24 +683,17 @@ extension BatchV1 {
     }
 }
 
-extension BatchV1.JobTemplateSpec: JSONFastDecodable {
-    init(from cursor: inout JSONCursor) throws {
-        self.init()
+extension BatchV1.JobTemplateSpec: JSONFastFillable {
+    static var empty: Self { Self() }
+
+    mutating func fill(from cursor: inout JSONCursor) throws {
         try cursor.beginObject()
         while let jsonKey = try cursor.nextKeyRange() {
-            switch jsonKey.count {
-            case 4:
-                if cursor.key(jsonKey, is: "spec") {
-                    self.spec = try cursor.decode(BatchV1.JobSpec.self)
-                } else {
-                    try cursor.skipValue()
-                }
-            case 8:
-                if cursor.key(jsonKey, is: "metadata") {
-                    self.metadata = try cursor.decode(MetaV1.ObjectMeta.self)
-                } else {
-                    try cursor.skipValue()
-                }
+            switch cursor.keyHash {
+            case 0x28475f88f42fd020 where cursor.key(jsonKey, is: "metadata"):
+                try cursor.fill(&self.metadata)
+            case 0x8b70a3190932153e where cursor.key(jsonKey, is: "spec"):
+                try cursor.fill(&self.spec)
             default: try cursor.skipValue()
             }
         }
@@ -919,18 +717,15 @@ extension BatchV1 {
     }
 }
 
-extension BatchV1.PodFailurePolicy: JSONFastDecodable {
-    init(from cursor: inout JSONCursor) throws {
-        self.init()
+extension BatchV1.PodFailurePolicy: JSONFastFillable {
+    static var empty: Self { Self() }
+
+    mutating func fill(from cursor: inout JSONCursor) throws {
         try cursor.beginObject()
         while let jsonKey = try cursor.nextKeyRange() {
-            switch jsonKey.count {
-            case 5:
-                if cursor.key(jsonKey, is: "rules") {
-                    self.rules = try cursor.decode([BatchV1.PodFailurePolicyRule].self)
-                } else {
-                    try cursor.skipValue()
-                }
+            switch cursor.keyHash {
+            case 0x67124f6a285153c0 where cursor.key(jsonKey, is: "rules"):
+                try cursor.fillArray(&self.rules)
             default: try cursor.skipValue()
             }
         }
@@ -972,30 +767,19 @@ extension BatchV1 {
     }
 }
 
-extension BatchV1.PodFailurePolicyOnExitCodesRequirement: JSONFastDecodable {
-    init(from cursor: inout JSONCursor) throws {
-        self.init()
+extension BatchV1.PodFailurePolicyOnExitCodesRequirement: JSONFastFillable {
+    static var empty: Self { Self() }
+
+    mutating func fill(from cursor: inout JSONCursor) throws {
         try cursor.beginObject()
         while let jsonKey = try cursor.nextKeyRange() {
-            switch jsonKey.count {
-            case 6:
-                if cursor.key(jsonKey, is: "values") {
-                    self.values = try cursor.decode([Int32].self)
-                } else {
-                    try cursor.skipValue()
-                }
-            case 8:
-                if cursor.key(jsonKey, is: "operator") {
-                    self.`operator` = try cursor.decode(String.self)
-                } else {
-                    try cursor.skipValue()
-                }
-            case 13:
-                if cursor.key(jsonKey, is: "containerName") {
-                    self.containerName = try cursor.decode(String.self)
-                } else {
-                    try cursor.skipValue()
-                }
+            switch cursor.keyHash {
+            case 0x40e3afde1c62e93b where cursor.key(jsonKey, is: "containerName"):
+                self.containerName = try cursor.decode(String.self)
+            case 0x554667f2165fec5d where cursor.key(jsonKey, is: "operator"):
+                self.`operator` = try cursor.decode(String.self)
+            case 0x21277bcf1a4d67fb where cursor.key(jsonKey, is: "values"):
+                self.values = try cursor.decode([Int32].self)
             default: try cursor.skipValue()
             }
         }
@@ -1023,24 +807,17 @@ extension BatchV1 {
     }
 }
 
-extension BatchV1.PodFailurePolicyOnPodConditionsPattern: JSONFastDecodable {
-    init(from cursor: inout JSONCursor) throws {
-        self.init()
+extension BatchV1.PodFailurePolicyOnPodConditionsPattern: JSONFastFillable {
+    static var empty: Self { Self() }
+
+    mutating func fill(from cursor: inout JSONCursor) throws {
         try cursor.beginObject()
         while let jsonKey = try cursor.nextKeyRange() {
-            switch jsonKey.count {
-            case 4:
-                if cursor.key(jsonKey, is: "type") {
-                    self.type = try cursor.decode(String.self)
-                } else {
-                    try cursor.skipValue()
-                }
-            case 6:
-                if cursor.key(jsonKey, is: "status") {
-                    self.status = try cursor.decode(String.self)
-                } else {
-                    try cursor.skipValue()
-                }
+            switch cursor.keyHash {
+            case 0xc4d5696d6cc12c2f where cursor.key(jsonKey, is: "status"):
+                self.status = try cursor.decode(String.self)
+            case 0xa79439ef7bfa9c2d where cursor.key(jsonKey, is: "type"):
+                self.type = try cursor.decode(String.self)
             default: try cursor.skipValue()
             }
         }
@@ -1082,30 +859,19 @@ extension BatchV1 {
     }
 }
 
-extension BatchV1.PodFailurePolicyRule: JSONFastDecodable {
-    init(from cursor: inout JSONCursor) throws {
-        self.init()
+extension BatchV1.PodFailurePolicyRule: JSONFastFillable {
+    static var empty: Self { Self() }
+
+    mutating func fill(from cursor: inout JSONCursor) throws {
         try cursor.beginObject()
         while let jsonKey = try cursor.nextKeyRange() {
-            switch jsonKey.count {
-            case 6:
-                if cursor.key(jsonKey, is: "action") {
-                    self.action = try cursor.decode(String.self)
-                } else {
-                    try cursor.skipValue()
-                }
-            case 11:
-                if cursor.key(jsonKey, is: "onExitCodes") {
-                    self.onExitCodes = try cursor.decode(BatchV1.PodFailurePolicyOnExitCodesRequirement.self)
-                } else {
-                    try cursor.skipValue()
-                }
-            case 15:
-                if cursor.key(jsonKey, is: "onPodConditions") {
-                    self.onPodConditions = try cursor.decode([BatchV1.PodFailurePolicyOnPodConditionsPattern].self)
-                } else {
-                    try cursor.skipValue()
-                }
+            switch cursor.keyHash {
+            case 0x6568640b035a56df where cursor.key(jsonKey, is: "action"):
+                self.action = try cursor.decode(String.self)
+            case 0x6c49a1726855fe12 where cursor.key(jsonKey, is: "onExitCodes"):
+                try cursor.fill(&self.onExitCodes)
+            case 0x44b4a1315ca090ad where cursor.key(jsonKey, is: "onPodConditions"):
+                try cursor.fillArray(&self.onPodConditions)
             default: try cursor.skipValue()
             }
         }
@@ -1129,18 +895,15 @@ extension BatchV1 {
     }
 }
 
-extension BatchV1.SuccessPolicy: JSONFastDecodable {
-    init(from cursor: inout JSONCursor) throws {
-        self.init()
+extension BatchV1.SuccessPolicy: JSONFastFillable {
+    static var empty: Self { Self() }
+
+    mutating func fill(from cursor: inout JSONCursor) throws {
         try cursor.beginObject()
         while let jsonKey = try cursor.nextKeyRange() {
-            switch jsonKey.count {
-            case 5:
-                if cursor.key(jsonKey, is: "rules") {
-                    self.rules = try cursor.decode([BatchV1.SuccessPolicyRule].self)
-                } else {
-                    try cursor.skipValue()
-                }
+            switch cursor.keyHash {
+            case 0x67124f6a285153c0 where cursor.key(jsonKey, is: "rules"):
+                try cursor.fillArray(&self.rules)
             default: try cursor.skipValue()
             }
         }
@@ -1166,24 +929,17 @@ extension BatchV1 {
     }
 }
 
-extension BatchV1.SuccessPolicyRule: JSONFastDecodable {
-    init(from cursor: inout JSONCursor) throws {
-        self.init()
+extension BatchV1.SuccessPolicyRule: JSONFastFillable {
+    static var empty: Self { Self() }
+
+    mutating func fill(from cursor: inout JSONCursor) throws {
         try cursor.beginObject()
         while let jsonKey = try cursor.nextKeyRange() {
-            switch jsonKey.count {
-            case 14:
-                if cursor.key(jsonKey, is: "succeededCount") {
-                    self.succeededCount = try cursor.decode(Int32.self)
-                } else {
-                    try cursor.skipValue()
-                }
-            case 16:
-                if cursor.key(jsonKey, is: "succeededIndexes") {
-                    self.succeededIndexes = try cursor.decode(String.self)
-                } else {
-                    try cursor.skipValue()
-                }
+            switch cursor.keyHash {
+            case 0x433ec59d8df74af9 where cursor.key(jsonKey, is: "succeededCount"):
+                self.succeededCount = try cursor.decode(Int32.self)
+            case 0x3719de66eafbcbde where cursor.key(jsonKey, is: "succeededIndexes"):
+                self.succeededIndexes = try cursor.decode(String.self)
             default: try cursor.skipValue()
             }
         }
@@ -1209,24 +965,17 @@ extension BatchV1 {
     }
 }
 
-extension BatchV1.UncountedTerminatedPods: JSONFastDecodable {
-    init(from cursor: inout JSONCursor) throws {
-        self.init()
+extension BatchV1.UncountedTerminatedPods: JSONFastFillable {
+    static var empty: Self { Self() }
+
+    mutating func fill(from cursor: inout JSONCursor) throws {
         try cursor.beginObject()
         while let jsonKey = try cursor.nextKeyRange() {
-            switch jsonKey.count {
-            case 6:
-                if cursor.key(jsonKey, is: "failed") {
-                    self.failed = try cursor.decode([String].self)
-                } else {
-                    try cursor.skipValue()
-                }
-            case 9:
-                if cursor.key(jsonKey, is: "succeeded") {
-                    self.succeeded = try cursor.decode([String].self)
-                } else {
-                    try cursor.skipValue()
-                }
+            switch cursor.keyHash {
+            case 0xd7338946b42394f4 where cursor.key(jsonKey, is: "failed"):
+                self.failed = try cursor.decode([String].self)
+            case 0x54f7706c80e7aa12 where cursor.key(jsonKey, is: "succeeded"):
+                self.succeeded = try cursor.decode([String].self)
             default: try cursor.skipValue()
             }
         }

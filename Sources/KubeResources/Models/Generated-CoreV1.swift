@@ -37,32 +37,21 @@ extension CoreV1 {
     }
 }
 
-extension CoreV1.AWSElasticBlockStoreVolumeSource: JSONFastDecodable {
-    init(from cursor: inout JSONCursor) throws {
-        self.init()
+extension CoreV1.AWSElasticBlockStoreVolumeSource: JSONFastFillable {
+    static var empty: Self { Self() }
+
+    mutating func fill(from cursor: inout JSONCursor) throws {
         try cursor.beginObject()
         while let jsonKey = try cursor.nextKeyRange() {
-            switch jsonKey.count {
-            case 6:
-                if cursor.key(jsonKey, is: "fsType") {
-                    self.fsType = try cursor.decode(String.self)
-                } else {
-                    try cursor.skipValue()
-                }
-            case 8:
-                if cursor.key(jsonKey, is: "readOnly") {
-                    self.readOnly = try cursor.decode(Bool.self)
-                } else if cursor.key(jsonKey, is: "volumeID") {
-                    self.volumeID = try cursor.decode(String.self)
-                } else {
-                    try cursor.skipValue()
-                }
-            case 9:
-                if cursor.key(jsonKey, is: "partition") {
-                    self.partition = try cursor.decode(Int32.self)
-                } else {
-                    try cursor.skipValue()
-                }
+            switch cursor.keyHash {
+            case 0xd750a16677fe13be where cursor.key(jsonKey, is: "fsType"):
+                self.fsType = try cursor.decode(String.self)
+            case 0x9468996aba3e709 where cursor.key(jsonKey, is: "partition"):
+                self.partition = try cursor.decode(Int32.self)
+            case 0x7381961d26b4adb7 where cursor.key(jsonKey, is: "readOnly"):
+                self.readOnly = try cursor.decode(Bool.self)
+            case 0xd684187efd15cb02 where cursor.key(jsonKey, is: "volumeID"):
+                self.volumeID = try cursor.decode(String.self)
             default: try cursor.skipValue()
             }
         }
@@ -92,30 +81,19 @@ extension CoreV1 {
     }
 }
 
-extension CoreV1.Affinity: JSONFastDecodable {
-    init(from cursor: inout JSONCursor) throws {
-        self.init()
+extension CoreV1.Affinity: JSONFastFillable {
+    static var empty: Self { Self() }
+
+    mutating func fill(from cursor: inout JSONCursor) throws {
         try cursor.beginObject()
         while let jsonKey = try cursor.nextKeyRange() {
-            switch jsonKey.count {
-            case 11:
-                if cursor.key(jsonKey, is: "podAffinity") {
-                    self.podAffinity = try cursor.decode(CoreV1.PodAffinity.self)
-                } else {
-                    try cursor.skipValue()
-                }
-            case 12:
-                if cursor.key(jsonKey, is: "nodeAffinity") {
-                    self.nodeAffinity = try cursor.decode(CoreV1.NodeAffinity.self)
-                } else {
-                    try cursor.skipValue()
-                }
-            case 15:
-                if cursor.key(jsonKey, is: "podAntiAffinity") {
-                    self.podAntiAffinity = try cursor.decode(CoreV1.PodAntiAffinity.self)
-                } else {
-                    try cursor.skipValue()
-                }
+            switch cursor.keyHash {
+            case 0x88542e5743859201 where cursor.key(jsonKey, is: "nodeAffinity"):
+                try cursor.fill(&self.nodeAffinity)
+            case 0xb0e3bf24a8a29ac0 where cursor.key(jsonKey, is: "podAffinity"):
+                try cursor.fill(&self.podAffinity)
+            case 0x651cfaba4afefe90 where cursor.key(jsonKey, is: "podAntiAffinity"):
+                try cursor.fill(&self.podAntiAffinity)
             default: try cursor.skipValue()
             }
         }
@@ -146,24 +124,17 @@ extension CoreV1 {
     }
 }
 
-extension CoreV1.AppArmorProfile: JSONFastDecodable {
-    init(from cursor: inout JSONCursor) throws {
-        self.init()
+extension CoreV1.AppArmorProfile: JSONFastFillable {
+    static var empty: Self { Self() }
+
+    mutating func fill(from cursor: inout JSONCursor) throws {
         try cursor.beginObject()
         while let jsonKey = try cursor.nextKeyRange() {
-            switch jsonKey.count {
-            case 4:
-                if cursor.key(jsonKey, is: "type") {
-                    self.type = try cursor.decode(String.self)
-                } else {
-                    try cursor.skipValue()
-                }
-            case 16:
-                if cursor.key(jsonKey, is: "localhostProfile") {
-                    self.localhostProfile = try cursor.decode(String.self)
-                } else {
-                    try cursor.skipValue()
-                }
+            switch cursor.keyHash {
+            case 0x93d1190280499257 where cursor.key(jsonKey, is: "localhostProfile"):
+                self.localhostProfile = try cursor.decode(String.self)
+            case 0xa79439ef7bfa9c2d where cursor.key(jsonKey, is: "type"):
+                self.type = try cursor.decode(String.self)
             default: try cursor.skipValue()
             }
         }
@@ -193,24 +164,17 @@ extension CoreV1 {
     }
 }
 
-extension CoreV1.AttachedVolume: JSONFastDecodable {
-    init(from cursor: inout JSONCursor) throws {
-        self.init()
+extension CoreV1.AttachedVolume: JSONFastFillable {
+    static var empty: Self { Self() }
+
+    mutating func fill(from cursor: inout JSONCursor) throws {
         try cursor.beginObject()
         while let jsonKey = try cursor.nextKeyRange() {
-            switch jsonKey.count {
-            case 4:
-                if cursor.key(jsonKey, is: "name") {
-                    self.name = try cursor.decode(String.self)
-                } else {
-                    try cursor.skipValue()
-                }
-            case 10:
-                if cursor.key(jsonKey, is: "devicePath") {
-                    self.devicePath = try cursor.decode(String.self)
-                } else {
-                    try cursor.skipValue()
-                }
+            switch cursor.keyHash {
+            case 0xdfcbdfbf99d9b894 where cursor.key(jsonKey, is: "devicePath"):
+                self.devicePath = try cursor.decode(String.self)
+            case 0xc4bcadba8e631b86 where cursor.key(jsonKey, is: "name"):
+                self.name = try cursor.decode(String.self)
             default: try cursor.skipValue()
             }
         }
@@ -256,44 +220,25 @@ extension CoreV1 {
     }
 }
 
-extension CoreV1.AzureDiskVolumeSource: JSONFastDecodable {
-    init(from cursor: inout JSONCursor) throws {
-        self.init()
+extension CoreV1.AzureDiskVolumeSource: JSONFastFillable {
+    static var empty: Self { Self() }
+
+    mutating func fill(from cursor: inout JSONCursor) throws {
         try cursor.beginObject()
         while let jsonKey = try cursor.nextKeyRange() {
-            switch jsonKey.count {
-            case 4:
-                if cursor.key(jsonKey, is: "kind") {
-                    self.kind = try cursor.decode(String.self)
-                } else {
-                    try cursor.skipValue()
-                }
-            case 6:
-                if cursor.key(jsonKey, is: "fsType") {
-                    self.fsType = try cursor.decode(String.self)
-                } else {
-                    try cursor.skipValue()
-                }
-            case 7:
-                if cursor.key(jsonKey, is: "diskURI") {
-                    self.diskURI = try cursor.decode(String.self)
-                } else {
-                    try cursor.skipValue()
-                }
-            case 8:
-                if cursor.key(jsonKey, is: "diskName") {
-                    self.diskName = try cursor.decode(String.self)
-                } else if cursor.key(jsonKey, is: "readOnly") {
-                    self.readOnly = try cursor.decode(Bool.self)
-                } else {
-                    try cursor.skipValue()
-                }
-            case 11:
-                if cursor.key(jsonKey, is: "cachingMode") {
-                    self.cachingMode = try cursor.decode(String.self)
-                } else {
-                    try cursor.skipValue()
-                }
+            switch cursor.keyHash {
+            case 0x8019a8ffb0d27c85 where cursor.key(jsonKey, is: "cachingMode"):
+                self.cachingMode = try cursor.decode(String.self)
+            case 0xce16ab7e3ab9bb9f where cursor.key(jsonKey, is: "diskName"):
+                self.diskName = try cursor.decode(String.self)
+            case 0x6a4cb5997015c6be where cursor.key(jsonKey, is: "diskURI"):
+                self.diskURI = try cursor.decode(String.self)
+            case 0xd750a16677fe13be where cursor.key(jsonKey, is: "fsType"):
+                self.fsType = try cursor.decode(String.self)
+            case 0xef9c96d721673243 where cursor.key(jsonKey, is: "kind"):
+                self.kind = try cursor.decode(String.self)
+            case 0x7381961d26b4adb7 where cursor.key(jsonKey, is: "readOnly"):
+                self.readOnly = try cursor.decode(Bool.self)
             default: try cursor.skipValue()
             }
         }
@@ -331,36 +276,21 @@ extension CoreV1 {
     }
 }
 
-extension CoreV1.AzureFilePersistentVolumeSource: JSONFastDecodable {
-    init(from cursor: inout JSONCursor) throws {
-        self.init()
+extension CoreV1.AzureFilePersistentVolumeSource: JSONFastFillable {
+    static var empty: Self { Self() }
+
+    mutating func fill(from cursor: inout JSONCursor) throws {
         try cursor.beginObject()
         while let jsonKey = try cursor.nextKeyRange() {
-            switch jsonKey.count {
-            case 8:
-                if cursor.key(jsonKey, is: "readOnly") {
-                    self.readOnly = try cursor.decode(Bool.self)
-                } else {
-                    try cursor.skipValue()
-                }
-            case 9:
-                if cursor.key(jsonKey, is: "shareName") {
-                    self.shareName = try cursor.decode(String.self)
-                } else {
-                    try cursor.skipValue()
-                }
-            case 10:
-                if cursor.key(jsonKey, is: "secretName") {
-                    self.secretName = try cursor.decode(String.self)
-                } else {
-                    try cursor.skipValue()
-                }
-            case 15:
-                if cursor.key(jsonKey, is: "secretNamespace") {
-                    self.secretNamespace = try cursor.decode(String.self)
-                } else {
-                    try cursor.skipValue()
-                }
+            switch cursor.keyHash {
+            case 0x7381961d26b4adb7 where cursor.key(jsonKey, is: "readOnly"):
+                self.readOnly = try cursor.decode(Bool.self)
+            case 0x28b4b9a58c33026a where cursor.key(jsonKey, is: "secretName"):
+                self.secretName = try cursor.decode(String.self)
+            case 0x94247c4b10d7c9c4 where cursor.key(jsonKey, is: "secretNamespace"):
+                self.secretNamespace = try cursor.decode(String.self)
+            case 0x107fed3084b6189b where cursor.key(jsonKey, is: "shareName"):
+                self.shareName = try cursor.decode(String.self)
             default: try cursor.skipValue()
             }
         }
@@ -394,30 +324,19 @@ extension CoreV1 {
     }
 }
 
-extension CoreV1.AzureFileVolumeSource: JSONFastDecodable {
-    init(from cursor: inout JSONCursor) throws {
-        self.init()
+extension CoreV1.AzureFileVolumeSource: JSONFastFillable {
+    static var empty: Self { Self() }
+
+    mutating func fill(from cursor: inout JSONCursor) throws {
         try cursor.beginObject()
         while let jsonKey = try cursor.nextKeyRange() {
-            switch jsonKey.count {
-            case 8:
-                if cursor.key(jsonKey, is: "readOnly") {
-                    self.readOnly = try cursor.decode(Bool.self)
-                } else {
-                    try cursor.skipValue()
-                }
-            case 9:
-                if cursor.key(jsonKey, is: "shareName") {
-                    self.shareName = try cursor.decode(String.self)
-                } else {
-                    try cursor.skipValue()
-                }
-            case 10:
-                if cursor.key(jsonKey, is: "secretName") {
-                    self.secretName = try cursor.decode(String.self)
-                } else {
-                    try cursor.skipValue()
-                }
+            switch cursor.keyHash {
+            case 0x7381961d26b4adb7 where cursor.key(jsonKey, is: "readOnly"):
+                self.readOnly = try cursor.decode(Bool.self)
+            case 0x28b4b9a58c33026a where cursor.key(jsonKey, is: "secretName"):
+                self.secretName = try cursor.decode(String.self)
+            case 0x107fed3084b6189b where cursor.key(jsonKey, is: "shareName"):
+                self.shareName = try cursor.decode(String.self)
             default: try cursor.skipValue()
             }
         }
@@ -453,36 +372,21 @@ extension CoreV1 {
     }
 }
 
-extension CoreV1.Binding: JSONFastDecodable {
-    init(from cursor: inout JSONCursor) throws {
-        self.init()
+extension CoreV1.Binding: JSONFastFillable {
+    static var empty: Self { Self() }
+
+    mutating func fill(from cursor: inout JSONCursor) throws {
         try cursor.beginObject()
         while let jsonKey = try cursor.nextKeyRange() {
-            switch jsonKey.count {
-            case 4:
-                if cursor.key(jsonKey, is: "kind") {
-                    self.kind = try cursor.decode(String.self)
-                } else {
-                    try cursor.skipValue()
-                }
-            case 6:
-                if cursor.key(jsonKey, is: "target") {
-                    self.target = try cursor.decode(CoreV1.ObjectReference.self)
-                } else {
-                    try cursor.skipValue()
-                }
-            case 8:
-                if cursor.key(jsonKey, is: "metadata") {
-                    self.metadata = try cursor.decode(MetaV1.ObjectMeta.self)
-                } else {
-                    try cursor.skipValue()
-                }
-            case 10:
-                if cursor.key(jsonKey, is: "apiVersion") {
-                    self.apiVersion = try cursor.decode(String.self)
-                } else {
-                    try cursor.skipValue()
-                }
+            switch cursor.keyHash {
+            case 0xb898e55fe5f29ce9 where cursor.key(jsonKey, is: "apiVersion"):
+                self.apiVersion = try cursor.decode(String.self)
+            case 0xef9c96d721673243 where cursor.key(jsonKey, is: "kind"):
+                self.kind = try cursor.decode(String.self)
+            case 0x28475f88f42fd020 where cursor.key(jsonKey, is: "metadata"):
+                try cursor.fill(&self.metadata)
+            case 0x16f3e46051eee3e8 where cursor.key(jsonKey, is: "target"):
+                try cursor.fill(&self.target)
             default: try cursor.skipValue()
             }
         }
@@ -557,68 +461,33 @@ extension CoreV1 {
     }
 }
 
-extension CoreV1.CSIPersistentVolumeSource: JSONFastDecodable {
-    init(from cursor: inout JSONCursor) throws {
-        self.init()
+extension CoreV1.CSIPersistentVolumeSource: JSONFastFillable {
+    static var empty: Self { Self() }
+
+    mutating func fill(from cursor: inout JSONCursor) throws {
         try cursor.beginObject()
         while let jsonKey = try cursor.nextKeyRange() {
-            switch jsonKey.count {
-            case 6:
-                if cursor.key(jsonKey, is: "driver") {
-                    self.driver = try cursor.decode(String.self)
-                } else if cursor.key(jsonKey, is: "fsType") {
-                    self.fsType = try cursor.decode(String.self)
-                } else {
-                    try cursor.skipValue()
-                }
-            case 8:
-                if cursor.key(jsonKey, is: "readOnly") {
-                    self.readOnly = try cursor.decode(Bool.self)
-                } else {
-                    try cursor.skipValue()
-                }
-            case 12:
-                if cursor.key(jsonKey, is: "volumeHandle") {
-                    self.volumeHandle = try cursor.decode(String.self)
-                } else {
-                    try cursor.skipValue()
-                }
-            case 16:
-                if cursor.key(jsonKey, is: "volumeAttributes") {
-                    self.volumeAttributes = try cursor.decode([String: String].self)
-                } else {
-                    try cursor.skipValue()
-                }
-            case 18:
-                if cursor.key(jsonKey, is: "nodeStageSecretRef") {
-                    self.nodeStageSecretRef = try cursor.decode(CoreV1.SecretReference.self)
-                } else {
-                    try cursor.skipValue()
-                }
-            case 19:
-                if cursor.key(jsonKey, is: "nodeExpandSecretRef") {
-                    self.nodeExpandSecretRef = try cursor.decode(CoreV1.SecretReference.self)
-                } else {
-                    try cursor.skipValue()
-                }
-            case 20:
-                if cursor.key(jsonKey, is: "nodePublishSecretRef") {
-                    self.nodePublishSecretRef = try cursor.decode(CoreV1.SecretReference.self)
-                } else {
-                    try cursor.skipValue()
-                }
-            case 25:
-                if cursor.key(jsonKey, is: "controllerExpandSecretRef") {
-                    self.controllerExpandSecretRef = try cursor.decode(CoreV1.SecretReference.self)
-                } else {
-                    try cursor.skipValue()
-                }
-            case 26:
-                if cursor.key(jsonKey, is: "controllerPublishSecretRef") {
-                    self.controllerPublishSecretRef = try cursor.decode(CoreV1.SecretReference.self)
-                } else {
-                    try cursor.skipValue()
-                }
+            switch cursor.keyHash {
+            case 0xfe9ee24cdbaeb536 where cursor.key(jsonKey, is: "controllerExpandSecretRef"):
+                try cursor.fill(&self.controllerExpandSecretRef)
+            case 0x25390755b40c11ed where cursor.key(jsonKey, is: "controllerPublishSecretRef"):
+                try cursor.fill(&self.controllerPublishSecretRef)
+            case 0xc85b78e3dea334ff where cursor.key(jsonKey, is: "driver"):
+                self.driver = try cursor.decode(String.self)
+            case 0xd750a16677fe13be where cursor.key(jsonKey, is: "fsType"):
+                self.fsType = try cursor.decode(String.self)
+            case 0xf1f3de6139057b5a where cursor.key(jsonKey, is: "nodeExpandSecretRef"):
+                try cursor.fill(&self.nodeExpandSecretRef)
+            case 0x7f0fd73deaff5d81 where cursor.key(jsonKey, is: "nodePublishSecretRef"):
+                try cursor.fill(&self.nodePublishSecretRef)
+            case 0xdd274b98b9ce1af6 where cursor.key(jsonKey, is: "nodeStageSecretRef"):
+                try cursor.fill(&self.nodeStageSecretRef)
+            case 0x7381961d26b4adb7 where cursor.key(jsonKey, is: "readOnly"):
+                self.readOnly = try cursor.decode(Bool.self)
+            case 0x4bc060ad7cf847c2 where cursor.key(jsonKey, is: "volumeAttributes"):
+                self.volumeAttributes = try cursor.decode([String: String].self)
+            case 0x81afb30061d7d4c1 where cursor.key(jsonKey, is: "volumeHandle"):
+                self.volumeHandle = try cursor.decode(String.self)
             default: try cursor.skipValue()
             }
         }
@@ -658,38 +527,23 @@ extension CoreV1 {
     }
 }
 
-extension CoreV1.CSIVolumeSource: JSONFastDecodable {
-    init(from cursor: inout JSONCursor) throws {
-        self.init()
+extension CoreV1.CSIVolumeSource: JSONFastFillable {
+    static var empty: Self { Self() }
+
+    mutating func fill(from cursor: inout JSONCursor) throws {
         try cursor.beginObject()
         while let jsonKey = try cursor.nextKeyRange() {
-            switch jsonKey.count {
-            case 6:
-                if cursor.key(jsonKey, is: "driver") {
-                    self.driver = try cursor.decode(String.self)
-                } else if cursor.key(jsonKey, is: "fsType") {
-                    self.fsType = try cursor.decode(String.self)
-                } else {
-                    try cursor.skipValue()
-                }
-            case 8:
-                if cursor.key(jsonKey, is: "readOnly") {
-                    self.readOnly = try cursor.decode(Bool.self)
-                } else {
-                    try cursor.skipValue()
-                }
-            case 16:
-                if cursor.key(jsonKey, is: "volumeAttributes") {
-                    self.volumeAttributes = try cursor.decode([String: String].self)
-                } else {
-                    try cursor.skipValue()
-                }
-            case 20:
-                if cursor.key(jsonKey, is: "nodePublishSecretRef") {
-                    self.nodePublishSecretRef = try cursor.decode(CoreV1.LocalObjectReference.self)
-                } else {
-                    try cursor.skipValue()
-                }
+            switch cursor.keyHash {
+            case 0xc85b78e3dea334ff where cursor.key(jsonKey, is: "driver"):
+                self.driver = try cursor.decode(String.self)
+            case 0xd750a16677fe13be where cursor.key(jsonKey, is: "fsType"):
+                self.fsType = try cursor.decode(String.self)
+            case 0x7f0fd73deaff5d81 where cursor.key(jsonKey, is: "nodePublishSecretRef"):
+                try cursor.fill(&self.nodePublishSecretRef)
+            case 0x7381961d26b4adb7 where cursor.key(jsonKey, is: "readOnly"):
+                self.readOnly = try cursor.decode(Bool.self)
+            case 0x4bc060ad7cf847c2 where cursor.key(jsonKey, is: "volumeAttributes"):
+                self.volumeAttributes = try cursor.decode([String: String].self)
             default: try cursor.skipValue()
             }
         }
@@ -715,24 +569,17 @@ extension CoreV1 {
     }
 }
 
-extension CoreV1.Capabilities: JSONFastDecodable {
-    init(from cursor: inout JSONCursor) throws {
-        self.init()
+extension CoreV1.Capabilities: JSONFastFillable {
+    static var empty: Self { Self() }
+
+    mutating func fill(from cursor: inout JSONCursor) throws {
         try cursor.beginObject()
         while let jsonKey = try cursor.nextKeyRange() {
-            switch jsonKey.count {
-            case 3:
-                if cursor.key(jsonKey, is: "add") {
-                    self.add = try cursor.decode([String].self)
-                } else {
-                    try cursor.skipValue()
-                }
-            case 4:
-                if cursor.key(jsonKey, is: "drop") {
-                    self.drop = try cursor.decode([String].self)
-                } else {
-                    try cursor.skipValue()
-                }
+            switch cursor.keyHash {
+            case 0xe70bc3190530e654 where cursor.key(jsonKey, is: "add"):
+                self.add = try cursor.decode([String].self)
+            case 0xf1a2a766dcd55bac where cursor.key(jsonKey, is: "drop"):
+                self.drop = try cursor.decode([String].self)
             default: try cursor.skipValue()
             }
         }
@@ -776,40 +623,25 @@ extension CoreV1 {
     }
 }
 
-extension CoreV1.CephFSPersistentVolumeSource: JSONFastDecodable {
-    init(from cursor: inout JSONCursor) throws {
-        self.init()
+extension CoreV1.CephFSPersistentVolumeSource: JSONFastFillable {
+    static var empty: Self { Self() }
+
+    mutating func fill(from cursor: inout JSONCursor) throws {
         try cursor.beginObject()
         while let jsonKey = try cursor.nextKeyRange() {
-            switch jsonKey.count {
-            case 4:
-                if cursor.key(jsonKey, is: "path") {
-                    self.path = try cursor.decode(String.self)
-                } else if cursor.key(jsonKey, is: "user") {
-                    self.user = try cursor.decode(String.self)
-                } else {
-                    try cursor.skipValue()
-                }
-            case 8:
-                if cursor.key(jsonKey, is: "monitors") {
-                    self.monitors = try cursor.decode([String].self)
-                } else if cursor.key(jsonKey, is: "readOnly") {
-                    self.readOnly = try cursor.decode(Bool.self)
-                } else {
-                    try cursor.skipValue()
-                }
-            case 9:
-                if cursor.key(jsonKey, is: "secretRef") {
-                    self.secretRef = try cursor.decode(CoreV1.SecretReference.self)
-                } else {
-                    try cursor.skipValue()
-                }
-            case 10:
-                if cursor.key(jsonKey, is: "secretFile") {
-                    self.secretFile = try cursor.decode(String.self)
-                } else {
-                    try cursor.skipValue()
-                }
+            switch cursor.keyHash {
+            case 0x79973aab255b49fe where cursor.key(jsonKey, is: "monitors"):
+                self.monitors = try cursor.decode([String].self)
+            case 0x3c52d0debd70676 where cursor.key(jsonKey, is: "path"):
+                self.path = try cursor.decode(String.self)
+            case 0x7381961d26b4adb7 where cursor.key(jsonKey, is: "readOnly"):
+                self.readOnly = try cursor.decode(Bool.self)
+            case 0x98868d643bc1de37 where cursor.key(jsonKey, is: "secretFile"):
+                self.secretFile = try cursor.decode(String.self)
+            case 0xa95eb3d44c2a4ad6 where cursor.key(jsonKey, is: "secretRef"):
+                try cursor.fill(&self.secretRef)
+            case 0x7d6780e4032b48f2 where cursor.key(jsonKey, is: "user"):
+                self.user = try cursor.decode(String.self)
             default: try cursor.skipValue()
             }
         }
@@ -853,40 +685,25 @@ extension CoreV1 {
     }
 }
 
-extension CoreV1.CephFSVolumeSource: JSONFastDecodable {
-    init(from cursor: inout JSONCursor) throws {
-        self.init()
+extension CoreV1.CephFSVolumeSource: JSONFastFillable {
+    static var empty: Self { Self() }
+
+    mutating func fill(from cursor: inout JSONCursor) throws {
         try cursor.beginObject()
         while let jsonKey = try cursor.nextKeyRange() {
-            switch jsonKey.count {
-            case 4:
-                if cursor.key(jsonKey, is: "path") {
-                    self.path = try cursor.decode(String.self)
-                } else if cursor.key(jsonKey, is: "user") {
-                    self.user = try cursor.decode(String.self)
-                } else {
-                    try cursor.skipValue()
-                }
-            case 8:
-                if cursor.key(jsonKey, is: "monitors") {
-                    self.monitors = try cursor.decode([String].self)
-                } else if cursor.key(jsonKey, is: "readOnly") {
-                    self.readOnly = try cursor.decode(Bool.self)
-                } else {
-                    try cursor.skipValue()
-                }
-            case 9:
-                if cursor.key(jsonKey, is: "secretRef") {
-                    self.secretRef = try cursor.decode(CoreV1.LocalObjectReference.self)
-                } else {
-                    try cursor.skipValue()
-                }
-            case 10:
-                if cursor.key(jsonKey, is: "secretFile") {
-                    self.secretFile = try cursor.decode(String.self)
-                } else {
-                    try cursor.skipValue()
-                }
+            switch cursor.keyHash {
+            case 0x79973aab255b49fe where cursor.key(jsonKey, is: "monitors"):
+                self.monitors = try cursor.decode([String].self)
+            case 0x3c52d0debd70676 where cursor.key(jsonKey, is: "path"):
+                self.path = try cursor.decode(String.self)
+            case 0x7381961d26b4adb7 where cursor.key(jsonKey, is: "readOnly"):
+                self.readOnly = try cursor.decode(Bool.self)
+            case 0x98868d643bc1de37 where cursor.key(jsonKey, is: "secretFile"):
+                self.secretFile = try cursor.decode(String.self)
+            case 0xa95eb3d44c2a4ad6 where cursor.key(jsonKey, is: "secretRef"):
+                try cursor.fill(&self.secretRef)
+            case 0x7d6780e4032b48f2 where cursor.key(jsonKey, is: "user"):
+                self.user = try cursor.decode(String.self)
             default: try cursor.skipValue()
             }
         }
@@ -922,32 +739,21 @@ extension CoreV1 {
     }
 }
 
-extension CoreV1.CinderPersistentVolumeSource: JSONFastDecodable {
-    init(from cursor: inout JSONCursor) throws {
-        self.init()
+extension CoreV1.CinderPersistentVolumeSource: JSONFastFillable {
+    static var empty: Self { Self() }
+
+    mutating func fill(from cursor: inout JSONCursor) throws {
         try cursor.beginObject()
         while let jsonKey = try cursor.nextKeyRange() {
-            switch jsonKey.count {
-            case 6:
-                if cursor.key(jsonKey, is: "fsType") {
-                    self.fsType = try cursor.decode(String.self)
-                } else {
-                    try cursor.skipValue()
-                }
-            case 8:
-                if cursor.key(jsonKey, is: "readOnly") {
-                    self.readOnly = try cursor.decode(Bool.self)
-                } else if cursor.key(jsonKey, is: "volumeID") {
-                    self.volumeID = try cursor.decode(String.self)
-                } else {
-                    try cursor.skipValue()
-                }
-            case 9:
-                if cursor.key(jsonKey, is: "secretRef") {
-                    self.secretRef = try cursor.decode(CoreV1.SecretReference.self)
-                } else {
-                    try cursor.skipValue()
-                }
+            switch cursor.keyHash {
+            case 0xd750a16677fe13be where cursor.key(jsonKey, is: "fsType"):
+                self.fsType = try cursor.decode(String.self)
+            case 0x7381961d26b4adb7 where cursor.key(jsonKey, is: "readOnly"):
+                self.readOnly = try cursor.decode(Bool.self)
+            case 0xa95eb3d44c2a4ad6 where cursor.key(jsonKey, is: "secretRef"):
+                try cursor.fill(&self.secretRef)
+            case 0xd684187efd15cb02 where cursor.key(jsonKey, is: "volumeID"):
+                self.volumeID = try cursor.decode(String.self)
             default: try cursor.skipValue()
             }
         }
@@ -983,32 +789,21 @@ extension CoreV1 {
     }
 }
 
-extension CoreV1.CinderVolumeSource: JSONFastDecodable {
-    init(from cursor: inout JSONCursor) throws {
-        self.init()
+extension CoreV1.CinderVolumeSource: JSONFastFillable {
+    static var empty: Self { Self() }
+
+    mutating func fill(from cursor: inout JSONCursor) throws {
         try cursor.beginObject()
         while let jsonKey = try cursor.nextKeyRange() {
-            switch jsonKey.count {
-            case 6:
-                if cursor.key(jsonKey, is: "fsType") {
-                    self.fsType = try cursor.decode(String.self)
-                } else {
-                    try cursor.skipValue()
-                }
-            case 8:
-                if cursor.key(jsonKey, is: "readOnly") {
-                    self.readOnly = try cursor.decode(Bool.self)
-                } else if cursor.key(jsonKey, is: "volumeID") {
-                    self.volumeID = try cursor.decode(String.self)
-                } else {
-                    try cursor.skipValue()
-                }
-            case 9:
-                if cursor.key(jsonKey, is: "secretRef") {
-                    self.secretRef = try cursor.decode(CoreV1.LocalObjectReference.self)
-                } else {
-                    try cursor.skipValue()
-                }
+            switch cursor.keyHash {
+            case 0xd750a16677fe13be where cursor.key(jsonKey, is: "fsType"):
+                self.fsType = try cursor.decode(String.self)
+            case 0x7381961d26b4adb7 where cursor.key(jsonKey, is: "readOnly"):
+                self.readOnly = try cursor.decode(Bool.self)
+            case 0xa95eb3d44c2a4ad6 where cursor.key(jsonKey, is: "secretRef"):
+                try cursor.fill(&self.secretRef)
+            case 0xd684187efd15cb02 where cursor.key(jsonKey, is: "volumeID"):
+                self.volumeID = try cursor.decode(String.self)
             default: try cursor.skipValue()
             }
         }
@@ -1030,18 +825,15 @@ extension CoreV1 {
     }
 }
 
-extension CoreV1.ClientIPConfig: JSONFastDecodable {
-    init(from cursor: inout JSONCursor) throws {
-        self.init()
+extension CoreV1.ClientIPConfig: JSONFastFillable {
+    static var empty: Self { Self() }
+
+    mutating func fill(from cursor: inout JSONCursor) throws {
         try cursor.beginObject()
         while let jsonKey = try cursor.nextKeyRange() {
-            switch jsonKey.count {
-            case 14:
-                if cursor.key(jsonKey, is: "timeoutSeconds") {
-                    self.timeoutSeconds = try cursor.decode(Int32.self)
-                } else {
-                    try cursor.skipValue()
-                }
+            switch cursor.keyHash {
+            case 0x554fc4d386b469b5 where cursor.key(jsonKey, is: "timeoutSeconds"):
+                self.timeoutSeconds = try cursor.decode(Int32.self)
             default: try cursor.skipValue()
             }
         }
@@ -1081,38 +873,23 @@ extension CoreV1 {
     }
 }
 
-extension CoreV1.ClusterTrustBundleProjection: JSONFastDecodable {
-    init(from cursor: inout JSONCursor) throws {
-        self.init()
+extension CoreV1.ClusterTrustBundleProjection: JSONFastFillable {
+    static var empty: Self { Self() }
+
+    mutating func fill(from cursor: inout JSONCursor) throws {
         try cursor.beginObject()
         while let jsonKey = try cursor.nextKeyRange() {
-            switch jsonKey.count {
-            case 4:
-                if cursor.key(jsonKey, is: "name") {
-                    self.name = try cursor.decode(String.self)
-                } else if cursor.key(jsonKey, is: "path") {
-                    self.path = try cursor.decode(String.self)
-                } else {
-                    try cursor.skipValue()
-                }
-            case 8:
-                if cursor.key(jsonKey, is: "optional") {
-                    self.optional = try cursor.decode(Bool.self)
-                } else {
-                    try cursor.skipValue()
-                }
-            case 10:
-                if cursor.key(jsonKey, is: "signerName") {
-                    self.signerName = try cursor.decode(String.self)
-                } else {
-                    try cursor.skipValue()
-                }
-            case 13:
-                if cursor.key(jsonKey, is: "labelSelector") {
-                    self.labelSelector = try cursor.decode(MetaV1.LabelSelector.self)
-                } else {
-                    try cursor.skipValue()
-                }
+            switch cursor.keyHash {
+            case 0x3c1eb92f58c9834 where cursor.key(jsonKey, is: "labelSelector"):
+                try cursor.fill(&self.labelSelector)
+            case 0xc4bcadba8e631b86 where cursor.key(jsonKey, is: "name"):
+                self.name = try cursor.decode(String.self)
+            case 0x629576c6b305d539 where cursor.key(jsonKey, is: "optional"):
+                self.optional = try cursor.decode(Bool.self)
+            case 0x3c52d0debd70676 where cursor.key(jsonKey, is: "path"):
+                self.path = try cursor.decode(String.self)
+            case 0x208f15a5ed917a58 where cursor.key(jsonKey, is: "signerName"):
+                self.signerName = try cursor.decode(String.self)
             default: try cursor.skipValue()
             }
         }
@@ -1150,36 +927,21 @@ extension CoreV1 {
     }
 }
 
-extension CoreV1.ComponentCondition: JSONFastDecodable {
-    init(from cursor: inout JSONCursor) throws {
-        self.init()
+extension CoreV1.ComponentCondition: JSONFastFillable {
+    static var empty: Self { Self() }
+
+    mutating func fill(from cursor: inout JSONCursor) throws {
         try cursor.beginObject()
         while let jsonKey = try cursor.nextKeyRange() {
-            switch jsonKey.count {
-            case 4:
-                if cursor.key(jsonKey, is: "type") {
-                    self.type = try cursor.decode(String.self)
-                } else {
-                    try cursor.skipValue()
-                }
-            case 5:
-                if cursor.key(jsonKey, is: "error") {
-                    self.error = try cursor.decode(String.self)
-                } else {
-                    try cursor.skipValue()
-                }
-            case 6:
-                if cursor.key(jsonKey, is: "status") {
-                    self.status = try cursor.decode(String.self)
-                } else {
-                    try cursor.skipValue()
-                }
-            case 7:
-                if cursor.key(jsonKey, is: "message") {
-                    self.message = try cursor.decode(String.self)
-                } else {
-                    try cursor.skipValue()
-                }
+            switch cursor.keyHash {
+            case 0x9f7452dd75d54d31 where cursor.key(jsonKey, is: "error"):
+                self.error = try cursor.decode(String.self)
+            case 0x546401b5d2a8d2a4 where cursor.key(jsonKey, is: "message"):
+                self.message = try cursor.decode(String.self)
+            case 0xc4d5696d6cc12c2f where cursor.key(jsonKey, is: "status"):
+                self.status = try cursor.decode(String.self)
+            case 0xa79439ef7bfa9c2d where cursor.key(jsonKey, is: "type"):
+                self.type = try cursor.decode(String.self)
             default: try cursor.skipValue()
             }
         }
@@ -1213,32 +975,21 @@ extension CoreV1 {
     }
 }
 
-extension CoreV1.ComponentStatus: JSONFastDecodable {
-    init(from cursor: inout JSONCursor) throws {
-        self.init()
+extension CoreV1.ComponentStatus: JSONFastFillable {
+    static var empty: Self { Self() }
+
+    mutating func fill(from cursor: inout JSONCursor) throws {
         try cursor.beginObject()
         while let jsonKey = try cursor.nextKeyRange() {
-            switch jsonKey.count {
-            case 4:
-                if cursor.key(jsonKey, is: "kind") {
-                    self.kind = try cursor.decode(String.self)
-                } else {
-                    try cursor.skipValue()
-                }
-            case 8:
-                if cursor.key(jsonKey, is: "metadata") {
-                    self.metadata = try cursor.decode(MetaV1.ObjectMeta.self)
-                } else {
-                    try cursor.skipValue()
-                }
-            case 10:
-                if cursor.key(jsonKey, is: "apiVersion") {
-                    self.apiVersion = try cursor.decode(String.self)
-                } else if cursor.key(jsonKey, is: "conditions") {
-                    self.conditions = try cursor.decode([CoreV1.ComponentCondition].self)
-                } else {
-                    try cursor.skipValue()
-                }
+            switch cursor.keyHash {
+            case 0xb898e55fe5f29ce9 where cursor.key(jsonKey, is: "apiVersion"):
+                self.apiVersion = try cursor.decode(String.self)
+            case 0x5f6d4dd9db56877 where cursor.key(jsonKey, is: "conditions"):
+                try cursor.fillArray(&self.conditions)
+            case 0xef9c96d721673243 where cursor.key(jsonKey, is: "kind"):
+                self.kind = try cursor.decode(String.self)
+            case 0x28475f88f42fd020 where cursor.key(jsonKey, is: "metadata"):
+                try cursor.fill(&self.metadata)
             default: try cursor.skipValue()
             }
         }
@@ -1287,36 +1038,21 @@ extension CoreV1 {
     }
 }
 
-extension CoreV1.ComponentStatusList: JSONFastDecodable {
-    init(from cursor: inout JSONCursor) throws {
-        self.init()
+extension CoreV1.ComponentStatusList: JSONFastFillable {
+    static var empty: Self { Self() }
+
+    mutating func fill(from cursor: inout JSONCursor) throws {
         try cursor.beginObject()
         while let jsonKey = try cursor.nextKeyRange() {
-            switch jsonKey.count {
-            case 4:
-                if cursor.key(jsonKey, is: "kind") {
-                    self.kind = try cursor.decode(String.self)
-                } else {
-                    try cursor.skipValue()
-                }
-            case 5:
-                if cursor.key(jsonKey, is: "items") {
-                    self.items = try cursor.decode([CoreV1.ComponentStatus].self)
-                } else {
-                    try cursor.skipValue()
-                }
-            case 8:
-                if cursor.key(jsonKey, is: "metadata") {
-                    self.metadata = try cursor.decode(MetaV1.ListMeta.self)
-                } else {
-                    try cursor.skipValue()
-                }
-            case 10:
-                if cursor.key(jsonKey, is: "apiVersion") {
-                    self.apiVersion = try cursor.decode(String.self)
-                } else {
-                    try cursor.skipValue()
-                }
+            switch cursor.keyHash {
+            case 0xb898e55fe5f29ce9 where cursor.key(jsonKey, is: "apiVersion"):
+                self.apiVersion = try cursor.decode(String.self)
+            case 0x3e7884bf4f412c6f where cursor.key(jsonKey, is: "items"):
+                try cursor.fillArray(&self.items)
+            case 0xef9c96d721673243 where cursor.key(jsonKey, is: "kind"):
+                self.kind = try cursor.decode(String.self)
+            case 0x28475f88f42fd020 where cursor.key(jsonKey, is: "metadata"):
+                try cursor.fill(&self.metadata)
             default: try cursor.skipValue()
             }
         }
@@ -1358,40 +1094,25 @@ extension CoreV1 {
     }
 }
 
-extension CoreV1.ConfigMap: JSONFastDecodable {
-    init(from cursor: inout JSONCursor) throws {
-        self.init()
+extension CoreV1.ConfigMap: JSONFastFillable {
+    static var empty: Self { Self() }
+
+    mutating func fill(from cursor: inout JSONCursor) throws {
         try cursor.beginObject()
         while let jsonKey = try cursor.nextKeyRange() {
-            switch jsonKey.count {
-            case 4:
-                if cursor.key(jsonKey, is: "data") {
-                    self.data = try cursor.decode([String: String].self)
-                } else if cursor.key(jsonKey, is: "kind") {
-                    self.kind = try cursor.decode(String.self)
-                } else {
-                    try cursor.skipValue()
-                }
-            case 8:
-                if cursor.key(jsonKey, is: "metadata") {
-                    self.metadata = try cursor.decode(MetaV1.ObjectMeta.self)
-                } else {
-                    try cursor.skipValue()
-                }
-            case 9:
-                if cursor.key(jsonKey, is: "immutable") {
-                    self.immutable = try cursor.decode(Bool.self)
-                } else {
-                    try cursor.skipValue()
-                }
-            case 10:
-                if cursor.key(jsonKey, is: "apiVersion") {
-                    self.apiVersion = try cursor.decode(String.self)
-                } else if cursor.key(jsonKey, is: "binaryData") {
-                    self.binaryData = try cursor.decode([String: String].self)
-                } else {
-                    try cursor.skipValue()
-                }
+            switch cursor.keyHash {
+            case 0xb898e55fe5f29ce9 where cursor.key(jsonKey, is: "apiVersion"):
+                self.apiVersion = try cursor.decode(String.self)
+            case 0x2e553b985ad7a504 where cursor.key(jsonKey, is: "binaryData"):
+                self.binaryData = try cursor.decode([String: String].self)
+            case 0x855b556730a34a05 where cursor.key(jsonKey, is: "data"):
+                self.data = try cursor.decode([String: String].self)
+            case 0x294cf801edb925df where cursor.key(jsonKey, is: "immutable"):
+                self.immutable = try cursor.decode(Bool.self)
+            case 0xef9c96d721673243 where cursor.key(jsonKey, is: "kind"):
+                self.kind = try cursor.decode(String.self)
+            case 0x28475f88f42fd020 where cursor.key(jsonKey, is: "metadata"):
+                try cursor.fill(&self.metadata)
             default: try cursor.skipValue()
             }
         }
@@ -1432,24 +1153,17 @@ extension CoreV1 {
     }
 }
 
-extension CoreV1.ConfigMapEnvSource: JSONFastDecodable {
-    init(from cursor: inout JSONCursor) throws {
-        self.init()
+extension CoreV1.ConfigMapEnvSource: JSONFastFillable {
+    static var empty: Self { Self() }
+
+    mutating func fill(from cursor: inout JSONCursor) throws {
         try cursor.beginObject()
         while let jsonKey = try cursor.nextKeyRange() {
-            switch jsonKey.count {
-            case 4:
-                if cursor.key(jsonKey, is: "name") {
-                    self.name = try cursor.decode(String.self)
-                } else {
-                    try cursor.skipValue()
-                }
-            case 8:
-                if cursor.key(jsonKey, is: "optional") {
-                    self.optional = try cursor.decode(Bool.self)
-                } else {
-                    try cursor.skipValue()
-                }
+            switch cursor.keyHash {
+            case 0xc4bcadba8e631b86 where cursor.key(jsonKey, is: "name"):
+                self.name = try cursor.decode(String.self)
+            case 0x629576c6b305d539 where cursor.key(jsonKey, is: "optional"):
+                self.optional = try cursor.decode(Bool.self)
             default: try cursor.skipValue()
             }
         }
@@ -1481,30 +1195,19 @@ extension CoreV1 {
     }
 }
 
-extension CoreV1.ConfigMapKeySelector: JSONFastDecodable {
-    init(from cursor: inout JSONCursor) throws {
-        self.init()
+extension CoreV1.ConfigMapKeySelector: JSONFastFillable {
+    static var empty: Self { Self() }
+
+    mutating func fill(from cursor: inout JSONCursor) throws {
         try cursor.beginObject()
         while let jsonKey = try cursor.nextKeyRange() {
-            switch jsonKey.count {
-            case 3:
-                if cursor.key(jsonKey, is: "key") {
-                    self.key = try cursor.decode(String.self)
-                } else {
-                    try cursor.skipValue()
-                }
-            case 4:
-                if cursor.key(jsonKey, is: "name") {
-                    self.name = try cursor.decode(String.self)
-                } else {
-                    try cursor.skipValue()
-                }
-            case 8:
-                if cursor.key(jsonKey, is: "optional") {
-                    self.optional = try cursor.decode(Bool.self)
-                } else {
-                    try cursor.skipValue()
-                }
+            switch cursor.keyHash {
+            case 0x3dc94a19365b10ec where cursor.key(jsonKey, is: "key"):
+                self.key = try cursor.decode(String.self)
+            case 0xc4bcadba8e631b86 where cursor.key(jsonKey, is: "name"):
+                self.name = try cursor.decode(String.self)
+            case 0x629576c6b305d539 where cursor.key(jsonKey, is: "optional"):
+                self.optional = try cursor.decode(Bool.self)
             default: try cursor.skipValue()
             }
         }
@@ -1540,36 +1243,21 @@ extension CoreV1 {
     }
 }
 
-extension CoreV1.ConfigMapList: JSONFastDecodable {
-    init(from cursor: inout JSONCursor) throws {
-        self.init()
+extension CoreV1.ConfigMapList: JSONFastFillable {
+    static var empty: Self { Self() }
+
+    mutating func fill(from cursor: inout JSONCursor) throws {
         try cursor.beginObject()
         while let jsonKey = try cursor.nextKeyRange() {
-            switch jsonKey.count {
-            case 4:
-                if cursor.key(jsonKey, is: "kind") {
-                    self.kind = try cursor.decode(String.self)
-                } else {
-                    try cursor.skipValue()
-                }
-            case 5:
-                if cursor.key(jsonKey, is: "items") {
-                    self.items = try cursor.decode([CoreV1.ConfigMap].self)
-                } else {
-                    try cursor.skipValue()
-                }
-            case 8:
-                if cursor.key(jsonKey, is: "metadata") {
-                    self.metadata = try cursor.decode(MetaV1.ListMeta.self)
-                } else {
-                    try cursor.skipValue()
-                }
-            case 10:
-                if cursor.key(jsonKey, is: "apiVersion") {
-                    self.apiVersion = try cursor.decode(String.self)
-                } else {
-                    try cursor.skipValue()
-                }
+            switch cursor.keyHash {
+            case 0xb898e55fe5f29ce9 where cursor.key(jsonKey, is: "apiVersion"):
+                self.apiVersion = try cursor.decode(String.self)
+            case 0x3e7884bf4f412c6f where cursor.key(jsonKey, is: "items"):
+                try cursor.fillArray(&self.items)
+            case 0xef9c96d721673243 where cursor.key(jsonKey, is: "kind"):
+                self.kind = try cursor.decode(String.self)
+            case 0x28475f88f42fd020 where cursor.key(jsonKey, is: "metadata"):
+                try cursor.fill(&self.metadata)
             default: try cursor.skipValue()
             }
         }
@@ -1613,42 +1301,23 @@ extension CoreV1 {
     }
 }
 
-extension CoreV1.ConfigMapNodeConfigSource: JSONFastDecodable {
-    init(from cursor: inout JSONCursor) throws {
-        self.init()
+extension CoreV1.ConfigMapNodeConfigSource: JSONFastFillable {
+    static var empty: Self { Self() }
+
+    mutating func fill(from cursor: inout JSONCursor) throws {
         try cursor.beginObject()
         while let jsonKey = try cursor.nextKeyRange() {
-            switch jsonKey.count {
-            case 3:
-                if cursor.key(jsonKey, is: "uid") {
-                    self.uid = try cursor.decode(String.self)
-                } else {
-                    try cursor.skipValue()
-                }
-            case 4:
-                if cursor.key(jsonKey, is: "name") {
-                    self.name = try cursor.decode(String.self)
-                } else {
-                    try cursor.skipValue()
-                }
-            case 9:
-                if cursor.key(jsonKey, is: "namespace") {
-                    self.namespace = try cursor.decode(String.self)
-                } else {
-                    try cursor.skipValue()
-                }
-            case 15:
-                if cursor.key(jsonKey, is: "resourceVersion") {
-                    self.resourceVersion = try cursor.decode(String.self)
-                } else {
-                    try cursor.skipValue()
-                }
-            case 16:
-                if cursor.key(jsonKey, is: "kubeletConfigKey") {
-                    self.kubeletConfigKey = try cursor.decode(String.self)
-                } else {
-                    try cursor.skipValue()
-                }
+            switch cursor.keyHash {
+            case 0x79969d9e88d19ec6 where cursor.key(jsonKey, is: "kubeletConfigKey"):
+                self.kubeletConfigKey = try cursor.decode(String.self)
+            case 0xc4bcadba8e631b86 where cursor.key(jsonKey, is: "name"):
+                self.name = try cursor.decode(String.self)
+            case 0xdc1c4a04cb5c6da0 where cursor.key(jsonKey, is: "namespace"):
+                self.namespace = try cursor.decode(String.self)
+            case 0xf09748394438c8a7 where cursor.key(jsonKey, is: "resourceVersion"):
+                self.resourceVersion = try cursor.decode(String.self)
+            case 0x4c9cb5193e0b272d where cursor.key(jsonKey, is: "uid"):
+                self.uid = try cursor.decode(String.self)
             default: try cursor.skipValue()
             }
         }
@@ -1680,30 +1349,19 @@ extension CoreV1 {
     }
 }
 
-extension CoreV1.ConfigMapProjection: JSONFastDecodable {
-    init(from cursor: inout JSONCursor) throws {
-        self.init()
+extension CoreV1.ConfigMapProjection: JSONFastFillable {
+    static var empty: Self { Self() }
+
+    mutating func fill(from cursor: inout JSONCursor) throws {
         try cursor.beginObject()
         while let jsonKey = try cursor.nextKeyRange() {
-            switch jsonKey.count {
-            case 4:
-                if cursor.key(jsonKey, is: "name") {
-                    self.name = try cursor.decode(String.self)
-                } else {
-                    try cursor.skipValue()
-                }
-            case 5:
-                if cursor.key(jsonKey, is: "items") {
-                    self.items = try cursor.decode([CoreV1.KeyToPath].self)
-                } else {
-                    try cursor.skipValue()
-                }
-            case 8:
-                if cursor.key(jsonKey, is: "optional") {
-                    self.optional = try cursor.decode(Bool.self)
-                } else {
-                    try cursor.skipValue()
-                }
+            switch cursor.keyHash {
+            case 0x3e7884bf4f412c6f where cursor.key(jsonKey, is: "items"):
+                try cursor.fillArray(&self.items)
+            case 0xc4bcadba8e631b86 where cursor.key(jsonKey, is: "name"):
+                self.name = try cursor.decode(String.self)
+            case 0x629576c6b305d539 where cursor.key(jsonKey, is: "optional"):
+                self.optional = try cursor.decode(Bool.self)
             default: try cursor.skipValue()
             }
         }
@@ -1739,36 +1397,21 @@ extension CoreV1 {
     }
 }
 
-extension CoreV1.ConfigMapVolumeSource: JSONFastDecodable {
-    init(from cursor: inout JSONCursor) throws {
-        self.init()
+extension CoreV1.ConfigMapVolumeSource: JSONFastFillable {
+    static var empty: Self { Self() }
+
+    mutating func fill(from cursor: inout JSONCursor) throws {
         try cursor.beginObject()
         while let jsonKey = try cursor.nextKeyRange() {
-            switch jsonKey.count {
-            case 4:
-                if cursor.key(jsonKey, is: "name") {
-                    self.name = try cursor.decode(String.self)
-                } else {
-                    try cursor.skipValue()
-                }
-            case 5:
-                if cursor.key(jsonKey, is: "items") {
-                    self.items = try cursor.decode([CoreV1.KeyToPath].self)
-                } else {
-                    try cursor.skipValue()
-                }
-            case 8:
-                if cursor.key(jsonKey, is: "optional") {
-                    self.optional = try cursor.decode(Bool.self)
-                } else {
-                    try cursor.skipValue()
-                }
-            case 11:
-                if cursor.key(jsonKey, is: "defaultMode") {
-                    self.defaultMode = try cursor.decode(Int32.self)
-                } else {
-                    try cursor.skipValue()
-                }
+            switch cursor.keyHash {
+            case 0x2ef2310da70c0a65 where cursor.key(jsonKey, is: "defaultMode"):
+                self.defaultMode = try cursor.decode(Int32.self)
+            case 0x3e7884bf4f412c6f where cursor.key(jsonKey, is: "items"):
+                try cursor.fillArray(&self.items)
+            case 0xc4bcadba8e631b86 where cursor.key(jsonKey, is: "name"):
+                self.name = try cursor.decode(String.self)
+            case 0x629576c6b305d539 where cursor.key(jsonKey, is: "optional"):
+                self.optional = try cursor.decode(Bool.self)
             default: try cursor.skipValue()
             }
         }
@@ -1888,114 +1531,63 @@ extension CoreV1 {
     }
 }
 
-extension CoreV1.Container: JSONFastDecodable {
-    init(from cursor: inout JSONCursor) throws {
-        self.init()
+extension CoreV1.Container: JSONFastFillable {
+    static var empty: Self { Self() }
+
+    mutating func fill(from cursor: inout JSONCursor) throws {
         try cursor.beginObject()
         while let jsonKey = try cursor.nextKeyRange() {
-            switch jsonKey.count {
-            case 3:
-                if cursor.key(jsonKey, is: "env") {
-                    self.env = try cursor.decode([CoreV1.EnvVar].self)
-                } else if cursor.key(jsonKey, is: "tty") {
-                    self.tty = try cursor.decode(Bool.self)
-                } else {
-                    try cursor.skipValue()
-                }
-            case 4:
-                if cursor.key(jsonKey, is: "args") {
-                    self.args = try cursor.decode([String].self)
-                } else if cursor.key(jsonKey, is: "name") {
-                    self.name = try cursor.decode(String.self)
-                } else {
-                    try cursor.skipValue()
-                }
-            case 5:
-                if cursor.key(jsonKey, is: "image") {
-                    self.image = try cursor.decode(String.self)
-                } else if cursor.key(jsonKey, is: "ports") {
-                    self.ports = try cursor.decode([CoreV1.ContainerPort].self)
-                } else if cursor.key(jsonKey, is: "stdin") {
-                    self.stdin = try cursor.decode(Bool.self)
-                } else {
-                    try cursor.skipValue()
-                }
-            case 7:
-                if cursor.key(jsonKey, is: "command") {
-                    self.command = try cursor.decode([String].self)
-                } else if cursor.key(jsonKey, is: "envFrom") {
-                    self.envFrom = try cursor.decode([CoreV1.EnvFromSource].self)
-                } else {
-                    try cursor.skipValue()
-                }
-            case 9:
-                if cursor.key(jsonKey, is: "lifecycle") {
-                    self.lifecycle = try cursor.decode(CoreV1.Lifecycle.self)
-                } else if cursor.key(jsonKey, is: "resources") {
-                    self.resources = try cursor.decode(CoreV1.ResourceRequirements.self)
-                } else if cursor.key(jsonKey, is: "stdinOnce") {
-                    self.stdinOnce = try cursor.decode(Bool.self)
-                } else {
-                    try cursor.skipValue()
-                }
-            case 10:
-                if cursor.key(jsonKey, is: "workingDir") {
-                    self.workingDir = try cursor.decode(String.self)
-                } else {
-                    try cursor.skipValue()
-                }
-            case 12:
-                if cursor.key(jsonKey, is: "resizePolicy") {
-                    self.resizePolicy = try cursor.decode([CoreV1.ContainerResizePolicy].self)
-                } else if cursor.key(jsonKey, is: "startupProbe") {
-                    self.startupProbe = try cursor.decode(CoreV1.Probe.self)
-                } else if cursor.key(jsonKey, is: "volumeMounts") {
-                    self.volumeMounts = try cursor.decode([CoreV1.VolumeMount].self)
-                } else {
-                    try cursor.skipValue()
-                }
-            case 13:
-                if cursor.key(jsonKey, is: "livenessProbe") {
-                    self.livenessProbe = try cursor.decode(CoreV1.Probe.self)
-                } else if cursor.key(jsonKey, is: "restartPolicy") {
-                    self.restartPolicy = try cursor.decode(String.self)
-                } else if cursor.key(jsonKey, is: "volumeDevices") {
-                    self.volumeDevices = try cursor.decode([CoreV1.VolumeDevice].self)
-                } else {
-                    try cursor.skipValue()
-                }
-            case 14:
-                if cursor.key(jsonKey, is: "readinessProbe") {
-                    self.readinessProbe = try cursor.decode(CoreV1.Probe.self)
-                } else {
-                    try cursor.skipValue()
-                }
-            case 15:
-                if cursor.key(jsonKey, is: "imagePullPolicy") {
-                    self.imagePullPolicy = try cursor.decode(String.self)
-                } else if cursor.key(jsonKey, is: "securityContext") {
-                    self.securityContext = try cursor.decode(CoreV1.SecurityContext.self)
-                } else {
-                    try cursor.skipValue()
-                }
-            case 18:
-                if cursor.key(jsonKey, is: "restartPolicyRules") {
-                    self.restartPolicyRules = try cursor.decode([CoreV1.ContainerRestartRule].self)
-                } else {
-                    try cursor.skipValue()
-                }
-            case 22:
-                if cursor.key(jsonKey, is: "terminationMessagePath") {
-                    self.terminationMessagePath = try cursor.decode(String.self)
-                } else {
-                    try cursor.skipValue()
-                }
-            case 24:
-                if cursor.key(jsonKey, is: "terminationMessagePolicy") {
-                    self.terminationMessagePolicy = try cursor.decode(String.self)
-                } else {
-                    try cursor.skipValue()
-                }
+            switch cursor.keyHash {
+            case 0x894930843ebc9d7c where cursor.key(jsonKey, is: "args"):
+                self.args = try cursor.decode([String].self)
+            case 0x66655dca2c3e8a12 where cursor.key(jsonKey, is: "command"):
+                self.command = try cursor.decode([String].self)
+            case 0xc2f01118f05367d4 where cursor.key(jsonKey, is: "env"):
+                try cursor.fillArray(&self.env)
+            case 0xa272193e5a07e89c where cursor.key(jsonKey, is: "envFrom"):
+                try cursor.fillArray(&self.envFrom)
+            case 0x2ab612888528489a where cursor.key(jsonKey, is: "image"):
+                self.image = try cursor.decode(String.self)
+            case 0x6a337fd52cc7f34b where cursor.key(jsonKey, is: "imagePullPolicy"):
+                self.imagePullPolicy = try cursor.decode(String.self)
+            case 0x1e9423fc12f6fd6f where cursor.key(jsonKey, is: "lifecycle"):
+                try cursor.fill(&self.lifecycle)
+            case 0x5e09e12d230513fa where cursor.key(jsonKey, is: "livenessProbe"):
+                try cursor.fill(&self.livenessProbe)
+            case 0xc4bcadba8e631b86 where cursor.key(jsonKey, is: "name"):
+                self.name = try cursor.decode(String.self)
+            case 0xc3780d35723576ef where cursor.key(jsonKey, is: "ports"):
+                try cursor.fillArray(&self.ports)
+            case 0x6d1e281a6e4bde3b where cursor.key(jsonKey, is: "readinessProbe"):
+                try cursor.fill(&self.readinessProbe)
+            case 0x493e0f79b314359b where cursor.key(jsonKey, is: "resizePolicy"):
+                try cursor.fillArray(&self.resizePolicy)
+            case 0x34d5a1bef245df2 where cursor.key(jsonKey, is: "resources"):
+                try cursor.fill(&self.resources)
+            case 0xaae606b1a252d306 where cursor.key(jsonKey, is: "restartPolicy"):
+                self.restartPolicy = try cursor.decode(String.self)
+            case 0x6b839dd7195b089 where cursor.key(jsonKey, is: "restartPolicyRules"):
+                try cursor.fillArray(&self.restartPolicyRules)
+            case 0x42633eefb908c142 where cursor.key(jsonKey, is: "securityContext"):
+                try cursor.fill(&self.securityContext)
+            case 0x73cd039baba8c174 where cursor.key(jsonKey, is: "startupProbe"):
+                try cursor.fill(&self.startupProbe)
+            case 0x7ce0cad53eda57d where cursor.key(jsonKey, is: "stdin"):
+                self.stdin = try cursor.decode(Bool.self)
+            case 0x13ba1a0f40c2b31c where cursor.key(jsonKey, is: "stdinOnce"):
+                self.stdinOnce = try cursor.decode(Bool.self)
+            case 0x3aaab3d931eb64c7 where cursor.key(jsonKey, is: "terminationMessagePath"):
+                self.terminationMessagePath = try cursor.decode(String.self)
+            case 0xf5883857e746400a where cursor.key(jsonKey, is: "terminationMessagePolicy"):
+                self.terminationMessagePolicy = try cursor.decode(String.self)
+            case 0x571ec5194484d3c4 where cursor.key(jsonKey, is: "tty"):
+                self.tty = try cursor.decode(Bool.self)
+            case 0xd352e25a1f443cc2 where cursor.key(jsonKey, is: "volumeDevices"):
+                try cursor.fillArray(&self.volumeDevices)
+            case 0x733bf79d6b5d34b1 where cursor.key(jsonKey, is: "volumeMounts"):
+                try cursor.fillArray(&self.volumeMounts)
+            case 0x93e21af406d002df where cursor.key(jsonKey, is: "workingDir"):
+                self.workingDir = try cursor.decode(String.self)
             default: try cursor.skipValue()
             }
         }
@@ -2031,30 +1623,19 @@ extension CoreV1 {
     }
 }
 
-extension CoreV1.ContainerExtendedResourceRequest: JSONFastDecodable {
-    init(from cursor: inout JSONCursor) throws {
-        self.init()
+extension CoreV1.ContainerExtendedResourceRequest: JSONFastFillable {
+    static var empty: Self { Self() }
+
+    mutating func fill(from cursor: inout JSONCursor) throws {
         try cursor.beginObject()
         while let jsonKey = try cursor.nextKeyRange() {
-            switch jsonKey.count {
-            case 11:
-                if cursor.key(jsonKey, is: "requestName") {
-                    self.requestName = try cursor.decode(String.self)
-                } else {
-                    try cursor.skipValue()
-                }
-            case 12:
-                if cursor.key(jsonKey, is: "resourceName") {
-                    self.resourceName = try cursor.decode(String.self)
-                } else {
-                    try cursor.skipValue()
-                }
-            case 13:
-                if cursor.key(jsonKey, is: "containerName") {
-                    self.containerName = try cursor.decode(String.self)
-                } else {
-                    try cursor.skipValue()
-                }
+            switch cursor.keyHash {
+            case 0x40e3afde1c62e93b where cursor.key(jsonKey, is: "containerName"):
+                self.containerName = try cursor.decode(String.self)
+            case 0x7008834660914019 where cursor.key(jsonKey, is: "requestName"):
+                self.requestName = try cursor.decode(String.self)
+            case 0x174c94f30b981776 where cursor.key(jsonKey, is: "resourceName"):
+                self.resourceName = try cursor.decode(String.self)
             default: try cursor.skipValue()
             }
         }
@@ -2080,24 +1661,17 @@ extension CoreV1 {
     }
 }
 
-extension CoreV1.ContainerImage: JSONFastDecodable {
-    init(from cursor: inout JSONCursor) throws {
-        self.init()
+extension CoreV1.ContainerImage: JSONFastFillable {
+    static var empty: Self { Self() }
+
+    mutating func fill(from cursor: inout JSONCursor) throws {
         try cursor.beginObject()
         while let jsonKey = try cursor.nextKeyRange() {
-            switch jsonKey.count {
-            case 5:
-                if cursor.key(jsonKey, is: "names") {
-                    self.names = try cursor.decode([String].self)
-                } else {
-                    try cursor.skipValue()
-                }
-            case 9:
-                if cursor.key(jsonKey, is: "sizeBytes") {
-                    self.sizeBytes = try cursor.decode(Int64.self)
-                } else {
-                    try cursor.skipValue()
-                }
+            switch cursor.keyHash {
+            case 0xafb728fff268814f where cursor.key(jsonKey, is: "names"):
+                self.names = try cursor.decode([String].self)
+            case 0x2d8c3fc589b4bc7f where cursor.key(jsonKey, is: "sizeBytes"):
+                self.sizeBytes = try cursor.decode(Int64.self)
             default: try cursor.skipValue()
             }
         }
@@ -2137,38 +1711,23 @@ extension CoreV1 {
     }
 }
 
-extension CoreV1.ContainerPort: JSONFastDecodable {
-    init(from cursor: inout JSONCursor) throws {
-        self.init()
+extension CoreV1.ContainerPort: JSONFastFillable {
+    static var empty: Self { Self() }
+
+    mutating func fill(from cursor: inout JSONCursor) throws {
         try cursor.beginObject()
         while let jsonKey = try cursor.nextKeyRange() {
-            switch jsonKey.count {
-            case 4:
-                if cursor.key(jsonKey, is: "name") {
-                    self.name = try cursor.decode(String.self)
-                } else {
-                    try cursor.skipValue()
-                }
-            case 6:
-                if cursor.key(jsonKey, is: "hostIP") {
-                    self.hostIP = try cursor.decode(String.self)
-                } else {
-                    try cursor.skipValue()
-                }
-            case 8:
-                if cursor.key(jsonKey, is: "hostPort") {
-                    self.hostPort = try cursor.decode(Int32.self)
-                } else if cursor.key(jsonKey, is: "protocol") {
-                    self.`protocol` = try cursor.decode(String.self)
-                } else {
-                    try cursor.skipValue()
-                }
-            case 13:
-                if cursor.key(jsonKey, is: "containerPort") {
-                    self.containerPort = try cursor.decode(Int32.self)
-                } else {
-                    try cursor.skipValue()
-                }
+            switch cursor.keyHash {
+            case 0x44844a6820cfd743 where cursor.key(jsonKey, is: "containerPort"):
+                self.containerPort = try cursor.decode(Int32.self)
+            case 0x669c7e7455c85ea6 where cursor.key(jsonKey, is: "hostIP"):
+                self.hostIP = try cursor.decode(String.self)
+            case 0x331ec144855b038 where cursor.key(jsonKey, is: "hostPort"):
+                self.hostPort = try cursor.decode(Int32.self)
+            case 0xc4bcadba8e631b86 where cursor.key(jsonKey, is: "name"):
+                self.name = try cursor.decode(String.self)
+            case 0xb2b41998fa3bfff5 where cursor.key(jsonKey, is: "protocol"):
+                self.`protocol` = try cursor.decode(String.self)
             default: try cursor.skipValue()
             }
         }
@@ -2198,24 +1757,17 @@ extension CoreV1 {
     }
 }
 
-extension CoreV1.ContainerResizePolicy: JSONFastDecodable {
-    init(from cursor: inout JSONCursor) throws {
-        self.init()
+extension CoreV1.ContainerResizePolicy: JSONFastFillable {
+    static var empty: Self { Self() }
+
+    mutating func fill(from cursor: inout JSONCursor) throws {
         try cursor.beginObject()
         while let jsonKey = try cursor.nextKeyRange() {
-            switch jsonKey.count {
-            case 12:
-                if cursor.key(jsonKey, is: "resourceName") {
-                    self.resourceName = try cursor.decode(String.self)
-                } else {
-                    try cursor.skipValue()
-                }
-            case 13:
-                if cursor.key(jsonKey, is: "restartPolicy") {
-                    self.restartPolicy = try cursor.decode(String.self)
-                } else {
-                    try cursor.skipValue()
-                }
+            switch cursor.keyHash {
+            case 0x174c94f30b981776 where cursor.key(jsonKey, is: "resourceName"):
+                self.resourceName = try cursor.decode(String.self)
+            case 0xaae606b1a252d306 where cursor.key(jsonKey, is: "restartPolicy"):
+                self.restartPolicy = try cursor.decode(String.self)
             default: try cursor.skipValue()
             }
         }
@@ -2243,24 +1795,17 @@ extension CoreV1 {
     }
 }
 
-extension CoreV1.ContainerRestartRule: JSONFastDecodable {
-    init(from cursor: inout JSONCursor) throws {
-        self.init()
+extension CoreV1.ContainerRestartRule: JSONFastFillable {
+    static var empty: Self { Self() }
+
+    mutating func fill(from cursor: inout JSONCursor) throws {
         try cursor.beginObject()
         while let jsonKey = try cursor.nextKeyRange() {
-            switch jsonKey.count {
-            case 6:
-                if cursor.key(jsonKey, is: "action") {
-                    self.action = try cursor.decode(String.self)
-                } else {
-                    try cursor.skipValue()
-                }
-            case 9:
-                if cursor.key(jsonKey, is: "exitCodes") {
-                    self.exitCodes = try cursor.decode(CoreV1.ContainerRestartRuleOnExitCodes.self)
-                } else {
-                    try cursor.skipValue()
-                }
+            switch cursor.keyHash {
+            case 0x6568640b035a56df where cursor.key(jsonKey, is: "action"):
+                self.action = try cursor.decode(String.self)
+            case 0xdd98edb5d86e4a5 where cursor.key(jsonKey, is: "exitCodes"):
+                try cursor.fill(&self.exitCodes)
             default: try cursor.skipValue()
             }
         }
@@ -2291,24 +1836,17 @@ extension CoreV1 {
     }
 }
 
-extension CoreV1.ContainerRestartRuleOnExitCodes: JSONFastDecodable {
-    init(from cursor: inout JSONCursor) throws {
-        self.init()
+extension CoreV1.ContainerRestartRuleOnExitCodes: JSONFastFillable {
+    static var empty: Self { Self() }
+
+    mutating func fill(from cursor: inout JSONCursor) throws {
         try cursor.beginObject()
         while let jsonKey = try cursor.nextKeyRange() {
-            switch jsonKey.count {
-            case 6:
-                if cursor.key(jsonKey, is: "values") {
-                    self.values = try cursor.decode([Int32].self)
-                } else {
-                    try cursor.skipValue()
-                }
-            case 8:
-                if cursor.key(jsonKey, is: "operator") {
-                    self.`operator` = try cursor.decode(String.self)
-                } else {
-                    try cursor.skipValue()
-                }
+            switch cursor.keyHash {
+            case 0x554667f2165fec5d where cursor.key(jsonKey, is: "operator"):
+                self.`operator` = try cursor.decode(String.self)
+            case 0x21277bcf1a4d67fb where cursor.key(jsonKey, is: "values"):
+                self.values = try cursor.decode([Int32].self)
             default: try cursor.skipValue()
             }
         }
@@ -2338,26 +1876,19 @@ extension CoreV1 {
     }
 }
 
-extension CoreV1.ContainerState: JSONFastDecodable {
-    init(from cursor: inout JSONCursor) throws {
-        self.init()
+extension CoreV1.ContainerState: JSONFastFillable {
+    static var empty: Self { Self() }
+
+    mutating func fill(from cursor: inout JSONCursor) throws {
         try cursor.beginObject()
         while let jsonKey = try cursor.nextKeyRange() {
-            switch jsonKey.count {
-            case 7:
-                if cursor.key(jsonKey, is: "running") {
-                    self.running = try cursor.decode(CoreV1.ContainerStateRunning.self)
-                } else if cursor.key(jsonKey, is: "waiting") {
-                    self.waiting = try cursor.decode(CoreV1.ContainerStateWaiting.self)
-                } else {
-                    try cursor.skipValue()
-                }
-            case 10:
-                if cursor.key(jsonKey, is: "terminated") {
-                    self.terminated = try cursor.decode(CoreV1.ContainerStateTerminated.self)
-                } else {
-                    try cursor.skipValue()
-                }
+            switch cursor.keyHash {
+            case 0x60147fb4fa4a8e0c where cursor.key(jsonKey, is: "running"):
+                try cursor.fill(&self.running)
+            case 0x30704d382433cd00 where cursor.key(jsonKey, is: "terminated"):
+                try cursor.fill(&self.terminated)
+            case 0xeac9afef1a00b5e8 where cursor.key(jsonKey, is: "waiting"):
+                try cursor.fill(&self.waiting)
             default: try cursor.skipValue()
             }
         }
@@ -2379,18 +1910,15 @@ extension CoreV1 {
     }
 }
 
-extension CoreV1.ContainerStateRunning: JSONFastDecodable {
-    init(from cursor: inout JSONCursor) throws {
-        self.init()
+extension CoreV1.ContainerStateRunning: JSONFastFillable {
+    static var empty: Self { Self() }
+
+    mutating func fill(from cursor: inout JSONCursor) throws {
         try cursor.beginObject()
         while let jsonKey = try cursor.nextKeyRange() {
-            switch jsonKey.count {
-            case 9:
-                if cursor.key(jsonKey, is: "startedAt") {
-                    self.startedAt = try cursor.decode(Time.self)
-                } else {
-                    try cursor.skipValue()
-                }
+            switch cursor.keyHash {
+            case 0x3bda98eab8465bb where cursor.key(jsonKey, is: "startedAt"):
+                self.startedAt = try cursor.decode(Time.self)
             default: try cursor.skipValue()
             }
         }
@@ -2438,50 +1966,27 @@ extension CoreV1 {
     }
 }
 
-extension CoreV1.ContainerStateTerminated: JSONFastDecodable {
-    init(from cursor: inout JSONCursor) throws {
-        self.init()
+extension CoreV1.ContainerStateTerminated: JSONFastFillable {
+    static var empty: Self { Self() }
+
+    mutating func fill(from cursor: inout JSONCursor) throws {
         try cursor.beginObject()
         while let jsonKey = try cursor.nextKeyRange() {
-            switch jsonKey.count {
-            case 6:
-                if cursor.key(jsonKey, is: "reason") {
-                    self.reason = try cursor.decode(String.self)
-                } else if cursor.key(jsonKey, is: "signal") {
-                    self.signal = try cursor.decode(Int32.self)
-                } else {
-                    try cursor.skipValue()
-                }
-            case 7:
-                if cursor.key(jsonKey, is: "message") {
-                    self.message = try cursor.decode(String.self)
-                } else {
-                    try cursor.skipValue()
-                }
-            case 8:
-                if cursor.key(jsonKey, is: "exitCode") {
-                    self.exitCode = try cursor.decode(Int32.self)
-                } else {
-                    try cursor.skipValue()
-                }
-            case 9:
-                if cursor.key(jsonKey, is: "startedAt") {
-                    self.startedAt = try cursor.decode(Time.self)
-                } else {
-                    try cursor.skipValue()
-                }
-            case 10:
-                if cursor.key(jsonKey, is: "finishedAt") {
-                    self.finishedAt = try cursor.decode(Time.self)
-                } else {
-                    try cursor.skipValue()
-                }
-            case 11:
-                if cursor.key(jsonKey, is: "containerID") {
-                    self.containerID = try cursor.decode(String.self)
-                } else {
-                    try cursor.skipValue()
-                }
+            switch cursor.keyHash {
+            case 0x87fdf9536ef869a5 where cursor.key(jsonKey, is: "containerID"):
+                self.containerID = try cursor.decode(String.self)
+            case 0x3261aad4f471e434 where cursor.key(jsonKey, is: "exitCode"):
+                self.exitCode = try cursor.decode(Int32.self)
+            case 0xf83366814dd130d6 where cursor.key(jsonKey, is: "finishedAt"):
+                self.finishedAt = try cursor.decode(Time.self)
+            case 0x546401b5d2a8d2a4 where cursor.key(jsonKey, is: "message"):
+                self.message = try cursor.decode(String.self)
+            case 0x65e8d7f3474f2639 where cursor.key(jsonKey, is: "reason"):
+                self.reason = try cursor.decode(String.self)
+            case 0x5062cd8f7a7fd349 where cursor.key(jsonKey, is: "signal"):
+                self.signal = try cursor.decode(Int32.self)
+            case 0x3bda98eab8465bb where cursor.key(jsonKey, is: "startedAt"):
+                self.startedAt = try cursor.decode(Time.self)
             default: try cursor.skipValue()
             }
         }
@@ -2507,24 +2012,17 @@ extension CoreV1 {
     }
 }
 
-extension CoreV1.ContainerStateWaiting: JSONFastDecodable {
-    init(from cursor: inout JSONCursor) throws {
-        self.init()
+extension CoreV1.ContainerStateWaiting: JSONFastFillable {
+    static var empty: Self { Self() }
+
+    mutating func fill(from cursor: inout JSONCursor) throws {
         try cursor.beginObject()
         while let jsonKey = try cursor.nextKeyRange() {
-            switch jsonKey.count {
-            case 6:
-                if cursor.key(jsonKey, is: "reason") {
-                    self.reason = try cursor.decode(String.self)
-                } else {
-                    try cursor.skipValue()
-                }
-            case 7:
-                if cursor.key(jsonKey, is: "message") {
-                    self.message = try cursor.decode(String.self)
-                } else {
-                    try cursor.skipValue()
-                }
+            switch cursor.keyHash {
+            case 0x546401b5d2a8d2a4 where cursor.key(jsonKey, is: "message"):
+                self.message = try cursor.decode(String.self)
+            case 0x65e8d7f3474f2639 where cursor.key(jsonKey, is: "reason"):
+                self.reason = try cursor.decode(String.self)
             default: try cursor.skipValue()
             }
         }
@@ -2614,78 +2112,43 @@ extension CoreV1 {
     }
 }
 
-extension CoreV1.ContainerStatus: JSONFastDecodable {
-    init(from cursor: inout JSONCursor) throws {
-        self.init()
+extension CoreV1.ContainerStatus: JSONFastFillable {
+    static var empty: Self { Self() }
+
+    mutating func fill(from cursor: inout JSONCursor) throws {
         try cursor.beginObject()
         while let jsonKey = try cursor.nextKeyRange() {
-            switch jsonKey.count {
-            case 4:
-                if cursor.key(jsonKey, is: "name") {
-                    self.name = try cursor.decode(String.self)
-                } else if cursor.key(jsonKey, is: "user") {
-                    self.user = try cursor.decode(CoreV1.ContainerUser.self)
-                } else {
-                    try cursor.skipValue()
-                }
-            case 5:
-                if cursor.key(jsonKey, is: "image") {
-                    self.image = try cursor.decode(String.self)
-                } else if cursor.key(jsonKey, is: "ready") {
-                    self.ready = try cursor.decode(Bool.self)
-                } else if cursor.key(jsonKey, is: "state") {
-                    self.state = try cursor.decode(CoreV1.ContainerState.self)
-                } else {
-                    try cursor.skipValue()
-                }
-            case 7:
-                if cursor.key(jsonKey, is: "imageID") {
-                    self.imageID = try cursor.decode(String.self)
-                } else if cursor.key(jsonKey, is: "started") {
-                    self.started = try cursor.decode(Bool.self)
-                } else {
-                    try cursor.skipValue()
-                }
-            case 9:
-                if cursor.key(jsonKey, is: "lastState") {
-                    self.lastState = try cursor.decode(CoreV1.ContainerState.self)
-                } else if cursor.key(jsonKey, is: "resources") {
-                    self.resources = try cursor.decode(CoreV1.ResourceRequirements.self)
-                } else {
-                    try cursor.skipValue()
-                }
-            case 10:
-                if cursor.key(jsonKey, is: "stopSignal") {
-                    self.stopSignal = try cursor.decode(String.self)
-                } else {
-                    try cursor.skipValue()
-                }
-            case 11:
-                if cursor.key(jsonKey, is: "containerID") {
-                    self.containerID = try cursor.decode(String.self)
-                } else {
-                    try cursor.skipValue()
-                }
-            case 12:
-                if cursor.key(jsonKey, is: "restartCount") {
-                    self.restartCount = try cursor.decode(Int32.self)
-                } else if cursor.key(jsonKey, is: "volumeMounts") {
-                    self.volumeMounts = try cursor.decode([CoreV1.VolumeMountStatus].self)
-                } else {
-                    try cursor.skipValue()
-                }
-            case 18:
-                if cursor.key(jsonKey, is: "allocatedResources") {
-                    self.allocatedResources = try cursor.decode([String: Quantity].self)
-                } else {
-                    try cursor.skipValue()
-                }
-            case 24:
-                if cursor.key(jsonKey, is: "allocatedResourcesStatus") {
-                    self.allocatedResourcesStatus = try cursor.decode([CoreV1.ResourceStatus].self)
-                } else {
-                    try cursor.skipValue()
-                }
+            switch cursor.keyHash {
+            case 0x88dbcc261083d3ab where cursor.key(jsonKey, is: "allocatedResources"):
+                self.allocatedResources = try cursor.decode([String: Quantity].self)
+            case 0x1e778a91dc4724dd where cursor.key(jsonKey, is: "allocatedResourcesStatus"):
+                try cursor.fillArray(&self.allocatedResourcesStatus)
+            case 0x87fdf9536ef869a5 where cursor.key(jsonKey, is: "containerID"):
+                self.containerID = try cursor.decode(String.self)
+            case 0x2ab612888528489a where cursor.key(jsonKey, is: "image"):
+                self.image = try cursor.decode(String.self)
+            case 0x562666409dad3657 where cursor.key(jsonKey, is: "imageID"):
+                self.imageID = try cursor.decode(String.self)
+            case 0xbdac29eaf36721ba where cursor.key(jsonKey, is: "lastState"):
+                try cursor.fill(&self.lastState)
+            case 0xc4bcadba8e631b86 where cursor.key(jsonKey, is: "name"):
+                self.name = try cursor.decode(String.self)
+            case 0x8935baf305f374b4 where cursor.key(jsonKey, is: "ready"):
+                self.ready = try cursor.decode(Bool.self)
+            case 0x34d5a1bef245df2 where cursor.key(jsonKey, is: "resources"):
+                try cursor.fill(&self.resources)
+            case 0x6e335e0b9ccefc73 where cursor.key(jsonKey, is: "restartCount"):
+                self.restartCount = try cursor.decode(Int32.self)
+            case 0xc732f2e2fbe9f15e where cursor.key(jsonKey, is: "started"):
+                self.started = try cursor.decode(Bool.self)
+            case 0xee63aaad45b1b116 where cursor.key(jsonKey, is: "state"):
+                try cursor.fill(&self.state)
+            case 0x41da17af0144d09 where cursor.key(jsonKey, is: "stopSignal"):
+                self.stopSignal = try cursor.decode(String.self)
+            case 0x7d6780e4032b48f2 where cursor.key(jsonKey, is: "user"):
+                try cursor.fill(&self.user)
+            case 0x733bf79d6b5d34b1 where cursor.key(jsonKey, is: "volumeMounts"):
+                try cursor.fillArray(&self.volumeMounts)
             default: try cursor.skipValue()
             }
         }
@@ -2707,18 +2170,15 @@ extension CoreV1 {
     }
 }
 
-extension CoreV1.ContainerUser: JSONFastDecodable {
-    init(from cursor: inout JSONCursor) throws {
-        self.init()
+extension CoreV1.ContainerUser: JSONFastFillable {
+    static var empty: Self { Self() }
+
+    mutating func fill(from cursor: inout JSONCursor) throws {
         try cursor.beginObject()
         while let jsonKey = try cursor.nextKeyRange() {
-            switch jsonKey.count {
-            case 5:
-                if cursor.key(jsonKey, is: "linux") {
-                    self.linux = try cursor.decode(CoreV1.LinuxContainerUser.self)
-                } else {
-                    try cursor.skipValue()
-                }
+            switch cursor.keyHash {
+            case 0x5cad04a9f1a5d05d where cursor.key(jsonKey, is: "linux"):
+                try cursor.fill(&self.linux)
             default: try cursor.skipValue()
             }
         }
@@ -2742,18 +2202,15 @@ extension CoreV1 {
     }
 }
 
-extension CoreV1.DaemonEndpoint: JSONFastDecodable {
-    init(from cursor: inout JSONCursor) throws {
-        self.init()
+extension CoreV1.DaemonEndpoint: JSONFastFillable {
+    static var empty: Self { Self() }
+
+    mutating func fill(from cursor: inout JSONCursor) throws {
         try cursor.beginObject()
         while let jsonKey = try cursor.nextKeyRange() {
-            switch jsonKey.count {
-            case 4:
-                if cursor.key(jsonKey, is: "Port") {
-                    self.Port = try cursor.decode(Int32.self)
-                } else {
-                    try cursor.skipValue()
-                }
+            switch cursor.keyHash {
+            case 0xb354dc19a7208a86 where cursor.key(jsonKey, is: "Port"):
+                self.Port = try cursor.decode(Int32.self)
             default: try cursor.skipValue()
             }
         }
@@ -2775,18 +2232,15 @@ extension CoreV1 {
     }
 }
 
-extension CoreV1.DownwardAPIProjection: JSONFastDecodable {
-    init(from cursor: inout JSONCursor) throws {
-        self.init()
+extension CoreV1.DownwardAPIProjection: JSONFastFillable {
+    static var empty: Self { Self() }
+
+    mutating func fill(from cursor: inout JSONCursor) throws {
         try cursor.beginObject()
         while let jsonKey = try cursor.nextKeyRange() {
-            switch jsonKey.count {
-            case 5:
-                if cursor.key(jsonKey, is: "items") {
-                    self.items = try cursor.decode([CoreV1.DownwardAPIVolumeFile].self)
-                } else {
-                    try cursor.skipValue()
-                }
+            switch cursor.keyHash {
+            case 0x3e7884bf4f412c6f where cursor.key(jsonKey, is: "items"):
+                try cursor.fillArray(&self.items)
             default: try cursor.skipValue()
             }
         }
@@ -2822,32 +2276,21 @@ extension CoreV1 {
     }
 }
 
-extension CoreV1.DownwardAPIVolumeFile: JSONFastDecodable {
-    init(from cursor: inout JSONCursor) throws {
-        self.init()
+extension CoreV1.DownwardAPIVolumeFile: JSONFastFillable {
+    static var empty: Self { Self() }
+
+    mutating func fill(from cursor: inout JSONCursor) throws {
         try cursor.beginObject()
         while let jsonKey = try cursor.nextKeyRange() {
-            switch jsonKey.count {
-            case 4:
-                if cursor.key(jsonKey, is: "mode") {
-                    self.mode = try cursor.decode(Int32.self)
-                } else if cursor.key(jsonKey, is: "path") {
-                    self.path = try cursor.decode(String.self)
-                } else {
-                    try cursor.skipValue()
-                }
-            case 8:
-                if cursor.key(jsonKey, is: "fieldRef") {
-                    self.fieldRef = try cursor.decode(CoreV1.ObjectFieldSelector.self)
-                } else {
-                    try cursor.skipValue()
-                }
-            case 16:
-                if cursor.key(jsonKey, is: "resourceFieldRef") {
-                    self.resourceFieldRef = try cursor.decode(CoreV1.ResourceFieldSelector.self)
-                } else {
-                    try cursor.skipValue()
-                }
+            switch cursor.keyHash {
+            case 0x5a6801e4bba3b008 where cursor.key(jsonKey, is: "fieldRef"):
+                try cursor.fill(&self.fieldRef)
+            case 0xd3deba2c41dadb2 where cursor.key(jsonKey, is: "mode"):
+                self.mode = try cursor.decode(Int32.self)
+            case 0x3c52d0debd70676 where cursor.key(jsonKey, is: "path"):
+                self.path = try cursor.decode(String.self)
+            case 0xdbbb8d1eaaf0d198 where cursor.key(jsonKey, is: "resourceFieldRef"):
+                try cursor.fill(&self.resourceFieldRef)
             default: try cursor.skipValue()
             }
         }
@@ -2873,24 +2316,17 @@ extension CoreV1 {
     }
 }
 
-extension CoreV1.DownwardAPIVolumeSource: JSONFastDecodable {
-    init(from cursor: inout JSONCursor) throws {
-        self.init()
+extension CoreV1.DownwardAPIVolumeSource: JSONFastFillable {
+    static var empty: Self { Self() }
+
+    mutating func fill(from cursor: inout JSONCursor) throws {
         try cursor.beginObject()
         while let jsonKey = try cursor.nextKeyRange() {
-            switch jsonKey.count {
-            case 5:
-                if cursor.key(jsonKey, is: "items") {
-                    self.items = try cursor.decode([CoreV1.DownwardAPIVolumeFile].self)
-                } else {
-                    try cursor.skipValue()
-                }
-            case 11:
-                if cursor.key(jsonKey, is: "defaultMode") {
-                    self.defaultMode = try cursor.decode(Int32.self)
-                } else {
-                    try cursor.skipValue()
-                }
+            switch cursor.keyHash {
+            case 0x2ef2310da70c0a65 where cursor.key(jsonKey, is: "defaultMode"):
+                self.defaultMode = try cursor.decode(Int32.self)
+            case 0x3e7884bf4f412c6f where cursor.key(jsonKey, is: "items"):
+                try cursor.fillArray(&self.items)
             default: try cursor.skipValue()
             }
         }
@@ -2916,24 +2352,17 @@ extension CoreV1 {
     }
 }
 
-extension CoreV1.EmptyDirVolumeSource: JSONFastDecodable {
-    init(from cursor: inout JSONCursor) throws {
-        self.init()
+extension CoreV1.EmptyDirVolumeSource: JSONFastFillable {
+    static var empty: Self { Self() }
+
+    mutating func fill(from cursor: inout JSONCursor) throws {
         try cursor.beginObject()
         while let jsonKey = try cursor.nextKeyRange() {
-            switch jsonKey.count {
-            case 6:
-                if cursor.key(jsonKey, is: "medium") {
-                    self.medium = try cursor.decode(String.self)
-                } else {
-                    try cursor.skipValue()
-                }
-            case 9:
-                if cursor.key(jsonKey, is: "sizeLimit") {
-                    self.sizeLimit = try cursor.decode(Quantity.self)
-                } else {
-                    try cursor.skipValue()
-                }
+            switch cursor.keyHash {
+            case 0xc76a095e1ffa22b6 where cursor.key(jsonKey, is: "medium"):
+                self.medium = try cursor.decode(String.self)
+            case 0x906f465143b83b9f where cursor.key(jsonKey, is: "sizeLimit"):
+                self.sizeLimit = try cursor.decode(Quantity.self)
             default: try cursor.skipValue()
             }
         }
@@ -2969,32 +2398,21 @@ extension CoreV1 {
     }
 }
 
-extension CoreV1.EndpointAddress: JSONFastDecodable {
-    init(from cursor: inout JSONCursor) throws {
-        self.init()
+extension CoreV1.EndpointAddress: JSONFastFillable {
+    static var empty: Self { Self() }
+
+    mutating func fill(from cursor: inout JSONCursor) throws {
         try cursor.beginObject()
         while let jsonKey = try cursor.nextKeyRange() {
-            switch jsonKey.count {
-            case 2:
-                if cursor.key(jsonKey, is: "ip") {
-                    self.ip = try cursor.decode(String.self)
-                } else {
-                    try cursor.skipValue()
-                }
-            case 8:
-                if cursor.key(jsonKey, is: "hostname") {
-                    self.hostname = try cursor.decode(String.self)
-                } else if cursor.key(jsonKey, is: "nodeName") {
-                    self.nodeName = try cursor.decode(String.self)
-                } else {
-                    try cursor.skipValue()
-                }
-            case 9:
-                if cursor.key(jsonKey, is: "targetRef") {
-                    self.targetRef = try cursor.decode(CoreV1.ObjectReference.self)
-                } else {
-                    try cursor.skipValue()
-                }
+            switch cursor.keyHash {
+            case 0x6eea510e5cd609ac where cursor.key(jsonKey, is: "hostname"):
+                self.hostname = try cursor.decode(String.self)
+            case 0x8b74207b55c5cbc where cursor.key(jsonKey, is: "ip"):
+                self.ip = try cursor.decode(String.self)
+            case 0x4caf4b0bfa4e8dce where cursor.key(jsonKey, is: "nodeName"):
+                self.nodeName = try cursor.decode(String.self)
+            case 0xd42319c0266702f5 where cursor.key(jsonKey, is: "targetRef"):
+                try cursor.fill(&self.targetRef)
             default: try cursor.skipValue()
             }
         }
@@ -3039,32 +2457,21 @@ extension CoreV1 {
     }
 }
 
-extension CoreV1.EndpointPort: JSONFastDecodable {
-    init(from cursor: inout JSONCursor) throws {
-        self.init()
+extension CoreV1.EndpointPort: JSONFastFillable {
+    static var empty: Self { Self() }
+
+    mutating func fill(from cursor: inout JSONCursor) throws {
         try cursor.beginObject()
         while let jsonKey = try cursor.nextKeyRange() {
-            switch jsonKey.count {
-            case 4:
-                if cursor.key(jsonKey, is: "name") {
-                    self.name = try cursor.decode(String.self)
-                } else if cursor.key(jsonKey, is: "port") {
-                    self.port = try cursor.decode(Int32.self)
-                } else {
-                    try cursor.skipValue()
-                }
-            case 8:
-                if cursor.key(jsonKey, is: "protocol") {
-                    self.`protocol` = try cursor.decode(String.self)
-                } else {
-                    try cursor.skipValue()
-                }
-            case 11:
-                if cursor.key(jsonKey, is: "appProtocol") {
-                    self.appProtocol = try cursor.decode(String.self)
-                } else {
-                    try cursor.skipValue()
-                }
+            switch cursor.keyHash {
+            case 0x49e62279db1a34b8 where cursor.key(jsonKey, is: "appProtocol"):
+                self.appProtocol = try cursor.decode(String.self)
+            case 0xc4bcadba8e631b86 where cursor.key(jsonKey, is: "name"):
+                self.name = try cursor.decode(String.self)
+            case 0x8c2cdb0da8933fa6 where cursor.key(jsonKey, is: "port"):
+                self.port = try cursor.decode(Int32.self)
+            case 0xb2b41998fa3bfff5 where cursor.key(jsonKey, is: "protocol"):
+                self.`protocol` = try cursor.decode(String.self)
             default: try cursor.skipValue()
             }
         }
@@ -3106,30 +2513,19 @@ extension CoreV1 {
     }
 }
 
-extension CoreV1.EndpointSubset: JSONFastDecodable {
-    init(from cursor: inout JSONCursor) throws {
-        self.init()
+extension CoreV1.EndpointSubset: JSONFastFillable {
+    static var empty: Self { Self() }
+
+    mutating func fill(from cursor: inout JSONCursor) throws {
         try cursor.beginObject()
         while let jsonKey = try cursor.nextKeyRange() {
-            switch jsonKey.count {
-            case 5:
-                if cursor.key(jsonKey, is: "ports") {
-                    self.ports = try cursor.decode([CoreV1.EndpointPort].self)
-                } else {
-                    try cursor.skipValue()
-                }
-            case 9:
-                if cursor.key(jsonKey, is: "addresses") {
-                    self.addresses = try cursor.decode([CoreV1.EndpointAddress].self)
-                } else {
-                    try cursor.skipValue()
-                }
-            case 17:
-                if cursor.key(jsonKey, is: "notReadyAddresses") {
-                    self.notReadyAddresses = try cursor.decode([CoreV1.EndpointAddress].self)
-                } else {
-                    try cursor.skipValue()
-                }
+            switch cursor.keyHash {
+            case 0xcce4a06ad18f1623 where cursor.key(jsonKey, is: "addresses"):
+                try cursor.fillArray(&self.addresses)
+            case 0x4dc835047db6c957 where cursor.key(jsonKey, is: "notReadyAddresses"):
+                try cursor.fillArray(&self.notReadyAddresses)
+            case 0xc3780d35723576ef where cursor.key(jsonKey, is: "ports"):
+                try cursor.fillArray(&self.ports)
             default: try cursor.skipValue()
             }
         }
@@ -3179,36 +2575,21 @@ extension CoreV1 {
     }
 }
 
-extension CoreV1.Endpoints: JSONFastDecodable {
-    init(from cursor: inout JSONCursor) throws {
-        self.init()
+extension CoreV1.Endpoints: JSONFastFillable {
+    static var empty: Self { Self() }
+
+    mutating func fill(from cursor: inout JSONCursor) throws {
         try cursor.beginObject()
         while let jsonKey = try cursor.nextKeyRange() {
-            switch jsonKey.count {
-            case 4:
-                if cursor.key(jsonKey, is: "kind") {
-                    self.kind = try cursor.decode(String.self)
-                } else {
-                    try cursor.skipValue()
-                }
-            case 7:
-                if cursor.key(jsonKey, is: "subsets") {
-                    self.subsets = try cursor.decode([CoreV1.EndpointSubset].self)
-                } else {
-                    try cursor.skipValue()
-                }
-            case 8:
-                if cursor.key(jsonKey, is: "metadata") {
-                    self.metadata = try cursor.decode(MetaV1.ObjectMeta.self)
-                } else {
-                    try cursor.skipValue()
-                }
-            case 10:
-                if cursor.key(jsonKey, is: "apiVersion") {
-                    self.apiVersion = try cursor.decode(String.self)
-                } else {
-                    try cursor.skipValue()
-                }
+            switch cursor.keyHash {
+            case 0xb898e55fe5f29ce9 where cursor.key(jsonKey, is: "apiVersion"):
+                self.apiVersion = try cursor.decode(String.self)
+            case 0xef9c96d721673243 where cursor.key(jsonKey, is: "kind"):
+                self.kind = try cursor.decode(String.self)
+            case 0x28475f88f42fd020 where cursor.key(jsonKey, is: "metadata"):
+                try cursor.fill(&self.metadata)
+            case 0x4d16a3824777c320 where cursor.key(jsonKey, is: "subsets"):
+                try cursor.fillArray(&self.subsets)
             default: try cursor.skipValue()
             }
         }
@@ -3257,36 +2638,21 @@ extension CoreV1 {
     }
 }
 
-extension CoreV1.EndpointsList: JSONFastDecodable {
-    init(from cursor: inout JSONCursor) throws {
-        self.init()
+extension CoreV1.EndpointsList: JSONFastFillable {
+    static var empty: Self { Self() }
+
+    mutating func fill(from cursor: inout JSONCursor) throws {
         try cursor.beginObject()
         while let jsonKey = try cursor.nextKeyRange() {
-            switch jsonKey.count {
-            case 4:
-                if cursor.key(jsonKey, is: "kind") {
-                    self.kind = try cursor.decode(String.self)
-                } else {
-                    try cursor.skipValue()
-                }
-            case 5:
-                if cursor.key(jsonKey, is: "items") {
-                    self.items = try cursor.decode([CoreV1.Endpoints].self)
-                } else {
-                    try cursor.skipValue()
-                }
-            case 8:
-                if cursor.key(jsonKey, is: "metadata") {
-                    self.metadata = try cursor.decode(MetaV1.ListMeta.self)
-                } else {
-                    try cursor.skipValue()
-                }
-            case 10:
-                if cursor.key(jsonKey, is: "apiVersion") {
-                    self.apiVersion = try cursor.decode(String.self)
-                } else {
-                    try cursor.skipValue()
-                }
+            switch cursor.keyHash {
+            case 0xb898e55fe5f29ce9 where cursor.key(jsonKey, is: "apiVersion"):
+                self.apiVersion = try cursor.decode(String.self)
+            case 0x3e7884bf4f412c6f where cursor.key(jsonKey, is: "items"):
+                try cursor.fillArray(&self.items)
+            case 0xef9c96d721673243 where cursor.key(jsonKey, is: "kind"):
+                self.kind = try cursor.decode(String.self)
+            case 0x28475f88f42fd020 where cursor.key(jsonKey, is: "metadata"):
+                try cursor.fill(&self.metadata)
             default: try cursor.skipValue()
             }
         }
@@ -3316,30 +2682,19 @@ extension CoreV1 {
     }
 }
 
-extension CoreV1.EnvFromSource: JSONFastDecodable {
-    init(from cursor: inout JSONCursor) throws {
-        self.init()
+extension CoreV1.EnvFromSource: JSONFastFillable {
+    static var empty: Self { Self() }
+
+    mutating func fill(from cursor: inout JSONCursor) throws {
         try cursor.beginObject()
         while let jsonKey = try cursor.nextKeyRange() {
-            switch jsonKey.count {
-            case 6:
-                if cursor.key(jsonKey, is: "prefix") {
-                    self.prefix = try cursor.decode(String.self)
-                } else {
-                    try cursor.skipValue()
-                }
-            case 9:
-                if cursor.key(jsonKey, is: "secretRef") {
-                    self.secretRef = try cursor.decode(CoreV1.SecretEnvSource.self)
-                } else {
-                    try cursor.skipValue()
-                }
-            case 12:
-                if cursor.key(jsonKey, is: "configMapRef") {
-                    self.configMapRef = try cursor.decode(CoreV1.ConfigMapEnvSource.self)
-                } else {
-                    try cursor.skipValue()
-                }
+            switch cursor.keyHash {
+            case 0x41994c83adb839a8 where cursor.key(jsonKey, is: "configMapRef"):
+                try cursor.fill(&self.configMapRef)
+            case 0xba8821b572531e29 where cursor.key(jsonKey, is: "prefix"):
+                self.prefix = try cursor.decode(String.self)
+            case 0xa95eb3d44c2a4ad6 where cursor.key(jsonKey, is: "secretRef"):
+                try cursor.fill(&self.secretRef)
             default: try cursor.skipValue()
             }
         }
@@ -3371,30 +2726,19 @@ extension CoreV1 {
     }
 }
 
-extension CoreV1.EnvVar: JSONFastDecodable {
-    init(from cursor: inout JSONCursor) throws {
-        self.init()
+extension CoreV1.EnvVar: JSONFastFillable {
+    static var empty: Self { Self() }
+
+    mutating func fill(from cursor: inout JSONCursor) throws {
         try cursor.beginObject()
         while let jsonKey = try cursor.nextKeyRange() {
-            switch jsonKey.count {
-            case 4:
-                if cursor.key(jsonKey, is: "name") {
-                    self.name = try cursor.decode(String.self)
-                } else {
-                    try cursor.skipValue()
-                }
-            case 5:
-                if cursor.key(jsonKey, is: "value") {
-                    self.value = try cursor.decode(String.self)
-                } else {
-                    try cursor.skipValue()
-                }
-            case 9:
-                if cursor.key(jsonKey, is: "valueFrom") {
-                    self.valueFrom = try cursor.decode(CoreV1.EnvVarSource.self)
-                } else {
-                    try cursor.skipValue()
-                }
+            switch cursor.keyHash {
+            case 0xc4bcadba8e631b86 where cursor.key(jsonKey, is: "name"):
+                self.name = try cursor.decode(String.self)
+            case 0x7ce4fd9430e80cea where cursor.key(jsonKey, is: "value"):
+                self.value = try cursor.decode(String.self)
+            case 0x5a3809863f6c4fae where cursor.key(jsonKey, is: "valueFrom"):
+                try cursor.fill(&self.valueFrom)
             default: try cursor.skipValue()
             }
         }
@@ -3432,42 +2776,23 @@ extension CoreV1 {
     }
 }
 
-extension CoreV1.EnvVarSource: JSONFastDecodable {
-    init(from cursor: inout JSONCursor) throws {
-        self.init()
+extension CoreV1.EnvVarSource: JSONFastFillable {
+    static var empty: Self { Self() }
+
+    mutating func fill(from cursor: inout JSONCursor) throws {
         try cursor.beginObject()
         while let jsonKey = try cursor.nextKeyRange() {
-            switch jsonKey.count {
-            case 8:
-                if cursor.key(jsonKey, is: "fieldRef") {
-                    self.fieldRef = try cursor.decode(CoreV1.ObjectFieldSelector.self)
-                } else {
-                    try cursor.skipValue()
-                }
-            case 10:
-                if cursor.key(jsonKey, is: "fileKeyRef") {
-                    self.fileKeyRef = try cursor.decode(CoreV1.FileKeySelector.self)
-                } else {
-                    try cursor.skipValue()
-                }
-            case 12:
-                if cursor.key(jsonKey, is: "secretKeyRef") {
-                    self.secretKeyRef = try cursor.decode(CoreV1.SecretKeySelector.self)
-                } else {
-                    try cursor.skipValue()
-                }
-            case 15:
-                if cursor.key(jsonKey, is: "configMapKeyRef") {
-                    self.configMapKeyRef = try cursor.decode(CoreV1.ConfigMapKeySelector.self)
-                } else {
-                    try cursor.skipValue()
-                }
-            case 16:
-                if cursor.key(jsonKey, is: "resourceFieldRef") {
-                    self.resourceFieldRef = try cursor.decode(CoreV1.ResourceFieldSelector.self)
-                } else {
-                    try cursor.skipValue()
-                }
+            switch cursor.keyHash {
+            case 0xe071382328a0d9ef where cursor.key(jsonKey, is: "configMapKeyRef"):
+                try cursor.fill(&self.configMapKeyRef)
+            case 0x5a6801e4bba3b008 where cursor.key(jsonKey, is: "fieldRef"):
+                try cursor.fill(&self.fieldRef)
+            case 0x52b77173cc7d2273 where cursor.key(jsonKey, is: "fileKeyRef"):
+                try cursor.fill(&self.fileKeyRef)
+            case 0xdbbb8d1eaaf0d198 where cursor.key(jsonKey, is: "resourceFieldRef"):
+                try cursor.fill(&self.resourceFieldRef)
+            case 0xc5a7dc4651e95225 where cursor.key(jsonKey, is: "secretKeyRef"):
+                try cursor.fill(&self.secretKeyRef)
             default: try cursor.skipValue()
             }
         }
@@ -3595,120 +2920,65 @@ extension CoreV1 {
     }
 }
 
-extension CoreV1.EphemeralContainer: JSONFastDecodable {
-    init(from cursor: inout JSONCursor) throws {
-        self.init()
+extension CoreV1.EphemeralContainer: JSONFastFillable {
+    static var empty: Self { Self() }
+
+    mutating func fill(from cursor: inout JSONCursor) throws {
         try cursor.beginObject()
         while let jsonKey = try cursor.nextKeyRange() {
-            switch jsonKey.count {
-            case 3:
-                if cursor.key(jsonKey, is: "env") {
-                    self.env = try cursor.decode([CoreV1.EnvVar].self)
-                } else if cursor.key(jsonKey, is: "tty") {
-                    self.tty = try cursor.decode(Bool.self)
-                } else {
-                    try cursor.skipValue()
-                }
-            case 4:
-                if cursor.key(jsonKey, is: "args") {
-                    self.args = try cursor.decode([String].self)
-                } else if cursor.key(jsonKey, is: "name") {
-                    self.name = try cursor.decode(String.self)
-                } else {
-                    try cursor.skipValue()
-                }
-            case 5:
-                if cursor.key(jsonKey, is: "image") {
-                    self.image = try cursor.decode(String.self)
-                } else if cursor.key(jsonKey, is: "ports") {
-                    self.ports = try cursor.decode([CoreV1.ContainerPort].self)
-                } else if cursor.key(jsonKey, is: "stdin") {
-                    self.stdin = try cursor.decode(Bool.self)
-                } else {
-                    try cursor.skipValue()
-                }
-            case 7:
-                if cursor.key(jsonKey, is: "command") {
-                    self.command = try cursor.decode([String].self)
-                } else if cursor.key(jsonKey, is: "envFrom") {
-                    self.envFrom = try cursor.decode([CoreV1.EnvFromSource].self)
-                } else {
-                    try cursor.skipValue()
-                }
-            case 9:
-                if cursor.key(jsonKey, is: "lifecycle") {
-                    self.lifecycle = try cursor.decode(CoreV1.Lifecycle.self)
-                } else if cursor.key(jsonKey, is: "resources") {
-                    self.resources = try cursor.decode(CoreV1.ResourceRequirements.self)
-                } else if cursor.key(jsonKey, is: "stdinOnce") {
-                    self.stdinOnce = try cursor.decode(Bool.self)
-                } else {
-                    try cursor.skipValue()
-                }
-            case 10:
-                if cursor.key(jsonKey, is: "workingDir") {
-                    self.workingDir = try cursor.decode(String.self)
-                } else {
-                    try cursor.skipValue()
-                }
-            case 12:
-                if cursor.key(jsonKey, is: "resizePolicy") {
-                    self.resizePolicy = try cursor.decode([CoreV1.ContainerResizePolicy].self)
-                } else if cursor.key(jsonKey, is: "startupProbe") {
-                    self.startupProbe = try cursor.decode(CoreV1.Probe.self)
-                } else if cursor.key(jsonKey, is: "volumeMounts") {
-                    self.volumeMounts = try cursor.decode([CoreV1.VolumeMount].self)
-                } else {
-                    try cursor.skipValue()
-                }
-            case 13:
-                if cursor.key(jsonKey, is: "livenessProbe") {
-                    self.livenessProbe = try cursor.decode(CoreV1.Probe.self)
-                } else if cursor.key(jsonKey, is: "restartPolicy") {
-                    self.restartPolicy = try cursor.decode(String.self)
-                } else if cursor.key(jsonKey, is: "volumeDevices") {
-                    self.volumeDevices = try cursor.decode([CoreV1.VolumeDevice].self)
-                } else {
-                    try cursor.skipValue()
-                }
-            case 14:
-                if cursor.key(jsonKey, is: "readinessProbe") {
-                    self.readinessProbe = try cursor.decode(CoreV1.Probe.self)
-                } else {
-                    try cursor.skipValue()
-                }
-            case 15:
-                if cursor.key(jsonKey, is: "imagePullPolicy") {
-                    self.imagePullPolicy = try cursor.decode(String.self)
-                } else if cursor.key(jsonKey, is: "securityContext") {
-                    self.securityContext = try cursor.decode(CoreV1.SecurityContext.self)
-                } else {
-                    try cursor.skipValue()
-                }
-            case 18:
-                if cursor.key(jsonKey, is: "restartPolicyRules") {
-                    self.restartPolicyRules = try cursor.decode([CoreV1.ContainerRestartRule].self)
-                } else {
-                    try cursor.skipValue()
-                }
-            case 19:
-                if cursor.key(jsonKey, is: "targetContainerName") {
-                    self.targetContainerName = try cursor.decode(String.self)
-                } else {
-                    try cursor.skipValue()
-                }
-            case 22:
-                if cursor.key(jsonKey, is: "terminationMessagePath") {
-                    self.terminationMessagePath = try cursor.decode(String.self)
-                } else {
-                    try cursor.skipValue()
-                }
-            case 24:
-                if cursor.key(jsonKey, is: "terminationMessagePolicy") {
-                    self.terminationMessagePolicy = try cursor.decode(String.self)
-                } else {
-                    try cursor.skipValue()
-                }
+            switch cursor.keyHash {
+            case 0x894930843ebc9d7c where cursor.key(jsonKey, is: "args"):
+                self.args = try cursor.decode([String].self)
+            case 0x66655dca2c3e8a12 where cursor.key(jsonKey, is: "command"):
+                self.command = try cursor.decode([String].self)
+            case 0xc2f01118f05367d4 where cursor.key(jsonKey, is: "env"):
+                try cursor.fillArray(&self.env)
+            case 0xa272193e5a07e89c where cursor.key(jsonKey, is: "envFrom"):
+                try cursor.fillArray(&self.envFrom)
+            case 0x2ab612888528489a where cursor.key(jsonKey, is: "image"):
+                self.image = try cursor.decode(String.self)
+            case 0x6a337fd52cc7f34b where cursor.key(jsonKey, is: "imagePullPolicy"):
+                self.imagePullPolicy = try cursor.decode(String.self)
+            case 0x1e9423fc12f6fd6f where cursor.key(jsonKey, is: "lifecycle"):
+                try cursor.fill(&self.lifecycle)
+            case 0x5e09e12d230513fa where cursor.key(jsonKey, is: "livenessProbe"):
+                try cursor.fill(&self.livenessProbe)
+            case 0xc4bcadba8e631b86 where cursor.key(jsonKey, is: "name"):
+                self.name = try cursor.decode(String.self)
+            case 0xc3780d35723576ef where cursor.key(jsonKey, is: "ports"):
+                try cursor.fillArray(&self.ports)
+            case 0x6d1e281a6e4bde3b where cursor.key(jsonKey, is: "readinessProbe"):
+                try cursor.fill(&self.readinessProbe)
+            case 0x493e0f79b314359b where cursor.key(jsonKey, is: "resizePolicy"):
+                try cursor.fillArray(&self.resizePolicy)
+            case 0x34d5a1bef245df2 where cursor.key(jsonKey, is: "resources"):
+                try cursor.fill(&self.resources)
+            case 0xaae606b1a252d306 where cursor.key(jsonKey, is: "restartPolicy"):
+                self.restartPolicy = try cursor.decode(String.self)
+            case 0x6b839dd7195b089 where cursor.key(jsonKey, is: "restartPolicyRules"):
+                try cursor.fillArray(&self.restartPolicyRules)
+            case 0x42633eefb908c142 where cursor.key(jsonKey, is: "securityContext"):
+                try cursor.fill(&self.securityContext)
+            case 0x73cd039baba8c174 where cursor.key(jsonKey, is: "startupProbe"):
+                try cursor.fill(&self.startupProbe)
+            case 0x7ce0cad53eda57d where cursor.key(jsonKey, is: "stdin"):
+                self.stdin = try cursor.decode(Bool.self)
+            case 0x13ba1a0f40c2b31c where cursor.key(jsonKey, is: "stdinOnce"):
+                self.stdinOnce = try cursor.decode(Bool.self)
+            case 0x7513b0fb78b523bc where cursor.key(jsonKey, is: "targetContainerName"):
+                self.targetContainerName = try cursor.decode(String.self)
+            case 0x3aaab3d931eb64c7 where cursor.key(jsonKey, is: "terminationMessagePath"):
+                self.terminationMessagePath = try cursor.decode(String.self)
+            case 0xf5883857e746400a where cursor.key(jsonKey, is: "terminationMessagePolicy"):
+                self.terminationMessagePolicy = try cursor.decode(String.self)
+            case 0x571ec5194484d3c4 where cursor.key(jsonKey, is: "tty"):
+                self.tty = try cursor.decode(Bool.self)
+            case 0xd352e25a1f443cc2 where cursor.key(jsonKey, is: "volumeDevices"):
+                try cursor.fillArray(&self.volumeDevices)
+            case 0x733bf79d6b5d34b1 where cursor.key(jsonKey, is: "volumeMounts"):
+                try cursor.fillArray(&self.volumeMounts)
+            case 0x93e21af406d002df where cursor.key(jsonKey, is: "workingDir"):
+                self.workingDir = try cursor.decode(String.self)
             default: try cursor.skipValue()
             }
         }
@@ -3736,18 +3006,15 @@ extension CoreV1 {
     }
 }
 
-extension CoreV1.EphemeralVolumeSource: JSONFastDecodable {
-    init(from cursor: inout JSONCursor) throws {
-        self.init()
+extension CoreV1.EphemeralVolumeSource: JSONFastFillable {
+    static var empty: Self { Self() }
+
+    mutating func fill(from cursor: inout JSONCursor) throws {
         try cursor.beginObject()
         while let jsonKey = try cursor.nextKeyRange() {
-            switch jsonKey.count {
-            case 19:
-                if cursor.key(jsonKey, is: "volumeClaimTemplate") {
-                    self.volumeClaimTemplate = try cursor.decode(CoreV1.PersistentVolumeClaimTemplate.self)
-                } else {
-                    try cursor.skipValue()
-                }
+            switch cursor.keyHash {
+            case 0xc0e42e10d96995c7 where cursor.key(jsonKey, is: "volumeClaimTemplate"):
+                try cursor.fill(&self.volumeClaimTemplate)
             default: try cursor.skipValue()
             }
         }
@@ -3837,90 +3104,47 @@ extension CoreV1 {
     }
 }
 
-extension CoreV1.Event: JSONFastDecodable {
-    init(from cursor: inout JSONCursor) throws {
-        self.init()
+extension CoreV1.Event: JSONFastFillable {
+    static var empty: Self { Self() }
+
+    mutating func fill(from cursor: inout JSONCursor) throws {
         try cursor.beginObject()
         while let jsonKey = try cursor.nextKeyRange() {
-            switch jsonKey.count {
-            case 4:
-                if cursor.key(jsonKey, is: "kind") {
-                    self.kind = try cursor.decode(String.self)
-                } else if cursor.key(jsonKey, is: "type") {
-                    self.type = try cursor.decode(String.self)
-                } else {
-                    try cursor.skipValue()
-                }
-            case 5:
-                if cursor.key(jsonKey, is: "count") {
-                    self.count = try cursor.decode(Int32.self)
-                } else {
-                    try cursor.skipValue()
-                }
-            case 6:
-                if cursor.key(jsonKey, is: "action") {
-                    self.action = try cursor.decode(String.self)
-                } else if cursor.key(jsonKey, is: "reason") {
-                    self.reason = try cursor.decode(String.self)
-                } else if cursor.key(jsonKey, is: "series") {
-                    self.series = try cursor.decode(CoreV1.EventSeries.self)
-                } else if cursor.key(jsonKey, is: "source") {
-                    self.source = try cursor.decode(CoreV1.EventSource.self)
-                } else {
-                    try cursor.skipValue()
-                }
-            case 7:
-                if cursor.key(jsonKey, is: "message") {
-                    self.message = try cursor.decode(String.self)
-                } else if cursor.key(jsonKey, is: "related") {
-                    self.related = try cursor.decode(CoreV1.ObjectReference.self)
-                } else {
-                    try cursor.skipValue()
-                }
-            case 8:
-                if cursor.key(jsonKey, is: "metadata") {
-                    self.metadata = try cursor.decode(MetaV1.ObjectMeta.self)
-                } else {
-                    try cursor.skipValue()
-                }
-            case 9:
-                if cursor.key(jsonKey, is: "eventTime") {
-                    self.eventTime = try cursor.decode(MicroTime.self)
-                } else {
-                    try cursor.skipValue()
-                }
-            case 10:
-                if cursor.key(jsonKey, is: "apiVersion") {
-                    self.apiVersion = try cursor.decode(String.self)
-                } else {
-                    try cursor.skipValue()
-                }
-            case 13:
-                if cursor.key(jsonKey, is: "lastTimestamp") {
-                    self.lastTimestamp = try cursor.decode(Time.self)
-                } else {
-                    try cursor.skipValue()
-                }
-            case 14:
-                if cursor.key(jsonKey, is: "firstTimestamp") {
-                    self.firstTimestamp = try cursor.decode(Time.self)
-                } else if cursor.key(jsonKey, is: "involvedObject") {
-                    self.involvedObject = try cursor.decode(CoreV1.ObjectReference.self)
-                } else {
-                    try cursor.skipValue()
-                }
-            case 17:
-                if cursor.key(jsonKey, is: "reportingInstance") {
-                    self.reportingInstance = try cursor.decode(String.self)
-                } else {
-                    try cursor.skipValue()
-                }
-            case 18:
-                if cursor.key(jsonKey, is: "reportingComponent") {
-                    self.reportingComponent = try cursor.decode(String.self)
-                } else {
-                    try cursor.skipValue()
-                }
+            switch cursor.keyHash {
+            case 0x6568640b035a56df where cursor.key(jsonKey, is: "action"):
+                self.action = try cursor.decode(String.self)
+            case 0xb898e55fe5f29ce9 where cursor.key(jsonKey, is: "apiVersion"):
+                self.apiVersion = try cursor.decode(String.self)
+            case 0xb1e5e28e4479a274 where cursor.key(jsonKey, is: "count"):
+                self.count = try cursor.decode(Int32.self)
+            case 0xaa8bc959d1e8540e where cursor.key(jsonKey, is: "eventTime"):
+                self.eventTime = try cursor.decode(MicroTime.self)
+            case 0xa6b6fdce6df5d93f where cursor.key(jsonKey, is: "firstTimestamp"):
+                self.firstTimestamp = try cursor.decode(Time.self)
+            case 0x83468f03f8949d5 where cursor.key(jsonKey, is: "involvedObject"):
+                try cursor.fill(&self.involvedObject)
+            case 0xef9c96d721673243 where cursor.key(jsonKey, is: "kind"):
+                self.kind = try cursor.decode(String.self)
+            case 0xba983d2fda4695d7 where cursor.key(jsonKey, is: "lastTimestamp"):
+                self.lastTimestamp = try cursor.decode(Time.self)
+            case 0x546401b5d2a8d2a4 where cursor.key(jsonKey, is: "message"):
+                self.message = try cursor.decode(String.self)
+            case 0x28475f88f42fd020 where cursor.key(jsonKey, is: "metadata"):
+                try cursor.fill(&self.metadata)
+            case 0x65e8d7f3474f2639 where cursor.key(jsonKey, is: "reason"):
+                self.reason = try cursor.decode(String.self)
+            case 0x402a34baab36d078 where cursor.key(jsonKey, is: "related"):
+                try cursor.fill(&self.related)
+            case 0x10d7f8bee4d961e8 where cursor.key(jsonKey, is: "reportingComponent"):
+                self.reportingComponent = try cursor.decode(String.self)
+            case 0xc5ad597dbd70bf2a where cursor.key(jsonKey, is: "reportingInstance"):
+                self.reportingInstance = try cursor.decode(String.self)
+            case 0x4b0cd17e2c175230 where cursor.key(jsonKey, is: "series"):
+                try cursor.fill(&self.series)
+            case 0x76dbdc228f782db8 where cursor.key(jsonKey, is: "source"):
+                try cursor.fill(&self.source)
+            case 0xa79439ef7bfa9c2d where cursor.key(jsonKey, is: "type"):
+                self.type = try cursor.decode(String.self)
             default: try cursor.skipValue()
             }
         }
@@ -3969,36 +3193,21 @@ extension CoreV1 {
     }
 }
 
-extension CoreV1.EventList: JSONFastDecodable {
-    init(from cursor: inout JSONCursor) throws {
-        self.init()
+extension CoreV1.EventList: JSONFastFillable {
+    static var empty: Self { Self() }
+
+    mutating func fill(from cursor: inout JSONCursor) throws {
         try cursor.beginObject()
         while let jsonKey = try cursor.nextKeyRange() {
-            switch jsonKey.count {
-            case 4:
-                if cursor.key(jsonKey, is: "kind") {
-                    self.kind = try cursor.decode(String.self)
-                } else {
-                    try cursor.skipValue()
-                }
-            case 5:
-                if cursor.key(jsonKey, is: "items") {
-                    self.items = try cursor.decode([CoreV1.Event].self)
-                } else {
-                    try cursor.skipValue()
-                }
-            case 8:
-                if cursor.key(jsonKey, is: "metadata") {
-                    self.metadata = try cursor.decode(MetaV1.ListMeta.self)
-                } else {
-                    try cursor.skipValue()
-                }
-            case 10:
-                if cursor.key(jsonKey, is: "apiVersion") {
-                    self.apiVersion = try cursor.decode(String.self)
-                } else {
-                    try cursor.skipValue()
-                }
+            switch cursor.keyHash {
+            case 0xb898e55fe5f29ce9 where cursor.key(jsonKey, is: "apiVersion"):
+                self.apiVersion = try cursor.decode(String.self)
+            case 0x3e7884bf4f412c6f where cursor.key(jsonKey, is: "items"):
+                try cursor.fillArray(&self.items)
+            case 0xef9c96d721673243 where cursor.key(jsonKey, is: "kind"):
+                self.kind = try cursor.decode(String.self)
+            case 0x28475f88f42fd020 where cursor.key(jsonKey, is: "metadata"):
+                try cursor.fill(&self.metadata)
             default: try cursor.skipValue()
             }
         }
@@ -4024,24 +3233,17 @@ extension CoreV1 {
     }
 }
 
-extension CoreV1.EventSeries: JSONFastDecodable {
-    init(from cursor: inout JSONCursor) throws {
-        self.init()
+extension CoreV1.EventSeries: JSONFastFillable {
+    static var empty: Self { Self() }
+
+    mutating func fill(from cursor: inout JSONCursor) throws {
         try cursor.beginObject()
         while let jsonKey = try cursor.nextKeyRange() {
-            switch jsonKey.count {
-            case 5:
-                if cursor.key(jsonKey, is: "count") {
-                    self.count = try cursor.decode(Int32.self)
-                } else {
-                    try cursor.skipValue()
-                }
-            case 16:
-                if cursor.key(jsonKey, is: "lastObservedTime") {
-                    self.lastObservedTime = try cursor.decode(MicroTime.self)
-                } else {
-                    try cursor.skipValue()
-                }
+            switch cursor.keyHash {
+            case 0xb1e5e28e4479a274 where cursor.key(jsonKey, is: "count"):
+                self.count = try cursor.decode(Int32.self)
+            case 0x1a21b6beb4a6e78c where cursor.key(jsonKey, is: "lastObservedTime"):
+                self.lastObservedTime = try cursor.decode(MicroTime.self)
             default: try cursor.skipValue()
             }
         }
@@ -4067,24 +3269,17 @@ extension CoreV1 {
     }
 }
 
-extension CoreV1.EventSource: JSONFastDecodable {
-    init(from cursor: inout JSONCursor) throws {
-        self.init()
+extension CoreV1.EventSource: JSONFastFillable {
+    static var empty: Self { Self() }
+
+    mutating func fill(from cursor: inout JSONCursor) throws {
         try cursor.beginObject()
         while let jsonKey = try cursor.nextKeyRange() {
-            switch jsonKey.count {
-            case 4:
-                if cursor.key(jsonKey, is: "host") {
-                    self.host = try cursor.decode(String.self)
-                } else {
-                    try cursor.skipValue()
-                }
-            case 9:
-                if cursor.key(jsonKey, is: "component") {
-                    self.component = try cursor.decode(String.self)
-                } else {
-                    try cursor.skipValue()
-                }
+            switch cursor.keyHash {
+            case 0xab048c23baa9b520 where cursor.key(jsonKey, is: "component"):
+                self.component = try cursor.decode(String.self)
+            case 0x4077f8cc7eaf4d6f where cursor.key(jsonKey, is: "host"):
+                self.host = try cursor.decode(String.self)
             default: try cursor.skipValue()
             }
         }
@@ -4106,18 +3301,15 @@ extension CoreV1 {
     }
 }
 
-extension CoreV1.ExecAction: JSONFastDecodable {
-    init(from cursor: inout JSONCursor) throws {
-        self.init()
+extension CoreV1.ExecAction: JSONFastFillable {
+    static var empty: Self { Self() }
+
+    mutating func fill(from cursor: inout JSONCursor) throws {
         try cursor.beginObject()
         while let jsonKey = try cursor.nextKeyRange() {
-            switch jsonKey.count {
-            case 7:
-                if cursor.key(jsonKey, is: "command") {
-                    self.command = try cursor.decode([String].self)
-                } else {
-                    try cursor.skipValue()
-                }
+            switch cursor.keyHash {
+            case 0x66655dca2c3e8a12 where cursor.key(jsonKey, is: "command"):
+                self.command = try cursor.decode([String].self)
             default: try cursor.skipValue()
             }
         }
@@ -4155,42 +3347,23 @@ extension CoreV1 {
     }
 }
 
-extension CoreV1.FCVolumeSource: JSONFastDecodable {
-    init(from cursor: inout JSONCursor) throws {
-        self.init()
+extension CoreV1.FCVolumeSource: JSONFastFillable {
+    static var empty: Self { Self() }
+
+    mutating func fill(from cursor: inout JSONCursor) throws {
         try cursor.beginObject()
         while let jsonKey = try cursor.nextKeyRange() {
-            switch jsonKey.count {
-            case 3:
-                if cursor.key(jsonKey, is: "lun") {
-                    self.lun = try cursor.decode(Int32.self)
-                } else {
-                    try cursor.skipValue()
-                }
-            case 5:
-                if cursor.key(jsonKey, is: "wwids") {
-                    self.wwids = try cursor.decode([String].self)
-                } else {
-                    try cursor.skipValue()
-                }
-            case 6:
-                if cursor.key(jsonKey, is: "fsType") {
-                    self.fsType = try cursor.decode(String.self)
-                } else {
-                    try cursor.skipValue()
-                }
-            case 8:
-                if cursor.key(jsonKey, is: "readOnly") {
-                    self.readOnly = try cursor.decode(Bool.self)
-                } else {
-                    try cursor.skipValue()
-                }
-            case 10:
-                if cursor.key(jsonKey, is: "targetWWNs") {
-                    self.targetWWNs = try cursor.decode([String].self)
-                } else {
-                    try cursor.skipValue()
-                }
+            switch cursor.keyHash {
+            case 0xd750a16677fe13be where cursor.key(jsonKey, is: "fsType"):
+                self.fsType = try cursor.decode(String.self)
+            case 0x12a98a191dfba41c where cursor.key(jsonKey, is: "lun"):
+                self.lun = try cursor.decode(Int32.self)
+            case 0x7381961d26b4adb7 where cursor.key(jsonKey, is: "readOnly"):
+                self.readOnly = try cursor.decode(Bool.self)
+            case 0x73445daaa1002349 where cursor.key(jsonKey, is: "targetWWNs"):
+                self.targetWWNs = try cursor.decode([String].self)
+            case 0x7c4a94994bf0c477 where cursor.key(jsonKey, is: "wwids"):
+                self.wwids = try cursor.decode([String].self)
             default: try cursor.skipValue()
             }
         }
@@ -4232,36 +3405,21 @@ extension CoreV1 {
     }
 }
 
-extension CoreV1.FileKeySelector: JSONFastDecodable {
-    init(from cursor: inout JSONCursor) throws {
-        self.init()
+extension CoreV1.FileKeySelector: JSONFastFillable {
+    static var empty: Self { Self() }
+
+    mutating func fill(from cursor: inout JSONCursor) throws {
         try cursor.beginObject()
         while let jsonKey = try cursor.nextKeyRange() {
-            switch jsonKey.count {
-            case 3:
-                if cursor.key(jsonKey, is: "key") {
-                    self.key = try cursor.decode(String.self)
-                } else {
-                    try cursor.skipValue()
-                }
-            case 4:
-                if cursor.key(jsonKey, is: "path") {
-                    self.path = try cursor.decode(String.self)
-                } else {
-                    try cursor.skipValue()
-                }
-            case 8:
-                if cursor.key(jsonKey, is: "optional") {
-                    self.optional = try cursor.decode(Bool.self)
-                } else {
-                    try cursor.skipValue()
-                }
-            case 10:
-                if cursor.key(jsonKey, is: "volumeName") {
-                    self.volumeName = try cursor.decode(String.self)
-                } else {
-                    try cursor.skipValue()
-                }
+            switch cursor.keyHash {
+            case 0x3dc94a19365b10ec where cursor.key(jsonKey, is: "key"):
+                self.key = try cursor.decode(String.self)
+            case 0x629576c6b305d539 where cursor.key(jsonKey, is: "optional"):
+                self.optional = try cursor.decode(Bool.self)
+            case 0x3c52d0debd70676 where cursor.key(jsonKey, is: "path"):
+                self.path = try cursor.decode(String.self)
+            case 0x5d074ac20ca1a52c where cursor.key(jsonKey, is: "volumeName"):
+                self.volumeName = try cursor.decode(String.self)
             default: try cursor.skipValue()
             }
         }
@@ -4301,38 +3459,23 @@ extension CoreV1 {
     }
 }
 
-extension CoreV1.FlexPersistentVolumeSource: JSONFastDecodable {
-    init(from cursor: inout JSONCursor) throws {
-        self.init()
+extension CoreV1.FlexPersistentVolumeSource: JSONFastFillable {
+    static var empty: Self { Self() }
+
+    mutating func fill(from cursor: inout JSONCursor) throws {
         try cursor.beginObject()
         while let jsonKey = try cursor.nextKeyRange() {
-            switch jsonKey.count {
-            case 6:
-                if cursor.key(jsonKey, is: "driver") {
-                    self.driver = try cursor.decode(String.self)
-                } else if cursor.key(jsonKey, is: "fsType") {
-                    self.fsType = try cursor.decode(String.self)
-                } else {
-                    try cursor.skipValue()
-                }
-            case 7:
-                if cursor.key(jsonKey, is: "options") {
-                    self.options = try cursor.decode([String: String].self)
-                } else {
-                    try cursor.skipValue()
-                }
-            case 8:
-                if cursor.key(jsonKey, is: "readOnly") {
-                    self.readOnly = try cursor.decode(Bool.self)
-                } else {
-                    try cursor.skipValue()
-                }
-            case 9:
-                if cursor.key(jsonKey, is: "secretRef") {
-                    self.secretRef = try cursor.decode(CoreV1.SecretReference.self)
-                } else {
-                    try cursor.skipValue()
-                }
+            switch cursor.keyHash {
+            case 0xc85b78e3dea334ff where cursor.key(jsonKey, is: "driver"):
+                self.driver = try cursor.decode(String.self)
+            case 0xd750a16677fe13be where cursor.key(jsonKey, is: "fsType"):
+                self.fsType = try cursor.decode(String.self)
+            case 0xca45f46644ad8745 where cursor.key(jsonKey, is: "options"):
+                self.options = try cursor.decode([String: String].self)
+            case 0x7381961d26b4adb7 where cursor.key(jsonKey, is: "readOnly"):
+                self.readOnly = try cursor.decode(Bool.self)
+            case 0xa95eb3d44c2a4ad6 where cursor.key(jsonKey, is: "secretRef"):
+                try cursor.fill(&self.secretRef)
             default: try cursor.skipValue()
             }
         }
@@ -4372,38 +3515,23 @@ extension CoreV1 {
     }
 }
 
-extension CoreV1.FlexVolumeSource: JSONFastDecodable {
-    init(from cursor: inout JSONCursor) throws {
-        self.init()
+extension CoreV1.FlexVolumeSource: JSONFastFillable {
+    static var empty: Self { Self() }
+
+    mutating func fill(from cursor: inout JSONCursor) throws {
         try cursor.beginObject()
         while let jsonKey = try cursor.nextKeyRange() {
-            switch jsonKey.count {
-            case 6:
-                if cursor.key(jsonKey, is: "driver") {
-                    self.driver = try cursor.decode(String.self)
-                } else if cursor.key(jsonKey, is: "fsType") {
-                    self.fsType = try cursor.decode(String.self)
-                } else {
-                    try cursor.skipValue()
-                }
-            case 7:
-                if cursor.key(jsonKey, is: "options") {
-                    self.options = try cursor.decode([String: String].self)
-                } else {
-                    try cursor.skipValue()
-                }
-            case 8:
-                if cursor.key(jsonKey, is: "readOnly") {
-                    self.readOnly = try cursor.decode(Bool.self)
-                } else {
-                    try cursor.skipValue()
-                }
-            case 9:
-                if cursor.key(jsonKey, is: "secretRef") {
-                    self.secretRef = try cursor.decode(CoreV1.LocalObjectReference.self)
-                } else {
-                    try cursor.skipValue()
-                }
+            switch cursor.keyHash {
+            case 0xc85b78e3dea334ff where cursor.key(jsonKey, is: "driver"):
+                self.driver = try cursor.decode(String.self)
+            case 0xd750a16677fe13be where cursor.key(jsonKey, is: "fsType"):
+                self.fsType = try cursor.decode(String.self)
+            case 0xca45f46644ad8745 where cursor.key(jsonKey, is: "options"):
+                self.options = try cursor.decode([String: String].self)
+            case 0x7381961d26b4adb7 where cursor.key(jsonKey, is: "readOnly"):
+                self.readOnly = try cursor.decode(Bool.self)
+            case 0xa95eb3d44c2a4ad6 where cursor.key(jsonKey, is: "secretRef"):
+                try cursor.fill(&self.secretRef)
             default: try cursor.skipValue()
             }
         }
@@ -4429,20 +3557,17 @@ extension CoreV1 {
     }
 }
 
-extension CoreV1.FlockerVolumeSource: JSONFastDecodable {
-    init(from cursor: inout JSONCursor) throws {
-        self.init()
+extension CoreV1.FlockerVolumeSource: JSONFastFillable {
+    static var empty: Self { Self() }
+
+    mutating func fill(from cursor: inout JSONCursor) throws {
         try cursor.beginObject()
         while let jsonKey = try cursor.nextKeyRange() {
-            switch jsonKey.count {
-            case 11:
-                if cursor.key(jsonKey, is: "datasetName") {
-                    self.datasetName = try cursor.decode(String.self)
-                } else if cursor.key(jsonKey, is: "datasetUUID") {
-                    self.datasetUUID = try cursor.decode(String.self)
-                } else {
-                    try cursor.skipValue()
-                }
+            switch cursor.keyHash {
+            case 0xe1b3d25b4b552828 where cursor.key(jsonKey, is: "datasetName"):
+                self.datasetName = try cursor.decode(String.self)
+            case 0x80d4cda8972cad50 where cursor.key(jsonKey, is: "datasetUUID"):
+                self.datasetUUID = try cursor.decode(String.self)
             default: try cursor.skipValue()
             }
         }
@@ -4480,32 +3605,21 @@ extension CoreV1 {
     }
 }
 
-extension CoreV1.GCEPersistentDiskVolumeSource: JSONFastDecodable {
-    init(from cursor: inout JSONCursor) throws {
-        self.init()
+extension CoreV1.GCEPersistentDiskVolumeSource: JSONFastFillable {
+    static var empty: Self { Self() }
+
+    mutating func fill(from cursor: inout JSONCursor) throws {
         try cursor.beginObject()
         while let jsonKey = try cursor.nextKeyRange() {
-            switch jsonKey.count {
-            case 6:
-                if cursor.key(jsonKey, is: "fsType") {
-                    self.fsType = try cursor.decode(String.self)
-                } else if cursor.key(jsonKey, is: "pdName") {
-                    self.pdName = try cursor.decode(String.self)
-                } else {
-                    try cursor.skipValue()
-                }
-            case 8:
-                if cursor.key(jsonKey, is: "readOnly") {
-                    self.readOnly = try cursor.decode(Bool.self)
-                } else {
-                    try cursor.skipValue()
-                }
-            case 9:
-                if cursor.key(jsonKey, is: "partition") {
-                    self.partition = try cursor.decode(Int32.self)
-                } else {
-                    try cursor.skipValue()
-                }
+            switch cursor.keyHash {
+            case 0xd750a16677fe13be where cursor.key(jsonKey, is: "fsType"):
+                self.fsType = try cursor.decode(String.self)
+            case 0x9468996aba3e709 where cursor.key(jsonKey, is: "partition"):
+                self.partition = try cursor.decode(Int32.self)
+            case 0xdff2fa777616f38a where cursor.key(jsonKey, is: "pdName"):
+                self.pdName = try cursor.decode(String.self)
+            case 0x7381961d26b4adb7 where cursor.key(jsonKey, is: "readOnly"):
+                self.readOnly = try cursor.decode(Bool.self)
             default: try cursor.skipValue()
             }
         }
@@ -4535,24 +3649,17 @@ extension CoreV1 {
     }
 }
 
-extension CoreV1.GRPCAction: JSONFastDecodable {
-    init(from cursor: inout JSONCursor) throws {
-        self.init()
+extension CoreV1.GRPCAction: JSONFastFillable {
+    static var empty: Self { Self() }
+
+    mutating func fill(from cursor: inout JSONCursor) throws {
         try cursor.beginObject()
         while let jsonKey = try cursor.nextKeyRange() {
-            switch jsonKey.count {
-            case 4:
-                if cursor.key(jsonKey, is: "port") {
-                    self.port = try cursor.decode(Int32.self)
-                } else {
-                    try cursor.skipValue()
-                }
-            case 7:
-                if cursor.key(jsonKey, is: "service") {
-                    self.service = try cursor.decode(String.self)
-                } else {
-                    try cursor.skipValue()
-                }
+            switch cursor.keyHash {
+            case 0x8c2cdb0da8933fa6 where cursor.key(jsonKey, is: "port"):
+                self.port = try cursor.decode(Int32.self)
+            case 0xcc37e1946446a284 where cursor.key(jsonKey, is: "service"):
+                self.service = try cursor.decode(String.self)
             default: try cursor.skipValue()
             }
         }
@@ -4586,30 +3693,19 @@ extension CoreV1 {
     }
 }
 
-extension CoreV1.GitRepoVolumeSource: JSONFastDecodable {
-    init(from cursor: inout JSONCursor) throws {
-        self.init()
+extension CoreV1.GitRepoVolumeSource: JSONFastFillable {
+    static var empty: Self { Self() }
+
+    mutating func fill(from cursor: inout JSONCursor) throws {
         try cursor.beginObject()
         while let jsonKey = try cursor.nextKeyRange() {
-            switch jsonKey.count {
-            case 8:
-                if cursor.key(jsonKey, is: "revision") {
-                    self.revision = try cursor.decode(String.self)
-                } else {
-                    try cursor.skipValue()
-                }
-            case 9:
-                if cursor.key(jsonKey, is: "directory") {
-                    self.directory = try cursor.decode(String.self)
-                } else {
-                    try cursor.skipValue()
-                }
-            case 10:
-                if cursor.key(jsonKey, is: "repository") {
-                    self.repository = try cursor.decode(String.self)
-                } else {
-                    try cursor.skipValue()
-                }
+            switch cursor.keyHash {
+            case 0xc4b1f4eb0734a1a8 where cursor.key(jsonKey, is: "directory"):
+                self.directory = try cursor.decode(String.self)
+            case 0x56bac6fb3f37c695 where cursor.key(jsonKey, is: "repository"):
+                self.repository = try cursor.decode(String.self)
+            case 0xd6a4dbc46c8e8658 where cursor.key(jsonKey, is: "revision"):
+                self.revision = try cursor.decode(String.self)
             default: try cursor.skipValue()
             }
         }
@@ -4647,36 +3743,21 @@ extension CoreV1 {
     }
 }
 
-extension CoreV1.GlusterfsPersistentVolumeSource: JSONFastDecodable {
-    init(from cursor: inout JSONCursor) throws {
-        self.init()
+extension CoreV1.GlusterfsPersistentVolumeSource: JSONFastFillable {
+    static var empty: Self { Self() }
+
+    mutating func fill(from cursor: inout JSONCursor) throws {
         try cursor.beginObject()
         while let jsonKey = try cursor.nextKeyRange() {
-            switch jsonKey.count {
-            case 4:
-                if cursor.key(jsonKey, is: "path") {
-                    self.path = try cursor.decode(String.self)
-                } else {
-                    try cursor.skipValue()
-                }
-            case 8:
-                if cursor.key(jsonKey, is: "readOnly") {
-                    self.readOnly = try cursor.decode(Bool.self)
-                } else {
-                    try cursor.skipValue()
-                }
-            case 9:
-                if cursor.key(jsonKey, is: "endpoints") {
-                    self.endpoints = try cursor.decode(String.self)
-                } else {
-                    try cursor.skipValue()
-                }
-            case 18:
-                if cursor.key(jsonKey, is: "endpointsNamespace") {
-                    self.endpointsNamespace = try cursor.decode(String.self)
-                } else {
-                    try cursor.skipValue()
-                }
+            switch cursor.keyHash {
+            case 0x19a534136dc285fd where cursor.key(jsonKey, is: "endpoints"):
+                self.endpoints = try cursor.decode(String.self)
+            case 0xf8a5672d5ba17268 where cursor.key(jsonKey, is: "endpointsNamespace"):
+                self.endpointsNamespace = try cursor.decode(String.self)
+            case 0x3c52d0debd70676 where cursor.key(jsonKey, is: "path"):
+                self.path = try cursor.decode(String.self)
+            case 0x7381961d26b4adb7 where cursor.key(jsonKey, is: "readOnly"):
+                self.readOnly = try cursor.decode(Bool.self)
             default: try cursor.skipValue()
             }
         }
@@ -4710,30 +3791,19 @@ extension CoreV1 {
     }
 }
 
-extension CoreV1.GlusterfsVolumeSource: JSONFastDecodable {
-    init(from cursor: inout JSONCursor) throws {
-        self.init()
+extension CoreV1.GlusterfsVolumeSource: JSONFastFillable {
+    static var empty: Self { Self() }
+
+    mutating func fill(from cursor: inout JSONCursor) throws {
         try cursor.beginObject()
         while let jsonKey = try cursor.nextKeyRange() {
-            switch jsonKey.count {
-            case 4:
-                if cursor.key(jsonKey, is: "path") {
-                    self.path = try cursor.decode(String.self)
-                } else {
-                    try cursor.skipValue()
-                }
-            case 8:
-                if cursor.key(jsonKey, is: "readOnly") {
-                    self.readOnly = try cursor.decode(Bool.self)
-                } else {
-                    try cursor.skipValue()
-                }
-            case 9:
-                if cursor.key(jsonKey, is: "endpoints") {
-                    self.endpoints = try cursor.decode(String.self)
-                } else {
-                    try cursor.skipValue()
-                }
+            switch cursor.keyHash {
+            case 0x19a534136dc285fd where cursor.key(jsonKey, is: "endpoints"):
+                self.endpoints = try cursor.decode(String.self)
+            case 0x3c52d0debd70676 where cursor.key(jsonKey, is: "path"):
+                self.path = try cursor.decode(String.self)
+            case 0x7381961d26b4adb7 where cursor.key(jsonKey, is: "readOnly"):
+                self.readOnly = try cursor.decode(Bool.self)
             default: try cursor.skipValue()
             }
         }
@@ -4773,34 +3843,23 @@ extension CoreV1 {
     }
 }
 
-extension CoreV1.HTTPGetAction: JSONFastDecodable {
-    init(from cursor: inout JSONCursor) throws {
-        self.init()
+extension CoreV1.HTTPGetAction: JSONFastFillable {
+    static var empty: Self { Self() }
+
+    mutating func fill(from cursor: inout JSONCursor) throws {
         try cursor.beginObject()
         while let jsonKey = try cursor.nextKeyRange() {
-            switch jsonKey.count {
-            case 4:
-                if cursor.key(jsonKey, is: "host") {
-                    self.host = try cursor.decode(String.self)
-                } else if cursor.key(jsonKey, is: "path") {
-                    self.path = try cursor.decode(String.self)
-                } else if cursor.key(jsonKey, is: "port") {
-                    self.port = try cursor.decode(IntOrString.self)
-                } else {
-                    try cursor.skipValue()
-                }
-            case 6:
-                if cursor.key(jsonKey, is: "scheme") {
-                    self.scheme = try cursor.decode(String.self)
-                } else {
-                    try cursor.skipValue()
-                }
-            case 11:
-                if cursor.key(jsonKey, is: "httpHeaders") {
-                    self.httpHeaders = try cursor.decode([CoreV1.HTTPHeader].self)
-                } else {
-                    try cursor.skipValue()
-                }
+            switch cursor.keyHash {
+            case 0x4077f8cc7eaf4d6f where cursor.key(jsonKey, is: "host"):
+                self.host = try cursor.decode(String.self)
+            case 0xa0fab80a3ef34dc9 where cursor.key(jsonKey, is: "httpHeaders"):
+                try cursor.fillArray(&self.httpHeaders)
+            case 0x3c52d0debd70676 where cursor.key(jsonKey, is: "path"):
+                self.path = try cursor.decode(String.self)
+            case 0x8c2cdb0da8933fa6 where cursor.key(jsonKey, is: "port"):
+                self.port = try cursor.decode(IntOrString.self)
+            case 0x758d1bff76466e82 where cursor.key(jsonKey, is: "scheme"):
+                self.scheme = try cursor.decode(String.self)
             default: try cursor.skipValue()
             }
         }
@@ -4830,24 +3889,17 @@ extension CoreV1 {
     }
 }
 
-extension CoreV1.HTTPHeader: JSONFastDecodable {
-    init(from cursor: inout JSONCursor) throws {
-        self.init()
+extension CoreV1.HTTPHeader: JSONFastFillable {
+    static var empty: Self { Self() }
+
+    mutating func fill(from cursor: inout JSONCursor) throws {
         try cursor.beginObject()
         while let jsonKey = try cursor.nextKeyRange() {
-            switch jsonKey.count {
-            case 4:
-                if cursor.key(jsonKey, is: "name") {
-                    self.name = try cursor.decode(String.self)
-                } else {
-                    try cursor.skipValue()
-                }
-            case 5:
-                if cursor.key(jsonKey, is: "value") {
-                    self.value = try cursor.decode(String.self)
-                } else {
-                    try cursor.skipValue()
-                }
+            switch cursor.keyHash {
+            case 0xc4bcadba8e631b86 where cursor.key(jsonKey, is: "name"):
+                self.name = try cursor.decode(String.self)
+            case 0x7ce4fd9430e80cea where cursor.key(jsonKey, is: "value"):
+                self.value = try cursor.decode(String.self)
             default: try cursor.skipValue()
             }
         }
@@ -4875,24 +3927,17 @@ extension CoreV1 {
     }
 }
 
-extension CoreV1.HostAlias: JSONFastDecodable {
-    init(from cursor: inout JSONCursor) throws {
-        self.init()
+extension CoreV1.HostAlias: JSONFastFillable {
+    static var empty: Self { Self() }
+
+    mutating func fill(from cursor: inout JSONCursor) throws {
         try cursor.beginObject()
         while let jsonKey = try cursor.nextKeyRange() {
-            switch jsonKey.count {
-            case 2:
-                if cursor.key(jsonKey, is: "ip") {
-                    self.ip = try cursor.decode(String.self)
-                } else {
-                    try cursor.skipValue()
-                }
-            case 9:
-                if cursor.key(jsonKey, is: "hostnames") {
-                    self.hostnames = try cursor.decode([String].self)
-                } else {
-                    try cursor.skipValue()
-                }
+            switch cursor.keyHash {
+            case 0x4e319a67bfb2c5ed where cursor.key(jsonKey, is: "hostnames"):
+                self.hostnames = try cursor.decode([String].self)
+            case 0x8b74207b55c5cbc where cursor.key(jsonKey, is: "ip"):
+                self.ip = try cursor.decode(String.self)
             default: try cursor.skipValue()
             }
         }
@@ -4916,18 +3961,15 @@ extension CoreV1 {
     }
 }
 
-extension CoreV1.HostIP: JSONFastDecodable {
-    init(from cursor: inout JSONCursor) throws {
-        self.init()
+extension CoreV1.HostIP: JSONFastFillable {
+    static var empty: Self { Self() }
+
+    mutating func fill(from cursor: inout JSONCursor) throws {
         try cursor.beginObject()
         while let jsonKey = try cursor.nextKeyRange() {
-            switch jsonKey.count {
-            case 2:
-                if cursor.key(jsonKey, is: "ip") {
-                    self.ip = try cursor.decode(String.self)
-                } else {
-                    try cursor.skipValue()
-                }
+            switch cursor.keyHash {
+            case 0x8b74207b55c5cbc where cursor.key(jsonKey, is: "ip"):
+                self.ip = try cursor.decode(String.self)
             default: try cursor.skipValue()
             }
         }
@@ -4955,20 +3997,17 @@ extension CoreV1 {
     }
 }
 
-extension CoreV1.HostPathVolumeSource: JSONFastDecodable {
-    init(from cursor: inout JSONCursor) throws {
-        self.init()
+extension CoreV1.HostPathVolumeSource: JSONFastFillable {
+    static var empty: Self { Self() }
+
+    mutating func fill(from cursor: inout JSONCursor) throws {
         try cursor.beginObject()
         while let jsonKey = try cursor.nextKeyRange() {
-            switch jsonKey.count {
-            case 4:
-                if cursor.key(jsonKey, is: "path") {
-                    self.path = try cursor.decode(String.self)
-                } else if cursor.key(jsonKey, is: "type") {
-                    self.type = try cursor.decode(String.self)
-                } else {
-                    try cursor.skipValue()
-                }
+            switch cursor.keyHash {
+            case 0x3c52d0debd70676 where cursor.key(jsonKey, is: "path"):
+                self.path = try cursor.decode(String.self)
+            case 0xa79439ef7bfa9c2d where cursor.key(jsonKey, is: "type"):
+                self.type = try cursor.decode(String.self)
             default: try cursor.skipValue()
             }
         }
@@ -5036,74 +4075,35 @@ extension CoreV1 {
     }
 }
 
-extension CoreV1.ISCSIPersistentVolumeSource: JSONFastDecodable {
-    init(from cursor: inout JSONCursor) throws {
-        self.init()
+extension CoreV1.ISCSIPersistentVolumeSource: JSONFastFillable {
+    static var empty: Self { Self() }
+
+    mutating func fill(from cursor: inout JSONCursor) throws {
         try cursor.beginObject()
         while let jsonKey = try cursor.nextKeyRange() {
-            switch jsonKey.count {
-            case 3:
-                if cursor.key(jsonKey, is: "iqn") {
-                    self.iqn = try cursor.decode(String.self)
-                } else if cursor.key(jsonKey, is: "lun") {
-                    self.lun = try cursor.decode(Int32.self)
-                } else {
-                    try cursor.skipValue()
-                }
-            case 6:
-                if cursor.key(jsonKey, is: "fsType") {
-                    self.fsType = try cursor.decode(String.self)
-                } else {
-                    try cursor.skipValue()
-                }
-            case 7:
-                if cursor.key(jsonKey, is: "portals") {
-                    self.portals = try cursor.decode([String].self)
-                } else {
-                    try cursor.skipValue()
-                }
-            case 8:
-                if cursor.key(jsonKey, is: "readOnly") {
-                    self.readOnly = try cursor.decode(Bool.self)
-                } else {
-                    try cursor.skipValue()
-                }
-            case 9:
-                if cursor.key(jsonKey, is: "secretRef") {
-                    self.secretRef = try cursor.decode(CoreV1.SecretReference.self)
-                } else {
-                    try cursor.skipValue()
-                }
-            case 12:
-                if cursor.key(jsonKey, is: "targetPortal") {
-                    self.targetPortal = try cursor.decode(String.self)
-                } else {
-                    try cursor.skipValue()
-                }
-            case 13:
-                if cursor.key(jsonKey, is: "initiatorName") {
-                    self.initiatorName = try cursor.decode(String.self)
-                } else {
-                    try cursor.skipValue()
-                }
-            case 14:
-                if cursor.key(jsonKey, is: "iscsiInterface") {
-                    self.iscsiInterface = try cursor.decode(String.self)
-                } else {
-                    try cursor.skipValue()
-                }
-            case 15:
-                if cursor.key(jsonKey, is: "chapAuthSession") {
-                    self.chapAuthSession = try cursor.decode(Bool.self)
-                } else {
-                    try cursor.skipValue()
-                }
-            case 17:
-                if cursor.key(jsonKey, is: "chapAuthDiscovery") {
-                    self.chapAuthDiscovery = try cursor.decode(Bool.self)
-                } else {
-                    try cursor.skipValue()
-                }
+            switch cursor.keyHash {
+            case 0xc9e1e93955a0bf09 where cursor.key(jsonKey, is: "chapAuthDiscovery"):
+                self.chapAuthDiscovery = try cursor.decode(Bool.self)
+            case 0xd8de07eb45b7863 where cursor.key(jsonKey, is: "chapAuthSession"):
+                self.chapAuthSession = try cursor.decode(Bool.self)
+            case 0xd750a16677fe13be where cursor.key(jsonKey, is: "fsType"):
+                self.fsType = try cursor.decode(String.self)
+            case 0x9c1f02d22008ac01 where cursor.key(jsonKey, is: "initiatorName"):
+                self.initiatorName = try cursor.decode(String.self)
+            case 0x2bc4e7192bf3bbb3 where cursor.key(jsonKey, is: "iqn"):
+                self.iqn = try cursor.decode(String.self)
+            case 0x52655c2d7f625235 where cursor.key(jsonKey, is: "iscsiInterface"):
+                self.iscsiInterface = try cursor.decode(String.self)
+            case 0x12a98a191dfba41c where cursor.key(jsonKey, is: "lun"):
+                self.lun = try cursor.decode(Int32.self)
+            case 0x15c1ab3f5c9cb6e8 where cursor.key(jsonKey, is: "portals"):
+                self.portals = try cursor.decode([String].self)
+            case 0x7381961d26b4adb7 where cursor.key(jsonKey, is: "readOnly"):
+                self.readOnly = try cursor.decode(Bool.self)
+            case 0xa95eb3d44c2a4ad6 where cursor.key(jsonKey, is: "secretRef"):
+                try cursor.fill(&self.secretRef)
+            case 0xcfdd1b3bbf9888ee where cursor.key(jsonKey, is: "targetPortal"):
+                self.targetPortal = try cursor.decode(String.self)
             default: try cursor.skipValue()
             }
         }
@@ -5171,74 +4171,35 @@ extension CoreV1 {
     }
 }
 
-extension CoreV1.ISCSIVolumeSource: JSONFastDecodable {
-    init(from cursor: inout JSONCursor) throws {
-        self.init()
+extension CoreV1.ISCSIVolumeSource: JSONFastFillable {
+    static var empty: Self { Self() }
+
+    mutating func fill(from cursor: inout JSONCursor) throws {
         try cursor.beginObject()
         while let jsonKey = try cursor.nextKeyRange() {
-            switch jsonKey.count {
-            case 3:
-                if cursor.key(jsonKey, is: "iqn") {
-                    self.iqn = try cursor.decode(String.self)
-                } else if cursor.key(jsonKey, is: "lun") {
-                    self.lun = try cursor.decode(Int32.self)
-                } else {
-                    try cursor.skipValue()
-                }
-            case 6:
-                if cursor.key(jsonKey, is: "fsType") {
-                    self.fsType = try cursor.decode(String.self)
-                } else {
-                    try cursor.skipValue()
-                }
-            case 7:
-                if cursor.key(jsonKey, is: "portals") {
-                    self.portals = try cursor.decode([String].self)
-                } else {
-                    try cursor.skipValue()
-                }
-            case 8:
-                if cursor.key(jsonKey, is: "readOnly") {
-                    self.readOnly = try cursor.decode(Bool.self)
-                } else {
-                    try cursor.skipValue()
-                }
-            case 9:
-                if cursor.key(jsonKey, is: "secretRef") {
-                    self.secretRef = try cursor.decode(CoreV1.LocalObjectReference.self)
-                } else {
-                    try cursor.skipValue()
-                }
-            case 12:
-                if cursor.key(jsonKey, is: "targetPortal") {
-                    self.targetPortal = try cursor.decode(String.self)
-                } else {
-                    try cursor.skipValue()
-                }
-            case 13:
-                if cursor.key(jsonKey, is: "initiatorName") {
-                    self.initiatorName = try cursor.decode(String.self)
-                } else {
-                    try cursor.skipValue()
-                }
-            case 14:
-                if cursor.key(jsonKey, is: "iscsiInterface") {
-                    self.iscsiInterface = try cursor.decode(String.self)
-                } else {
-                    try cursor.skipValue()
-                }
-            case 15:
-                if cursor.key(jsonKey, is: "chapAuthSession") {
-                    self.chapAuthSession = try cursor.decode(Bool.self)
-                } else {
-                    try cursor.skipValue()
-                }
-            case 17:
-                if cursor.key(jsonKey, is: "chapAuthDiscovery") {
-                    self.chapAuthDiscovery = try cursor.decode(Bool.self)
-                } else {
-                    try cursor.skipValue()
-                }
+            switch cursor.keyHash {
+            case 0xc9e1e93955a0bf09 where cursor.key(jsonKey, is: "chapAuthDiscovery"):
+                self.chapAuthDiscovery = try cursor.decode(Bool.self)
+            case 0xd8de07eb45b7863 where cursor.key(jsonKey, is: "chapAuthSession"):
+                self.chapAuthSession = try cursor.decode(Bool.self)
+            case 0xd750a16677fe13be where cursor.key(jsonKey, is: "fsType"):
+                self.fsType = try cursor.decode(String.self)
+            case 0x9c1f02d22008ac01 where cursor.key(jsonKey, is: "initiatorName"):
+                self.initiatorName = try cursor.decode(String.self)
+            case 0x2bc4e7192bf3bbb3 where cursor.key(jsonKey, is: "iqn"):
+                self.iqn = try cursor.decode(String.self)
+            case 0x52655c2d7f625235 where cursor.key(jsonKey, is: "iscsiInterface"):
+                self.iscsiInterface = try cursor.decode(String.self)
+            case 0x12a98a191dfba41c where cursor.key(jsonKey, is: "lun"):
+                self.lun = try cursor.decode(Int32.self)
+            case 0x15c1ab3f5c9cb6e8 where cursor.key(jsonKey, is: "portals"):
+                self.portals = try cursor.decode([String].self)
+            case 0x7381961d26b4adb7 where cursor.key(jsonKey, is: "readOnly"):
+                self.readOnly = try cursor.decode(Bool.self)
+            case 0xa95eb3d44c2a4ad6 where cursor.key(jsonKey, is: "secretRef"):
+                try cursor.fill(&self.secretRef)
+            case 0xcfdd1b3bbf9888ee where cursor.key(jsonKey, is: "targetPortal"):
+                self.targetPortal = try cursor.decode(String.self)
             default: try cursor.skipValue()
             }
         }
@@ -5264,24 +4225,17 @@ extension CoreV1 {
     }
 }
 
-extension CoreV1.ImageVolumeSource: JSONFastDecodable {
-    init(from cursor: inout JSONCursor) throws {
-        self.init()
+extension CoreV1.ImageVolumeSource: JSONFastFillable {
+    static var empty: Self { Self() }
+
+    mutating func fill(from cursor: inout JSONCursor) throws {
         try cursor.beginObject()
         while let jsonKey = try cursor.nextKeyRange() {
-            switch jsonKey.count {
-            case 9:
-                if cursor.key(jsonKey, is: "reference") {
-                    self.reference = try cursor.decode(String.self)
-                } else {
-                    try cursor.skipValue()
-                }
-            case 10:
-                if cursor.key(jsonKey, is: "pullPolicy") {
-                    self.pullPolicy = try cursor.decode(String.self)
-                } else {
-                    try cursor.skipValue()
-                }
+            switch cursor.keyHash {
+            case 0xbabde8cec925e820 where cursor.key(jsonKey, is: "pullPolicy"):
+                self.pullPolicy = try cursor.decode(String.self)
+            case 0x9a7b103262a7ba7a where cursor.key(jsonKey, is: "reference"):
+                self.reference = try cursor.decode(String.self)
             default: try cursor.skipValue()
             }
         }
@@ -5305,18 +4259,15 @@ extension CoreV1 {
     }
 }
 
-extension CoreV1.ImageVolumeStatus: JSONFastDecodable {
-    init(from cursor: inout JSONCursor) throws {
-        self.init()
+extension CoreV1.ImageVolumeStatus: JSONFastFillable {
+    static var empty: Self { Self() }
+
+    mutating func fill(from cursor: inout JSONCursor) throws {
         try cursor.beginObject()
         while let jsonKey = try cursor.nextKeyRange() {
-            switch jsonKey.count {
-            case 8:
-                if cursor.key(jsonKey, is: "imageRef") {
-                    self.imageRef = try cursor.decode(String.self)
-                } else {
-                    try cursor.skipValue()
-                }
+            switch cursor.keyHash {
+            case 0xafeb0dcbb6494473 where cursor.key(jsonKey, is: "imageRef"):
+                self.imageRef = try cursor.decode(String.self)
             default: try cursor.skipValue()
             }
         }
@@ -5350,26 +4301,19 @@ extension CoreV1 {
     }
 }
 
-extension CoreV1.KeyToPath: JSONFastDecodable {
-    init(from cursor: inout JSONCursor) throws {
-        self.init()
+extension CoreV1.KeyToPath: JSONFastFillable {
+    static var empty: Self { Self() }
+
+    mutating func fill(from cursor: inout JSONCursor) throws {
         try cursor.beginObject()
         while let jsonKey = try cursor.nextKeyRange() {
-            switch jsonKey.count {
-            case 3:
-                if cursor.key(jsonKey, is: "key") {
-                    self.key = try cursor.decode(String.self)
-                } else {
-                    try cursor.skipValue()
-                }
-            case 4:
-                if cursor.key(jsonKey, is: "mode") {
-                    self.mode = try cursor.decode(Int32.self)
-                } else if cursor.key(jsonKey, is: "path") {
-                    self.path = try cursor.decode(String.self)
-                } else {
-                    try cursor.skipValue()
-                }
+            switch cursor.keyHash {
+            case 0x3dc94a19365b10ec where cursor.key(jsonKey, is: "key"):
+                self.key = try cursor.decode(String.self)
+            case 0xd3deba2c41dadb2 where cursor.key(jsonKey, is: "mode"):
+                self.mode = try cursor.decode(Int32.self)
+            case 0x3c52d0debd70676 where cursor.key(jsonKey, is: "path"):
+                self.path = try cursor.decode(String.self)
             default: try cursor.skipValue()
             }
         }
@@ -5399,30 +4343,19 @@ extension CoreV1 {
     }
 }
 
-extension CoreV1.Lifecycle: JSONFastDecodable {
-    init(from cursor: inout JSONCursor) throws {
-        self.init()
+extension CoreV1.Lifecycle: JSONFastFillable {
+    static var empty: Self { Self() }
+
+    mutating func fill(from cursor: inout JSONCursor) throws {
         try cursor.beginObject()
         while let jsonKey = try cursor.nextKeyRange() {
-            switch jsonKey.count {
-            case 7:
-                if cursor.key(jsonKey, is: "preStop") {
-                    self.preStop = try cursor.decode(CoreV1.LifecycleHandler.self)
-                } else {
-                    try cursor.skipValue()
-                }
-            case 9:
-                if cursor.key(jsonKey, is: "postStart") {
-                    self.postStart = try cursor.decode(CoreV1.LifecycleHandler.self)
-                } else {
-                    try cursor.skipValue()
-                }
-            case 10:
-                if cursor.key(jsonKey, is: "stopSignal") {
-                    self.stopSignal = try cursor.decode(String.self)
-                } else {
-                    try cursor.skipValue()
-                }
+            switch cursor.keyHash {
+            case 0x877324a237da992d where cursor.key(jsonKey, is: "postStart"):
+                try cursor.fill(&self.postStart)
+            case 0xd84eeaf8126c6f4e where cursor.key(jsonKey, is: "preStop"):
+                try cursor.fill(&self.preStop)
+            case 0x41da17af0144d09 where cursor.key(jsonKey, is: "stopSignal"):
+                self.stopSignal = try cursor.decode(String.self)
             default: try cursor.skipValue()
             }
         }
@@ -5456,36 +4389,21 @@ extension CoreV1 {
     }
 }
 
-extension CoreV1.LifecycleHandler: JSONFastDecodable {
-    init(from cursor: inout JSONCursor) throws {
-        self.init()
+extension CoreV1.LifecycleHandler: JSONFastFillable {
+    static var empty: Self { Self() }
+
+    mutating func fill(from cursor: inout JSONCursor) throws {
         try cursor.beginObject()
         while let jsonKey = try cursor.nextKeyRange() {
-            switch jsonKey.count {
-            case 4:
-                if cursor.key(jsonKey, is: "exec") {
-                    self.exec = try cursor.decode(CoreV1.ExecAction.self)
-                } else {
-                    try cursor.skipValue()
-                }
-            case 5:
-                if cursor.key(jsonKey, is: "sleep") {
-                    self.sleep = try cursor.decode(CoreV1.SleepAction.self)
-                } else {
-                    try cursor.skipValue()
-                }
-            case 7:
-                if cursor.key(jsonKey, is: "httpGet") {
-                    self.httpGet = try cursor.decode(CoreV1.HTTPGetAction.self)
-                } else {
-                    try cursor.skipValue()
-                }
-            case 9:
-                if cursor.key(jsonKey, is: "tcpSocket") {
-                    self.tcpSocket = try cursor.decode(CoreV1.TCPSocketAction.self)
-                } else {
-                    try cursor.skipValue()
-                }
+            switch cursor.keyHash {
+            case 0xe7c75e608ea39b5c where cursor.key(jsonKey, is: "exec"):
+                try cursor.fill(&self.exec)
+            case 0x3334ab0869694477 where cursor.key(jsonKey, is: "httpGet"):
+                try cursor.fill(&self.httpGet)
+            case 0x3d5dd56be3296048 where cursor.key(jsonKey, is: "sleep"):
+                try cursor.fill(&self.sleep)
+            case 0x69f14cf5e5f38b39 where cursor.key(jsonKey, is: "tcpSocket"):
+                try cursor.fill(&self.tcpSocket)
             default: try cursor.skipValue()
             }
         }
@@ -5519,32 +4437,21 @@ extension CoreV1 {
     }
 }
 
-extension CoreV1.LimitRange: JSONFastDecodable {
-    init(from cursor: inout JSONCursor) throws {
-        self.init()
+extension CoreV1.LimitRange: JSONFastFillable {
+    static var empty: Self { Self() }
+
+    mutating func fill(from cursor: inout JSONCursor) throws {
         try cursor.beginObject()
         while let jsonKey = try cursor.nextKeyRange() {
-            switch jsonKey.count {
-            case 4:
-                if cursor.key(jsonKey, is: "kind") {
-                    self.kind = try cursor.decode(String.self)
-                } else if cursor.key(jsonKey, is: "spec") {
-                    self.spec = try cursor.decode(CoreV1.LimitRangeSpec.self)
-                } else {
-                    try cursor.skipValue()
-                }
-            case 8:
-                if cursor.key(jsonKey, is: "metadata") {
-                    self.metadata = try cursor.decode(MetaV1.ObjectMeta.self)
-                } else {
-                    try cursor.skipValue()
-                }
-            case 10:
-                if cursor.key(jsonKey, is: "apiVersion") {
-                    self.apiVersion = try cursor.decode(String.self)
-                } else {
-                    try cursor.skipValue()
-                }
+            switch cursor.keyHash {
+            case 0xb898e55fe5f29ce9 where cursor.key(jsonKey, is: "apiVersion"):
+                self.apiVersion = try cursor.decode(String.self)
+            case 0xef9c96d721673243 where cursor.key(jsonKey, is: "kind"):
+                self.kind = try cursor.decode(String.self)
+            case 0x28475f88f42fd020 where cursor.key(jsonKey, is: "metadata"):
+                try cursor.fill(&self.metadata)
+            case 0x8b70a3190932153e where cursor.key(jsonKey, is: "spec"):
+                try cursor.fill(&self.spec)
             default: try cursor.skipValue()
             }
         }
@@ -5601,44 +4508,25 @@ extension CoreV1 {
     }
 }
 
-extension CoreV1.LimitRangeItem: JSONFastDecodable {
-    init(from cursor: inout JSONCursor) throws {
-        self.init()
+extension CoreV1.LimitRangeItem: JSONFastFillable {
+    static var empty: Self { Self() }
+
+    mutating func fill(from cursor: inout JSONCursor) throws {
         try cursor.beginObject()
         while let jsonKey = try cursor.nextKeyRange() {
-            switch jsonKey.count {
-            case 3:
-                if cursor.key(jsonKey, is: "max") {
-                    self.max = try cursor.decode([String: Quantity].self)
-                } else if cursor.key(jsonKey, is: "min") {
-                    self.min = try cursor.decode([String: Quantity].self)
-                } else {
-                    try cursor.skipValue()
-                }
-            case 4:
-                if cursor.key(jsonKey, is: "type") {
-                    self.type = try cursor.decode(String.self)
-                } else {
-                    try cursor.skipValue()
-                }
-            case 7:
-                if cursor.key(jsonKey, is: "default") {
-                    self.`default` = try cursor.decode([String: Quantity].self)
-                } else {
-                    try cursor.skipValue()
-                }
-            case 14:
-                if cursor.key(jsonKey, is: "defaultRequest") {
-                    self.defaultRequest = try cursor.decode([String: Quantity].self)
-                } else {
-                    try cursor.skipValue()
-                }
-            case 20:
-                if cursor.key(jsonKey, is: "maxLimitRequestRatio") {
-                    self.maxLimitRequestRatio = try cursor.decode([String: Quantity].self)
-                } else {
-                    try cursor.skipValue()
-                }
+            switch cursor.keyHash {
+            case 0xebada5168620c5fe where cursor.key(jsonKey, is: "default"):
+                self.`default` = try cursor.decode([String: Quantity].self)
+            case 0xb34268430823e053 where cursor.key(jsonKey, is: "defaultRequest"):
+                self.defaultRequest = try cursor.decode([String: Quantity].self)
+            case 0x80f5119176d1ff9 where cursor.key(jsonKey, is: "max"):
+                self.max = try cursor.decode([String: Quantity].self)
+            case 0xc4c76df2b1159950 where cursor.key(jsonKey, is: "maxLimitRequestRatio"):
+                self.maxLimitRequestRatio = try cursor.decode([String: Quantity].self)
+            case 0x7f4431917564077 where cursor.key(jsonKey, is: "min"):
+                self.min = try cursor.decode([String: Quantity].self)
+            case 0xa79439ef7bfa9c2d where cursor.key(jsonKey, is: "type"):
+                self.type = try cursor.decode(String.self)
             default: try cursor.skipValue()
             }
         }
@@ -5674,36 +4562,21 @@ extension CoreV1 {
     }
 }
 
-extension CoreV1.LimitRangeList: JSONFastDecodable {
-    init(from cursor: inout JSONCursor) throws {
-        self.init()
+extension CoreV1.LimitRangeList: JSONFastFillable {
+    static var empty: Self { Self() }
+
+    mutating func fill(from cursor: inout JSONCursor) throws {
         try cursor.beginObject()
         while let jsonKey = try cursor.nextKeyRange() {
-            switch jsonKey.count {
-            case 4:
-                if cursor.key(jsonKey, is: "kind") {
-                    self.kind = try cursor.decode(String.self)
-                } else {
-                    try cursor.skipValue()
-                }
-            case 5:
-                if cursor.key(jsonKey, is: "items") {
-                    self.items = try cursor.decode([CoreV1.LimitRange].self)
-                } else {
-                    try cursor.skipValue()
-                }
-            case 8:
-                if cursor.key(jsonKey, is: "metadata") {
-                    self.metadata = try cursor.decode(MetaV1.ListMeta.self)
-                } else {
-                    try cursor.skipValue()
-                }
-            case 10:
-                if cursor.key(jsonKey, is: "apiVersion") {
-                    self.apiVersion = try cursor.decode(String.self)
-                } else {
-                    try cursor.skipValue()
-                }
+            switch cursor.keyHash {
+            case 0xb898e55fe5f29ce9 where cursor.key(jsonKey, is: "apiVersion"):
+                self.apiVersion = try cursor.decode(String.self)
+            case 0x3e7884bf4f412c6f where cursor.key(jsonKey, is: "items"):
+                try cursor.fillArray(&self.items)
+            case 0xef9c96d721673243 where cursor.key(jsonKey, is: "kind"):
+                self.kind = try cursor.decode(String.self)
+            case 0x28475f88f42fd020 where cursor.key(jsonKey, is: "metadata"):
+                try cursor.fill(&self.metadata)
             default: try cursor.skipValue()
             }
         }
@@ -5727,18 +4600,15 @@ extension CoreV1 {
     }
 }
 
-extension CoreV1.LimitRangeSpec: JSONFastDecodable {
-    init(from cursor: inout JSONCursor) throws {
-        self.init()
+extension CoreV1.LimitRangeSpec: JSONFastFillable {
+    static var empty: Self { Self() }
+
+    mutating func fill(from cursor: inout JSONCursor) throws {
         try cursor.beginObject()
         while let jsonKey = try cursor.nextKeyRange() {
-            switch jsonKey.count {
-            case 6:
-                if cursor.key(jsonKey, is: "limits") {
-                    self.limits = try cursor.decode([CoreV1.LimitRangeItem].self)
-                } else {
-                    try cursor.skipValue()
-                }
+            switch cursor.keyHash {
+            case 0x7283aeddbebbd745 where cursor.key(jsonKey, is: "limits"):
+                try cursor.fillArray(&self.limits)
             default: try cursor.skipValue()
             }
         }
@@ -5772,26 +4642,19 @@ extension CoreV1 {
     }
 }
 
-extension CoreV1.LinuxContainerUser: JSONFastDecodable {
-    init(from cursor: inout JSONCursor) throws {
-        self.init()
+extension CoreV1.LinuxContainerUser: JSONFastFillable {
+    static var empty: Self { Self() }
+
+    mutating func fill(from cursor: inout JSONCursor) throws {
         try cursor.beginObject()
         while let jsonKey = try cursor.nextKeyRange() {
-            switch jsonKey.count {
-            case 3:
-                if cursor.key(jsonKey, is: "gid") {
-                    self.gid = try cursor.decode(Int64.self)
-                } else if cursor.key(jsonKey, is: "uid") {
-                    self.uid = try cursor.decode(Int64.self)
-                } else {
-                    try cursor.skipValue()
-                }
-            case 18:
-                if cursor.key(jsonKey, is: "supplementalGroups") {
-                    self.supplementalGroups = try cursor.decode([Int64].self)
-                } else {
-                    try cursor.skipValue()
-                }
+            switch cursor.keyHash {
+            case 0xd50b7318facd9a3b where cursor.key(jsonKey, is: "gid"):
+                self.gid = try cursor.decode(Int64.self)
+            case 0x22c19fb49e378b3f where cursor.key(jsonKey, is: "supplementalGroups"):
+                self.supplementalGroups = try cursor.decode([Int64].self)
+            case 0x4c9cb5193e0b272d where cursor.key(jsonKey, is: "uid"):
+                self.uid = try cursor.decode(Int64.self)
             default: try cursor.skipValue()
             }
         }
@@ -5825,36 +4688,21 @@ extension CoreV1 {
     }
 }
 
-extension CoreV1.LoadBalancerIngress: JSONFastDecodable {
-    init(from cursor: inout JSONCursor) throws {
-        self.init()
+extension CoreV1.LoadBalancerIngress: JSONFastFillable {
+    static var empty: Self { Self() }
+
+    mutating func fill(from cursor: inout JSONCursor) throws {
         try cursor.beginObject()
         while let jsonKey = try cursor.nextKeyRange() {
-            switch jsonKey.count {
-            case 2:
-                if cursor.key(jsonKey, is: "ip") {
-                    self.ip = try cursor.decode(String.self)
-                } else {
-                    try cursor.skipValue()
-                }
-            case 5:
-                if cursor.key(jsonKey, is: "ports") {
-                    self.ports = try cursor.decode([CoreV1.PortStatus].self)
-                } else {
-                    try cursor.skipValue()
-                }
-            case 6:
-                if cursor.key(jsonKey, is: "ipMode") {
-                    self.ipMode = try cursor.decode(String.self)
-                } else {
-                    try cursor.skipValue()
-                }
-            case 8:
-                if cursor.key(jsonKey, is: "hostname") {
-                    self.hostname = try cursor.decode(String.self)
-                } else {
-                    try cursor.skipValue()
-                }
+            switch cursor.keyHash {
+            case 0x6eea510e5cd609ac where cursor.key(jsonKey, is: "hostname"):
+                self.hostname = try cursor.decode(String.self)
+            case 0x8b74207b55c5cbc where cursor.key(jsonKey, is: "ip"):
+                self.ip = try cursor.decode(String.self)
+            case 0x813ab66fc5a7f63f where cursor.key(jsonKey, is: "ipMode"):
+                self.ipMode = try cursor.decode(String.self)
+            case 0xc3780d35723576ef where cursor.key(jsonKey, is: "ports"):
+                try cursor.fillArray(&self.ports)
             default: try cursor.skipValue()
             }
         }
@@ -5876,18 +4724,15 @@ extension CoreV1 {
     }
 }
 
-extension CoreV1.LoadBalancerStatus: JSONFastDecodable {
-    init(from cursor: inout JSONCursor) throws {
-        self.init()
+extension CoreV1.LoadBalancerStatus: JSONFastFillable {
+    static var empty: Self { Self() }
+
+    mutating func fill(from cursor: inout JSONCursor) throws {
         try cursor.beginObject()
         while let jsonKey = try cursor.nextKeyRange() {
-            switch jsonKey.count {
-            case 7:
-                if cursor.key(jsonKey, is: "ingress") {
-                    self.ingress = try cursor.decode([CoreV1.LoadBalancerIngress].self)
-                } else {
-                    try cursor.skipValue()
-                }
+            switch cursor.keyHash {
+            case 0xb40d01a852cd5798 where cursor.key(jsonKey, is: "ingress"):
+                try cursor.fillArray(&self.ingress)
             default: try cursor.skipValue()
             }
         }
@@ -5909,18 +4754,15 @@ extension CoreV1 {
     }
 }
 
-extension CoreV1.LocalObjectReference: JSONFastDecodable {
-    init(from cursor: inout JSONCursor) throws {
-        self.init()
+extension CoreV1.LocalObjectReference: JSONFastFillable {
+    static var empty: Self { Self() }
+
+    mutating func fill(from cursor: inout JSONCursor) throws {
         try cursor.beginObject()
         while let jsonKey = try cursor.nextKeyRange() {
-            switch jsonKey.count {
-            case 4:
-                if cursor.key(jsonKey, is: "name") {
-                    self.name = try cursor.decode(String.self)
-                } else {
-                    try cursor.skipValue()
-                }
+            switch cursor.keyHash {
+            case 0xc4bcadba8e631b86 where cursor.key(jsonKey, is: "name"):
+                self.name = try cursor.decode(String.self)
             default: try cursor.skipValue()
             }
         }
@@ -5948,24 +4790,17 @@ extension CoreV1 {
     }
 }
 
-extension CoreV1.LocalVolumeSource: JSONFastDecodable {
-    init(from cursor: inout JSONCursor) throws {
-        self.init()
+extension CoreV1.LocalVolumeSource: JSONFastFillable {
+    static var empty: Self { Self() }
+
+    mutating func fill(from cursor: inout JSONCursor) throws {
         try cursor.beginObject()
         while let jsonKey = try cursor.nextKeyRange() {
-            switch jsonKey.count {
-            case 4:
-                if cursor.key(jsonKey, is: "path") {
-                    self.path = try cursor.decode(String.self)
-                } else {
-                    try cursor.skipValue()
-                }
-            case 6:
-                if cursor.key(jsonKey, is: "fsType") {
-                    self.fsType = try cursor.decode(String.self)
-                } else {
-                    try cursor.skipValue()
-                }
+            switch cursor.keyHash {
+            case 0xd750a16677fe13be where cursor.key(jsonKey, is: "fsType"):
+                self.fsType = try cursor.decode(String.self)
+            case 0x3c52d0debd70676 where cursor.key(jsonKey, is: "path"):
+                self.path = try cursor.decode(String.self)
             default: try cursor.skipValue()
             }
         }
@@ -6002,24 +4837,17 @@ extension CoreV1 {
     }
 }
 
-extension CoreV1.ModifyVolumeStatus: JSONFastDecodable {
-    init(from cursor: inout JSONCursor) throws {
-        self.init()
+extension CoreV1.ModifyVolumeStatus: JSONFastFillable {
+    static var empty: Self { Self() }
+
+    mutating func fill(from cursor: inout JSONCursor) throws {
         try cursor.beginObject()
         while let jsonKey = try cursor.nextKeyRange() {
-            switch jsonKey.count {
-            case 6:
-                if cursor.key(jsonKey, is: "status") {
-                    self.status = try cursor.decode(String.self)
-                } else {
-                    try cursor.skipValue()
-                }
-            case 31:
-                if cursor.key(jsonKey, is: "targetVolumeAttributesClassName") {
-                    self.targetVolumeAttributesClassName = try cursor.decode(String.self)
-                } else {
-                    try cursor.skipValue()
-                }
+            switch cursor.keyHash {
+            case 0xc4d5696d6cc12c2f where cursor.key(jsonKey, is: "status"):
+                self.status = try cursor.decode(String.self)
+            case 0xb00877b3d53ed71a where cursor.key(jsonKey, is: "targetVolumeAttributesClassName"):
+                self.targetVolumeAttributesClassName = try cursor.decode(String.self)
             default: try cursor.skipValue()
             }
         }
@@ -6053,30 +4881,19 @@ extension CoreV1 {
     }
 }
 
-extension CoreV1.NFSVolumeSource: JSONFastDecodable {
-    init(from cursor: inout JSONCursor) throws {
-        self.init()
+extension CoreV1.NFSVolumeSource: JSONFastFillable {
+    static var empty: Self { Self() }
+
+    mutating func fill(from cursor: inout JSONCursor) throws {
         try cursor.beginObject()
         while let jsonKey = try cursor.nextKeyRange() {
-            switch jsonKey.count {
-            case 4:
-                if cursor.key(jsonKey, is: "path") {
-                    self.path = try cursor.decode(String.self)
-                } else {
-                    try cursor.skipValue()
-                }
-            case 6:
-                if cursor.key(jsonKey, is: "server") {
-                    self.server = try cursor.decode(String.self)
-                } else {
-                    try cursor.skipValue()
-                }
-            case 8:
-                if cursor.key(jsonKey, is: "readOnly") {
-                    self.readOnly = try cursor.decode(Bool.self)
-                } else {
-                    try cursor.skipValue()
-                }
+            switch cursor.keyHash {
+            case 0x3c52d0debd70676 where cursor.key(jsonKey, is: "path"):
+                self.path = try cursor.decode(String.self)
+            case 0x7381961d26b4adb7 where cursor.key(jsonKey, is: "readOnly"):
+                self.readOnly = try cursor.decode(Bool.self)
+            case 0x7294d77db181ded2 where cursor.key(jsonKey, is: "server"):
+                self.server = try cursor.decode(String.self)
             default: try cursor.skipValue()
             }
         }
@@ -6114,38 +4931,23 @@ extension CoreV1 {
     }
 }
 
-extension CoreV1.Namespace: JSONFastDecodable {
-    init(from cursor: inout JSONCursor) throws {
-        self.init()
+extension CoreV1.Namespace: JSONFastFillable {
+    static var empty: Self { Self() }
+
+    mutating func fill(from cursor: inout JSONCursor) throws {
         try cursor.beginObject()
         while let jsonKey = try cursor.nextKeyRange() {
-            switch jsonKey.count {
-            case 4:
-                if cursor.key(jsonKey, is: "kind") {
-                    self.kind = try cursor.decode(String.self)
-                } else if cursor.key(jsonKey, is: "spec") {
-                    self.spec = try cursor.decode(CoreV1.NamespaceSpec.self)
-                } else {
-                    try cursor.skipValue()
-                }
-            case 6:
-                if cursor.key(jsonKey, is: "status") {
-                    self.status = try cursor.decode(CoreV1.NamespaceStatus.self)
-                } else {
-                    try cursor.skipValue()
-                }
-            case 8:
-                if cursor.key(jsonKey, is: "metadata") {
-                    self.metadata = try cursor.decode(MetaV1.ObjectMeta.self)
-                } else {
-                    try cursor.skipValue()
-                }
-            case 10:
-                if cursor.key(jsonKey, is: "apiVersion") {
-                    self.apiVersion = try cursor.decode(String.self)
-                } else {
-                    try cursor.skipValue()
-                }
+            switch cursor.keyHash {
+            case 0xb898e55fe5f29ce9 where cursor.key(jsonKey, is: "apiVersion"):
+                self.apiVersion = try cursor.decode(String.self)
+            case 0xef9c96d721673243 where cursor.key(jsonKey, is: "kind"):
+                self.kind = try cursor.decode(String.self)
+            case 0x28475f88f42fd020 where cursor.key(jsonKey, is: "metadata"):
+                try cursor.fill(&self.metadata)
+            case 0x8b70a3190932153e where cursor.key(jsonKey, is: "spec"):
+                try cursor.fill(&self.spec)
+            case 0xc4d5696d6cc12c2f where cursor.key(jsonKey, is: "status"):
+                try cursor.fill(&self.status)
             default: try cursor.skipValue()
             }
         }
@@ -6200,38 +5002,23 @@ extension CoreV1 {
     }
 }
 
-extension CoreV1.NamespaceCondition: JSONFastDecodable {
-    init(from cursor: inout JSONCursor) throws {
-        self.init()
+extension CoreV1.NamespaceCondition: JSONFastFillable {
+    static var empty: Self { Self() }
+
+    mutating func fill(from cursor: inout JSONCursor) throws {
         try cursor.beginObject()
         while let jsonKey = try cursor.nextKeyRange() {
-            switch jsonKey.count {
-            case 4:
-                if cursor.key(jsonKey, is: "type") {
-                    self.type = try cursor.decode(String.self)
-                } else {
-                    try cursor.skipValue()
-                }
-            case 6:
-                if cursor.key(jsonKey, is: "reason") {
-                    self.reason = try cursor.decode(String.self)
-                } else if cursor.key(jsonKey, is: "status") {
-                    self.status = try cursor.decode(String.self)
-                } else {
-                    try cursor.skipValue()
-                }
-            case 7:
-                if cursor.key(jsonKey, is: "message") {
-                    self.message = try cursor.decode(String.self)
-                } else {
-                    try cursor.skipValue()
-                }
-            case 18:
-                if cursor.key(jsonKey, is: "lastTransitionTime") {
-                    self.lastTransitionTime = try cursor.decode(Time.self)
-                } else {
-                    try cursor.skipValue()
-                }
+            switch cursor.keyHash {
+            case 0xca9019b6626e5db7 where cursor.key(jsonKey, is: "lastTransitionTime"):
+                self.lastTransitionTime = try cursor.decode(Time.self)
+            case 0x546401b5d2a8d2a4 where cursor.key(jsonKey, is: "message"):
+                self.message = try cursor.decode(String.self)
+            case 0x65e8d7f3474f2639 where cursor.key(jsonKey, is: "reason"):
+                self.reason = try cursor.decode(String.self)
+            case 0xc4d5696d6cc12c2f where cursor.key(jsonKey, is: "status"):
+                self.status = try cursor.decode(String.self)
+            case 0xa79439ef7bfa9c2d where cursor.key(jsonKey, is: "type"):
+                self.type = try cursor.decode(String.self)
             default: try cursor.skipValue()
             }
         }
@@ -6267,36 +5054,21 @@ extension CoreV1 {
     }
 }
 
-extension CoreV1.NamespaceList: JSONFastDecodable {
-    init(from cursor: inout JSONCursor) throws {
-        self.init()
+extension CoreV1.NamespaceList: JSONFastFillable {
+    static var empty: Self { Self() }
+
+    mutating func fill(from cursor: inout JSONCursor) throws {
         try cursor.beginObject()
         while let jsonKey = try cursor.nextKeyRange() {
-            switch jsonKey.count {
-            case 4:
-                if cursor.key(jsonKey, is: "kind") {
-                    self.kind = try cursor.decode(String.self)
-                } else {
-                    try cursor.skipValue()
-                }
-            case 5:
-                if cursor.key(jsonKey, is: "items") {
-                    self.items = try cursor.decode([CoreV1.Namespace].self)
-                } else {
-                    try cursor.skipValue()
-                }
-            case 8:
-                if cursor.key(jsonKey, is: "metadata") {
-                    self.metadata = try cursor.decode(MetaV1.ListMeta.self)
-                } else {
-                    try cursor.skipValue()
-                }
-            case 10:
-                if cursor.key(jsonKey, is: "apiVersion") {
-                    self.apiVersion = try cursor.decode(String.self)
-                } else {
-                    try cursor.skipValue()
-                }
+            switch cursor.keyHash {
+            case 0xb898e55fe5f29ce9 where cursor.key(jsonKey, is: "apiVersion"):
+                self.apiVersion = try cursor.decode(String.self)
+            case 0x3e7884bf4f412c6f where cursor.key(jsonKey, is: "items"):
+                try cursor.fillArray(&self.items)
+            case 0xef9c96d721673243 where cursor.key(jsonKey, is: "kind"):
+                self.kind = try cursor.decode(String.self)
+            case 0x28475f88f42fd020 where cursor.key(jsonKey, is: "metadata"):
+                try cursor.fill(&self.metadata)
             default: try cursor.skipValue()
             }
         }
@@ -6318,18 +5090,15 @@ extension CoreV1 {
     }
 }
 
-extension CoreV1.NamespaceSpec: JSONFastDecodable {
-    init(from cursor: inout JSONCursor) throws {
-        self.init()
+extension CoreV1.NamespaceSpec: JSONFastFillable {
+    static var empty: Self { Self() }
+
+    mutating func fill(from cursor: inout JSONCursor) throws {
         try cursor.beginObject()
         while let jsonKey = try cursor.nextKeyRange() {
-            switch jsonKey.count {
-            case 10:
-                if cursor.key(jsonKey, is: "finalizers") {
-                    self.finalizers = try cursor.decode([String].self)
-                } else {
-                    try cursor.skipValue()
-                }
+            switch cursor.keyHash {
+            case 0x989420ab64f08d4c where cursor.key(jsonKey, is: "finalizers"):
+                self.finalizers = try cursor.decode([String].self)
             default: try cursor.skipValue()
             }
         }
@@ -6355,24 +5124,17 @@ extension CoreV1 {
     }
 }
 
-extension CoreV1.NamespaceStatus: JSONFastDecodable {
-    init(from cursor: inout JSONCursor) throws {
-        self.init()
+extension CoreV1.NamespaceStatus: JSONFastFillable {
+    static var empty: Self { Self() }
+
+    mutating func fill(from cursor: inout JSONCursor) throws {
         try cursor.beginObject()
         while let jsonKey = try cursor.nextKeyRange() {
-            switch jsonKey.count {
-            case 5:
-                if cursor.key(jsonKey, is: "phase") {
-                    self.phase = try cursor.decode(String.self)
-                } else {
-                    try cursor.skipValue()
-                }
-            case 10:
-                if cursor.key(jsonKey, is: "conditions") {
-                    self.conditions = try cursor.decode([CoreV1.NamespaceCondition].self)
-                } else {
-                    try cursor.skipValue()
-                }
+            switch cursor.keyHash {
+            case 0x5f6d4dd9db56877 where cursor.key(jsonKey, is: "conditions"):
+                try cursor.fillArray(&self.conditions)
+            case 0xff4d966bc22ed3b8 where cursor.key(jsonKey, is: "phase"):
+                self.phase = try cursor.decode(String.self)
             default: try cursor.skipValue()
             }
         }
@@ -6410,38 +5172,23 @@ extension CoreV1 {
     }
 }
 
-extension CoreV1.Node: JSONFastDecodable {
-    init(from cursor: inout JSONCursor) throws {
-        self.init()
+extension CoreV1.Node: JSONFastFillable {
+    static var empty: Self { Self() }
+
+    mutating func fill(from cursor: inout JSONCursor) throws {
         try cursor.beginObject()
         while let jsonKey = try cursor.nextKeyRange() {
-            switch jsonKey.count {
-            case 4:
-                if cursor.key(jsonKey, is: "kind") {
-                    self.kind = try cursor.decode(String.self)
-                } else if cursor.key(jsonKey, is: "spec") {
-                    self.spec = try cursor.decode(CoreV1.NodeSpec.self)
-                } else {
-                    try cursor.skipValue()
-                }
-            case 6:
-                if cursor.key(jsonKey, is: "status") {
-                    self.status = try cursor.decode(CoreV1.NodeStatus.self)
-                } else {
-                    try cursor.skipValue()
-                }
-            case 8:
-                if cursor.key(jsonKey, is: "metadata") {
-                    self.metadata = try cursor.decode(MetaV1.ObjectMeta.self)
-                } else {
-                    try cursor.skipValue()
-                }
-            case 10:
-                if cursor.key(jsonKey, is: "apiVersion") {
-                    self.apiVersion = try cursor.decode(String.self)
-                } else {
-                    try cursor.skipValue()
-                }
+            switch cursor.keyHash {
+            case 0xb898e55fe5f29ce9 where cursor.key(jsonKey, is: "apiVersion"):
+                self.apiVersion = try cursor.decode(String.self)
+            case 0xef9c96d721673243 where cursor.key(jsonKey, is: "kind"):
+                self.kind = try cursor.decode(String.self)
+            case 0x28475f88f42fd020 where cursor.key(jsonKey, is: "metadata"):
+                try cursor.fill(&self.metadata)
+            case 0x8b70a3190932153e where cursor.key(jsonKey, is: "spec"):
+                try cursor.fill(&self.spec)
+            case 0xc4d5696d6cc12c2f where cursor.key(jsonKey, is: "status"):
+                try cursor.fill(&self.status)
             default: try cursor.skipValue()
             }
         }
@@ -6484,24 +5231,17 @@ extension CoreV1 {
     }
 }
 
-extension CoreV1.NodeAddress: JSONFastDecodable {
-    init(from cursor: inout JSONCursor) throws {
-        self.init()
+extension CoreV1.NodeAddress: JSONFastFillable {
+    static var empty: Self { Self() }
+
+    mutating func fill(from cursor: inout JSONCursor) throws {
         try cursor.beginObject()
         while let jsonKey = try cursor.nextKeyRange() {
-            switch jsonKey.count {
-            case 4:
-                if cursor.key(jsonKey, is: "type") {
-                    self.type = try cursor.decode(String.self)
-                } else {
-                    try cursor.skipValue()
-                }
-            case 7:
-                if cursor.key(jsonKey, is: "address") {
-                    self.address = try cursor.decode(String.self)
-                } else {
-                    try cursor.skipValue()
-                }
+            switch cursor.keyHash {
+            case 0x1737f69e334c12b3 where cursor.key(jsonKey, is: "address"):
+                self.address = try cursor.decode(String.self)
+            case 0xa79439ef7bfa9c2d where cursor.key(jsonKey, is: "type"):
+                self.type = try cursor.decode(String.self)
             default: try cursor.skipValue()
             }
         }
@@ -6527,24 +5267,17 @@ extension CoreV1 {
     }
 }
 
-extension CoreV1.NodeAffinity: JSONFastDecodable {
-    init(from cursor: inout JSONCursor) throws {
-        self.init()
+extension CoreV1.NodeAffinity: JSONFastFillable {
+    static var empty: Self { Self() }
+
+    mutating func fill(from cursor: inout JSONCursor) throws {
         try cursor.beginObject()
         while let jsonKey = try cursor.nextKeyRange() {
-            switch jsonKey.count {
-            case 46:
-                if cursor.key(jsonKey, is: "requiredDuringSchedulingIgnoredDuringExecution") {
-                    self.requiredDuringSchedulingIgnoredDuringExecution = try cursor.decode(CoreV1.NodeSelector.self)
-                } else {
-                    try cursor.skipValue()
-                }
-            case 47:
-                if cursor.key(jsonKey, is: "preferredDuringSchedulingIgnoredDuringExecution") {
-                    self.preferredDuringSchedulingIgnoredDuringExecution = try cursor.decode([CoreV1.PreferredSchedulingTerm].self)
-                } else {
-                    try cursor.skipValue()
-                }
+            switch cursor.keyHash {
+            case 0xb10a5652eec729c2 where cursor.key(jsonKey, is: "preferredDuringSchedulingIgnoredDuringExecution"):
+                try cursor.fillArray(&self.preferredDuringSchedulingIgnoredDuringExecution)
+            case 0x5abb5694013f86e0 where cursor.key(jsonKey, is: "requiredDuringSchedulingIgnoredDuringExecution"):
+                try cursor.fill(&self.requiredDuringSchedulingIgnoredDuringExecution)
             default: try cursor.skipValue()
             }
         }
@@ -6578,30 +5311,19 @@ extension CoreV1 {
     }
 }
 
-extension CoreV1.NodeAllocatableResourceClaimStatus: JSONFastDecodable {
-    init(from cursor: inout JSONCursor) throws {
-        self.init()
+extension CoreV1.NodeAllocatableResourceClaimStatus: JSONFastFillable {
+    static var empty: Self { Self() }
+
+    mutating func fill(from cursor: inout JSONCursor) throws {
         try cursor.beginObject()
         while let jsonKey = try cursor.nextKeyRange() {
-            switch jsonKey.count {
-            case 9:
-                if cursor.key(jsonKey, is: "resources") {
-                    self.resources = try cursor.decode([String: Quantity].self)
-                } else {
-                    try cursor.skipValue()
-                }
-            case 10:
-                if cursor.key(jsonKey, is: "containers") {
-                    self.containers = try cursor.decode([String].self)
-                } else {
-                    try cursor.skipValue()
-                }
-            case 17:
-                if cursor.key(jsonKey, is: "resourceClaimName") {
-                    self.resourceClaimName = try cursor.decode(String.self)
-                } else {
-                    try cursor.skipValue()
-                }
+            switch cursor.keyHash {
+            case 0xcc4a1ead36658a71 where cursor.key(jsonKey, is: "containers"):
+                self.containers = try cursor.decode([String].self)
+            case 0xc69d95b6d0dbf4fc where cursor.key(jsonKey, is: "resourceClaimName"):
+                self.resourceClaimName = try cursor.decode(String.self)
+            case 0x34d5a1bef245df2 where cursor.key(jsonKey, is: "resources"):
+                self.resources = try cursor.decode([String: Quantity].self)
             default: try cursor.skipValue()
             }
         }
@@ -6647,44 +5369,25 @@ extension CoreV1 {
     }
 }
 
-extension CoreV1.NodeCondition: JSONFastDecodable {
-    init(from cursor: inout JSONCursor) throws {
-        self.init()
+extension CoreV1.NodeCondition: JSONFastFillable {
+    static var empty: Self { Self() }
+
+    mutating func fill(from cursor: inout JSONCursor) throws {
         try cursor.beginObject()
         while let jsonKey = try cursor.nextKeyRange() {
-            switch jsonKey.count {
-            case 4:
-                if cursor.key(jsonKey, is: "type") {
-                    self.type = try cursor.decode(String.self)
-                } else {
-                    try cursor.skipValue()
-                }
-            case 6:
-                if cursor.key(jsonKey, is: "reason") {
-                    self.reason = try cursor.decode(String.self)
-                } else if cursor.key(jsonKey, is: "status") {
-                    self.status = try cursor.decode(String.self)
-                } else {
-                    try cursor.skipValue()
-                }
-            case 7:
-                if cursor.key(jsonKey, is: "message") {
-                    self.message = try cursor.decode(String.self)
-                } else {
-                    try cursor.skipValue()
-                }
-            case 17:
-                if cursor.key(jsonKey, is: "lastHeartbeatTime") {
-                    self.lastHeartbeatTime = try cursor.decode(Time.self)
-                } else {
-                    try cursor.skipValue()
-                }
-            case 18:
-                if cursor.key(jsonKey, is: "lastTransitionTime") {
-                    self.lastTransitionTime = try cursor.decode(Time.self)
-                } else {
-                    try cursor.skipValue()
-                }
+            switch cursor.keyHash {
+            case 0x92cf6a35eb44438a where cursor.key(jsonKey, is: "lastHeartbeatTime"):
+                self.lastHeartbeatTime = try cursor.decode(Time.self)
+            case 0xca9019b6626e5db7 where cursor.key(jsonKey, is: "lastTransitionTime"):
+                self.lastTransitionTime = try cursor.decode(Time.self)
+            case 0x546401b5d2a8d2a4 where cursor.key(jsonKey, is: "message"):
+                self.message = try cursor.decode(String.self)
+            case 0x65e8d7f3474f2639 where cursor.key(jsonKey, is: "reason"):
+                self.reason = try cursor.decode(String.self)
+            case 0xc4d5696d6cc12c2f where cursor.key(jsonKey, is: "status"):
+                self.status = try cursor.decode(String.self)
+            case 0xa79439ef7bfa9c2d where cursor.key(jsonKey, is: "type"):
+                self.type = try cursor.decode(String.self)
             default: try cursor.skipValue()
             }
         }
@@ -6706,18 +5409,15 @@ extension CoreV1 {
     }
 }
 
-extension CoreV1.NodeConfigSource: JSONFastDecodable {
-    init(from cursor: inout JSONCursor) throws {
-        self.init()
+extension CoreV1.NodeConfigSource: JSONFastFillable {
+    static var empty: Self { Self() }
+
+    mutating func fill(from cursor: inout JSONCursor) throws {
         try cursor.beginObject()
         while let jsonKey = try cursor.nextKeyRange() {
-            switch jsonKey.count {
-            case 9:
-                if cursor.key(jsonKey, is: "configMap") {
-                    self.configMap = try cursor.decode(CoreV1.ConfigMapNodeConfigSource.self)
-                } else {
-                    try cursor.skipValue()
-                }
+            switch cursor.keyHash {
+            case 0xb2ef5cc0f757c127 where cursor.key(jsonKey, is: "configMap"):
+                try cursor.fill(&self.configMap)
             default: try cursor.skipValue()
             }
         }
@@ -6751,36 +5451,21 @@ extension CoreV1 {
     }
 }
 
-extension CoreV1.NodeConfigStatus: JSONFastDecodable {
-    init(from cursor: inout JSONCursor) throws {
-        self.init()
+extension CoreV1.NodeConfigStatus: JSONFastFillable {
+    static var empty: Self { Self() }
+
+    mutating func fill(from cursor: inout JSONCursor) throws {
         try cursor.beginObject()
         while let jsonKey = try cursor.nextKeyRange() {
-            switch jsonKey.count {
-            case 5:
-                if cursor.key(jsonKey, is: "error") {
-                    self.error = try cursor.decode(String.self)
-                } else {
-                    try cursor.skipValue()
-                }
-            case 6:
-                if cursor.key(jsonKey, is: "active") {
-                    self.active = try cursor.decode(CoreV1.NodeConfigSource.self)
-                } else {
-                    try cursor.skipValue()
-                }
-            case 8:
-                if cursor.key(jsonKey, is: "assigned") {
-                    self.assigned = try cursor.decode(CoreV1.NodeConfigSource.self)
-                } else {
-                    try cursor.skipValue()
-                }
-            case 13:
-                if cursor.key(jsonKey, is: "lastKnownGood") {
-                    self.lastKnownGood = try cursor.decode(CoreV1.NodeConfigSource.self)
-                } else {
-                    try cursor.skipValue()
-                }
+            switch cursor.keyHash {
+            case 0x6580790b036f0c6f where cursor.key(jsonKey, is: "active"):
+                try cursor.fill(&self.active)
+            case 0x5b3ea42e632dda5d where cursor.key(jsonKey, is: "assigned"):
+                try cursor.fill(&self.assigned)
+            case 0x9f7452dd75d54d31 where cursor.key(jsonKey, is: "error"):
+                self.error = try cursor.decode(String.self)
+            case 0x66753f0dfc86a7ad where cursor.key(jsonKey, is: "lastKnownGood"):
+                try cursor.fill(&self.lastKnownGood)
             default: try cursor.skipValue()
             }
         }
@@ -6802,18 +5487,15 @@ extension CoreV1 {
     }
 }
 
-extension CoreV1.NodeDaemonEndpoints: JSONFastDecodable {
-    init(from cursor: inout JSONCursor) throws {
-        self.init()
+extension CoreV1.NodeDaemonEndpoints: JSONFastFillable {
+    static var empty: Self { Self() }
+
+    mutating func fill(from cursor: inout JSONCursor) throws {
         try cursor.beginObject()
         while let jsonKey = try cursor.nextKeyRange() {
-            switch jsonKey.count {
-            case 15:
-                if cursor.key(jsonKey, is: "kubeletEndpoint") {
-                    self.kubeletEndpoint = try cursor.decode(CoreV1.DaemonEndpoint.self)
-                } else {
-                    try cursor.skipValue()
-                }
+            switch cursor.keyHash {
+            case 0xb36c061536a145e4 where cursor.key(jsonKey, is: "kubeletEndpoint"):
+                try cursor.fill(&self.kubeletEndpoint)
             default: try cursor.skipValue()
             }
         }
@@ -6835,18 +5517,15 @@ extension CoreV1 {
     }
 }
 
-extension CoreV1.NodeFeatures: JSONFastDecodable {
-    init(from cursor: inout JSONCursor) throws {
-        self.init()
+extension CoreV1.NodeFeatures: JSONFastFillable {
+    static var empty: Self { Self() }
+
+    mutating func fill(from cursor: inout JSONCursor) throws {
         try cursor.beginObject()
         while let jsonKey = try cursor.nextKeyRange() {
-            switch jsonKey.count {
-            case 24:
-                if cursor.key(jsonKey, is: "supplementalGroupsPolicy") {
-                    self.supplementalGroupsPolicy = try cursor.decode(Bool.self)
-                } else {
-                    try cursor.skipValue()
-                }
+            switch cursor.keyHash {
+            case 0xf65d97e9f7382471 where cursor.key(jsonKey, is: "supplementalGroupsPolicy"):
+                self.supplementalGroupsPolicy = try cursor.decode(Bool.self)
             default: try cursor.skipValue()
             }
         }
@@ -6882,36 +5561,21 @@ extension CoreV1 {
     }
 }
 
-extension CoreV1.NodeList: JSONFastDecodable {
-    init(from cursor: inout JSONCursor) throws {
-        self.init()
+extension CoreV1.NodeList: JSONFastFillable {
+    static var empty: Self { Self() }
+
+    mutating func fill(from cursor: inout JSONCursor) throws {
         try cursor.beginObject()
         while let jsonKey = try cursor.nextKeyRange() {
-            switch jsonKey.count {
-            case 4:
-                if cursor.key(jsonKey, is: "kind") {
-                    self.kind = try cursor.decode(String.self)
-                } else {
-                    try cursor.skipValue()
-                }
-            case 5:
-                if cursor.key(jsonKey, is: "items") {
-                    self.items = try cursor.decode([CoreV1.Node].self)
-                } else {
-                    try cursor.skipValue()
-                }
-            case 8:
-                if cursor.key(jsonKey, is: "metadata") {
-                    self.metadata = try cursor.decode(MetaV1.ListMeta.self)
-                } else {
-                    try cursor.skipValue()
-                }
-            case 10:
-                if cursor.key(jsonKey, is: "apiVersion") {
-                    self.apiVersion = try cursor.decode(String.self)
-                } else {
-                    try cursor.skipValue()
-                }
+            switch cursor.keyHash {
+            case 0xb898e55fe5f29ce9 where cursor.key(jsonKey, is: "apiVersion"):
+                self.apiVersion = try cursor.decode(String.self)
+            case 0x3e7884bf4f412c6f where cursor.key(jsonKey, is: "items"):
+                try cursor.fillArray(&self.items)
+            case 0xef9c96d721673243 where cursor.key(jsonKey, is: "kind"):
+                self.kind = try cursor.decode(String.self)
+            case 0x28475f88f42fd020 where cursor.key(jsonKey, is: "metadata"):
+                try cursor.fill(&self.metadata)
             default: try cursor.skipValue()
             }
         }
@@ -6937,24 +5601,17 @@ extension CoreV1 {
     }
 }
 
-extension CoreV1.NodeRuntimeHandler: JSONFastDecodable {
-    init(from cursor: inout JSONCursor) throws {
-        self.init()
+extension CoreV1.NodeRuntimeHandler: JSONFastFillable {
+    static var empty: Self { Self() }
+
+    mutating func fill(from cursor: inout JSONCursor) throws {
         try cursor.beginObject()
         while let jsonKey = try cursor.nextKeyRange() {
-            switch jsonKey.count {
-            case 4:
-                if cursor.key(jsonKey, is: "name") {
-                    self.name = try cursor.decode(String.self)
-                } else {
-                    try cursor.skipValue()
-                }
-            case 8:
-                if cursor.key(jsonKey, is: "features") {
-                    self.features = try cursor.decode(CoreV1.NodeRuntimeHandlerFeatures.self)
-                } else {
-                    try cursor.skipValue()
-                }
+            switch cursor.keyHash {
+            case 0xbe45a3a6ee3c626a where cursor.key(jsonKey, is: "features"):
+                try cursor.fill(&self.features)
+            case 0xc4bcadba8e631b86 where cursor.key(jsonKey, is: "name"):
+                self.name = try cursor.decode(String.self)
             default: try cursor.skipValue()
             }
         }
@@ -6980,24 +5637,17 @@ extension CoreV1 {
     }
 }
 
-extension CoreV1.NodeRuntimeHandlerFeatures: JSONFastDecodable {
-    init(from cursor: inout JSONCursor) throws {
-        self.init()
+extension CoreV1.NodeRuntimeHandlerFeatures: JSONFastFillable {
+    static var empty: Self { Self() }
+
+    mutating func fill(from cursor: inout JSONCursor) throws {
         try cursor.beginObject()
         while let jsonKey = try cursor.nextKeyRange() {
-            switch jsonKey.count {
-            case 14:
-                if cursor.key(jsonKey, is: "userNamespaces") {
-                    self.userNamespaces = try cursor.decode(Bool.self)
-                } else {
-                    try cursor.skipValue()
-                }
-            case 23:
-                if cursor.key(jsonKey, is: "recursiveReadOnlyMounts") {
-                    self.recursiveReadOnlyMounts = try cursor.decode(Bool.self)
-                } else {
-                    try cursor.skipValue()
-                }
+            switch cursor.keyHash {
+            case 0x13e3febd77e05fbb where cursor.key(jsonKey, is: "recursiveReadOnlyMounts"):
+                self.recursiveReadOnlyMounts = try cursor.decode(Bool.self)
+            case 0x114fa3c0a29b3dae where cursor.key(jsonKey, is: "userNamespaces"):
+                self.userNamespaces = try cursor.decode(Bool.self)
             default: try cursor.skipValue()
             }
         }
@@ -7021,18 +5671,15 @@ extension CoreV1 {
     }
 }
 
-extension CoreV1.NodeSelector: JSONFastDecodable {
-    init(from cursor: inout JSONCursor) throws {
-        self.init()
+extension CoreV1.NodeSelector: JSONFastFillable {
+    static var empty: Self { Self() }
+
+    mutating func fill(from cursor: inout JSONCursor) throws {
         try cursor.beginObject()
         while let jsonKey = try cursor.nextKeyRange() {
-            switch jsonKey.count {
-            case 17:
-                if cursor.key(jsonKey, is: "nodeSelectorTerms") {
-                    self.nodeSelectorTerms = try cursor.decode([CoreV1.NodeSelectorTerm].self)
-                } else {
-                    try cursor.skipValue()
-                }
+            switch cursor.keyHash {
+            case 0x6c2490c34d5247f7 where cursor.key(jsonKey, is: "nodeSelectorTerms"):
+                try cursor.fillArray(&self.nodeSelectorTerms)
             default: try cursor.skipValue()
             }
         }
@@ -7066,30 +5713,19 @@ extension CoreV1 {
     }
 }
 
-extension CoreV1.NodeSelectorRequirement: JSONFastDecodable {
-    init(from cursor: inout JSONCursor) throws {
-        self.init()
+extension CoreV1.NodeSelectorRequirement: JSONFastFillable {
+    static var empty: Self { Self() }
+
+    mutating func fill(from cursor: inout JSONCursor) throws {
         try cursor.beginObject()
         while let jsonKey = try cursor.nextKeyRange() {
-            switch jsonKey.count {
-            case 3:
-                if cursor.key(jsonKey, is: "key") {
-                    self.key = try cursor.decode(String.self)
-                } else {
-                    try cursor.skipValue()
-                }
-            case 6:
-                if cursor.key(jsonKey, is: "values") {
-                    self.values = try cursor.decode([String].self)
-                } else {
-                    try cursor.skipValue()
-                }
-            case 8:
-                if cursor.key(jsonKey, is: "operator") {
-                    self.`operator` = try cursor.decode(String.self)
-                } else {
-                    try cursor.skipValue()
-                }
+            switch cursor.keyHash {
+            case 0x3dc94a19365b10ec where cursor.key(jsonKey, is: "key"):
+                self.key = try cursor.decode(String.self)
+            case 0x554667f2165fec5d where cursor.key(jsonKey, is: "operator"):
+                self.`operator` = try cursor.decode(String.self)
+            case 0x21277bcf1a4d67fb where cursor.key(jsonKey, is: "values"):
+                self.values = try cursor.decode([String].self)
             default: try cursor.skipValue()
             }
         }
@@ -7115,24 +5751,17 @@ extension CoreV1 {
     }
 }
 
-extension CoreV1.NodeSelectorTerm: JSONFastDecodable {
-    init(from cursor: inout JSONCursor) throws {
-        self.init()
+extension CoreV1.NodeSelectorTerm: JSONFastFillable {
+    static var empty: Self { Self() }
+
+    mutating func fill(from cursor: inout JSONCursor) throws {
         try cursor.beginObject()
         while let jsonKey = try cursor.nextKeyRange() {
-            switch jsonKey.count {
-            case 11:
-                if cursor.key(jsonKey, is: "matchFields") {
-                    self.matchFields = try cursor.decode([CoreV1.NodeSelectorRequirement].self)
-                } else {
-                    try cursor.skipValue()
-                }
-            case 16:
-                if cursor.key(jsonKey, is: "matchExpressions") {
-                    self.matchExpressions = try cursor.decode([CoreV1.NodeSelectorRequirement].self)
-                } else {
-                    try cursor.skipValue()
-                }
+            switch cursor.keyHash {
+            case 0xea9bf6535b857865 where cursor.key(jsonKey, is: "matchExpressions"):
+                try cursor.fillArray(&self.matchExpressions)
+            case 0x691f474c6fb4ff13 where cursor.key(jsonKey, is: "matchFields"):
+                try cursor.fillArray(&self.matchFields)
             default: try cursor.skipValue()
             }
         }
@@ -7178,50 +5807,27 @@ extension CoreV1 {
     }
 }
 
-extension CoreV1.NodeSpec: JSONFastDecodable {
-    init(from cursor: inout JSONCursor) throws {
-        self.init()
+extension CoreV1.NodeSpec: JSONFastFillable {
+    static var empty: Self { Self() }
+
+    mutating func fill(from cursor: inout JSONCursor) throws {
         try cursor.beginObject()
         while let jsonKey = try cursor.nextKeyRange() {
-            switch jsonKey.count {
-            case 6:
-                if cursor.key(jsonKey, is: "taints") {
-                    self.taints = try cursor.decode([CoreV1.Taint].self)
-                } else {
-                    try cursor.skipValue()
-                }
-            case 7:
-                if cursor.key(jsonKey, is: "podCIDR") {
-                    self.podCIDR = try cursor.decode(String.self)
-                } else {
-                    try cursor.skipValue()
-                }
-            case 8:
-                if cursor.key(jsonKey, is: "podCIDRs") {
-                    self.podCIDRs = try cursor.decode([String].self)
-                } else {
-                    try cursor.skipValue()
-                }
-            case 10:
-                if cursor.key(jsonKey, is: "externalID") {
-                    self.externalID = try cursor.decode(String.self)
-                } else if cursor.key(jsonKey, is: "providerID") {
-                    self.providerID = try cursor.decode(String.self)
-                } else {
-                    try cursor.skipValue()
-                }
-            case 12:
-                if cursor.key(jsonKey, is: "configSource") {
-                    self.configSource = try cursor.decode(CoreV1.NodeConfigSource.self)
-                } else {
-                    try cursor.skipValue()
-                }
-            case 13:
-                if cursor.key(jsonKey, is: "unschedulable") {
-                    self.unschedulable = try cursor.decode(Bool.self)
-                } else {
-                    try cursor.skipValue()
-                }
+            switch cursor.keyHash {
+            case 0x649ce5db9ced7812 where cursor.key(jsonKey, is: "configSource"):
+                try cursor.fill(&self.configSource)
+            case 0xa8713fc5971c7307 where cursor.key(jsonKey, is: "externalID"):
+                self.externalID = try cursor.decode(String.self)
+            case 0x2e27b789e3b636ce where cursor.key(jsonKey, is: "podCIDR"):
+                self.podCIDR = try cursor.decode(String.self)
+            case 0x23b39c4dee9f0327 where cursor.key(jsonKey, is: "podCIDRs"):
+                self.podCIDRs = try cursor.decode([String].self)
+            case 0x765b26e0da6b10d1 where cursor.key(jsonKey, is: "providerID"):
+                self.providerID = try cursor.decode(String.self)
+            case 0xaa2bbc3677a2dc7c where cursor.key(jsonKey, is: "taints"):
+                try cursor.fillArray(&self.taints)
+            case 0x92c966d7cc1bc2c8 where cursor.key(jsonKey, is: "unschedulable"):
+                self.unschedulable = try cursor.decode(Bool.self)
             default: try cursor.skipValue()
             }
         }
@@ -7295,76 +5901,41 @@ extension CoreV1 {
     }
 }
 
-extension CoreV1.NodeStatus: JSONFastDecodable {
-    init(from cursor: inout JSONCursor) throws {
-        self.init()
+extension CoreV1.NodeStatus: JSONFastFillable {
+    static var empty: Self { Self() }
+
+    mutating func fill(from cursor: inout JSONCursor) throws {
         try cursor.beginObject()
         while let jsonKey = try cursor.nextKeyRange() {
-            switch jsonKey.count {
-            case 5:
-                if cursor.key(jsonKey, is: "phase") {
-                    self.phase = try cursor.decode(String.self)
-                } else {
-                    try cursor.skipValue()
-                }
-            case 6:
-                if cursor.key(jsonKey, is: "config") {
-                    self.config = try cursor.decode(CoreV1.NodeConfigStatus.self)
-                } else if cursor.key(jsonKey, is: "images") {
-                    self.images = try cursor.decode([CoreV1.ContainerImage].self)
-                } else {
-                    try cursor.skipValue()
-                }
-            case 8:
-                if cursor.key(jsonKey, is: "capacity") {
-                    self.capacity = try cursor.decode([String: Quantity].self)
-                } else if cursor.key(jsonKey, is: "features") {
-                    self.features = try cursor.decode(CoreV1.NodeFeatures.self)
-                } else if cursor.key(jsonKey, is: "nodeInfo") {
-                    self.nodeInfo = try cursor.decode(CoreV1.NodeSystemInfo.self)
-                } else {
-                    try cursor.skipValue()
-                }
-            case 9:
-                if cursor.key(jsonKey, is: "addresses") {
-                    self.addresses = try cursor.decode([CoreV1.NodeAddress].self)
-                } else {
-                    try cursor.skipValue()
-                }
-            case 10:
-                if cursor.key(jsonKey, is: "conditions") {
-                    self.conditions = try cursor.decode([CoreV1.NodeCondition].self)
-                } else {
-                    try cursor.skipValue()
-                }
-            case 11:
-                if cursor.key(jsonKey, is: "allocatable") {
-                    self.allocatable = try cursor.decode([String: Quantity].self)
-                } else {
-                    try cursor.skipValue()
-                }
-            case 12:
-                if cursor.key(jsonKey, is: "volumesInUse") {
-                    self.volumesInUse = try cursor.decode([String].self)
-                } else {
-                    try cursor.skipValue()
-                }
-            case 15:
-                if cursor.key(jsonKey, is: "daemonEndpoints") {
-                    self.daemonEndpoints = try cursor.decode(CoreV1.NodeDaemonEndpoints.self)
-                } else if cursor.key(jsonKey, is: "runtimeHandlers") {
-                    self.runtimeHandlers = try cursor.decode([CoreV1.NodeRuntimeHandler].self)
-                } else if cursor.key(jsonKey, is: "volumesAttached") {
-                    self.volumesAttached = try cursor.decode([CoreV1.AttachedVolume].self)
-                } else {
-                    try cursor.skipValue()
-                }
-            case 16:
-                if cursor.key(jsonKey, is: "declaredFeatures") {
-                    self.declaredFeatures = try cursor.decode([String].self)
-                } else {
-                    try cursor.skipValue()
-                }
+            switch cursor.keyHash {
+            case 0xcce4a06ad18f1623 where cursor.key(jsonKey, is: "addresses"):
+                try cursor.fillArray(&self.addresses)
+            case 0x58929a542198268f where cursor.key(jsonKey, is: "allocatable"):
+                self.allocatable = try cursor.decode([String: Quantity].self)
+            case 0xb1aa3177ea81a5e9 where cursor.key(jsonKey, is: "capacity"):
+                self.capacity = try cursor.decode([String: Quantity].self)
+            case 0x5f6d4dd9db56877 where cursor.key(jsonKey, is: "conditions"):
+                try cursor.fillArray(&self.conditions)
+            case 0x78039475c6a50527 where cursor.key(jsonKey, is: "config"):
+                try cursor.fill(&self.config)
+            case 0x86777fd80b403f4d where cursor.key(jsonKey, is: "daemonEndpoints"):
+                try cursor.fill(&self.daemonEndpoints)
+            case 0x20bea416596c244c where cursor.key(jsonKey, is: "declaredFeatures"):
+                self.declaredFeatures = try cursor.decode([String].self)
+            case 0xbe45a3a6ee3c626a where cursor.key(jsonKey, is: "features"):
+                try cursor.fill(&self.features)
+            case 0xbbaa66fa4373e3eb where cursor.key(jsonKey, is: "images"):
+                try cursor.fillArray(&self.images)
+            case 0x47608611ae2a1a9d where cursor.key(jsonKey, is: "nodeInfo"):
+                try cursor.fill(&self.nodeInfo)
+            case 0xff4d966bc22ed3b8 where cursor.key(jsonKey, is: "phase"):
+                self.phase = try cursor.decode(String.self)
+            case 0x36e4f4f429b312ca where cursor.key(jsonKey, is: "runtimeHandlers"):
+                try cursor.fillArray(&self.runtimeHandlers)
+            case 0xdd59539967638910 where cursor.key(jsonKey, is: "volumesAttached"):
+                try cursor.fillArray(&self.volumesAttached)
+            case 0xc7499e001435baea where cursor.key(jsonKey, is: "volumesInUse"):
+                self.volumesInUse = try cursor.decode([String].self)
             default: try cursor.skipValue()
             }
         }
@@ -7386,18 +5957,15 @@ extension CoreV1 {
     }
 }
 
-extension CoreV1.NodeSwapStatus: JSONFastDecodable {
-    init(from cursor: inout JSONCursor) throws {
-        self.init()
+extension CoreV1.NodeSwapStatus: JSONFastFillable {
+    static var empty: Self { Self() }
+
+    mutating func fill(from cursor: inout JSONCursor) throws {
         try cursor.beginObject()
         while let jsonKey = try cursor.nextKeyRange() {
-            switch jsonKey.count {
-            case 8:
-                if cursor.key(jsonKey, is: "capacity") {
-                    self.capacity = try cursor.decode(Int64.self)
-                } else {
-                    try cursor.skipValue()
-                }
+            switch cursor.keyHash {
+            case 0xb1aa3177ea81a5e9 where cursor.key(jsonKey, is: "capacity"):
+                self.capacity = try cursor.decode(Int64.self)
             default: try cursor.skipValue()
             }
         }
@@ -7479,78 +6047,35 @@ extension CoreV1 {
     }
 }
 
-extension CoreV1.NodeSystemInfo: JSONFastDecodable {
-    init(from cursor: inout JSONCursor) throws {
-        self.init()
+extension CoreV1.NodeSystemInfo: JSONFastFillable {
+    static var empty: Self { Self() }
+
+    mutating func fill(from cursor: inout JSONCursor) throws {
         try cursor.beginObject()
         while let jsonKey = try cursor.nextKeyRange() {
-            switch jsonKey.count {
-            case 4:
-                if cursor.key(jsonKey, is: "swap") {
-                    self.swap = try cursor.decode(CoreV1.NodeSwapStatus.self)
-                } else {
-                    try cursor.skipValue()
-                }
-            case 6:
-                if cursor.key(jsonKey, is: "bootID") {
-                    self.bootID = try cursor.decode(String.self)
-                } else {
-                    try cursor.skipValue()
-                }
-            case 7:
-                if cursor.key(jsonKey, is: "osImage") {
-                    self.osImage = try cursor.decode(String.self)
-                } else {
-                    try cursor.skipValue()
-                }
-            case 9:
-                if cursor.key(jsonKey, is: "machineID") {
-                    self.machineID = try cursor.decode(String.self)
-                } else {
-                    try cursor.skipValue()
-                }
-            case 10:
-                if cursor.key(jsonKey, is: "systemUUID") {
-                    self.systemUUID = try cursor.decode(String.self)
-                } else {
-                    try cursor.skipValue()
-                }
-            case 12:
-                if cursor.key(jsonKey, is: "architecture") {
-                    self.architecture = try cursor.decode(String.self)
-                } else {
-                    try cursor.skipValue()
-                }
-            case 13:
-                if cursor.key(jsonKey, is: "kernelVersion") {
-                    self.kernelVersion = try cursor.decode(String.self)
-                } else {
-                    try cursor.skipValue()
-                }
-            case 14:
-                if cursor.key(jsonKey, is: "kubeletVersion") {
-                    self.kubeletVersion = try cursor.decode(String.self)
-                } else {
-                    try cursor.skipValue()
-                }
-            case 15:
-                if cursor.key(jsonKey, is: "operatingSystem") {
-                    self.operatingSystem = try cursor.decode(String.self)
-                } else {
-                    try cursor.skipValue()
-                }
-            case 16:
-                if cursor.key(jsonKey, is: "kubeProxyVersion") {
-                    self.kubeProxyVersion = try cursor.decode(String.self)
-                } else {
-                    try cursor.skipValue()
-                }
-            case 23:
-                if cursor.key(jsonKey, is: "containerRuntimeVersion") {
-                    self.containerRuntimeVersion = try cursor.decode(String.self)
-                } else {
-                    try cursor.skipValue()
-                }
+            switch cursor.keyHash {
+            case 0x1a8b82ac20a4af82 where cursor.key(jsonKey, is: "architecture"):
+                self.architecture = try cursor.decode(String.self)
+            case 0x9a6b678144acb070 where cursor.key(jsonKey, is: "bootID"):
+                self.bootID = try cursor.decode(String.self)
+            case 0xd6a0960032ae2ac0 where cursor.key(jsonKey, is: "containerRuntimeVersion"):
+                self.containerRuntimeVersion = try cursor.decode(String.self)
+            case 0x5b173665daa1ad04 where cursor.key(jsonKey, is: "kernelVersion"):
+                self.kernelVersion = try cursor.decode(String.self)
+            case 0x1d89436ed178d8c4 where cursor.key(jsonKey, is: "kubeProxyVersion"):
+                self.kubeProxyVersion = try cursor.decode(String.self)
+            case 0x65cc574432d4ffbf where cursor.key(jsonKey, is: "kubeletVersion"):
+                self.kubeletVersion = try cursor.decode(String.self)
+            case 0x5b00fd2447795b3 where cursor.key(jsonKey, is: "machineID"):
+                self.machineID = try cursor.decode(String.self)
+            case 0xf682d6afab404629 where cursor.key(jsonKey, is: "operatingSystem"):
+                self.operatingSystem = try cursor.decode(String.self)
+            case 0x708d9a6111035b6c where cursor.key(jsonKey, is: "osImage"):
+                self.osImage = try cursor.decode(String.self)
+            case 0xa49a2f191736ba0e where cursor.key(jsonKey, is: "swap"):
+                try cursor.fill(&self.swap)
+            case 0x953a1d847ea208d7 where cursor.key(jsonKey, is: "systemUUID"):
+                self.systemUUID = try cursor.decode(String.self)
             default: try cursor.skipValue()
             }
         }
@@ -7578,24 +6103,17 @@ extension CoreV1 {
     }
 }
 
-extension CoreV1.ObjectFieldSelector: JSONFastDecodable {
-    init(from cursor: inout JSONCursor) throws {
-        self.init()
+extension CoreV1.ObjectFieldSelector: JSONFastFillable {
+    static var empty: Self { Self() }
+
+    mutating func fill(from cursor: inout JSONCursor) throws {
         try cursor.beginObject()
         while let jsonKey = try cursor.nextKeyRange() {
-            switch jsonKey.count {
-            case 9:
-                if cursor.key(jsonKey, is: "fieldPath") {
-                    self.fieldPath = try cursor.decode(String.self)
-                } else {
-                    try cursor.skipValue()
-                }
-            case 10:
-                if cursor.key(jsonKey, is: "apiVersion") {
-                    self.apiVersion = try cursor.decode(String.self)
-                } else {
-                    try cursor.skipValue()
-                }
+            switch cursor.keyHash {
+            case 0xb898e55fe5f29ce9 where cursor.key(jsonKey, is: "apiVersion"):
+                self.apiVersion = try cursor.decode(String.self)
+            case 0xd00f47bcd1bfc2f0 where cursor.key(jsonKey, is: "fieldPath"):
+                self.fieldPath = try cursor.decode(String.self)
             default: try cursor.skipValue()
             }
         }
@@ -7641,46 +6159,27 @@ extension CoreV1 {
     }
 }
 
-extension CoreV1.ObjectReference: JSONFastDecodable {
-    init(from cursor: inout JSONCursor) throws {
-        self.init()
+extension CoreV1.ObjectReference: JSONFastFillable {
+    static var empty: Self { Self() }
+
+    mutating func fill(from cursor: inout JSONCursor) throws {
         try cursor.beginObject()
         while let jsonKey = try cursor.nextKeyRange() {
-            switch jsonKey.count {
-            case 3:
-                if cursor.key(jsonKey, is: "uid") {
-                    self.uid = try cursor.decode(String.self)
-                } else {
-                    try cursor.skipValue()
-                }
-            case 4:
-                if cursor.key(jsonKey, is: "kind") {
-                    self.kind = try cursor.decode(String.self)
-                } else if cursor.key(jsonKey, is: "name") {
-                    self.name = try cursor.decode(String.self)
-                } else {
-                    try cursor.skipValue()
-                }
-            case 9:
-                if cursor.key(jsonKey, is: "fieldPath") {
-                    self.fieldPath = try cursor.decode(String.self)
-                } else if cursor.key(jsonKey, is: "namespace") {
-                    self.namespace = try cursor.decode(String.self)
-                } else {
-                    try cursor.skipValue()
-                }
-            case 10:
-                if cursor.key(jsonKey, is: "apiVersion") {
-                    self.apiVersion = try cursor.decode(String.self)
-                } else {
-                    try cursor.skipValue()
-                }
-            case 15:
-                if cursor.key(jsonKey, is: "resourceVersion") {
-                    self.resourceVersion = try cursor.decode(String.self)
-                } else {
-                    try cursor.skipValue()
-                }
+            switch cursor.keyHash {
+            case 0xb898e55fe5f29ce9 where cursor.key(jsonKey, is: "apiVersion"):
+                self.apiVersion = try cursor.decode(String.self)
+            case 0xd00f47bcd1bfc2f0 where cursor.key(jsonKey, is: "fieldPath"):
+                self.fieldPath = try cursor.decode(String.self)
+            case 0xef9c96d721673243 where cursor.key(jsonKey, is: "kind"):
+                self.kind = try cursor.decode(String.self)
+            case 0xc4bcadba8e631b86 where cursor.key(jsonKey, is: "name"):
+                self.name = try cursor.decode(String.self)
+            case 0xdc1c4a04cb5c6da0 where cursor.key(jsonKey, is: "namespace"):
+                self.namespace = try cursor.decode(String.self)
+            case 0xf09748394438c8a7 where cursor.key(jsonKey, is: "resourceVersion"):
+                self.resourceVersion = try cursor.decode(String.self)
+            case 0x4c9cb5193e0b272d where cursor.key(jsonKey, is: "uid"):
+                self.uid = try cursor.decode(String.self)
             default: try cursor.skipValue()
             }
         }
@@ -7718,38 +6217,23 @@ extension CoreV1 {
     }
 }
 
-extension CoreV1.PersistentVolume: JSONFastDecodable {
-    init(from cursor: inout JSONCursor) throws {
-        self.init()
+extension CoreV1.PersistentVolume: JSONFastFillable {
+    static var empty: Self { Self() }
+
+    mutating func fill(from cursor: inout JSONCursor) throws {
         try cursor.beginObject()
         while let jsonKey = try cursor.nextKeyRange() {
-            switch jsonKey.count {
-            case 4:
-                if cursor.key(jsonKey, is: "kind") {
-                    self.kind = try cursor.decode(String.self)
-                } else if cursor.key(jsonKey, is: "spec") {
-                    self.spec = try cursor.decode(CoreV1.PersistentVolumeSpec.self)
-                } else {
-                    try cursor.skipValue()
-                }
-            case 6:
-                if cursor.key(jsonKey, is: "status") {
-                    self.status = try cursor.decode(CoreV1.PersistentVolumeStatus.self)
-                } else {
-                    try cursor.skipValue()
-                }
-            case 8:
-                if cursor.key(jsonKey, is: "metadata") {
-                    self.metadata = try cursor.decode(MetaV1.ObjectMeta.self)
-                } else {
-                    try cursor.skipValue()
-                }
-            case 10:
-                if cursor.key(jsonKey, is: "apiVersion") {
-                    self.apiVersion = try cursor.decode(String.self)
-                } else {
-                    try cursor.skipValue()
-                }
+            switch cursor.keyHash {
+            case 0xb898e55fe5f29ce9 where cursor.key(jsonKey, is: "apiVersion"):
+                self.apiVersion = try cursor.decode(String.self)
+            case 0xef9c96d721673243 where cursor.key(jsonKey, is: "kind"):
+                self.kind = try cursor.decode(String.self)
+            case 0x28475f88f42fd020 where cursor.key(jsonKey, is: "metadata"):
+                try cursor.fill(&self.metadata)
+            case 0x8b70a3190932153e where cursor.key(jsonKey, is: "spec"):
+                try cursor.fill(&self.spec)
+            case 0xc4d5696d6cc12c2f where cursor.key(jsonKey, is: "status"):
+                try cursor.fill(&self.status)
             default: try cursor.skipValue()
             }
         }
@@ -7800,38 +6284,23 @@ extension CoreV1 {
     }
 }
 
-extension CoreV1.PersistentVolumeClaim: JSONFastDecodable {
-    init(from cursor: inout JSONCursor) throws {
-        self.init()
+extension CoreV1.PersistentVolumeClaim: JSONFastFillable {
+    static var empty: Self { Self() }
+
+    mutating func fill(from cursor: inout JSONCursor) throws {
         try cursor.beginObject()
         while let jsonKey = try cursor.nextKeyRange() {
-            switch jsonKey.count {
-            case 4:
-                if cursor.key(jsonKey, is: "kind") {
-                    self.kind = try cursor.decode(String.self)
-                } else if cursor.key(jsonKey, is: "spec") {
-                    self.spec = try cursor.decode(CoreV1.PersistentVolumeClaimSpec.self)
-                } else {
-                    try cursor.skipValue()
-                }
-            case 6:
-                if cursor.key(jsonKey, is: "status") {
-                    self.status = try cursor.decode(CoreV1.PersistentVolumeClaimStatus.self)
-                } else {
-                    try cursor.skipValue()
-                }
-            case 8:
-                if cursor.key(jsonKey, is: "metadata") {
-                    self.metadata = try cursor.decode(MetaV1.ObjectMeta.self)
-                } else {
-                    try cursor.skipValue()
-                }
-            case 10:
-                if cursor.key(jsonKey, is: "apiVersion") {
-                    self.apiVersion = try cursor.decode(String.self)
-                } else {
-                    try cursor.skipValue()
-                }
+            switch cursor.keyHash {
+            case 0xb898e55fe5f29ce9 where cursor.key(jsonKey, is: "apiVersion"):
+                self.apiVersion = try cursor.decode(String.self)
+            case 0xef9c96d721673243 where cursor.key(jsonKey, is: "kind"):
+                self.kind = try cursor.decode(String.self)
+            case 0x28475f88f42fd020 where cursor.key(jsonKey, is: "metadata"):
+                try cursor.fill(&self.metadata)
+            case 0x8b70a3190932153e where cursor.key(jsonKey, is: "spec"):
+                try cursor.fill(&self.spec)
+            case 0xc4d5696d6cc12c2f where cursor.key(jsonKey, is: "status"):
+                try cursor.fill(&self.status)
             default: try cursor.skipValue()
             }
         }
@@ -7890,44 +6359,25 @@ extension CoreV1 {
     }
 }
 
-extension CoreV1.PersistentVolumeClaimCondition: JSONFastDecodable {
-    init(from cursor: inout JSONCursor) throws {
-        self.init()
+extension CoreV1.PersistentVolumeClaimCondition: JSONFastFillable {
+    static var empty: Self { Self() }
+
+    mutating func fill(from cursor: inout JSONCursor) throws {
         try cursor.beginObject()
         while let jsonKey = try cursor.nextKeyRange() {
-            switch jsonKey.count {
-            case 4:
-                if cursor.key(jsonKey, is: "type") {
-                    self.type = try cursor.decode(String.self)
-                } else {
-                    try cursor.skipValue()
-                }
-            case 6:
-                if cursor.key(jsonKey, is: "reason") {
-                    self.reason = try cursor.decode(String.self)
-                } else if cursor.key(jsonKey, is: "status") {
-                    self.status = try cursor.decode(String.self)
-                } else {
-                    try cursor.skipValue()
-                }
-            case 7:
-                if cursor.key(jsonKey, is: "message") {
-                    self.message = try cursor.decode(String.self)
-                } else {
-                    try cursor.skipValue()
-                }
-            case 13:
-                if cursor.key(jsonKey, is: "lastProbeTime") {
-                    self.lastProbeTime = try cursor.decode(Time.self)
-                } else {
-                    try cursor.skipValue()
-                }
-            case 18:
-                if cursor.key(jsonKey, is: "lastTransitionTime") {
-                    self.lastTransitionTime = try cursor.decode(Time.self)
-                } else {
-                    try cursor.skipValue()
-                }
+            switch cursor.keyHash {
+            case 0xb65180237a64e22c where cursor.key(jsonKey, is: "lastProbeTime"):
+                self.lastProbeTime = try cursor.decode(Time.self)
+            case 0xca9019b6626e5db7 where cursor.key(jsonKey, is: "lastTransitionTime"):
+                self.lastTransitionTime = try cursor.decode(Time.self)
+            case 0x546401b5d2a8d2a4 where cursor.key(jsonKey, is: "message"):
+                self.message = try cursor.decode(String.self)
+            case 0x65e8d7f3474f2639 where cursor.key(jsonKey, is: "reason"):
+                self.reason = try cursor.decode(String.self)
+            case 0xc4d5696d6cc12c2f where cursor.key(jsonKey, is: "status"):
+                self.status = try cursor.decode(String.self)
+            case 0xa79439ef7bfa9c2d where cursor.key(jsonKey, is: "type"):
+                self.type = try cursor.decode(String.self)
             default: try cursor.skipValue()
             }
         }
@@ -7963,36 +6413,21 @@ extension CoreV1 {
     }
 }
 
-extension CoreV1.PersistentVolumeClaimList: JSONFastDecodable {
-    init(from cursor: inout JSONCursor) throws {
-        self.init()
+extension CoreV1.PersistentVolumeClaimList: JSONFastFillable {
+    static var empty: Self { Self() }
+
+    mutating func fill(from cursor: inout JSONCursor) throws {
         try cursor.beginObject()
         while let jsonKey = try cursor.nextKeyRange() {
-            switch jsonKey.count {
-            case 4:
-                if cursor.key(jsonKey, is: "kind") {
-                    self.kind = try cursor.decode(String.self)
-                } else {
-                    try cursor.skipValue()
-                }
-            case 5:
-                if cursor.key(jsonKey, is: "items") {
-                    self.items = try cursor.decode([CoreV1.PersistentVolumeClaim].self)
-                } else {
-                    try cursor.skipValue()
-                }
-            case 8:
-                if cursor.key(jsonKey, is: "metadata") {
-                    self.metadata = try cursor.decode(MetaV1.ListMeta.self)
-                } else {
-                    try cursor.skipValue()
-                }
-            case 10:
-                if cursor.key(jsonKey, is: "apiVersion") {
-                    self.apiVersion = try cursor.decode(String.self)
-                } else {
-                    try cursor.skipValue()
-                }
+            switch cursor.keyHash {
+            case 0xb898e55fe5f29ce9 where cursor.key(jsonKey, is: "apiVersion"):
+                self.apiVersion = try cursor.decode(String.self)
+            case 0x3e7884bf4f412c6f where cursor.key(jsonKey, is: "items"):
+                try cursor.fillArray(&self.items)
+            case 0xef9c96d721673243 where cursor.key(jsonKey, is: "kind"):
+                self.kind = try cursor.decode(String.self)
+            case 0x28475f88f42fd020 where cursor.key(jsonKey, is: "metadata"):
+                try cursor.fill(&self.metadata)
             default: try cursor.skipValue()
             }
         }
@@ -8053,58 +6488,31 @@ extension CoreV1 {
     }
 }
 
-extension CoreV1.PersistentVolumeClaimSpec: JSONFastDecodable {
-    init(from cursor: inout JSONCursor) throws {
-        self.init()
+extension CoreV1.PersistentVolumeClaimSpec: JSONFastFillable {
+    static var empty: Self { Self() }
+
+    mutating func fill(from cursor: inout JSONCursor) throws {
         try cursor.beginObject()
         while let jsonKey = try cursor.nextKeyRange() {
-            switch jsonKey.count {
-            case 8:
-                if cursor.key(jsonKey, is: "selector") {
-                    self.selector = try cursor.decode(MetaV1.LabelSelector.self)
-                } else {
-                    try cursor.skipValue()
-                }
-            case 9:
-                if cursor.key(jsonKey, is: "resources") {
-                    self.resources = try cursor.decode(CoreV1.VolumeResourceRequirements.self)
-                } else {
-                    try cursor.skipValue()
-                }
-            case 10:
-                if cursor.key(jsonKey, is: "dataSource") {
-                    self.dataSource = try cursor.decode(CoreV1.TypedLocalObjectReference.self)
-                } else if cursor.key(jsonKey, is: "volumeMode") {
-                    self.volumeMode = try cursor.decode(String.self)
-                } else if cursor.key(jsonKey, is: "volumeName") {
-                    self.volumeName = try cursor.decode(String.self)
-                } else {
-                    try cursor.skipValue()
-                }
-            case 11:
-                if cursor.key(jsonKey, is: "accessModes") {
-                    self.accessModes = try cursor.decode([String].self)
-                } else {
-                    try cursor.skipValue()
-                }
-            case 13:
-                if cursor.key(jsonKey, is: "dataSourceRef") {
-                    self.dataSourceRef = try cursor.decode(CoreV1.TypedObjectReference.self)
-                } else {
-                    try cursor.skipValue()
-                }
-            case 16:
-                if cursor.key(jsonKey, is: "storageClassName") {
-                    self.storageClassName = try cursor.decode(String.self)
-                } else {
-                    try cursor.skipValue()
-                }
-            case 25:
-                if cursor.key(jsonKey, is: "volumeAttributesClassName") {
-                    self.volumeAttributesClassName = try cursor.decode(String.self)
-                } else {
-                    try cursor.skipValue()
-                }
+            switch cursor.keyHash {
+            case 0x4155998c7013f165 where cursor.key(jsonKey, is: "accessModes"):
+                self.accessModes = try cursor.decode([String].self)
+            case 0x690f97579363dcb8 where cursor.key(jsonKey, is: "dataSource"):
+                try cursor.fill(&self.dataSource)
+            case 0xb6c16c4c8917ef85 where cursor.key(jsonKey, is: "dataSourceRef"):
+                try cursor.fill(&self.dataSourceRef)
+            case 0x34d5a1bef245df2 where cursor.key(jsonKey, is: "resources"):
+                try cursor.fill(&self.resources)
+            case 0x3b0355a1af4ac9c where cursor.key(jsonKey, is: "selector"):
+                try cursor.fill(&self.selector)
+            case 0x89875f19dbc3be05 where cursor.key(jsonKey, is: "storageClassName"):
+                self.storageClassName = try cursor.decode(String.self)
+            case 0x36d5cc0a1312b5f9 where cursor.key(jsonKey, is: "volumeAttributesClassName"):
+                self.volumeAttributesClassName = try cursor.decode(String.self)
+            case 0xcae6f4c802751628 where cursor.key(jsonKey, is: "volumeMode"):
+                self.volumeMode = try cursor.decode(String.self)
+            case 0x5d074ac20ca1a52c where cursor.key(jsonKey, is: "volumeName"):
+                self.volumeName = try cursor.decode(String.self)
             default: try cursor.skipValue()
             }
         }
@@ -8189,56 +6597,29 @@ extension CoreV1 {
     }
 }
 
-extension CoreV1.PersistentVolumeClaimStatus: JSONFastDecodable {
-    init(from cursor: inout JSONCursor) throws {
-        self.init()
+extension CoreV1.PersistentVolumeClaimStatus: JSONFastFillable {
+    static var empty: Self { Self() }
+
+    mutating func fill(from cursor: inout JSONCursor) throws {
         try cursor.beginObject()
         while let jsonKey = try cursor.nextKeyRange() {
-            switch jsonKey.count {
-            case 5:
-                if cursor.key(jsonKey, is: "phase") {
-                    self.phase = try cursor.decode(String.self)
-                } else {
-                    try cursor.skipValue()
-                }
-            case 8:
-                if cursor.key(jsonKey, is: "capacity") {
-                    self.capacity = try cursor.decode([String: Quantity].self)
-                } else {
-                    try cursor.skipValue()
-                }
-            case 10:
-                if cursor.key(jsonKey, is: "conditions") {
-                    self.conditions = try cursor.decode([CoreV1.PersistentVolumeClaimCondition].self)
-                } else {
-                    try cursor.skipValue()
-                }
-            case 11:
-                if cursor.key(jsonKey, is: "accessModes") {
-                    self.accessModes = try cursor.decode([String].self)
-                } else {
-                    try cursor.skipValue()
-                }
-            case 18:
-                if cursor.key(jsonKey, is: "allocatedResources") {
-                    self.allocatedResources = try cursor.decode([String: Quantity].self)
-                } else if cursor.key(jsonKey, is: "modifyVolumeStatus") {
-                    self.modifyVolumeStatus = try cursor.decode(CoreV1.ModifyVolumeStatus.self)
-                } else {
-                    try cursor.skipValue()
-                }
-            case 25:
-                if cursor.key(jsonKey, is: "allocatedResourceStatuses") {
-                    self.allocatedResourceStatuses = try cursor.decode([String: String].self)
-                } else {
-                    try cursor.skipValue()
-                }
-            case 32:
-                if cursor.key(jsonKey, is: "currentVolumeAttributesClassName") {
-                    self.currentVolumeAttributesClassName = try cursor.decode(String.self)
-                } else {
-                    try cursor.skipValue()
-                }
+            switch cursor.keyHash {
+            case 0x4155998c7013f165 where cursor.key(jsonKey, is: "accessModes"):
+                self.accessModes = try cursor.decode([String].self)
+            case 0xceacc1b95618afa0 where cursor.key(jsonKey, is: "allocatedResourceStatuses"):
+                self.allocatedResourceStatuses = try cursor.decode([String: String].self)
+            case 0x88dbcc261083d3ab where cursor.key(jsonKey, is: "allocatedResources"):
+                self.allocatedResources = try cursor.decode([String: Quantity].self)
+            case 0xb1aa3177ea81a5e9 where cursor.key(jsonKey, is: "capacity"):
+                self.capacity = try cursor.decode([String: Quantity].self)
+            case 0x5f6d4dd9db56877 where cursor.key(jsonKey, is: "conditions"):
+                try cursor.fillArray(&self.conditions)
+            case 0x2bf90d93302c98e4 where cursor.key(jsonKey, is: "currentVolumeAttributesClassName"):
+                self.currentVolumeAttributesClassName = try cursor.decode(String.self)
+            case 0x63ff483d355ab2c7 where cursor.key(jsonKey, is: "modifyVolumeStatus"):
+                try cursor.fill(&self.modifyVolumeStatus)
+            case 0xff4d966bc22ed3b8 where cursor.key(jsonKey, is: "phase"):
+                self.phase = try cursor.decode(String.self)
             default: try cursor.skipValue()
             }
         }
@@ -8266,24 +6647,17 @@ extension CoreV1 {
     }
 }
 
-extension CoreV1.PersistentVolumeClaimTemplate: JSONFastDecodable {
-    init(from cursor: inout JSONCursor) throws {
-        self.init()
+extension CoreV1.PersistentVolumeClaimTemplate: JSONFastFillable {
+    static var empty: Self { Self() }
+
+    mutating func fill(from cursor: inout JSONCursor) throws {
         try cursor.beginObject()
         while let jsonKey = try cursor.nextKeyRange() {
-            switch jsonKey.count {
-            case 4:
-                if cursor.key(jsonKey, is: "spec") {
-                    self.spec = try cursor.decode(CoreV1.PersistentVolumeClaimSpec.self)
-                } else {
-                    try cursor.skipValue()
-                }
-            case 8:
-                if cursor.key(jsonKey, is: "metadata") {
-                    self.metadata = try cursor.decode(MetaV1.ObjectMeta.self)
-                } else {
-                    try cursor.skipValue()
-                }
+            switch cursor.keyHash {
+            case 0x28475f88f42fd020 where cursor.key(jsonKey, is: "metadata"):
+                try cursor.fill(&self.metadata)
+            case 0x8b70a3190932153e where cursor.key(jsonKey, is: "spec"):
+                try cursor.fill(&self.spec)
             default: try cursor.skipValue()
             }
         }
@@ -8311,24 +6685,17 @@ extension CoreV1 {
     }
 }
 
-extension CoreV1.PersistentVolumeClaimVolumeSource: JSONFastDecodable {
-    init(from cursor: inout JSONCursor) throws {
-        self.init()
+extension CoreV1.PersistentVolumeClaimVolumeSource: JSONFastFillable {
+    static var empty: Self { Self() }
+
+    mutating func fill(from cursor: inout JSONCursor) throws {
         try cursor.beginObject()
         while let jsonKey = try cursor.nextKeyRange() {
-            switch jsonKey.count {
-            case 8:
-                if cursor.key(jsonKey, is: "readOnly") {
-                    self.readOnly = try cursor.decode(Bool.self)
-                } else {
-                    try cursor.skipValue()
-                }
-            case 9:
-                if cursor.key(jsonKey, is: "claimName") {
-                    self.claimName = try cursor.decode(String.self)
-                } else {
-                    try cursor.skipValue()
-                }
+            switch cursor.keyHash {
+            case 0xbbdda82f78a0482c where cursor.key(jsonKey, is: "claimName"):
+                self.claimName = try cursor.decode(String.self)
+            case 0x7381961d26b4adb7 where cursor.key(jsonKey, is: "readOnly"):
+                self.readOnly = try cursor.decode(Bool.self)
             default: try cursor.skipValue()
             }
         }
@@ -8364,36 +6731,21 @@ extension CoreV1 {
     }
 }
 
-extension CoreV1.PersistentVolumeList: JSONFastDecodable {
-    init(from cursor: inout JSONCursor) throws {
-        self.init()
+extension CoreV1.PersistentVolumeList: JSONFastFillable {
+    static var empty: Self { Self() }
+
+    mutating func fill(from cursor: inout JSONCursor) throws {
         try cursor.beginObject()
         while let jsonKey = try cursor.nextKeyRange() {
-            switch jsonKey.count {
-            case 4:
-                if cursor.key(jsonKey, is: "kind") {
-                    self.kind = try cursor.decode(String.self)
-                } else {
-                    try cursor.skipValue()
-                }
-            case 5:
-                if cursor.key(jsonKey, is: "items") {
-                    self.items = try cursor.decode([CoreV1.PersistentVolume].self)
-                } else {
-                    try cursor.skipValue()
-                }
-            case 8:
-                if cursor.key(jsonKey, is: "metadata") {
-                    self.metadata = try cursor.decode(MetaV1.ListMeta.self)
-                } else {
-                    try cursor.skipValue()
-                }
-            case 10:
-                if cursor.key(jsonKey, is: "apiVersion") {
-                    self.apiVersion = try cursor.decode(String.self)
-                } else {
-                    try cursor.skipValue()
-                }
+            switch cursor.keyHash {
+            case 0xb898e55fe5f29ce9 where cursor.key(jsonKey, is: "apiVersion"):
+                self.apiVersion = try cursor.decode(String.self)
+            case 0x3e7884bf4f412c6f where cursor.key(jsonKey, is: "items"):
+                try cursor.fillArray(&self.items)
+            case 0xef9c96d721673243 where cursor.key(jsonKey, is: "kind"):
+                self.kind = try cursor.decode(String.self)
+            case 0x28475f88f42fd020 where cursor.key(jsonKey, is: "metadata"):
+                try cursor.fill(&self.metadata)
             default: try cursor.skipValue()
             }
         }
@@ -8535,142 +6887,75 @@ extension CoreV1 {
     }
 }
 
-extension CoreV1.PersistentVolumeSpec: JSONFastDecodable {
-    init(from cursor: inout JSONCursor) throws {
-        self.init()
+extension CoreV1.PersistentVolumeSpec: JSONFastFillable {
+    static var empty: Self { Self() }
+
+    mutating func fill(from cursor: inout JSONCursor) throws {
         try cursor.beginObject()
         while let jsonKey = try cursor.nextKeyRange() {
-            switch jsonKey.count {
-            case 2:
-                if cursor.key(jsonKey, is: "fc") {
-                    self.fc = try cursor.decode(CoreV1.FCVolumeSource.self)
-                } else {
-                    try cursor.skipValue()
-                }
-            case 3:
-                if cursor.key(jsonKey, is: "csi") {
-                    self.csi = try cursor.decode(CoreV1.CSIPersistentVolumeSource.self)
-                } else if cursor.key(jsonKey, is: "nfs") {
-                    self.nfs = try cursor.decode(CoreV1.NFSVolumeSource.self)
-                } else if cursor.key(jsonKey, is: "rbd") {
-                    self.rbd = try cursor.decode(CoreV1.RBDPersistentVolumeSource.self)
-                } else {
-                    try cursor.skipValue()
-                }
-            case 5:
-                if cursor.key(jsonKey, is: "iscsi") {
-                    self.iscsi = try cursor.decode(CoreV1.ISCSIPersistentVolumeSource.self)
-                } else if cursor.key(jsonKey, is: "local") {
-                    self.local = try cursor.decode(CoreV1.LocalVolumeSource.self)
-                } else {
-                    try cursor.skipValue()
-                }
-            case 6:
-                if cursor.key(jsonKey, is: "cephfs") {
-                    self.cephfs = try cursor.decode(CoreV1.CephFSPersistentVolumeSource.self)
-                } else if cursor.key(jsonKey, is: "cinder") {
-                    self.cinder = try cursor.decode(CoreV1.CinderPersistentVolumeSource.self)
-                } else {
-                    try cursor.skipValue()
-                }
-            case 7:
-                if cursor.key(jsonKey, is: "flocker") {
-                    self.flocker = try cursor.decode(CoreV1.FlockerVolumeSource.self)
-                } else if cursor.key(jsonKey, is: "quobyte") {
-                    self.quobyte = try cursor.decode(CoreV1.QuobyteVolumeSource.self)
-                } else if cursor.key(jsonKey, is: "scaleIO") {
-                    self.scaleIO = try cursor.decode(CoreV1.ScaleIOPersistentVolumeSource.self)
-                } else {
-                    try cursor.skipValue()
-                }
-            case 8:
-                if cursor.key(jsonKey, is: "capacity") {
-                    self.capacity = try cursor.decode([String: Quantity].self)
-                } else if cursor.key(jsonKey, is: "claimRef") {
-                    self.claimRef = try cursor.decode(CoreV1.ObjectReference.self)
-                } else if cursor.key(jsonKey, is: "hostPath") {
-                    self.hostPath = try cursor.decode(CoreV1.HostPathVolumeSource.self)
-                } else {
-                    try cursor.skipValue()
-                }
-            case 9:
-                if cursor.key(jsonKey, is: "azureDisk") {
-                    self.azureDisk = try cursor.decode(CoreV1.AzureDiskVolumeSource.self)
-                } else if cursor.key(jsonKey, is: "azureFile") {
-                    self.azureFile = try cursor.decode(CoreV1.AzureFilePersistentVolumeSource.self)
-                } else if cursor.key(jsonKey, is: "glusterfs") {
-                    self.glusterfs = try cursor.decode(CoreV1.GlusterfsPersistentVolumeSource.self)
-                } else if cursor.key(jsonKey, is: "storageos") {
-                    self.storageos = try cursor.decode(CoreV1.StorageOSPersistentVolumeSource.self)
-                } else {
-                    try cursor.skipValue()
-                }
-            case 10:
-                if cursor.key(jsonKey, is: "flexVolume") {
-                    self.flexVolume = try cursor.decode(CoreV1.FlexPersistentVolumeSource.self)
-                } else if cursor.key(jsonKey, is: "volumeMode") {
-                    self.volumeMode = try cursor.decode(String.self)
-                } else {
-                    try cursor.skipValue()
-                }
-            case 11:
-                if cursor.key(jsonKey, is: "accessModes") {
-                    self.accessModes = try cursor.decode([String].self)
-                } else {
-                    try cursor.skipValue()
-                }
-            case 12:
-                if cursor.key(jsonKey, is: "mountOptions") {
-                    self.mountOptions = try cursor.decode([String].self)
-                } else if cursor.key(jsonKey, is: "nodeAffinity") {
-                    self.nodeAffinity = try cursor.decode(CoreV1.VolumeNodeAffinity.self)
-                } else {
-                    try cursor.skipValue()
-                }
-            case 13:
-                if cursor.key(jsonKey, is: "vsphereVolume") {
-                    self.vsphereVolume = try cursor.decode(CoreV1.VsphereVirtualDiskVolumeSource.self)
-                } else {
-                    try cursor.skipValue()
-                }
-            case 14:
-                if cursor.key(jsonKey, is: "portworxVolume") {
-                    self.portworxVolume = try cursor.decode(CoreV1.PortworxVolumeSource.self)
-                } else {
-                    try cursor.skipValue()
-                }
-            case 16:
-                if cursor.key(jsonKey, is: "storageClassName") {
-                    self.storageClassName = try cursor.decode(String.self)
-                } else {
-                    try cursor.skipValue()
-                }
-            case 17:
-                if cursor.key(jsonKey, is: "gcePersistentDisk") {
-                    self.gcePersistentDisk = try cursor.decode(CoreV1.GCEPersistentDiskVolumeSource.self)
-                } else {
-                    try cursor.skipValue()
-                }
-            case 20:
-                if cursor.key(jsonKey, is: "awsElasticBlockStore") {
-                    self.awsElasticBlockStore = try cursor.decode(CoreV1.AWSElasticBlockStoreVolumeSource.self)
-                } else if cursor.key(jsonKey, is: "photonPersistentDisk") {
-                    self.photonPersistentDisk = try cursor.decode(CoreV1.PhotonPersistentDiskVolumeSource.self)
-                } else {
-                    try cursor.skipValue()
-                }
-            case 25:
-                if cursor.key(jsonKey, is: "volumeAttributesClassName") {
-                    self.volumeAttributesClassName = try cursor.decode(String.self)
-                } else {
-                    try cursor.skipValue()
-                }
-            case 29:
-                if cursor.key(jsonKey, is: "persistentVolumeReclaimPolicy") {
-                    self.persistentVolumeReclaimPolicy = try cursor.decode(String.self)
-                } else {
-                    try cursor.skipValue()
-                }
+            switch cursor.keyHash {
+            case 0x4155998c7013f165 where cursor.key(jsonKey, is: "accessModes"):
+                self.accessModes = try cursor.decode([String].self)
+            case 0xa0ee8decadfa71db where cursor.key(jsonKey, is: "awsElasticBlockStore"):
+                try cursor.fill(&self.awsElasticBlockStore)
+            case 0xca3343a00e14cb5d where cursor.key(jsonKey, is: "azureDisk"):
+                try cursor.fill(&self.azureDisk)
+            case 0xc061d5b244120af6 where cursor.key(jsonKey, is: "azureFile"):
+                try cursor.fill(&self.azureFile)
+            case 0xb1aa3177ea81a5e9 where cursor.key(jsonKey, is: "capacity"):
+                self.capacity = try cursor.decode([String: Quantity].self)
+            case 0xbe1b970ceb6f044e where cursor.key(jsonKey, is: "cephfs"):
+                try cursor.fill(&self.cephfs)
+            case 0x561d0d6cb6e7ae18 where cursor.key(jsonKey, is: "cinder"):
+                try cursor.fill(&self.cinder)
+            case 0xfe7835435e7ba60 where cursor.key(jsonKey, is: "claimRef"):
+                try cursor.fill(&self.claimRef)
+            case 0xf5a60e190cb100ee where cursor.key(jsonKey, is: "csi"):
+                try cursor.fill(&self.csi)
+            case 0x8985d07b541da0e where cursor.key(jsonKey, is: "fc"):
+                try cursor.fill(&self.fc)
+            case 0xcbdcb197189665b4 where cursor.key(jsonKey, is: "flexVolume"):
+                try cursor.fill(&self.flexVolume)
+            case 0x2188a5b5865df4c1 where cursor.key(jsonKey, is: "flocker"):
+                try cursor.fill(&self.flocker)
+            case 0x9207d069db99f632 where cursor.key(jsonKey, is: "gcePersistentDisk"):
+                try cursor.fill(&self.gcePersistentDisk)
+            case 0xa4274f1f3373d662 where cursor.key(jsonKey, is: "glusterfs"):
+                try cursor.fill(&self.glusterfs)
+            case 0x59c98a14795f32a8 where cursor.key(jsonKey, is: "hostPath"):
+                try cursor.fill(&self.hostPath)
+            case 0xa5916cfad0b0985e where cursor.key(jsonKey, is: "iscsi"):
+                try cursor.fill(&self.iscsi)
+            case 0x249f1fb6f3a680e8 where cursor.key(jsonKey, is: "local"):
+                try cursor.fill(&self.local)
+            case 0x557a70c822d5754 where cursor.key(jsonKey, is: "mountOptions"):
+                self.mountOptions = try cursor.decode([String].self)
+            case 0x2143c919257baa52 where cursor.key(jsonKey, is: "nfs"):
+                try cursor.fill(&self.nfs)
+            case 0x88542e5743859201 where cursor.key(jsonKey, is: "nodeAffinity"):
+                try cursor.fill(&self.nodeAffinity)
+            case 0x7abe4ee2bd7d34b where cursor.key(jsonKey, is: "persistentVolumeReclaimPolicy"):
+                self.persistentVolumeReclaimPolicy = try cursor.decode(String.self)
+            case 0x1933710f6a35664f where cursor.key(jsonKey, is: "photonPersistentDisk"):
+                try cursor.fill(&self.photonPersistentDisk)
+            case 0x47338bffab1ba8f0 where cursor.key(jsonKey, is: "portworxVolume"):
+                try cursor.fill(&self.portworxVolume)
+            case 0xc98bb3c54a51ce86 where cursor.key(jsonKey, is: "quobyte"):
+                try cursor.fill(&self.quobyte)
+            case 0x8a00c0196107a463 where cursor.key(jsonKey, is: "rbd"):
+                try cursor.fill(&self.rbd)
+            case 0x73f7b9e0b755baa5 where cursor.key(jsonKey, is: "scaleIO"):
+                try cursor.fill(&self.scaleIO)
+            case 0x89875f19dbc3be05 where cursor.key(jsonKey, is: "storageClassName"):
+                self.storageClassName = try cursor.decode(String.self)
+            case 0xa03107d7adba9668 where cursor.key(jsonKey, is: "storageos"):
+                try cursor.fill(&self.storageos)
+            case 0x36d5cc0a1312b5f9 where cursor.key(jsonKey, is: "volumeAttributesClassName"):
+                self.volumeAttributesClassName = try cursor.decode(String.self)
+            case 0xcae6f4c802751628 where cursor.key(jsonKey, is: "volumeMode"):
+                self.volumeMode = try cursor.decode(String.self)
+            case 0x6c810588b67dd8ee where cursor.key(jsonKey, is: "vsphereVolume"):
+                try cursor.fill(&self.vsphereVolume)
             default: try cursor.skipValue()
             }
         }
@@ -8704,36 +6989,21 @@ extension CoreV1 {
     }
 }
 
-extension CoreV1.PersistentVolumeStatus: JSONFastDecodable {
-    init(from cursor: inout JSONCursor) throws {
-        self.init()
+extension CoreV1.PersistentVolumeStatus: JSONFastFillable {
+    static var empty: Self { Self() }
+
+    mutating func fill(from cursor: inout JSONCursor) throws {
         try cursor.beginObject()
         while let jsonKey = try cursor.nextKeyRange() {
-            switch jsonKey.count {
-            case 5:
-                if cursor.key(jsonKey, is: "phase") {
-                    self.phase = try cursor.decode(String.self)
-                } else {
-                    try cursor.skipValue()
-                }
-            case 6:
-                if cursor.key(jsonKey, is: "reason") {
-                    self.reason = try cursor.decode(String.self)
-                } else {
-                    try cursor.skipValue()
-                }
-            case 7:
-                if cursor.key(jsonKey, is: "message") {
-                    self.message = try cursor.decode(String.self)
-                } else {
-                    try cursor.skipValue()
-                }
-            case 23:
-                if cursor.key(jsonKey, is: "lastPhaseTransitionTime") {
-                    self.lastPhaseTransitionTime = try cursor.decode(Time.self)
-                } else {
-                    try cursor.skipValue()
-                }
+            switch cursor.keyHash {
+            case 0xd1051b77237daa06 where cursor.key(jsonKey, is: "lastPhaseTransitionTime"):
+                self.lastPhaseTransitionTime = try cursor.decode(Time.self)
+            case 0x546401b5d2a8d2a4 where cursor.key(jsonKey, is: "message"):
+                self.message = try cursor.decode(String.self)
+            case 0xff4d966bc22ed3b8 where cursor.key(jsonKey, is: "phase"):
+                self.phase = try cursor.decode(String.self)
+            case 0x65e8d7f3474f2639 where cursor.key(jsonKey, is: "reason"):
+                self.reason = try cursor.decode(String.self)
             default: try cursor.skipValue()
             }
         }
@@ -8761,24 +7031,17 @@ extension CoreV1 {
     }
 }
 
-extension CoreV1.PhotonPersistentDiskVolumeSource: JSONFastDecodable {
-    init(from cursor: inout JSONCursor) throws {
-        self.init()
+extension CoreV1.PhotonPersistentDiskVolumeSource: JSONFastFillable {
+    static var empty: Self { Self() }
+
+    mutating func fill(from cursor: inout JSONCursor) throws {
         try cursor.beginObject()
         while let jsonKey = try cursor.nextKeyRange() {
-            switch jsonKey.count {
-            case 4:
-                if cursor.key(jsonKey, is: "pdID") {
-                    self.pdID = try cursor.decode(String.self)
-                } else {
-                    try cursor.skipValue()
-                }
-            case 6:
-                if cursor.key(jsonKey, is: "fsType") {
-                    self.fsType = try cursor.decode(String.self)
-                } else {
-                    try cursor.skipValue()
-                }
+            switch cursor.keyHash {
+            case 0xd750a16677fe13be where cursor.key(jsonKey, is: "fsType"):
+                self.fsType = try cursor.decode(String.self)
+            case 0xeae2ba0dde0e8ec4 where cursor.key(jsonKey, is: "pdID"):
+                self.pdID = try cursor.decode(String.self)
             default: try cursor.skipValue()
             }
         }
@@ -8816,38 +7079,23 @@ extension CoreV1 {
     }
 }
 
-extension CoreV1.Pod: JSONFastDecodable {
-    init(from cursor: inout JSONCursor) throws {
-        self.init()
+extension CoreV1.Pod: JSONFastFillable {
+    static var empty: Self { Self() }
+
+    mutating func fill(from cursor: inout JSONCursor) throws {
         try cursor.beginObject()
         while let jsonKey = try cursor.nextKeyRange() {
-            switch jsonKey.count {
-            case 4:
-                if cursor.key(jsonKey, is: "kind") {
-                    self.kind = try cursor.decode(String.self)
-                } else if cursor.key(jsonKey, is: "spec") {
-                    self.spec = try cursor.decode(CoreV1.PodSpec.self)
-                } else {
-                    try cursor.skipValue()
-                }
-            case 6:
-                if cursor.key(jsonKey, is: "status") {
-                    self.status = try cursor.decode(CoreV1.PodStatus.self)
-                } else {
-                    try cursor.skipValue()
-                }
-            case 8:
-                if cursor.key(jsonKey, is: "metadata") {
-                    self.metadata = try cursor.decode(MetaV1.ObjectMeta.self)
-                } else {
-                    try cursor.skipValue()
-                }
-            case 10:
-                if cursor.key(jsonKey, is: "apiVersion") {
-                    self.apiVersion = try cursor.decode(String.self)
-                } else {
-                    try cursor.skipValue()
-                }
+            switch cursor.keyHash {
+            case 0xb898e55fe5f29ce9 where cursor.key(jsonKey, is: "apiVersion"):
+                self.apiVersion = try cursor.decode(String.self)
+            case 0xef9c96d721673243 where cursor.key(jsonKey, is: "kind"):
+                self.kind = try cursor.decode(String.self)
+            case 0x28475f88f42fd020 where cursor.key(jsonKey, is: "metadata"):
+                try cursor.fill(&self.metadata)
+            case 0x8b70a3190932153e where cursor.key(jsonKey, is: "spec"):
+                try cursor.fill(&self.spec)
+            case 0xc4d5696d6cc12c2f where cursor.key(jsonKey, is: "status"):
+                try cursor.fill(&self.status)
             default: try cursor.skipValue()
             }
         }
@@ -8886,24 +7134,17 @@ extension CoreV1 {
     }
 }
 
-extension CoreV1.PodAffinity: JSONFastDecodable {
-    init(from cursor: inout JSONCursor) throws {
-        self.init()
+extension CoreV1.PodAffinity: JSONFastFillable {
+    static var empty: Self { Self() }
+
+    mutating func fill(from cursor: inout JSONCursor) throws {
         try cursor.beginObject()
         while let jsonKey = try cursor.nextKeyRange() {
-            switch jsonKey.count {
-            case 46:
-                if cursor.key(jsonKey, is: "requiredDuringSchedulingIgnoredDuringExecution") {
-                    self.requiredDuringSchedulingIgnoredDuringExecution = try cursor.decode([CoreV1.PodAffinityTerm].self)
-                } else {
-                    try cursor.skipValue()
-                }
-            case 47:
-                if cursor.key(jsonKey, is: "preferredDuringSchedulingIgnoredDuringExecution") {
-                    self.preferredDuringSchedulingIgnoredDuringExecution = try cursor.decode([CoreV1.WeightedPodAffinityTerm].self)
-                } else {
-                    try cursor.skipValue()
-                }
+            switch cursor.keyHash {
+            case 0xb10a5652eec729c2 where cursor.key(jsonKey, is: "preferredDuringSchedulingIgnoredDuringExecution"):
+                try cursor.fillArray(&self.preferredDuringSchedulingIgnoredDuringExecution)
+            case 0x5abb5694013f86e0 where cursor.key(jsonKey, is: "requiredDuringSchedulingIgnoredDuringExecution"):
+                try cursor.fillArray(&self.requiredDuringSchedulingIgnoredDuringExecution)
             default: try cursor.skipValue()
             }
         }
@@ -8947,44 +7188,25 @@ extension CoreV1 {
     }
 }
 
-extension CoreV1.PodAffinityTerm: JSONFastDecodable {
-    init(from cursor: inout JSONCursor) throws {
-        self.init()
+extension CoreV1.PodAffinityTerm: JSONFastFillable {
+    static var empty: Self { Self() }
+
+    mutating func fill(from cursor: inout JSONCursor) throws {
         try cursor.beginObject()
         while let jsonKey = try cursor.nextKeyRange() {
-            switch jsonKey.count {
-            case 10:
-                if cursor.key(jsonKey, is: "namespaces") {
-                    self.namespaces = try cursor.decode([String].self)
-                } else {
-                    try cursor.skipValue()
-                }
-            case 11:
-                if cursor.key(jsonKey, is: "topologyKey") {
-                    self.topologyKey = try cursor.decode(String.self)
-                } else {
-                    try cursor.skipValue()
-                }
-            case 13:
-                if cursor.key(jsonKey, is: "labelSelector") {
-                    self.labelSelector = try cursor.decode(MetaV1.LabelSelector.self)
-                } else {
-                    try cursor.skipValue()
-                }
-            case 14:
-                if cursor.key(jsonKey, is: "matchLabelKeys") {
-                    self.matchLabelKeys = try cursor.decode([String].self)
-                } else {
-                    try cursor.skipValue()
-                }
-            case 17:
-                if cursor.key(jsonKey, is: "mismatchLabelKeys") {
-                    self.mismatchLabelKeys = try cursor.decode([String].self)
-                } else if cursor.key(jsonKey, is: "namespaceSelector") {
-                    self.namespaceSelector = try cursor.decode(MetaV1.LabelSelector.self)
-                } else {
-                    try cursor.skipValue()
-                }
+            switch cursor.keyHash {
+            case 0x3c1eb92f58c9834 where cursor.key(jsonKey, is: "labelSelector"):
+                try cursor.fill(&self.labelSelector)
+            case 0xc4ea4e83558e67e8 where cursor.key(jsonKey, is: "matchLabelKeys"):
+                self.matchLabelKeys = try cursor.decode([String].self)
+            case 0x561d741095eca5d9 where cursor.key(jsonKey, is: "mismatchLabelKeys"):
+                self.mismatchLabelKeys = try cursor.decode([String].self)
+            case 0x31b44c848d7f92d5 where cursor.key(jsonKey, is: "namespaceSelector"):
+                try cursor.fill(&self.namespaceSelector)
+            case 0x607f99258e0e9d89 where cursor.key(jsonKey, is: "namespaces"):
+                self.namespaces = try cursor.decode([String].self)
+            case 0x960e1fadaba12ba3 where cursor.key(jsonKey, is: "topologyKey"):
+                self.topologyKey = try cursor.decode(String.self)
             default: try cursor.skipValue()
             }
         }
@@ -9010,24 +7232,17 @@ extension CoreV1 {
     }
 }
 
-extension CoreV1.PodAntiAffinity: JSONFastDecodable {
-    init(from cursor: inout JSONCursor) throws {
-        self.init()
+extension CoreV1.PodAntiAffinity: JSONFastFillable {
+    static var empty: Self { Self() }
+
+    mutating func fill(from cursor: inout JSONCursor) throws {
         try cursor.beginObject()
         while let jsonKey = try cursor.nextKeyRange() {
-            switch jsonKey.count {
-            case 46:
-                if cursor.key(jsonKey, is: "requiredDuringSchedulingIgnoredDuringExecution") {
-                    self.requiredDuringSchedulingIgnoredDuringExecution = try cursor.decode([CoreV1.PodAffinityTerm].self)
-                } else {
-                    try cursor.skipValue()
-                }
-            case 47:
-                if cursor.key(jsonKey, is: "preferredDuringSchedulingIgnoredDuringExecution") {
-                    self.preferredDuringSchedulingIgnoredDuringExecution = try cursor.decode([CoreV1.WeightedPodAffinityTerm].self)
-                } else {
-                    try cursor.skipValue()
-                }
+            switch cursor.keyHash {
+            case 0xb10a5652eec729c2 where cursor.key(jsonKey, is: "preferredDuringSchedulingIgnoredDuringExecution"):
+                try cursor.fillArray(&self.preferredDuringSchedulingIgnoredDuringExecution)
+            case 0x5abb5694013f86e0 where cursor.key(jsonKey, is: "requiredDuringSchedulingIgnoredDuringExecution"):
+                try cursor.fillArray(&self.requiredDuringSchedulingIgnoredDuringExecution)
             default: try cursor.skipValue()
             }
         }
@@ -9101,42 +7316,27 @@ extension CoreV1 {
     }
 }
 
-extension CoreV1.PodCertificateProjection: JSONFastDecodable {
-    init(from cursor: inout JSONCursor) throws {
-        self.init()
+extension CoreV1.PodCertificateProjection: JSONFastFillable {
+    static var empty: Self { Self() }
+
+    mutating func fill(from cursor: inout JSONCursor) throws {
         try cursor.beginObject()
         while let jsonKey = try cursor.nextKeyRange() {
-            switch jsonKey.count {
-            case 7:
-                if cursor.key(jsonKey, is: "keyPath") {
-                    self.keyPath = try cursor.decode(String.self)
-                } else if cursor.key(jsonKey, is: "keyType") {
-                    self.keyType = try cursor.decode(String.self)
-                } else {
-                    try cursor.skipValue()
-                }
-            case 10:
-                if cursor.key(jsonKey, is: "signerName") {
-                    self.signerName = try cursor.decode(String.self)
-                } else {
-                    try cursor.skipValue()
-                }
-            case 15:
-                if cursor.key(jsonKey, is: "userAnnotations") {
-                    self.userAnnotations = try cursor.decode([String: String].self)
-                } else {
-                    try cursor.skipValue()
-                }
-            case 20:
-                if cursor.key(jsonKey, is: "certificateChainPath") {
-                    self.certificateChainPath = try cursor.decode(String.self)
-                } else if cursor.key(jsonKey, is: "credentialBundlePath") {
-                    self.credentialBundlePath = try cursor.decode(String.self)
-                } else if cursor.key(jsonKey, is: "maxExpirationSeconds") {
-                    self.maxExpirationSeconds = try cursor.decode(Int32.self)
-                } else {
-                    try cursor.skipValue()
-                }
+            switch cursor.keyHash {
+            case 0x511d5ece409f7a82 where cursor.key(jsonKey, is: "certificateChainPath"):
+                self.certificateChainPath = try cursor.decode(String.self)
+            case 0x335bdf12cac8b457 where cursor.key(jsonKey, is: "credentialBundlePath"):
+                self.credentialBundlePath = try cursor.decode(String.self)
+            case 0x6848358a7732580b where cursor.key(jsonKey, is: "keyPath"):
+                self.keyPath = try cursor.decode(String.self)
+            case 0x8274b06bb9a6a184 where cursor.key(jsonKey, is: "keyType"):
+                self.keyType = try cursor.decode(String.self)
+            case 0xfa7409eae97aeb71 where cursor.key(jsonKey, is: "maxExpirationSeconds"):
+                self.maxExpirationSeconds = try cursor.decode(Int32.self)
+            case 0x208f15a5ed917a58 where cursor.key(jsonKey, is: "signerName"):
+                self.signerName = try cursor.decode(String.self)
+            case 0x1a02712054cf83d8 where cursor.key(jsonKey, is: "userAnnotations"):
+                self.userAnnotations = try cursor.decode([String: String].self)
             default: try cursor.skipValue()
             }
         }
@@ -9186,46 +7386,27 @@ extension CoreV1 {
     }
 }
 
-extension CoreV1.PodCondition: JSONFastDecodable {
-    init(from cursor: inout JSONCursor) throws {
-        self.init()
+extension CoreV1.PodCondition: JSONFastFillable {
+    static var empty: Self { Self() }
+
+    mutating func fill(from cursor: inout JSONCursor) throws {
         try cursor.beginObject()
         while let jsonKey = try cursor.nextKeyRange() {
-            switch jsonKey.count {
-            case 4:
-                if cursor.key(jsonKey, is: "type") {
-                    self.type = try cursor.decode(String.self)
-                } else {
-                    try cursor.skipValue()
-                }
-            case 6:
-                if cursor.key(jsonKey, is: "reason") {
-                    self.reason = try cursor.decode(String.self)
-                } else if cursor.key(jsonKey, is: "status") {
-                    self.status = try cursor.decode(String.self)
-                } else {
-                    try cursor.skipValue()
-                }
-            case 7:
-                if cursor.key(jsonKey, is: "message") {
-                    self.message = try cursor.decode(String.self)
-                } else {
-                    try cursor.skipValue()
-                }
-            case 13:
-                if cursor.key(jsonKey, is: "lastProbeTime") {
-                    self.lastProbeTime = try cursor.decode(Time.self)
-                } else {
-                    try cursor.skipValue()
-                }
-            case 18:
-                if cursor.key(jsonKey, is: "lastTransitionTime") {
-                    self.lastTransitionTime = try cursor.decode(Time.self)
-                } else if cursor.key(jsonKey, is: "observedGeneration") {
-                    self.observedGeneration = try cursor.decode(Int64.self)
-                } else {
-                    try cursor.skipValue()
-                }
+            switch cursor.keyHash {
+            case 0xb65180237a64e22c where cursor.key(jsonKey, is: "lastProbeTime"):
+                self.lastProbeTime = try cursor.decode(Time.self)
+            case 0xca9019b6626e5db7 where cursor.key(jsonKey, is: "lastTransitionTime"):
+                self.lastTransitionTime = try cursor.decode(Time.self)
+            case 0x546401b5d2a8d2a4 where cursor.key(jsonKey, is: "message"):
+                self.message = try cursor.decode(String.self)
+            case 0x4bbc628adf0ff70b where cursor.key(jsonKey, is: "observedGeneration"):
+                self.observedGeneration = try cursor.decode(Int64.self)
+            case 0x65e8d7f3474f2639 where cursor.key(jsonKey, is: "reason"):
+                self.reason = try cursor.decode(String.self)
+            case 0xc4d5696d6cc12c2f where cursor.key(jsonKey, is: "status"):
+                self.status = try cursor.decode(String.self)
+            case 0xa79439ef7bfa9c2d where cursor.key(jsonKey, is: "type"):
+                self.type = try cursor.decode(String.self)
             default: try cursor.skipValue()
             }
         }
@@ -9255,30 +7436,19 @@ extension CoreV1 {
     }
 }
 
-extension CoreV1.PodDNSConfig: JSONFastDecodable {
-    init(from cursor: inout JSONCursor) throws {
-        self.init()
+extension CoreV1.PodDNSConfig: JSONFastFillable {
+    static var empty: Self { Self() }
+
+    mutating func fill(from cursor: inout JSONCursor) throws {
         try cursor.beginObject()
         while let jsonKey = try cursor.nextKeyRange() {
-            switch jsonKey.count {
-            case 7:
-                if cursor.key(jsonKey, is: "options") {
-                    self.options = try cursor.decode([CoreV1.PodDNSConfigOption].self)
-                } else {
-                    try cursor.skipValue()
-                }
-            case 8:
-                if cursor.key(jsonKey, is: "searches") {
-                    self.searches = try cursor.decode([String].self)
-                } else {
-                    try cursor.skipValue()
-                }
-            case 11:
-                if cursor.key(jsonKey, is: "nameservers") {
-                    self.nameservers = try cursor.decode([String].self)
-                } else {
-                    try cursor.skipValue()
-                }
+            switch cursor.keyHash {
+            case 0x33d301bed88b32f6 where cursor.key(jsonKey, is: "nameservers"):
+                self.nameservers = try cursor.decode([String].self)
+            case 0xca45f46644ad8745 where cursor.key(jsonKey, is: "options"):
+                try cursor.fillArray(&self.options)
+            case 0xced6fb1b5dccc095 where cursor.key(jsonKey, is: "searches"):
+                self.searches = try cursor.decode([String].self)
             default: try cursor.skipValue()
             }
         }
@@ -9304,24 +7474,17 @@ extension CoreV1 {
     }
 }
 
-extension CoreV1.PodDNSConfigOption: JSONFastDecodable {
-    init(from cursor: inout JSONCursor) throws {
-        self.init()
+extension CoreV1.PodDNSConfigOption: JSONFastFillable {
+    static var empty: Self { Self() }
+
+    mutating func fill(from cursor: inout JSONCursor) throws {
         try cursor.beginObject()
         while let jsonKey = try cursor.nextKeyRange() {
-            switch jsonKey.count {
-            case 4:
-                if cursor.key(jsonKey, is: "name") {
-                    self.name = try cursor.decode(String.self)
-                } else {
-                    try cursor.skipValue()
-                }
-            case 5:
-                if cursor.key(jsonKey, is: "value") {
-                    self.value = try cursor.decode(String.self)
-                } else {
-                    try cursor.skipValue()
-                }
+            switch cursor.keyHash {
+            case 0xc4bcadba8e631b86 where cursor.key(jsonKey, is: "name"):
+                self.name = try cursor.decode(String.self)
+            case 0x7ce4fd9430e80cea where cursor.key(jsonKey, is: "value"):
+                self.value = try cursor.decode(String.self)
             default: try cursor.skipValue()
             }
         }
@@ -9351,24 +7514,17 @@ extension CoreV1 {
     }
 }
 
-extension CoreV1.PodExtendedResourceClaimStatus: JSONFastDecodable {
-    init(from cursor: inout JSONCursor) throws {
-        self.init()
+extension CoreV1.PodExtendedResourceClaimStatus: JSONFastFillable {
+    static var empty: Self { Self() }
+
+    mutating func fill(from cursor: inout JSONCursor) throws {
         try cursor.beginObject()
         while let jsonKey = try cursor.nextKeyRange() {
-            switch jsonKey.count {
-            case 15:
-                if cursor.key(jsonKey, is: "requestMappings") {
-                    self.requestMappings = try cursor.decode([CoreV1.ContainerExtendedResourceRequest].self)
-                } else {
-                    try cursor.skipValue()
-                }
-            case 17:
-                if cursor.key(jsonKey, is: "resourceClaimName") {
-                    self.resourceClaimName = try cursor.decode(String.self)
-                } else {
-                    try cursor.skipValue()
-                }
+            switch cursor.keyHash {
+            case 0xda649dd1eb482d85 where cursor.key(jsonKey, is: "requestMappings"):
+                try cursor.fillArray(&self.requestMappings)
+            case 0xc69d95b6d0dbf4fc where cursor.key(jsonKey, is: "resourceClaimName"):
+                self.resourceClaimName = try cursor.decode(String.self)
             default: try cursor.skipValue()
             }
         }
@@ -9392,18 +7548,15 @@ extension CoreV1 {
     }
 }
 
-extension CoreV1.PodIP: JSONFastDecodable {
-    init(from cursor: inout JSONCursor) throws {
-        self.init()
+extension CoreV1.PodIP: JSONFastFillable {
+    static var empty: Self { Self() }
+
+    mutating func fill(from cursor: inout JSONCursor) throws {
         try cursor.beginObject()
         while let jsonKey = try cursor.nextKeyRange() {
-            switch jsonKey.count {
-            case 2:
-                if cursor.key(jsonKey, is: "ip") {
-                    self.ip = try cursor.decode(String.self)
-                } else {
-                    try cursor.skipValue()
-                }
+            switch cursor.keyHash {
+            case 0x8b74207b55c5cbc where cursor.key(jsonKey, is: "ip"):
+                self.ip = try cursor.decode(String.self)
             default: try cursor.skipValue()
             }
         }
@@ -9439,36 +7592,21 @@ extension CoreV1 {
     }
 }
 
-extension CoreV1.PodList: JSONFastDecodable {
-    init(from cursor: inout JSONCursor) throws {
-        self.init()
+extension CoreV1.PodList: JSONFastFillable {
+    static var empty: Self { Self() }
+
+    mutating func fill(from cursor: inout JSONCursor) throws {
         try cursor.beginObject()
         while let jsonKey = try cursor.nextKeyRange() {
-            switch jsonKey.count {
-            case 4:
-                if cursor.key(jsonKey, is: "kind") {
-                    self.kind = try cursor.decode(String.self)
-                } else {
-                    try cursor.skipValue()
-                }
-            case 5:
-                if cursor.key(jsonKey, is: "items") {
-                    self.items = try cursor.decode([CoreV1.Pod].self)
-                } else {
-                    try cursor.skipValue()
-                }
-            case 8:
-                if cursor.key(jsonKey, is: "metadata") {
-                    self.metadata = try cursor.decode(MetaV1.ListMeta.self)
-                } else {
-                    try cursor.skipValue()
-                }
-            case 10:
-                if cursor.key(jsonKey, is: "apiVersion") {
-                    self.apiVersion = try cursor.decode(String.self)
-                } else {
-                    try cursor.skipValue()
-                }
+            switch cursor.keyHash {
+            case 0xb898e55fe5f29ce9 where cursor.key(jsonKey, is: "apiVersion"):
+                self.apiVersion = try cursor.decode(String.self)
+            case 0x3e7884bf4f412c6f where cursor.key(jsonKey, is: "items"):
+                try cursor.fillArray(&self.items)
+            case 0xef9c96d721673243 where cursor.key(jsonKey, is: "kind"):
+                self.kind = try cursor.decode(String.self)
+            case 0x28475f88f42fd020 where cursor.key(jsonKey, is: "metadata"):
+                try cursor.fill(&self.metadata)
             default: try cursor.skipValue()
             }
         }
@@ -9492,18 +7630,15 @@ extension CoreV1 {
     }
 }
 
-extension CoreV1.PodOS: JSONFastDecodable {
-    init(from cursor: inout JSONCursor) throws {
-        self.init()
+extension CoreV1.PodOS: JSONFastFillable {
+    static var empty: Self { Self() }
+
+    mutating func fill(from cursor: inout JSONCursor) throws {
         try cursor.beginObject()
         while let jsonKey = try cursor.nextKeyRange() {
-            switch jsonKey.count {
-            case 4:
-                if cursor.key(jsonKey, is: "name") {
-                    self.name = try cursor.decode(String.self)
-                } else {
-                    try cursor.skipValue()
-                }
+            switch cursor.keyHash {
+            case 0xc4bcadba8e631b86 where cursor.key(jsonKey, is: "name"):
+                self.name = try cursor.decode(String.self)
             default: try cursor.skipValue()
             }
         }
@@ -9527,18 +7662,15 @@ extension CoreV1 {
     }
 }
 
-extension CoreV1.PodReadinessGate: JSONFastDecodable {
-    init(from cursor: inout JSONCursor) throws {
-        self.init()
+extension CoreV1.PodReadinessGate: JSONFastFillable {
+    static var empty: Self { Self() }
+
+    mutating func fill(from cursor: inout JSONCursor) throws {
         try cursor.beginObject()
         while let jsonKey = try cursor.nextKeyRange() {
-            switch jsonKey.count {
-            case 13:
-                if cursor.key(jsonKey, is: "conditionType") {
-                    self.conditionType = try cursor.decode(String.self)
-                } else {
-                    try cursor.skipValue()
-                }
+            switch cursor.keyHash {
+            case 0x5e26ecaf631ce13e where cursor.key(jsonKey, is: "conditionType"):
+                self.conditionType = try cursor.decode(String.self)
             default: try cursor.skipValue()
             }
         }
@@ -9584,30 +7716,19 @@ extension CoreV1 {
     }
 }
 
-extension CoreV1.PodResourceClaim: JSONFastDecodable {
-    init(from cursor: inout JSONCursor) throws {
-        self.init()
+extension CoreV1.PodResourceClaim: JSONFastFillable {
+    static var empty: Self { Self() }
+
+    mutating func fill(from cursor: inout JSONCursor) throws {
         try cursor.beginObject()
         while let jsonKey = try cursor.nextKeyRange() {
-            switch jsonKey.count {
-            case 4:
-                if cursor.key(jsonKey, is: "name") {
-                    self.name = try cursor.decode(String.self)
-                } else {
-                    try cursor.skipValue()
-                }
-            case 17:
-                if cursor.key(jsonKey, is: "resourceClaimName") {
-                    self.resourceClaimName = try cursor.decode(String.self)
-                } else {
-                    try cursor.skipValue()
-                }
-            case 25:
-                if cursor.key(jsonKey, is: "resourceClaimTemplateName") {
-                    self.resourceClaimTemplateName = try cursor.decode(String.self)
-                } else {
-                    try cursor.skipValue()
-                }
+            switch cursor.keyHash {
+            case 0xc4bcadba8e631b86 where cursor.key(jsonKey, is: "name"):
+                self.name = try cursor.decode(String.self)
+            case 0xc69d95b6d0dbf4fc where cursor.key(jsonKey, is: "resourceClaimName"):
+                self.resourceClaimName = try cursor.decode(String.self)
+            case 0x93fbe96035f935e where cursor.key(jsonKey, is: "resourceClaimTemplateName"):
+                self.resourceClaimTemplateName = try cursor.decode(String.self)
             default: try cursor.skipValue()
             }
         }
@@ -9639,24 +7760,17 @@ extension CoreV1 {
     }
 }
 
-extension CoreV1.PodResourceClaimStatus: JSONFastDecodable {
-    init(from cursor: inout JSONCursor) throws {
-        self.init()
+extension CoreV1.PodResourceClaimStatus: JSONFastFillable {
+    static var empty: Self { Self() }
+
+    mutating func fill(from cursor: inout JSONCursor) throws {
         try cursor.beginObject()
         while let jsonKey = try cursor.nextKeyRange() {
-            switch jsonKey.count {
-            case 4:
-                if cursor.key(jsonKey, is: "name") {
-                    self.name = try cursor.decode(String.self)
-                } else {
-                    try cursor.skipValue()
-                }
-            case 17:
-                if cursor.key(jsonKey, is: "resourceClaimName") {
-                    self.resourceClaimName = try cursor.decode(String.self)
-                } else {
-                    try cursor.skipValue()
-                }
+            switch cursor.keyHash {
+            case 0xc4bcadba8e631b86 where cursor.key(jsonKey, is: "name"):
+                self.name = try cursor.decode(String.self)
+            case 0xc69d95b6d0dbf4fc where cursor.key(jsonKey, is: "resourceClaimName"):
+                self.resourceClaimName = try cursor.decode(String.self)
             default: try cursor.skipValue()
             }
         }
@@ -9680,18 +7794,15 @@ extension CoreV1 {
     }
 }
 
-extension CoreV1.PodSchedulingGate: JSONFastDecodable {
-    init(from cursor: inout JSONCursor) throws {
-        self.init()
+extension CoreV1.PodSchedulingGate: JSONFastFillable {
+    static var empty: Self { Self() }
+
+    mutating func fill(from cursor: inout JSONCursor) throws {
         try cursor.beginObject()
         while let jsonKey = try cursor.nextKeyRange() {
-            switch jsonKey.count {
-            case 4:
-                if cursor.key(jsonKey, is: "name") {
-                    self.name = try cursor.decode(String.self)
-                } else {
-                    try cursor.skipValue()
-                }
+            switch cursor.keyHash {
+            case 0xc4bcadba8e631b86 where cursor.key(jsonKey, is: "name"):
+                self.name = try cursor.decode(String.self)
             default: try cursor.skipValue()
             }
         }
@@ -9713,18 +7824,15 @@ extension CoreV1 {
     }
 }
 
-extension CoreV1.PodSchedulingGroup: JSONFastDecodable {
-    init(from cursor: inout JSONCursor) throws {
-        self.init()
+extension CoreV1.PodSchedulingGroup: JSONFastFillable {
+    static var empty: Self { Self() }
+
+    mutating func fill(from cursor: inout JSONCursor) throws {
         try cursor.beginObject()
         while let jsonKey = try cursor.nextKeyRange() {
-            switch jsonKey.count {
-            case 12:
-                if cursor.key(jsonKey, is: "podGroupName") {
-                    self.podGroupName = try cursor.decode(String.self)
-                } else {
-                    try cursor.skipValue()
-                }
+            switch cursor.keyHash {
+            case 0xec66de89bade8e3c where cursor.key(jsonKey, is: "podGroupName"):
+                self.podGroupName = try cursor.decode(String.self)
             default: try cursor.skipValue()
             }
         }
@@ -9808,74 +7916,39 @@ extension CoreV1 {
     }
 }
 
-extension CoreV1.PodSecurityContext: JSONFastDecodable {
-    init(from cursor: inout JSONCursor) throws {
-        self.init()
+extension CoreV1.PodSecurityContext: JSONFastFillable {
+    static var empty: Self { Self() }
+
+    mutating func fill(from cursor: inout JSONCursor) throws {
         try cursor.beginObject()
         while let jsonKey = try cursor.nextKeyRange() {
-            switch jsonKey.count {
-            case 7:
-                if cursor.key(jsonKey, is: "fsGroup") {
-                    self.fsGroup = try cursor.decode(Int64.self)
-                } else if cursor.key(jsonKey, is: "sysctls") {
-                    self.sysctls = try cursor.decode([CoreV1.Sysctl].self)
-                } else {
-                    try cursor.skipValue()
-                }
-            case 9:
-                if cursor.key(jsonKey, is: "runAsUser") {
-                    self.runAsUser = try cursor.decode(Int64.self)
-                } else {
-                    try cursor.skipValue()
-                }
-            case 10:
-                if cursor.key(jsonKey, is: "runAsGroup") {
-                    self.runAsGroup = try cursor.decode(Int64.self)
-                } else {
-                    try cursor.skipValue()
-                }
-            case 12:
-                if cursor.key(jsonKey, is: "runAsNonRoot") {
-                    self.runAsNonRoot = try cursor.decode(Bool.self)
-                } else {
-                    try cursor.skipValue()
-                }
-            case 14:
-                if cursor.key(jsonKey, is: "seLinuxOptions") {
-                    self.seLinuxOptions = try cursor.decode(CoreV1.SELinuxOptions.self)
-                } else if cursor.key(jsonKey, is: "seccompProfile") {
-                    self.seccompProfile = try cursor.decode(CoreV1.SeccompProfile.self)
-                } else if cursor.key(jsonKey, is: "windowsOptions") {
-                    self.windowsOptions = try cursor.decode(CoreV1.WindowsSecurityContextOptions.self)
-                } else {
-                    try cursor.skipValue()
-                }
-            case 15:
-                if cursor.key(jsonKey, is: "appArmorProfile") {
-                    self.appArmorProfile = try cursor.decode(CoreV1.AppArmorProfile.self)
-                } else {
-                    try cursor.skipValue()
-                }
-            case 18:
-                if cursor.key(jsonKey, is: "supplementalGroups") {
-                    self.supplementalGroups = try cursor.decode([Int64].self)
-                } else {
-                    try cursor.skipValue()
-                }
-            case 19:
-                if cursor.key(jsonKey, is: "fsGroupChangePolicy") {
-                    self.fsGroupChangePolicy = try cursor.decode(String.self)
-                } else if cursor.key(jsonKey, is: "seLinuxChangePolicy") {
-                    self.seLinuxChangePolicy = try cursor.decode(String.self)
-                } else {
-                    try cursor.skipValue()
-                }
-            case 24:
-                if cursor.key(jsonKey, is: "supplementalGroupsPolicy") {
-                    self.supplementalGroupsPolicy = try cursor.decode(String.self)
-                } else {
-                    try cursor.skipValue()
-                }
+            switch cursor.keyHash {
+            case 0x4ce47a7d7dbb3a14 where cursor.key(jsonKey, is: "appArmorProfile"):
+                try cursor.fill(&self.appArmorProfile)
+            case 0x1d9c99c5b4cb53f1 where cursor.key(jsonKey, is: "fsGroup"):
+                self.fsGroup = try cursor.decode(Int64.self)
+            case 0x4ecce5d295850e6b where cursor.key(jsonKey, is: "fsGroupChangePolicy"):
+                self.fsGroupChangePolicy = try cursor.decode(String.self)
+            case 0x1a743fba39eb2699 where cursor.key(jsonKey, is: "runAsGroup"):
+                self.runAsGroup = try cursor.decode(Int64.self)
+            case 0x66b93d421a556c49 where cursor.key(jsonKey, is: "runAsNonRoot"):
+                self.runAsNonRoot = try cursor.decode(Bool.self)
+            case 0x1387be1de01bc099 where cursor.key(jsonKey, is: "runAsUser"):
+                self.runAsUser = try cursor.decode(Int64.self)
+            case 0xabb1641bc7cb74ef where cursor.key(jsonKey, is: "seLinuxChangePolicy"):
+                self.seLinuxChangePolicy = try cursor.decode(String.self)
+            case 0x97773f9c86c662d where cursor.key(jsonKey, is: "seLinuxOptions"):
+                try cursor.fill(&self.seLinuxOptions)
+            case 0xeb5d6308ae2c0c32 where cursor.key(jsonKey, is: "seccompProfile"):
+                try cursor.fill(&self.seccompProfile)
+            case 0x22c19fb49e378b3f where cursor.key(jsonKey, is: "supplementalGroups"):
+                self.supplementalGroups = try cursor.decode([Int64].self)
+            case 0xf65d97e9f7382471 where cursor.key(jsonKey, is: "supplementalGroupsPolicy"):
+                self.supplementalGroupsPolicy = try cursor.decode(String.self)
+            case 0xd0e955f64d45530c where cursor.key(jsonKey, is: "sysctls"):
+                try cursor.fillArray(&self.sysctls)
+            case 0x54b98d5ffee386e4 where cursor.key(jsonKey, is: "windowsOptions"):
+                try cursor.fill(&self.windowsOptions)
             default: try cursor.skipValue()
             }
         }
@@ -10079,168 +8152,97 @@ extension CoreV1 {
     }
 }
 
-extension CoreV1.PodSpec: JSONFastDecodable {
-    init(from cursor: inout JSONCursor) throws {
-        self.init()
+extension CoreV1.PodSpec: JSONFastFillable {
+    static var empty: Self { Self() }
+
+    mutating func fill(from cursor: inout JSONCursor) throws {
         try cursor.beginObject()
         while let jsonKey = try cursor.nextKeyRange() {
-            switch jsonKey.count {
-            case 2:
-                if cursor.key(jsonKey, is: "os") {
-                    self.os = try cursor.decode(CoreV1.PodOS.self)
-                } else {
-                    try cursor.skipValue()
-                }
-            case 7:
-                if cursor.key(jsonKey, is: "hostIPC") {
-                    self.hostIPC = try cursor.decode(Bool.self)
-                } else if cursor.key(jsonKey, is: "hostPID") {
-                    self.hostPID = try cursor.decode(Bool.self)
-                } else if cursor.key(jsonKey, is: "volumes") {
-                    self.volumes = try cursor.decode([CoreV1.Volume].self)
-                } else {
-                    try cursor.skipValue()
-                }
-            case 8:
-                if cursor.key(jsonKey, is: "affinity") {
-                    self.affinity = try cursor.decode(CoreV1.Affinity.self)
-                } else if cursor.key(jsonKey, is: "hostname") {
-                    self.hostname = try cursor.decode(String.self)
-                } else if cursor.key(jsonKey, is: "nodeName") {
-                    self.nodeName = try cursor.decode(String.self)
-                } else if cursor.key(jsonKey, is: "overhead") {
-                    self.overhead = try cursor.decode([String: Quantity].self)
-                } else if cursor.key(jsonKey, is: "priority") {
-                    self.priority = try cursor.decode(Int32.self)
-                } else {
-                    try cursor.skipValue()
-                }
-            case 9:
-                if cursor.key(jsonKey, is: "dnsConfig") {
-                    self.dnsConfig = try cursor.decode(CoreV1.PodDNSConfig.self)
-                } else if cursor.key(jsonKey, is: "dnsPolicy") {
-                    self.dnsPolicy = try cursor.decode(String.self)
-                } else if cursor.key(jsonKey, is: "hostUsers") {
-                    self.hostUsers = try cursor.decode(Bool.self)
-                } else if cursor.key(jsonKey, is: "resources") {
-                    self.resources = try cursor.decode(CoreV1.ResourceRequirements.self)
-                } else if cursor.key(jsonKey, is: "subdomain") {
-                    self.subdomain = try cursor.decode(String.self)
-                } else {
-                    try cursor.skipValue()
-                }
-            case 10:
-                if cursor.key(jsonKey, is: "containers") {
-                    self.containers = try cursor.decode([CoreV1.Container].self)
-                } else {
-                    try cursor.skipValue()
-                }
-            case 11:
-                if cursor.key(jsonKey, is: "hostAliases") {
-                    self.hostAliases = try cursor.decode([CoreV1.HostAlias].self)
-                } else if cursor.key(jsonKey, is: "hostNetwork") {
-                    self.hostNetwork = try cursor.decode(Bool.self)
-                } else if cursor.key(jsonKey, is: "tolerations") {
-                    self.tolerations = try cursor.decode([CoreV1.Toleration].self)
-                } else {
-                    try cursor.skipValue()
-                }
-            case 12:
-                if cursor.key(jsonKey, is: "nodeSelector") {
-                    self.nodeSelector = try cursor.decode([String: String].self)
-                } else {
-                    try cursor.skipValue()
-                }
-            case 13:
-                if cursor.key(jsonKey, is: "restartPolicy") {
-                    self.restartPolicy = try cursor.decode(String.self)
-                } else if cursor.key(jsonKey, is: "schedulerName") {
-                    self.schedulerName = try cursor.decode(String.self)
-                } else {
-                    try cursor.skipValue()
-                }
-            case 14:
-                if cursor.key(jsonKey, is: "initContainers") {
-                    self.initContainers = try cursor.decode([CoreV1.Container].self)
-                } else if cursor.key(jsonKey, is: "readinessGates") {
-                    self.readinessGates = try cursor.decode([CoreV1.PodReadinessGate].self)
-                } else if cursor.key(jsonKey, is: "resourceClaims") {
-                    self.resourceClaims = try cursor.decode([CoreV1.PodResourceClaim].self)
-                } else if cursor.key(jsonKey, is: "serviceAccount") {
-                    self.serviceAccount = try cursor.decode(String.self)
-                } else {
-                    try cursor.skipValue()
-                }
-            case 15:
-                if cursor.key(jsonKey, is: "schedulingGates") {
-                    self.schedulingGates = try cursor.decode([CoreV1.PodSchedulingGate].self)
-                } else if cursor.key(jsonKey, is: "schedulingGroup") {
-                    self.schedulingGroup = try cursor.decode(CoreV1.PodSchedulingGroup.self)
-                } else if cursor.key(jsonKey, is: "securityContext") {
-                    self.securityContext = try cursor.decode(CoreV1.PodSecurityContext.self)
-                } else {
-                    try cursor.skipValue()
-                }
-            case 16:
-                if cursor.key(jsonKey, is: "hostnameOverride") {
-                    self.hostnameOverride = try cursor.decode(String.self)
-                } else if cursor.key(jsonKey, is: "imagePullSecrets") {
-                    self.imagePullSecrets = try cursor.decode([CoreV1.LocalObjectReference].self)
-                } else if cursor.key(jsonKey, is: "preemptionPolicy") {
-                    self.preemptionPolicy = try cursor.decode(String.self)
-                } else if cursor.key(jsonKey, is: "runtimeClassName") {
-                    self.runtimeClassName = try cursor.decode(String.self)
-                } else {
-                    try cursor.skipValue()
-                }
-            case 17:
-                if cursor.key(jsonKey, is: "priorityClassName") {
-                    self.priorityClassName = try cursor.decode(String.self)
-                } else if cursor.key(jsonKey, is: "setHostnameAsFQDN") {
-                    self.setHostnameAsFQDN = try cursor.decode(Bool.self)
-                } else {
-                    try cursor.skipValue()
-                }
-            case 18:
-                if cursor.key(jsonKey, is: "enableServiceLinks") {
-                    self.enableServiceLinks = try cursor.decode(Bool.self)
-                } else if cursor.key(jsonKey, is: "serviceAccountName") {
-                    self.serviceAccountName = try cursor.decode(String.self)
-                } else {
-                    try cursor.skipValue()
-                }
-            case 19:
-                if cursor.key(jsonKey, is: "ephemeralContainers") {
-                    self.ephemeralContainers = try cursor.decode([CoreV1.EphemeralContainer].self)
-                } else {
-                    try cursor.skipValue()
-                }
-            case 21:
-                if cursor.key(jsonKey, is: "activeDeadlineSeconds") {
-                    self.activeDeadlineSeconds = try cursor.decode(Int64.self)
-                } else if cursor.key(jsonKey, is: "shareProcessNamespace") {
-                    self.shareProcessNamespace = try cursor.decode(Bool.self)
-                } else {
-                    try cursor.skipValue()
-                }
-            case 25:
-                if cursor.key(jsonKey, is: "topologySpreadConstraints") {
-                    self.topologySpreadConstraints = try cursor.decode([CoreV1.TopologySpreadConstraint].self)
-                } else {
-                    try cursor.skipValue()
-                }
-            case 28:
-                if cursor.key(jsonKey, is: "automountServiceAccountToken") {
-                    self.automountServiceAccountToken = try cursor.decode(Bool.self)
-                } else {
-                    try cursor.skipValue()
-                }
-            case 29:
-                if cursor.key(jsonKey, is: "terminationGracePeriodSeconds") {
-                    self.terminationGracePeriodSeconds = try cursor.decode(Int64.self)
-                } else {
-                    try cursor.skipValue()
-                }
+            switch cursor.keyHash {
+            case 0xbfaa736c721f2fc8 where cursor.key(jsonKey, is: "activeDeadlineSeconds"):
+                self.activeDeadlineSeconds = try cursor.decode(Int64.self)
+            case 0xa3f3a43e033ae99 where cursor.key(jsonKey, is: "affinity"):
+                try cursor.fill(&self.affinity)
+            case 0xb9291ed3d20b8ae2 where cursor.key(jsonKey, is: "automountServiceAccountToken"):
+                self.automountServiceAccountToken = try cursor.decode(Bool.self)
+            case 0xcc4a1ead36658a71 where cursor.key(jsonKey, is: "containers"):
+                try cursor.fillArray(&self.containers)
+            case 0xd05a889d2e71d68a where cursor.key(jsonKey, is: "dnsConfig"):
+                try cursor.fill(&self.dnsConfig)
+            case 0x9a77d5e983b93af6 where cursor.key(jsonKey, is: "dnsPolicy"):
+                self.dnsPolicy = try cursor.decode(String.self)
+            case 0xc4a747e69aa0042e where cursor.key(jsonKey, is: "enableServiceLinks"):
+                self.enableServiceLinks = try cursor.decode(Bool.self)
+            case 0x4c57e2291228d350 where cursor.key(jsonKey, is: "ephemeralContainers"):
+                try cursor.fillArray(&self.ephemeralContainers)
+            case 0xe9aa68b51733415 where cursor.key(jsonKey, is: "hostAliases"):
+                try cursor.fillArray(&self.hostAliases)
+            case 0x2449c4adc3793f1f where cursor.key(jsonKey, is: "hostIPC"):
+                self.hostIPC = try cursor.decode(Bool.self)
+            case 0x46589c3acf965667 where cursor.key(jsonKey, is: "hostNetwork"):
+                self.hostNetwork = try cursor.decode(Bool.self)
+            case 0xfcee8eae3e354ed8 where cursor.key(jsonKey, is: "hostPID"):
+                self.hostPID = try cursor.decode(Bool.self)
+            case 0x9dc5a5772b82ae7d where cursor.key(jsonKey, is: "hostUsers"):
+                self.hostUsers = try cursor.decode(Bool.self)
+            case 0x6eea510e5cd609ac where cursor.key(jsonKey, is: "hostname"):
+                self.hostname = try cursor.decode(String.self)
+            case 0xd7b02d772269ed14 where cursor.key(jsonKey, is: "hostnameOverride"):
+                self.hostnameOverride = try cursor.decode(String.self)
+            case 0x970edc0ad7f5bb12 where cursor.key(jsonKey, is: "imagePullSecrets"):
+                try cursor.fillArray(&self.imagePullSecrets)
+            case 0x9cee41e46b80ecb7 where cursor.key(jsonKey, is: "initContainers"):
+                try cursor.fillArray(&self.initContainers)
+            case 0x4caf4b0bfa4e8dce where cursor.key(jsonKey, is: "nodeName"):
+                self.nodeName = try cursor.decode(String.self)
+            case 0x336358e1474b3bc4 where cursor.key(jsonKey, is: "nodeSelector"):
+                self.nodeSelector = try cursor.decode([String: String].self)
+            case 0x8b05507b5565e57 where cursor.key(jsonKey, is: "os"):
+                try cursor.fill(&self.os)
+            case 0x7465efc666773175 where cursor.key(jsonKey, is: "overhead"):
+                self.overhead = try cursor.decode([String: Quantity].self)
+            case 0xddd541434691d498 where cursor.key(jsonKey, is: "preemptionPolicy"):
+                self.preemptionPolicy = try cursor.decode(String.self)
+            case 0xf5b6ea8c35ac1e89 where cursor.key(jsonKey, is: "priority"):
+                self.priority = try cursor.decode(Int32.self)
+            case 0x78ea4950349087d8 where cursor.key(jsonKey, is: "priorityClassName"):
+                self.priorityClassName = try cursor.decode(String.self)
+            case 0xfb8adbd35fb7cc71 where cursor.key(jsonKey, is: "readinessGates"):
+                try cursor.fillArray(&self.readinessGates)
+            case 0x1960d800eeee7004 where cursor.key(jsonKey, is: "resourceClaims"):
+                try cursor.fillArray(&self.resourceClaims)
+            case 0x34d5a1bef245df2 where cursor.key(jsonKey, is: "resources"):
+                try cursor.fill(&self.resources)
+            case 0xaae606b1a252d306 where cursor.key(jsonKey, is: "restartPolicy"):
+                self.restartPolicy = try cursor.decode(String.self)
+            case 0x95f4e123d5aad83e where cursor.key(jsonKey, is: "runtimeClassName"):
+                self.runtimeClassName = try cursor.decode(String.self)
+            case 0x15f766701263b621 where cursor.key(jsonKey, is: "schedulerName"):
+                self.schedulerName = try cursor.decode(String.self)
+            case 0x7f92c2c995dfbf71 where cursor.key(jsonKey, is: "schedulingGates"):
+                try cursor.fillArray(&self.schedulingGates)
+            case 0x29166157e5479ea6 where cursor.key(jsonKey, is: "schedulingGroup"):
+                try cursor.fill(&self.schedulingGroup)
+            case 0x42633eefb908c142 where cursor.key(jsonKey, is: "securityContext"):
+                try cursor.fill(&self.securityContext)
+            case 0x5bca8f1d31e8e20b where cursor.key(jsonKey, is: "serviceAccount"):
+                self.serviceAccount = try cursor.decode(String.self)
+            case 0x153bcd92e9c72890 where cursor.key(jsonKey, is: "serviceAccountName"):
+                self.serviceAccountName = try cursor.decode(String.self)
+            case 0xac19c1e0c9baf3ad where cursor.key(jsonKey, is: "setHostnameAsFQDN"):
+                self.setHostnameAsFQDN = try cursor.decode(Bool.self)
+            case 0xb86dd0da5d310350 where cursor.key(jsonKey, is: "shareProcessNamespace"):
+                self.shareProcessNamespace = try cursor.decode(Bool.self)
+            case 0xf0f85680730f40e1 where cursor.key(jsonKey, is: "subdomain"):
+                self.subdomain = try cursor.decode(String.self)
+            case 0x3a4aea5264130943 where cursor.key(jsonKey, is: "terminationGracePeriodSeconds"):
+                self.terminationGracePeriodSeconds = try cursor.decode(Int64.self)
+            case 0x73d84e92941ad505 where cursor.key(jsonKey, is: "tolerations"):
+                try cursor.fillArray(&self.tolerations)
+            case 0x2f0de695a636cfa9 where cursor.key(jsonKey, is: "topologySpreadConstraints"):
+                try cursor.fillArray(&self.topologySpreadConstraints)
+            case 0xadc79ab6ba8d0f74 where cursor.key(jsonKey, is: "volumes"):
+                try cursor.fillArray(&self.volumes)
             default: try cursor.skipValue()
             }
         }
@@ -10346,102 +8348,55 @@ extension CoreV1 {
     }
 }
 
-extension CoreV1.PodStatus: JSONFastDecodable {
-    init(from cursor: inout JSONCursor) throws {
-        self.init()
+extension CoreV1.PodStatus: JSONFastFillable {
+    static var empty: Self { Self() }
+
+    mutating func fill(from cursor: inout JSONCursor) throws {
         try cursor.beginObject()
         while let jsonKey = try cursor.nextKeyRange() {
-            switch jsonKey.count {
-            case 5:
-                if cursor.key(jsonKey, is: "phase") {
-                    self.phase = try cursor.decode(String.self)
-                } else if cursor.key(jsonKey, is: "podIP") {
-                    self.podIP = try cursor.decode(String.self)
-                } else {
-                    try cursor.skipValue()
-                }
-            case 6:
-                if cursor.key(jsonKey, is: "hostIP") {
-                    self.hostIP = try cursor.decode(String.self)
-                } else if cursor.key(jsonKey, is: "podIPs") {
-                    self.podIPs = try cursor.decode([CoreV1.PodIP].self)
-                } else if cursor.key(jsonKey, is: "reason") {
-                    self.reason = try cursor.decode(String.self)
-                } else if cursor.key(jsonKey, is: "resize") {
-                    self.resize = try cursor.decode(String.self)
-                } else {
-                    try cursor.skipValue()
-                }
-            case 7:
-                if cursor.key(jsonKey, is: "hostIPs") {
-                    self.hostIPs = try cursor.decode([CoreV1.HostIP].self)
-                } else if cursor.key(jsonKey, is: "message") {
-                    self.message = try cursor.decode(String.self)
-                } else {
-                    try cursor.skipValue()
-                }
-            case 8:
-                if cursor.key(jsonKey, is: "qosClass") {
-                    self.qosClass = try cursor.decode(String.self)
-                } else {
-                    try cursor.skipValue()
-                }
-            case 9:
-                if cursor.key(jsonKey, is: "resources") {
-                    self.resources = try cursor.decode(CoreV1.ResourceRequirements.self)
-                } else if cursor.key(jsonKey, is: "startTime") {
-                    self.startTime = try cursor.decode(Time.self)
-                } else {
-                    try cursor.skipValue()
-                }
-            case 10:
-                if cursor.key(jsonKey, is: "conditions") {
-                    self.conditions = try cursor.decode([CoreV1.PodCondition].self)
-                } else {
-                    try cursor.skipValue()
-                }
-            case 17:
-                if cursor.key(jsonKey, is: "containerStatuses") {
-                    self.containerStatuses = try cursor.decode([CoreV1.ContainerStatus].self)
-                } else if cursor.key(jsonKey, is: "nominatedNodeName") {
-                    self.nominatedNodeName = try cursor.decode(String.self)
-                } else {
-                    try cursor.skipValue()
-                }
-            case 18:
-                if cursor.key(jsonKey, is: "allocatedResources") {
-                    self.allocatedResources = try cursor.decode([String: Quantity].self)
-                } else if cursor.key(jsonKey, is: "observedGeneration") {
-                    self.observedGeneration = try cursor.decode(Int64.self)
-                } else {
-                    try cursor.skipValue()
-                }
-            case 21:
-                if cursor.key(jsonKey, is: "initContainerStatuses") {
-                    self.initContainerStatuses = try cursor.decode([CoreV1.ContainerStatus].self)
-                } else if cursor.key(jsonKey, is: "resourceClaimStatuses") {
-                    self.resourceClaimStatuses = try cursor.decode([CoreV1.PodResourceClaimStatus].self)
-                } else {
-                    try cursor.skipValue()
-                }
-            case 26:
-                if cursor.key(jsonKey, is: "ephemeralContainerStatuses") {
-                    self.ephemeralContainerStatuses = try cursor.decode([CoreV1.ContainerStatus].self)
-                } else {
-                    try cursor.skipValue()
-                }
-            case 27:
-                if cursor.key(jsonKey, is: "extendedResourceClaimStatus") {
-                    self.extendedResourceClaimStatus = try cursor.decode(CoreV1.PodExtendedResourceClaimStatus.self)
-                } else {
-                    try cursor.skipValue()
-                }
-            case 36:
-                if cursor.key(jsonKey, is: "nodeAllocatableResourceClaimStatuses") {
-                    self.nodeAllocatableResourceClaimStatuses = try cursor.decode([CoreV1.NodeAllocatableResourceClaimStatus].self)
-                } else {
-                    try cursor.skipValue()
-                }
+            switch cursor.keyHash {
+            case 0x88dbcc261083d3ab where cursor.key(jsonKey, is: "allocatedResources"):
+                self.allocatedResources = try cursor.decode([String: Quantity].self)
+            case 0x5f6d4dd9db56877 where cursor.key(jsonKey, is: "conditions"):
+                try cursor.fillArray(&self.conditions)
+            case 0xda1c7e6b1cc357ba where cursor.key(jsonKey, is: "containerStatuses"):
+                try cursor.fillArray(&self.containerStatuses)
+            case 0xa39fb1792d9bbd19 where cursor.key(jsonKey, is: "ephemeralContainerStatuses"):
+                try cursor.fillArray(&self.ephemeralContainerStatuses)
+            case 0xaf477463158061da where cursor.key(jsonKey, is: "extendedResourceClaimStatus"):
+                try cursor.fill(&self.extendedResourceClaimStatus)
+            case 0x669c7e7455c85ea6 where cursor.key(jsonKey, is: "hostIP"):
+                self.hostIP = try cursor.decode(String.self)
+            case 0x2449b4adc37923ef where cursor.key(jsonKey, is: "hostIPs"):
+                try cursor.fillArray(&self.hostIPs)
+            case 0x435d18243b5e5b44 where cursor.key(jsonKey, is: "initContainerStatuses"):
+                try cursor.fillArray(&self.initContainerStatuses)
+            case 0x546401b5d2a8d2a4 where cursor.key(jsonKey, is: "message"):
+                self.message = try cursor.decode(String.self)
+            case 0x87f6e962dd92999f where cursor.key(jsonKey, is: "nodeAllocatableResourceClaimStatuses"):
+                try cursor.fillArray(&self.nodeAllocatableResourceClaimStatuses)
+            case 0xe15da49a1443f945 where cursor.key(jsonKey, is: "nominatedNodeName"):
+                self.nominatedNodeName = try cursor.decode(String.self)
+            case 0x4bbc628adf0ff70b where cursor.key(jsonKey, is: "observedGeneration"):
+                self.observedGeneration = try cursor.decode(Int64.self)
+            case 0xff4d966bc22ed3b8 where cursor.key(jsonKey, is: "phase"):
+                self.phase = try cursor.decode(String.self)
+            case 0x4918c2352c950b7d where cursor.key(jsonKey, is: "podIP"):
+                self.podIP = try cursor.decode(String.self)
+            case 0xca1d0e5ac141c8ca where cursor.key(jsonKey, is: "podIPs"):
+                try cursor.fillArray(&self.podIPs)
+            case 0xeeb3c43d3a486ece where cursor.key(jsonKey, is: "qosClass"):
+                self.qosClass = try cursor.decode(String.self)
+            case 0x65e8d7f3474f2639 where cursor.key(jsonKey, is: "reason"):
+                self.reason = try cursor.decode(String.self)
+            case 0xbc22867ce978a1e1 where cursor.key(jsonKey, is: "resize"):
+                self.resize = try cursor.decode(String.self)
+            case 0xd1a8c27f04708735 where cursor.key(jsonKey, is: "resourceClaimStatuses"):
+                try cursor.fillArray(&self.resourceClaimStatuses)
+            case 0x34d5a1bef245df2 where cursor.key(jsonKey, is: "resources"):
+                try cursor.fill(&self.resources)
+            case 0xda007405d3ef5c8e where cursor.key(jsonKey, is: "startTime"):
+                self.startTime = try cursor.decode(Time.self)
             default: try cursor.skipValue()
             }
         }
@@ -10475,32 +8430,21 @@ extension CoreV1 {
     }
 }
 
-extension CoreV1.PodTemplate: JSONFastDecodable {
-    init(from cursor: inout JSONCursor) throws {
-        self.init()
+extension CoreV1.PodTemplate: JSONFastFillable {
+    static var empty: Self { Self() }
+
+    mutating func fill(from cursor: inout JSONCursor) throws {
         try cursor.beginObject()
         while let jsonKey = try cursor.nextKeyRange() {
-            switch jsonKey.count {
-            case 4:
-                if cursor.key(jsonKey, is: "kind") {
-                    self.kind = try cursor.decode(String.self)
-                } else {
-                    try cursor.skipValue()
-                }
-            case 8:
-                if cursor.key(jsonKey, is: "metadata") {
-                    self.metadata = try cursor.decode(MetaV1.ObjectMeta.self)
-                } else if cursor.key(jsonKey, is: "template") {
-                    self.template = try cursor.decode(CoreV1.PodTemplateSpec.self)
-                } else {
-                    try cursor.skipValue()
-                }
-            case 10:
-                if cursor.key(jsonKey, is: "apiVersion") {
-                    self.apiVersion = try cursor.decode(String.self)
-                } else {
-                    try cursor.skipValue()
-                }
+            switch cursor.keyHash {
+            case 0xb898e55fe5f29ce9 where cursor.key(jsonKey, is: "apiVersion"):
+                self.apiVersion = try cursor.decode(String.self)
+            case 0xef9c96d721673243 where cursor.key(jsonKey, is: "kind"):
+                self.kind = try cursor.decode(String.self)
+            case 0x28475f88f42fd020 where cursor.key(jsonKey, is: "metadata"):
+                try cursor.fill(&self.metadata)
+            case 0x33609a5e9eb92f4b where cursor.key(jsonKey, is: "template"):
+                try cursor.fill(&self.template)
             default: try cursor.skipValue()
             }
         }
@@ -10549,36 +8493,21 @@ extension CoreV1 {
     }
 }
 
-extension CoreV1.PodTemplateList: JSONFastDecodable {
-    init(from cursor: inout JSONCursor) throws {
-        self.init()
+extension CoreV1.PodTemplateList: JSONFastFillable {
+    static var empty: Self { Self() }
+
+    mutating func fill(from cursor: inout JSONCursor) throws {
         try cursor.beginObject()
         while let jsonKey = try cursor.nextKeyRange() {
-            switch jsonKey.count {
-            case 4:
-                if cursor.key(jsonKey, is: "kind") {
-                    self.kind = try cursor.decode(String.self)
-                } else {
-                    try cursor.skipValue()
-                }
-            case 5:
-                if cursor.key(jsonKey, is: "items") {
-                    self.items = try cursor.decode([CoreV1.PodTemplate].self)
-                } else {
-                    try cursor.skipValue()
-                }
-            case 8:
-                if cursor.key(jsonKey, is: "metadata") {
-                    self.metadata = try cursor.decode(MetaV1.ListMeta.self)
-                } else {
-                    try cursor.skipValue()
-                }
-            case 10:
-                if cursor.key(jsonKey, is: "apiVersion") {
-                    self.apiVersion = try cursor.decode(String.self)
-                } else {
-                    try cursor.skipValue()
-                }
+            switch cursor.keyHash {
+            case 0xb898e55fe5f29ce9 where cursor.key(jsonKey, is: "apiVersion"):
+                self.apiVersion = try cursor.decode(String.self)
+            case 0x3e7884bf4f412c6f where cursor.key(jsonKey, is: "items"):
+                try cursor.fillArray(&self.items)
+            case 0xef9c96d721673243 where cursor.key(jsonKey, is: "kind"):
+                self.kind = try cursor.decode(String.self)
+            case 0x28475f88f42fd020 where cursor.key(jsonKey, is: "metadata"):
+                try cursor.fill(&self.metadata)
             default: try cursor.skipValue()
             }
         }
@@ -10604,24 +8533,17 @@ extension CoreV1 {
     }
 }
 
-extension CoreV1.PodTemplateSpec: JSONFastDecodable {
-    init(from cursor: inout JSONCursor) throws {
-        self.init()
+extension CoreV1.PodTemplateSpec: JSONFastFillable {
+    static var empty: Self { Self() }
+
+    mutating func fill(from cursor: inout JSONCursor) throws {
         try cursor.beginObject()
         while let jsonKey = try cursor.nextKeyRange() {
-            switch jsonKey.count {
-            case 4:
-                if cursor.key(jsonKey, is: "spec") {
-                    self.spec = try cursor.decode(CoreV1.PodSpec.self)
-                } else {
-                    try cursor.skipValue()
-                }
-            case 8:
-                if cursor.key(jsonKey, is: "metadata") {
-                    self.metadata = try cursor.decode(MetaV1.ObjectMeta.self)
-                } else {
-                    try cursor.skipValue()
-                }
+            switch cursor.keyHash {
+            case 0x28475f88f42fd020 where cursor.key(jsonKey, is: "metadata"):
+                try cursor.fill(&self.metadata)
+            case 0x8b70a3190932153e where cursor.key(jsonKey, is: "spec"):
+                try cursor.fill(&self.spec)
             default: try cursor.skipValue()
             }
         }
@@ -10658,30 +8580,19 @@ extension CoreV1 {
     }
 }
 
-extension CoreV1.PortStatus: JSONFastDecodable {
-    init(from cursor: inout JSONCursor) throws {
-        self.init()
+extension CoreV1.PortStatus: JSONFastFillable {
+    static var empty: Self { Self() }
+
+    mutating func fill(from cursor: inout JSONCursor) throws {
         try cursor.beginObject()
         while let jsonKey = try cursor.nextKeyRange() {
-            switch jsonKey.count {
-            case 4:
-                if cursor.key(jsonKey, is: "port") {
-                    self.port = try cursor.decode(Int32.self)
-                } else {
-                    try cursor.skipValue()
-                }
-            case 5:
-                if cursor.key(jsonKey, is: "error") {
-                    self.error = try cursor.decode(String.self)
-                } else {
-                    try cursor.skipValue()
-                }
-            case 8:
-                if cursor.key(jsonKey, is: "protocol") {
-                    self.`protocol` = try cursor.decode(String.self)
-                } else {
-                    try cursor.skipValue()
-                }
+            switch cursor.keyHash {
+            case 0x9f7452dd75d54d31 where cursor.key(jsonKey, is: "error"):
+                self.error = try cursor.decode(String.self)
+            case 0x8c2cdb0da8933fa6 where cursor.key(jsonKey, is: "port"):
+                self.port = try cursor.decode(Int32.self)
+            case 0xb2b41998fa3bfff5 where cursor.key(jsonKey, is: "protocol"):
+                self.`protocol` = try cursor.decode(String.self)
             default: try cursor.skipValue()
             }
         }
@@ -10713,26 +8624,19 @@ extension CoreV1 {
     }
 }
 
-extension CoreV1.PortworxVolumeSource: JSONFastDecodable {
-    init(from cursor: inout JSONCursor) throws {
-        self.init()
+extension CoreV1.PortworxVolumeSource: JSONFastFillable {
+    static var empty: Self { Self() }
+
+    mutating func fill(from cursor: inout JSONCursor) throws {
         try cursor.beginObject()
         while let jsonKey = try cursor.nextKeyRange() {
-            switch jsonKey.count {
-            case 6:
-                if cursor.key(jsonKey, is: "fsType") {
-                    self.fsType = try cursor.decode(String.self)
-                } else {
-                    try cursor.skipValue()
-                }
-            case 8:
-                if cursor.key(jsonKey, is: "readOnly") {
-                    self.readOnly = try cursor.decode(Bool.self)
-                } else if cursor.key(jsonKey, is: "volumeID") {
-                    self.volumeID = try cursor.decode(String.self)
-                } else {
-                    try cursor.skipValue()
-                }
+            switch cursor.keyHash {
+            case 0xd750a16677fe13be where cursor.key(jsonKey, is: "fsType"):
+                self.fsType = try cursor.decode(String.self)
+            case 0x7381961d26b4adb7 where cursor.key(jsonKey, is: "readOnly"):
+                self.readOnly = try cursor.decode(Bool.self)
+            case 0xd684187efd15cb02 where cursor.key(jsonKey, is: "volumeID"):
+                self.volumeID = try cursor.decode(String.self)
             default: try cursor.skipValue()
             }
         }
@@ -10762,24 +8666,17 @@ extension CoreV1 {
     }
 }
 
-extension CoreV1.PreferredSchedulingTerm: JSONFastDecodable {
-    init(from cursor: inout JSONCursor) throws {
-        self.init()
+extension CoreV1.PreferredSchedulingTerm: JSONFastFillable {
+    static var empty: Self { Self() }
+
+    mutating func fill(from cursor: inout JSONCursor) throws {
         try cursor.beginObject()
         while let jsonKey = try cursor.nextKeyRange() {
-            switch jsonKey.count {
-            case 6:
-                if cursor.key(jsonKey, is: "weight") {
-                    self.weight = try cursor.decode(Int32.self)
-                } else {
-                    try cursor.skipValue()
-                }
-            case 10:
-                if cursor.key(jsonKey, is: "preference") {
-                    self.preference = try cursor.decode(CoreV1.NodeSelectorTerm.self)
-                } else {
-                    try cursor.skipValue()
-                }
+            switch cursor.keyHash {
+            case 0x2d3d095570c335c where cursor.key(jsonKey, is: "preference"):
+                try cursor.fill(&self.preference)
+            case 0x6911f8de1f27bf19 where cursor.key(jsonKey, is: "weight"):
+                self.weight = try cursor.decode(Int32.self)
             default: try cursor.skipValue()
             }
         }
@@ -10837,64 +8734,33 @@ extension CoreV1 {
     }
 }
 
-extension CoreV1.Probe: JSONFastDecodable {
-    init(from cursor: inout JSONCursor) throws {
-        self.init()
+extension CoreV1.Probe: JSONFastFillable {
+    static var empty: Self { Self() }
+
+    mutating func fill(from cursor: inout JSONCursor) throws {
         try cursor.beginObject()
         while let jsonKey = try cursor.nextKeyRange() {
-            switch jsonKey.count {
-            case 4:
-                if cursor.key(jsonKey, is: "exec") {
-                    self.exec = try cursor.decode(CoreV1.ExecAction.self)
-                } else if cursor.key(jsonKey, is: "grpc") {
-                    self.grpc = try cursor.decode(CoreV1.GRPCAction.self)
-                } else {
-                    try cursor.skipValue()
-                }
-            case 7:
-                if cursor.key(jsonKey, is: "httpGet") {
-                    self.httpGet = try cursor.decode(CoreV1.HTTPGetAction.self)
-                } else {
-                    try cursor.skipValue()
-                }
-            case 9:
-                if cursor.key(jsonKey, is: "tcpSocket") {
-                    self.tcpSocket = try cursor.decode(CoreV1.TCPSocketAction.self)
-                } else {
-                    try cursor.skipValue()
-                }
-            case 13:
-                if cursor.key(jsonKey, is: "periodSeconds") {
-                    self.periodSeconds = try cursor.decode(Int32.self)
-                } else {
-                    try cursor.skipValue()
-                }
-            case 14:
-                if cursor.key(jsonKey, is: "timeoutSeconds") {
-                    self.timeoutSeconds = try cursor.decode(Int32.self)
-                } else {
-                    try cursor.skipValue()
-                }
-            case 16:
-                if cursor.key(jsonKey, is: "failureThreshold") {
-                    self.failureThreshold = try cursor.decode(Int32.self)
-                } else if cursor.key(jsonKey, is: "successThreshold") {
-                    self.successThreshold = try cursor.decode(Int32.self)
-                } else {
-                    try cursor.skipValue()
-                }
-            case 19:
-                if cursor.key(jsonKey, is: "initialDelaySeconds") {
-                    self.initialDelaySeconds = try cursor.decode(Int32.self)
-                } else {
-                    try cursor.skipValue()
-                }
-            case 29:
-                if cursor.key(jsonKey, is: "terminationGracePeriodSeconds") {
-                    self.terminationGracePeriodSeconds = try cursor.decode(Int64.self)
-                } else {
-                    try cursor.skipValue()
-                }
+            switch cursor.keyHash {
+            case 0xe7c75e608ea39b5c where cursor.key(jsonKey, is: "exec"):
+                try cursor.fill(&self.exec)
+            case 0x1b55960796bc5d84 where cursor.key(jsonKey, is: "failureThreshold"):
+                self.failureThreshold = try cursor.decode(Int32.self)
+            case 0xfb35907243c2a125 where cursor.key(jsonKey, is: "grpc"):
+                try cursor.fill(&self.grpc)
+            case 0x3334ab0869694477 where cursor.key(jsonKey, is: "httpGet"):
+                try cursor.fill(&self.httpGet)
+            case 0x4c666db56bf35277 where cursor.key(jsonKey, is: "initialDelaySeconds"):
+                self.initialDelaySeconds = try cursor.decode(Int32.self)
+            case 0xbff3103ca2cb4259 where cursor.key(jsonKey, is: "periodSeconds"):
+                self.periodSeconds = try cursor.decode(Int32.self)
+            case 0xac360639fb9129a3 where cursor.key(jsonKey, is: "successThreshold"):
+                self.successThreshold = try cursor.decode(Int32.self)
+            case 0x69f14cf5e5f38b39 where cursor.key(jsonKey, is: "tcpSocket"):
+                try cursor.fill(&self.tcpSocket)
+            case 0x3a4aea5264130943 where cursor.key(jsonKey, is: "terminationGracePeriodSeconds"):
+                self.terminationGracePeriodSeconds = try cursor.decode(Int64.self)
+            case 0x554fc4d386b469b5 where cursor.key(jsonKey, is: "timeoutSeconds"):
+                self.timeoutSeconds = try cursor.decode(Int32.self)
             default: try cursor.skipValue()
             }
         }
@@ -10920,24 +8786,17 @@ extension CoreV1 {
     }
 }
 
-extension CoreV1.ProjectedVolumeSource: JSONFastDecodable {
-    init(from cursor: inout JSONCursor) throws {
-        self.init()
+extension CoreV1.ProjectedVolumeSource: JSONFastFillable {
+    static var empty: Self { Self() }
+
+    mutating func fill(from cursor: inout JSONCursor) throws {
         try cursor.beginObject()
         while let jsonKey = try cursor.nextKeyRange() {
-            switch jsonKey.count {
-            case 7:
-                if cursor.key(jsonKey, is: "sources") {
-                    self.sources = try cursor.decode([CoreV1.VolumeProjection].self)
-                } else {
-                    try cursor.skipValue()
-                }
-            case 11:
-                if cursor.key(jsonKey, is: "defaultMode") {
-                    self.defaultMode = try cursor.decode(Int32.self)
-                } else {
-                    try cursor.skipValue()
-                }
+            switch cursor.keyHash {
+            case 0x2ef2310da70c0a65 where cursor.key(jsonKey, is: "defaultMode"):
+                self.defaultMode = try cursor.decode(Int32.self)
+            case 0x6fc4d9b9c935cff1 where cursor.key(jsonKey, is: "sources"):
+                try cursor.fillArray(&self.sources)
             default: try cursor.skipValue()
             }
         }
@@ -10983,40 +8842,25 @@ extension CoreV1 {
     }
 }
 
-extension CoreV1.QuobyteVolumeSource: JSONFastDecodable {
-    init(from cursor: inout JSONCursor) throws {
-        self.init()
+extension CoreV1.QuobyteVolumeSource: JSONFastFillable {
+    static var empty: Self { Self() }
+
+    mutating func fill(from cursor: inout JSONCursor) throws {
         try cursor.beginObject()
         while let jsonKey = try cursor.nextKeyRange() {
-            switch jsonKey.count {
-            case 4:
-                if cursor.key(jsonKey, is: "user") {
-                    self.user = try cursor.decode(String.self)
-                } else {
-                    try cursor.skipValue()
-                }
-            case 5:
-                if cursor.key(jsonKey, is: "group") {
-                    self.group = try cursor.decode(String.self)
-                } else {
-                    try cursor.skipValue()
-                }
-            case 6:
-                if cursor.key(jsonKey, is: "tenant") {
-                    self.tenant = try cursor.decode(String.self)
-                } else if cursor.key(jsonKey, is: "volume") {
-                    self.volume = try cursor.decode(String.self)
-                } else {
-                    try cursor.skipValue()
-                }
-            case 8:
-                if cursor.key(jsonKey, is: "readOnly") {
-                    self.readOnly = try cursor.decode(Bool.self)
-                } else if cursor.key(jsonKey, is: "registry") {
-                    self.registry = try cursor.decode(String.self)
-                } else {
-                    try cursor.skipValue()
-                }
+            switch cursor.keyHash {
+            case 0xdc57e42946f6e08c where cursor.key(jsonKey, is: "group"):
+                self.group = try cursor.decode(String.self)
+            case 0x7381961d26b4adb7 where cursor.key(jsonKey, is: "readOnly"):
+                self.readOnly = try cursor.decode(Bool.self)
+            case 0x1372da77c0d31d8e where cursor.key(jsonKey, is: "registry"):
+                self.registry = try cursor.decode(String.self)
+            case 0x70d14bf165cf205 where cursor.key(jsonKey, is: "tenant"):
+                self.tenant = try cursor.decode(String.self)
+            case 0x7d6780e4032b48f2 where cursor.key(jsonKey, is: "user"):
+                self.user = try cursor.decode(String.self)
+            case 0x21cde1e8e13cf0cf where cursor.key(jsonKey, is: "volume"):
+                self.volume = try cursor.decode(String.self)
             default: try cursor.skipValue()
             }
         }
@@ -11070,52 +8914,29 @@ extension CoreV1 {
     }
 }
 
-extension CoreV1.RBDPersistentVolumeSource: JSONFastDecodable {
-    init(from cursor: inout JSONCursor) throws {
-        self.init()
+extension CoreV1.RBDPersistentVolumeSource: JSONFastFillable {
+    static var empty: Self { Self() }
+
+    mutating func fill(from cursor: inout JSONCursor) throws {
         try cursor.beginObject()
         while let jsonKey = try cursor.nextKeyRange() {
-            switch jsonKey.count {
-            case 4:
-                if cursor.key(jsonKey, is: "pool") {
-                    self.pool = try cursor.decode(String.self)
-                } else if cursor.key(jsonKey, is: "user") {
-                    self.user = try cursor.decode(String.self)
-                } else {
-                    try cursor.skipValue()
-                }
-            case 5:
-                if cursor.key(jsonKey, is: "image") {
-                    self.image = try cursor.decode(String.self)
-                } else {
-                    try cursor.skipValue()
-                }
-            case 6:
-                if cursor.key(jsonKey, is: "fsType") {
-                    self.fsType = try cursor.decode(String.self)
-                } else {
-                    try cursor.skipValue()
-                }
-            case 7:
-                if cursor.key(jsonKey, is: "keyring") {
-                    self.keyring = try cursor.decode(String.self)
-                } else {
-                    try cursor.skipValue()
-                }
-            case 8:
-                if cursor.key(jsonKey, is: "monitors") {
-                    self.monitors = try cursor.decode([String].self)
-                } else if cursor.key(jsonKey, is: "readOnly") {
-                    self.readOnly = try cursor.decode(Bool.self)
-                } else {
-                    try cursor.skipValue()
-                }
-            case 9:
-                if cursor.key(jsonKey, is: "secretRef") {
-                    self.secretRef = try cursor.decode(CoreV1.SecretReference.self)
-                } else {
-                    try cursor.skipValue()
-                }
+            switch cursor.keyHash {
+            case 0xd750a16677fe13be where cursor.key(jsonKey, is: "fsType"):
+                self.fsType = try cursor.decode(String.self)
+            case 0x2ab612888528489a where cursor.key(jsonKey, is: "image"):
+                self.image = try cursor.decode(String.self)
+            case 0x6292d59034c493c6 where cursor.key(jsonKey, is: "keyring"):
+                self.keyring = try cursor.decode(String.self)
+            case 0x79973aab255b49fe where cursor.key(jsonKey, is: "monitors"):
+                self.monitors = try cursor.decode([String].self)
+            case 0x8c22f10da88b1083 where cursor.key(jsonKey, is: "pool"):
+                self.pool = try cursor.decode(String.self)
+            case 0x7381961d26b4adb7 where cursor.key(jsonKey, is: "readOnly"):
+                self.readOnly = try cursor.decode(Bool.self)
+            case 0xa95eb3d44c2a4ad6 where cursor.key(jsonKey, is: "secretRef"):
+                try cursor.fill(&self.secretRef)
+            case 0x7d6780e4032b48f2 where cursor.key(jsonKey, is: "user"):
+                self.user = try cursor.decode(String.self)
             default: try cursor.skipValue()
             }
         }
@@ -11169,52 +8990,29 @@ extension CoreV1 {
     }
 }
 
-extension CoreV1.RBDVolumeSource: JSONFastDecodable {
-    init(from cursor: inout JSONCursor) throws {
-        self.init()
+extension CoreV1.RBDVolumeSource: JSONFastFillable {
+    static var empty: Self { Self() }
+
+    mutating func fill(from cursor: inout JSONCursor) throws {
         try cursor.beginObject()
         while let jsonKey = try cursor.nextKeyRange() {
-            switch jsonKey.count {
-            case 4:
-                if cursor.key(jsonKey, is: "pool") {
-                    self.pool = try cursor.decode(String.self)
-                } else if cursor.key(jsonKey, is: "user") {
-                    self.user = try cursor.decode(String.self)
-                } else {
-                    try cursor.skipValue()
-                }
-            case 5:
-                if cursor.key(jsonKey, is: "image") {
-                    self.image = try cursor.decode(String.self)
-                } else {
-                    try cursor.skipValue()
-                }
-            case 6:
-                if cursor.key(jsonKey, is: "fsType") {
-                    self.fsType = try cursor.decode(String.self)
-                } else {
-                    try cursor.skipValue()
-                }
-            case 7:
-                if cursor.key(jsonKey, is: "keyring") {
-                    self.keyring = try cursor.decode(String.self)
-                } else {
-                    try cursor.skipValue()
-                }
-            case 8:
-                if cursor.key(jsonKey, is: "monitors") {
-                    self.monitors = try cursor.decode([String].self)
-                } else if cursor.key(jsonKey, is: "readOnly") {
-                    self.readOnly = try cursor.decode(Bool.self)
-                } else {
-                    try cursor.skipValue()
-                }
-            case 9:
-                if cursor.key(jsonKey, is: "secretRef") {
-                    self.secretRef = try cursor.decode(CoreV1.LocalObjectReference.self)
-                } else {
-                    try cursor.skipValue()
-                }
+            switch cursor.keyHash {
+            case 0xd750a16677fe13be where cursor.key(jsonKey, is: "fsType"):
+                self.fsType = try cursor.decode(String.self)
+            case 0x2ab612888528489a where cursor.key(jsonKey, is: "image"):
+                self.image = try cursor.decode(String.self)
+            case 0x6292d59034c493c6 where cursor.key(jsonKey, is: "keyring"):
+                self.keyring = try cursor.decode(String.self)
+            case 0x79973aab255b49fe where cursor.key(jsonKey, is: "monitors"):
+                self.monitors = try cursor.decode([String].self)
+            case 0x8c22f10da88b1083 where cursor.key(jsonKey, is: "pool"):
+                self.pool = try cursor.decode(String.self)
+            case 0x7381961d26b4adb7 where cursor.key(jsonKey, is: "readOnly"):
+                self.readOnly = try cursor.decode(Bool.self)
+            case 0xa95eb3d44c2a4ad6 where cursor.key(jsonKey, is: "secretRef"):
+                try cursor.fill(&self.secretRef)
+            case 0x7d6780e4032b48f2 where cursor.key(jsonKey, is: "user"):
+                self.user = try cursor.decode(String.self)
             default: try cursor.skipValue()
             }
         }
@@ -11252,38 +9050,23 @@ extension CoreV1 {
     }
 }
 
-extension CoreV1.ReplicationController: JSONFastDecodable {
-    init(from cursor: inout JSONCursor) throws {
-        self.init()
+extension CoreV1.ReplicationController: JSONFastFillable {
+    static var empty: Self { Self() }
+
+    mutating func fill(from cursor: inout JSONCursor) throws {
         try cursor.beginObject()
         while let jsonKey = try cursor.nextKeyRange() {
-            switch jsonKey.count {
-            case 4:
-                if cursor.key(jsonKey, is: "kind") {
-                    self.kind = try cursor.decode(String.self)
-                } else if cursor.key(jsonKey, is: "spec") {
-                    self.spec = try cursor.decode(CoreV1.ReplicationControllerSpec.self)
-                } else {
-                    try cursor.skipValue()
-                }
-            case 6:
-                if cursor.key(jsonKey, is: "status") {
-                    self.status = try cursor.decode(CoreV1.ReplicationControllerStatus.self)
-                } else {
-                    try cursor.skipValue()
-                }
-            case 8:
-                if cursor.key(jsonKey, is: "metadata") {
-                    self.metadata = try cursor.decode(MetaV1.ObjectMeta.self)
-                } else {
-                    try cursor.skipValue()
-                }
-            case 10:
-                if cursor.key(jsonKey, is: "apiVersion") {
-                    self.apiVersion = try cursor.decode(String.self)
-                } else {
-                    try cursor.skipValue()
-                }
+            switch cursor.keyHash {
+            case 0xb898e55fe5f29ce9 where cursor.key(jsonKey, is: "apiVersion"):
+                self.apiVersion = try cursor.decode(String.self)
+            case 0xef9c96d721673243 where cursor.key(jsonKey, is: "kind"):
+                self.kind = try cursor.decode(String.self)
+            case 0x28475f88f42fd020 where cursor.key(jsonKey, is: "metadata"):
+                try cursor.fill(&self.metadata)
+            case 0x8b70a3190932153e where cursor.key(jsonKey, is: "spec"):
+                try cursor.fill(&self.spec)
+            case 0xc4d5696d6cc12c2f where cursor.key(jsonKey, is: "status"):
+                try cursor.fill(&self.status)
             default: try cursor.skipValue()
             }
         }
@@ -11338,38 +9121,23 @@ extension CoreV1 {
     }
 }
 
-extension CoreV1.ReplicationControllerCondition: JSONFastDecodable {
-    init(from cursor: inout JSONCursor) throws {
-        self.init()
+extension CoreV1.ReplicationControllerCondition: JSONFastFillable {
+    static var empty: Self { Self() }
+
+    mutating func fill(from cursor: inout JSONCursor) throws {
         try cursor.beginObject()
         while let jsonKey = try cursor.nextKeyRange() {
-            switch jsonKey.count {
-            case 4:
-                if cursor.key(jsonKey, is: "type") {
-                    self.type = try cursor.decode(String.self)
-                } else {
-                    try cursor.skipValue()
-                }
-            case 6:
-                if cursor.key(jsonKey, is: "reason") {
-                    self.reason = try cursor.decode(String.self)
-                } else if cursor.key(jsonKey, is: "status") {
-                    self.status = try cursor.decode(String.self)
-                } else {
-                    try cursor.skipValue()
-                }
-            case 7:
-                if cursor.key(jsonKey, is: "message") {
-                    self.message = try cursor.decode(String.self)
-                } else {
-                    try cursor.skipValue()
-                }
-            case 18:
-                if cursor.key(jsonKey, is: "lastTransitionTime") {
-                    self.lastTransitionTime = try cursor.decode(Time.self)
-                } else {
-                    try cursor.skipValue()
-                }
+            switch cursor.keyHash {
+            case 0xca9019b6626e5db7 where cursor.key(jsonKey, is: "lastTransitionTime"):
+                self.lastTransitionTime = try cursor.decode(Time.self)
+            case 0x546401b5d2a8d2a4 where cursor.key(jsonKey, is: "message"):
+                self.message = try cursor.decode(String.self)
+            case 0x65e8d7f3474f2639 where cursor.key(jsonKey, is: "reason"):
+                self.reason = try cursor.decode(String.self)
+            case 0xc4d5696d6cc12c2f where cursor.key(jsonKey, is: "status"):
+                self.status = try cursor.decode(String.self)
+            case 0xa79439ef7bfa9c2d where cursor.key(jsonKey, is: "type"):
+                self.type = try cursor.decode(String.self)
             default: try cursor.skipValue()
             }
         }
@@ -11405,36 +9173,21 @@ extension CoreV1 {
     }
 }
 
-extension CoreV1.ReplicationControllerList: JSONFastDecodable {
-    init(from cursor: inout JSONCursor) throws {
-        self.init()
+extension CoreV1.ReplicationControllerList: JSONFastFillable {
+    static var empty: Self { Self() }
+
+    mutating func fill(from cursor: inout JSONCursor) throws {
         try cursor.beginObject()
         while let jsonKey = try cursor.nextKeyRange() {
-            switch jsonKey.count {
-            case 4:
-                if cursor.key(jsonKey, is: "kind") {
-                    self.kind = try cursor.decode(String.self)
-                } else {
-                    try cursor.skipValue()
-                }
-            case 5:
-                if cursor.key(jsonKey, is: "items") {
-                    self.items = try cursor.decode([CoreV1.ReplicationController].self)
-                } else {
-                    try cursor.skipValue()
-                }
-            case 8:
-                if cursor.key(jsonKey, is: "metadata") {
-                    self.metadata = try cursor.decode(MetaV1.ListMeta.self)
-                } else {
-                    try cursor.skipValue()
-                }
-            case 10:
-                if cursor.key(jsonKey, is: "apiVersion") {
-                    self.apiVersion = try cursor.decode(String.self)
-                } else {
-                    try cursor.skipValue()
-                }
+            switch cursor.keyHash {
+            case 0xb898e55fe5f29ce9 where cursor.key(jsonKey, is: "apiVersion"):
+                self.apiVersion = try cursor.decode(String.self)
+            case 0x3e7884bf4f412c6f where cursor.key(jsonKey, is: "items"):
+                try cursor.fillArray(&self.items)
+            case 0xef9c96d721673243 where cursor.key(jsonKey, is: "kind"):
+                self.kind = try cursor.decode(String.self)
+            case 0x28475f88f42fd020 where cursor.key(jsonKey, is: "metadata"):
+                try cursor.fill(&self.metadata)
             default: try cursor.skipValue()
             }
         }
@@ -11468,28 +9221,21 @@ extension CoreV1 {
     }
 }
 
-extension CoreV1.ReplicationControllerSpec: JSONFastDecodable {
-    init(from cursor: inout JSONCursor) throws {
-        self.init()
+extension CoreV1.ReplicationControllerSpec: JSONFastFillable {
+    static var empty: Self { Self() }
+
+    mutating func fill(from cursor: inout JSONCursor) throws {
         try cursor.beginObject()
         while let jsonKey = try cursor.nextKeyRange() {
-            switch jsonKey.count {
-            case 8:
-                if cursor.key(jsonKey, is: "replicas") {
-                    self.replicas = try cursor.decode(Int32.self)
-                } else if cursor.key(jsonKey, is: "selector") {
-                    self.selector = try cursor.decode([String: String].self)
-                } else if cursor.key(jsonKey, is: "template") {
-                    self.template = try cursor.decode(CoreV1.PodTemplateSpec.self)
-                } else {
-                    try cursor.skipValue()
-                }
-            case 15:
-                if cursor.key(jsonKey, is: "minReadySeconds") {
-                    self.minReadySeconds = try cursor.decode(Int32.self)
-                } else {
-                    try cursor.skipValue()
-                }
+            switch cursor.keyHash {
+            case 0xe54f3c9d994892f3 where cursor.key(jsonKey, is: "minReadySeconds"):
+                self.minReadySeconds = try cursor.decode(Int32.self)
+            case 0xbd75e7857ef7a1bc where cursor.key(jsonKey, is: "replicas"):
+                self.replicas = try cursor.decode(Int32.self)
+            case 0x3b0355a1af4ac9c where cursor.key(jsonKey, is: "selector"):
+                self.selector = try cursor.decode([String: String].self)
+            case 0x33609a5e9eb92f4b where cursor.key(jsonKey, is: "template"):
+                try cursor.fill(&self.template)
             default: try cursor.skipValue()
             }
         }
@@ -11533,48 +9279,25 @@ extension CoreV1 {
     }
 }
 
-extension CoreV1.ReplicationControllerStatus: JSONFastDecodable {
-    init(from cursor: inout JSONCursor) throws {
-        self.init()
+extension CoreV1.ReplicationControllerStatus: JSONFastFillable {
+    static var empty: Self { Self() }
+
+    mutating func fill(from cursor: inout JSONCursor) throws {
         try cursor.beginObject()
         while let jsonKey = try cursor.nextKeyRange() {
-            switch jsonKey.count {
-            case 8:
-                if cursor.key(jsonKey, is: "replicas") {
-                    self.replicas = try cursor.decode(Int32.self)
-                } else {
-                    try cursor.skipValue()
-                }
-            case 10:
-                if cursor.key(jsonKey, is: "conditions") {
-                    self.conditions = try cursor.decode([CoreV1.ReplicationControllerCondition].self)
-                } else {
-                    try cursor.skipValue()
-                }
-            case 13:
-                if cursor.key(jsonKey, is: "readyReplicas") {
-                    self.readyReplicas = try cursor.decode(Int32.self)
-                } else {
-                    try cursor.skipValue()
-                }
-            case 17:
-                if cursor.key(jsonKey, is: "availableReplicas") {
-                    self.availableReplicas = try cursor.decode(Int32.self)
-                } else {
-                    try cursor.skipValue()
-                }
-            case 18:
-                if cursor.key(jsonKey, is: "observedGeneration") {
-                    self.observedGeneration = try cursor.decode(Int64.self)
-                } else {
-                    try cursor.skipValue()
-                }
-            case 20:
-                if cursor.key(jsonKey, is: "fullyLabeledReplicas") {
-                    self.fullyLabeledReplicas = try cursor.decode(Int32.self)
-                } else {
-                    try cursor.skipValue()
-                }
+            switch cursor.keyHash {
+            case 0x532a8931c2053975 where cursor.key(jsonKey, is: "availableReplicas"):
+                self.availableReplicas = try cursor.decode(Int32.self)
+            case 0x5f6d4dd9db56877 where cursor.key(jsonKey, is: "conditions"):
+                try cursor.fillArray(&self.conditions)
+            case 0x8d69b0b200c2497 where cursor.key(jsonKey, is: "fullyLabeledReplicas"):
+                self.fullyLabeledReplicas = try cursor.decode(Int32.self)
+            case 0x4bbc628adf0ff70b where cursor.key(jsonKey, is: "observedGeneration"):
+                self.observedGeneration = try cursor.decode(Int64.self)
+            case 0x6263ecda1476c7e1 where cursor.key(jsonKey, is: "readyReplicas"):
+                self.readyReplicas = try cursor.decode(Int32.self)
+            case 0xbd75e7857ef7a1bc where cursor.key(jsonKey, is: "replicas"):
+                self.replicas = try cursor.decode(Int32.self)
             default: try cursor.skipValue()
             }
         }
@@ -11602,24 +9325,17 @@ extension CoreV1 {
     }
 }
 
-extension CoreV1.ResourceClaim: JSONFastDecodable {
-    init(from cursor: inout JSONCursor) throws {
-        self.init()
+extension CoreV1.ResourceClaim: JSONFastFillable {
+    static var empty: Self { Self() }
+
+    mutating func fill(from cursor: inout JSONCursor) throws {
         try cursor.beginObject()
         while let jsonKey = try cursor.nextKeyRange() {
-            switch jsonKey.count {
-            case 4:
-                if cursor.key(jsonKey, is: "name") {
-                    self.name = try cursor.decode(String.self)
-                } else {
-                    try cursor.skipValue()
-                }
-            case 7:
-                if cursor.key(jsonKey, is: "request") {
-                    self.request = try cursor.decode(String.self)
-                } else {
-                    try cursor.skipValue()
-                }
+            switch cursor.keyHash {
+            case 0xc4bcadba8e631b86 where cursor.key(jsonKey, is: "name"):
+                self.name = try cursor.decode(String.self)
+            case 0x6f4743b8bc5b4eb2 where cursor.key(jsonKey, is: "request"):
+                self.request = try cursor.decode(String.self)
             default: try cursor.skipValue()
             }
         }
@@ -11651,30 +9367,19 @@ extension CoreV1 {
     }
 }
 
-extension CoreV1.ResourceFieldSelector: JSONFastDecodable {
-    init(from cursor: inout JSONCursor) throws {
-        self.init()
+extension CoreV1.ResourceFieldSelector: JSONFastFillable {
+    static var empty: Self { Self() }
+
+    mutating func fill(from cursor: inout JSONCursor) throws {
         try cursor.beginObject()
         while let jsonKey = try cursor.nextKeyRange() {
-            switch jsonKey.count {
-            case 7:
-                if cursor.key(jsonKey, is: "divisor") {
-                    self.divisor = try cursor.decode(Quantity.self)
-                } else {
-                    try cursor.skipValue()
-                }
-            case 8:
-                if cursor.key(jsonKey, is: "resource") {
-                    self.resource = try cursor.decode(String.self)
-                } else {
-                    try cursor.skipValue()
-                }
-            case 13:
-                if cursor.key(jsonKey, is: "containerName") {
-                    self.containerName = try cursor.decode(String.self)
-                } else {
-                    try cursor.skipValue()
-                }
+            switch cursor.keyHash {
+            case 0x40e3afde1c62e93b where cursor.key(jsonKey, is: "containerName"):
+                self.containerName = try cursor.decode(String.self)
+            case 0x5447a65e7d383c7d where cursor.key(jsonKey, is: "divisor"):
+                self.divisor = try cursor.decode(Quantity.self)
+            case 0xb571c404c5b2fd35 where cursor.key(jsonKey, is: "resource"):
+                self.resource = try cursor.decode(String.self)
             default: try cursor.skipValue()
             }
         }
@@ -11714,30 +9419,19 @@ extension CoreV1 {
     }
 }
 
-extension CoreV1.ResourceHealth: JSONFastDecodable {
-    init(from cursor: inout JSONCursor) throws {
-        self.init()
+extension CoreV1.ResourceHealth: JSONFastFillable {
+    static var empty: Self { Self() }
+
+    mutating func fill(from cursor: inout JSONCursor) throws {
         try cursor.beginObject()
         while let jsonKey = try cursor.nextKeyRange() {
-            switch jsonKey.count {
-            case 6:
-                if cursor.key(jsonKey, is: "health") {
-                    self.health = try cursor.decode(String.self)
-                } else {
-                    try cursor.skipValue()
-                }
-            case 7:
-                if cursor.key(jsonKey, is: "message") {
-                    self.message = try cursor.decode(String.self)
-                } else {
-                    try cursor.skipValue()
-                }
-            case 10:
-                if cursor.key(jsonKey, is: "resourceID") {
-                    self.resourceID = try cursor.decode(String.self)
-                } else {
-                    try cursor.skipValue()
-                }
+            switch cursor.keyHash {
+            case 0x7f69d4b5288ba9cf where cursor.key(jsonKey, is: "health"):
+                self.health = try cursor.decode(String.self)
+            case 0x546401b5d2a8d2a4 where cursor.key(jsonKey, is: "message"):
+                self.message = try cursor.decode(String.self)
+            case 0xc185cf775b67f2d0 where cursor.key(jsonKey, is: "resourceID"):
+                self.resourceID = try cursor.decode(String.self)
             default: try cursor.skipValue()
             }
         }
@@ -11775,38 +9469,23 @@ extension CoreV1 {
     }
 }
 
-extension CoreV1.ResourceQuota: JSONFastDecodable {
-    init(from cursor: inout JSONCursor) throws {
-        self.init()
+extension CoreV1.ResourceQuota: JSONFastFillable {
+    static var empty: Self { Self() }
+
+    mutating func fill(from cursor: inout JSONCursor) throws {
         try cursor.beginObject()
         while let jsonKey = try cursor.nextKeyRange() {
-            switch jsonKey.count {
-            case 4:
-                if cursor.key(jsonKey, is: "kind") {
-                    self.kind = try cursor.decode(String.self)
-                } else if cursor.key(jsonKey, is: "spec") {
-                    self.spec = try cursor.decode(CoreV1.ResourceQuotaSpec.self)
-                } else {
-                    try cursor.skipValue()
-                }
-            case 6:
-                if cursor.key(jsonKey, is: "status") {
-                    self.status = try cursor.decode(CoreV1.ResourceQuotaStatus.self)
-                } else {
-                    try cursor.skipValue()
-                }
-            case 8:
-                if cursor.key(jsonKey, is: "metadata") {
-                    self.metadata = try cursor.decode(MetaV1.ObjectMeta.self)
-                } else {
-                    try cursor.skipValue()
-                }
-            case 10:
-                if cursor.key(jsonKey, is: "apiVersion") {
-                    self.apiVersion = try cursor.decode(String.self)
-                } else {
-                    try cursor.skipValue()
-                }
+            switch cursor.keyHash {
+            case 0xb898e55fe5f29ce9 where cursor.key(jsonKey, is: "apiVersion"):
+                self.apiVersion = try cursor.decode(String.self)
+            case 0xef9c96d721673243 where cursor.key(jsonKey, is: "kind"):
+                self.kind = try cursor.decode(String.self)
+            case 0x28475f88f42fd020 where cursor.key(jsonKey, is: "metadata"):
+                try cursor.fill(&self.metadata)
+            case 0x8b70a3190932153e where cursor.key(jsonKey, is: "spec"):
+                try cursor.fill(&self.spec)
+            case 0xc4d5696d6cc12c2f where cursor.key(jsonKey, is: "status"):
+                try cursor.fill(&self.status)
             default: try cursor.skipValue()
             }
         }
@@ -11855,36 +9534,21 @@ extension CoreV1 {
     }
 }
 
-extension CoreV1.ResourceQuotaList: JSONFastDecodable {
-    init(from cursor: inout JSONCursor) throws {
-        self.init()
+extension CoreV1.ResourceQuotaList: JSONFastFillable {
+    static var empty: Self { Self() }
+
+    mutating func fill(from cursor: inout JSONCursor) throws {
         try cursor.beginObject()
         while let jsonKey = try cursor.nextKeyRange() {
-            switch jsonKey.count {
-            case 4:
-                if cursor.key(jsonKey, is: "kind") {
-                    self.kind = try cursor.decode(String.self)
-                } else {
-                    try cursor.skipValue()
-                }
-            case 5:
-                if cursor.key(jsonKey, is: "items") {
-                    self.items = try cursor.decode([CoreV1.ResourceQuota].self)
-                } else {
-                    try cursor.skipValue()
-                }
-            case 8:
-                if cursor.key(jsonKey, is: "metadata") {
-                    self.metadata = try cursor.decode(MetaV1.ListMeta.self)
-                } else {
-                    try cursor.skipValue()
-                }
-            case 10:
-                if cursor.key(jsonKey, is: "apiVersion") {
-                    self.apiVersion = try cursor.decode(String.self)
-                } else {
-                    try cursor.skipValue()
-                }
+            switch cursor.keyHash {
+            case 0xb898e55fe5f29ce9 where cursor.key(jsonKey, is: "apiVersion"):
+                self.apiVersion = try cursor.decode(String.self)
+            case 0x3e7884bf4f412c6f where cursor.key(jsonKey, is: "items"):
+                try cursor.fillArray(&self.items)
+            case 0xef9c96d721673243 where cursor.key(jsonKey, is: "kind"):
+                self.kind = try cursor.decode(String.self)
+            case 0x28475f88f42fd020 where cursor.key(jsonKey, is: "metadata"):
+                try cursor.fill(&self.metadata)
             default: try cursor.skipValue()
             }
         }
@@ -11914,30 +9578,19 @@ extension CoreV1 {
     }
 }
 
-extension CoreV1.ResourceQuotaSpec: JSONFastDecodable {
-    init(from cursor: inout JSONCursor) throws {
-        self.init()
+extension CoreV1.ResourceQuotaSpec: JSONFastFillable {
+    static var empty: Self { Self() }
+
+    mutating func fill(from cursor: inout JSONCursor) throws {
         try cursor.beginObject()
         while let jsonKey = try cursor.nextKeyRange() {
-            switch jsonKey.count {
-            case 4:
-                if cursor.key(jsonKey, is: "hard") {
-                    self.hard = try cursor.decode([String: Quantity].self)
-                } else {
-                    try cursor.skipValue()
-                }
-            case 6:
-                if cursor.key(jsonKey, is: "scopes") {
-                    self.scopes = try cursor.decode([String].self)
-                } else {
-                    try cursor.skipValue()
-                }
-            case 13:
-                if cursor.key(jsonKey, is: "scopeSelector") {
-                    self.scopeSelector = try cursor.decode(CoreV1.ScopeSelector.self)
-                } else {
-                    try cursor.skipValue()
-                }
+            switch cursor.keyHash {
+            case 0x2e3ab4cc7418679c where cursor.key(jsonKey, is: "hard"):
+                self.hard = try cursor.decode([String: Quantity].self)
+            case 0x20b613f4b342111a where cursor.key(jsonKey, is: "scopeSelector"):
+                try cursor.fill(&self.scopeSelector)
+            case 0xef51210b1ca0cb28 where cursor.key(jsonKey, is: "scopes"):
+                self.scopes = try cursor.decode([String].self)
             default: try cursor.skipValue()
             }
         }
@@ -11963,20 +9616,17 @@ extension CoreV1 {
     }
 }
 
-extension CoreV1.ResourceQuotaStatus: JSONFastDecodable {
-    init(from cursor: inout JSONCursor) throws {
-        self.init()
+extension CoreV1.ResourceQuotaStatus: JSONFastFillable {
+    static var empty: Self { Self() }
+
+    mutating func fill(from cursor: inout JSONCursor) throws {
         try cursor.beginObject()
         while let jsonKey = try cursor.nextKeyRange() {
-            switch jsonKey.count {
-            case 4:
-                if cursor.key(jsonKey, is: "hard") {
-                    self.hard = try cursor.decode([String: Quantity].self)
-                } else if cursor.key(jsonKey, is: "used") {
-                    self.used = try cursor.decode([String: Quantity].self)
-                } else {
-                    try cursor.skipValue()
-                }
+            switch cursor.keyHash {
+            case 0x2e3ab4cc7418679c where cursor.key(jsonKey, is: "hard"):
+                self.hard = try cursor.decode([String: Quantity].self)
+            case 0x7d678ae4032b59f0 where cursor.key(jsonKey, is: "used"):
+                self.used = try cursor.decode([String: Quantity].self)
             default: try cursor.skipValue()
             }
         }
@@ -12010,26 +9660,19 @@ extension CoreV1 {
     }
 }
 
-extension CoreV1.ResourceRequirements: JSONFastDecodable {
-    init(from cursor: inout JSONCursor) throws {
-        self.init()
+extension CoreV1.ResourceRequirements: JSONFastFillable {
+    static var empty: Self { Self() }
+
+    mutating func fill(from cursor: inout JSONCursor) throws {
         try cursor.beginObject()
         while let jsonKey = try cursor.nextKeyRange() {
-            switch jsonKey.count {
-            case 6:
-                if cursor.key(jsonKey, is: "claims") {
-                    self.claims = try cursor.decode([CoreV1.ResourceClaim].self)
-                } else if cursor.key(jsonKey, is: "limits") {
-                    self.limits = try cursor.decode([String: Quantity].self)
-                } else {
-                    try cursor.skipValue()
-                }
-            case 8:
-                if cursor.key(jsonKey, is: "requests") {
-                    self.requests = try cursor.decode([String: Quantity].self)
-                } else {
-                    try cursor.skipValue()
-                }
+            switch cursor.keyHash {
+            case 0xbe2fbe80062cf874 where cursor.key(jsonKey, is: "claims"):
+                try cursor.fillArray(&self.claims)
+            case 0x7283aeddbebbd745 where cursor.key(jsonKey, is: "limits"):
+                self.limits = try cursor.decode([String: Quantity].self)
+            case 0x7166d3e80f26d1f3 where cursor.key(jsonKey, is: "requests"):
+                self.requests = try cursor.decode([String: Quantity].self)
             default: try cursor.skipValue()
             }
         }
@@ -12057,24 +9700,17 @@ extension CoreV1 {
     }
 }
 
-extension CoreV1.ResourceStatus: JSONFastDecodable {
-    init(from cursor: inout JSONCursor) throws {
-        self.init()
+extension CoreV1.ResourceStatus: JSONFastFillable {
+    static var empty: Self { Self() }
+
+    mutating func fill(from cursor: inout JSONCursor) throws {
         try cursor.beginObject()
         while let jsonKey = try cursor.nextKeyRange() {
-            switch jsonKey.count {
-            case 4:
-                if cursor.key(jsonKey, is: "name") {
-                    self.name = try cursor.decode(String.self)
-                } else {
-                    try cursor.skipValue()
-                }
-            case 9:
-                if cursor.key(jsonKey, is: "resources") {
-                    self.resources = try cursor.decode([CoreV1.ResourceHealth].self)
-                } else {
-                    try cursor.skipValue()
-                }
+            switch cursor.keyHash {
+            case 0xc4bcadba8e631b86 where cursor.key(jsonKey, is: "name"):
+                self.name = try cursor.decode(String.self)
+            case 0x34d5a1bef245df2 where cursor.key(jsonKey, is: "resources"):
+                try cursor.fillArray(&self.resources)
             default: try cursor.skipValue()
             }
         }
@@ -12108,28 +9744,21 @@ extension CoreV1 {
     }
 }
 
-extension CoreV1.SELinuxOptions: JSONFastDecodable {
-    init(from cursor: inout JSONCursor) throws {
-        self.init()
+extension CoreV1.SELinuxOptions: JSONFastFillable {
+    static var empty: Self { Self() }
+
+    mutating func fill(from cursor: inout JSONCursor) throws {
         try cursor.beginObject()
         while let jsonKey = try cursor.nextKeyRange() {
-            switch jsonKey.count {
-            case 4:
-                if cursor.key(jsonKey, is: "role") {
-                    self.role = try cursor.decode(String.self)
-                } else if cursor.key(jsonKey, is: "type") {
-                    self.type = try cursor.decode(String.self)
-                } else if cursor.key(jsonKey, is: "user") {
-                    self.user = try cursor.decode(String.self)
-                } else {
-                    try cursor.skipValue()
-                }
-            case 5:
-                if cursor.key(jsonKey, is: "level") {
-                    self.level = try cursor.decode(String.self)
-                } else {
-                    try cursor.skipValue()
-                }
+            switch cursor.keyHash {
+            case 0xe8ddc90a9d7c709d where cursor.key(jsonKey, is: "level"):
+                self.level = try cursor.decode(String.self)
+            case 0xa358ec1ff0c833b9 where cursor.key(jsonKey, is: "role"):
+                self.role = try cursor.decode(String.self)
+            case 0xa79439ef7bfa9c2d where cursor.key(jsonKey, is: "type"):
+                self.type = try cursor.decode(String.self)
+            case 0x7d6780e4032b48f2 where cursor.key(jsonKey, is: "user"):
+                self.user = try cursor.decode(String.self)
             default: try cursor.skipValue()
             }
         }
@@ -12193,60 +9822,33 @@ extension CoreV1 {
     }
 }
 
-extension CoreV1.ScaleIOPersistentVolumeSource: JSONFastDecodable {
-    init(from cursor: inout JSONCursor) throws {
-        self.init()
+extension CoreV1.ScaleIOPersistentVolumeSource: JSONFastFillable {
+    static var empty: Self { Self() }
+
+    mutating func fill(from cursor: inout JSONCursor) throws {
         try cursor.beginObject()
         while let jsonKey = try cursor.nextKeyRange() {
-            switch jsonKey.count {
-            case 6:
-                if cursor.key(jsonKey, is: "fsType") {
-                    self.fsType = try cursor.decode(String.self)
-                } else if cursor.key(jsonKey, is: "system") {
-                    self.system = try cursor.decode(String.self)
-                } else {
-                    try cursor.skipValue()
-                }
-            case 7:
-                if cursor.key(jsonKey, is: "gateway") {
-                    self.gateway = try cursor.decode(String.self)
-                } else {
-                    try cursor.skipValue()
-                }
-            case 8:
-                if cursor.key(jsonKey, is: "readOnly") {
-                    self.readOnly = try cursor.decode(Bool.self)
-                } else {
-                    try cursor.skipValue()
-                }
-            case 9:
-                if cursor.key(jsonKey, is: "secretRef") {
-                    self.secretRef = try cursor.decode(CoreV1.SecretReference.self)
-                } else {
-                    try cursor.skipValue()
-                }
-            case 10:
-                if cursor.key(jsonKey, is: "sslEnabled") {
-                    self.sslEnabled = try cursor.decode(Bool.self)
-                } else if cursor.key(jsonKey, is: "volumeName") {
-                    self.volumeName = try cursor.decode(String.self)
-                } else {
-                    try cursor.skipValue()
-                }
-            case 11:
-                if cursor.key(jsonKey, is: "storageMode") {
-                    self.storageMode = try cursor.decode(String.self)
-                } else if cursor.key(jsonKey, is: "storagePool") {
-                    self.storagePool = try cursor.decode(String.self)
-                } else {
-                    try cursor.skipValue()
-                }
-            case 16:
-                if cursor.key(jsonKey, is: "protectionDomain") {
-                    self.protectionDomain = try cursor.decode(String.self)
-                } else {
-                    try cursor.skipValue()
-                }
+            switch cursor.keyHash {
+            case 0xd750a16677fe13be where cursor.key(jsonKey, is: "fsType"):
+                self.fsType = try cursor.decode(String.self)
+            case 0x9d2717bfe2cfa019 where cursor.key(jsonKey, is: "gateway"):
+                self.gateway = try cursor.decode(String.self)
+            case 0x18ca7a95d7e59afe where cursor.key(jsonKey, is: "protectionDomain"):
+                self.protectionDomain = try cursor.decode(String.self)
+            case 0x7381961d26b4adb7 where cursor.key(jsonKey, is: "readOnly"):
+                self.readOnly = try cursor.decode(Bool.self)
+            case 0xa95eb3d44c2a4ad6 where cursor.key(jsonKey, is: "secretRef"):
+                try cursor.fill(&self.secretRef)
+            case 0xc11dbe40f8224726 where cursor.key(jsonKey, is: "sslEnabled"):
+                self.sslEnabled = try cursor.decode(Bool.self)
+            case 0x36d1622571e2fe0d where cursor.key(jsonKey, is: "storageMode"):
+                self.storageMode = try cursor.decode(String.self)
+            case 0x5ad1158391125b6c where cursor.key(jsonKey, is: "storagePool"):
+                self.storagePool = try cursor.decode(String.self)
+            case 0xbfb559c71c56b4fc where cursor.key(jsonKey, is: "system"):
+                self.system = try cursor.decode(String.self)
+            case 0x5d074ac20ca1a52c where cursor.key(jsonKey, is: "volumeName"):
+                self.volumeName = try cursor.decode(String.self)
             default: try cursor.skipValue()
             }
         }
@@ -12310,60 +9912,33 @@ extension CoreV1 {
     }
 }
 
-extension CoreV1.ScaleIOVolumeSource: JSONFastDecodable {
-    init(from cursor: inout JSONCursor) throws {
-        self.init()
+extension CoreV1.ScaleIOVolumeSource: JSONFastFillable {
+    static var empty: Self { Self() }
+
+    mutating func fill(from cursor: inout JSONCursor) throws {
         try cursor.beginObject()
         while let jsonKey = try cursor.nextKeyRange() {
-            switch jsonKey.count {
-            case 6:
-                if cursor.key(jsonKey, is: "fsType") {
-                    self.fsType = try cursor.decode(String.self)
-                } else if cursor.key(jsonKey, is: "system") {
-                    self.system = try cursor.decode(String.self)
-                } else {
-                    try cursor.skipValue()
-                }
-            case 7:
-                if cursor.key(jsonKey, is: "gateway") {
-                    self.gateway = try cursor.decode(String.self)
-                } else {
-                    try cursor.skipValue()
-                }
-            case 8:
-                if cursor.key(jsonKey, is: "readOnly") {
-                    self.readOnly = try cursor.decode(Bool.self)
-                } else {
-                    try cursor.skipValue()
-                }
-            case 9:
-                if cursor.key(jsonKey, is: "secretRef") {
-                    self.secretRef = try cursor.decode(CoreV1.LocalObjectReference.self)
-                } else {
-                    try cursor.skipValue()
-                }
-            case 10:
-                if cursor.key(jsonKey, is: "sslEnabled") {
-                    self.sslEnabled = try cursor.decode(Bool.self)
-                } else if cursor.key(jsonKey, is: "volumeName") {
-                    self.volumeName = try cursor.decode(String.self)
-                } else {
-                    try cursor.skipValue()
-                }
-            case 11:
-                if cursor.key(jsonKey, is: "storageMode") {
-                    self.storageMode = try cursor.decode(String.self)
-                } else if cursor.key(jsonKey, is: "storagePool") {
-                    self.storagePool = try cursor.decode(String.self)
-                } else {
-                    try cursor.skipValue()
-                }
-            case 16:
-                if cursor.key(jsonKey, is: "protectionDomain") {
-                    self.protectionDomain = try cursor.decode(String.self)
-                } else {
-                    try cursor.skipValue()
-                }
+            switch cursor.keyHash {
+            case 0xd750a16677fe13be where cursor.key(jsonKey, is: "fsType"):
+                self.fsType = try cursor.decode(String.self)
+            case 0x9d2717bfe2cfa019 where cursor.key(jsonKey, is: "gateway"):
+                self.gateway = try cursor.decode(String.self)
+            case 0x18ca7a95d7e59afe where cursor.key(jsonKey, is: "protectionDomain"):
+                self.protectionDomain = try cursor.decode(String.self)
+            case 0x7381961d26b4adb7 where cursor.key(jsonKey, is: "readOnly"):
+                self.readOnly = try cursor.decode(Bool.self)
+            case 0xa95eb3d44c2a4ad6 where cursor.key(jsonKey, is: "secretRef"):
+                try cursor.fill(&self.secretRef)
+            case 0xc11dbe40f8224726 where cursor.key(jsonKey, is: "sslEnabled"):
+                self.sslEnabled = try cursor.decode(Bool.self)
+            case 0x36d1622571e2fe0d where cursor.key(jsonKey, is: "storageMode"):
+                self.storageMode = try cursor.decode(String.self)
+            case 0x5ad1158391125b6c where cursor.key(jsonKey, is: "storagePool"):
+                self.storagePool = try cursor.decode(String.self)
+            case 0xbfb559c71c56b4fc where cursor.key(jsonKey, is: "system"):
+                self.system = try cursor.decode(String.self)
+            case 0x5d074ac20ca1a52c where cursor.key(jsonKey, is: "volumeName"):
+                self.volumeName = try cursor.decode(String.self)
             default: try cursor.skipValue()
             }
         }
@@ -12385,18 +9960,15 @@ extension CoreV1 {
     }
 }
 
-extension CoreV1.ScopeSelector: JSONFastDecodable {
-    init(from cursor: inout JSONCursor) throws {
-        self.init()
+extension CoreV1.ScopeSelector: JSONFastFillable {
+    static var empty: Self { Self() }
+
+    mutating func fill(from cursor: inout JSONCursor) throws {
         try cursor.beginObject()
         while let jsonKey = try cursor.nextKeyRange() {
-            switch jsonKey.count {
-            case 16:
-                if cursor.key(jsonKey, is: "matchExpressions") {
-                    self.matchExpressions = try cursor.decode([CoreV1.ScopedResourceSelectorRequirement].self)
-                } else {
-                    try cursor.skipValue()
-                }
+            switch cursor.keyHash {
+            case 0xea9bf6535b857865 where cursor.key(jsonKey, is: "matchExpressions"):
+                try cursor.fillArray(&self.matchExpressions)
             default: try cursor.skipValue()
             }
         }
@@ -12430,30 +10002,19 @@ extension CoreV1 {
     }
 }
 
-extension CoreV1.ScopedResourceSelectorRequirement: JSONFastDecodable {
-    init(from cursor: inout JSONCursor) throws {
-        self.init()
+extension CoreV1.ScopedResourceSelectorRequirement: JSONFastFillable {
+    static var empty: Self { Self() }
+
+    mutating func fill(from cursor: inout JSONCursor) throws {
         try cursor.beginObject()
         while let jsonKey = try cursor.nextKeyRange() {
-            switch jsonKey.count {
-            case 6:
-                if cursor.key(jsonKey, is: "values") {
-                    self.values = try cursor.decode([String].self)
-                } else {
-                    try cursor.skipValue()
-                }
-            case 8:
-                if cursor.key(jsonKey, is: "operator") {
-                    self.`operator` = try cursor.decode(String.self)
-                } else {
-                    try cursor.skipValue()
-                }
-            case 9:
-                if cursor.key(jsonKey, is: "scopeName") {
-                    self.scopeName = try cursor.decode(String.self)
-                } else {
-                    try cursor.skipValue()
-                }
+            switch cursor.keyHash {
+            case 0x554667f2165fec5d where cursor.key(jsonKey, is: "operator"):
+                self.`operator` = try cursor.decode(String.self)
+            case 0xcdffb16c905815d0 where cursor.key(jsonKey, is: "scopeName"):
+                self.scopeName = try cursor.decode(String.self)
+            case 0x21277bcf1a4d67fb where cursor.key(jsonKey, is: "values"):
+                self.values = try cursor.decode([String].self)
             default: try cursor.skipValue()
             }
         }
@@ -12483,24 +10044,17 @@ extension CoreV1 {
     }
 }
 
-extension CoreV1.SeccompProfile: JSONFastDecodable {
-    init(from cursor: inout JSONCursor) throws {
-        self.init()
+extension CoreV1.SeccompProfile: JSONFastFillable {
+    static var empty: Self { Self() }
+
+    mutating func fill(from cursor: inout JSONCursor) throws {
         try cursor.beginObject()
         while let jsonKey = try cursor.nextKeyRange() {
-            switch jsonKey.count {
-            case 4:
-                if cursor.key(jsonKey, is: "type") {
-                    self.type = try cursor.decode(String.self)
-                } else {
-                    try cursor.skipValue()
-                }
-            case 16:
-                if cursor.key(jsonKey, is: "localhostProfile") {
-                    self.localhostProfile = try cursor.decode(String.self)
-                } else {
-                    try cursor.skipValue()
-                }
+            switch cursor.keyHash {
+            case 0x93d1190280499257 where cursor.key(jsonKey, is: "localhostProfile"):
+                self.localhostProfile = try cursor.decode(String.self)
+            case 0xa79439ef7bfa9c2d where cursor.key(jsonKey, is: "type"):
+                self.type = try cursor.decode(String.self)
             default: try cursor.skipValue()
             }
         }
@@ -12546,42 +10100,27 @@ extension CoreV1 {
     }
 }
 
-extension CoreV1.Secret: JSONFastDecodable {
-    init(from cursor: inout JSONCursor) throws {
-        self.init()
+extension CoreV1.Secret: JSONFastFillable {
+    static var empty: Self { Self() }
+
+    mutating func fill(from cursor: inout JSONCursor) throws {
         try cursor.beginObject()
         while let jsonKey = try cursor.nextKeyRange() {
-            switch jsonKey.count {
-            case 4:
-                if cursor.key(jsonKey, is: "data") {
-                    self.data = try cursor.decode([String: String].self)
-                } else if cursor.key(jsonKey, is: "kind") {
-                    self.kind = try cursor.decode(String.self)
-                } else if cursor.key(jsonKey, is: "type") {
-                    self.type = try cursor.decode(String.self)
-                } else {
-                    try cursor.skipValue()
-                }
-            case 8:
-                if cursor.key(jsonKey, is: "metadata") {
-                    self.metadata = try cursor.decode(MetaV1.ObjectMeta.self)
-                } else {
-                    try cursor.skipValue()
-                }
-            case 9:
-                if cursor.key(jsonKey, is: "immutable") {
-                    self.immutable = try cursor.decode(Bool.self)
-                } else {
-                    try cursor.skipValue()
-                }
-            case 10:
-                if cursor.key(jsonKey, is: "apiVersion") {
-                    self.apiVersion = try cursor.decode(String.self)
-                } else if cursor.key(jsonKey, is: "stringData") {
-                    self.stringData = try cursor.decode([String: String].self)
-                } else {
-                    try cursor.skipValue()
-                }
+            switch cursor.keyHash {
+            case 0xb898e55fe5f29ce9 where cursor.key(jsonKey, is: "apiVersion"):
+                self.apiVersion = try cursor.decode(String.self)
+            case 0x855b556730a34a05 where cursor.key(jsonKey, is: "data"):
+                self.data = try cursor.decode([String: String].self)
+            case 0x294cf801edb925df where cursor.key(jsonKey, is: "immutable"):
+                self.immutable = try cursor.decode(Bool.self)
+            case 0xef9c96d721673243 where cursor.key(jsonKey, is: "kind"):
+                self.kind = try cursor.decode(String.self)
+            case 0x28475f88f42fd020 where cursor.key(jsonKey, is: "metadata"):
+                try cursor.fill(&self.metadata)
+            case 0xb76aeb01b04be360 where cursor.key(jsonKey, is: "stringData"):
+                self.stringData = try cursor.decode([String: String].self)
+            case 0xa79439ef7bfa9c2d where cursor.key(jsonKey, is: "type"):
+                self.type = try cursor.decode(String.self)
             default: try cursor.skipValue()
             }
         }
@@ -12622,24 +10161,17 @@ extension CoreV1 {
     }
 }
 
-extension CoreV1.SecretEnvSource: JSONFastDecodable {
-    init(from cursor: inout JSONCursor) throws {
-        self.init()
+extension CoreV1.SecretEnvSource: JSONFastFillable {
+    static var empty: Self { Self() }
+
+    mutating func fill(from cursor: inout JSONCursor) throws {
         try cursor.beginObject()
         while let jsonKey = try cursor.nextKeyRange() {
-            switch jsonKey.count {
-            case 4:
-                if cursor.key(jsonKey, is: "name") {
-                    self.name = try cursor.decode(String.self)
-                } else {
-                    try cursor.skipValue()
-                }
-            case 8:
-                if cursor.key(jsonKey, is: "optional") {
-                    self.optional = try cursor.decode(Bool.self)
-                } else {
-                    try cursor.skipValue()
-                }
+            switch cursor.keyHash {
+            case 0xc4bcadba8e631b86 where cursor.key(jsonKey, is: "name"):
+                self.name = try cursor.decode(String.self)
+            case 0x629576c6b305d539 where cursor.key(jsonKey, is: "optional"):
+                self.optional = try cursor.decode(Bool.self)
             default: try cursor.skipValue()
             }
         }
@@ -12671,30 +10203,19 @@ extension CoreV1 {
     }
 }
 
-extension CoreV1.SecretKeySelector: JSONFastDecodable {
-    init(from cursor: inout JSONCursor) throws {
-        self.init()
+extension CoreV1.SecretKeySelector: JSONFastFillable {
+    static var empty: Self { Self() }
+
+    mutating func fill(from cursor: inout JSONCursor) throws {
         try cursor.beginObject()
         while let jsonKey = try cursor.nextKeyRange() {
-            switch jsonKey.count {
-            case 3:
-                if cursor.key(jsonKey, is: "key") {
-                    self.key = try cursor.decode(String.self)
-                } else {
-                    try cursor.skipValue()
-                }
-            case 4:
-                if cursor.key(jsonKey, is: "name") {
-                    self.name = try cursor.decode(String.self)
-                } else {
-                    try cursor.skipValue()
-                }
-            case 8:
-                if cursor.key(jsonKey, is: "optional") {
-                    self.optional = try cursor.decode(Bool.self)
-                } else {
-                    try cursor.skipValue()
-                }
+            switch cursor.keyHash {
+            case 0x3dc94a19365b10ec where cursor.key(jsonKey, is: "key"):
+                self.key = try cursor.decode(String.self)
+            case 0xc4bcadba8e631b86 where cursor.key(jsonKey, is: "name"):
+                self.name = try cursor.decode(String.self)
+            case 0x629576c6b305d539 where cursor.key(jsonKey, is: "optional"):
+                self.optional = try cursor.decode(Bool.self)
             default: try cursor.skipValue()
             }
         }
@@ -12730,36 +10251,21 @@ extension CoreV1 {
     }
 }
 
-extension CoreV1.SecretList: JSONFastDecodable {
-    init(from cursor: inout JSONCursor) throws {
-        self.init()
+extension CoreV1.SecretList: JSONFastFillable {
+    static var empty: Self { Self() }
+
+    mutating func fill(from cursor: inout JSONCursor) throws {
         try cursor.beginObject()
         while let jsonKey = try cursor.nextKeyRange() {
-            switch jsonKey.count {
-            case 4:
-                if cursor.key(jsonKey, is: "kind") {
-                    self.kind = try cursor.decode(String.self)
-                } else {
-                    try cursor.skipValue()
-                }
-            case 5:
-                if cursor.key(jsonKey, is: "items") {
-                    self.items = try cursor.decode([CoreV1.Secret].self)
-                } else {
-                    try cursor.skipValue()
-                }
-            case 8:
-                if cursor.key(jsonKey, is: "metadata") {
-                    self.metadata = try cursor.decode(MetaV1.ListMeta.self)
-                } else {
-                    try cursor.skipValue()
-                }
-            case 10:
-                if cursor.key(jsonKey, is: "apiVersion") {
-                    self.apiVersion = try cursor.decode(String.self)
-                } else {
-                    try cursor.skipValue()
-                }
+            switch cursor.keyHash {
+            case 0xb898e55fe5f29ce9 where cursor.key(jsonKey, is: "apiVersion"):
+                self.apiVersion = try cursor.decode(String.self)
+            case 0x3e7884bf4f412c6f where cursor.key(jsonKey, is: "items"):
+                try cursor.fillArray(&self.items)
+            case 0xef9c96d721673243 where cursor.key(jsonKey, is: "kind"):
+                self.kind = try cursor.decode(String.self)
+            case 0x28475f88f42fd020 where cursor.key(jsonKey, is: "metadata"):
+                try cursor.fill(&self.metadata)
             default: try cursor.skipValue()
             }
         }
@@ -12791,30 +10297,19 @@ extension CoreV1 {
     }
 }
 
-extension CoreV1.SecretProjection: JSONFastDecodable {
-    init(from cursor: inout JSONCursor) throws {
-        self.init()
+extension CoreV1.SecretProjection: JSONFastFillable {
+    static var empty: Self { Self() }
+
+    mutating func fill(from cursor: inout JSONCursor) throws {
         try cursor.beginObject()
         while let jsonKey = try cursor.nextKeyRange() {
-            switch jsonKey.count {
-            case 4:
-                if cursor.key(jsonKey, is: "name") {
-                    self.name = try cursor.decode(String.self)
-                } else {
-                    try cursor.skipValue()
-                }
-            case 5:
-                if cursor.key(jsonKey, is: "items") {
-                    self.items = try cursor.decode([CoreV1.KeyToPath].self)
-                } else {
-                    try cursor.skipValue()
-                }
-            case 8:
-                if cursor.key(jsonKey, is: "optional") {
-                    self.optional = try cursor.decode(Bool.self)
-                } else {
-                    try cursor.skipValue()
-                }
+            switch cursor.keyHash {
+            case 0x3e7884bf4f412c6f where cursor.key(jsonKey, is: "items"):
+                try cursor.fillArray(&self.items)
+            case 0xc4bcadba8e631b86 where cursor.key(jsonKey, is: "name"):
+                self.name = try cursor.decode(String.self)
+            case 0x629576c6b305d539 where cursor.key(jsonKey, is: "optional"):
+                self.optional = try cursor.decode(Bool.self)
             default: try cursor.skipValue()
             }
         }
@@ -12840,24 +10335,17 @@ extension CoreV1 {
     }
 }
 
-extension CoreV1.SecretReference: JSONFastDecodable {
-    init(from cursor: inout JSONCursor) throws {
-        self.init()
+extension CoreV1.SecretReference: JSONFastFillable {
+    static var empty: Self { Self() }
+
+    mutating func fill(from cursor: inout JSONCursor) throws {
         try cursor.beginObject()
         while let jsonKey = try cursor.nextKeyRange() {
-            switch jsonKey.count {
-            case 4:
-                if cursor.key(jsonKey, is: "name") {
-                    self.name = try cursor.decode(String.self)
-                } else {
-                    try cursor.skipValue()
-                }
-            case 9:
-                if cursor.key(jsonKey, is: "namespace") {
-                    self.namespace = try cursor.decode(String.self)
-                } else {
-                    try cursor.skipValue()
-                }
+            switch cursor.keyHash {
+            case 0xc4bcadba8e631b86 where cursor.key(jsonKey, is: "name"):
+                self.name = try cursor.decode(String.self)
+            case 0xdc1c4a04cb5c6da0 where cursor.key(jsonKey, is: "namespace"):
+                self.namespace = try cursor.decode(String.self)
             default: try cursor.skipValue()
             }
         }
@@ -12893,36 +10381,21 @@ extension CoreV1 {
     }
 }
 
-extension CoreV1.SecretVolumeSource: JSONFastDecodable {
-    init(from cursor: inout JSONCursor) throws {
-        self.init()
+extension CoreV1.SecretVolumeSource: JSONFastFillable {
+    static var empty: Self { Self() }
+
+    mutating func fill(from cursor: inout JSONCursor) throws {
         try cursor.beginObject()
         while let jsonKey = try cursor.nextKeyRange() {
-            switch jsonKey.count {
-            case 5:
-                if cursor.key(jsonKey, is: "items") {
-                    self.items = try cursor.decode([CoreV1.KeyToPath].self)
-                } else {
-                    try cursor.skipValue()
-                }
-            case 8:
-                if cursor.key(jsonKey, is: "optional") {
-                    self.optional = try cursor.decode(Bool.self)
-                } else {
-                    try cursor.skipValue()
-                }
-            case 10:
-                if cursor.key(jsonKey, is: "secretName") {
-                    self.secretName = try cursor.decode(String.self)
-                } else {
-                    try cursor.skipValue()
-                }
-            case 11:
-                if cursor.key(jsonKey, is: "defaultMode") {
-                    self.defaultMode = try cursor.decode(Int32.self)
-                } else {
-                    try cursor.skipValue()
-                }
+            switch cursor.keyHash {
+            case 0x2ef2310da70c0a65 where cursor.key(jsonKey, is: "defaultMode"):
+                self.defaultMode = try cursor.decode(Int32.self)
+            case 0x3e7884bf4f412c6f where cursor.key(jsonKey, is: "items"):
+                try cursor.fillArray(&self.items)
+            case 0x629576c6b305d539 where cursor.key(jsonKey, is: "optional"):
+                self.optional = try cursor.decode(Bool.self)
+            case 0x28b4b9a58c33026a where cursor.key(jsonKey, is: "secretName"):
+                self.secretName = try cursor.decode(String.self)
             default: try cursor.skipValue()
             }
         }
@@ -12988,64 +10461,37 @@ extension CoreV1 {
     }
 }
 
-extension CoreV1.SecurityContext: JSONFastDecodable {
-    init(from cursor: inout JSONCursor) throws {
-        self.init()
+extension CoreV1.SecurityContext: JSONFastFillable {
+    static var empty: Self { Self() }
+
+    mutating func fill(from cursor: inout JSONCursor) throws {
         try cursor.beginObject()
         while let jsonKey = try cursor.nextKeyRange() {
-            switch jsonKey.count {
-            case 9:
-                if cursor.key(jsonKey, is: "procMount") {
-                    self.procMount = try cursor.decode(String.self)
-                } else if cursor.key(jsonKey, is: "runAsUser") {
-                    self.runAsUser = try cursor.decode(Int64.self)
-                } else {
-                    try cursor.skipValue()
-                }
-            case 10:
-                if cursor.key(jsonKey, is: "privileged") {
-                    self.privileged = try cursor.decode(Bool.self)
-                } else if cursor.key(jsonKey, is: "runAsGroup") {
-                    self.runAsGroup = try cursor.decode(Int64.self)
-                } else {
-                    try cursor.skipValue()
-                }
-            case 12:
-                if cursor.key(jsonKey, is: "capabilities") {
-                    self.capabilities = try cursor.decode(CoreV1.Capabilities.self)
-                } else if cursor.key(jsonKey, is: "runAsNonRoot") {
-                    self.runAsNonRoot = try cursor.decode(Bool.self)
-                } else {
-                    try cursor.skipValue()
-                }
-            case 14:
-                if cursor.key(jsonKey, is: "seLinuxOptions") {
-                    self.seLinuxOptions = try cursor.decode(CoreV1.SELinuxOptions.self)
-                } else if cursor.key(jsonKey, is: "seccompProfile") {
-                    self.seccompProfile = try cursor.decode(CoreV1.SeccompProfile.self)
-                } else if cursor.key(jsonKey, is: "windowsOptions") {
-                    self.windowsOptions = try cursor.decode(CoreV1.WindowsSecurityContextOptions.self)
-                } else {
-                    try cursor.skipValue()
-                }
-            case 15:
-                if cursor.key(jsonKey, is: "appArmorProfile") {
-                    self.appArmorProfile = try cursor.decode(CoreV1.AppArmorProfile.self)
-                } else {
-                    try cursor.skipValue()
-                }
-            case 22:
-                if cursor.key(jsonKey, is: "readOnlyRootFilesystem") {
-                    self.readOnlyRootFilesystem = try cursor.decode(Bool.self)
-                } else {
-                    try cursor.skipValue()
-                }
-            case 24:
-                if cursor.key(jsonKey, is: "allowPrivilegeEscalation") {
-                    self.allowPrivilegeEscalation = try cursor.decode(Bool.self)
-                } else {
-                    try cursor.skipValue()
-                }
+            switch cursor.keyHash {
+            case 0xdddd9d5780e70968 where cursor.key(jsonKey, is: "allowPrivilegeEscalation"):
+                self.allowPrivilegeEscalation = try cursor.decode(Bool.self)
+            case 0x4ce47a7d7dbb3a14 where cursor.key(jsonKey, is: "appArmorProfile"):
+                try cursor.fill(&self.appArmorProfile)
+            case 0x4d57226a039bba1f where cursor.key(jsonKey, is: "capabilities"):
+                try cursor.fill(&self.capabilities)
+            case 0xe3e936fa2053e0f8 where cursor.key(jsonKey, is: "privileged"):
+                self.privileged = try cursor.decode(Bool.self)
+            case 0x23dbe30560d18696 where cursor.key(jsonKey, is: "procMount"):
+                self.procMount = try cursor.decode(String.self)
+            case 0x5ec5d485d041fbac where cursor.key(jsonKey, is: "readOnlyRootFilesystem"):
+                self.readOnlyRootFilesystem = try cursor.decode(Bool.self)
+            case 0x1a743fba39eb2699 where cursor.key(jsonKey, is: "runAsGroup"):
+                self.runAsGroup = try cursor.decode(Int64.self)
+            case 0x66b93d421a556c49 where cursor.key(jsonKey, is: "runAsNonRoot"):
+                self.runAsNonRoot = try cursor.decode(Bool.self)
+            case 0x1387be1de01bc099 where cursor.key(jsonKey, is: "runAsUser"):
+                self.runAsUser = try cursor.decode(Int64.self)
+            case 0x97773f9c86c662d where cursor.key(jsonKey, is: "seLinuxOptions"):
+                try cursor.fill(&self.seLinuxOptions)
+            case 0xeb5d6308ae2c0c32 where cursor.key(jsonKey, is: "seccompProfile"):
+                try cursor.fill(&self.seccompProfile)
+            case 0x54b98d5ffee386e4 where cursor.key(jsonKey, is: "windowsOptions"):
+                try cursor.fill(&self.windowsOptions)
             default: try cursor.skipValue()
             }
         }
@@ -13083,38 +10529,23 @@ extension CoreV1 {
     }
 }
 
-extension CoreV1.Service: JSONFastDecodable {
-    init(from cursor: inout JSONCursor) throws {
-        self.init()
+extension CoreV1.Service: JSONFastFillable {
+    static var empty: Self { Self() }
+
+    mutating func fill(from cursor: inout JSONCursor) throws {
         try cursor.beginObject()
         while let jsonKey = try cursor.nextKeyRange() {
-            switch jsonKey.count {
-            case 4:
-                if cursor.key(jsonKey, is: "kind") {
-                    self.kind = try cursor.decode(String.self)
-                } else if cursor.key(jsonKey, is: "spec") {
-                    self.spec = try cursor.decode(CoreV1.ServiceSpec.self)
-                } else {
-                    try cursor.skipValue()
-                }
-            case 6:
-                if cursor.key(jsonKey, is: "status") {
-                    self.status = try cursor.decode(CoreV1.ServiceStatus.self)
-                } else {
-                    try cursor.skipValue()
-                }
-            case 8:
-                if cursor.key(jsonKey, is: "metadata") {
-                    self.metadata = try cursor.decode(MetaV1.ObjectMeta.self)
-                } else {
-                    try cursor.skipValue()
-                }
-            case 10:
-                if cursor.key(jsonKey, is: "apiVersion") {
-                    self.apiVersion = try cursor.decode(String.self)
-                } else {
-                    try cursor.skipValue()
-                }
+            switch cursor.keyHash {
+            case 0xb898e55fe5f29ce9 where cursor.key(jsonKey, is: "apiVersion"):
+                self.apiVersion = try cursor.decode(String.self)
+            case 0xef9c96d721673243 where cursor.key(jsonKey, is: "kind"):
+                self.kind = try cursor.decode(String.self)
+            case 0x28475f88f42fd020 where cursor.key(jsonKey, is: "metadata"):
+                try cursor.fill(&self.metadata)
+            case 0x8b70a3190932153e where cursor.key(jsonKey, is: "spec"):
+                try cursor.fill(&self.spec)
+            case 0xc4d5696d6cc12c2f where cursor.key(jsonKey, is: "status"):
+                try cursor.fill(&self.status)
             default: try cursor.skipValue()
             }
         }
@@ -13169,48 +10600,25 @@ extension CoreV1 {
     }
 }
 
-extension CoreV1.ServiceAccount: JSONFastDecodable {
-    init(from cursor: inout JSONCursor) throws {
-        self.init()
+extension CoreV1.ServiceAccount: JSONFastFillable {
+    static var empty: Self { Self() }
+
+    mutating func fill(from cursor: inout JSONCursor) throws {
         try cursor.beginObject()
         while let jsonKey = try cursor.nextKeyRange() {
-            switch jsonKey.count {
-            case 4:
-                if cursor.key(jsonKey, is: "kind") {
-                    self.kind = try cursor.decode(String.self)
-                } else {
-                    try cursor.skipValue()
-                }
-            case 7:
-                if cursor.key(jsonKey, is: "secrets") {
-                    self.secrets = try cursor.decode([CoreV1.ObjectReference].self)
-                } else {
-                    try cursor.skipValue()
-                }
-            case 8:
-                if cursor.key(jsonKey, is: "metadata") {
-                    self.metadata = try cursor.decode(MetaV1.ObjectMeta.self)
-                } else {
-                    try cursor.skipValue()
-                }
-            case 10:
-                if cursor.key(jsonKey, is: "apiVersion") {
-                    self.apiVersion = try cursor.decode(String.self)
-                } else {
-                    try cursor.skipValue()
-                }
-            case 16:
-                if cursor.key(jsonKey, is: "imagePullSecrets") {
-                    self.imagePullSecrets = try cursor.decode([CoreV1.LocalObjectReference].self)
-                } else {
-                    try cursor.skipValue()
-                }
-            case 28:
-                if cursor.key(jsonKey, is: "automountServiceAccountToken") {
-                    self.automountServiceAccountToken = try cursor.decode(Bool.self)
-                } else {
-                    try cursor.skipValue()
-                }
+            switch cursor.keyHash {
+            case 0xb898e55fe5f29ce9 where cursor.key(jsonKey, is: "apiVersion"):
+                self.apiVersion = try cursor.decode(String.self)
+            case 0xb9291ed3d20b8ae2 where cursor.key(jsonKey, is: "automountServiceAccountToken"):
+                self.automountServiceAccountToken = try cursor.decode(Bool.self)
+            case 0x970edc0ad7f5bb12 where cursor.key(jsonKey, is: "imagePullSecrets"):
+                try cursor.fillArray(&self.imagePullSecrets)
+            case 0xef9c96d721673243 where cursor.key(jsonKey, is: "kind"):
+                self.kind = try cursor.decode(String.self)
+            case 0x28475f88f42fd020 where cursor.key(jsonKey, is: "metadata"):
+                try cursor.fill(&self.metadata)
+            case 0xeedb87b077b5c4c6 where cursor.key(jsonKey, is: "secrets"):
+                try cursor.fillArray(&self.secrets)
             default: try cursor.skipValue()
             }
         }
@@ -13259,36 +10667,21 @@ extension CoreV1 {
     }
 }
 
-extension CoreV1.ServiceAccountList: JSONFastDecodable {
-    init(from cursor: inout JSONCursor) throws {
-        self.init()
+extension CoreV1.ServiceAccountList: JSONFastFillable {
+    static var empty: Self { Self() }
+
+    mutating func fill(from cursor: inout JSONCursor) throws {
         try cursor.beginObject()
         while let jsonKey = try cursor.nextKeyRange() {
-            switch jsonKey.count {
-            case 4:
-                if cursor.key(jsonKey, is: "kind") {
-                    self.kind = try cursor.decode(String.self)
-                } else {
-                    try cursor.skipValue()
-                }
-            case 5:
-                if cursor.key(jsonKey, is: "items") {
-                    self.items = try cursor.decode([CoreV1.ServiceAccount].self)
-                } else {
-                    try cursor.skipValue()
-                }
-            case 8:
-                if cursor.key(jsonKey, is: "metadata") {
-                    self.metadata = try cursor.decode(MetaV1.ListMeta.self)
-                } else {
-                    try cursor.skipValue()
-                }
-            case 10:
-                if cursor.key(jsonKey, is: "apiVersion") {
-                    self.apiVersion = try cursor.decode(String.self)
-                } else {
-                    try cursor.skipValue()
-                }
+            switch cursor.keyHash {
+            case 0xb898e55fe5f29ce9 where cursor.key(jsonKey, is: "apiVersion"):
+                self.apiVersion = try cursor.decode(String.self)
+            case 0x3e7884bf4f412c6f where cursor.key(jsonKey, is: "items"):
+                try cursor.fillArray(&self.items)
+            case 0xef9c96d721673243 where cursor.key(jsonKey, is: "kind"):
+                self.kind = try cursor.decode(String.self)
+            case 0x28475f88f42fd020 where cursor.key(jsonKey, is: "metadata"):
+                try cursor.fill(&self.metadata)
             default: try cursor.skipValue()
             }
         }
@@ -13320,30 +10713,19 @@ extension CoreV1 {
     }
 }
 
-extension CoreV1.ServiceAccountTokenProjection: JSONFastDecodable {
-    init(from cursor: inout JSONCursor) throws {
-        self.init()
+extension CoreV1.ServiceAccountTokenProjection: JSONFastFillable {
+    static var empty: Self { Self() }
+
+    mutating func fill(from cursor: inout JSONCursor) throws {
         try cursor.beginObject()
         while let jsonKey = try cursor.nextKeyRange() {
-            switch jsonKey.count {
-            case 4:
-                if cursor.key(jsonKey, is: "path") {
-                    self.path = try cursor.decode(String.self)
-                } else {
-                    try cursor.skipValue()
-                }
-            case 8:
-                if cursor.key(jsonKey, is: "audience") {
-                    self.audience = try cursor.decode(String.self)
-                } else {
-                    try cursor.skipValue()
-                }
-            case 17:
-                if cursor.key(jsonKey, is: "expirationSeconds") {
-                    self.expirationSeconds = try cursor.decode(Int64.self)
-                } else {
-                    try cursor.skipValue()
-                }
+            switch cursor.keyHash {
+            case 0xbc385439b1b0fb23 where cursor.key(jsonKey, is: "audience"):
+                self.audience = try cursor.decode(String.self)
+            case 0xb8d1b6bd1cb5e495 where cursor.key(jsonKey, is: "expirationSeconds"):
+                self.expirationSeconds = try cursor.decode(Int64.self)
+            case 0x3c52d0debd70676 where cursor.key(jsonKey, is: "path"):
+                self.path = try cursor.decode(String.self)
             default: try cursor.skipValue()
             }
         }
@@ -13379,36 +10761,21 @@ extension CoreV1 {
     }
 }
 
-extension CoreV1.ServiceList: JSONFastDecodable {
-    init(from cursor: inout JSONCursor) throws {
-        self.init()
+extension CoreV1.ServiceList: JSONFastFillable {
+    static var empty: Self { Self() }
+
+    mutating func fill(from cursor: inout JSONCursor) throws {
         try cursor.beginObject()
         while let jsonKey = try cursor.nextKeyRange() {
-            switch jsonKey.count {
-            case 4:
-                if cursor.key(jsonKey, is: "kind") {
-                    self.kind = try cursor.decode(String.self)
-                } else {
-                    try cursor.skipValue()
-                }
-            case 5:
-                if cursor.key(jsonKey, is: "items") {
-                    self.items = try cursor.decode([CoreV1.Service].self)
-                } else {
-                    try cursor.skipValue()
-                }
-            case 8:
-                if cursor.key(jsonKey, is: "metadata") {
-                    self.metadata = try cursor.decode(MetaV1.ListMeta.self)
-                } else {
-                    try cursor.skipValue()
-                }
-            case 10:
-                if cursor.key(jsonKey, is: "apiVersion") {
-                    self.apiVersion = try cursor.decode(String.self)
-                } else {
-                    try cursor.skipValue()
-                }
+            switch cursor.keyHash {
+            case 0xb898e55fe5f29ce9 where cursor.key(jsonKey, is: "apiVersion"):
+                self.apiVersion = try cursor.decode(String.self)
+            case 0x3e7884bf4f412c6f where cursor.key(jsonKey, is: "items"):
+                try cursor.fillArray(&self.items)
+            case 0xef9c96d721673243 where cursor.key(jsonKey, is: "kind"):
+                self.kind = try cursor.decode(String.self)
+            case 0x28475f88f42fd020 where cursor.key(jsonKey, is: "metadata"):
+                try cursor.fill(&self.metadata)
             default: try cursor.skipValue()
             }
         }
@@ -13461,40 +10828,25 @@ extension CoreV1 {
     }
 }
 
-extension CoreV1.ServicePort: JSONFastDecodable {
-    init(from cursor: inout JSONCursor) throws {
-        self.init()
+extension CoreV1.ServicePort: JSONFastFillable {
+    static var empty: Self { Self() }
+
+    mutating func fill(from cursor: inout JSONCursor) throws {
         try cursor.beginObject()
         while let jsonKey = try cursor.nextKeyRange() {
-            switch jsonKey.count {
-            case 4:
-                if cursor.key(jsonKey, is: "name") {
-                    self.name = try cursor.decode(String.self)
-                } else if cursor.key(jsonKey, is: "port") {
-                    self.port = try cursor.decode(Int32.self)
-                } else {
-                    try cursor.skipValue()
-                }
-            case 8:
-                if cursor.key(jsonKey, is: "nodePort") {
-                    self.nodePort = try cursor.decode(Int32.self)
-                } else if cursor.key(jsonKey, is: "protocol") {
-                    self.`protocol` = try cursor.decode(String.self)
-                } else {
-                    try cursor.skipValue()
-                }
-            case 10:
-                if cursor.key(jsonKey, is: "targetPort") {
-                    self.targetPort = try cursor.decode(IntOrString.self)
-                } else {
-                    try cursor.skipValue()
-                }
-            case 11:
-                if cursor.key(jsonKey, is: "appProtocol") {
-                    self.appProtocol = try cursor.decode(String.self)
-                } else {
-                    try cursor.skipValue()
-                }
+            switch cursor.keyHash {
+            case 0x49e62279db1a34b8 where cursor.key(jsonKey, is: "appProtocol"):
+                self.appProtocol = try cursor.decode(String.self)
+            case 0xc4bcadba8e631b86 where cursor.key(jsonKey, is: "name"):
+                self.name = try cursor.decode(String.self)
+            case 0x4894c8e25174801e where cursor.key(jsonKey, is: "nodePort"):
+                self.nodePort = try cursor.decode(Int32.self)
+            case 0x8c2cdb0da8933fa6 where cursor.key(jsonKey, is: "port"):
+                self.port = try cursor.decode(Int32.self)
+            case 0xb2b41998fa3bfff5 where cursor.key(jsonKey, is: "protocol"):
+                self.`protocol` = try cursor.decode(String.self)
+            case 0x86a8a86f6549f793 where cursor.key(jsonKey, is: "targetPort"):
+                self.targetPort = try cursor.decode(IntOrString.self)
             default: try cursor.skipValue()
             }
         }
@@ -13596,108 +10948,53 @@ extension CoreV1 {
     }
 }
 
-extension CoreV1.ServiceSpec: JSONFastDecodable {
-    init(from cursor: inout JSONCursor) throws {
-        self.init()
+extension CoreV1.ServiceSpec: JSONFastFillable {
+    static var empty: Self { Self() }
+
+    mutating func fill(from cursor: inout JSONCursor) throws {
         try cursor.beginObject()
         while let jsonKey = try cursor.nextKeyRange() {
-            switch jsonKey.count {
-            case 4:
-                if cursor.key(jsonKey, is: "type") {
-                    self.type = try cursor.decode(String.self)
-                } else {
-                    try cursor.skipValue()
-                }
-            case 5:
-                if cursor.key(jsonKey, is: "ports") {
-                    self.ports = try cursor.decode([CoreV1.ServicePort].self)
-                } else {
-                    try cursor.skipValue()
-                }
-            case 8:
-                if cursor.key(jsonKey, is: "selector") {
-                    self.selector = try cursor.decode([String: String].self)
-                } else {
-                    try cursor.skipValue()
-                }
-            case 9:
-                if cursor.key(jsonKey, is: "clusterIP") {
-                    self.clusterIP = try cursor.decode(String.self)
-                } else {
-                    try cursor.skipValue()
-                }
-            case 10:
-                if cursor.key(jsonKey, is: "clusterIPs") {
-                    self.clusterIPs = try cursor.decode([String].self)
-                } else if cursor.key(jsonKey, is: "ipFamilies") {
-                    self.ipFamilies = try cursor.decode([String].self)
-                } else {
-                    try cursor.skipValue()
-                }
-            case 11:
-                if cursor.key(jsonKey, is: "externalIPs") {
-                    self.externalIPs = try cursor.decode([String].self)
-                } else {
-                    try cursor.skipValue()
-                }
-            case 12:
-                if cursor.key(jsonKey, is: "externalName") {
-                    self.externalName = try cursor.decode(String.self)
-                } else {
-                    try cursor.skipValue()
-                }
-            case 14:
-                if cursor.key(jsonKey, is: "ipFamilyPolicy") {
-                    self.ipFamilyPolicy = try cursor.decode(String.self)
-                } else if cursor.key(jsonKey, is: "loadBalancerIP") {
-                    self.loadBalancerIP = try cursor.decode(String.self)
-                } else {
-                    try cursor.skipValue()
-                }
-            case 15:
-                if cursor.key(jsonKey, is: "sessionAffinity") {
-                    self.sessionAffinity = try cursor.decode(String.self)
-                } else {
-                    try cursor.skipValue()
-                }
-            case 17:
-                if cursor.key(jsonKey, is: "loadBalancerClass") {
-                    self.loadBalancerClass = try cursor.decode(String.self)
-                } else {
-                    try cursor.skipValue()
-                }
-            case 19:
-                if cursor.key(jsonKey, is: "healthCheckNodePort") {
-                    self.healthCheckNodePort = try cursor.decode(Int32.self)
-                } else if cursor.key(jsonKey, is: "trafficDistribution") {
-                    self.trafficDistribution = try cursor.decode(String.self)
-                } else {
-                    try cursor.skipValue()
-                }
-            case 21:
-                if cursor.key(jsonKey, is: "externalTrafficPolicy") {
-                    self.externalTrafficPolicy = try cursor.decode(String.self)
-                } else if cursor.key(jsonKey, is: "internalTrafficPolicy") {
-                    self.internalTrafficPolicy = try cursor.decode(String.self)
-                } else if cursor.key(jsonKey, is: "sessionAffinityConfig") {
-                    self.sessionAffinityConfig = try cursor.decode(CoreV1.SessionAffinityConfig.self)
-                } else {
-                    try cursor.skipValue()
-                }
-            case 24:
-                if cursor.key(jsonKey, is: "loadBalancerSourceRanges") {
-                    self.loadBalancerSourceRanges = try cursor.decode([String].self)
-                } else if cursor.key(jsonKey, is: "publishNotReadyAddresses") {
-                    self.publishNotReadyAddresses = try cursor.decode(Bool.self)
-                } else {
-                    try cursor.skipValue()
-                }
-            case 29:
-                if cursor.key(jsonKey, is: "allocateLoadBalancerNodePorts") {
-                    self.allocateLoadBalancerNodePorts = try cursor.decode(Bool.self)
-                } else {
-                    try cursor.skipValue()
-                }
+            switch cursor.keyHash {
+            case 0x9a10fd721a697508 where cursor.key(jsonKey, is: "allocateLoadBalancerNodePorts"):
+                self.allocateLoadBalancerNodePorts = try cursor.decode(Bool.self)
+            case 0x9ed4908dbfeb14 where cursor.key(jsonKey, is: "clusterIP"):
+                self.clusterIP = try cursor.decode(String.self)
+            case 0xcdce98a0dd1d0005 where cursor.key(jsonKey, is: "clusterIPs"):
+                self.clusterIPs = try cursor.decode([String].self)
+            case 0x549ed8bfc51e6ee8 where cursor.key(jsonKey, is: "externalIPs"):
+                self.externalIPs = try cursor.decode([String].self)
+            case 0xd9588de2c30d8cf1 where cursor.key(jsonKey, is: "externalName"):
+                self.externalName = try cursor.decode(String.self)
+            case 0xd205c4016a06c649 where cursor.key(jsonKey, is: "externalTrafficPolicy"):
+                self.externalTrafficPolicy = try cursor.decode(String.self)
+            case 0x7e70a366c088eeba where cursor.key(jsonKey, is: "healthCheckNodePort"):
+                self.healthCheckNodePort = try cursor.decode(Int32.self)
+            case 0x1c6d2531de2a5b53 where cursor.key(jsonKey, is: "internalTrafficPolicy"):
+                self.internalTrafficPolicy = try cursor.decode(String.self)
+            case 0xa76669cb08dce390 where cursor.key(jsonKey, is: "ipFamilies"):
+                self.ipFamilies = try cursor.decode([String].self)
+            case 0x733b11bfb10e873e where cursor.key(jsonKey, is: "ipFamilyPolicy"):
+                self.ipFamilyPolicy = try cursor.decode(String.self)
+            case 0x36d16ad130d427a9 where cursor.key(jsonKey, is: "loadBalancerClass"):
+                self.loadBalancerClass = try cursor.decode(String.self)
+            case 0x55c84e6e83f8fb2e where cursor.key(jsonKey, is: "loadBalancerIP"):
+                self.loadBalancerIP = try cursor.decode(String.self)
+            case 0xe7e3db57996a1b24 where cursor.key(jsonKey, is: "loadBalancerSourceRanges"):
+                self.loadBalancerSourceRanges = try cursor.decode([String].self)
+            case 0xc3780d35723576ef where cursor.key(jsonKey, is: "ports"):
+                try cursor.fillArray(&self.ports)
+            case 0x362e1ebcb3ff0754 where cursor.key(jsonKey, is: "publishNotReadyAddresses"):
+                self.publishNotReadyAddresses = try cursor.decode(Bool.self)
+            case 0x3b0355a1af4ac9c where cursor.key(jsonKey, is: "selector"):
+                self.selector = try cursor.decode([String: String].self)
+            case 0x18ff1d962af533e7 where cursor.key(jsonKey, is: "sessionAffinity"):
+                self.sessionAffinity = try cursor.decode(String.self)
+            case 0xb2fa1e0995a664e5 where cursor.key(jsonKey, is: "sessionAffinityConfig"):
+                try cursor.fill(&self.sessionAffinityConfig)
+            case 0xbf53d5bd298f57ac where cursor.key(jsonKey, is: "trafficDistribution"):
+                self.trafficDistribution = try cursor.decode(String.self)
+            case 0xa79439ef7bfa9c2d where cursor.key(jsonKey, is: "type"):
+                self.type = try cursor.decode(String.self)
             default: try cursor.skipValue()
             }
         }
@@ -13723,24 +11020,17 @@ extension CoreV1 {
     }
 }
 
-extension CoreV1.ServiceStatus: JSONFastDecodable {
-    init(from cursor: inout JSONCursor) throws {
-        self.init()
+extension CoreV1.ServiceStatus: JSONFastFillable {
+    static var empty: Self { Self() }
+
+    mutating func fill(from cursor: inout JSONCursor) throws {
         try cursor.beginObject()
         while let jsonKey = try cursor.nextKeyRange() {
-            switch jsonKey.count {
-            case 10:
-                if cursor.key(jsonKey, is: "conditions") {
-                    self.conditions = try cursor.decode([MetaV1.Condition].self)
-                } else {
-                    try cursor.skipValue()
-                }
-            case 12:
-                if cursor.key(jsonKey, is: "loadBalancer") {
-                    self.loadBalancer = try cursor.decode(CoreV1.LoadBalancerStatus.self)
-                } else {
-                    try cursor.skipValue()
-                }
+            switch cursor.keyHash {
+            case 0x5f6d4dd9db56877 where cursor.key(jsonKey, is: "conditions"):
+                try cursor.fillArray(&self.conditions)
+            case 0x461526f6e17a6cc7 where cursor.key(jsonKey, is: "loadBalancer"):
+                try cursor.fill(&self.loadBalancer)
             default: try cursor.skipValue()
             }
         }
@@ -13762,18 +11052,15 @@ extension CoreV1 {
     }
 }
 
-extension CoreV1.SessionAffinityConfig: JSONFastDecodable {
-    init(from cursor: inout JSONCursor) throws {
-        self.init()
+extension CoreV1.SessionAffinityConfig: JSONFastFillable {
+    static var empty: Self { Self() }
+
+    mutating func fill(from cursor: inout JSONCursor) throws {
         try cursor.beginObject()
         while let jsonKey = try cursor.nextKeyRange() {
-            switch jsonKey.count {
-            case 8:
-                if cursor.key(jsonKey, is: "clientIP") {
-                    self.clientIP = try cursor.decode(CoreV1.ClientIPConfig.self)
-                } else {
-                    try cursor.skipValue()
-                }
+            switch cursor.keyHash {
+            case 0xb4e57bd207ca39bf where cursor.key(jsonKey, is: "clientIP"):
+                try cursor.fill(&self.clientIP)
             default: try cursor.skipValue()
             }
         }
@@ -13797,18 +11084,15 @@ extension CoreV1 {
     }
 }
 
-extension CoreV1.SleepAction: JSONFastDecodable {
-    init(from cursor: inout JSONCursor) throws {
-        self.init()
+extension CoreV1.SleepAction: JSONFastFillable {
+    static var empty: Self { Self() }
+
+    mutating func fill(from cursor: inout JSONCursor) throws {
         try cursor.beginObject()
         while let jsonKey = try cursor.nextKeyRange() {
-            switch jsonKey.count {
-            case 7:
-                if cursor.key(jsonKey, is: "seconds") {
-                    self.seconds = try cursor.decode(Int64.self)
-                } else {
-                    try cursor.skipValue()
-                }
+            switch cursor.keyHash {
+            case 0x9eff639fb8a1be0a where cursor.key(jsonKey, is: "seconds"):
+                self.seconds = try cursor.decode(Int64.self)
             default: try cursor.skipValue()
             }
         }
@@ -13846,42 +11130,23 @@ extension CoreV1 {
     }
 }
 
-extension CoreV1.StorageOSPersistentVolumeSource: JSONFastDecodable {
-    init(from cursor: inout JSONCursor) throws {
-        self.init()
+extension CoreV1.StorageOSPersistentVolumeSource: JSONFastFillable {
+    static var empty: Self { Self() }
+
+    mutating func fill(from cursor: inout JSONCursor) throws {
         try cursor.beginObject()
         while let jsonKey = try cursor.nextKeyRange() {
-            switch jsonKey.count {
-            case 6:
-                if cursor.key(jsonKey, is: "fsType") {
-                    self.fsType = try cursor.decode(String.self)
-                } else {
-                    try cursor.skipValue()
-                }
-            case 8:
-                if cursor.key(jsonKey, is: "readOnly") {
-                    self.readOnly = try cursor.decode(Bool.self)
-                } else {
-                    try cursor.skipValue()
-                }
-            case 9:
-                if cursor.key(jsonKey, is: "secretRef") {
-                    self.secretRef = try cursor.decode(CoreV1.ObjectReference.self)
-                } else {
-                    try cursor.skipValue()
-                }
-            case 10:
-                if cursor.key(jsonKey, is: "volumeName") {
-                    self.volumeName = try cursor.decode(String.self)
-                } else {
-                    try cursor.skipValue()
-                }
-            case 15:
-                if cursor.key(jsonKey, is: "volumeNamespace") {
-                    self.volumeNamespace = try cursor.decode(String.self)
-                } else {
-                    try cursor.skipValue()
-                }
+            switch cursor.keyHash {
+            case 0xd750a16677fe13be where cursor.key(jsonKey, is: "fsType"):
+                self.fsType = try cursor.decode(String.self)
+            case 0x7381961d26b4adb7 where cursor.key(jsonKey, is: "readOnly"):
+                self.readOnly = try cursor.decode(Bool.self)
+            case 0xa95eb3d44c2a4ad6 where cursor.key(jsonKey, is: "secretRef"):
+                try cursor.fill(&self.secretRef)
+            case 0x5d074ac20ca1a52c where cursor.key(jsonKey, is: "volumeName"):
+                self.volumeName = try cursor.decode(String.self)
+            case 0xf8a213e1aaad7cd2 where cursor.key(jsonKey, is: "volumeNamespace"):
+                self.volumeNamespace = try cursor.decode(String.self)
             default: try cursor.skipValue()
             }
         }
@@ -13919,42 +11184,23 @@ extension CoreV1 {
     }
 }
 
-extension CoreV1.StorageOSVolumeSource: JSONFastDecodable {
-    init(from cursor: inout JSONCursor) throws {
-        self.init()
+extension CoreV1.StorageOSVolumeSource: JSONFastFillable {
+    static var empty: Self { Self() }
+
+    mutating func fill(from cursor: inout JSONCursor) throws {
         try cursor.beginObject()
         while let jsonKey = try cursor.nextKeyRange() {
-            switch jsonKey.count {
-            case 6:
-                if cursor.key(jsonKey, is: "fsType") {
-                    self.fsType = try cursor.decode(String.self)
-                } else {
-                    try cursor.skipValue()
-                }
-            case 8:
-                if cursor.key(jsonKey, is: "readOnly") {
-                    self.readOnly = try cursor.decode(Bool.self)
-                } else {
-                    try cursor.skipValue()
-                }
-            case 9:
-                if cursor.key(jsonKey, is: "secretRef") {
-                    self.secretRef = try cursor.decode(CoreV1.LocalObjectReference.self)
-                } else {
-                    try cursor.skipValue()
-                }
-            case 10:
-                if cursor.key(jsonKey, is: "volumeName") {
-                    self.volumeName = try cursor.decode(String.self)
-                } else {
-                    try cursor.skipValue()
-                }
-            case 15:
-                if cursor.key(jsonKey, is: "volumeNamespace") {
-                    self.volumeNamespace = try cursor.decode(String.self)
-                } else {
-                    try cursor.skipValue()
-                }
+            switch cursor.keyHash {
+            case 0xd750a16677fe13be where cursor.key(jsonKey, is: "fsType"):
+                self.fsType = try cursor.decode(String.self)
+            case 0x7381961d26b4adb7 where cursor.key(jsonKey, is: "readOnly"):
+                self.readOnly = try cursor.decode(Bool.self)
+            case 0xa95eb3d44c2a4ad6 where cursor.key(jsonKey, is: "secretRef"):
+                try cursor.fill(&self.secretRef)
+            case 0x5d074ac20ca1a52c where cursor.key(jsonKey, is: "volumeName"):
+                self.volumeName = try cursor.decode(String.self)
+            case 0xf8a213e1aaad7cd2 where cursor.key(jsonKey, is: "volumeNamespace"):
+                self.volumeNamespace = try cursor.decode(String.self)
             default: try cursor.skipValue()
             }
         }
@@ -13984,24 +11230,17 @@ extension CoreV1 {
     }
 }
 
-extension CoreV1.Sysctl: JSONFastDecodable {
-    init(from cursor: inout JSONCursor) throws {
-        self.init()
+extension CoreV1.Sysctl: JSONFastFillable {
+    static var empty: Self { Self() }
+
+    mutating func fill(from cursor: inout JSONCursor) throws {
         try cursor.beginObject()
         while let jsonKey = try cursor.nextKeyRange() {
-            switch jsonKey.count {
-            case 4:
-                if cursor.key(jsonKey, is: "name") {
-                    self.name = try cursor.decode(String.self)
-                } else {
-                    try cursor.skipValue()
-                }
-            case 5:
-                if cursor.key(jsonKey, is: "value") {
-                    self.value = try cursor.decode(String.self)
-                } else {
-                    try cursor.skipValue()
-                }
+            switch cursor.keyHash {
+            case 0xc4bcadba8e631b86 where cursor.key(jsonKey, is: "name"):
+                self.name = try cursor.decode(String.self)
+            case 0x7ce4fd9430e80cea where cursor.key(jsonKey, is: "value"):
+                self.value = try cursor.decode(String.self)
             default: try cursor.skipValue()
             }
         }
@@ -14029,20 +11268,17 @@ extension CoreV1 {
     }
 }
 
-extension CoreV1.TCPSocketAction: JSONFastDecodable {
-    init(from cursor: inout JSONCursor) throws {
-        self.init()
+extension CoreV1.TCPSocketAction: JSONFastFillable {
+    static var empty: Self { Self() }
+
+    mutating func fill(from cursor: inout JSONCursor) throws {
         try cursor.beginObject()
         while let jsonKey = try cursor.nextKeyRange() {
-            switch jsonKey.count {
-            case 4:
-                if cursor.key(jsonKey, is: "host") {
-                    self.host = try cursor.decode(String.self)
-                } else if cursor.key(jsonKey, is: "port") {
-                    self.port = try cursor.decode(IntOrString.self)
-                } else {
-                    try cursor.skipValue()
-                }
+            switch cursor.keyHash {
+            case 0x4077f8cc7eaf4d6f where cursor.key(jsonKey, is: "host"):
+                self.host = try cursor.decode(String.self)
+            case 0x8c2cdb0da8933fa6 where cursor.key(jsonKey, is: "port"):
+                self.port = try cursor.decode(IntOrString.self)
             default: try cursor.skipValue()
             }
         }
@@ -14080,36 +11316,21 @@ extension CoreV1 {
     }
 }
 
-extension CoreV1.Taint: JSONFastDecodable {
-    init(from cursor: inout JSONCursor) throws {
-        self.init()
+extension CoreV1.Taint: JSONFastFillable {
+    static var empty: Self { Self() }
+
+    mutating func fill(from cursor: inout JSONCursor) throws {
         try cursor.beginObject()
         while let jsonKey = try cursor.nextKeyRange() {
-            switch jsonKey.count {
-            case 3:
-                if cursor.key(jsonKey, is: "key") {
-                    self.key = try cursor.decode(String.self)
-                } else {
-                    try cursor.skipValue()
-                }
-            case 5:
-                if cursor.key(jsonKey, is: "value") {
-                    self.value = try cursor.decode(String.self)
-                } else {
-                    try cursor.skipValue()
-                }
-            case 6:
-                if cursor.key(jsonKey, is: "effect") {
-                    self.effect = try cursor.decode(String.self)
-                } else {
-                    try cursor.skipValue()
-                }
-            case 9:
-                if cursor.key(jsonKey, is: "timeAdded") {
-                    self.timeAdded = try cursor.decode(Time.self)
-                } else {
-                    try cursor.skipValue()
-                }
+            switch cursor.keyHash {
+            case 0x36c1c83b51f24394 where cursor.key(jsonKey, is: "effect"):
+                self.effect = try cursor.decode(String.self)
+            case 0x3dc94a19365b10ec where cursor.key(jsonKey, is: "key"):
+                self.key = try cursor.decode(String.self)
+            case 0x626f8b6f047e727e where cursor.key(jsonKey, is: "timeAdded"):
+                self.timeAdded = try cursor.decode(Time.self)
+            case 0x7ce4fd9430e80cea where cursor.key(jsonKey, is: "value"):
+                self.value = try cursor.decode(String.self)
             default: try cursor.skipValue()
             }
         }
@@ -14147,42 +11368,23 @@ extension CoreV1 {
     }
 }
 
-extension CoreV1.Toleration: JSONFastDecodable {
-    init(from cursor: inout JSONCursor) throws {
-        self.init()
+extension CoreV1.Toleration: JSONFastFillable {
+    static var empty: Self { Self() }
+
+    mutating func fill(from cursor: inout JSONCursor) throws {
         try cursor.beginObject()
         while let jsonKey = try cursor.nextKeyRange() {
-            switch jsonKey.count {
-            case 3:
-                if cursor.key(jsonKey, is: "key") {
-                    self.key = try cursor.decode(String.self)
-                } else {
-                    try cursor.skipValue()
-                }
-            case 5:
-                if cursor.key(jsonKey, is: "value") {
-                    self.value = try cursor.decode(String.self)
-                } else {
-                    try cursor.skipValue()
-                }
-            case 6:
-                if cursor.key(jsonKey, is: "effect") {
-                    self.effect = try cursor.decode(String.self)
-                } else {
-                    try cursor.skipValue()
-                }
-            case 8:
-                if cursor.key(jsonKey, is: "operator") {
-                    self.`operator` = try cursor.decode(String.self)
-                } else {
-                    try cursor.skipValue()
-                }
-            case 17:
-                if cursor.key(jsonKey, is: "tolerationSeconds") {
-                    self.tolerationSeconds = try cursor.decode(Int64.self)
-                } else {
-                    try cursor.skipValue()
-                }
+            switch cursor.keyHash {
+            case 0x36c1c83b51f24394 where cursor.key(jsonKey, is: "effect"):
+                self.effect = try cursor.decode(String.self)
+            case 0x3dc94a19365b10ec where cursor.key(jsonKey, is: "key"):
+                self.key = try cursor.decode(String.self)
+            case 0x554667f2165fec5d where cursor.key(jsonKey, is: "operator"):
+                self.`operator` = try cursor.decode(String.self)
+            case 0xa9f4d6ab939f5969 where cursor.key(jsonKey, is: "tolerationSeconds"):
+                self.tolerationSeconds = try cursor.decode(Int64.self)
+            case 0x7ce4fd9430e80cea where cursor.key(jsonKey, is: "value"):
+                self.value = try cursor.decode(String.self)
             default: try cursor.skipValue()
             }
         }
@@ -14212,24 +11414,17 @@ extension CoreV1 {
     }
 }
 
-extension CoreV1.TopologySelectorLabelRequirement: JSONFastDecodable {
-    init(from cursor: inout JSONCursor) throws {
-        self.init()
+extension CoreV1.TopologySelectorLabelRequirement: JSONFastFillable {
+    static var empty: Self { Self() }
+
+    mutating func fill(from cursor: inout JSONCursor) throws {
         try cursor.beginObject()
         while let jsonKey = try cursor.nextKeyRange() {
-            switch jsonKey.count {
-            case 3:
-                if cursor.key(jsonKey, is: "key") {
-                    self.key = try cursor.decode(String.self)
-                } else {
-                    try cursor.skipValue()
-                }
-            case 6:
-                if cursor.key(jsonKey, is: "values") {
-                    self.values = try cursor.decode([String].self)
-                } else {
-                    try cursor.skipValue()
-                }
+            switch cursor.keyHash {
+            case 0x3dc94a19365b10ec where cursor.key(jsonKey, is: "key"):
+                self.key = try cursor.decode(String.self)
+            case 0x21277bcf1a4d67fb where cursor.key(jsonKey, is: "values"):
+                self.values = try cursor.decode([String].self)
             default: try cursor.skipValue()
             }
         }
@@ -14251,18 +11446,15 @@ extension CoreV1 {
     }
 }
 
-extension CoreV1.TopologySelectorTerm: JSONFastDecodable {
-    init(from cursor: inout JSONCursor) throws {
-        self.init()
+extension CoreV1.TopologySelectorTerm: JSONFastFillable {
+    static var empty: Self { Self() }
+
+    mutating func fill(from cursor: inout JSONCursor) throws {
         try cursor.beginObject()
         while let jsonKey = try cursor.nextKeyRange() {
-            switch jsonKey.count {
-            case 21:
-                if cursor.key(jsonKey, is: "matchLabelExpressions") {
-                    self.matchLabelExpressions = try cursor.decode([CoreV1.TopologySelectorLabelRequirement].self)
-                } else {
-                    try cursor.skipValue()
-                }
+            switch cursor.keyHash {
+            case 0x39aaf0c92f914807 where cursor.key(jsonKey, is: "matchLabelExpressions"):
+                try cursor.fillArray(&self.matchLabelExpressions)
             default: try cursor.skipValue()
             }
         }
@@ -14329,60 +11521,29 @@ extension CoreV1 {
     }
 }
 
-extension CoreV1.TopologySpreadConstraint: JSONFastDecodable {
-    init(from cursor: inout JSONCursor) throws {
-        self.init()
+extension CoreV1.TopologySpreadConstraint: JSONFastFillable {
+    static var empty: Self { Self() }
+
+    mutating func fill(from cursor: inout JSONCursor) throws {
         try cursor.beginObject()
         while let jsonKey = try cursor.nextKeyRange() {
-            switch jsonKey.count {
-            case 7:
-                if cursor.key(jsonKey, is: "maxSkew") {
-                    self.maxSkew = try cursor.decode(Int32.self)
-                } else {
-                    try cursor.skipValue()
-                }
-            case 10:
-                if cursor.key(jsonKey, is: "minDomains") {
-                    self.minDomains = try cursor.decode(Int32.self)
-                } else {
-                    try cursor.skipValue()
-                }
-            case 11:
-                if cursor.key(jsonKey, is: "topologyKey") {
-                    self.topologyKey = try cursor.decode(String.self)
-                } else {
-                    try cursor.skipValue()
-                }
-            case 13:
-                if cursor.key(jsonKey, is: "labelSelector") {
-                    self.labelSelector = try cursor.decode(MetaV1.LabelSelector.self)
-                } else {
-                    try cursor.skipValue()
-                }
-            case 14:
-                if cursor.key(jsonKey, is: "matchLabelKeys") {
-                    self.matchLabelKeys = try cursor.decode([String].self)
-                } else {
-                    try cursor.skipValue()
-                }
-            case 16:
-                if cursor.key(jsonKey, is: "nodeTaintsPolicy") {
-                    self.nodeTaintsPolicy = try cursor.decode(String.self)
-                } else {
-                    try cursor.skipValue()
-                }
-            case 17:
-                if cursor.key(jsonKey, is: "whenUnsatisfiable") {
-                    self.whenUnsatisfiable = try cursor.decode(String.self)
-                } else {
-                    try cursor.skipValue()
-                }
-            case 18:
-                if cursor.key(jsonKey, is: "nodeAffinityPolicy") {
-                    self.nodeAffinityPolicy = try cursor.decode(String.self)
-                } else {
-                    try cursor.skipValue()
-                }
+            switch cursor.keyHash {
+            case 0x3c1eb92f58c9834 where cursor.key(jsonKey, is: "labelSelector"):
+                try cursor.fill(&self.labelSelector)
+            case 0xc4ea4e83558e67e8 where cursor.key(jsonKey, is: "matchLabelKeys"):
+                self.matchLabelKeys = try cursor.decode([String].self)
+            case 0x350fedf44a213ceb where cursor.key(jsonKey, is: "maxSkew"):
+                self.maxSkew = try cursor.decode(Int32.self)
+            case 0xe22cb28251726178 where cursor.key(jsonKey, is: "minDomains"):
+                self.minDomains = try cursor.decode(Int32.self)
+            case 0xc9ecdda684b274fb where cursor.key(jsonKey, is: "nodeAffinityPolicy"):
+                self.nodeAffinityPolicy = try cursor.decode(String.self)
+            case 0xc791478e58b9a75e where cursor.key(jsonKey, is: "nodeTaintsPolicy"):
+                self.nodeTaintsPolicy = try cursor.decode(String.self)
+            case 0x960e1fadaba12ba3 where cursor.key(jsonKey, is: "topologyKey"):
+                self.topologyKey = try cursor.decode(String.self)
+            case 0xd16929abf8748a17 where cursor.key(jsonKey, is: "whenUnsatisfiable"):
+                self.whenUnsatisfiable = try cursor.decode(String.self)
             default: try cursor.skipValue()
             }
         }
@@ -14416,26 +11577,19 @@ extension CoreV1 {
     }
 }
 
-extension CoreV1.TypedLocalObjectReference: JSONFastDecodable {
-    init(from cursor: inout JSONCursor) throws {
-        self.init()
+extension CoreV1.TypedLocalObjectReference: JSONFastFillable {
+    static var empty: Self { Self() }
+
+    mutating func fill(from cursor: inout JSONCursor) throws {
         try cursor.beginObject()
         while let jsonKey = try cursor.nextKeyRange() {
-            switch jsonKey.count {
-            case 4:
-                if cursor.key(jsonKey, is: "kind") {
-                    self.kind = try cursor.decode(String.self)
-                } else if cursor.key(jsonKey, is: "name") {
-                    self.name = try cursor.decode(String.self)
-                } else {
-                    try cursor.skipValue()
-                }
-            case 8:
-                if cursor.key(jsonKey, is: "apiGroup") {
-                    self.apiGroup = try cursor.decode(String.self)
-                } else {
-                    try cursor.skipValue()
-                }
+            switch cursor.keyHash {
+            case 0xfd8929f5c9b53b0e where cursor.key(jsonKey, is: "apiGroup"):
+                self.apiGroup = try cursor.decode(String.self)
+            case 0xef9c96d721673243 where cursor.key(jsonKey, is: "kind"):
+                self.kind = try cursor.decode(String.self)
+            case 0xc4bcadba8e631b86 where cursor.key(jsonKey, is: "name"):
+                self.name = try cursor.decode(String.self)
             default: try cursor.skipValue()
             }
         }
@@ -14473,32 +11627,21 @@ extension CoreV1 {
     }
 }
 
-extension CoreV1.TypedObjectReference: JSONFastDecodable {
-    init(from cursor: inout JSONCursor) throws {
-        self.init()
+extension CoreV1.TypedObjectReference: JSONFastFillable {
+    static var empty: Self { Self() }
+
+    mutating func fill(from cursor: inout JSONCursor) throws {
         try cursor.beginObject()
         while let jsonKey = try cursor.nextKeyRange() {
-            switch jsonKey.count {
-            case 4:
-                if cursor.key(jsonKey, is: "kind") {
-                    self.kind = try cursor.decode(String.self)
-                } else if cursor.key(jsonKey, is: "name") {
-                    self.name = try cursor.decode(String.self)
-                } else {
-                    try cursor.skipValue()
-                }
-            case 8:
-                if cursor.key(jsonKey, is: "apiGroup") {
-                    self.apiGroup = try cursor.decode(String.self)
-                } else {
-                    try cursor.skipValue()
-                }
-            case 9:
-                if cursor.key(jsonKey, is: "namespace") {
-                    self.namespace = try cursor.decode(String.self)
-                } else {
-                    try cursor.skipValue()
-                }
+            switch cursor.keyHash {
+            case 0xfd8929f5c9b53b0e where cursor.key(jsonKey, is: "apiGroup"):
+                self.apiGroup = try cursor.decode(String.self)
+            case 0xef9c96d721673243 where cursor.key(jsonKey, is: "kind"):
+                self.kind = try cursor.decode(String.self)
+            case 0xc4bcadba8e631b86 where cursor.key(jsonKey, is: "name"):
+                self.name = try cursor.decode(String.self)
+            case 0xdc1c4a04cb5c6da0 where cursor.key(jsonKey, is: "namespace"):
+                self.namespace = try cursor.decode(String.self)
             default: try cursor.skipValue()
             }
         }
@@ -14659,134 +11802,75 @@ extension CoreV1 {
     }
 }
 
-extension CoreV1.Volume: JSONFastDecodable {
-    init(from cursor: inout JSONCursor) throws {
-        self.init()
+extension CoreV1.Volume: JSONFastFillable {
+    static var empty: Self { Self() }
+
+    mutating func fill(from cursor: inout JSONCursor) throws {
         try cursor.beginObject()
         while let jsonKey = try cursor.nextKeyRange() {
-            switch jsonKey.count {
-            case 2:
-                if cursor.key(jsonKey, is: "fc") {
-                    self.fc = try cursor.decode(CoreV1.FCVolumeSource.self)
-                } else {
-                    try cursor.skipValue()
-                }
-            case 3:
-                if cursor.key(jsonKey, is: "csi") {
-                    self.csi = try cursor.decode(CoreV1.CSIVolumeSource.self)
-                } else if cursor.key(jsonKey, is: "nfs") {
-                    self.nfs = try cursor.decode(CoreV1.NFSVolumeSource.self)
-                } else if cursor.key(jsonKey, is: "rbd") {
-                    self.rbd = try cursor.decode(CoreV1.RBDVolumeSource.self)
-                } else {
-                    try cursor.skipValue()
-                }
-            case 4:
-                if cursor.key(jsonKey, is: "name") {
-                    self.name = try cursor.decode(String.self)
-                } else {
-                    try cursor.skipValue()
-                }
-            case 5:
-                if cursor.key(jsonKey, is: "image") {
-                    self.image = try cursor.decode(CoreV1.ImageVolumeSource.self)
-                } else if cursor.key(jsonKey, is: "iscsi") {
-                    self.iscsi = try cursor.decode(CoreV1.ISCSIVolumeSource.self)
-                } else {
-                    try cursor.skipValue()
-                }
-            case 6:
-                if cursor.key(jsonKey, is: "cephfs") {
-                    self.cephfs = try cursor.decode(CoreV1.CephFSVolumeSource.self)
-                } else if cursor.key(jsonKey, is: "cinder") {
-                    self.cinder = try cursor.decode(CoreV1.CinderVolumeSource.self)
-                } else if cursor.key(jsonKey, is: "secret") {
-                    self.secret = try cursor.decode(CoreV1.SecretVolumeSource.self)
-                } else {
-                    try cursor.skipValue()
-                }
-            case 7:
-                if cursor.key(jsonKey, is: "flocker") {
-                    self.flocker = try cursor.decode(CoreV1.FlockerVolumeSource.self)
-                } else if cursor.key(jsonKey, is: "gitRepo") {
-                    self.gitRepo = try cursor.decode(CoreV1.GitRepoVolumeSource.self)
-                } else if cursor.key(jsonKey, is: "quobyte") {
-                    self.quobyte = try cursor.decode(CoreV1.QuobyteVolumeSource.self)
-                } else if cursor.key(jsonKey, is: "scaleIO") {
-                    self.scaleIO = try cursor.decode(CoreV1.ScaleIOVolumeSource.self)
-                } else {
-                    try cursor.skipValue()
-                }
-            case 8:
-                if cursor.key(jsonKey, is: "emptyDir") {
-                    self.emptyDir = try cursor.decode(CoreV1.EmptyDirVolumeSource.self)
-                } else if cursor.key(jsonKey, is: "hostPath") {
-                    self.hostPath = try cursor.decode(CoreV1.HostPathVolumeSource.self)
-                } else {
-                    try cursor.skipValue()
-                }
-            case 9:
-                if cursor.key(jsonKey, is: "azureDisk") {
-                    self.azureDisk = try cursor.decode(CoreV1.AzureDiskVolumeSource.self)
-                } else if cursor.key(jsonKey, is: "azureFile") {
-                    self.azureFile = try cursor.decode(CoreV1.AzureFileVolumeSource.self)
-                } else if cursor.key(jsonKey, is: "configMap") {
-                    self.configMap = try cursor.decode(CoreV1.ConfigMapVolumeSource.self)
-                } else if cursor.key(jsonKey, is: "ephemeral") {
-                    self.ephemeral = try cursor.decode(CoreV1.EphemeralVolumeSource.self)
-                } else if cursor.key(jsonKey, is: "glusterfs") {
-                    self.glusterfs = try cursor.decode(CoreV1.GlusterfsVolumeSource.self)
-                } else if cursor.key(jsonKey, is: "projected") {
-                    self.projected = try cursor.decode(CoreV1.ProjectedVolumeSource.self)
-                } else if cursor.key(jsonKey, is: "storageos") {
-                    self.storageos = try cursor.decode(CoreV1.StorageOSVolumeSource.self)
-                } else {
-                    try cursor.skipValue()
-                }
-            case 10:
-                if cursor.key(jsonKey, is: "flexVolume") {
-                    self.flexVolume = try cursor.decode(CoreV1.FlexVolumeSource.self)
-                } else {
-                    try cursor.skipValue()
-                }
-            case 11:
-                if cursor.key(jsonKey, is: "downwardAPI") {
-                    self.downwardAPI = try cursor.decode(CoreV1.DownwardAPIVolumeSource.self)
-                } else {
-                    try cursor.skipValue()
-                }
-            case 13:
-                if cursor.key(jsonKey, is: "vsphereVolume") {
-                    self.vsphereVolume = try cursor.decode(CoreV1.VsphereVirtualDiskVolumeSource.self)
-                } else {
-                    try cursor.skipValue()
-                }
-            case 14:
-                if cursor.key(jsonKey, is: "portworxVolume") {
-                    self.portworxVolume = try cursor.decode(CoreV1.PortworxVolumeSource.self)
-                } else {
-                    try cursor.skipValue()
-                }
-            case 17:
-                if cursor.key(jsonKey, is: "gcePersistentDisk") {
-                    self.gcePersistentDisk = try cursor.decode(CoreV1.GCEPersistentDiskVolumeSource.self)
-                } else {
-                    try cursor.skipValue()
-                }
-            case 20:
-                if cursor.key(jsonKey, is: "awsElasticBlockStore") {
-                    self.awsElasticBlockStore = try cursor.decode(CoreV1.AWSElasticBlockStoreVolumeSource.self)
-                } else if cursor.key(jsonKey, is: "photonPersistentDisk") {
-                    self.photonPersistentDisk = try cursor.decode(CoreV1.PhotonPersistentDiskVolumeSource.self)
-                } else {
-                    try cursor.skipValue()
-                }
-            case 21:
-                if cursor.key(jsonKey, is: "persistentVolumeClaim") {
-                    self.persistentVolumeClaim = try cursor.decode(CoreV1.PersistentVolumeClaimVolumeSource.self)
-                } else {
-                    try cursor.skipValue()
-                }
+            switch cursor.keyHash {
+            case 0xa0ee8decadfa71db where cursor.key(jsonKey, is: "awsElasticBlockStore"):
+                try cursor.fill(&self.awsElasticBlockStore)
+            case 0xca3343a00e14cb5d where cursor.key(jsonKey, is: "azureDisk"):
+                try cursor.fill(&self.azureDisk)
+            case 0xc061d5b244120af6 where cursor.key(jsonKey, is: "azureFile"):
+                try cursor.fill(&self.azureFile)
+            case 0xbe1b970ceb6f044e where cursor.key(jsonKey, is: "cephfs"):
+                try cursor.fill(&self.cephfs)
+            case 0x561d0d6cb6e7ae18 where cursor.key(jsonKey, is: "cinder"):
+                try cursor.fill(&self.cinder)
+            case 0xb2ef5cc0f757c127 where cursor.key(jsonKey, is: "configMap"):
+                try cursor.fill(&self.configMap)
+            case 0xf5a60e190cb100ee where cursor.key(jsonKey, is: "csi"):
+                try cursor.fill(&self.csi)
+            case 0x7316066f43972391 where cursor.key(jsonKey, is: "downwardAPI"):
+                try cursor.fill(&self.downwardAPI)
+            case 0x759b84996d6c625 where cursor.key(jsonKey, is: "emptyDir"):
+                try cursor.fill(&self.emptyDir)
+            case 0x11ab14eb0a16bbec where cursor.key(jsonKey, is: "ephemeral"):
+                try cursor.fill(&self.ephemeral)
+            case 0x8985d07b541da0e where cursor.key(jsonKey, is: "fc"):
+                try cursor.fill(&self.fc)
+            case 0xcbdcb197189665b4 where cursor.key(jsonKey, is: "flexVolume"):
+                try cursor.fill(&self.flexVolume)
+            case 0x2188a5b5865df4c1 where cursor.key(jsonKey, is: "flocker"):
+                try cursor.fill(&self.flocker)
+            case 0x9207d069db99f632 where cursor.key(jsonKey, is: "gcePersistentDisk"):
+                try cursor.fill(&self.gcePersistentDisk)
+            case 0xabee7970e73da1a3 where cursor.key(jsonKey, is: "gitRepo"):
+                try cursor.fill(&self.gitRepo)
+            case 0xa4274f1f3373d662 where cursor.key(jsonKey, is: "glusterfs"):
+                try cursor.fill(&self.glusterfs)
+            case 0x59c98a14795f32a8 where cursor.key(jsonKey, is: "hostPath"):
+                try cursor.fill(&self.hostPath)
+            case 0x2ab612888528489a where cursor.key(jsonKey, is: "image"):
+                try cursor.fill(&self.image)
+            case 0xa5916cfad0b0985e where cursor.key(jsonKey, is: "iscsi"):
+                try cursor.fill(&self.iscsi)
+            case 0xc4bcadba8e631b86 where cursor.key(jsonKey, is: "name"):
+                self.name = try cursor.decode(String.self)
+            case 0x2143c919257baa52 where cursor.key(jsonKey, is: "nfs"):
+                try cursor.fill(&self.nfs)
+            case 0xe152224b5051acde where cursor.key(jsonKey, is: "persistentVolumeClaim"):
+                try cursor.fill(&self.persistentVolumeClaim)
+            case 0x1933710f6a35664f where cursor.key(jsonKey, is: "photonPersistentDisk"):
+                try cursor.fill(&self.photonPersistentDisk)
+            case 0x47338bffab1ba8f0 where cursor.key(jsonKey, is: "portworxVolume"):
+                try cursor.fill(&self.portworxVolume)
+            case 0x241e062b17a7dcff where cursor.key(jsonKey, is: "projected"):
+                try cursor.fill(&self.projected)
+            case 0xc98bb3c54a51ce86 where cursor.key(jsonKey, is: "quobyte"):
+                try cursor.fill(&self.quobyte)
+            case 0x8a00c0196107a463 where cursor.key(jsonKey, is: "rbd"):
+                try cursor.fill(&self.rbd)
+            case 0x73f7b9e0b755baa5 where cursor.key(jsonKey, is: "scaleIO"):
+                try cursor.fill(&self.scaleIO)
+            case 0xab23f0eec020c951 where cursor.key(jsonKey, is: "secret"):
+                try cursor.fill(&self.secret)
+            case 0xa03107d7adba9668 where cursor.key(jsonKey, is: "storageos"):
+                try cursor.fill(&self.storageos)
+            case 0x6c810588b67dd8ee where cursor.key(jsonKey, is: "vsphereVolume"):
+                try cursor.fill(&self.vsphereVolume)
             default: try cursor.skipValue()
             }
         }
@@ -14816,24 +11900,17 @@ extension CoreV1 {
     }
 }
 
-extension CoreV1.VolumeDevice: JSONFastDecodable {
-    init(from cursor: inout JSONCursor) throws {
-        self.init()
+extension CoreV1.VolumeDevice: JSONFastFillable {
+    static var empty: Self { Self() }
+
+    mutating func fill(from cursor: inout JSONCursor) throws {
         try cursor.beginObject()
         while let jsonKey = try cursor.nextKeyRange() {
-            switch jsonKey.count {
-            case 4:
-                if cursor.key(jsonKey, is: "name") {
-                    self.name = try cursor.decode(String.self)
-                } else {
-                    try cursor.skipValue()
-                }
-            case 10:
-                if cursor.key(jsonKey, is: "devicePath") {
-                    self.devicePath = try cursor.decode(String.self)
-                } else {
-                    try cursor.skipValue()
-                }
+            switch cursor.keyHash {
+            case 0xdfcbdfbf99d9b894 where cursor.key(jsonKey, is: "devicePath"):
+                self.devicePath = try cursor.decode(String.self)
+            case 0xc4bcadba8e631b86 where cursor.key(jsonKey, is: "name"):
+                self.name = try cursor.decode(String.self)
             default: try cursor.skipValue()
             }
         }
@@ -14891,54 +11968,27 @@ extension CoreV1 {
     }
 }
 
-extension CoreV1.VolumeMount: JSONFastDecodable {
-    init(from cursor: inout JSONCursor) throws {
-        self.init()
+extension CoreV1.VolumeMount: JSONFastFillable {
+    static var empty: Self { Self() }
+
+    mutating func fill(from cursor: inout JSONCursor) throws {
         try cursor.beginObject()
         while let jsonKey = try cursor.nextKeyRange() {
-            switch jsonKey.count {
-            case 4:
-                if cursor.key(jsonKey, is: "name") {
-                    self.name = try cursor.decode(String.self)
-                } else {
-                    try cursor.skipValue()
-                }
-            case 7:
-                if cursor.key(jsonKey, is: "subPath") {
-                    self.subPath = try cursor.decode(String.self)
-                } else {
-                    try cursor.skipValue()
-                }
-            case 8:
-                if cursor.key(jsonKey, is: "readOnly") {
-                    self.readOnly = try cursor.decode(Bool.self)
-                } else {
-                    try cursor.skipValue()
-                }
-            case 9:
-                if cursor.key(jsonKey, is: "mountPath") {
-                    self.mountPath = try cursor.decode(String.self)
-                } else {
-                    try cursor.skipValue()
-                }
-            case 11:
-                if cursor.key(jsonKey, is: "subPathExpr") {
-                    self.subPathExpr = try cursor.decode(String.self)
-                } else {
-                    try cursor.skipValue()
-                }
-            case 16:
-                if cursor.key(jsonKey, is: "mountPropagation") {
-                    self.mountPropagation = try cursor.decode(String.self)
-                } else {
-                    try cursor.skipValue()
-                }
-            case 17:
-                if cursor.key(jsonKey, is: "recursiveReadOnly") {
-                    self.recursiveReadOnly = try cursor.decode(String.self)
-                } else {
-                    try cursor.skipValue()
-                }
+            switch cursor.keyHash {
+            case 0xdbcf654d29bd1fe9 where cursor.key(jsonKey, is: "mountPath"):
+                self.mountPath = try cursor.decode(String.self)
+            case 0x5f5c8cea65544178 where cursor.key(jsonKey, is: "mountPropagation"):
+                self.mountPropagation = try cursor.decode(String.self)
+            case 0xc4bcadba8e631b86 where cursor.key(jsonKey, is: "name"):
+                self.name = try cursor.decode(String.self)
+            case 0x7381961d26b4adb7 where cursor.key(jsonKey, is: "readOnly"):
+                self.readOnly = try cursor.decode(Bool.self)
+            case 0x7ed3c8b4ab693415 where cursor.key(jsonKey, is: "recursiveReadOnly"):
+                self.recursiveReadOnly = try cursor.decode(String.self)
+            case 0x4e34d18360a0b526 where cursor.key(jsonKey, is: "subPath"):
+                self.subPath = try cursor.decode(String.self)
+            case 0x7ad1ddacb5b78fd1 where cursor.key(jsonKey, is: "subPathExpr"):
+                self.subPathExpr = try cursor.decode(String.self)
             default: try cursor.skipValue()
             }
         }
@@ -14980,42 +12030,23 @@ extension CoreV1 {
     }
 }
 
-extension CoreV1.VolumeMountStatus: JSONFastDecodable {
-    init(from cursor: inout JSONCursor) throws {
-        self.init()
+extension CoreV1.VolumeMountStatus: JSONFastFillable {
+    static var empty: Self { Self() }
+
+    mutating func fill(from cursor: inout JSONCursor) throws {
         try cursor.beginObject()
         while let jsonKey = try cursor.nextKeyRange() {
-            switch jsonKey.count {
-            case 4:
-                if cursor.key(jsonKey, is: "name") {
-                    self.name = try cursor.decode(String.self)
-                } else {
-                    try cursor.skipValue()
-                }
-            case 8:
-                if cursor.key(jsonKey, is: "readOnly") {
-                    self.readOnly = try cursor.decode(Bool.self)
-                } else {
-                    try cursor.skipValue()
-                }
-            case 9:
-                if cursor.key(jsonKey, is: "mountPath") {
-                    self.mountPath = try cursor.decode(String.self)
-                } else {
-                    try cursor.skipValue()
-                }
-            case 12:
-                if cursor.key(jsonKey, is: "volumeStatus") {
-                    self.volumeStatus = try cursor.decode(CoreV1.VolumeStatus.self)
-                } else {
-                    try cursor.skipValue()
-                }
-            case 17:
-                if cursor.key(jsonKey, is: "recursiveReadOnly") {
-                    self.recursiveReadOnly = try cursor.decode(String.self)
-                } else {
-                    try cursor.skipValue()
-                }
+            switch cursor.keyHash {
+            case 0xdbcf654d29bd1fe9 where cursor.key(jsonKey, is: "mountPath"):
+                self.mountPath = try cursor.decode(String.self)
+            case 0xc4bcadba8e631b86 where cursor.key(jsonKey, is: "name"):
+                self.name = try cursor.decode(String.self)
+            case 0x7381961d26b4adb7 where cursor.key(jsonKey, is: "readOnly"):
+                self.readOnly = try cursor.decode(Bool.self)
+            case 0x7ed3c8b4ab693415 where cursor.key(jsonKey, is: "recursiveReadOnly"):
+                self.recursiveReadOnly = try cursor.decode(String.self)
+            case 0x9a39bd5475326259 where cursor.key(jsonKey, is: "volumeStatus"):
+                try cursor.fill(&self.volumeStatus)
             default: try cursor.skipValue()
             }
         }
@@ -15037,18 +12068,15 @@ extension CoreV1 {
     }
 }
 
-extension CoreV1.VolumeNodeAffinity: JSONFastDecodable {
-    init(from cursor: inout JSONCursor) throws {
-        self.init()
+extension CoreV1.VolumeNodeAffinity: JSONFastFillable {
+    static var empty: Self { Self() }
+
+    mutating func fill(from cursor: inout JSONCursor) throws {
         try cursor.beginObject()
         while let jsonKey = try cursor.nextKeyRange() {
-            switch jsonKey.count {
-            case 8:
-                if cursor.key(jsonKey, is: "required") {
-                    self.required = try cursor.decode(CoreV1.NodeSelector.self)
-                } else {
-                    try cursor.skipValue()
-                }
+            switch cursor.keyHash {
+            case 0x39bba60b440fcf00 where cursor.key(jsonKey, is: "required"):
+                try cursor.fill(&self.required)
             default: try cursor.skipValue()
             }
         }
@@ -15108,48 +12136,25 @@ extension CoreV1 {
     }
 }
 
-extension CoreV1.VolumeProjection: JSONFastDecodable {
-    init(from cursor: inout JSONCursor) throws {
-        self.init()
+extension CoreV1.VolumeProjection: JSONFastFillable {
+    static var empty: Self { Self() }
+
+    mutating func fill(from cursor: inout JSONCursor) throws {
         try cursor.beginObject()
         while let jsonKey = try cursor.nextKeyRange() {
-            switch jsonKey.count {
-            case 6:
-                if cursor.key(jsonKey, is: "secret") {
-                    self.secret = try cursor.decode(CoreV1.SecretProjection.self)
-                } else {
-                    try cursor.skipValue()
-                }
-            case 9:
-                if cursor.key(jsonKey, is: "configMap") {
-                    self.configMap = try cursor.decode(CoreV1.ConfigMapProjection.self)
-                } else {
-                    try cursor.skipValue()
-                }
-            case 11:
-                if cursor.key(jsonKey, is: "downwardAPI") {
-                    self.downwardAPI = try cursor.decode(CoreV1.DownwardAPIProjection.self)
-                } else {
-                    try cursor.skipValue()
-                }
-            case 14:
-                if cursor.key(jsonKey, is: "podCertificate") {
-                    self.podCertificate = try cursor.decode(CoreV1.PodCertificateProjection.self)
-                } else {
-                    try cursor.skipValue()
-                }
-            case 18:
-                if cursor.key(jsonKey, is: "clusterTrustBundle") {
-                    self.clusterTrustBundle = try cursor.decode(CoreV1.ClusterTrustBundleProjection.self)
-                } else {
-                    try cursor.skipValue()
-                }
-            case 19:
-                if cursor.key(jsonKey, is: "serviceAccountToken") {
-                    self.serviceAccountToken = try cursor.decode(CoreV1.ServiceAccountTokenProjection.self)
-                } else {
-                    try cursor.skipValue()
-                }
+            switch cursor.keyHash {
+            case 0xf16744b6ee3f06d where cursor.key(jsonKey, is: "clusterTrustBundle"):
+                try cursor.fill(&self.clusterTrustBundle)
+            case 0xb2ef5cc0f757c127 where cursor.key(jsonKey, is: "configMap"):
+                try cursor.fill(&self.configMap)
+            case 0x7316066f43972391 where cursor.key(jsonKey, is: "downwardAPI"):
+                try cursor.fill(&self.downwardAPI)
+            case 0x59e816fac94868d3 where cursor.key(jsonKey, is: "podCertificate"):
+                try cursor.fill(&self.podCertificate)
+            case 0xab23f0eec020c951 where cursor.key(jsonKey, is: "secret"):
+                try cursor.fill(&self.secret)
+            case 0xebfda6733d058008 where cursor.key(jsonKey, is: "serviceAccountToken"):
+                try cursor.fill(&self.serviceAccountToken)
             default: try cursor.skipValue()
             }
         }
@@ -15175,24 +12180,17 @@ extension CoreV1 {
     }
 }
 
-extension CoreV1.VolumeResourceRequirements: JSONFastDecodable {
-    init(from cursor: inout JSONCursor) throws {
-        self.init()
+extension CoreV1.VolumeResourceRequirements: JSONFastFillable {
+    static var empty: Self { Self() }
+
+    mutating func fill(from cursor: inout JSONCursor) throws {
         try cursor.beginObject()
         while let jsonKey = try cursor.nextKeyRange() {
-            switch jsonKey.count {
-            case 6:
-                if cursor.key(jsonKey, is: "limits") {
-                    self.limits = try cursor.decode([String: Quantity].self)
-                } else {
-                    try cursor.skipValue()
-                }
-            case 8:
-                if cursor.key(jsonKey, is: "requests") {
-                    self.requests = try cursor.decode([String: Quantity].self)
-                } else {
-                    try cursor.skipValue()
-                }
+            switch cursor.keyHash {
+            case 0x7283aeddbebbd745 where cursor.key(jsonKey, is: "limits"):
+                self.limits = try cursor.decode([String: Quantity].self)
+            case 0x7166d3e80f26d1f3 where cursor.key(jsonKey, is: "requests"):
+                self.requests = try cursor.decode([String: Quantity].self)
             default: try cursor.skipValue()
             }
         }
@@ -15214,18 +12212,15 @@ extension CoreV1 {
     }
 }
 
-extension CoreV1.VolumeStatus: JSONFastDecodable {
-    init(from cursor: inout JSONCursor) throws {
-        self.init()
+extension CoreV1.VolumeStatus: JSONFastFillable {
+    static var empty: Self { Self() }
+
+    mutating func fill(from cursor: inout JSONCursor) throws {
         try cursor.beginObject()
         while let jsonKey = try cursor.nextKeyRange() {
-            switch jsonKey.count {
-            case 5:
-                if cursor.key(jsonKey, is: "image") {
-                    self.image = try cursor.decode(CoreV1.ImageVolumeStatus.self)
-                } else {
-                    try cursor.skipValue()
-                }
+            switch cursor.keyHash {
+            case 0x2ab612888528489a where cursor.key(jsonKey, is: "image"):
+                try cursor.fill(&self.image)
             default: try cursor.skipValue()
             }
         }
@@ -15261,36 +12256,21 @@ extension CoreV1 {
     }
 }
 
-extension CoreV1.VsphereVirtualDiskVolumeSource: JSONFastDecodable {
-    init(from cursor: inout JSONCursor) throws {
-        self.init()
+extension CoreV1.VsphereVirtualDiskVolumeSource: JSONFastFillable {
+    static var empty: Self { Self() }
+
+    mutating func fill(from cursor: inout JSONCursor) throws {
         try cursor.beginObject()
         while let jsonKey = try cursor.nextKeyRange() {
-            switch jsonKey.count {
-            case 6:
-                if cursor.key(jsonKey, is: "fsType") {
-                    self.fsType = try cursor.decode(String.self)
-                } else {
-                    try cursor.skipValue()
-                }
-            case 10:
-                if cursor.key(jsonKey, is: "volumePath") {
-                    self.volumePath = try cursor.decode(String.self)
-                } else {
-                    try cursor.skipValue()
-                }
-            case 15:
-                if cursor.key(jsonKey, is: "storagePolicyID") {
-                    self.storagePolicyID = try cursor.decode(String.self)
-                } else {
-                    try cursor.skipValue()
-                }
-            case 17:
-                if cursor.key(jsonKey, is: "storagePolicyName") {
-                    self.storagePolicyName = try cursor.decode(String.self)
-                } else {
-                    try cursor.skipValue()
-                }
+            switch cursor.keyHash {
+            case 0xd750a16677fe13be where cursor.key(jsonKey, is: "fsType"):
+                self.fsType = try cursor.decode(String.self)
+            case 0x659f3bccc4af4215 where cursor.key(jsonKey, is: "storagePolicyID"):
+                self.storagePolicyID = try cursor.decode(String.self)
+            case 0xa62877bba9774feb where cursor.key(jsonKey, is: "storagePolicyName"):
+                self.storagePolicyName = try cursor.decode(String.self)
+            case 0x1d5882bc27ba5a48 where cursor.key(jsonKey, is: "volumePath"):
+                self.volumePath = try cursor.decode(String.self)
             default: try cursor.skipValue()
             }
         }
@@ -15320,24 +12300,17 @@ extension CoreV1 {
     }
 }
 
-extension CoreV1.WeightedPodAffinityTerm: JSONFastDecodable {
-    init(from cursor: inout JSONCursor) throws {
-        self.init()
+extension CoreV1.WeightedPodAffinityTerm: JSONFastFillable {
+    static var empty: Self { Self() }
+
+    mutating func fill(from cursor: inout JSONCursor) throws {
         try cursor.beginObject()
         while let jsonKey = try cursor.nextKeyRange() {
-            switch jsonKey.count {
-            case 6:
-                if cursor.key(jsonKey, is: "weight") {
-                    self.weight = try cursor.decode(Int32.self)
-                } else {
-                    try cursor.skipValue()
-                }
-            case 15:
-                if cursor.key(jsonKey, is: "podAffinityTerm") {
-                    self.podAffinityTerm = try cursor.decode(CoreV1.PodAffinityTerm.self)
-                } else {
-                    try cursor.skipValue()
-                }
+            switch cursor.keyHash {
+            case 0x5f05dbd0bf415a92 where cursor.key(jsonKey, is: "podAffinityTerm"):
+                try cursor.fill(&self.podAffinityTerm)
+            case 0x6911f8de1f27bf19 where cursor.key(jsonKey, is: "weight"):
+                self.weight = try cursor.decode(Int32.self)
             default: try cursor.skipValue()
             }
         }
@@ -15371,36 +12344,21 @@ extension CoreV1 {
     }
 }
 
-extension CoreV1.WindowsSecurityContextOptions: JSONFastDecodable {
-    init(from cursor: inout JSONCursor) throws {
-        self.init()
+extension CoreV1.WindowsSecurityContextOptions: JSONFastFillable {
+    static var empty: Self { Self() }
+
+    mutating func fill(from cursor: inout JSONCursor) throws {
         try cursor.beginObject()
         while let jsonKey = try cursor.nextKeyRange() {
-            switch jsonKey.count {
-            case 11:
-                if cursor.key(jsonKey, is: "hostProcess") {
-                    self.hostProcess = try cursor.decode(Bool.self)
-                } else {
-                    try cursor.skipValue()
-                }
-            case 13:
-                if cursor.key(jsonKey, is: "runAsUserName") {
-                    self.runAsUserName = try cursor.decode(String.self)
-                } else {
-                    try cursor.skipValue()
-                }
-            case 18:
-                if cursor.key(jsonKey, is: "gmsaCredentialSpec") {
-                    self.gmsaCredentialSpec = try cursor.decode(String.self)
-                } else {
-                    try cursor.skipValue()
-                }
-            case 22:
-                if cursor.key(jsonKey, is: "gmsaCredentialSpecName") {
-                    self.gmsaCredentialSpecName = try cursor.decode(String.self)
-                } else {
-                    try cursor.skipValue()
-                }
+            switch cursor.keyHash {
+            case 0x620827363ed2e773 where cursor.key(jsonKey, is: "gmsaCredentialSpec"):
+                self.gmsaCredentialSpec = try cursor.decode(String.self)
+            case 0x44b20b1d6c0f23d8 where cursor.key(jsonKey, is: "gmsaCredentialSpecName"):
+                self.gmsaCredentialSpecName = try cursor.decode(String.self)
+            case 0x4e68cb36df5ffdfc where cursor.key(jsonKey, is: "hostProcess"):
+                self.hostProcess = try cursor.decode(Bool.self)
+            case 0x87f2b8bed574f092 where cursor.key(jsonKey, is: "runAsUserName"):
+                self.runAsUserName = try cursor.decode(String.self)
             default: try cursor.skipValue()
             }
         }

@@ -87,94 +87,47 @@ extension EventsV1 {
     }
 }
 
-extension EventsV1.Event: JSONFastDecodable {
-    init(from cursor: inout JSONCursor) throws {
-        self.init()
+extension EventsV1.Event: JSONFastFillable {
+    static var empty: Self { Self() }
+
+    mutating func fill(from cursor: inout JSONCursor) throws {
         try cursor.beginObject()
         while let jsonKey = try cursor.nextKeyRange() {
-            switch jsonKey.count {
-            case 4:
-                if cursor.key(jsonKey, is: "kind") {
-                    self.kind = try cursor.decode(String.self)
-                } else if cursor.key(jsonKey, is: "note") {
-                    self.note = try cursor.decode(String.self)
-                } else if cursor.key(jsonKey, is: "type") {
-                    self.type = try cursor.decode(String.self)
-                } else {
-                    try cursor.skipValue()
-                }
-            case 6:
-                if cursor.key(jsonKey, is: "action") {
-                    self.action = try cursor.decode(String.self)
-                } else if cursor.key(jsonKey, is: "reason") {
-                    self.reason = try cursor.decode(String.self)
-                } else if cursor.key(jsonKey, is: "series") {
-                    self.series = try cursor.decode(EventsV1.EventSeries.self)
-                } else {
-                    try cursor.skipValue()
-                }
-            case 7:
-                if cursor.key(jsonKey, is: "related") {
-                    self.related = try cursor.decode(CoreV1.ObjectReference.self)
-                } else {
-                    try cursor.skipValue()
-                }
-            case 8:
-                if cursor.key(jsonKey, is: "metadata") {
-                    self.metadata = try cursor.decode(MetaV1.ObjectMeta.self)
-                } else {
-                    try cursor.skipValue()
-                }
-            case 9:
-                if cursor.key(jsonKey, is: "eventTime") {
-                    self.eventTime = try cursor.decode(MicroTime.self)
-                } else if cursor.key(jsonKey, is: "regarding") {
-                    self.regarding = try cursor.decode(CoreV1.ObjectReference.self)
-                } else {
-                    try cursor.skipValue()
-                }
-            case 10:
-                if cursor.key(jsonKey, is: "apiVersion") {
-                    self.apiVersion = try cursor.decode(String.self)
-                } else {
-                    try cursor.skipValue()
-                }
-            case 15:
-                if cursor.key(jsonKey, is: "deprecatedCount") {
-                    self.deprecatedCount = try cursor.decode(Int32.self)
-                } else {
-                    try cursor.skipValue()
-                }
-            case 16:
-                if cursor.key(jsonKey, is: "deprecatedSource") {
-                    self.deprecatedSource = try cursor.decode(CoreV1.EventSource.self)
-                } else {
-                    try cursor.skipValue()
-                }
-            case 17:
-                if cursor.key(jsonKey, is: "reportingInstance") {
-                    self.reportingInstance = try cursor.decode(String.self)
-                } else {
-                    try cursor.skipValue()
-                }
-            case 19:
-                if cursor.key(jsonKey, is: "reportingController") {
-                    self.reportingController = try cursor.decode(String.self)
-                } else {
-                    try cursor.skipValue()
-                }
-            case 23:
-                if cursor.key(jsonKey, is: "deprecatedLastTimestamp") {
-                    self.deprecatedLastTimestamp = try cursor.decode(Time.self)
-                } else {
-                    try cursor.skipValue()
-                }
-            case 24:
-                if cursor.key(jsonKey, is: "deprecatedFirstTimestamp") {
-                    self.deprecatedFirstTimestamp = try cursor.decode(Time.self)
-                } else {
-                    try cursor.skipValue()
-                }
+            switch cursor.keyHash {
+            case 0x6568640b035a56df where cursor.key(jsonKey, is: "action"):
+                self.action = try cursor.decode(String.self)
+            case 0xb898e55fe5f29ce9 where cursor.key(jsonKey, is: "apiVersion"):
+                self.apiVersion = try cursor.decode(String.self)
+            case 0x5edbbac0810b847b where cursor.key(jsonKey, is: "deprecatedCount"):
+                self.deprecatedCount = try cursor.decode(Int32.self)
+            case 0x836ec1858d5598f2 where cursor.key(jsonKey, is: "deprecatedFirstTimestamp"):
+                self.deprecatedFirstTimestamp = try cursor.decode(Time.self)
+            case 0xe1a527c6f6db1fe4 where cursor.key(jsonKey, is: "deprecatedLastTimestamp"):
+                self.deprecatedLastTimestamp = try cursor.decode(Time.self)
+            case 0x7f48dd4750575421 where cursor.key(jsonKey, is: "deprecatedSource"):
+                try cursor.fill(&self.deprecatedSource)
+            case 0xaa8bc959d1e8540e where cursor.key(jsonKey, is: "eventTime"):
+                self.eventTime = try cursor.decode(MicroTime.self)
+            case 0xef9c96d721673243 where cursor.key(jsonKey, is: "kind"):
+                self.kind = try cursor.decode(String.self)
+            case 0x28475f88f42fd020 where cursor.key(jsonKey, is: "metadata"):
+                try cursor.fill(&self.metadata)
+            case 0x3bf8fbbad1587cdd where cursor.key(jsonKey, is: "note"):
+                self.note = try cursor.decode(String.self)
+            case 0x65e8d7f3474f2639 where cursor.key(jsonKey, is: "reason"):
+                self.reason = try cursor.decode(String.self)
+            case 0x38368140d70aa0d6 where cursor.key(jsonKey, is: "regarding"):
+                try cursor.fill(&self.regarding)
+            case 0x402a34baab36d078 where cursor.key(jsonKey, is: "related"):
+                try cursor.fill(&self.related)
+            case 0x8aa2f28d0e7f8c99 where cursor.key(jsonKey, is: "reportingController"):
+                self.reportingController = try cursor.decode(String.self)
+            case 0xc5ad597dbd70bf2a where cursor.key(jsonKey, is: "reportingInstance"):
+                self.reportingInstance = try cursor.decode(String.self)
+            case 0x4b0cd17e2c175230 where cursor.key(jsonKey, is: "series"):
+                try cursor.fill(&self.series)
+            case 0xa79439ef7bfa9c2d where cursor.key(jsonKey, is: "type"):
+                self.type = try cursor.decode(String.self)
             default: try cursor.skipValue()
             }
         }
@@ -223,36 +176,21 @@ extension EventsV1 {
     }
 }
 
-extension EventsV1.EventList: JSONFastDecodable {
-    init(from cursor: inout JSONCursor) throws {
-        self.init()
+extension EventsV1.EventList: JSONFastFillable {
+    static var empty: Self { Self() }
+
+    mutating func fill(from cursor: inout JSONCursor) throws {
         try cursor.beginObject()
         while let jsonKey = try cursor.nextKeyRange() {
-            switch jsonKey.count {
-            case 4:
-                if cursor.key(jsonKey, is: "kind") {
-                    self.kind = try cursor.decode(String.self)
-                } else {
-                    try cursor.skipValue()
-                }
-            case 5:
-                if cursor.key(jsonKey, is: "items") {
-                    self.items = try cursor.decode([EventsV1.Event].self)
-                } else {
-                    try cursor.skipValue()
-                }
-            case 8:
-                if cursor.key(jsonKey, is: "metadata") {
-                    self.metadata = try cursor.decode(MetaV1.ListMeta.self)
-                } else {
-                    try cursor.skipValue()
-                }
-            case 10:
-                if cursor.key(jsonKey, is: "apiVersion") {
-                    self.apiVersion = try cursor.decode(String.self)
-                } else {
-                    try cursor.skipValue()
-                }
+            switch cursor.keyHash {
+            case 0xb898e55fe5f29ce9 where cursor.key(jsonKey, is: "apiVersion"):
+                self.apiVersion = try cursor.decode(String.self)
+            case 0x3e7884bf4f412c6f where cursor.key(jsonKey, is: "items"):
+                try cursor.fillArray(&self.items)
+            case 0xef9c96d721673243 where cursor.key(jsonKey, is: "kind"):
+                self.kind = try cursor.decode(String.self)
+            case 0x28475f88f42fd020 where cursor.key(jsonKey, is: "metadata"):
+                try cursor.fill(&self.metadata)
             default: try cursor.skipValue()
             }
         }
@@ -282,24 +220,17 @@ extension EventsV1 {
     }
 }
 
-extension EventsV1.EventSeries: JSONFastDecodable {
-    init(from cursor: inout JSONCursor) throws {
-        self.init()
+extension EventsV1.EventSeries: JSONFastFillable {
+    static var empty: Self { Self() }
+
+    mutating func fill(from cursor: inout JSONCursor) throws {
         try cursor.beginObject()
         while let jsonKey = try cursor.nextKeyRange() {
-            switch jsonKey.count {
-            case 5:
-                if cursor.key(jsonKey, is: "count") {
-                    self.count = try cursor.decode(Int32.self)
-                } else {
-                    try cursor.skipValue()
-                }
-            case 16:
-                if cursor.key(jsonKey, is: "lastObservedTime") {
-                    self.lastObservedTime = try cursor.decode(MicroTime.self)
-                } else {
-                    try cursor.skipValue()
-                }
+            switch cursor.keyHash {
+            case 0xb1e5e28e4479a274 where cursor.key(jsonKey, is: "count"):
+                self.count = try cursor.decode(Int32.self)
+            case 0x1a21b6beb4a6e78c where cursor.key(jsonKey, is: "lastObservedTime"):
+                self.lastObservedTime = try cursor.decode(MicroTime.self)
             default: try cursor.skipValue()
             }
         }

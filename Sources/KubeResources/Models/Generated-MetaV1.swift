@@ -45,44 +45,25 @@ extension MetaV1 {
     }
 }
 
-extension MetaV1.APIGroup: JSONFastDecodable {
-    init(from cursor: inout JSONCursor) throws {
-        self.init()
+extension MetaV1.APIGroup: JSONFastFillable {
+    static var empty: Self { Self() }
+
+    mutating func fill(from cursor: inout JSONCursor) throws {
         try cursor.beginObject()
         while let jsonKey = try cursor.nextKeyRange() {
-            switch jsonKey.count {
-            case 4:
-                if cursor.key(jsonKey, is: "kind") {
-                    self.kind = try cursor.decode(String.self)
-                } else if cursor.key(jsonKey, is: "name") {
-                    self.name = try cursor.decode(String.self)
-                } else {
-                    try cursor.skipValue()
-                }
-            case 8:
-                if cursor.key(jsonKey, is: "versions") {
-                    self.versions = try cursor.decode([MetaV1.GroupVersionForDiscovery].self)
-                } else {
-                    try cursor.skipValue()
-                }
-            case 10:
-                if cursor.key(jsonKey, is: "apiVersion") {
-                    self.apiVersion = try cursor.decode(String.self)
-                } else {
-                    try cursor.skipValue()
-                }
-            case 16:
-                if cursor.key(jsonKey, is: "preferredVersion") {
-                    self.preferredVersion = try cursor.decode(MetaV1.GroupVersionForDiscovery.self)
-                } else {
-                    try cursor.skipValue()
-                }
-            case 26:
-                if cursor.key(jsonKey, is: "serverAddressByClientCIDRs") {
-                    self.serverAddressByClientCIDRs = try cursor.decode([MetaV1.ServerAddressByClientCIDR].self)
-                } else {
-                    try cursor.skipValue()
-                }
+            switch cursor.keyHash {
+            case 0xb898e55fe5f29ce9 where cursor.key(jsonKey, is: "apiVersion"):
+                self.apiVersion = try cursor.decode(String.self)
+            case 0xef9c96d721673243 where cursor.key(jsonKey, is: "kind"):
+                self.kind = try cursor.decode(String.self)
+            case 0xc4bcadba8e631b86 where cursor.key(jsonKey, is: "name"):
+                self.name = try cursor.decode(String.self)
+            case 0x9b48fe9e3a0e0d42 where cursor.key(jsonKey, is: "preferredVersion"):
+                try cursor.fill(&self.preferredVersion)
+            case 0x39452add82263ef where cursor.key(jsonKey, is: "serverAddressByClientCIDRs"):
+                try cursor.fillArray(&self.serverAddressByClientCIDRs)
+            case 0x71c101c65726118c where cursor.key(jsonKey, is: "versions"):
+                try cursor.fillArray(&self.versions)
             default: try cursor.skipValue()
             }
         }
@@ -114,30 +95,19 @@ extension MetaV1 {
     }
 }
 
-extension MetaV1.APIGroupList: JSONFastDecodable {
-    init(from cursor: inout JSONCursor) throws {
-        self.init()
+extension MetaV1.APIGroupList: JSONFastFillable {
+    static var empty: Self { Self() }
+
+    mutating func fill(from cursor: inout JSONCursor) throws {
         try cursor.beginObject()
         while let jsonKey = try cursor.nextKeyRange() {
-            switch jsonKey.count {
-            case 4:
-                if cursor.key(jsonKey, is: "kind") {
-                    self.kind = try cursor.decode(String.self)
-                } else {
-                    try cursor.skipValue()
-                }
-            case 6:
-                if cursor.key(jsonKey, is: "groups") {
-                    self.groups = try cursor.decode([MetaV1.APIGroup].self)
-                } else {
-                    try cursor.skipValue()
-                }
-            case 10:
-                if cursor.key(jsonKey, is: "apiVersion") {
-                    self.apiVersion = try cursor.decode(String.self)
-                } else {
-                    try cursor.skipValue()
-                }
+            switch cursor.keyHash {
+            case 0xb898e55fe5f29ce9 where cursor.key(jsonKey, is: "apiVersion"):
+                self.apiVersion = try cursor.decode(String.self)
+            case 0x6039b1239580514d where cursor.key(jsonKey, is: "groups"):
+                try cursor.fillArray(&self.groups)
+            case 0xef9c96d721673243 where cursor.key(jsonKey, is: "kind"):
+                self.kind = try cursor.decode(String.self)
             default: try cursor.skipValue()
             }
         }
@@ -205,56 +175,33 @@ extension MetaV1 {
     }
 }
 
-extension MetaV1.APIResource: JSONFastDecodable {
-    init(from cursor: inout JSONCursor) throws {
-        self.init()
+extension MetaV1.APIResource: JSONFastFillable {
+    static var empty: Self { Self() }
+
+    mutating func fill(from cursor: inout JSONCursor) throws {
         try cursor.beginObject()
         while let jsonKey = try cursor.nextKeyRange() {
-            switch jsonKey.count {
-            case 4:
-                if cursor.key(jsonKey, is: "kind") {
-                    self.kind = try cursor.decode(String.self)
-                } else if cursor.key(jsonKey, is: "name") {
-                    self.name = try cursor.decode(String.self)
-                } else {
-                    try cursor.skipValue()
-                }
-            case 5:
-                if cursor.key(jsonKey, is: "group") {
-                    self.group = try cursor.decode(String.self)
-                } else if cursor.key(jsonKey, is: "verbs") {
-                    self.verbs = try cursor.decode([String].self)
-                } else {
-                    try cursor.skipValue()
-                }
-            case 7:
-                if cursor.key(jsonKey, is: "version") {
-                    self.version = try cursor.decode(String.self)
-                } else {
-                    try cursor.skipValue()
-                }
-            case 10:
-                if cursor.key(jsonKey, is: "categories") {
-                    self.categories = try cursor.decode([String].self)
-                } else if cursor.key(jsonKey, is: "namespaced") {
-                    self.namespaced = try cursor.decode(Bool.self)
-                } else if cursor.key(jsonKey, is: "shortNames") {
-                    self.shortNames = try cursor.decode([String].self)
-                } else {
-                    try cursor.skipValue()
-                }
-            case 12:
-                if cursor.key(jsonKey, is: "singularName") {
-                    self.singularName = try cursor.decode(String.self)
-                } else {
-                    try cursor.skipValue()
-                }
-            case 18:
-                if cursor.key(jsonKey, is: "storageVersionHash") {
-                    self.storageVersionHash = try cursor.decode(String.self)
-                } else {
-                    try cursor.skipValue()
-                }
+            switch cursor.keyHash {
+            case 0xa9b45f49b577aded where cursor.key(jsonKey, is: "categories"):
+                self.categories = try cursor.decode([String].self)
+            case 0xdc57e42946f6e08c where cursor.key(jsonKey, is: "group"):
+                self.group = try cursor.decode(String.self)
+            case 0xef9c96d721673243 where cursor.key(jsonKey, is: "kind"):
+                self.kind = try cursor.decode(String.self)
+            case 0xc4bcadba8e631b86 where cursor.key(jsonKey, is: "name"):
+                self.name = try cursor.decode(String.self)
+            case 0x607f8a258e0e840c where cursor.key(jsonKey, is: "namespaced"):
+                self.namespaced = try cursor.decode(Bool.self)
+            case 0xecf14c2f5d2d1d5f where cursor.key(jsonKey, is: "shortNames"):
+                self.shortNames = try cursor.decode([String].self)
+            case 0xabcb4ebf3da206c3 where cursor.key(jsonKey, is: "singularName"):
+                self.singularName = try cursor.decode(String.self)
+            case 0xc01990b72ffe331e where cursor.key(jsonKey, is: "storageVersionHash"):
+                self.storageVersionHash = try cursor.decode(String.self)
+            case 0xe6d215b730981b09 where cursor.key(jsonKey, is: "verbs"):
+                self.verbs = try cursor.decode([String].self)
+            case 0xbb62c62c9808ea37 where cursor.key(jsonKey, is: "version"):
+                self.version = try cursor.decode(String.self)
             default: try cursor.skipValue()
             }
         }
@@ -292,36 +239,21 @@ extension MetaV1 {
     }
 }
 
-extension MetaV1.APIResourceList: JSONFastDecodable {
-    init(from cursor: inout JSONCursor) throws {
-        self.init()
+extension MetaV1.APIResourceList: JSONFastFillable {
+    static var empty: Self { Self() }
+
+    mutating func fill(from cursor: inout JSONCursor) throws {
         try cursor.beginObject()
         while let jsonKey = try cursor.nextKeyRange() {
-            switch jsonKey.count {
-            case 4:
-                if cursor.key(jsonKey, is: "kind") {
-                    self.kind = try cursor.decode(String.self)
-                } else {
-                    try cursor.skipValue()
-                }
-            case 9:
-                if cursor.key(jsonKey, is: "resources") {
-                    self.resources = try cursor.decode([MetaV1.APIResource].self)
-                } else {
-                    try cursor.skipValue()
-                }
-            case 10:
-                if cursor.key(jsonKey, is: "apiVersion") {
-                    self.apiVersion = try cursor.decode(String.self)
-                } else {
-                    try cursor.skipValue()
-                }
-            case 12:
-                if cursor.key(jsonKey, is: "groupVersion") {
-                    self.groupVersion = try cursor.decode(String.self)
-                } else {
-                    try cursor.skipValue()
-                }
+            switch cursor.keyHash {
+            case 0xb898e55fe5f29ce9 where cursor.key(jsonKey, is: "apiVersion"):
+                self.apiVersion = try cursor.decode(String.self)
+            case 0x40dc506cbe2cf5c0 where cursor.key(jsonKey, is: "groupVersion"):
+                self.groupVersion = try cursor.decode(String.self)
+            case 0xef9c96d721673243 where cursor.key(jsonKey, is: "kind"):
+                self.kind = try cursor.decode(String.self)
+            case 0x34d5a1bef245df2 where cursor.key(jsonKey, is: "resources"):
+                try cursor.fillArray(&self.resources)
             default: try cursor.skipValue()
             }
         }
@@ -359,36 +291,21 @@ extension MetaV1 {
     }
 }
 
-extension MetaV1.APIVersions: JSONFastDecodable {
-    init(from cursor: inout JSONCursor) throws {
-        self.init()
+extension MetaV1.APIVersions: JSONFastFillable {
+    static var empty: Self { Self() }
+
+    mutating func fill(from cursor: inout JSONCursor) throws {
         try cursor.beginObject()
         while let jsonKey = try cursor.nextKeyRange() {
-            switch jsonKey.count {
-            case 4:
-                if cursor.key(jsonKey, is: "kind") {
-                    self.kind = try cursor.decode(String.self)
-                } else {
-                    try cursor.skipValue()
-                }
-            case 8:
-                if cursor.key(jsonKey, is: "versions") {
-                    self.versions = try cursor.decode([String].self)
-                } else {
-                    try cursor.skipValue()
-                }
-            case 10:
-                if cursor.key(jsonKey, is: "apiVersion") {
-                    self.apiVersion = try cursor.decode(String.self)
-                } else {
-                    try cursor.skipValue()
-                }
-            case 26:
-                if cursor.key(jsonKey, is: "serverAddressByClientCIDRs") {
-                    self.serverAddressByClientCIDRs = try cursor.decode([MetaV1.ServerAddressByClientCIDR].self)
-                } else {
-                    try cursor.skipValue()
-                }
+            switch cursor.keyHash {
+            case 0xb898e55fe5f29ce9 where cursor.key(jsonKey, is: "apiVersion"):
+                self.apiVersion = try cursor.decode(String.self)
+            case 0xef9c96d721673243 where cursor.key(jsonKey, is: "kind"):
+                self.kind = try cursor.decode(String.self)
+            case 0x39452add82263ef where cursor.key(jsonKey, is: "serverAddressByClientCIDRs"):
+                try cursor.fillArray(&self.serverAddressByClientCIDRs)
+            case 0x71c101c65726118c where cursor.key(jsonKey, is: "versions"):
+                self.versions = try cursor.decode([String].self)
             default: try cursor.skipValue()
             }
         }
@@ -440,40 +357,25 @@ extension MetaV1 {
     }
 }
 
-extension MetaV1.Condition: JSONFastDecodable {
-    init(from cursor: inout JSONCursor) throws {
-        self.init()
+extension MetaV1.Condition: JSONFastFillable {
+    static var empty: Self { Self() }
+
+    mutating func fill(from cursor: inout JSONCursor) throws {
         try cursor.beginObject()
         while let jsonKey = try cursor.nextKeyRange() {
-            switch jsonKey.count {
-            case 4:
-                if cursor.key(jsonKey, is: "type") {
-                    self.type = try cursor.decode(String.self)
-                } else {
-                    try cursor.skipValue()
-                }
-            case 6:
-                if cursor.key(jsonKey, is: "reason") {
-                    self.reason = try cursor.decode(String.self)
-                } else if cursor.key(jsonKey, is: "status") {
-                    self.status = try cursor.decode(String.self)
-                } else {
-                    try cursor.skipValue()
-                }
-            case 7:
-                if cursor.key(jsonKey, is: "message") {
-                    self.message = try cursor.decode(String.self)
-                } else {
-                    try cursor.skipValue()
-                }
-            case 18:
-                if cursor.key(jsonKey, is: "lastTransitionTime") {
-                    self.lastTransitionTime = try cursor.decode(Time.self)
-                } else if cursor.key(jsonKey, is: "observedGeneration") {
-                    self.observedGeneration = try cursor.decode(Int64.self)
-                } else {
-                    try cursor.skipValue()
-                }
+            switch cursor.keyHash {
+            case 0xca9019b6626e5db7 where cursor.key(jsonKey, is: "lastTransitionTime"):
+                self.lastTransitionTime = try cursor.decode(Time.self)
+            case 0x546401b5d2a8d2a4 where cursor.key(jsonKey, is: "message"):
+                self.message = try cursor.decode(String.self)
+            case 0x4bbc628adf0ff70b where cursor.key(jsonKey, is: "observedGeneration"):
+                self.observedGeneration = try cursor.decode(Int64.self)
+            case 0x65e8d7f3474f2639 where cursor.key(jsonKey, is: "reason"):
+                self.reason = try cursor.decode(String.self)
+            case 0xc4d5696d6cc12c2f where cursor.key(jsonKey, is: "status"):
+                self.status = try cursor.decode(String.self)
+            case 0xa79439ef7bfa9c2d where cursor.key(jsonKey, is: "type"):
+                self.type = try cursor.decode(String.self)
             default: try cursor.skipValue()
             }
         }
@@ -523,60 +425,29 @@ extension MetaV1 {
     }
 }
 
-extension MetaV1.DeleteOptions: JSONFastDecodable {
-    init(from cursor: inout JSONCursor) throws {
-        self.init()
+extension MetaV1.DeleteOptions: JSONFastFillable {
+    static var empty: Self { Self() }
+
+    mutating func fill(from cursor: inout JSONCursor) throws {
         try cursor.beginObject()
         while let jsonKey = try cursor.nextKeyRange() {
-            switch jsonKey.count {
-            case 4:
-                if cursor.key(jsonKey, is: "kind") {
-                    self.kind = try cursor.decode(String.self)
-                } else {
-                    try cursor.skipValue()
-                }
-            case 6:
-                if cursor.key(jsonKey, is: "dryRun") {
-                    self.dryRun = try cursor.decode([String].self)
-                } else {
-                    try cursor.skipValue()
-                }
-            case 10:
-                if cursor.key(jsonKey, is: "apiVersion") {
-                    self.apiVersion = try cursor.decode(String.self)
-                } else {
-                    try cursor.skipValue()
-                }
-            case 13:
-                if cursor.key(jsonKey, is: "preconditions") {
-                    self.preconditions = try cursor.decode(MetaV1.Preconditions.self)
-                } else {
-                    try cursor.skipValue()
-                }
-            case 16:
-                if cursor.key(jsonKey, is: "orphanDependents") {
-                    self.orphanDependents = try cursor.decode(Bool.self)
-                } else {
-                    try cursor.skipValue()
-                }
-            case 17:
-                if cursor.key(jsonKey, is: "propagationPolicy") {
-                    self.propagationPolicy = try cursor.decode(String.self)
-                } else {
-                    try cursor.skipValue()
-                }
-            case 18:
-                if cursor.key(jsonKey, is: "gracePeriodSeconds") {
-                    self.gracePeriodSeconds = try cursor.decode(Int64.self)
-                } else {
-                    try cursor.skipValue()
-                }
-            case 48:
-                if cursor.key(jsonKey, is: "ignoreStoreReadErrorWithClusterBreakingPotential") {
-                    self.ignoreStoreReadErrorWithClusterBreakingPotential = try cursor.decode(Bool.self)
-                } else {
-                    try cursor.skipValue()
-                }
+            switch cursor.keyHash {
+            case 0xb898e55fe5f29ce9 where cursor.key(jsonKey, is: "apiVersion"):
+                self.apiVersion = try cursor.decode(String.self)
+            case 0x41e330610470dfb7 where cursor.key(jsonKey, is: "dryRun"):
+                self.dryRun = try cursor.decode([String].self)
+            case 0x3716a9e7e1e6dca7 where cursor.key(jsonKey, is: "gracePeriodSeconds"):
+                self.gracePeriodSeconds = try cursor.decode(Int64.self)
+            case 0xf9401c151272ebf5 where cursor.key(jsonKey, is: "ignoreStoreReadErrorWithClusterBreakingPotential"):
+                self.ignoreStoreReadErrorWithClusterBreakingPotential = try cursor.decode(Bool.self)
+            case 0xef9c96d721673243 where cursor.key(jsonKey, is: "kind"):
+                self.kind = try cursor.decode(String.self)
+            case 0x8fe5bd9509382a03 where cursor.key(jsonKey, is: "orphanDependents"):
+                self.orphanDependents = try cursor.decode(Bool.self)
+            case 0x3c9680e3e850c3f0 where cursor.key(jsonKey, is: "preconditions"):
+                try cursor.fill(&self.preconditions)
+            case 0xba345df98a90b05b where cursor.key(jsonKey, is: "propagationPolicy"):
+                self.propagationPolicy = try cursor.decode(String.self)
             default: try cursor.skipValue()
             }
         }
@@ -610,30 +481,19 @@ extension MetaV1 {
     }
 }
 
-extension MetaV1.FieldSelectorRequirement: JSONFastDecodable {
-    init(from cursor: inout JSONCursor) throws {
-        self.init()
+extension MetaV1.FieldSelectorRequirement: JSONFastFillable {
+    static var empty: Self { Self() }
+
+    mutating func fill(from cursor: inout JSONCursor) throws {
         try cursor.beginObject()
         while let jsonKey = try cursor.nextKeyRange() {
-            switch jsonKey.count {
-            case 3:
-                if cursor.key(jsonKey, is: "key") {
-                    self.key = try cursor.decode(String.self)
-                } else {
-                    try cursor.skipValue()
-                }
-            case 6:
-                if cursor.key(jsonKey, is: "values") {
-                    self.values = try cursor.decode([String].self)
-                } else {
-                    try cursor.skipValue()
-                }
-            case 8:
-                if cursor.key(jsonKey, is: "operator") {
-                    self.`operator` = try cursor.decode(String.self)
-                } else {
-                    try cursor.skipValue()
-                }
+            switch cursor.keyHash {
+            case 0x3dc94a19365b10ec where cursor.key(jsonKey, is: "key"):
+                self.key = try cursor.decode(String.self)
+            case 0x554667f2165fec5d where cursor.key(jsonKey, is: "operator"):
+                self.`operator` = try cursor.decode(String.self)
+            case 0x21277bcf1a4d67fb where cursor.key(jsonKey, is: "values"):
+                self.values = try cursor.decode([String].self)
             default: try cursor.skipValue()
             }
         }
@@ -659,24 +519,17 @@ extension MetaV1 {
     }
 }
 
-extension MetaV1.GroupResource: JSONFastDecodable {
-    init(from cursor: inout JSONCursor) throws {
-        self.init()
+extension MetaV1.GroupResource: JSONFastFillable {
+    static var empty: Self { Self() }
+
+    mutating func fill(from cursor: inout JSONCursor) throws {
         try cursor.beginObject()
         while let jsonKey = try cursor.nextKeyRange() {
-            switch jsonKey.count {
-            case 5:
-                if cursor.key(jsonKey, is: "group") {
-                    self.group = try cursor.decode(String.self)
-                } else {
-                    try cursor.skipValue()
-                }
-            case 8:
-                if cursor.key(jsonKey, is: "resource") {
-                    self.resource = try cursor.decode(String.self)
-                } else {
-                    try cursor.skipValue()
-                }
+            switch cursor.keyHash {
+            case 0xdc57e42946f6e08c where cursor.key(jsonKey, is: "group"):
+                self.group = try cursor.decode(String.self)
+            case 0xb571c404c5b2fd35 where cursor.key(jsonKey, is: "resource"):
+                self.resource = try cursor.decode(String.self)
             default: try cursor.skipValue()
             }
         }
@@ -706,24 +559,17 @@ extension MetaV1 {
     }
 }
 
-extension MetaV1.GroupVersionForDiscovery: JSONFastDecodable {
-    init(from cursor: inout JSONCursor) throws {
-        self.init()
+extension MetaV1.GroupVersionForDiscovery: JSONFastFillable {
+    static var empty: Self { Self() }
+
+    mutating func fill(from cursor: inout JSONCursor) throws {
         try cursor.beginObject()
         while let jsonKey = try cursor.nextKeyRange() {
-            switch jsonKey.count {
-            case 7:
-                if cursor.key(jsonKey, is: "version") {
-                    self.version = try cursor.decode(String.self)
-                } else {
-                    try cursor.skipValue()
-                }
-            case 12:
-                if cursor.key(jsonKey, is: "groupVersion") {
-                    self.groupVersion = try cursor.decode(String.self)
-                } else {
-                    try cursor.skipValue()
-                }
+            switch cursor.keyHash {
+            case 0x40dc506cbe2cf5c0 where cursor.key(jsonKey, is: "groupVersion"):
+                self.groupVersion = try cursor.decode(String.self)
+            case 0xbb62c62c9808ea37 where cursor.key(jsonKey, is: "version"):
+                self.version = try cursor.decode(String.self)
             default: try cursor.skipValue()
             }
         }
@@ -749,24 +595,17 @@ extension MetaV1 {
     }
 }
 
-extension MetaV1.LabelSelector: JSONFastDecodable {
-    init(from cursor: inout JSONCursor) throws {
-        self.init()
+extension MetaV1.LabelSelector: JSONFastFillable {
+    static var empty: Self { Self() }
+
+    mutating func fill(from cursor: inout JSONCursor) throws {
         try cursor.beginObject()
         while let jsonKey = try cursor.nextKeyRange() {
-            switch jsonKey.count {
-            case 11:
-                if cursor.key(jsonKey, is: "matchLabels") {
-                    self.matchLabels = try cursor.decode([String: String].self)
-                } else {
-                    try cursor.skipValue()
-                }
-            case 16:
-                if cursor.key(jsonKey, is: "matchExpressions") {
-                    self.matchExpressions = try cursor.decode([MetaV1.LabelSelectorRequirement].self)
-                } else {
-                    try cursor.skipValue()
-                }
+            switch cursor.keyHash {
+            case 0xea9bf6535b857865 where cursor.key(jsonKey, is: "matchExpressions"):
+                try cursor.fillArray(&self.matchExpressions)
+            case 0xa17e84eaff4c7b7d where cursor.key(jsonKey, is: "matchLabels"):
+                self.matchLabels = try cursor.decode([String: String].self)
             default: try cursor.skipValue()
             }
         }
@@ -800,30 +639,19 @@ extension MetaV1 {
     }
 }
 
-extension MetaV1.LabelSelectorRequirement: JSONFastDecodable {
-    init(from cursor: inout JSONCursor) throws {
-        self.init()
+extension MetaV1.LabelSelectorRequirement: JSONFastFillable {
+    static var empty: Self { Self() }
+
+    mutating func fill(from cursor: inout JSONCursor) throws {
         try cursor.beginObject()
         while let jsonKey = try cursor.nextKeyRange() {
-            switch jsonKey.count {
-            case 3:
-                if cursor.key(jsonKey, is: "key") {
-                    self.key = try cursor.decode(String.self)
-                } else {
-                    try cursor.skipValue()
-                }
-            case 6:
-                if cursor.key(jsonKey, is: "values") {
-                    self.values = try cursor.decode([String].self)
-                } else {
-                    try cursor.skipValue()
-                }
-            case 8:
-                if cursor.key(jsonKey, is: "operator") {
-                    self.`operator` = try cursor.decode(String.self)
-                } else {
-                    try cursor.skipValue()
-                }
+            switch cursor.keyHash {
+            case 0x3dc94a19365b10ec where cursor.key(jsonKey, is: "key"):
+                self.key = try cursor.decode(String.self)
+            case 0x554667f2165fec5d where cursor.key(jsonKey, is: "operator"):
+                self.`operator` = try cursor.decode(String.self)
+            case 0x21277bcf1a4d67fb where cursor.key(jsonKey, is: "values"):
+                self.values = try cursor.decode([String].self)
             default: try cursor.skipValue()
             }
         }
@@ -863,38 +691,23 @@ extension MetaV1 {
     }
 }
 
-extension MetaV1.ListMeta: JSONFastDecodable {
-    init(from cursor: inout JSONCursor) throws {
-        self.init()
+extension MetaV1.ListMeta: JSONFastFillable {
+    static var empty: Self { Self() }
+
+    mutating func fill(from cursor: inout JSONCursor) throws {
         try cursor.beginObject()
         while let jsonKey = try cursor.nextKeyRange() {
-            switch jsonKey.count {
-            case 8:
-                if cursor.key(jsonKey, is: "continue") {
-                    self.`continue` = try cursor.decode(String.self)
-                } else if cursor.key(jsonKey, is: "selfLink") {
-                    self.selfLink = try cursor.decode(String.self)
-                } else {
-                    try cursor.skipValue()
-                }
-            case 9:
-                if cursor.key(jsonKey, is: "shardInfo") {
-                    self.shardInfo = try cursor.decode(MetaV1.ShardInfo.self)
-                } else {
-                    try cursor.skipValue()
-                }
-            case 15:
-                if cursor.key(jsonKey, is: "resourceVersion") {
-                    self.resourceVersion = try cursor.decode(String.self)
-                } else {
-                    try cursor.skipValue()
-                }
-            case 18:
-                if cursor.key(jsonKey, is: "remainingItemCount") {
-                    self.remainingItemCount = try cursor.decode(Int64.self)
-                } else {
-                    try cursor.skipValue()
-                }
+            switch cursor.keyHash {
+            case 0xd2bfd5accd1966a4 where cursor.key(jsonKey, is: "continue"):
+                self.`continue` = try cursor.decode(String.self)
+            case 0x380a406f7acc10db where cursor.key(jsonKey, is: "remainingItemCount"):
+                self.remainingItemCount = try cursor.decode(Int64.self)
+            case 0xf09748394438c8a7 where cursor.key(jsonKey, is: "resourceVersion"):
+                self.resourceVersion = try cursor.decode(String.self)
+            case 0xf6f9439161dfec0b where cursor.key(jsonKey, is: "selfLink"):
+                self.selfLink = try cursor.decode(String.self)
+            case 0x1682fb4e3900490f where cursor.key(jsonKey, is: "shardInfo"):
+                try cursor.fill(&self.shardInfo)
             default: try cursor.skipValue()
             }
         }
@@ -940,50 +753,27 @@ extension MetaV1 {
     }
 }
 
-extension MetaV1.ManagedFieldsEntry: JSONFastDecodable {
-    init(from cursor: inout JSONCursor) throws {
-        self.init()
+extension MetaV1.ManagedFieldsEntry: JSONFastFillable {
+    static var empty: Self { Self() }
+
+    mutating func fill(from cursor: inout JSONCursor) throws {
         try cursor.beginObject()
         while let jsonKey = try cursor.nextKeyRange() {
-            switch jsonKey.count {
-            case 4:
-                if cursor.key(jsonKey, is: "time") {
-                    self.time = try cursor.decode(Time.self)
-                } else {
-                    try cursor.skipValue()
-                }
-            case 7:
-                if cursor.key(jsonKey, is: "manager") {
-                    self.manager = try cursor.decode(String.self)
-                } else {
-                    try cursor.skipValue()
-                }
-            case 8:
-                if cursor.key(jsonKey, is: "fieldsV1") {
-                    self.fieldsV1 = try cursor.decode(FieldsV1.self)
-                } else {
-                    try cursor.skipValue()
-                }
-            case 9:
-                if cursor.key(jsonKey, is: "operation") {
-                    self.operation = try cursor.decode(String.self)
-                } else {
-                    try cursor.skipValue()
-                }
-            case 10:
-                if cursor.key(jsonKey, is: "apiVersion") {
-                    self.apiVersion = try cursor.decode(String.self)
-                } else if cursor.key(jsonKey, is: "fieldsType") {
-                    self.fieldsType = try cursor.decode(String.self)
-                } else {
-                    try cursor.skipValue()
-                }
-            case 11:
-                if cursor.key(jsonKey, is: "subresource") {
-                    self.subresource = try cursor.decode(String.self)
-                } else {
-                    try cursor.skipValue()
-                }
+            switch cursor.keyHash {
+            case 0xb898e55fe5f29ce9 where cursor.key(jsonKey, is: "apiVersion"):
+                self.apiVersion = try cursor.decode(String.self)
+            case 0xc251c9d443bbf414 where cursor.key(jsonKey, is: "fieldsType"):
+                self.fieldsType = try cursor.decode(String.self)
+            case 0x657b2fe55280523d where cursor.key(jsonKey, is: "fieldsV1"):
+                self.fieldsV1 = try cursor.decode(FieldsV1.self)
+            case 0x134f9b9ab31cc00c where cursor.key(jsonKey, is: "manager"):
+                self.manager = try cursor.decode(String.self)
+            case 0x1387bb5be85c3c86 where cursor.key(jsonKey, is: "operation"):
+                self.operation = try cursor.decode(String.self)
+            case 0xc69cf5ca9bfe55c5 where cursor.key(jsonKey, is: "subresource"):
+                self.subresource = try cursor.decode(String.self)
+            case 0x1e5485ef2e9f9384 where cursor.key(jsonKey, is: "time"):
+                self.time = try cursor.decode(Time.self)
             default: try cursor.skipValue()
             }
         }
@@ -1075,90 +865,43 @@ extension MetaV1 {
     }
 }
 
-extension MetaV1.ObjectMeta: JSONFastDecodable {
-    init(from cursor: inout JSONCursor) throws {
-        self.init()
+extension MetaV1.ObjectMeta: JSONFastFillable {
+    static var empty: Self { Self() }
+
+    mutating func fill(from cursor: inout JSONCursor) throws {
         try cursor.beginObject()
         while let jsonKey = try cursor.nextKeyRange() {
-            switch jsonKey.count {
-            case 3:
-                if cursor.key(jsonKey, is: "uid") {
-                    self.uid = try cursor.decode(String.self)
-                } else {
-                    try cursor.skipValue()
-                }
-            case 4:
-                if cursor.key(jsonKey, is: "name") {
-                    self.name = try cursor.decode(String.self)
-                } else {
-                    try cursor.skipValue()
-                }
-            case 6:
-                if cursor.key(jsonKey, is: "labels") {
-                    self.labels = try cursor.decode([String: String].self)
-                } else {
-                    try cursor.skipValue()
-                }
-            case 8:
-                if cursor.key(jsonKey, is: "selfLink") {
-                    self.selfLink = try cursor.decode(String.self)
-                } else {
-                    try cursor.skipValue()
-                }
-            case 9:
-                if cursor.key(jsonKey, is: "namespace") {
-                    self.namespace = try cursor.decode(String.self)
-                } else {
-                    try cursor.skipValue()
-                }
-            case 10:
-                if cursor.key(jsonKey, is: "finalizers") {
-                    self.finalizers = try cursor.decode([String].self)
-                } else if cursor.key(jsonKey, is: "generation") {
-                    self.generation = try cursor.decode(Int64.self)
-                } else {
-                    try cursor.skipValue()
-                }
-            case 11:
-                if cursor.key(jsonKey, is: "annotations") {
-                    self.annotations = try cursor.decode([String: String].self)
-                } else {
-                    try cursor.skipValue()
-                }
-            case 12:
-                if cursor.key(jsonKey, is: "generateName") {
-                    self.generateName = try cursor.decode(String.self)
-                } else {
-                    try cursor.skipValue()
-                }
-            case 13:
-                if cursor.key(jsonKey, is: "managedFields") {
-                    self.managedFields = try cursor.decode([MetaV1.ManagedFieldsEntry].self)
-                } else {
-                    try cursor.skipValue()
-                }
-            case 15:
-                if cursor.key(jsonKey, is: "ownerReferences") {
-                    self.ownerReferences = try cursor.decode([MetaV1.OwnerReference].self)
-                } else if cursor.key(jsonKey, is: "resourceVersion") {
-                    self.resourceVersion = try cursor.decode(String.self)
-                } else {
-                    try cursor.skipValue()
-                }
-            case 17:
-                if cursor.key(jsonKey, is: "creationTimestamp") {
-                    self.creationTimestamp = try cursor.decode(Time.self)
-                } else if cursor.key(jsonKey, is: "deletionTimestamp") {
-                    self.deletionTimestamp = try cursor.decode(Time.self)
-                } else {
-                    try cursor.skipValue()
-                }
-            case 26:
-                if cursor.key(jsonKey, is: "deletionGracePeriodSeconds") {
-                    self.deletionGracePeriodSeconds = try cursor.decode(Int64.self)
-                } else {
-                    try cursor.skipValue()
-                }
+            switch cursor.keyHash {
+            case 0xd96c29231da64421 where cursor.key(jsonKey, is: "annotations"):
+                self.annotations = try cursor.decode([String: String].self)
+            case 0x3283388001dea04 where cursor.key(jsonKey, is: "creationTimestamp"):
+                self.creationTimestamp = try cursor.decode(Time.self)
+            case 0x4ac26135e50eb871 where cursor.key(jsonKey, is: "deletionGracePeriodSeconds"):
+                self.deletionGracePeriodSeconds = try cursor.decode(Int64.self)
+            case 0xabf7a2d130eb19ed where cursor.key(jsonKey, is: "deletionTimestamp"):
+                self.deletionTimestamp = try cursor.decode(Time.self)
+            case 0x989420ab64f08d4c where cursor.key(jsonKey, is: "finalizers"):
+                self.finalizers = try cursor.decode([String].self)
+            case 0x80ad96006dc36fd9 where cursor.key(jsonKey, is: "generateName"):
+                self.generateName = try cursor.decode(String.self)
+            case 0xe700a2848d46a857 where cursor.key(jsonKey, is: "generation"):
+                self.generation = try cursor.decode(Int64.self)
+            case 0x4bc513f856980a8a where cursor.key(jsonKey, is: "labels"):
+                self.labels = try cursor.decode([String: String].self)
+            case 0xf4e057c3d38d3d33 where cursor.key(jsonKey, is: "managedFields"):
+                try cursor.fillArray(&self.managedFields)
+            case 0xc4bcadba8e631b86 where cursor.key(jsonKey, is: "name"):
+                self.name = try cursor.decode(String.self)
+            case 0xdc1c4a04cb5c6da0 where cursor.key(jsonKey, is: "namespace"):
+                self.namespace = try cursor.decode(String.self)
+            case 0x47260117aa40e8e where cursor.key(jsonKey, is: "ownerReferences"):
+                try cursor.fillArray(&self.ownerReferences)
+            case 0xf09748394438c8a7 where cursor.key(jsonKey, is: "resourceVersion"):
+                self.resourceVersion = try cursor.decode(String.self)
+            case 0xf6f9439161dfec0b where cursor.key(jsonKey, is: "selfLink"):
+                self.selfLink = try cursor.decode(String.self)
+            case 0x4c9cb5193e0b272d where cursor.key(jsonKey, is: "uid"):
+                self.uid = try cursor.decode(String.self)
             default: try cursor.skipValue()
             }
         }
@@ -1208,40 +951,25 @@ extension MetaV1 {
     }
 }
 
-extension MetaV1.OwnerReference: JSONFastDecodable {
-    init(from cursor: inout JSONCursor) throws {
-        self.init()
+extension MetaV1.OwnerReference: JSONFastFillable {
+    static var empty: Self { Self() }
+
+    mutating func fill(from cursor: inout JSONCursor) throws {
         try cursor.beginObject()
         while let jsonKey = try cursor.nextKeyRange() {
-            switch jsonKey.count {
-            case 3:
-                if cursor.key(jsonKey, is: "uid") {
-                    self.uid = try cursor.decode(String.self)
-                } else {
-                    try cursor.skipValue()
-                }
-            case 4:
-                if cursor.key(jsonKey, is: "kind") {
-                    self.kind = try cursor.decode(String.self)
-                } else if cursor.key(jsonKey, is: "name") {
-                    self.name = try cursor.decode(String.self)
-                } else {
-                    try cursor.skipValue()
-                }
-            case 10:
-                if cursor.key(jsonKey, is: "apiVersion") {
-                    self.apiVersion = try cursor.decode(String.self)
-                } else if cursor.key(jsonKey, is: "controller") {
-                    self.controller = try cursor.decode(Bool.self)
-                } else {
-                    try cursor.skipValue()
-                }
-            case 18:
-                if cursor.key(jsonKey, is: "blockOwnerDeletion") {
-                    self.blockOwnerDeletion = try cursor.decode(Bool.self)
-                } else {
-                    try cursor.skipValue()
-                }
+            switch cursor.keyHash {
+            case 0xb898e55fe5f29ce9 where cursor.key(jsonKey, is: "apiVersion"):
+                self.apiVersion = try cursor.decode(String.self)
+            case 0x7c112b7427688ff7 where cursor.key(jsonKey, is: "blockOwnerDeletion"):
+                self.blockOwnerDeletion = try cursor.decode(Bool.self)
+            case 0x18b8de5b56f6d021 where cursor.key(jsonKey, is: "controller"):
+                self.controller = try cursor.decode(Bool.self)
+            case 0xef9c96d721673243 where cursor.key(jsonKey, is: "kind"):
+                self.kind = try cursor.decode(String.self)
+            case 0xc4bcadba8e631b86 where cursor.key(jsonKey, is: "name"):
+                self.name = try cursor.decode(String.self)
+            case 0x4c9cb5193e0b272d where cursor.key(jsonKey, is: "uid"):
+                self.uid = try cursor.decode(String.self)
             default: try cursor.skipValue()
             }
         }
@@ -1267,24 +995,17 @@ extension MetaV1 {
     }
 }
 
-extension MetaV1.Preconditions: JSONFastDecodable {
-    init(from cursor: inout JSONCursor) throws {
-        self.init()
+extension MetaV1.Preconditions: JSONFastFillable {
+    static var empty: Self { Self() }
+
+    mutating func fill(from cursor: inout JSONCursor) throws {
         try cursor.beginObject()
         while let jsonKey = try cursor.nextKeyRange() {
-            switch jsonKey.count {
-            case 3:
-                if cursor.key(jsonKey, is: "uid") {
-                    self.uid = try cursor.decode(String.self)
-                } else {
-                    try cursor.skipValue()
-                }
-            case 15:
-                if cursor.key(jsonKey, is: "resourceVersion") {
-                    self.resourceVersion = try cursor.decode(String.self)
-                } else {
-                    try cursor.skipValue()
-                }
+            switch cursor.keyHash {
+            case 0xf09748394438c8a7 where cursor.key(jsonKey, is: "resourceVersion"):
+                self.resourceVersion = try cursor.decode(String.self)
+            case 0x4c9cb5193e0b272d where cursor.key(jsonKey, is: "uid"):
+                self.uid = try cursor.decode(String.self)
             default: try cursor.skipValue()
             }
         }
@@ -1314,24 +1035,17 @@ extension MetaV1 {
     }
 }
 
-extension MetaV1.ServerAddressByClientCIDR: JSONFastDecodable {
-    init(from cursor: inout JSONCursor) throws {
-        self.init()
+extension MetaV1.ServerAddressByClientCIDR: JSONFastFillable {
+    static var empty: Self { Self() }
+
+    mutating func fill(from cursor: inout JSONCursor) throws {
         try cursor.beginObject()
         while let jsonKey = try cursor.nextKeyRange() {
-            switch jsonKey.count {
-            case 10:
-                if cursor.key(jsonKey, is: "clientCIDR") {
-                    self.clientCIDR = try cursor.decode(String.self)
-                } else {
-                    try cursor.skipValue()
-                }
-            case 13:
-                if cursor.key(jsonKey, is: "serverAddress") {
-                    self.serverAddress = try cursor.decode(String.self)
-                } else {
-                    try cursor.skipValue()
-                }
+            switch cursor.keyHash {
+            case 0xdeffb65005830148 where cursor.key(jsonKey, is: "clientCIDR"):
+                self.clientCIDR = try cursor.decode(String.self)
+            case 0x30e66f381aba527a where cursor.key(jsonKey, is: "serverAddress"):
+                self.serverAddress = try cursor.decode(String.self)
             default: try cursor.skipValue()
             }
         }
@@ -1355,18 +1069,15 @@ extension MetaV1 {
     }
 }
 
-extension MetaV1.ShardInfo: JSONFastDecodable {
-    init(from cursor: inout JSONCursor) throws {
-        self.init()
+extension MetaV1.ShardInfo: JSONFastFillable {
+    static var empty: Self { Self() }
+
+    mutating func fill(from cursor: inout JSONCursor) throws {
         try cursor.beginObject()
         while let jsonKey = try cursor.nextKeyRange() {
-            switch jsonKey.count {
-            case 8:
-                if cursor.key(jsonKey, is: "selector") {
-                    self.selector = try cursor.decode(String.self)
-                } else {
-                    try cursor.skipValue()
-                }
+            switch cursor.keyHash {
+            case 0x3b0355a1af4ac9c where cursor.key(jsonKey, is: "selector"):
+                self.selector = try cursor.decode(String.self)
             default: try cursor.skipValue()
             }
         }
@@ -1416,48 +1127,29 @@ extension MetaV1 {
     }
 }
 
-extension MetaV1.Status: JSONFastDecodable {
-    init(from cursor: inout JSONCursor) throws {
-        self.init()
+extension MetaV1.Status: JSONFastFillable {
+    static var empty: Self { Self() }
+
+    mutating func fill(from cursor: inout JSONCursor) throws {
         try cursor.beginObject()
         while let jsonKey = try cursor.nextKeyRange() {
-            switch jsonKey.count {
-            case 4:
-                if cursor.key(jsonKey, is: "code") {
-                    self.code = try cursor.decode(Int32.self)
-                } else if cursor.key(jsonKey, is: "kind") {
-                    self.kind = try cursor.decode(String.self)
-                } else {
-                    try cursor.skipValue()
-                }
-            case 6:
-                if cursor.key(jsonKey, is: "reason") {
-                    self.reason = try cursor.decode(String.self)
-                } else if cursor.key(jsonKey, is: "status") {
-                    self.status = try cursor.decode(String.self)
-                } else {
-                    try cursor.skipValue()
-                }
-            case 7:
-                if cursor.key(jsonKey, is: "details") {
-                    self.details = try cursor.decode(MetaV1.StatusDetails.self)
-                } else if cursor.key(jsonKey, is: "message") {
-                    self.message = try cursor.decode(String.self)
-                } else {
-                    try cursor.skipValue()
-                }
-            case 8:
-                if cursor.key(jsonKey, is: "metadata") {
-                    self.metadata = try cursor.decode(MetaV1.ListMeta.self)
-                } else {
-                    try cursor.skipValue()
-                }
-            case 10:
-                if cursor.key(jsonKey, is: "apiVersion") {
-                    self.apiVersion = try cursor.decode(String.self)
-                } else {
-                    try cursor.skipValue()
-                }
+            switch cursor.keyHash {
+            case 0xb898e55fe5f29ce9 where cursor.key(jsonKey, is: "apiVersion"):
+                self.apiVersion = try cursor.decode(String.self)
+            case 0xbb51791194b4414 where cursor.key(jsonKey, is: "code"):
+                self.code = try cursor.decode(Int32.self)
+            case 0xb9515701b1f5fc65 where cursor.key(jsonKey, is: "details"):
+                try cursor.fill(&self.details)
+            case 0xef9c96d721673243 where cursor.key(jsonKey, is: "kind"):
+                self.kind = try cursor.decode(String.self)
+            case 0x546401b5d2a8d2a4 where cursor.key(jsonKey, is: "message"):
+                self.message = try cursor.decode(String.self)
+            case 0x28475f88f42fd020 where cursor.key(jsonKey, is: "metadata"):
+                try cursor.fill(&self.metadata)
+            case 0x65e8d7f3474f2639 where cursor.key(jsonKey, is: "reason"):
+                self.reason = try cursor.decode(String.self)
+            case 0xc4d5696d6cc12c2f where cursor.key(jsonKey, is: "status"):
+                self.status = try cursor.decode(String.self)
             default: try cursor.skipValue()
             }
         }
@@ -1491,30 +1183,19 @@ extension MetaV1 {
     }
 }
 
-extension MetaV1.StatusCause: JSONFastDecodable {
-    init(from cursor: inout JSONCursor) throws {
-        self.init()
+extension MetaV1.StatusCause: JSONFastFillable {
+    static var empty: Self { Self() }
+
+    mutating func fill(from cursor: inout JSONCursor) throws {
         try cursor.beginObject()
         while let jsonKey = try cursor.nextKeyRange() {
-            switch jsonKey.count {
-            case 5:
-                if cursor.key(jsonKey, is: "field") {
-                    self.field = try cursor.decode(String.self)
-                } else {
-                    try cursor.skipValue()
-                }
-            case 6:
-                if cursor.key(jsonKey, is: "reason") {
-                    self.reason = try cursor.decode(String.self)
-                } else {
-                    try cursor.skipValue()
-                }
-            case 7:
-                if cursor.key(jsonKey, is: "message") {
-                    self.message = try cursor.decode(String.self)
-                } else {
-                    try cursor.skipValue()
-                }
+            switch cursor.keyHash {
+            case 0x2c5d047ff4e6ffc7 where cursor.key(jsonKey, is: "field"):
+                self.field = try cursor.decode(String.self)
+            case 0x546401b5d2a8d2a4 where cursor.key(jsonKey, is: "message"):
+                self.message = try cursor.decode(String.self)
+            case 0x65e8d7f3474f2639 where cursor.key(jsonKey, is: "reason"):
+                self.reason = try cursor.decode(String.self)
             default: try cursor.skipValue()
             }
         }
@@ -1556,44 +1237,25 @@ extension MetaV1 {
     }
 }
 
-extension MetaV1.StatusDetails: JSONFastDecodable {
-    init(from cursor: inout JSONCursor) throws {
-        self.init()
+extension MetaV1.StatusDetails: JSONFastFillable {
+    static var empty: Self { Self() }
+
+    mutating func fill(from cursor: inout JSONCursor) throws {
         try cursor.beginObject()
         while let jsonKey = try cursor.nextKeyRange() {
-            switch jsonKey.count {
-            case 3:
-                if cursor.key(jsonKey, is: "uid") {
-                    self.uid = try cursor.decode(String.self)
-                } else {
-                    try cursor.skipValue()
-                }
-            case 4:
-                if cursor.key(jsonKey, is: "kind") {
-                    self.kind = try cursor.decode(String.self)
-                } else if cursor.key(jsonKey, is: "name") {
-                    self.name = try cursor.decode(String.self)
-                } else {
-                    try cursor.skipValue()
-                }
-            case 5:
-                if cursor.key(jsonKey, is: "group") {
-                    self.group = try cursor.decode(String.self)
-                } else {
-                    try cursor.skipValue()
-                }
-            case 6:
-                if cursor.key(jsonKey, is: "causes") {
-                    self.causes = try cursor.decode([MetaV1.StatusCause].self)
-                } else {
-                    try cursor.skipValue()
-                }
-            case 17:
-                if cursor.key(jsonKey, is: "retryAfterSeconds") {
-                    self.retryAfterSeconds = try cursor.decode(Int32.self)
-                } else {
-                    try cursor.skipValue()
-                }
+            switch cursor.keyHash {
+            case 0xc126b457dcaaa5e9 where cursor.key(jsonKey, is: "causes"):
+                try cursor.fillArray(&self.causes)
+            case 0xdc57e42946f6e08c where cursor.key(jsonKey, is: "group"):
+                self.group = try cursor.decode(String.self)
+            case 0xef9c96d721673243 where cursor.key(jsonKey, is: "kind"):
+                self.kind = try cursor.decode(String.self)
+            case 0xc4bcadba8e631b86 where cursor.key(jsonKey, is: "name"):
+                self.name = try cursor.decode(String.self)
+            case 0xa1b181128fcca5e2 where cursor.key(jsonKey, is: "retryAfterSeconds"):
+                self.retryAfterSeconds = try cursor.decode(Int32.self)
+            case 0x4c9cb5193e0b272d where cursor.key(jsonKey, is: "uid"):
+                self.uid = try cursor.decode(String.self)
             default: try cursor.skipValue()
             }
         }
@@ -1625,24 +1287,17 @@ extension MetaV1 {
     }
 }
 
-extension MetaV1.WatchEvent: JSONFastDecodable {
-    init(from cursor: inout JSONCursor) throws {
-        self.init()
+extension MetaV1.WatchEvent: JSONFastFillable {
+    static var empty: Self { Self() }
+
+    mutating func fill(from cursor: inout JSONCursor) throws {
         try cursor.beginObject()
         while let jsonKey = try cursor.nextKeyRange() {
-            switch jsonKey.count {
-            case 4:
-                if cursor.key(jsonKey, is: "type") {
-                    self.type = try cursor.decode(String.self)
-                } else {
-                    try cursor.skipValue()
-                }
-            case 6:
-                if cursor.key(jsonKey, is: "object") {
-                    self.object = try cursor.decode(JSONValue.self)
-                } else {
-                    try cursor.skipValue()
-                }
+            switch cursor.keyHash {
+            case 0x8dfeaf9950df0ffa where cursor.key(jsonKey, is: "object"):
+                self.object = try cursor.decode(JSONValue.self)
+            case 0xa79439ef7bfa9c2d where cursor.key(jsonKey, is: "type"):
+                self.type = try cursor.decode(String.self)
             default: try cursor.skipValue()
             }
         }

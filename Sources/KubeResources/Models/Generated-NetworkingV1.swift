@@ -43,30 +43,19 @@ extension NetworkingV1 {
     }
 }
 
-extension NetworkingV1.HTTPIngressPath: JSONFastDecodable {
-    init(from cursor: inout JSONCursor) throws {
-        self.init()
+extension NetworkingV1.HTTPIngressPath: JSONFastFillable {
+    static var empty: Self { Self() }
+
+    mutating func fill(from cursor: inout JSONCursor) throws {
         try cursor.beginObject()
         while let jsonKey = try cursor.nextKeyRange() {
-            switch jsonKey.count {
-            case 4:
-                if cursor.key(jsonKey, is: "path") {
-                    self.path = try cursor.decode(String.self)
-                } else {
-                    try cursor.skipValue()
-                }
-            case 7:
-                if cursor.key(jsonKey, is: "backend") {
-                    self.backend = try cursor.decode(NetworkingV1.IngressBackend.self)
-                } else {
-                    try cursor.skipValue()
-                }
-            case 8:
-                if cursor.key(jsonKey, is: "pathType") {
-                    self.pathType = try cursor.decode(String.self)
-                } else {
-                    try cursor.skipValue()
-                }
+            switch cursor.keyHash {
+            case 0x54b55bf4c402eb8f where cursor.key(jsonKey, is: "backend"):
+                try cursor.fill(&self.backend)
+            case 0x3c52d0debd70676 where cursor.key(jsonKey, is: "path"):
+                self.path = try cursor.decode(String.self)
+            case 0xa7c5b4b80d4030e6 where cursor.key(jsonKey, is: "pathType"):
+                self.pathType = try cursor.decode(String.self)
             default: try cursor.skipValue()
             }
         }
@@ -90,18 +79,15 @@ extension NetworkingV1 {
     }
 }
 
-extension NetworkingV1.HTTPIngressRuleValue: JSONFastDecodable {
-    init(from cursor: inout JSONCursor) throws {
-        self.init()
+extension NetworkingV1.HTTPIngressRuleValue: JSONFastFillable {
+    static var empty: Self { Self() }
+
+    mutating func fill(from cursor: inout JSONCursor) throws {
         try cursor.beginObject()
         while let jsonKey = try cursor.nextKeyRange() {
-            switch jsonKey.count {
-            case 5:
-                if cursor.key(jsonKey, is: "paths") {
-                    self.paths = try cursor.decode([NetworkingV1.HTTPIngressPath].self)
-                } else {
-                    try cursor.skipValue()
-                }
+            switch cursor.keyHash {
+            case 0x3f1193a7be5f3a7f where cursor.key(jsonKey, is: "paths"):
+                try cursor.fillArray(&self.paths)
             default: try cursor.skipValue()
             }
         }
@@ -137,32 +123,21 @@ extension NetworkingV1 {
     }
 }
 
-extension NetworkingV1.IPAddress: JSONFastDecodable {
-    init(from cursor: inout JSONCursor) throws {
-        self.init()
+extension NetworkingV1.IPAddress: JSONFastFillable {
+    static var empty: Self { Self() }
+
+    mutating func fill(from cursor: inout JSONCursor) throws {
         try cursor.beginObject()
         while let jsonKey = try cursor.nextKeyRange() {
-            switch jsonKey.count {
-            case 4:
-                if cursor.key(jsonKey, is: "kind") {
-                    self.kind = try cursor.decode(String.self)
-                } else if cursor.key(jsonKey, is: "spec") {
-                    self.spec = try cursor.decode(NetworkingV1.IPAddressSpec.self)
-                } else {
-                    try cursor.skipValue()
-                }
-            case 8:
-                if cursor.key(jsonKey, is: "metadata") {
-                    self.metadata = try cursor.decode(MetaV1.ObjectMeta.self)
-                } else {
-                    try cursor.skipValue()
-                }
-            case 10:
-                if cursor.key(jsonKey, is: "apiVersion") {
-                    self.apiVersion = try cursor.decode(String.self)
-                } else {
-                    try cursor.skipValue()
-                }
+            switch cursor.keyHash {
+            case 0xb898e55fe5f29ce9 where cursor.key(jsonKey, is: "apiVersion"):
+                self.apiVersion = try cursor.decode(String.self)
+            case 0xef9c96d721673243 where cursor.key(jsonKey, is: "kind"):
+                self.kind = try cursor.decode(String.self)
+            case 0x28475f88f42fd020 where cursor.key(jsonKey, is: "metadata"):
+                try cursor.fill(&self.metadata)
+            case 0x8b70a3190932153e where cursor.key(jsonKey, is: "spec"):
+                try cursor.fill(&self.spec)
             default: try cursor.skipValue()
             }
         }
@@ -211,36 +186,21 @@ extension NetworkingV1 {
     }
 }
 
-extension NetworkingV1.IPAddressList: JSONFastDecodable {
-    init(from cursor: inout JSONCursor) throws {
-        self.init()
+extension NetworkingV1.IPAddressList: JSONFastFillable {
+    static var empty: Self { Self() }
+
+    mutating func fill(from cursor: inout JSONCursor) throws {
         try cursor.beginObject()
         while let jsonKey = try cursor.nextKeyRange() {
-            switch jsonKey.count {
-            case 4:
-                if cursor.key(jsonKey, is: "kind") {
-                    self.kind = try cursor.decode(String.self)
-                } else {
-                    try cursor.skipValue()
-                }
-            case 5:
-                if cursor.key(jsonKey, is: "items") {
-                    self.items = try cursor.decode([NetworkingV1.IPAddress].self)
-                } else {
-                    try cursor.skipValue()
-                }
-            case 8:
-                if cursor.key(jsonKey, is: "metadata") {
-                    self.metadata = try cursor.decode(MetaV1.ListMeta.self)
-                } else {
-                    try cursor.skipValue()
-                }
-            case 10:
-                if cursor.key(jsonKey, is: "apiVersion") {
-                    self.apiVersion = try cursor.decode(String.self)
-                } else {
-                    try cursor.skipValue()
-                }
+            switch cursor.keyHash {
+            case 0xb898e55fe5f29ce9 where cursor.key(jsonKey, is: "apiVersion"):
+                self.apiVersion = try cursor.decode(String.self)
+            case 0x3e7884bf4f412c6f where cursor.key(jsonKey, is: "items"):
+                try cursor.fillArray(&self.items)
+            case 0xef9c96d721673243 where cursor.key(jsonKey, is: "kind"):
+                self.kind = try cursor.decode(String.self)
+            case 0x28475f88f42fd020 where cursor.key(jsonKey, is: "metadata"):
+                try cursor.fill(&self.metadata)
             default: try cursor.skipValue()
             }
         }
@@ -264,18 +224,15 @@ extension NetworkingV1 {
     }
 }
 
-extension NetworkingV1.IPAddressSpec: JSONFastDecodable {
-    init(from cursor: inout JSONCursor) throws {
-        self.init()
+extension NetworkingV1.IPAddressSpec: JSONFastFillable {
+    static var empty: Self { Self() }
+
+    mutating func fill(from cursor: inout JSONCursor) throws {
         try cursor.beginObject()
         while let jsonKey = try cursor.nextKeyRange() {
-            switch jsonKey.count {
-            case 9:
-                if cursor.key(jsonKey, is: "parentRef") {
-                    self.parentRef = try cursor.decode(NetworkingV1.ParentReference.self)
-                } else {
-                    try cursor.skipValue()
-                }
+            switch cursor.keyHash {
+            case 0x2e4fe2907fa1c5aa where cursor.key(jsonKey, is: "parentRef"):
+                try cursor.fill(&self.parentRef)
             default: try cursor.skipValue()
             }
         }
@@ -303,24 +260,17 @@ extension NetworkingV1 {
     }
 }
 
-extension NetworkingV1.IPBlock: JSONFastDecodable {
-    init(from cursor: inout JSONCursor) throws {
-        self.init()
+extension NetworkingV1.IPBlock: JSONFastFillable {
+    static var empty: Self { Self() }
+
+    mutating func fill(from cursor: inout JSONCursor) throws {
         try cursor.beginObject()
         while let jsonKey = try cursor.nextKeyRange() {
-            switch jsonKey.count {
-            case 4:
-                if cursor.key(jsonKey, is: "cidr") {
-                    self.cidr = try cursor.decode(String.self)
-                } else {
-                    try cursor.skipValue()
-                }
-            case 6:
-                if cursor.key(jsonKey, is: "except") {
-                    self.except = try cursor.decode([String].self)
-                } else {
-                    try cursor.skipValue()
-                }
+            switch cursor.keyHash {
+            case 0xf9a3bc910ed97217 where cursor.key(jsonKey, is: "cidr"):
+                self.cidr = try cursor.decode(String.self)
+            case 0x6e815727576f5930 where cursor.key(jsonKey, is: "except"):
+                self.except = try cursor.decode([String].self)
             default: try cursor.skipValue()
             }
         }
@@ -358,38 +308,23 @@ extension NetworkingV1 {
     }
 }
 
-extension NetworkingV1.Ingress: JSONFastDecodable {
-    init(from cursor: inout JSONCursor) throws {
-        self.init()
+extension NetworkingV1.Ingress: JSONFastFillable {
+    static var empty: Self { Self() }
+
+    mutating func fill(from cursor: inout JSONCursor) throws {
         try cursor.beginObject()
         while let jsonKey = try cursor.nextKeyRange() {
-            switch jsonKey.count {
-            case 4:
-                if cursor.key(jsonKey, is: "kind") {
-                    self.kind = try cursor.decode(String.self)
-                } else if cursor.key(jsonKey, is: "spec") {
-                    self.spec = try cursor.decode(NetworkingV1.IngressSpec.self)
-                } else {
-                    try cursor.skipValue()
-                }
-            case 6:
-                if cursor.key(jsonKey, is: "status") {
-                    self.status = try cursor.decode(NetworkingV1.IngressStatus.self)
-                } else {
-                    try cursor.skipValue()
-                }
-            case 8:
-                if cursor.key(jsonKey, is: "metadata") {
-                    self.metadata = try cursor.decode(MetaV1.ObjectMeta.self)
-                } else {
-                    try cursor.skipValue()
-                }
-            case 10:
-                if cursor.key(jsonKey, is: "apiVersion") {
-                    self.apiVersion = try cursor.decode(String.self)
-                } else {
-                    try cursor.skipValue()
-                }
+            switch cursor.keyHash {
+            case 0xb898e55fe5f29ce9 where cursor.key(jsonKey, is: "apiVersion"):
+                self.apiVersion = try cursor.decode(String.self)
+            case 0xef9c96d721673243 where cursor.key(jsonKey, is: "kind"):
+                self.kind = try cursor.decode(String.self)
+            case 0x28475f88f42fd020 where cursor.key(jsonKey, is: "metadata"):
+                try cursor.fill(&self.metadata)
+            case 0x8b70a3190932153e where cursor.key(jsonKey, is: "spec"):
+                try cursor.fill(&self.spec)
+            case 0xc4d5696d6cc12c2f where cursor.key(jsonKey, is: "status"):
+                try cursor.fill(&self.status)
             default: try cursor.skipValue()
             }
         }
@@ -428,24 +363,17 @@ extension NetworkingV1 {
     }
 }
 
-extension NetworkingV1.IngressBackend: JSONFastDecodable {
-    init(from cursor: inout JSONCursor) throws {
-        self.init()
+extension NetworkingV1.IngressBackend: JSONFastFillable {
+    static var empty: Self { Self() }
+
+    mutating func fill(from cursor: inout JSONCursor) throws {
         try cursor.beginObject()
         while let jsonKey = try cursor.nextKeyRange() {
-            switch jsonKey.count {
-            case 7:
-                if cursor.key(jsonKey, is: "service") {
-                    self.service = try cursor.decode(NetworkingV1.IngressServiceBackend.self)
-                } else {
-                    try cursor.skipValue()
-                }
-            case 8:
-                if cursor.key(jsonKey, is: "resource") {
-                    self.resource = try cursor.decode(CoreV1.TypedLocalObjectReference.self)
-                } else {
-                    try cursor.skipValue()
-                }
+            switch cursor.keyHash {
+            case 0xb571c404c5b2fd35 where cursor.key(jsonKey, is: "resource"):
+                try cursor.fill(&self.resource)
+            case 0xcc37e1946446a284 where cursor.key(jsonKey, is: "service"):
+                try cursor.fill(&self.service)
             default: try cursor.skipValue()
             }
         }
@@ -479,32 +407,21 @@ extension NetworkingV1 {
     }
 }
 
-extension NetworkingV1.IngressClass: JSONFastDecodable {
-    init(from cursor: inout JSONCursor) throws {
-        self.init()
+extension NetworkingV1.IngressClass: JSONFastFillable {
+    static var empty: Self { Self() }
+
+    mutating func fill(from cursor: inout JSONCursor) throws {
         try cursor.beginObject()
         while let jsonKey = try cursor.nextKeyRange() {
-            switch jsonKey.count {
-            case 4:
-                if cursor.key(jsonKey, is: "kind") {
-                    self.kind = try cursor.decode(String.self)
-                } else if cursor.key(jsonKey, is: "spec") {
-                    self.spec = try cursor.decode(NetworkingV1.IngressClassSpec.self)
-                } else {
-                    try cursor.skipValue()
-                }
-            case 8:
-                if cursor.key(jsonKey, is: "metadata") {
-                    self.metadata = try cursor.decode(MetaV1.ObjectMeta.self)
-                } else {
-                    try cursor.skipValue()
-                }
-            case 10:
-                if cursor.key(jsonKey, is: "apiVersion") {
-                    self.apiVersion = try cursor.decode(String.self)
-                } else {
-                    try cursor.skipValue()
-                }
+            switch cursor.keyHash {
+            case 0xb898e55fe5f29ce9 where cursor.key(jsonKey, is: "apiVersion"):
+                self.apiVersion = try cursor.decode(String.self)
+            case 0xef9c96d721673243 where cursor.key(jsonKey, is: "kind"):
+                self.kind = try cursor.decode(String.self)
+            case 0x28475f88f42fd020 where cursor.key(jsonKey, is: "metadata"):
+                try cursor.fill(&self.metadata)
+            case 0x8b70a3190932153e where cursor.key(jsonKey, is: "spec"):
+                try cursor.fill(&self.spec)
             default: try cursor.skipValue()
             }
         }
@@ -553,36 +470,21 @@ extension NetworkingV1 {
     }
 }
 
-extension NetworkingV1.IngressClassList: JSONFastDecodable {
-    init(from cursor: inout JSONCursor) throws {
-        self.init()
+extension NetworkingV1.IngressClassList: JSONFastFillable {
+    static var empty: Self { Self() }
+
+    mutating func fill(from cursor: inout JSONCursor) throws {
         try cursor.beginObject()
         while let jsonKey = try cursor.nextKeyRange() {
-            switch jsonKey.count {
-            case 4:
-                if cursor.key(jsonKey, is: "kind") {
-                    self.kind = try cursor.decode(String.self)
-                } else {
-                    try cursor.skipValue()
-                }
-            case 5:
-                if cursor.key(jsonKey, is: "items") {
-                    self.items = try cursor.decode([NetworkingV1.IngressClass].self)
-                } else {
-                    try cursor.skipValue()
-                }
-            case 8:
-                if cursor.key(jsonKey, is: "metadata") {
-                    self.metadata = try cursor.decode(MetaV1.ListMeta.self)
-                } else {
-                    try cursor.skipValue()
-                }
-            case 10:
-                if cursor.key(jsonKey, is: "apiVersion") {
-                    self.apiVersion = try cursor.decode(String.self)
-                } else {
-                    try cursor.skipValue()
-                }
+            switch cursor.keyHash {
+            case 0xb898e55fe5f29ce9 where cursor.key(jsonKey, is: "apiVersion"):
+                self.apiVersion = try cursor.decode(String.self)
+            case 0x3e7884bf4f412c6f where cursor.key(jsonKey, is: "items"):
+                try cursor.fillArray(&self.items)
+            case 0xef9c96d721673243 where cursor.key(jsonKey, is: "kind"):
+                self.kind = try cursor.decode(String.self)
+            case 0x28475f88f42fd020 where cursor.key(jsonKey, is: "metadata"):
+                try cursor.fill(&self.metadata)
             default: try cursor.skipValue()
             }
         }
@@ -624,38 +526,23 @@ extension NetworkingV1 {
     }
 }
 
-extension NetworkingV1.IngressClassParametersReference: JSONFastDecodable {
-    init(from cursor: inout JSONCursor) throws {
-        self.init()
+extension NetworkingV1.IngressClassParametersReference: JSONFastFillable {
+    static var empty: Self { Self() }
+
+    mutating func fill(from cursor: inout JSONCursor) throws {
         try cursor.beginObject()
         while let jsonKey = try cursor.nextKeyRange() {
-            switch jsonKey.count {
-            case 4:
-                if cursor.key(jsonKey, is: "kind") {
-                    self.kind = try cursor.decode(String.self)
-                } else if cursor.key(jsonKey, is: "name") {
-                    self.name = try cursor.decode(String.self)
-                } else {
-                    try cursor.skipValue()
-                }
-            case 5:
-                if cursor.key(jsonKey, is: "scope") {
-                    self.scope = try cursor.decode(String.self)
-                } else {
-                    try cursor.skipValue()
-                }
-            case 8:
-                if cursor.key(jsonKey, is: "apiGroup") {
-                    self.apiGroup = try cursor.decode(String.self)
-                } else {
-                    try cursor.skipValue()
-                }
-            case 9:
-                if cursor.key(jsonKey, is: "namespace") {
-                    self.namespace = try cursor.decode(String.self)
-                } else {
-                    try cursor.skipValue()
-                }
+            switch cursor.keyHash {
+            case 0xfd8929f5c9b53b0e where cursor.key(jsonKey, is: "apiGroup"):
+                self.apiGroup = try cursor.decode(String.self)
+            case 0xef9c96d721673243 where cursor.key(jsonKey, is: "kind"):
+                self.kind = try cursor.decode(String.self)
+            case 0xc4bcadba8e631b86 where cursor.key(jsonKey, is: "name"):
+                self.name = try cursor.decode(String.self)
+            case 0xdc1c4a04cb5c6da0 where cursor.key(jsonKey, is: "namespace"):
+                self.namespace = try cursor.decode(String.self)
+            case 0xc1074ffbe7efe44b where cursor.key(jsonKey, is: "scope"):
+                self.scope = try cursor.decode(String.self)
             default: try cursor.skipValue()
             }
         }
@@ -681,20 +568,17 @@ extension NetworkingV1 {
     }
 }
 
-extension NetworkingV1.IngressClassSpec: JSONFastDecodable {
-    init(from cursor: inout JSONCursor) throws {
-        self.init()
+extension NetworkingV1.IngressClassSpec: JSONFastFillable {
+    static var empty: Self { Self() }
+
+    mutating func fill(from cursor: inout JSONCursor) throws {
         try cursor.beginObject()
         while let jsonKey = try cursor.nextKeyRange() {
-            switch jsonKey.count {
-            case 10:
-                if cursor.key(jsonKey, is: "controller") {
-                    self.controller = try cursor.decode(String.self)
-                } else if cursor.key(jsonKey, is: "parameters") {
-                    self.parameters = try cursor.decode(NetworkingV1.IngressClassParametersReference.self)
-                } else {
-                    try cursor.skipValue()
-                }
+            switch cursor.keyHash {
+            case 0x18b8de5b56f6d021 where cursor.key(jsonKey, is: "controller"):
+                self.controller = try cursor.decode(String.self)
+            case 0x34b43b0a3234cd99 where cursor.key(jsonKey, is: "parameters"):
+                try cursor.fill(&self.parameters)
             default: try cursor.skipValue()
             }
         }
@@ -730,36 +614,21 @@ extension NetworkingV1 {
     }
 }
 
-extension NetworkingV1.IngressList: JSONFastDecodable {
-    init(from cursor: inout JSONCursor) throws {
-        self.init()
+extension NetworkingV1.IngressList: JSONFastFillable {
+    static var empty: Self { Self() }
+
+    mutating func fill(from cursor: inout JSONCursor) throws {
         try cursor.beginObject()
         while let jsonKey = try cursor.nextKeyRange() {
-            switch jsonKey.count {
-            case 4:
-                if cursor.key(jsonKey, is: "kind") {
-                    self.kind = try cursor.decode(String.self)
-                } else {
-                    try cursor.skipValue()
-                }
-            case 5:
-                if cursor.key(jsonKey, is: "items") {
-                    self.items = try cursor.decode([NetworkingV1.Ingress].self)
-                } else {
-                    try cursor.skipValue()
-                }
-            case 8:
-                if cursor.key(jsonKey, is: "metadata") {
-                    self.metadata = try cursor.decode(MetaV1.ListMeta.self)
-                } else {
-                    try cursor.skipValue()
-                }
-            case 10:
-                if cursor.key(jsonKey, is: "apiVersion") {
-                    self.apiVersion = try cursor.decode(String.self)
-                } else {
-                    try cursor.skipValue()
-                }
+            switch cursor.keyHash {
+            case 0xb898e55fe5f29ce9 where cursor.key(jsonKey, is: "apiVersion"):
+                self.apiVersion = try cursor.decode(String.self)
+            case 0x3e7884bf4f412c6f where cursor.key(jsonKey, is: "items"):
+                try cursor.fillArray(&self.items)
+            case 0xef9c96d721673243 where cursor.key(jsonKey, is: "kind"):
+                self.kind = try cursor.decode(String.self)
+            case 0x28475f88f42fd020 where cursor.key(jsonKey, is: "metadata"):
+                try cursor.fill(&self.metadata)
             default: try cursor.skipValue()
             }
         }
@@ -789,30 +658,19 @@ extension NetworkingV1 {
     }
 }
 
-extension NetworkingV1.IngressLoadBalancerIngress: JSONFastDecodable {
-    init(from cursor: inout JSONCursor) throws {
-        self.init()
+extension NetworkingV1.IngressLoadBalancerIngress: JSONFastFillable {
+    static var empty: Self { Self() }
+
+    mutating func fill(from cursor: inout JSONCursor) throws {
         try cursor.beginObject()
         while let jsonKey = try cursor.nextKeyRange() {
-            switch jsonKey.count {
-            case 2:
-                if cursor.key(jsonKey, is: "ip") {
-                    self.ip = try cursor.decode(String.self)
-                } else {
-                    try cursor.skipValue()
-                }
-            case 5:
-                if cursor.key(jsonKey, is: "ports") {
-                    self.ports = try cursor.decode([NetworkingV1.IngressPortStatus].self)
-                } else {
-                    try cursor.skipValue()
-                }
-            case 8:
-                if cursor.key(jsonKey, is: "hostname") {
-                    self.hostname = try cursor.decode(String.self)
-                } else {
-                    try cursor.skipValue()
-                }
+            switch cursor.keyHash {
+            case 0x6eea510e5cd609ac where cursor.key(jsonKey, is: "hostname"):
+                self.hostname = try cursor.decode(String.self)
+            case 0x8b74207b55c5cbc where cursor.key(jsonKey, is: "ip"):
+                self.ip = try cursor.decode(String.self)
+            case 0xc3780d35723576ef where cursor.key(jsonKey, is: "ports"):
+                try cursor.fillArray(&self.ports)
             default: try cursor.skipValue()
             }
         }
@@ -834,18 +692,15 @@ extension NetworkingV1 {
     }
 }
 
-extension NetworkingV1.IngressLoadBalancerStatus: JSONFastDecodable {
-    init(from cursor: inout JSONCursor) throws {
-        self.init()
+extension NetworkingV1.IngressLoadBalancerStatus: JSONFastFillable {
+    static var empty: Self { Self() }
+
+    mutating func fill(from cursor: inout JSONCursor) throws {
         try cursor.beginObject()
         while let jsonKey = try cursor.nextKeyRange() {
-            switch jsonKey.count {
-            case 7:
-                if cursor.key(jsonKey, is: "ingress") {
-                    self.ingress = try cursor.decode([NetworkingV1.IngressLoadBalancerIngress].self)
-                } else {
-                    try cursor.skipValue()
-                }
+            switch cursor.keyHash {
+            case 0xb40d01a852cd5798 where cursor.key(jsonKey, is: "ingress"):
+                try cursor.fillArray(&self.ingress)
             default: try cursor.skipValue()
             }
         }
@@ -882,30 +737,19 @@ extension NetworkingV1 {
     }
 }
 
-extension NetworkingV1.IngressPortStatus: JSONFastDecodable {
-    init(from cursor: inout JSONCursor) throws {
-        self.init()
+extension NetworkingV1.IngressPortStatus: JSONFastFillable {
+    static var empty: Self { Self() }
+
+    mutating func fill(from cursor: inout JSONCursor) throws {
         try cursor.beginObject()
         while let jsonKey = try cursor.nextKeyRange() {
-            switch jsonKey.count {
-            case 4:
-                if cursor.key(jsonKey, is: "port") {
-                    self.port = try cursor.decode(Int32.self)
-                } else {
-                    try cursor.skipValue()
-                }
-            case 5:
-                if cursor.key(jsonKey, is: "error") {
-                    self.error = try cursor.decode(String.self)
-                } else {
-                    try cursor.skipValue()
-                }
-            case 8:
-                if cursor.key(jsonKey, is: "protocol") {
-                    self.`protocol` = try cursor.decode(String.self)
-                } else {
-                    try cursor.skipValue()
-                }
+            switch cursor.keyHash {
+            case 0x9f7452dd75d54d31 where cursor.key(jsonKey, is: "error"):
+                self.error = try cursor.decode(String.self)
+            case 0x8c2cdb0da8933fa6 where cursor.key(jsonKey, is: "port"):
+                self.port = try cursor.decode(Int32.self)
+            case 0xb2b41998fa3bfff5 where cursor.key(jsonKey, is: "protocol"):
+                self.`protocol` = try cursor.decode(String.self)
             default: try cursor.skipValue()
             }
         }
@@ -938,20 +782,17 @@ extension NetworkingV1 {
     }
 }
 
-extension NetworkingV1.IngressRule: JSONFastDecodable {
-    init(from cursor: inout JSONCursor) throws {
-        self.init()
+extension NetworkingV1.IngressRule: JSONFastFillable {
+    static var empty: Self { Self() }
+
+    mutating func fill(from cursor: inout JSONCursor) throws {
         try cursor.beginObject()
         while let jsonKey = try cursor.nextKeyRange() {
-            switch jsonKey.count {
-            case 4:
-                if cursor.key(jsonKey, is: "host") {
-                    self.host = try cursor.decode(String.self)
-                } else if cursor.key(jsonKey, is: "http") {
-                    self.http = try cursor.decode(NetworkingV1.HTTPIngressRuleValue.self)
-                } else {
-                    try cursor.skipValue()
-                }
+            switch cursor.keyHash {
+            case 0x4077f8cc7eaf4d6f where cursor.key(jsonKey, is: "host"):
+                self.host = try cursor.decode(String.self)
+            case 0x8874a3cc15dc8285 where cursor.key(jsonKey, is: "http"):
+                try cursor.fill(&self.http)
             default: try cursor.skipValue()
             }
         }
@@ -979,20 +820,17 @@ extension NetworkingV1 {
     }
 }
 
-extension NetworkingV1.IngressServiceBackend: JSONFastDecodable {
-    init(from cursor: inout JSONCursor) throws {
-        self.init()
+extension NetworkingV1.IngressServiceBackend: JSONFastFillable {
+    static var empty: Self { Self() }
+
+    mutating func fill(from cursor: inout JSONCursor) throws {
         try cursor.beginObject()
         while let jsonKey = try cursor.nextKeyRange() {
-            switch jsonKey.count {
-            case 4:
-                if cursor.key(jsonKey, is: "name") {
-                    self.name = try cursor.decode(String.self)
-                } else if cursor.key(jsonKey, is: "port") {
-                    self.port = try cursor.decode(NetworkingV1.ServiceBackendPort.self)
-                } else {
-                    try cursor.skipValue()
-                }
+            switch cursor.keyHash {
+            case 0xc4bcadba8e631b86 where cursor.key(jsonKey, is: "name"):
+                self.name = try cursor.decode(String.self)
+            case 0x8c2cdb0da8933fa6 where cursor.key(jsonKey, is: "port"):
+                try cursor.fill(&self.port)
             default: try cursor.skipValue()
             }
         }
@@ -1026,36 +864,21 @@ extension NetworkingV1 {
     }
 }
 
-extension NetworkingV1.IngressSpec: JSONFastDecodable {
-    init(from cursor: inout JSONCursor) throws {
-        self.init()
+extension NetworkingV1.IngressSpec: JSONFastFillable {
+    static var empty: Self { Self() }
+
+    mutating func fill(from cursor: inout JSONCursor) throws {
         try cursor.beginObject()
         while let jsonKey = try cursor.nextKeyRange() {
-            switch jsonKey.count {
-            case 3:
-                if cursor.key(jsonKey, is: "tls") {
-                    self.tls = try cursor.decode([NetworkingV1.IngressTLS].self)
-                } else {
-                    try cursor.skipValue()
-                }
-            case 5:
-                if cursor.key(jsonKey, is: "rules") {
-                    self.rules = try cursor.decode([NetworkingV1.IngressRule].self)
-                } else {
-                    try cursor.skipValue()
-                }
-            case 14:
-                if cursor.key(jsonKey, is: "defaultBackend") {
-                    self.defaultBackend = try cursor.decode(NetworkingV1.IngressBackend.self)
-                } else {
-                    try cursor.skipValue()
-                }
-            case 16:
-                if cursor.key(jsonKey, is: "ingressClassName") {
-                    self.ingressClassName = try cursor.decode(String.self)
-                } else {
-                    try cursor.skipValue()
-                }
+            switch cursor.keyHash {
+            case 0xae184e87fc059fc2 where cursor.key(jsonKey, is: "defaultBackend"):
+                try cursor.fill(&self.defaultBackend)
+            case 0xb96e50ab0f0b18f3 where cursor.key(jsonKey, is: "ingressClassName"):
+                self.ingressClassName = try cursor.decode(String.self)
+            case 0x67124f6a285153c0 where cursor.key(jsonKey, is: "rules"):
+                try cursor.fillArray(&self.rules)
+            case 0x5703cf19446e1d0a where cursor.key(jsonKey, is: "tls"):
+                try cursor.fillArray(&self.tls)
             default: try cursor.skipValue()
             }
         }
@@ -1077,18 +900,15 @@ extension NetworkingV1 {
     }
 }
 
-extension NetworkingV1.IngressStatus: JSONFastDecodable {
-    init(from cursor: inout JSONCursor) throws {
-        self.init()
+extension NetworkingV1.IngressStatus: JSONFastFillable {
+    static var empty: Self { Self() }
+
+    mutating func fill(from cursor: inout JSONCursor) throws {
         try cursor.beginObject()
         while let jsonKey = try cursor.nextKeyRange() {
-            switch jsonKey.count {
-            case 12:
-                if cursor.key(jsonKey, is: "loadBalancer") {
-                    self.loadBalancer = try cursor.decode(NetworkingV1.IngressLoadBalancerStatus.self)
-                } else {
-                    try cursor.skipValue()
-                }
+            switch cursor.keyHash {
+            case 0x461526f6e17a6cc7 where cursor.key(jsonKey, is: "loadBalancer"):
+                try cursor.fill(&self.loadBalancer)
             default: try cursor.skipValue()
             }
         }
@@ -1114,24 +934,17 @@ extension NetworkingV1 {
     }
 }
 
-extension NetworkingV1.IngressTLS: JSONFastDecodable {
-    init(from cursor: inout JSONCursor) throws {
-        self.init()
+extension NetworkingV1.IngressTLS: JSONFastFillable {
+    static var empty: Self { Self() }
+
+    mutating func fill(from cursor: inout JSONCursor) throws {
         try cursor.beginObject()
         while let jsonKey = try cursor.nextKeyRange() {
-            switch jsonKey.count {
-            case 5:
-                if cursor.key(jsonKey, is: "hosts") {
-                    self.hosts = try cursor.decode([String].self)
-                } else {
-                    try cursor.skipValue()
-                }
-            case 10:
-                if cursor.key(jsonKey, is: "secretName") {
-                    self.secretName = try cursor.decode(String.self)
-                } else {
-                    try cursor.skipValue()
-                }
+            switch cursor.keyHash {
+            case 0x3b28df7b43e00694 where cursor.key(jsonKey, is: "hosts"):
+                self.hosts = try cursor.decode([String].self)
+            case 0x28b4b9a58c33026a where cursor.key(jsonKey, is: "secretName"):
+                self.secretName = try cursor.decode(String.self)
             default: try cursor.skipValue()
             }
         }
@@ -1165,32 +978,21 @@ extension NetworkingV1 {
     }
 }
 
-extension NetworkingV1.NetworkPolicy: JSONFastDecodable {
-    init(from cursor: inout JSONCursor) throws {
-        self.init()
+extension NetworkingV1.NetworkPolicy: JSONFastFillable {
+    static var empty: Self { Self() }
+
+    mutating func fill(from cursor: inout JSONCursor) throws {
         try cursor.beginObject()
         while let jsonKey = try cursor.nextKeyRange() {
-            switch jsonKey.count {
-            case 4:
-                if cursor.key(jsonKey, is: "kind") {
-                    self.kind = try cursor.decode(String.self)
-                } else if cursor.key(jsonKey, is: "spec") {
-                    self.spec = try cursor.decode(NetworkingV1.NetworkPolicySpec.self)
-                } else {
-                    try cursor.skipValue()
-                }
-            case 8:
-                if cursor.key(jsonKey, is: "metadata") {
-                    self.metadata = try cursor.decode(MetaV1.ObjectMeta.self)
-                } else {
-                    try cursor.skipValue()
-                }
-            case 10:
-                if cursor.key(jsonKey, is: "apiVersion") {
-                    self.apiVersion = try cursor.decode(String.self)
-                } else {
-                    try cursor.skipValue()
-                }
+            switch cursor.keyHash {
+            case 0xb898e55fe5f29ce9 where cursor.key(jsonKey, is: "apiVersion"):
+                self.apiVersion = try cursor.decode(String.self)
+            case 0xef9c96d721673243 where cursor.key(jsonKey, is: "kind"):
+                self.kind = try cursor.decode(String.self)
+            case 0x28475f88f42fd020 where cursor.key(jsonKey, is: "metadata"):
+                try cursor.fill(&self.metadata)
+            case 0x8b70a3190932153e where cursor.key(jsonKey, is: "spec"):
+                try cursor.fill(&self.spec)
             default: try cursor.skipValue()
             }
         }
@@ -1229,24 +1031,17 @@ extension NetworkingV1 {
     }
 }
 
-extension NetworkingV1.NetworkPolicyEgressRule: JSONFastDecodable {
-    init(from cursor: inout JSONCursor) throws {
-        self.init()
+extension NetworkingV1.NetworkPolicyEgressRule: JSONFastFillable {
+    static var empty: Self { Self() }
+
+    mutating func fill(from cursor: inout JSONCursor) throws {
         try cursor.beginObject()
         while let jsonKey = try cursor.nextKeyRange() {
-            switch jsonKey.count {
-            case 2:
-                if cursor.key(jsonKey, is: "to") {
-                    self.to = try cursor.decode([NetworkingV1.NetworkPolicyPeer].self)
-                } else {
-                    try cursor.skipValue()
-                }
-            case 5:
-                if cursor.key(jsonKey, is: "ports") {
-                    self.ports = try cursor.decode([NetworkingV1.NetworkPolicyPort].self)
-                } else {
-                    try cursor.skipValue()
-                }
+            switch cursor.keyHash {
+            case 0xc3780d35723576ef where cursor.key(jsonKey, is: "ports"):
+                try cursor.fillArray(&self.ports)
+            case 0x8c83907b56ac0a4 where cursor.key(jsonKey, is: "to"):
+                try cursor.fillArray(&self.to)
             default: try cursor.skipValue()
             }
         }
@@ -1272,24 +1067,17 @@ extension NetworkingV1 {
     }
 }
 
-extension NetworkingV1.NetworkPolicyIngressRule: JSONFastDecodable {
-    init(from cursor: inout JSONCursor) throws {
-        self.init()
+extension NetworkingV1.NetworkPolicyIngressRule: JSONFastFillable {
+    static var empty: Self { Self() }
+
+    mutating func fill(from cursor: inout JSONCursor) throws {
         try cursor.beginObject()
         while let jsonKey = try cursor.nextKeyRange() {
-            switch jsonKey.count {
-            case 4:
-                if cursor.key(jsonKey, is: "from") {
-                    self.from = try cursor.decode([NetworkingV1.NetworkPolicyPeer].self)
-                } else {
-                    try cursor.skipValue()
-                }
-            case 5:
-                if cursor.key(jsonKey, is: "ports") {
-                    self.ports = try cursor.decode([NetworkingV1.NetworkPolicyPort].self)
-                } else {
-                    try cursor.skipValue()
-                }
+            switch cursor.keyHash {
+            case 0x7f845078d7a5c0b5 where cursor.key(jsonKey, is: "from"):
+                try cursor.fillArray(&self.from)
+            case 0xc3780d35723576ef where cursor.key(jsonKey, is: "ports"):
+                try cursor.fillArray(&self.ports)
             default: try cursor.skipValue()
             }
         }
@@ -1325,36 +1113,21 @@ extension NetworkingV1 {
     }
 }
 
-extension NetworkingV1.NetworkPolicyList: JSONFastDecodable {
-    init(from cursor: inout JSONCursor) throws {
-        self.init()
+extension NetworkingV1.NetworkPolicyList: JSONFastFillable {
+    static var empty: Self { Self() }
+
+    mutating func fill(from cursor: inout JSONCursor) throws {
         try cursor.beginObject()
         while let jsonKey = try cursor.nextKeyRange() {
-            switch jsonKey.count {
-            case 4:
-                if cursor.key(jsonKey, is: "kind") {
-                    self.kind = try cursor.decode(String.self)
-                } else {
-                    try cursor.skipValue()
-                }
-            case 5:
-                if cursor.key(jsonKey, is: "items") {
-                    self.items = try cursor.decode([NetworkingV1.NetworkPolicy].self)
-                } else {
-                    try cursor.skipValue()
-                }
-            case 8:
-                if cursor.key(jsonKey, is: "metadata") {
-                    self.metadata = try cursor.decode(MetaV1.ListMeta.self)
-                } else {
-                    try cursor.skipValue()
-                }
-            case 10:
-                if cursor.key(jsonKey, is: "apiVersion") {
-                    self.apiVersion = try cursor.decode(String.self)
-                } else {
-                    try cursor.skipValue()
-                }
+            switch cursor.keyHash {
+            case 0xb898e55fe5f29ce9 where cursor.key(jsonKey, is: "apiVersion"):
+                self.apiVersion = try cursor.decode(String.self)
+            case 0x3e7884bf4f412c6f where cursor.key(jsonKey, is: "items"):
+                try cursor.fillArray(&self.items)
+            case 0xef9c96d721673243 where cursor.key(jsonKey, is: "kind"):
+                self.kind = try cursor.decode(String.self)
+            case 0x28475f88f42fd020 where cursor.key(jsonKey, is: "metadata"):
+                try cursor.fill(&self.metadata)
             default: try cursor.skipValue()
             }
         }
@@ -1388,30 +1161,19 @@ extension NetworkingV1 {
     }
 }
 
-extension NetworkingV1.NetworkPolicyPeer: JSONFastDecodable {
-    init(from cursor: inout JSONCursor) throws {
-        self.init()
+extension NetworkingV1.NetworkPolicyPeer: JSONFastFillable {
+    static var empty: Self { Self() }
+
+    mutating func fill(from cursor: inout JSONCursor) throws {
         try cursor.beginObject()
         while let jsonKey = try cursor.nextKeyRange() {
-            switch jsonKey.count {
-            case 7:
-                if cursor.key(jsonKey, is: "ipBlock") {
-                    self.ipBlock = try cursor.decode(NetworkingV1.IPBlock.self)
-                } else {
-                    try cursor.skipValue()
-                }
-            case 11:
-                if cursor.key(jsonKey, is: "podSelector") {
-                    self.podSelector = try cursor.decode(MetaV1.LabelSelector.self)
-                } else {
-                    try cursor.skipValue()
-                }
-            case 17:
-                if cursor.key(jsonKey, is: "namespaceSelector") {
-                    self.namespaceSelector = try cursor.decode(MetaV1.LabelSelector.self)
-                } else {
-                    try cursor.skipValue()
-                }
+            switch cursor.keyHash {
+            case 0x45b42ba922364155 where cursor.key(jsonKey, is: "ipBlock"):
+                try cursor.fill(&self.ipBlock)
+            case 0x31b44c848d7f92d5 where cursor.key(jsonKey, is: "namespaceSelector"):
+                try cursor.fill(&self.namespaceSelector)
+            case 0x206dc754b8a20a09 where cursor.key(jsonKey, is: "podSelector"):
+                try cursor.fill(&self.podSelector)
             default: try cursor.skipValue()
             }
         }
@@ -1441,30 +1203,19 @@ extension NetworkingV1 {
     }
 }
 
-extension NetworkingV1.NetworkPolicyPort: JSONFastDecodable {
-    init(from cursor: inout JSONCursor) throws {
-        self.init()
+extension NetworkingV1.NetworkPolicyPort: JSONFastFillable {
+    static var empty: Self { Self() }
+
+    mutating func fill(from cursor: inout JSONCursor) throws {
         try cursor.beginObject()
         while let jsonKey = try cursor.nextKeyRange() {
-            switch jsonKey.count {
-            case 4:
-                if cursor.key(jsonKey, is: "port") {
-                    self.port = try cursor.decode(IntOrString.self)
-                } else {
-                    try cursor.skipValue()
-                }
-            case 7:
-                if cursor.key(jsonKey, is: "endPort") {
-                    self.endPort = try cursor.decode(Int32.self)
-                } else {
-                    try cursor.skipValue()
-                }
-            case 8:
-                if cursor.key(jsonKey, is: "protocol") {
-                    self.`protocol` = try cursor.decode(String.self)
-                } else {
-                    try cursor.skipValue()
-                }
+            switch cursor.keyHash {
+            case 0xdb9e93a91634e0e5 where cursor.key(jsonKey, is: "endPort"):
+                self.endPort = try cursor.decode(Int32.self)
+            case 0x8c2cdb0da8933fa6 where cursor.key(jsonKey, is: "port"):
+                self.port = try cursor.decode(IntOrString.self)
+            case 0xb2b41998fa3bfff5 where cursor.key(jsonKey, is: "protocol"):
+                self.`protocol` = try cursor.decode(String.self)
             default: try cursor.skipValue()
             }
         }
@@ -1498,32 +1249,21 @@ extension NetworkingV1 {
     }
 }
 
-extension NetworkingV1.NetworkPolicySpec: JSONFastDecodable {
-    init(from cursor: inout JSONCursor) throws {
-        self.init()
+extension NetworkingV1.NetworkPolicySpec: JSONFastFillable {
+    static var empty: Self { Self() }
+
+    mutating func fill(from cursor: inout JSONCursor) throws {
         try cursor.beginObject()
         while let jsonKey = try cursor.nextKeyRange() {
-            switch jsonKey.count {
-            case 6:
-                if cursor.key(jsonKey, is: "egress") {
-                    self.egress = try cursor.decode([NetworkingV1.NetworkPolicyEgressRule].self)
-                } else {
-                    try cursor.skipValue()
-                }
-            case 7:
-                if cursor.key(jsonKey, is: "ingress") {
-                    self.ingress = try cursor.decode([NetworkingV1.NetworkPolicyIngressRule].self)
-                } else {
-                    try cursor.skipValue()
-                }
-            case 11:
-                if cursor.key(jsonKey, is: "podSelector") {
-                    self.podSelector = try cursor.decode(MetaV1.LabelSelector.self)
-                } else if cursor.key(jsonKey, is: "policyTypes") {
-                    self.policyTypes = try cursor.decode([String].self)
-                } else {
-                    try cursor.skipValue()
-                }
+            switch cursor.keyHash {
+            case 0xb45ad2bc5f1ab85e where cursor.key(jsonKey, is: "egress"):
+                try cursor.fillArray(&self.egress)
+            case 0xb40d01a852cd5798 where cursor.key(jsonKey, is: "ingress"):
+                try cursor.fillArray(&self.ingress)
+            case 0x206dc754b8a20a09 where cursor.key(jsonKey, is: "podSelector"):
+                try cursor.fill(&self.podSelector)
+            case 0x3229e77b279607c where cursor.key(jsonKey, is: "policyTypes"):
+                self.policyTypes = try cursor.decode([String].self)
             default: try cursor.skipValue()
             }
         }
@@ -1561,36 +1301,21 @@ extension NetworkingV1 {
     }
 }
 
-extension NetworkingV1.ParentReference: JSONFastDecodable {
-    init(from cursor: inout JSONCursor) throws {
-        self.init()
+extension NetworkingV1.ParentReference: JSONFastFillable {
+    static var empty: Self { Self() }
+
+    mutating func fill(from cursor: inout JSONCursor) throws {
         try cursor.beginObject()
         while let jsonKey = try cursor.nextKeyRange() {
-            switch jsonKey.count {
-            case 4:
-                if cursor.key(jsonKey, is: "name") {
-                    self.name = try cursor.decode(String.self)
-                } else {
-                    try cursor.skipValue()
-                }
-            case 5:
-                if cursor.key(jsonKey, is: "group") {
-                    self.group = try cursor.decode(String.self)
-                } else {
-                    try cursor.skipValue()
-                }
-            case 8:
-                if cursor.key(jsonKey, is: "resource") {
-                    self.resource = try cursor.decode(String.self)
-                } else {
-                    try cursor.skipValue()
-                }
-            case 9:
-                if cursor.key(jsonKey, is: "namespace") {
-                    self.namespace = try cursor.decode(String.self)
-                } else {
-                    try cursor.skipValue()
-                }
+            switch cursor.keyHash {
+            case 0xdc57e42946f6e08c where cursor.key(jsonKey, is: "group"):
+                self.group = try cursor.decode(String.self)
+            case 0xc4bcadba8e631b86 where cursor.key(jsonKey, is: "name"):
+                self.name = try cursor.decode(String.self)
+            case 0xdc1c4a04cb5c6da0 where cursor.key(jsonKey, is: "namespace"):
+                self.namespace = try cursor.decode(String.self)
+            case 0xb571c404c5b2fd35 where cursor.key(jsonKey, is: "resource"):
+                self.resource = try cursor.decode(String.self)
             default: try cursor.skipValue()
             }
         }
@@ -1616,24 +1341,17 @@ extension NetworkingV1 {
     }
 }
 
-extension NetworkingV1.ServiceBackendPort: JSONFastDecodable {
-    init(from cursor: inout JSONCursor) throws {
-        self.init()
+extension NetworkingV1.ServiceBackendPort: JSONFastFillable {
+    static var empty: Self { Self() }
+
+    mutating func fill(from cursor: inout JSONCursor) throws {
         try cursor.beginObject()
         while let jsonKey = try cursor.nextKeyRange() {
-            switch jsonKey.count {
-            case 4:
-                if cursor.key(jsonKey, is: "name") {
-                    self.name = try cursor.decode(String.self)
-                } else {
-                    try cursor.skipValue()
-                }
-            case 6:
-                if cursor.key(jsonKey, is: "number") {
-                    self.number = try cursor.decode(Int32.self)
-                } else {
-                    try cursor.skipValue()
-                }
+            switch cursor.keyHash {
+            case 0xc4bcadba8e631b86 where cursor.key(jsonKey, is: "name"):
+                self.name = try cursor.decode(String.self)
+            case 0x8031a80d73f6ebe0 where cursor.key(jsonKey, is: "number"):
+                self.number = try cursor.decode(Int32.self)
             default: try cursor.skipValue()
             }
         }
@@ -1671,38 +1389,23 @@ extension NetworkingV1 {
     }
 }
 
-extension NetworkingV1.ServiceCIDR: JSONFastDecodable {
-    init(from cursor: inout JSONCursor) throws {
-        self.init()
+extension NetworkingV1.ServiceCIDR: JSONFastFillable {
+    static var empty: Self { Self() }
+
+    mutating func fill(from cursor: inout JSONCursor) throws {
         try cursor.beginObject()
         while let jsonKey = try cursor.nextKeyRange() {
-            switch jsonKey.count {
-            case 4:
-                if cursor.key(jsonKey, is: "kind") {
-                    self.kind = try cursor.decode(String.self)
-                } else if cursor.key(jsonKey, is: "spec") {
-                    self.spec = try cursor.decode(NetworkingV1.ServiceCIDRSpec.self)
-                } else {
-                    try cursor.skipValue()
-                }
-            case 6:
-                if cursor.key(jsonKey, is: "status") {
-                    self.status = try cursor.decode(NetworkingV1.ServiceCIDRStatus.self)
-                } else {
-                    try cursor.skipValue()
-                }
-            case 8:
-                if cursor.key(jsonKey, is: "metadata") {
-                    self.metadata = try cursor.decode(MetaV1.ObjectMeta.self)
-                } else {
-                    try cursor.skipValue()
-                }
-            case 10:
-                if cursor.key(jsonKey, is: "apiVersion") {
-                    self.apiVersion = try cursor.decode(String.self)
-                } else {
-                    try cursor.skipValue()
-                }
+            switch cursor.keyHash {
+            case 0xb898e55fe5f29ce9 where cursor.key(jsonKey, is: "apiVersion"):
+                self.apiVersion = try cursor.decode(String.self)
+            case 0xef9c96d721673243 where cursor.key(jsonKey, is: "kind"):
+                self.kind = try cursor.decode(String.self)
+            case 0x28475f88f42fd020 where cursor.key(jsonKey, is: "metadata"):
+                try cursor.fill(&self.metadata)
+            case 0x8b70a3190932153e where cursor.key(jsonKey, is: "spec"):
+                try cursor.fill(&self.spec)
+            case 0xc4d5696d6cc12c2f where cursor.key(jsonKey, is: "status"):
+                try cursor.fill(&self.status)
             default: try cursor.skipValue()
             }
         }
@@ -1751,36 +1454,21 @@ extension NetworkingV1 {
     }
 }
 
-extension NetworkingV1.ServiceCIDRList: JSONFastDecodable {
-    init(from cursor: inout JSONCursor) throws {
-        self.init()
+extension NetworkingV1.ServiceCIDRList: JSONFastFillable {
+    static var empty: Self { Self() }
+
+    mutating func fill(from cursor: inout JSONCursor) throws {
         try cursor.beginObject()
         while let jsonKey = try cursor.nextKeyRange() {
-            switch jsonKey.count {
-            case 4:
-                if cursor.key(jsonKey, is: "kind") {
-                    self.kind = try cursor.decode(String.self)
-                } else {
-                    try cursor.skipValue()
-                }
-            case 5:
-                if cursor.key(jsonKey, is: "items") {
-                    self.items = try cursor.decode([NetworkingV1.ServiceCIDR].self)
-                } else {
-                    try cursor.skipValue()
-                }
-            case 8:
-                if cursor.key(jsonKey, is: "metadata") {
-                    self.metadata = try cursor.decode(MetaV1.ListMeta.self)
-                } else {
-                    try cursor.skipValue()
-                }
-            case 10:
-                if cursor.key(jsonKey, is: "apiVersion") {
-                    self.apiVersion = try cursor.decode(String.self)
-                } else {
-                    try cursor.skipValue()
-                }
+            switch cursor.keyHash {
+            case 0xb898e55fe5f29ce9 where cursor.key(jsonKey, is: "apiVersion"):
+                self.apiVersion = try cursor.decode(String.self)
+            case 0x3e7884bf4f412c6f where cursor.key(jsonKey, is: "items"):
+                try cursor.fillArray(&self.items)
+            case 0xef9c96d721673243 where cursor.key(jsonKey, is: "kind"):
+                self.kind = try cursor.decode(String.self)
+            case 0x28475f88f42fd020 where cursor.key(jsonKey, is: "metadata"):
+                try cursor.fill(&self.metadata)
             default: try cursor.skipValue()
             }
         }
@@ -1802,18 +1490,15 @@ extension NetworkingV1 {
     }
 }
 
-extension NetworkingV1.ServiceCIDRSpec: JSONFastDecodable {
-    init(from cursor: inout JSONCursor) throws {
-        self.init()
+extension NetworkingV1.ServiceCIDRSpec: JSONFastFillable {
+    static var empty: Self { Self() }
+
+    mutating func fill(from cursor: inout JSONCursor) throws {
         try cursor.beginObject()
         while let jsonKey = try cursor.nextKeyRange() {
-            switch jsonKey.count {
-            case 5:
-                if cursor.key(jsonKey, is: "cidrs") {
-                    self.cidrs = try cursor.decode([String].self)
-                } else {
-                    try cursor.skipValue()
-                }
+            switch cursor.keyHash {
+            case 0xaabce7c3b7d5fec where cursor.key(jsonKey, is: "cidrs"):
+                self.cidrs = try cursor.decode([String].self)
             default: try cursor.skipValue()
             }
         }
@@ -1835,18 +1520,15 @@ extension NetworkingV1 {
     }
 }
 
-extension NetworkingV1.ServiceCIDRStatus: JSONFastDecodable {
-    init(from cursor: inout JSONCursor) throws {
-        self.init()
+extension NetworkingV1.ServiceCIDRStatus: JSONFastFillable {
+    static var empty: Self { Self() }
+
+    mutating func fill(from cursor: inout JSONCursor) throws {
         try cursor.beginObject()
         while let jsonKey = try cursor.nextKeyRange() {
-            switch jsonKey.count {
-            case 10:
-                if cursor.key(jsonKey, is: "conditions") {
-                    self.conditions = try cursor.decode([MetaV1.Condition].self)
-                } else {
-                    try cursor.skipValue()
-                }
+            switch cursor.keyHash {
+            case 0x5f6d4dd9db56877 where cursor.key(jsonKey, is: "conditions"):
+                try cursor.fillArray(&self.conditions)
             default: try cursor.skipValue()
             }
         }

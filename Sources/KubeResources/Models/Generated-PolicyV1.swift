@@ -33,36 +33,21 @@ extension PolicyV1 {
     }
 }
 
-extension PolicyV1.Eviction: JSONFastDecodable {
-    init(from cursor: inout JSONCursor) throws {
-        self.init()
+extension PolicyV1.Eviction: JSONFastFillable {
+    static var empty: Self { Self() }
+
+    mutating func fill(from cursor: inout JSONCursor) throws {
         try cursor.beginObject()
         while let jsonKey = try cursor.nextKeyRange() {
-            switch jsonKey.count {
-            case 4:
-                if cursor.key(jsonKey, is: "kind") {
-                    self.kind = try cursor.decode(String.self)
-                } else {
-                    try cursor.skipValue()
-                }
-            case 8:
-                if cursor.key(jsonKey, is: "metadata") {
-                    self.metadata = try cursor.decode(MetaV1.ObjectMeta.self)
-                } else {
-                    try cursor.skipValue()
-                }
-            case 10:
-                if cursor.key(jsonKey, is: "apiVersion") {
-                    self.apiVersion = try cursor.decode(String.self)
-                } else {
-                    try cursor.skipValue()
-                }
-            case 13:
-                if cursor.key(jsonKey, is: "deleteOptions") {
-                    self.deleteOptions = try cursor.decode(MetaV1.DeleteOptions.self)
-                } else {
-                    try cursor.skipValue()
-                }
+            switch cursor.keyHash {
+            case 0xb898e55fe5f29ce9 where cursor.key(jsonKey, is: "apiVersion"):
+                self.apiVersion = try cursor.decode(String.self)
+            case 0x67e1bd1420f7b7e4 where cursor.key(jsonKey, is: "deleteOptions"):
+                try cursor.fill(&self.deleteOptions)
+            case 0xef9c96d721673243 where cursor.key(jsonKey, is: "kind"):
+                self.kind = try cursor.decode(String.self)
+            case 0x28475f88f42fd020 where cursor.key(jsonKey, is: "metadata"):
+                try cursor.fill(&self.metadata)
             default: try cursor.skipValue()
             }
         }
@@ -100,38 +85,23 @@ extension PolicyV1 {
     }
 }
 
-extension PolicyV1.PodDisruptionBudget: JSONFastDecodable {
-    init(from cursor: inout JSONCursor) throws {
-        self.init()
+extension PolicyV1.PodDisruptionBudget: JSONFastFillable {
+    static var empty: Self { Self() }
+
+    mutating func fill(from cursor: inout JSONCursor) throws {
         try cursor.beginObject()
         while let jsonKey = try cursor.nextKeyRange() {
-            switch jsonKey.count {
-            case 4:
-                if cursor.key(jsonKey, is: "kind") {
-                    self.kind = try cursor.decode(String.self)
-                } else if cursor.key(jsonKey, is: "spec") {
-                    self.spec = try cursor.decode(PolicyV1.PodDisruptionBudgetSpec.self)
-                } else {
-                    try cursor.skipValue()
-                }
-            case 6:
-                if cursor.key(jsonKey, is: "status") {
-                    self.status = try cursor.decode(PolicyV1.PodDisruptionBudgetStatus.self)
-                } else {
-                    try cursor.skipValue()
-                }
-            case 8:
-                if cursor.key(jsonKey, is: "metadata") {
-                    self.metadata = try cursor.decode(MetaV1.ObjectMeta.self)
-                } else {
-                    try cursor.skipValue()
-                }
-            case 10:
-                if cursor.key(jsonKey, is: "apiVersion") {
-                    self.apiVersion = try cursor.decode(String.self)
-                } else {
-                    try cursor.skipValue()
-                }
+            switch cursor.keyHash {
+            case 0xb898e55fe5f29ce9 where cursor.key(jsonKey, is: "apiVersion"):
+                self.apiVersion = try cursor.decode(String.self)
+            case 0xef9c96d721673243 where cursor.key(jsonKey, is: "kind"):
+                self.kind = try cursor.decode(String.self)
+            case 0x28475f88f42fd020 where cursor.key(jsonKey, is: "metadata"):
+                try cursor.fill(&self.metadata)
+            case 0x8b70a3190932153e where cursor.key(jsonKey, is: "spec"):
+                try cursor.fill(&self.spec)
+            case 0xc4d5696d6cc12c2f where cursor.key(jsonKey, is: "status"):
+                try cursor.fill(&self.status)
             default: try cursor.skipValue()
             }
         }
@@ -180,36 +150,21 @@ extension PolicyV1 {
     }
 }
 
-extension PolicyV1.PodDisruptionBudgetList: JSONFastDecodable {
-    init(from cursor: inout JSONCursor) throws {
-        self.init()
+extension PolicyV1.PodDisruptionBudgetList: JSONFastFillable {
+    static var empty: Self { Self() }
+
+    mutating func fill(from cursor: inout JSONCursor) throws {
         try cursor.beginObject()
         while let jsonKey = try cursor.nextKeyRange() {
-            switch jsonKey.count {
-            case 4:
-                if cursor.key(jsonKey, is: "kind") {
-                    self.kind = try cursor.decode(String.self)
-                } else {
-                    try cursor.skipValue()
-                }
-            case 5:
-                if cursor.key(jsonKey, is: "items") {
-                    self.items = try cursor.decode([PolicyV1.PodDisruptionBudget].self)
-                } else {
-                    try cursor.skipValue()
-                }
-            case 8:
-                if cursor.key(jsonKey, is: "metadata") {
-                    self.metadata = try cursor.decode(MetaV1.ListMeta.self)
-                } else {
-                    try cursor.skipValue()
-                }
-            case 10:
-                if cursor.key(jsonKey, is: "apiVersion") {
-                    self.apiVersion = try cursor.decode(String.self)
-                } else {
-                    try cursor.skipValue()
-                }
+            switch cursor.keyHash {
+            case 0xb898e55fe5f29ce9 where cursor.key(jsonKey, is: "apiVersion"):
+                self.apiVersion = try cursor.decode(String.self)
+            case 0x3e7884bf4f412c6f where cursor.key(jsonKey, is: "items"):
+                try cursor.fillArray(&self.items)
+            case 0xef9c96d721673243 where cursor.key(jsonKey, is: "kind"):
+                self.kind = try cursor.decode(String.self)
+            case 0x28475f88f42fd020 where cursor.key(jsonKey, is: "metadata"):
+                try cursor.fill(&self.metadata)
             default: try cursor.skipValue()
             }
         }
@@ -251,36 +206,21 @@ extension PolicyV1 {
     }
 }
 
-extension PolicyV1.PodDisruptionBudgetSpec: JSONFastDecodable {
-    init(from cursor: inout JSONCursor) throws {
-        self.init()
+extension PolicyV1.PodDisruptionBudgetSpec: JSONFastFillable {
+    static var empty: Self { Self() }
+
+    mutating func fill(from cursor: inout JSONCursor) throws {
         try cursor.beginObject()
         while let jsonKey = try cursor.nextKeyRange() {
-            switch jsonKey.count {
-            case 8:
-                if cursor.key(jsonKey, is: "selector") {
-                    self.selector = try cursor.decode(MetaV1.LabelSelector.self)
-                } else {
-                    try cursor.skipValue()
-                }
-            case 12:
-                if cursor.key(jsonKey, is: "minAvailable") {
-                    self.minAvailable = try cursor.decode(IntOrString.self)
-                } else {
-                    try cursor.skipValue()
-                }
-            case 14:
-                if cursor.key(jsonKey, is: "maxUnavailable") {
-                    self.maxUnavailable = try cursor.decode(IntOrString.self)
-                } else {
-                    try cursor.skipValue()
-                }
-            case 26:
-                if cursor.key(jsonKey, is: "unhealthyPodEvictionPolicy") {
-                    self.unhealthyPodEvictionPolicy = try cursor.decode(String.self)
-                } else {
-                    try cursor.skipValue()
-                }
+            switch cursor.keyHash {
+            case 0x44aecec49235b1b5 where cursor.key(jsonKey, is: "maxUnavailable"):
+                self.maxUnavailable = try cursor.decode(IntOrString.self)
+            case 0x3d4d32b07194b4c6 where cursor.key(jsonKey, is: "minAvailable"):
+                self.minAvailable = try cursor.decode(IntOrString.self)
+            case 0x3b0355a1af4ac9c where cursor.key(jsonKey, is: "selector"):
+                try cursor.fill(&self.selector)
+            case 0xb2e8ed5d41e3bd5d where cursor.key(jsonKey, is: "unhealthyPodEvictionPolicy"):
+                self.unhealthyPodEvictionPolicy = try cursor.decode(String.self)
             default: try cursor.skipValue()
             }
         }
@@ -334,46 +274,27 @@ extension PolicyV1 {
     }
 }
 
-extension PolicyV1.PodDisruptionBudgetStatus: JSONFastDecodable {
-    init(from cursor: inout JSONCursor) throws {
-        self.init()
+extension PolicyV1.PodDisruptionBudgetStatus: JSONFastFillable {
+    static var empty: Self { Self() }
+
+    mutating func fill(from cursor: inout JSONCursor) throws {
         try cursor.beginObject()
         while let jsonKey = try cursor.nextKeyRange() {
-            switch jsonKey.count {
-            case 10:
-                if cursor.key(jsonKey, is: "conditions") {
-                    self.conditions = try cursor.decode([MetaV1.Condition].self)
-                } else {
-                    try cursor.skipValue()
-                }
-            case 12:
-                if cursor.key(jsonKey, is: "expectedPods") {
-                    self.expectedPods = try cursor.decode(Int32.self)
-                } else {
-                    try cursor.skipValue()
-                }
-            case 13:
-                if cursor.key(jsonKey, is: "disruptedPods") {
-                    self.disruptedPods = try cursor.decode([String: Time].self)
-                } else {
-                    try cursor.skipValue()
-                }
-            case 14:
-                if cursor.key(jsonKey, is: "currentHealthy") {
-                    self.currentHealthy = try cursor.decode(Int32.self)
-                } else if cursor.key(jsonKey, is: "desiredHealthy") {
-                    self.desiredHealthy = try cursor.decode(Int32.self)
-                } else {
-                    try cursor.skipValue()
-                }
-            case 18:
-                if cursor.key(jsonKey, is: "disruptionsAllowed") {
-                    self.disruptionsAllowed = try cursor.decode(Int32.self)
-                } else if cursor.key(jsonKey, is: "observedGeneration") {
-                    self.observedGeneration = try cursor.decode(Int64.self)
-                } else {
-                    try cursor.skipValue()
-                }
+            switch cursor.keyHash {
+            case 0x5f6d4dd9db56877 where cursor.key(jsonKey, is: "conditions"):
+                try cursor.fillArray(&self.conditions)
+            case 0x58df78dad792a8b where cursor.key(jsonKey, is: "currentHealthy"):
+                self.currentHealthy = try cursor.decode(Int32.self)
+            case 0xed275afb58a7b332 where cursor.key(jsonKey, is: "desiredHealthy"):
+                self.desiredHealthy = try cursor.decode(Int32.self)
+            case 0x9f06baec09d81eb where cursor.key(jsonKey, is: "disruptedPods"):
+                self.disruptedPods = try cursor.decode([String: Time].self)
+            case 0x4d96e3eed51454b3 where cursor.key(jsonKey, is: "disruptionsAllowed"):
+                self.disruptionsAllowed = try cursor.decode(Int32.self)
+            case 0x6677ac3e70ea791 where cursor.key(jsonKey, is: "expectedPods"):
+                self.expectedPods = try cursor.decode(Int32.self)
+            case 0x4bbc628adf0ff70b where cursor.key(jsonKey, is: "observedGeneration"):
+                self.observedGeneration = try cursor.decode(Int64.self)
             default: try cursor.skipValue()
             }
         }

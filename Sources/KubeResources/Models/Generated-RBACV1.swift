@@ -21,18 +21,15 @@ extension RBACV1 {
     }
 }
 
-extension RBACV1.AggregationRule: JSONFastDecodable {
-    init(from cursor: inout JSONCursor) throws {
-        self.init()
+extension RBACV1.AggregationRule: JSONFastFillable {
+    static var empty: Self { Self() }
+
+    mutating func fill(from cursor: inout JSONCursor) throws {
         try cursor.beginObject()
         while let jsonKey = try cursor.nextKeyRange() {
-            switch jsonKey.count {
-            case 20:
-                if cursor.key(jsonKey, is: "clusterRoleSelectors") {
-                    self.clusterRoleSelectors = try cursor.decode([MetaV1.LabelSelector].self)
-                } else {
-                    try cursor.skipValue()
-                }
+            switch cursor.keyHash {
+            case 0x968aea879b16cf79 where cursor.key(jsonKey, is: "clusterRoleSelectors"):
+                try cursor.fillArray(&self.clusterRoleSelectors)
             default: try cursor.skipValue()
             }
         }
@@ -70,42 +67,23 @@ extension RBACV1 {
     }
 }
 
-extension RBACV1.ClusterRole: JSONFastDecodable {
-    init(from cursor: inout JSONCursor) throws {
-        self.init()
+extension RBACV1.ClusterRole: JSONFastFillable {
+    static var empty: Self { Self() }
+
+    mutating func fill(from cursor: inout JSONCursor) throws {
         try cursor.beginObject()
         while let jsonKey = try cursor.nextKeyRange() {
-            switch jsonKey.count {
-            case 4:
-                if cursor.key(jsonKey, is: "kind") {
-                    self.kind = try cursor.decode(String.self)
-                } else {
-                    try cursor.skipValue()
-                }
-            case 5:
-                if cursor.key(jsonKey, is: "rules") {
-                    self.rules = try cursor.decode([RBACV1.PolicyRule].self)
-                } else {
-                    try cursor.skipValue()
-                }
-            case 8:
-                if cursor.key(jsonKey, is: "metadata") {
-                    self.metadata = try cursor.decode(MetaV1.ObjectMeta.self)
-                } else {
-                    try cursor.skipValue()
-                }
-            case 10:
-                if cursor.key(jsonKey, is: "apiVersion") {
-                    self.apiVersion = try cursor.decode(String.self)
-                } else {
-                    try cursor.skipValue()
-                }
-            case 15:
-                if cursor.key(jsonKey, is: "aggregationRule") {
-                    self.aggregationRule = try cursor.decode(RBACV1.AggregationRule.self)
-                } else {
-                    try cursor.skipValue()
-                }
+            switch cursor.keyHash {
+            case 0xca8b7761fa6227f3 where cursor.key(jsonKey, is: "aggregationRule"):
+                try cursor.fill(&self.aggregationRule)
+            case 0xb898e55fe5f29ce9 where cursor.key(jsonKey, is: "apiVersion"):
+                self.apiVersion = try cursor.decode(String.self)
+            case 0xef9c96d721673243 where cursor.key(jsonKey, is: "kind"):
+                self.kind = try cursor.decode(String.self)
+            case 0x28475f88f42fd020 where cursor.key(jsonKey, is: "metadata"):
+                try cursor.fill(&self.metadata)
+            case 0x67124f6a285153c0 where cursor.key(jsonKey, is: "rules"):
+                try cursor.fillArray(&self.rules)
             default: try cursor.skipValue()
             }
         }
@@ -158,38 +136,23 @@ extension RBACV1 {
     }
 }
 
-extension RBACV1.ClusterRoleBinding: JSONFastDecodable {
-    init(from cursor: inout JSONCursor) throws {
-        self.init()
+extension RBACV1.ClusterRoleBinding: JSONFastFillable {
+    static var empty: Self { Self() }
+
+    mutating func fill(from cursor: inout JSONCursor) throws {
         try cursor.beginObject()
         while let jsonKey = try cursor.nextKeyRange() {
-            switch jsonKey.count {
-            case 4:
-                if cursor.key(jsonKey, is: "kind") {
-                    self.kind = try cursor.decode(String.self)
-                } else {
-                    try cursor.skipValue()
-                }
-            case 7:
-                if cursor.key(jsonKey, is: "roleRef") {
-                    self.roleRef = try cursor.decode(RBACV1.RoleRef.self)
-                } else {
-                    try cursor.skipValue()
-                }
-            case 8:
-                if cursor.key(jsonKey, is: "metadata") {
-                    self.metadata = try cursor.decode(MetaV1.ObjectMeta.self)
-                } else if cursor.key(jsonKey, is: "subjects") {
-                    self.subjects = try cursor.decode([RBACV1.Subject].self)
-                } else {
-                    try cursor.skipValue()
-                }
-            case 10:
-                if cursor.key(jsonKey, is: "apiVersion") {
-                    self.apiVersion = try cursor.decode(String.self)
-                } else {
-                    try cursor.skipValue()
-                }
+            switch cursor.keyHash {
+            case 0xb898e55fe5f29ce9 where cursor.key(jsonKey, is: "apiVersion"):
+                self.apiVersion = try cursor.decode(String.self)
+            case 0xef9c96d721673243 where cursor.key(jsonKey, is: "kind"):
+                self.kind = try cursor.decode(String.self)
+            case 0x28475f88f42fd020 where cursor.key(jsonKey, is: "metadata"):
+                try cursor.fill(&self.metadata)
+            case 0xb5f508b2fdf6e28e where cursor.key(jsonKey, is: "roleRef"):
+                try cursor.fill(&self.roleRef)
+            case 0x38907132bf0036b4 where cursor.key(jsonKey, is: "subjects"):
+                try cursor.fillArray(&self.subjects)
             default: try cursor.skipValue()
             }
         }
@@ -238,36 +201,21 @@ extension RBACV1 {
     }
 }
 
-extension RBACV1.ClusterRoleBindingList: JSONFastDecodable {
-    init(from cursor: inout JSONCursor) throws {
-        self.init()
+extension RBACV1.ClusterRoleBindingList: JSONFastFillable {
+    static var empty: Self { Self() }
+
+    mutating func fill(from cursor: inout JSONCursor) throws {
         try cursor.beginObject()
         while let jsonKey = try cursor.nextKeyRange() {
-            switch jsonKey.count {
-            case 4:
-                if cursor.key(jsonKey, is: "kind") {
-                    self.kind = try cursor.decode(String.self)
-                } else {
-                    try cursor.skipValue()
-                }
-            case 5:
-                if cursor.key(jsonKey, is: "items") {
-                    self.items = try cursor.decode([RBACV1.ClusterRoleBinding].self)
-                } else {
-                    try cursor.skipValue()
-                }
-            case 8:
-                if cursor.key(jsonKey, is: "metadata") {
-                    self.metadata = try cursor.decode(MetaV1.ListMeta.self)
-                } else {
-                    try cursor.skipValue()
-                }
-            case 10:
-                if cursor.key(jsonKey, is: "apiVersion") {
-                    self.apiVersion = try cursor.decode(String.self)
-                } else {
-                    try cursor.skipValue()
-                }
+            switch cursor.keyHash {
+            case 0xb898e55fe5f29ce9 where cursor.key(jsonKey, is: "apiVersion"):
+                self.apiVersion = try cursor.decode(String.self)
+            case 0x3e7884bf4f412c6f where cursor.key(jsonKey, is: "items"):
+                try cursor.fillArray(&self.items)
+            case 0xef9c96d721673243 where cursor.key(jsonKey, is: "kind"):
+                self.kind = try cursor.decode(String.self)
+            case 0x28475f88f42fd020 where cursor.key(jsonKey, is: "metadata"):
+                try cursor.fill(&self.metadata)
             default: try cursor.skipValue()
             }
         }
@@ -303,36 +251,21 @@ extension RBACV1 {
     }
 }
 
-extension RBACV1.ClusterRoleList: JSONFastDecodable {
-    init(from cursor: inout JSONCursor) throws {
-        self.init()
+extension RBACV1.ClusterRoleList: JSONFastFillable {
+    static var empty: Self { Self() }
+
+    mutating func fill(from cursor: inout JSONCursor) throws {
         try cursor.beginObject()
         while let jsonKey = try cursor.nextKeyRange() {
-            switch jsonKey.count {
-            case 4:
-                if cursor.key(jsonKey, is: "kind") {
-                    self.kind = try cursor.decode(String.self)
-                } else {
-                    try cursor.skipValue()
-                }
-            case 5:
-                if cursor.key(jsonKey, is: "items") {
-                    self.items = try cursor.decode([RBACV1.ClusterRole].self)
-                } else {
-                    try cursor.skipValue()
-                }
-            case 8:
-                if cursor.key(jsonKey, is: "metadata") {
-                    self.metadata = try cursor.decode(MetaV1.ListMeta.self)
-                } else {
-                    try cursor.skipValue()
-                }
-            case 10:
-                if cursor.key(jsonKey, is: "apiVersion") {
-                    self.apiVersion = try cursor.decode(String.self)
-                } else {
-                    try cursor.skipValue()
-                }
+            switch cursor.keyHash {
+            case 0xb898e55fe5f29ce9 where cursor.key(jsonKey, is: "apiVersion"):
+                self.apiVersion = try cursor.decode(String.self)
+            case 0x3e7884bf4f412c6f where cursor.key(jsonKey, is: "items"):
+                try cursor.fillArray(&self.items)
+            case 0xef9c96d721673243 where cursor.key(jsonKey, is: "kind"):
+                self.kind = try cursor.decode(String.self)
+            case 0x28475f88f42fd020 where cursor.key(jsonKey, is: "metadata"):
+                try cursor.fill(&self.metadata)
             default: try cursor.skipValue()
             }
         }
@@ -372,38 +305,23 @@ extension RBACV1 {
     }
 }
 
-extension RBACV1.PolicyRule: JSONFastDecodable {
-    init(from cursor: inout JSONCursor) throws {
-        self.init()
+extension RBACV1.PolicyRule: JSONFastFillable {
+    static var empty: Self { Self() }
+
+    mutating func fill(from cursor: inout JSONCursor) throws {
         try cursor.beginObject()
         while let jsonKey = try cursor.nextKeyRange() {
-            switch jsonKey.count {
-            case 5:
-                if cursor.key(jsonKey, is: "verbs") {
-                    self.verbs = try cursor.decode([String].self)
-                } else {
-                    try cursor.skipValue()
-                }
-            case 9:
-                if cursor.key(jsonKey, is: "apiGroups") {
-                    self.apiGroups = try cursor.decode([String].self)
-                } else if cursor.key(jsonKey, is: "resources") {
-                    self.resources = try cursor.decode([String].self)
-                } else {
-                    try cursor.skipValue()
-                }
-            case 13:
-                if cursor.key(jsonKey, is: "resourceNames") {
-                    self.resourceNames = try cursor.decode([String].self)
-                } else {
-                    try cursor.skipValue()
-                }
-            case 15:
-                if cursor.key(jsonKey, is: "nonResourceURLs") {
-                    self.nonResourceURLs = try cursor.decode([String].self)
-                } else {
-                    try cursor.skipValue()
-                }
+            switch cursor.keyHash {
+            case 0x854dc9a5bef41567 where cursor.key(jsonKey, is: "apiGroups"):
+                self.apiGroups = try cursor.decode([String].self)
+            case 0x2dffbc582e6681a6 where cursor.key(jsonKey, is: "nonResourceURLs"):
+                self.nonResourceURLs = try cursor.decode([String].self)
+            case 0x2f381dfcb36f1d7f where cursor.key(jsonKey, is: "resourceNames"):
+                self.resourceNames = try cursor.decode([String].self)
+            case 0x34d5a1bef245df2 where cursor.key(jsonKey, is: "resources"):
+                self.resources = try cursor.decode([String].self)
+            case 0xe6d215b730981b09 where cursor.key(jsonKey, is: "verbs"):
+                self.verbs = try cursor.decode([String].self)
             default: try cursor.skipValue()
             }
         }
@@ -437,36 +355,21 @@ extension RBACV1 {
     }
 }
 
-extension RBACV1.Role: JSONFastDecodable {
-    init(from cursor: inout JSONCursor) throws {
-        self.init()
+extension RBACV1.Role: JSONFastFillable {
+    static var empty: Self { Self() }
+
+    mutating func fill(from cursor: inout JSONCursor) throws {
         try cursor.beginObject()
         while let jsonKey = try cursor.nextKeyRange() {
-            switch jsonKey.count {
-            case 4:
-                if cursor.key(jsonKey, is: "kind") {
-                    self.kind = try cursor.decode(String.self)
-                } else {
-                    try cursor.skipValue()
-                }
-            case 5:
-                if cursor.key(jsonKey, is: "rules") {
-                    self.rules = try cursor.decode([RBACV1.PolicyRule].self)
-                } else {
-                    try cursor.skipValue()
-                }
-            case 8:
-                if cursor.key(jsonKey, is: "metadata") {
-                    self.metadata = try cursor.decode(MetaV1.ObjectMeta.self)
-                } else {
-                    try cursor.skipValue()
-                }
-            case 10:
-                if cursor.key(jsonKey, is: "apiVersion") {
-                    self.apiVersion = try cursor.decode(String.self)
-                } else {
-                    try cursor.skipValue()
-                }
+            switch cursor.keyHash {
+            case 0xb898e55fe5f29ce9 where cursor.key(jsonKey, is: "apiVersion"):
+                self.apiVersion = try cursor.decode(String.self)
+            case 0xef9c96d721673243 where cursor.key(jsonKey, is: "kind"):
+                self.kind = try cursor.decode(String.self)
+            case 0x28475f88f42fd020 where cursor.key(jsonKey, is: "metadata"):
+                try cursor.fill(&self.metadata)
+            case 0x67124f6a285153c0 where cursor.key(jsonKey, is: "rules"):
+                try cursor.fillArray(&self.rules)
             default: try cursor.skipValue()
             }
         }
@@ -519,38 +422,23 @@ extension RBACV1 {
     }
 }
 
-extension RBACV1.RoleBinding: JSONFastDecodable {
-    init(from cursor: inout JSONCursor) throws {
-        self.init()
+extension RBACV1.RoleBinding: JSONFastFillable {
+    static var empty: Self { Self() }
+
+    mutating func fill(from cursor: inout JSONCursor) throws {
         try cursor.beginObject()
         while let jsonKey = try cursor.nextKeyRange() {
-            switch jsonKey.count {
-            case 4:
-                if cursor.key(jsonKey, is: "kind") {
-                    self.kind = try cursor.decode(String.self)
-                } else {
-                    try cursor.skipValue()
-                }
-            case 7:
-                if cursor.key(jsonKey, is: "roleRef") {
-                    self.roleRef = try cursor.decode(RBACV1.RoleRef.self)
-                } else {
-                    try cursor.skipValue()
-                }
-            case 8:
-                if cursor.key(jsonKey, is: "metadata") {
-                    self.metadata = try cursor.decode(MetaV1.ObjectMeta.self)
-                } else if cursor.key(jsonKey, is: "subjects") {
-                    self.subjects = try cursor.decode([RBACV1.Subject].self)
-                } else {
-                    try cursor.skipValue()
-                }
-            case 10:
-                if cursor.key(jsonKey, is: "apiVersion") {
-                    self.apiVersion = try cursor.decode(String.self)
-                } else {
-                    try cursor.skipValue()
-                }
+            switch cursor.keyHash {
+            case 0xb898e55fe5f29ce9 where cursor.key(jsonKey, is: "apiVersion"):
+                self.apiVersion = try cursor.decode(String.self)
+            case 0xef9c96d721673243 where cursor.key(jsonKey, is: "kind"):
+                self.kind = try cursor.decode(String.self)
+            case 0x28475f88f42fd020 where cursor.key(jsonKey, is: "metadata"):
+                try cursor.fill(&self.metadata)
+            case 0xb5f508b2fdf6e28e where cursor.key(jsonKey, is: "roleRef"):
+                try cursor.fill(&self.roleRef)
+            case 0x38907132bf0036b4 where cursor.key(jsonKey, is: "subjects"):
+                try cursor.fillArray(&self.subjects)
             default: try cursor.skipValue()
             }
         }
@@ -599,36 +487,21 @@ extension RBACV1 {
     }
 }
 
-extension RBACV1.RoleBindingList: JSONFastDecodable {
-    init(from cursor: inout JSONCursor) throws {
-        self.init()
+extension RBACV1.RoleBindingList: JSONFastFillable {
+    static var empty: Self { Self() }
+
+    mutating func fill(from cursor: inout JSONCursor) throws {
         try cursor.beginObject()
         while let jsonKey = try cursor.nextKeyRange() {
-            switch jsonKey.count {
-            case 4:
-                if cursor.key(jsonKey, is: "kind") {
-                    self.kind = try cursor.decode(String.self)
-                } else {
-                    try cursor.skipValue()
-                }
-            case 5:
-                if cursor.key(jsonKey, is: "items") {
-                    self.items = try cursor.decode([RBACV1.RoleBinding].self)
-                } else {
-                    try cursor.skipValue()
-                }
-            case 8:
-                if cursor.key(jsonKey, is: "metadata") {
-                    self.metadata = try cursor.decode(MetaV1.ListMeta.self)
-                } else {
-                    try cursor.skipValue()
-                }
-            case 10:
-                if cursor.key(jsonKey, is: "apiVersion") {
-                    self.apiVersion = try cursor.decode(String.self)
-                } else {
-                    try cursor.skipValue()
-                }
+            switch cursor.keyHash {
+            case 0xb898e55fe5f29ce9 where cursor.key(jsonKey, is: "apiVersion"):
+                self.apiVersion = try cursor.decode(String.self)
+            case 0x3e7884bf4f412c6f where cursor.key(jsonKey, is: "items"):
+                try cursor.fillArray(&self.items)
+            case 0xef9c96d721673243 where cursor.key(jsonKey, is: "kind"):
+                self.kind = try cursor.decode(String.self)
+            case 0x28475f88f42fd020 where cursor.key(jsonKey, is: "metadata"):
+                try cursor.fill(&self.metadata)
             default: try cursor.skipValue()
             }
         }
@@ -664,36 +537,21 @@ extension RBACV1 {
     }
 }
 
-extension RBACV1.RoleList: JSONFastDecodable {
-    init(from cursor: inout JSONCursor) throws {
-        self.init()
+extension RBACV1.RoleList: JSONFastFillable {
+    static var empty: Self { Self() }
+
+    mutating func fill(from cursor: inout JSONCursor) throws {
         try cursor.beginObject()
         while let jsonKey = try cursor.nextKeyRange() {
-            switch jsonKey.count {
-            case 4:
-                if cursor.key(jsonKey, is: "kind") {
-                    self.kind = try cursor.decode(String.self)
-                } else {
-                    try cursor.skipValue()
-                }
-            case 5:
-                if cursor.key(jsonKey, is: "items") {
-                    self.items = try cursor.decode([RBACV1.Role].self)
-                } else {
-                    try cursor.skipValue()
-                }
-            case 8:
-                if cursor.key(jsonKey, is: "metadata") {
-                    self.metadata = try cursor.decode(MetaV1.ListMeta.self)
-                } else {
-                    try cursor.skipValue()
-                }
-            case 10:
-                if cursor.key(jsonKey, is: "apiVersion") {
-                    self.apiVersion = try cursor.decode(String.self)
-                } else {
-                    try cursor.skipValue()
-                }
+            switch cursor.keyHash {
+            case 0xb898e55fe5f29ce9 where cursor.key(jsonKey, is: "apiVersion"):
+                self.apiVersion = try cursor.decode(String.self)
+            case 0x3e7884bf4f412c6f where cursor.key(jsonKey, is: "items"):
+                try cursor.fillArray(&self.items)
+            case 0xef9c96d721673243 where cursor.key(jsonKey, is: "kind"):
+                self.kind = try cursor.decode(String.self)
+            case 0x28475f88f42fd020 where cursor.key(jsonKey, is: "metadata"):
+                try cursor.fill(&self.metadata)
             default: try cursor.skipValue()
             }
         }
@@ -727,26 +585,19 @@ extension RBACV1 {
     }
 }
 
-extension RBACV1.RoleRef: JSONFastDecodable {
-    init(from cursor: inout JSONCursor) throws {
-        self.init()
+extension RBACV1.RoleRef: JSONFastFillable {
+    static var empty: Self { Self() }
+
+    mutating func fill(from cursor: inout JSONCursor) throws {
         try cursor.beginObject()
         while let jsonKey = try cursor.nextKeyRange() {
-            switch jsonKey.count {
-            case 4:
-                if cursor.key(jsonKey, is: "kind") {
-                    self.kind = try cursor.decode(String.self)
-                } else if cursor.key(jsonKey, is: "name") {
-                    self.name = try cursor.decode(String.self)
-                } else {
-                    try cursor.skipValue()
-                }
-            case 8:
-                if cursor.key(jsonKey, is: "apiGroup") {
-                    self.apiGroup = try cursor.decode(String.self)
-                } else {
-                    try cursor.skipValue()
-                }
+            switch cursor.keyHash {
+            case 0xfd8929f5c9b53b0e where cursor.key(jsonKey, is: "apiGroup"):
+                self.apiGroup = try cursor.decode(String.self)
+            case 0xef9c96d721673243 where cursor.key(jsonKey, is: "kind"):
+                self.kind = try cursor.decode(String.self)
+            case 0xc4bcadba8e631b86 where cursor.key(jsonKey, is: "name"):
+                self.name = try cursor.decode(String.self)
             default: try cursor.skipValue()
             }
         }
@@ -784,32 +635,21 @@ extension RBACV1 {
     }
 }
 
-extension RBACV1.Subject: JSONFastDecodable {
-    init(from cursor: inout JSONCursor) throws {
-        self.init()
+extension RBACV1.Subject: JSONFastFillable {
+    static var empty: Self { Self() }
+
+    mutating func fill(from cursor: inout JSONCursor) throws {
         try cursor.beginObject()
         while let jsonKey = try cursor.nextKeyRange() {
-            switch jsonKey.count {
-            case 4:
-                if cursor.key(jsonKey, is: "kind") {
-                    self.kind = try cursor.decode(String.self)
-                } else if cursor.key(jsonKey, is: "name") {
-                    self.name = try cursor.decode(String.self)
-                } else {
-                    try cursor.skipValue()
-                }
-            case 8:
-                if cursor.key(jsonKey, is: "apiGroup") {
-                    self.apiGroup = try cursor.decode(String.self)
-                } else {
-                    try cursor.skipValue()
-                }
-            case 9:
-                if cursor.key(jsonKey, is: "namespace") {
-                    self.namespace = try cursor.decode(String.self)
-                } else {
-                    try cursor.skipValue()
-                }
+            switch cursor.keyHash {
+            case 0xfd8929f5c9b53b0e where cursor.key(jsonKey, is: "apiGroup"):
+                self.apiGroup = try cursor.decode(String.self)
+            case 0xef9c96d721673243 where cursor.key(jsonKey, is: "kind"):
+                self.kind = try cursor.decode(String.self)
+            case 0xc4bcadba8e631b86 where cursor.key(jsonKey, is: "name"):
+                self.name = try cursor.decode(String.self)
+            case 0xdc1c4a04cb5c6da0 where cursor.key(jsonKey, is: "namespace"):
+                self.namespace = try cursor.decode(String.self)
             default: try cursor.skipValue()
             }
         }
