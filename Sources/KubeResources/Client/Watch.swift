@@ -129,7 +129,9 @@ extension ResourceClient {
     /// delivered. Unauthorized, forbidden and other permanent errors end the sequence by throwing.
     ///
     /// Without ``WatchOptions/resourceVersion`` the first request streams the current state as `ADDED`
-    /// events. Stop watching by cancelling the task or breaking out of the loop.
+    /// events; if that stream ends before any event or bookmark gave a version to resume from, the next
+    /// request streams it again. Pass a list's ``ResourceList/resourceVersion`` to avoid that. Stop watching
+    /// by cancelling the task or breaking out of the loop.
     public func watch(_ options: WatchOptions = WatchOptions()) -> ResourceWatch<Resource> {
         ResourceWatch(resources: self, options: options)
     }
