@@ -189,6 +189,13 @@ func fastDecoding(_ type: String, into target: String) -> String {
             output += "        public var \(identifier(key)): \(type)?\n"
             fields.append((key, type))
         }
+        output += "        /// Members of the JSON object this model does not know (fields added by a newer API server, say),\n"
+        output += "        /// kept so that decoding and encoding again loses nothing.\n"
+        output += "        public var unknownFields: JSONObject {\n"
+        output += "            get { _unknownFields?.fields ?? JSONObject() }\n"
+        output += "            set { _unknownFields = newValue.isEmpty ? nil : UnknownFieldsBox(newValue) }\n"
+        output += "        }\n"
+        output += "        var _unknownFields: UnknownFieldsBox?\n"
         output += "\n        /// Creates a value; every field defaults to `nil` (left out of the JSON).\n"
         if fields.isEmpty {
             output += "        public init() {}\n"
@@ -201,6 +208,27 @@ func fastDecoding(_ type: String, into target: String) -> String {
         }
         output += "    }\n}\n"
 
+        // Codable by hand: the known fields, then every other member into unknownFields.
+        output += "\nextension \(group.namespace).\(name) {\n"
+        output += "    static let knownFields: Set<String> = [\(fields.map { "\"\($0.name)\"" }.joined(separator: ", "))]\n\n"
+        output += "    /// Decodes the known fields and keeps the other members in `unknownFields`.\n"
+        output += "    public init(from decoder: any Decoder) throws {\n"
+        output += "        let container = try decoder.container(keyedBy: AnyCodingKey.self)\n"
+        output += "        self.init()\n"
+        for field in fields {
+            output += "        self.\(identifier(field.name)) = try container.decodeIfPresent(\(field.type).self, forKey: \"\(field.name)\")\n"
+        }
+        output += "        self.unknownFields = try UnknownFields.decode(from: container, known: Self.knownFields)\n"
+        output += "    }\n\n"
+        output += "    /// Encodes the fields that are set, then `unknownFields`.\n"
+        output += "    public func encode(to encoder: any Encoder) throws {\n"
+        output += "        var container = encoder.container(keyedBy: AnyCodingKey.self)\n"
+        for field in fields {
+            output += "        try container.encodeIfPresent(\(identifier(field.name)), forKey: \"\(field.name)\")\n"
+        }
+        output += "        try UnknownFields.encode(unknownFields, to: &container)\n"
+        output += "    }\n}\n"
+
         // The fast decoder (see Sources/KubeResources/FastDecoding): keys matched as they come, unknown ones skipped.
         output += "\nextension \(group.namespace).\(name): JSONFastFillable {\n"
         output += "    static var empty: Self { Self() }\n\n"
@@ -210,14 +238,14 @@ func fastDecoding(_ type: String, into target: String) -> String {
         // Keys are matched by their FNV-1a hash (computed by the cursor while it reads the key), confirmed
         // byte by byte: no String per key, one comparison per field.
         if fields.isEmpty {
-            output += "            _ = jsonKey\n            try cursor.skipValue()\n"
+            output += "            try cursor.keepUnknown(jsonKey, in: &self.unknownFields)\n"
         } else {
             output += "            switch cursor.keyHash {\n"
             for field in fields {
                 output += "            case \(fnv1a(field.name)) where cursor.key(jsonKey, is: \"\(field.name)\"):\n"
                 output += "                \(fastDecoding(field.type, into: "self.\(identifier(field.name))"))\n"
             }
-            output += "            default: try cursor.skipValue()\n"
+            output += "            default: try cursor.keepUnknown(jsonKey, in: &self.unknownFields)\n"
             output += "            }\n"
         }
         output += "        }\n    }\n}\n"

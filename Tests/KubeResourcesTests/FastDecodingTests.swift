@@ -2,6 +2,8 @@ import Foundation
 import Testing
 import KubeConfig
 import KubeErrors
+import KubeTesting
+import KubeTransport
 @testable import KubeResources
 
 @Suite("The fast decoder agrees with JSONDecoder")
@@ -72,9 +74,26 @@ struct FastDecodingTests {
         #expect(try fast(Time.self, #""2026-11-22T10:51:28Z""#) == Time(rfc3339: "2026-11-22T10:51:28Z"))
     }
 
-    @Test func unknownFieldsAreSkippedAndNullsAreNil() throws {
-        let pod = try fast(CoreV1.Pod.self, #"{"future":{"deep":[{"x":"}]\"{"}],"n":null},"metadata":{"name":"a","labels":null},"spec":null}"#)
-        #expect(pod == CoreV1.Pod(metadata: .init(name: "a")))
+    static let withUnknownFields = #"{"future":{"deep":[{"x":"}]\"{"}],"n":null},"metadata":{"name":"a","labels":null,"shard":7},"spec":null}"#
+
+    @Test func unknownFieldsAreKeptAndNullsAreNil() throws {
+        let pod = try fast(CoreV1.Pod.self, Self.withUnknownFields)
+        #expect(pod.metadata?.name == "a" && pod.metadata?.labels == nil && pod.spec == nil)
+        #expect(pod.unknownFields == ["future": ["deep": [["x": "}]\"{"]], "n": nil]])
+        #expect(pod.metadata?.unknownFields == ["shard": 7])
+        // JSONDecoder (the Codable path users call) keeps them too, and both encode them again.
+        let slow = try JSONDecoder().decode(CoreV1.Pod.self, from: Data(Self.withUnknownFields.utf8))
+        #expect(slow == pod)
+        let encoded = try Fixtures.json(KubeCoding.encode(pod))
+        #expect(encoded == ["future": ["deep": [["x": "}]\"{"]], "n": nil], "metadata": ["name": "a", "shard": 7]])
+    }
+
+    @Test func replaceSendsBackWhatTheModelDoesNotKnow() async throws {
+        let (client, transport) = Fixtures.client([try Fixtures.recording("errors/05-409-conflict-stale-resource-version")])
+        var configMap = try KubeCoding.decode(CoreV1.ConfigMap.self, from: Array(#"{"metadata":{"name":"app-config","namespace":"demo","resourceVersion":"890"},"data":{"a":"1"},"binaryDataV2":{"z":"AA=="}}"#.utf8))
+        configMap.data?["a"] = "2"
+        _ = try? await client.resources(CoreV1.ConfigMap.self).replace(configMap)
+        #expect(try Fixtures.json(transport.receivedRequests.first?.body)?["binaryDataV2"] == ["z": "AA=="])
     }
 
     @Test func escapedKeysFallBackToJSONDecoder() throws {

@@ -21,6 +21,13 @@ extension AppsV1 {
         /// 
         /// Required by the API.
         public var revision: Int64?
+        /// Members of the JSON object this model does not know (fields added by a newer API server, say),
+        /// kept so that decoding and encoding again loses nothing.
+        public var unknownFields: JSONObject {
+            get { _unknownFields?.fields ?? JSONObject() }
+            set { _unknownFields = newValue.isEmpty ? nil : UnknownFieldsBox(newValue) }
+        }
+        var _unknownFields: UnknownFieldsBox?
 
         /// Creates a value; every field defaults to `nil` (left out of the JSON).
         public init(
@@ -36,6 +43,33 @@ extension AppsV1 {
             self.metadata = metadata
             self.revision = revision
         }
+    }
+}
+
+extension AppsV1.ControllerRevision {
+    static let knownFields: Set<String> = ["apiVersion", "data", "kind", "metadata", "revision"]
+
+    /// Decodes the known fields and keeps the other members in `unknownFields`.
+    public init(from decoder: any Decoder) throws {
+        let container = try decoder.container(keyedBy: AnyCodingKey.self)
+        self.init()
+        self.apiVersion = try container.decodeIfPresent(String.self, forKey: "apiVersion")
+        self.data = try container.decodeIfPresent(JSONValue.self, forKey: "data")
+        self.kind = try container.decodeIfPresent(String.self, forKey: "kind")
+        self.metadata = try container.decodeIfPresent(MetaV1.ObjectMeta.self, forKey: "metadata")
+        self.revision = try container.decodeIfPresent(Int64.self, forKey: "revision")
+        self.unknownFields = try UnknownFields.decode(from: container, known: Self.knownFields)
+    }
+
+    /// Encodes the fields that are set, then `unknownFields`.
+    public func encode(to encoder: any Encoder) throws {
+        var container = encoder.container(keyedBy: AnyCodingKey.self)
+        try container.encodeIfPresent(apiVersion, forKey: "apiVersion")
+        try container.encodeIfPresent(data, forKey: "data")
+        try container.encodeIfPresent(kind, forKey: "kind")
+        try container.encodeIfPresent(metadata, forKey: "metadata")
+        try container.encodeIfPresent(revision, forKey: "revision")
+        try UnknownFields.encode(unknownFields, to: &container)
     }
 }
 
@@ -56,7 +90,7 @@ extension AppsV1.ControllerRevision: JSONFastFillable {
                 try cursor.fill(&self.metadata)
             case 0xd6a4dbc46c8e8658 where cursor.key(jsonKey, is: "revision"):
                 self.revision = try cursor.decode(Int64.self)
-            default: try cursor.skipValue()
+            default: try cursor.keepUnknown(jsonKey, in: &self.unknownFields)
             }
         }
     }
@@ -88,6 +122,13 @@ extension AppsV1 {
         public var kind: String?
         /// More info: https://git.k8s.io/community/contributors/devel/sig-architecture/api-conventions.md#metadata
         public var metadata: MetaV1.ListMeta?
+        /// Members of the JSON object this model does not know (fields added by a newer API server, say),
+        /// kept so that decoding and encoding again loses nothing.
+        public var unknownFields: JSONObject {
+            get { _unknownFields?.fields ?? JSONObject() }
+            set { _unknownFields = newValue.isEmpty ? nil : UnknownFieldsBox(newValue) }
+        }
+        var _unknownFields: UnknownFieldsBox?
 
         /// Creates a value; every field defaults to `nil` (left out of the JSON).
         public init(
@@ -101,6 +142,31 @@ extension AppsV1 {
             self.kind = kind
             self.metadata = metadata
         }
+    }
+}
+
+extension AppsV1.ControllerRevisionList {
+    static let knownFields: Set<String> = ["apiVersion", "items", "kind", "metadata"]
+
+    /// Decodes the known fields and keeps the other members in `unknownFields`.
+    public init(from decoder: any Decoder) throws {
+        let container = try decoder.container(keyedBy: AnyCodingKey.self)
+        self.init()
+        self.apiVersion = try container.decodeIfPresent(String.self, forKey: "apiVersion")
+        self.items = try container.decodeIfPresent([AppsV1.ControllerRevision].self, forKey: "items")
+        self.kind = try container.decodeIfPresent(String.self, forKey: "kind")
+        self.metadata = try container.decodeIfPresent(MetaV1.ListMeta.self, forKey: "metadata")
+        self.unknownFields = try UnknownFields.decode(from: container, known: Self.knownFields)
+    }
+
+    /// Encodes the fields that are set, then `unknownFields`.
+    public func encode(to encoder: any Encoder) throws {
+        var container = encoder.container(keyedBy: AnyCodingKey.self)
+        try container.encodeIfPresent(apiVersion, forKey: "apiVersion")
+        try container.encodeIfPresent(items, forKey: "items")
+        try container.encodeIfPresent(kind, forKey: "kind")
+        try container.encodeIfPresent(metadata, forKey: "metadata")
+        try UnknownFields.encode(unknownFields, to: &container)
     }
 }
 
@@ -119,7 +185,7 @@ extension AppsV1.ControllerRevisionList: JSONFastFillable {
                 self.kind = try cursor.decode(String.self)
             case 0x28475f88f42fd020 where cursor.key(jsonKey, is: "metadata"):
                 try cursor.fill(&self.metadata)
-            default: try cursor.skipValue()
+            default: try cursor.keepUnknown(jsonKey, in: &self.unknownFields)
             }
         }
     }
@@ -138,6 +204,13 @@ extension AppsV1 {
         public var spec: AppsV1.DaemonSetSpec?
         /// The current status of this daemon set. This data may be out of date by some window of time. Populated by the system. Read-only. More info: https://git.k8s.io/community/contributors/devel/sig-architecture/api-conventions.md#spec-and-status
         public var status: AppsV1.DaemonSetStatus?
+        /// Members of the JSON object this model does not know (fields added by a newer API server, say),
+        /// kept so that decoding and encoding again loses nothing.
+        public var unknownFields: JSONObject {
+            get { _unknownFields?.fields ?? JSONObject() }
+            set { _unknownFields = newValue.isEmpty ? nil : UnknownFieldsBox(newValue) }
+        }
+        var _unknownFields: UnknownFieldsBox?
 
         /// Creates a value; every field defaults to `nil` (left out of the JSON).
         public init(
@@ -153,6 +226,33 @@ extension AppsV1 {
             self.spec = spec
             self.status = status
         }
+    }
+}
+
+extension AppsV1.DaemonSet {
+    static let knownFields: Set<String> = ["apiVersion", "kind", "metadata", "spec", "status"]
+
+    /// Decodes the known fields and keeps the other members in `unknownFields`.
+    public init(from decoder: any Decoder) throws {
+        let container = try decoder.container(keyedBy: AnyCodingKey.self)
+        self.init()
+        self.apiVersion = try container.decodeIfPresent(String.self, forKey: "apiVersion")
+        self.kind = try container.decodeIfPresent(String.self, forKey: "kind")
+        self.metadata = try container.decodeIfPresent(MetaV1.ObjectMeta.self, forKey: "metadata")
+        self.spec = try container.decodeIfPresent(AppsV1.DaemonSetSpec.self, forKey: "spec")
+        self.status = try container.decodeIfPresent(AppsV1.DaemonSetStatus.self, forKey: "status")
+        self.unknownFields = try UnknownFields.decode(from: container, known: Self.knownFields)
+    }
+
+    /// Encodes the fields that are set, then `unknownFields`.
+    public func encode(to encoder: any Encoder) throws {
+        var container = encoder.container(keyedBy: AnyCodingKey.self)
+        try container.encodeIfPresent(apiVersion, forKey: "apiVersion")
+        try container.encodeIfPresent(kind, forKey: "kind")
+        try container.encodeIfPresent(metadata, forKey: "metadata")
+        try container.encodeIfPresent(spec, forKey: "spec")
+        try container.encodeIfPresent(status, forKey: "status")
+        try UnknownFields.encode(unknownFields, to: &container)
     }
 }
 
@@ -173,7 +273,7 @@ extension AppsV1.DaemonSet: JSONFastFillable {
                 try cursor.fill(&self.spec)
             case 0xc4d5696d6cc12c2f where cursor.key(jsonKey, is: "status"):
                 try cursor.fill(&self.status)
-            default: try cursor.skipValue()
+            default: try cursor.keepUnknown(jsonKey, in: &self.unknownFields)
             }
         }
     }
@@ -209,6 +309,13 @@ extension AppsV1 {
         /// 
         /// Required by the API.
         public var type: String?
+        /// Members of the JSON object this model does not know (fields added by a newer API server, say),
+        /// kept so that decoding and encoding again loses nothing.
+        public var unknownFields: JSONObject {
+            get { _unknownFields?.fields ?? JSONObject() }
+            set { _unknownFields = newValue.isEmpty ? nil : UnknownFieldsBox(newValue) }
+        }
+        var _unknownFields: UnknownFieldsBox?
 
         /// Creates a value; every field defaults to `nil` (left out of the JSON).
         public init(
@@ -224,6 +331,33 @@ extension AppsV1 {
             self.status = status
             self.type = type
         }
+    }
+}
+
+extension AppsV1.DaemonSetCondition {
+    static let knownFields: Set<String> = ["lastTransitionTime", "message", "reason", "status", "type"]
+
+    /// Decodes the known fields and keeps the other members in `unknownFields`.
+    public init(from decoder: any Decoder) throws {
+        let container = try decoder.container(keyedBy: AnyCodingKey.self)
+        self.init()
+        self.lastTransitionTime = try container.decodeIfPresent(Time.self, forKey: "lastTransitionTime")
+        self.message = try container.decodeIfPresent(String.self, forKey: "message")
+        self.reason = try container.decodeIfPresent(String.self, forKey: "reason")
+        self.status = try container.decodeIfPresent(String.self, forKey: "status")
+        self.type = try container.decodeIfPresent(String.self, forKey: "type")
+        self.unknownFields = try UnknownFields.decode(from: container, known: Self.knownFields)
+    }
+
+    /// Encodes the fields that are set, then `unknownFields`.
+    public func encode(to encoder: any Encoder) throws {
+        var container = encoder.container(keyedBy: AnyCodingKey.self)
+        try container.encodeIfPresent(lastTransitionTime, forKey: "lastTransitionTime")
+        try container.encodeIfPresent(message, forKey: "message")
+        try container.encodeIfPresent(reason, forKey: "reason")
+        try container.encodeIfPresent(status, forKey: "status")
+        try container.encodeIfPresent(type, forKey: "type")
+        try UnknownFields.encode(unknownFields, to: &container)
     }
 }
 
@@ -244,7 +378,7 @@ extension AppsV1.DaemonSetCondition: JSONFastFillable {
                 self.status = try cursor.decode(String.self)
             case 0xa79439ef7bfa9c2d where cursor.key(jsonKey, is: "type"):
                 self.type = try cursor.decode(String.self)
-            default: try cursor.skipValue()
+            default: try cursor.keepUnknown(jsonKey, in: &self.unknownFields)
             }
         }
     }
@@ -263,6 +397,13 @@ extension AppsV1 {
         public var kind: String?
         /// Standard list metadata. More info: https://git.k8s.io/community/contributors/devel/sig-architecture/api-conventions.md#metadata
         public var metadata: MetaV1.ListMeta?
+        /// Members of the JSON object this model does not know (fields added by a newer API server, say),
+        /// kept so that decoding and encoding again loses nothing.
+        public var unknownFields: JSONObject {
+            get { _unknownFields?.fields ?? JSONObject() }
+            set { _unknownFields = newValue.isEmpty ? nil : UnknownFieldsBox(newValue) }
+        }
+        var _unknownFields: UnknownFieldsBox?
 
         /// Creates a value; every field defaults to `nil` (left out of the JSON).
         public init(
@@ -276,6 +417,31 @@ extension AppsV1 {
             self.kind = kind
             self.metadata = metadata
         }
+    }
+}
+
+extension AppsV1.DaemonSetList {
+    static let knownFields: Set<String> = ["apiVersion", "items", "kind", "metadata"]
+
+    /// Decodes the known fields and keeps the other members in `unknownFields`.
+    public init(from decoder: any Decoder) throws {
+        let container = try decoder.container(keyedBy: AnyCodingKey.self)
+        self.init()
+        self.apiVersion = try container.decodeIfPresent(String.self, forKey: "apiVersion")
+        self.items = try container.decodeIfPresent([AppsV1.DaemonSet].self, forKey: "items")
+        self.kind = try container.decodeIfPresent(String.self, forKey: "kind")
+        self.metadata = try container.decodeIfPresent(MetaV1.ListMeta.self, forKey: "metadata")
+        self.unknownFields = try UnknownFields.decode(from: container, known: Self.knownFields)
+    }
+
+    /// Encodes the fields that are set, then `unknownFields`.
+    public func encode(to encoder: any Encoder) throws {
+        var container = encoder.container(keyedBy: AnyCodingKey.self)
+        try container.encodeIfPresent(apiVersion, forKey: "apiVersion")
+        try container.encodeIfPresent(items, forKey: "items")
+        try container.encodeIfPresent(kind, forKey: "kind")
+        try container.encodeIfPresent(metadata, forKey: "metadata")
+        try UnknownFields.encode(unknownFields, to: &container)
     }
 }
 
@@ -294,7 +460,7 @@ extension AppsV1.DaemonSetList: JSONFastFillable {
                 self.kind = try cursor.decode(String.self)
             case 0x28475f88f42fd020 where cursor.key(jsonKey, is: "metadata"):
                 try cursor.fill(&self.metadata)
-            default: try cursor.skipValue()
+            default: try cursor.keepUnknown(jsonKey, in: &self.unknownFields)
             }
         }
     }
@@ -317,6 +483,13 @@ extension AppsV1 {
         public var template: CoreV1.PodTemplateSpec?
         /// An update strategy to replace existing DaemonSet pods with new pods.
         public var updateStrategy: AppsV1.DaemonSetUpdateStrategy?
+        /// Members of the JSON object this model does not know (fields added by a newer API server, say),
+        /// kept so that decoding and encoding again loses nothing.
+        public var unknownFields: JSONObject {
+            get { _unknownFields?.fields ?? JSONObject() }
+            set { _unknownFields = newValue.isEmpty ? nil : UnknownFieldsBox(newValue) }
+        }
+        var _unknownFields: UnknownFieldsBox?
 
         /// Creates a value; every field defaults to `nil` (left out of the JSON).
         public init(
@@ -332,6 +505,33 @@ extension AppsV1 {
             self.template = template
             self.updateStrategy = updateStrategy
         }
+    }
+}
+
+extension AppsV1.DaemonSetSpec {
+    static let knownFields: Set<String> = ["minReadySeconds", "revisionHistoryLimit", "selector", "template", "updateStrategy"]
+
+    /// Decodes the known fields and keeps the other members in `unknownFields`.
+    public init(from decoder: any Decoder) throws {
+        let container = try decoder.container(keyedBy: AnyCodingKey.self)
+        self.init()
+        self.minReadySeconds = try container.decodeIfPresent(Int32.self, forKey: "minReadySeconds")
+        self.revisionHistoryLimit = try container.decodeIfPresent(Int32.self, forKey: "revisionHistoryLimit")
+        self.selector = try container.decodeIfPresent(MetaV1.LabelSelector.self, forKey: "selector")
+        self.template = try container.decodeIfPresent(CoreV1.PodTemplateSpec.self, forKey: "template")
+        self.updateStrategy = try container.decodeIfPresent(AppsV1.DaemonSetUpdateStrategy.self, forKey: "updateStrategy")
+        self.unknownFields = try UnknownFields.decode(from: container, known: Self.knownFields)
+    }
+
+    /// Encodes the fields that are set, then `unknownFields`.
+    public func encode(to encoder: any Encoder) throws {
+        var container = encoder.container(keyedBy: AnyCodingKey.self)
+        try container.encodeIfPresent(minReadySeconds, forKey: "minReadySeconds")
+        try container.encodeIfPresent(revisionHistoryLimit, forKey: "revisionHistoryLimit")
+        try container.encodeIfPresent(selector, forKey: "selector")
+        try container.encodeIfPresent(template, forKey: "template")
+        try container.encodeIfPresent(updateStrategy, forKey: "updateStrategy")
+        try UnknownFields.encode(unknownFields, to: &container)
     }
 }
 
@@ -352,7 +552,7 @@ extension AppsV1.DaemonSetSpec: JSONFastFillable {
                 try cursor.fill(&self.template)
             case 0x23bd39630f254b29 where cursor.key(jsonKey, is: "updateStrategy"):
                 try cursor.fill(&self.updateStrategy)
-            default: try cursor.skipValue()
+            default: try cursor.keepUnknown(jsonKey, in: &self.unknownFields)
             }
         }
     }
@@ -389,6 +589,13 @@ extension AppsV1 {
         public var observedGeneration: Int64?
         /// The total number of nodes that are running updated daemon pod
         public var updatedNumberScheduled: Int32?
+        /// Members of the JSON object this model does not know (fields added by a newer API server, say),
+        /// kept so that decoding and encoding again loses nothing.
+        public var unknownFields: JSONObject {
+            get { _unknownFields?.fields ?? JSONObject() }
+            set { _unknownFields = newValue.isEmpty ? nil : UnknownFieldsBox(newValue) }
+        }
+        var _unknownFields: UnknownFieldsBox?
 
         /// Creates a value; every field defaults to `nil` (left out of the JSON).
         public init(
@@ -414,6 +621,43 @@ extension AppsV1 {
             self.observedGeneration = observedGeneration
             self.updatedNumberScheduled = updatedNumberScheduled
         }
+    }
+}
+
+extension AppsV1.DaemonSetStatus {
+    static let knownFields: Set<String> = ["collisionCount", "conditions", "currentNumberScheduled", "desiredNumberScheduled", "numberAvailable", "numberMisscheduled", "numberReady", "numberUnavailable", "observedGeneration", "updatedNumberScheduled"]
+
+    /// Decodes the known fields and keeps the other members in `unknownFields`.
+    public init(from decoder: any Decoder) throws {
+        let container = try decoder.container(keyedBy: AnyCodingKey.self)
+        self.init()
+        self.collisionCount = try container.decodeIfPresent(Int32.self, forKey: "collisionCount")
+        self.conditions = try container.decodeIfPresent([AppsV1.DaemonSetCondition].self, forKey: "conditions")
+        self.currentNumberScheduled = try container.decodeIfPresent(Int32.self, forKey: "currentNumberScheduled")
+        self.desiredNumberScheduled = try container.decodeIfPresent(Int32.self, forKey: "desiredNumberScheduled")
+        self.numberAvailable = try container.decodeIfPresent(Int32.self, forKey: "numberAvailable")
+        self.numberMisscheduled = try container.decodeIfPresent(Int32.self, forKey: "numberMisscheduled")
+        self.numberReady = try container.decodeIfPresent(Int32.self, forKey: "numberReady")
+        self.numberUnavailable = try container.decodeIfPresent(Int32.self, forKey: "numberUnavailable")
+        self.observedGeneration = try container.decodeIfPresent(Int64.self, forKey: "observedGeneration")
+        self.updatedNumberScheduled = try container.decodeIfPresent(Int32.self, forKey: "updatedNumberScheduled")
+        self.unknownFields = try UnknownFields.decode(from: container, known: Self.knownFields)
+    }
+
+    /// Encodes the fields that are set, then `unknownFields`.
+    public func encode(to encoder: any Encoder) throws {
+        var container = encoder.container(keyedBy: AnyCodingKey.self)
+        try container.encodeIfPresent(collisionCount, forKey: "collisionCount")
+        try container.encodeIfPresent(conditions, forKey: "conditions")
+        try container.encodeIfPresent(currentNumberScheduled, forKey: "currentNumberScheduled")
+        try container.encodeIfPresent(desiredNumberScheduled, forKey: "desiredNumberScheduled")
+        try container.encodeIfPresent(numberAvailable, forKey: "numberAvailable")
+        try container.encodeIfPresent(numberMisscheduled, forKey: "numberMisscheduled")
+        try container.encodeIfPresent(numberReady, forKey: "numberReady")
+        try container.encodeIfPresent(numberUnavailable, forKey: "numberUnavailable")
+        try container.encodeIfPresent(observedGeneration, forKey: "observedGeneration")
+        try container.encodeIfPresent(updatedNumberScheduled, forKey: "updatedNumberScheduled")
+        try UnknownFields.encode(unknownFields, to: &container)
     }
 }
 
@@ -444,7 +688,7 @@ extension AppsV1.DaemonSetStatus: JSONFastFillable {
                 self.observedGeneration = try cursor.decode(Int64.self)
             case 0xeff207e55ac3a49c where cursor.key(jsonKey, is: "updatedNumberScheduled"):
                 self.updatedNumberScheduled = try cursor.decode(Int32.self)
-            default: try cursor.skipValue()
+            default: try cursor.keepUnknown(jsonKey, in: &self.unknownFields)
             }
         }
     }
@@ -457,6 +701,13 @@ extension AppsV1 {
         public var rollingUpdate: AppsV1.RollingUpdateDaemonSet?
         /// Type of daemon set update. Can be "RollingUpdate" or "OnDelete". Default is RollingUpdate.
         public var type: String?
+        /// Members of the JSON object this model does not know (fields added by a newer API server, say),
+        /// kept so that decoding and encoding again loses nothing.
+        public var unknownFields: JSONObject {
+            get { _unknownFields?.fields ?? JSONObject() }
+            set { _unknownFields = newValue.isEmpty ? nil : UnknownFieldsBox(newValue) }
+        }
+        var _unknownFields: UnknownFieldsBox?
 
         /// Creates a value; every field defaults to `nil` (left out of the JSON).
         public init(
@@ -466,6 +717,27 @@ extension AppsV1 {
             self.rollingUpdate = rollingUpdate
             self.type = type
         }
+    }
+}
+
+extension AppsV1.DaemonSetUpdateStrategy {
+    static let knownFields: Set<String> = ["rollingUpdate", "type"]
+
+    /// Decodes the known fields and keeps the other members in `unknownFields`.
+    public init(from decoder: any Decoder) throws {
+        let container = try decoder.container(keyedBy: AnyCodingKey.self)
+        self.init()
+        self.rollingUpdate = try container.decodeIfPresent(AppsV1.RollingUpdateDaemonSet.self, forKey: "rollingUpdate")
+        self.type = try container.decodeIfPresent(String.self, forKey: "type")
+        self.unknownFields = try UnknownFields.decode(from: container, known: Self.knownFields)
+    }
+
+    /// Encodes the fields that are set, then `unknownFields`.
+    public func encode(to encoder: any Encoder) throws {
+        var container = encoder.container(keyedBy: AnyCodingKey.self)
+        try container.encodeIfPresent(rollingUpdate, forKey: "rollingUpdate")
+        try container.encodeIfPresent(type, forKey: "type")
+        try UnknownFields.encode(unknownFields, to: &container)
     }
 }
 
@@ -480,7 +752,7 @@ extension AppsV1.DaemonSetUpdateStrategy: JSONFastFillable {
                 try cursor.fill(&self.rollingUpdate)
             case 0xa79439ef7bfa9c2d where cursor.key(jsonKey, is: "type"):
                 self.type = try cursor.decode(String.self)
-            default: try cursor.skipValue()
+            default: try cursor.keepUnknown(jsonKey, in: &self.unknownFields)
             }
         }
     }
@@ -499,6 +771,13 @@ extension AppsV1 {
         public var spec: AppsV1.DeploymentSpec?
         /// Most recently observed status of the Deployment.
         public var status: AppsV1.DeploymentStatus?
+        /// Members of the JSON object this model does not know (fields added by a newer API server, say),
+        /// kept so that decoding and encoding again loses nothing.
+        public var unknownFields: JSONObject {
+            get { _unknownFields?.fields ?? JSONObject() }
+            set { _unknownFields = newValue.isEmpty ? nil : UnknownFieldsBox(newValue) }
+        }
+        var _unknownFields: UnknownFieldsBox?
 
         /// Creates a value; every field defaults to `nil` (left out of the JSON).
         public init(
@@ -514,6 +793,33 @@ extension AppsV1 {
             self.spec = spec
             self.status = status
         }
+    }
+}
+
+extension AppsV1.Deployment {
+    static let knownFields: Set<String> = ["apiVersion", "kind", "metadata", "spec", "status"]
+
+    /// Decodes the known fields and keeps the other members in `unknownFields`.
+    public init(from decoder: any Decoder) throws {
+        let container = try decoder.container(keyedBy: AnyCodingKey.self)
+        self.init()
+        self.apiVersion = try container.decodeIfPresent(String.self, forKey: "apiVersion")
+        self.kind = try container.decodeIfPresent(String.self, forKey: "kind")
+        self.metadata = try container.decodeIfPresent(MetaV1.ObjectMeta.self, forKey: "metadata")
+        self.spec = try container.decodeIfPresent(AppsV1.DeploymentSpec.self, forKey: "spec")
+        self.status = try container.decodeIfPresent(AppsV1.DeploymentStatus.self, forKey: "status")
+        self.unknownFields = try UnknownFields.decode(from: container, known: Self.knownFields)
+    }
+
+    /// Encodes the fields that are set, then `unknownFields`.
+    public func encode(to encoder: any Encoder) throws {
+        var container = encoder.container(keyedBy: AnyCodingKey.self)
+        try container.encodeIfPresent(apiVersion, forKey: "apiVersion")
+        try container.encodeIfPresent(kind, forKey: "kind")
+        try container.encodeIfPresent(metadata, forKey: "metadata")
+        try container.encodeIfPresent(spec, forKey: "spec")
+        try container.encodeIfPresent(status, forKey: "status")
+        try UnknownFields.encode(unknownFields, to: &container)
     }
 }
 
@@ -534,7 +840,7 @@ extension AppsV1.Deployment: JSONFastFillable {
                 try cursor.fill(&self.spec)
             case 0xc4d5696d6cc12c2f where cursor.key(jsonKey, is: "status"):
                 try cursor.fill(&self.status)
-            default: try cursor.skipValue()
+            default: try cursor.keepUnknown(jsonKey, in: &self.unknownFields)
             }
         }
     }
@@ -572,6 +878,13 @@ extension AppsV1 {
         /// 
         /// Required by the API.
         public var type: String?
+        /// Members of the JSON object this model does not know (fields added by a newer API server, say),
+        /// kept so that decoding and encoding again loses nothing.
+        public var unknownFields: JSONObject {
+            get { _unknownFields?.fields ?? JSONObject() }
+            set { _unknownFields = newValue.isEmpty ? nil : UnknownFieldsBox(newValue) }
+        }
+        var _unknownFields: UnknownFieldsBox?
 
         /// Creates a value; every field defaults to `nil` (left out of the JSON).
         public init(
@@ -589,6 +902,35 @@ extension AppsV1 {
             self.status = status
             self.type = type
         }
+    }
+}
+
+extension AppsV1.DeploymentCondition {
+    static let knownFields: Set<String> = ["lastTransitionTime", "lastUpdateTime", "message", "reason", "status", "type"]
+
+    /// Decodes the known fields and keeps the other members in `unknownFields`.
+    public init(from decoder: any Decoder) throws {
+        let container = try decoder.container(keyedBy: AnyCodingKey.self)
+        self.init()
+        self.lastTransitionTime = try container.decodeIfPresent(Time.self, forKey: "lastTransitionTime")
+        self.lastUpdateTime = try container.decodeIfPresent(Time.self, forKey: "lastUpdateTime")
+        self.message = try container.decodeIfPresent(String.self, forKey: "message")
+        self.reason = try container.decodeIfPresent(String.self, forKey: "reason")
+        self.status = try container.decodeIfPresent(String.self, forKey: "status")
+        self.type = try container.decodeIfPresent(String.self, forKey: "type")
+        self.unknownFields = try UnknownFields.decode(from: container, known: Self.knownFields)
+    }
+
+    /// Encodes the fields that are set, then `unknownFields`.
+    public func encode(to encoder: any Encoder) throws {
+        var container = encoder.container(keyedBy: AnyCodingKey.self)
+        try container.encodeIfPresent(lastTransitionTime, forKey: "lastTransitionTime")
+        try container.encodeIfPresent(lastUpdateTime, forKey: "lastUpdateTime")
+        try container.encodeIfPresent(message, forKey: "message")
+        try container.encodeIfPresent(reason, forKey: "reason")
+        try container.encodeIfPresent(status, forKey: "status")
+        try container.encodeIfPresent(type, forKey: "type")
+        try UnknownFields.encode(unknownFields, to: &container)
     }
 }
 
@@ -611,7 +953,7 @@ extension AppsV1.DeploymentCondition: JSONFastFillable {
                 self.status = try cursor.decode(String.self)
             case 0xa79439ef7bfa9c2d where cursor.key(jsonKey, is: "type"):
                 self.type = try cursor.decode(String.self)
-            default: try cursor.skipValue()
+            default: try cursor.keepUnknown(jsonKey, in: &self.unknownFields)
             }
         }
     }
@@ -630,6 +972,13 @@ extension AppsV1 {
         public var kind: String?
         /// Standard list metadata.
         public var metadata: MetaV1.ListMeta?
+        /// Members of the JSON object this model does not know (fields added by a newer API server, say),
+        /// kept so that decoding and encoding again loses nothing.
+        public var unknownFields: JSONObject {
+            get { _unknownFields?.fields ?? JSONObject() }
+            set { _unknownFields = newValue.isEmpty ? nil : UnknownFieldsBox(newValue) }
+        }
+        var _unknownFields: UnknownFieldsBox?
 
         /// Creates a value; every field defaults to `nil` (left out of the JSON).
         public init(
@@ -643,6 +992,31 @@ extension AppsV1 {
             self.kind = kind
             self.metadata = metadata
         }
+    }
+}
+
+extension AppsV1.DeploymentList {
+    static let knownFields: Set<String> = ["apiVersion", "items", "kind", "metadata"]
+
+    /// Decodes the known fields and keeps the other members in `unknownFields`.
+    public init(from decoder: any Decoder) throws {
+        let container = try decoder.container(keyedBy: AnyCodingKey.self)
+        self.init()
+        self.apiVersion = try container.decodeIfPresent(String.self, forKey: "apiVersion")
+        self.items = try container.decodeIfPresent([AppsV1.Deployment].self, forKey: "items")
+        self.kind = try container.decodeIfPresent(String.self, forKey: "kind")
+        self.metadata = try container.decodeIfPresent(MetaV1.ListMeta.self, forKey: "metadata")
+        self.unknownFields = try UnknownFields.decode(from: container, known: Self.knownFields)
+    }
+
+    /// Encodes the fields that are set, then `unknownFields`.
+    public func encode(to encoder: any Encoder) throws {
+        var container = encoder.container(keyedBy: AnyCodingKey.self)
+        try container.encodeIfPresent(apiVersion, forKey: "apiVersion")
+        try container.encodeIfPresent(items, forKey: "items")
+        try container.encodeIfPresent(kind, forKey: "kind")
+        try container.encodeIfPresent(metadata, forKey: "metadata")
+        try UnknownFields.encode(unknownFields, to: &container)
     }
 }
 
@@ -661,7 +1035,7 @@ extension AppsV1.DeploymentList: JSONFastFillable {
                 self.kind = try cursor.decode(String.self)
             case 0x28475f88f42fd020 where cursor.key(jsonKey, is: "metadata"):
                 try cursor.fill(&self.metadata)
-            default: try cursor.skipValue()
+            default: try cursor.keepUnknown(jsonKey, in: &self.unknownFields)
             }
         }
     }
@@ -690,6 +1064,13 @@ extension AppsV1 {
         /// 
         /// Required by the API.
         public var template: CoreV1.PodTemplateSpec?
+        /// Members of the JSON object this model does not know (fields added by a newer API server, say),
+        /// kept so that decoding and encoding again loses nothing.
+        public var unknownFields: JSONObject {
+            get { _unknownFields?.fields ?? JSONObject() }
+            set { _unknownFields = newValue.isEmpty ? nil : UnknownFieldsBox(newValue) }
+        }
+        var _unknownFields: UnknownFieldsBox?
 
         /// Creates a value; every field defaults to `nil` (left out of the JSON).
         public init(
@@ -711,6 +1092,39 @@ extension AppsV1 {
             self.strategy = strategy
             self.template = template
         }
+    }
+}
+
+extension AppsV1.DeploymentSpec {
+    static let knownFields: Set<String> = ["minReadySeconds", "paused", "progressDeadlineSeconds", "replicas", "revisionHistoryLimit", "selector", "strategy", "template"]
+
+    /// Decodes the known fields and keeps the other members in `unknownFields`.
+    public init(from decoder: any Decoder) throws {
+        let container = try decoder.container(keyedBy: AnyCodingKey.self)
+        self.init()
+        self.minReadySeconds = try container.decodeIfPresent(Int32.self, forKey: "minReadySeconds")
+        self.paused = try container.decodeIfPresent(Bool.self, forKey: "paused")
+        self.progressDeadlineSeconds = try container.decodeIfPresent(Int32.self, forKey: "progressDeadlineSeconds")
+        self.replicas = try container.decodeIfPresent(Int32.self, forKey: "replicas")
+        self.revisionHistoryLimit = try container.decodeIfPresent(Int32.self, forKey: "revisionHistoryLimit")
+        self.selector = try container.decodeIfPresent(MetaV1.LabelSelector.self, forKey: "selector")
+        self.strategy = try container.decodeIfPresent(AppsV1.DeploymentStrategy.self, forKey: "strategy")
+        self.template = try container.decodeIfPresent(CoreV1.PodTemplateSpec.self, forKey: "template")
+        self.unknownFields = try UnknownFields.decode(from: container, known: Self.knownFields)
+    }
+
+    /// Encodes the fields that are set, then `unknownFields`.
+    public func encode(to encoder: any Encoder) throws {
+        var container = encoder.container(keyedBy: AnyCodingKey.self)
+        try container.encodeIfPresent(minReadySeconds, forKey: "minReadySeconds")
+        try container.encodeIfPresent(paused, forKey: "paused")
+        try container.encodeIfPresent(progressDeadlineSeconds, forKey: "progressDeadlineSeconds")
+        try container.encodeIfPresent(replicas, forKey: "replicas")
+        try container.encodeIfPresent(revisionHistoryLimit, forKey: "revisionHistoryLimit")
+        try container.encodeIfPresent(selector, forKey: "selector")
+        try container.encodeIfPresent(strategy, forKey: "strategy")
+        try container.encodeIfPresent(template, forKey: "template")
+        try UnknownFields.encode(unknownFields, to: &container)
     }
 }
 
@@ -737,7 +1151,7 @@ extension AppsV1.DeploymentSpec: JSONFastFillable {
                 try cursor.fill(&self.strategy)
             case 0x33609a5e9eb92f4b where cursor.key(jsonKey, is: "template"):
                 try cursor.fill(&self.template)
-            default: try cursor.skipValue()
+            default: try cursor.keepUnknown(jsonKey, in: &self.unknownFields)
             }
         }
     }
@@ -766,6 +1180,13 @@ extension AppsV1 {
         public var unavailableReplicas: Int32?
         /// Total number of non-terminating pods targeted by this deployment that have the desired template spec.
         public var updatedReplicas: Int32?
+        /// Members of the JSON object this model does not know (fields added by a newer API server, say),
+        /// kept so that decoding and encoding again loses nothing.
+        public var unknownFields: JSONObject {
+            get { _unknownFields?.fields ?? JSONObject() }
+            set { _unknownFields = newValue.isEmpty ? nil : UnknownFieldsBox(newValue) }
+        }
+        var _unknownFields: UnknownFieldsBox?
 
         /// Creates a value; every field defaults to `nil` (left out of the JSON).
         public init(
@@ -789,6 +1210,41 @@ extension AppsV1 {
             self.unavailableReplicas = unavailableReplicas
             self.updatedReplicas = updatedReplicas
         }
+    }
+}
+
+extension AppsV1.DeploymentStatus {
+    static let knownFields: Set<String> = ["availableReplicas", "collisionCount", "conditions", "observedGeneration", "readyReplicas", "replicas", "terminatingReplicas", "unavailableReplicas", "updatedReplicas"]
+
+    /// Decodes the known fields and keeps the other members in `unknownFields`.
+    public init(from decoder: any Decoder) throws {
+        let container = try decoder.container(keyedBy: AnyCodingKey.self)
+        self.init()
+        self.availableReplicas = try container.decodeIfPresent(Int32.self, forKey: "availableReplicas")
+        self.collisionCount = try container.decodeIfPresent(Int32.self, forKey: "collisionCount")
+        self.conditions = try container.decodeIfPresent([AppsV1.DeploymentCondition].self, forKey: "conditions")
+        self.observedGeneration = try container.decodeIfPresent(Int64.self, forKey: "observedGeneration")
+        self.readyReplicas = try container.decodeIfPresent(Int32.self, forKey: "readyReplicas")
+        self.replicas = try container.decodeIfPresent(Int32.self, forKey: "replicas")
+        self.terminatingReplicas = try container.decodeIfPresent(Int32.self, forKey: "terminatingReplicas")
+        self.unavailableReplicas = try container.decodeIfPresent(Int32.self, forKey: "unavailableReplicas")
+        self.updatedReplicas = try container.decodeIfPresent(Int32.self, forKey: "updatedReplicas")
+        self.unknownFields = try UnknownFields.decode(from: container, known: Self.knownFields)
+    }
+
+    /// Encodes the fields that are set, then `unknownFields`.
+    public func encode(to encoder: any Encoder) throws {
+        var container = encoder.container(keyedBy: AnyCodingKey.self)
+        try container.encodeIfPresent(availableReplicas, forKey: "availableReplicas")
+        try container.encodeIfPresent(collisionCount, forKey: "collisionCount")
+        try container.encodeIfPresent(conditions, forKey: "conditions")
+        try container.encodeIfPresent(observedGeneration, forKey: "observedGeneration")
+        try container.encodeIfPresent(readyReplicas, forKey: "readyReplicas")
+        try container.encodeIfPresent(replicas, forKey: "replicas")
+        try container.encodeIfPresent(terminatingReplicas, forKey: "terminatingReplicas")
+        try container.encodeIfPresent(unavailableReplicas, forKey: "unavailableReplicas")
+        try container.encodeIfPresent(updatedReplicas, forKey: "updatedReplicas")
+        try UnknownFields.encode(unknownFields, to: &container)
     }
 }
 
@@ -817,7 +1273,7 @@ extension AppsV1.DeploymentStatus: JSONFastFillable {
                 self.unavailableReplicas = try cursor.decode(Int32.self)
             case 0x8c71df9b56c515cd where cursor.key(jsonKey, is: "updatedReplicas"):
                 self.updatedReplicas = try cursor.decode(Int32.self)
-            default: try cursor.skipValue()
+            default: try cursor.keepUnknown(jsonKey, in: &self.unknownFields)
             }
         }
     }
@@ -830,6 +1286,13 @@ extension AppsV1 {
         public var rollingUpdate: AppsV1.RollingUpdateDeployment?
         /// Type of deployment. Can be "Recreate" or "RollingUpdate". Default is RollingUpdate.
         public var type: String?
+        /// Members of the JSON object this model does not know (fields added by a newer API server, say),
+        /// kept so that decoding and encoding again loses nothing.
+        public var unknownFields: JSONObject {
+            get { _unknownFields?.fields ?? JSONObject() }
+            set { _unknownFields = newValue.isEmpty ? nil : UnknownFieldsBox(newValue) }
+        }
+        var _unknownFields: UnknownFieldsBox?
 
         /// Creates a value; every field defaults to `nil` (left out of the JSON).
         public init(
@@ -839,6 +1302,27 @@ extension AppsV1 {
             self.rollingUpdate = rollingUpdate
             self.type = type
         }
+    }
+}
+
+extension AppsV1.DeploymentStrategy {
+    static let knownFields: Set<String> = ["rollingUpdate", "type"]
+
+    /// Decodes the known fields and keeps the other members in `unknownFields`.
+    public init(from decoder: any Decoder) throws {
+        let container = try decoder.container(keyedBy: AnyCodingKey.self)
+        self.init()
+        self.rollingUpdate = try container.decodeIfPresent(AppsV1.RollingUpdateDeployment.self, forKey: "rollingUpdate")
+        self.type = try container.decodeIfPresent(String.self, forKey: "type")
+        self.unknownFields = try UnknownFields.decode(from: container, known: Self.knownFields)
+    }
+
+    /// Encodes the fields that are set, then `unknownFields`.
+    public func encode(to encoder: any Encoder) throws {
+        var container = encoder.container(keyedBy: AnyCodingKey.self)
+        try container.encodeIfPresent(rollingUpdate, forKey: "rollingUpdate")
+        try container.encodeIfPresent(type, forKey: "type")
+        try UnknownFields.encode(unknownFields, to: &container)
     }
 }
 
@@ -853,7 +1337,7 @@ extension AppsV1.DeploymentStrategy: JSONFastFillable {
                 try cursor.fill(&self.rollingUpdate)
             case 0xa79439ef7bfa9c2d where cursor.key(jsonKey, is: "type"):
                 self.type = try cursor.decode(String.self)
-            default: try cursor.skipValue()
+            default: try cursor.keepUnknown(jsonKey, in: &self.unknownFields)
             }
         }
     }
@@ -872,6 +1356,13 @@ extension AppsV1 {
         public var spec: AppsV1.ReplicaSetSpec?
         /// Status is the most recently observed status of the ReplicaSet. This data may be out of date by some window of time. Populated by the system. Read-only. More info: https://git.k8s.io/community/contributors/devel/sig-architecture/api-conventions.md#spec-and-status
         public var status: AppsV1.ReplicaSetStatus?
+        /// Members of the JSON object this model does not know (fields added by a newer API server, say),
+        /// kept so that decoding and encoding again loses nothing.
+        public var unknownFields: JSONObject {
+            get { _unknownFields?.fields ?? JSONObject() }
+            set { _unknownFields = newValue.isEmpty ? nil : UnknownFieldsBox(newValue) }
+        }
+        var _unknownFields: UnknownFieldsBox?
 
         /// Creates a value; every field defaults to `nil` (left out of the JSON).
         public init(
@@ -887,6 +1378,33 @@ extension AppsV1 {
             self.spec = spec
             self.status = status
         }
+    }
+}
+
+extension AppsV1.ReplicaSet {
+    static let knownFields: Set<String> = ["apiVersion", "kind", "metadata", "spec", "status"]
+
+    /// Decodes the known fields and keeps the other members in `unknownFields`.
+    public init(from decoder: any Decoder) throws {
+        let container = try decoder.container(keyedBy: AnyCodingKey.self)
+        self.init()
+        self.apiVersion = try container.decodeIfPresent(String.self, forKey: "apiVersion")
+        self.kind = try container.decodeIfPresent(String.self, forKey: "kind")
+        self.metadata = try container.decodeIfPresent(MetaV1.ObjectMeta.self, forKey: "metadata")
+        self.spec = try container.decodeIfPresent(AppsV1.ReplicaSetSpec.self, forKey: "spec")
+        self.status = try container.decodeIfPresent(AppsV1.ReplicaSetStatus.self, forKey: "status")
+        self.unknownFields = try UnknownFields.decode(from: container, known: Self.knownFields)
+    }
+
+    /// Encodes the fields that are set, then `unknownFields`.
+    public func encode(to encoder: any Encoder) throws {
+        var container = encoder.container(keyedBy: AnyCodingKey.self)
+        try container.encodeIfPresent(apiVersion, forKey: "apiVersion")
+        try container.encodeIfPresent(kind, forKey: "kind")
+        try container.encodeIfPresent(metadata, forKey: "metadata")
+        try container.encodeIfPresent(spec, forKey: "spec")
+        try container.encodeIfPresent(status, forKey: "status")
+        try UnknownFields.encode(unknownFields, to: &container)
     }
 }
 
@@ -907,7 +1425,7 @@ extension AppsV1.ReplicaSet: JSONFastFillable {
                 try cursor.fill(&self.spec)
             case 0xc4d5696d6cc12c2f where cursor.key(jsonKey, is: "status"):
                 try cursor.fill(&self.status)
-            default: try cursor.skipValue()
+            default: try cursor.keepUnknown(jsonKey, in: &self.unknownFields)
             }
         }
     }
@@ -943,6 +1461,13 @@ extension AppsV1 {
         /// 
         /// Required by the API.
         public var type: String?
+        /// Members of the JSON object this model does not know (fields added by a newer API server, say),
+        /// kept so that decoding and encoding again loses nothing.
+        public var unknownFields: JSONObject {
+            get { _unknownFields?.fields ?? JSONObject() }
+            set { _unknownFields = newValue.isEmpty ? nil : UnknownFieldsBox(newValue) }
+        }
+        var _unknownFields: UnknownFieldsBox?
 
         /// Creates a value; every field defaults to `nil` (left out of the JSON).
         public init(
@@ -958,6 +1483,33 @@ extension AppsV1 {
             self.status = status
             self.type = type
         }
+    }
+}
+
+extension AppsV1.ReplicaSetCondition {
+    static let knownFields: Set<String> = ["lastTransitionTime", "message", "reason", "status", "type"]
+
+    /// Decodes the known fields and keeps the other members in `unknownFields`.
+    public init(from decoder: any Decoder) throws {
+        let container = try decoder.container(keyedBy: AnyCodingKey.self)
+        self.init()
+        self.lastTransitionTime = try container.decodeIfPresent(Time.self, forKey: "lastTransitionTime")
+        self.message = try container.decodeIfPresent(String.self, forKey: "message")
+        self.reason = try container.decodeIfPresent(String.self, forKey: "reason")
+        self.status = try container.decodeIfPresent(String.self, forKey: "status")
+        self.type = try container.decodeIfPresent(String.self, forKey: "type")
+        self.unknownFields = try UnknownFields.decode(from: container, known: Self.knownFields)
+    }
+
+    /// Encodes the fields that are set, then `unknownFields`.
+    public func encode(to encoder: any Encoder) throws {
+        var container = encoder.container(keyedBy: AnyCodingKey.self)
+        try container.encodeIfPresent(lastTransitionTime, forKey: "lastTransitionTime")
+        try container.encodeIfPresent(message, forKey: "message")
+        try container.encodeIfPresent(reason, forKey: "reason")
+        try container.encodeIfPresent(status, forKey: "status")
+        try container.encodeIfPresent(type, forKey: "type")
+        try UnknownFields.encode(unknownFields, to: &container)
     }
 }
 
@@ -978,7 +1530,7 @@ extension AppsV1.ReplicaSetCondition: JSONFastFillable {
                 self.status = try cursor.decode(String.self)
             case 0xa79439ef7bfa9c2d where cursor.key(jsonKey, is: "type"):
                 self.type = try cursor.decode(String.self)
-            default: try cursor.skipValue()
+            default: try cursor.keepUnknown(jsonKey, in: &self.unknownFields)
             }
         }
     }
@@ -997,6 +1549,13 @@ extension AppsV1 {
         public var kind: String?
         /// Standard list metadata. More info: https://git.k8s.io/community/contributors/devel/sig-architecture/api-conventions.md#types-kinds
         public var metadata: MetaV1.ListMeta?
+        /// Members of the JSON object this model does not know (fields added by a newer API server, say),
+        /// kept so that decoding and encoding again loses nothing.
+        public var unknownFields: JSONObject {
+            get { _unknownFields?.fields ?? JSONObject() }
+            set { _unknownFields = newValue.isEmpty ? nil : UnknownFieldsBox(newValue) }
+        }
+        var _unknownFields: UnknownFieldsBox?
 
         /// Creates a value; every field defaults to `nil` (left out of the JSON).
         public init(
@@ -1010,6 +1569,31 @@ extension AppsV1 {
             self.kind = kind
             self.metadata = metadata
         }
+    }
+}
+
+extension AppsV1.ReplicaSetList {
+    static let knownFields: Set<String> = ["apiVersion", "items", "kind", "metadata"]
+
+    /// Decodes the known fields and keeps the other members in `unknownFields`.
+    public init(from decoder: any Decoder) throws {
+        let container = try decoder.container(keyedBy: AnyCodingKey.self)
+        self.init()
+        self.apiVersion = try container.decodeIfPresent(String.self, forKey: "apiVersion")
+        self.items = try container.decodeIfPresent([AppsV1.ReplicaSet].self, forKey: "items")
+        self.kind = try container.decodeIfPresent(String.self, forKey: "kind")
+        self.metadata = try container.decodeIfPresent(MetaV1.ListMeta.self, forKey: "metadata")
+        self.unknownFields = try UnknownFields.decode(from: container, known: Self.knownFields)
+    }
+
+    /// Encodes the fields that are set, then `unknownFields`.
+    public func encode(to encoder: any Encoder) throws {
+        var container = encoder.container(keyedBy: AnyCodingKey.self)
+        try container.encodeIfPresent(apiVersion, forKey: "apiVersion")
+        try container.encodeIfPresent(items, forKey: "items")
+        try container.encodeIfPresent(kind, forKey: "kind")
+        try container.encodeIfPresent(metadata, forKey: "metadata")
+        try UnknownFields.encode(unknownFields, to: &container)
     }
 }
 
@@ -1028,7 +1612,7 @@ extension AppsV1.ReplicaSetList: JSONFastFillable {
                 self.kind = try cursor.decode(String.self)
             case 0x28475f88f42fd020 where cursor.key(jsonKey, is: "metadata"):
                 try cursor.fill(&self.metadata)
-            default: try cursor.skipValue()
+            default: try cursor.keepUnknown(jsonKey, in: &self.unknownFields)
             }
         }
     }
@@ -1047,6 +1631,13 @@ extension AppsV1 {
         public var selector: MetaV1.LabelSelector?
         /// Template is the object that describes the pod that will be created if insufficient replicas are detected. More info: https://kubernetes.io/docs/concepts/workloads/controllers/replicaset/#pod-template
         public var template: CoreV1.PodTemplateSpec?
+        /// Members of the JSON object this model does not know (fields added by a newer API server, say),
+        /// kept so that decoding and encoding again loses nothing.
+        public var unknownFields: JSONObject {
+            get { _unknownFields?.fields ?? JSONObject() }
+            set { _unknownFields = newValue.isEmpty ? nil : UnknownFieldsBox(newValue) }
+        }
+        var _unknownFields: UnknownFieldsBox?
 
         /// Creates a value; every field defaults to `nil` (left out of the JSON).
         public init(
@@ -1060,6 +1651,31 @@ extension AppsV1 {
             self.selector = selector
             self.template = template
         }
+    }
+}
+
+extension AppsV1.ReplicaSetSpec {
+    static let knownFields: Set<String> = ["minReadySeconds", "replicas", "selector", "template"]
+
+    /// Decodes the known fields and keeps the other members in `unknownFields`.
+    public init(from decoder: any Decoder) throws {
+        let container = try decoder.container(keyedBy: AnyCodingKey.self)
+        self.init()
+        self.minReadySeconds = try container.decodeIfPresent(Int32.self, forKey: "minReadySeconds")
+        self.replicas = try container.decodeIfPresent(Int32.self, forKey: "replicas")
+        self.selector = try container.decodeIfPresent(MetaV1.LabelSelector.self, forKey: "selector")
+        self.template = try container.decodeIfPresent(CoreV1.PodTemplateSpec.self, forKey: "template")
+        self.unknownFields = try UnknownFields.decode(from: container, known: Self.knownFields)
+    }
+
+    /// Encodes the fields that are set, then `unknownFields`.
+    public func encode(to encoder: any Encoder) throws {
+        var container = encoder.container(keyedBy: AnyCodingKey.self)
+        try container.encodeIfPresent(minReadySeconds, forKey: "minReadySeconds")
+        try container.encodeIfPresent(replicas, forKey: "replicas")
+        try container.encodeIfPresent(selector, forKey: "selector")
+        try container.encodeIfPresent(template, forKey: "template")
+        try UnknownFields.encode(unknownFields, to: &container)
     }
 }
 
@@ -1078,7 +1694,7 @@ extension AppsV1.ReplicaSetSpec: JSONFastFillable {
                 try cursor.fill(&self.selector)
             case 0x33609a5e9eb92f4b where cursor.key(jsonKey, is: "template"):
                 try cursor.fill(&self.template)
-            default: try cursor.skipValue()
+            default: try cursor.keepUnknown(jsonKey, in: &self.unknownFields)
             }
         }
     }
@@ -1105,6 +1721,13 @@ extension AppsV1 {
         /// 
         /// This is a beta field and requires enabling DeploymentReplicaSetTerminatingReplicas feature (enabled by default).
         public var terminatingReplicas: Int32?
+        /// Members of the JSON object this model does not know (fields added by a newer API server, say),
+        /// kept so that decoding and encoding again loses nothing.
+        public var unknownFields: JSONObject {
+            get { _unknownFields?.fields ?? JSONObject() }
+            set { _unknownFields = newValue.isEmpty ? nil : UnknownFieldsBox(newValue) }
+        }
+        var _unknownFields: UnknownFieldsBox?
 
         /// Creates a value; every field defaults to `nil` (left out of the JSON).
         public init(
@@ -1124,6 +1747,37 @@ extension AppsV1 {
             self.replicas = replicas
             self.terminatingReplicas = terminatingReplicas
         }
+    }
+}
+
+extension AppsV1.ReplicaSetStatus {
+    static let knownFields: Set<String> = ["availableReplicas", "conditions", "fullyLabeledReplicas", "observedGeneration", "readyReplicas", "replicas", "terminatingReplicas"]
+
+    /// Decodes the known fields and keeps the other members in `unknownFields`.
+    public init(from decoder: any Decoder) throws {
+        let container = try decoder.container(keyedBy: AnyCodingKey.self)
+        self.init()
+        self.availableReplicas = try container.decodeIfPresent(Int32.self, forKey: "availableReplicas")
+        self.conditions = try container.decodeIfPresent([AppsV1.ReplicaSetCondition].self, forKey: "conditions")
+        self.fullyLabeledReplicas = try container.decodeIfPresent(Int32.self, forKey: "fullyLabeledReplicas")
+        self.observedGeneration = try container.decodeIfPresent(Int64.self, forKey: "observedGeneration")
+        self.readyReplicas = try container.decodeIfPresent(Int32.self, forKey: "readyReplicas")
+        self.replicas = try container.decodeIfPresent(Int32.self, forKey: "replicas")
+        self.terminatingReplicas = try container.decodeIfPresent(Int32.self, forKey: "terminatingReplicas")
+        self.unknownFields = try UnknownFields.decode(from: container, known: Self.knownFields)
+    }
+
+    /// Encodes the fields that are set, then `unknownFields`.
+    public func encode(to encoder: any Encoder) throws {
+        var container = encoder.container(keyedBy: AnyCodingKey.self)
+        try container.encodeIfPresent(availableReplicas, forKey: "availableReplicas")
+        try container.encodeIfPresent(conditions, forKey: "conditions")
+        try container.encodeIfPresent(fullyLabeledReplicas, forKey: "fullyLabeledReplicas")
+        try container.encodeIfPresent(observedGeneration, forKey: "observedGeneration")
+        try container.encodeIfPresent(readyReplicas, forKey: "readyReplicas")
+        try container.encodeIfPresent(replicas, forKey: "replicas")
+        try container.encodeIfPresent(terminatingReplicas, forKey: "terminatingReplicas")
+        try UnknownFields.encode(unknownFields, to: &container)
     }
 }
 
@@ -1148,7 +1802,7 @@ extension AppsV1.ReplicaSetStatus: JSONFastFillable {
                 self.replicas = try cursor.decode(Int32.self)
             case 0x44f4b4c195596832 where cursor.key(jsonKey, is: "terminatingReplicas"):
                 self.terminatingReplicas = try cursor.decode(Int32.self)
-            default: try cursor.skipValue()
+            default: try cursor.keepUnknown(jsonKey, in: &self.unknownFields)
             }
         }
     }
@@ -1161,6 +1815,13 @@ extension AppsV1 {
         public var maxSurge: IntOrString?
         /// The maximum number of DaemonSet pods that can be unavailable during the update. Value can be an absolute number (ex: 5) or a percentage of total number of DaemonSet pods at the start of the update (ex: 10%). Absolute number is calculated from percentage by rounding up. This cannot be 0 if MaxSurge is 0 Default value is 1. Example: when this is set to 30%, at most 30% of the total number of nodes that should be running the daemon pod (i.e. status.desiredNumberScheduled) can have their pods stopped for an update at any given time. The update starts by stopping at most 30% of those DaemonSet pods and then brings up new DaemonSet pods in their place. Once the new pods are available, it then proceeds onto other DaemonSet pods, thus ensuring that at least 70% of original number of DaemonSet pods are available at all times during the update.
         public var maxUnavailable: IntOrString?
+        /// Members of the JSON object this model does not know (fields added by a newer API server, say),
+        /// kept so that decoding and encoding again loses nothing.
+        public var unknownFields: JSONObject {
+            get { _unknownFields?.fields ?? JSONObject() }
+            set { _unknownFields = newValue.isEmpty ? nil : UnknownFieldsBox(newValue) }
+        }
+        var _unknownFields: UnknownFieldsBox?
 
         /// Creates a value; every field defaults to `nil` (left out of the JSON).
         public init(
@@ -1170,6 +1831,27 @@ extension AppsV1 {
             self.maxSurge = maxSurge
             self.maxUnavailable = maxUnavailable
         }
+    }
+}
+
+extension AppsV1.RollingUpdateDaemonSet {
+    static let knownFields: Set<String> = ["maxSurge", "maxUnavailable"]
+
+    /// Decodes the known fields and keeps the other members in `unknownFields`.
+    public init(from decoder: any Decoder) throws {
+        let container = try decoder.container(keyedBy: AnyCodingKey.self)
+        self.init()
+        self.maxSurge = try container.decodeIfPresent(IntOrString.self, forKey: "maxSurge")
+        self.maxUnavailable = try container.decodeIfPresent(IntOrString.self, forKey: "maxUnavailable")
+        self.unknownFields = try UnknownFields.decode(from: container, known: Self.knownFields)
+    }
+
+    /// Encodes the fields that are set, then `unknownFields`.
+    public func encode(to encoder: any Encoder) throws {
+        var container = encoder.container(keyedBy: AnyCodingKey.self)
+        try container.encodeIfPresent(maxSurge, forKey: "maxSurge")
+        try container.encodeIfPresent(maxUnavailable, forKey: "maxUnavailable")
+        try UnknownFields.encode(unknownFields, to: &container)
     }
 }
 
@@ -1184,7 +1866,7 @@ extension AppsV1.RollingUpdateDaemonSet: JSONFastFillable {
                 self.maxSurge = try cursor.decode(IntOrString.self)
             case 0x44aecec49235b1b5 where cursor.key(jsonKey, is: "maxUnavailable"):
                 self.maxUnavailable = try cursor.decode(IntOrString.self)
-            default: try cursor.skipValue()
+            default: try cursor.keepUnknown(jsonKey, in: &self.unknownFields)
             }
         }
     }
@@ -1197,6 +1879,13 @@ extension AppsV1 {
         public var maxSurge: IntOrString?
         /// The maximum number of pods that can be unavailable during the update. Value can be an absolute number (ex: 5) or a percentage of desired pods (ex: 10%). Absolute number is calculated from percentage by rounding down. This can not be 0 if MaxSurge is 0. Defaults to 25%. Example: when this is set to 30%, the old ReplicaSet can be scaled down to 70% of desired pods immediately when the rolling update starts. Once new pods are ready, old ReplicaSet can be scaled down further, followed by scaling up the new ReplicaSet, ensuring that the total number of pods available at all times during the update is at least 70% of desired pods.
         public var maxUnavailable: IntOrString?
+        /// Members of the JSON object this model does not know (fields added by a newer API server, say),
+        /// kept so that decoding and encoding again loses nothing.
+        public var unknownFields: JSONObject {
+            get { _unknownFields?.fields ?? JSONObject() }
+            set { _unknownFields = newValue.isEmpty ? nil : UnknownFieldsBox(newValue) }
+        }
+        var _unknownFields: UnknownFieldsBox?
 
         /// Creates a value; every field defaults to `nil` (left out of the JSON).
         public init(
@@ -1206,6 +1895,27 @@ extension AppsV1 {
             self.maxSurge = maxSurge
             self.maxUnavailable = maxUnavailable
         }
+    }
+}
+
+extension AppsV1.RollingUpdateDeployment {
+    static let knownFields: Set<String> = ["maxSurge", "maxUnavailable"]
+
+    /// Decodes the known fields and keeps the other members in `unknownFields`.
+    public init(from decoder: any Decoder) throws {
+        let container = try decoder.container(keyedBy: AnyCodingKey.self)
+        self.init()
+        self.maxSurge = try container.decodeIfPresent(IntOrString.self, forKey: "maxSurge")
+        self.maxUnavailable = try container.decodeIfPresent(IntOrString.self, forKey: "maxUnavailable")
+        self.unknownFields = try UnknownFields.decode(from: container, known: Self.knownFields)
+    }
+
+    /// Encodes the fields that are set, then `unknownFields`.
+    public func encode(to encoder: any Encoder) throws {
+        var container = encoder.container(keyedBy: AnyCodingKey.self)
+        try container.encodeIfPresent(maxSurge, forKey: "maxSurge")
+        try container.encodeIfPresent(maxUnavailable, forKey: "maxUnavailable")
+        try UnknownFields.encode(unknownFields, to: &container)
     }
 }
 
@@ -1220,7 +1930,7 @@ extension AppsV1.RollingUpdateDeployment: JSONFastFillable {
                 self.maxSurge = try cursor.decode(IntOrString.self)
             case 0x44aecec49235b1b5 where cursor.key(jsonKey, is: "maxUnavailable"):
                 self.maxUnavailable = try cursor.decode(IntOrString.self)
-            default: try cursor.skipValue()
+            default: try cursor.keepUnknown(jsonKey, in: &self.unknownFields)
             }
         }
     }
@@ -1233,6 +1943,13 @@ extension AppsV1 {
         public var maxUnavailable: IntOrString?
         /// Partition indicates the ordinal at which the StatefulSet should be partitioned for updates. During a rolling update, all pods from ordinal Replicas-1 to Partition are updated. All pods from ordinal Partition-1 to 0 remain untouched. This is helpful in being able to do a canary based deployment. The default value is 0.
         public var partition: Int32?
+        /// Members of the JSON object this model does not know (fields added by a newer API server, say),
+        /// kept so that decoding and encoding again loses nothing.
+        public var unknownFields: JSONObject {
+            get { _unknownFields?.fields ?? JSONObject() }
+            set { _unknownFields = newValue.isEmpty ? nil : UnknownFieldsBox(newValue) }
+        }
+        var _unknownFields: UnknownFieldsBox?
 
         /// Creates a value; every field defaults to `nil` (left out of the JSON).
         public init(
@@ -1242,6 +1959,27 @@ extension AppsV1 {
             self.maxUnavailable = maxUnavailable
             self.partition = partition
         }
+    }
+}
+
+extension AppsV1.RollingUpdateStatefulSetStrategy {
+    static let knownFields: Set<String> = ["maxUnavailable", "partition"]
+
+    /// Decodes the known fields and keeps the other members in `unknownFields`.
+    public init(from decoder: any Decoder) throws {
+        let container = try decoder.container(keyedBy: AnyCodingKey.self)
+        self.init()
+        self.maxUnavailable = try container.decodeIfPresent(IntOrString.self, forKey: "maxUnavailable")
+        self.partition = try container.decodeIfPresent(Int32.self, forKey: "partition")
+        self.unknownFields = try UnknownFields.decode(from: container, known: Self.knownFields)
+    }
+
+    /// Encodes the fields that are set, then `unknownFields`.
+    public func encode(to encoder: any Encoder) throws {
+        var container = encoder.container(keyedBy: AnyCodingKey.self)
+        try container.encodeIfPresent(maxUnavailable, forKey: "maxUnavailable")
+        try container.encodeIfPresent(partition, forKey: "partition")
+        try UnknownFields.encode(unknownFields, to: &container)
     }
 }
 
@@ -1256,7 +1994,7 @@ extension AppsV1.RollingUpdateStatefulSetStrategy: JSONFastFillable {
                 self.maxUnavailable = try cursor.decode(IntOrString.self)
             case 0x9468996aba3e709 where cursor.key(jsonKey, is: "partition"):
                 self.partition = try cursor.decode(Int32.self)
-            default: try cursor.skipValue()
+            default: try cursor.keepUnknown(jsonKey, in: &self.unknownFields)
             }
         }
     }
@@ -1279,6 +2017,13 @@ extension AppsV1 {
         public var spec: AppsV1.StatefulSetSpec?
         /// Status is the current status of Pods in this StatefulSet. This data may be out of date by some window of time.
         public var status: AppsV1.StatefulSetStatus?
+        /// Members of the JSON object this model does not know (fields added by a newer API server, say),
+        /// kept so that decoding and encoding again loses nothing.
+        public var unknownFields: JSONObject {
+            get { _unknownFields?.fields ?? JSONObject() }
+            set { _unknownFields = newValue.isEmpty ? nil : UnknownFieldsBox(newValue) }
+        }
+        var _unknownFields: UnknownFieldsBox?
 
         /// Creates a value; every field defaults to `nil` (left out of the JSON).
         public init(
@@ -1294,6 +2039,33 @@ extension AppsV1 {
             self.spec = spec
             self.status = status
         }
+    }
+}
+
+extension AppsV1.StatefulSet {
+    static let knownFields: Set<String> = ["apiVersion", "kind", "metadata", "spec", "status"]
+
+    /// Decodes the known fields and keeps the other members in `unknownFields`.
+    public init(from decoder: any Decoder) throws {
+        let container = try decoder.container(keyedBy: AnyCodingKey.self)
+        self.init()
+        self.apiVersion = try container.decodeIfPresent(String.self, forKey: "apiVersion")
+        self.kind = try container.decodeIfPresent(String.self, forKey: "kind")
+        self.metadata = try container.decodeIfPresent(MetaV1.ObjectMeta.self, forKey: "metadata")
+        self.spec = try container.decodeIfPresent(AppsV1.StatefulSetSpec.self, forKey: "spec")
+        self.status = try container.decodeIfPresent(AppsV1.StatefulSetStatus.self, forKey: "status")
+        self.unknownFields = try UnknownFields.decode(from: container, known: Self.knownFields)
+    }
+
+    /// Encodes the fields that are set, then `unknownFields`.
+    public func encode(to encoder: any Encoder) throws {
+        var container = encoder.container(keyedBy: AnyCodingKey.self)
+        try container.encodeIfPresent(apiVersion, forKey: "apiVersion")
+        try container.encodeIfPresent(kind, forKey: "kind")
+        try container.encodeIfPresent(metadata, forKey: "metadata")
+        try container.encodeIfPresent(spec, forKey: "spec")
+        try container.encodeIfPresent(status, forKey: "status")
+        try UnknownFields.encode(unknownFields, to: &container)
     }
 }
 
@@ -1314,7 +2086,7 @@ extension AppsV1.StatefulSet: JSONFastFillable {
                 try cursor.fill(&self.spec)
             case 0xc4d5696d6cc12c2f where cursor.key(jsonKey, is: "status"):
                 try cursor.fill(&self.status)
-            default: try cursor.skipValue()
+            default: try cursor.keepUnknown(jsonKey, in: &self.unknownFields)
             }
         }
     }
@@ -1350,6 +2122,13 @@ extension AppsV1 {
         /// 
         /// Required by the API.
         public var type: String?
+        /// Members of the JSON object this model does not know (fields added by a newer API server, say),
+        /// kept so that decoding and encoding again loses nothing.
+        public var unknownFields: JSONObject {
+            get { _unknownFields?.fields ?? JSONObject() }
+            set { _unknownFields = newValue.isEmpty ? nil : UnknownFieldsBox(newValue) }
+        }
+        var _unknownFields: UnknownFieldsBox?
 
         /// Creates a value; every field defaults to `nil` (left out of the JSON).
         public init(
@@ -1365,6 +2144,33 @@ extension AppsV1 {
             self.status = status
             self.type = type
         }
+    }
+}
+
+extension AppsV1.StatefulSetCondition {
+    static let knownFields: Set<String> = ["lastTransitionTime", "message", "reason", "status", "type"]
+
+    /// Decodes the known fields and keeps the other members in `unknownFields`.
+    public init(from decoder: any Decoder) throws {
+        let container = try decoder.container(keyedBy: AnyCodingKey.self)
+        self.init()
+        self.lastTransitionTime = try container.decodeIfPresent(Time.self, forKey: "lastTransitionTime")
+        self.message = try container.decodeIfPresent(String.self, forKey: "message")
+        self.reason = try container.decodeIfPresent(String.self, forKey: "reason")
+        self.status = try container.decodeIfPresent(String.self, forKey: "status")
+        self.type = try container.decodeIfPresent(String.self, forKey: "type")
+        self.unknownFields = try UnknownFields.decode(from: container, known: Self.knownFields)
+    }
+
+    /// Encodes the fields that are set, then `unknownFields`.
+    public func encode(to encoder: any Encoder) throws {
+        var container = encoder.container(keyedBy: AnyCodingKey.self)
+        try container.encodeIfPresent(lastTransitionTime, forKey: "lastTransitionTime")
+        try container.encodeIfPresent(message, forKey: "message")
+        try container.encodeIfPresent(reason, forKey: "reason")
+        try container.encodeIfPresent(status, forKey: "status")
+        try container.encodeIfPresent(type, forKey: "type")
+        try UnknownFields.encode(unknownFields, to: &container)
     }
 }
 
@@ -1385,7 +2191,7 @@ extension AppsV1.StatefulSetCondition: JSONFastFillable {
                 self.status = try cursor.decode(String.self)
             case 0xa79439ef7bfa9c2d where cursor.key(jsonKey, is: "type"):
                 self.type = try cursor.decode(String.self)
-            default: try cursor.skipValue()
+            default: try cursor.keepUnknown(jsonKey, in: &self.unknownFields)
             }
         }
     }
@@ -1404,6 +2210,13 @@ extension AppsV1 {
         public var kind: String?
         /// Standard list's metadata. More info: https://git.k8s.io/community/contributors/devel/sig-architecture/api-conventions.md#metadata
         public var metadata: MetaV1.ListMeta?
+        /// Members of the JSON object this model does not know (fields added by a newer API server, say),
+        /// kept so that decoding and encoding again loses nothing.
+        public var unknownFields: JSONObject {
+            get { _unknownFields?.fields ?? JSONObject() }
+            set { _unknownFields = newValue.isEmpty ? nil : UnknownFieldsBox(newValue) }
+        }
+        var _unknownFields: UnknownFieldsBox?
 
         /// Creates a value; every field defaults to `nil` (left out of the JSON).
         public init(
@@ -1417,6 +2230,31 @@ extension AppsV1 {
             self.kind = kind
             self.metadata = metadata
         }
+    }
+}
+
+extension AppsV1.StatefulSetList {
+    static let knownFields: Set<String> = ["apiVersion", "items", "kind", "metadata"]
+
+    /// Decodes the known fields and keeps the other members in `unknownFields`.
+    public init(from decoder: any Decoder) throws {
+        let container = try decoder.container(keyedBy: AnyCodingKey.self)
+        self.init()
+        self.apiVersion = try container.decodeIfPresent(String.self, forKey: "apiVersion")
+        self.items = try container.decodeIfPresent([AppsV1.StatefulSet].self, forKey: "items")
+        self.kind = try container.decodeIfPresent(String.self, forKey: "kind")
+        self.metadata = try container.decodeIfPresent(MetaV1.ListMeta.self, forKey: "metadata")
+        self.unknownFields = try UnknownFields.decode(from: container, known: Self.knownFields)
+    }
+
+    /// Encodes the fields that are set, then `unknownFields`.
+    public func encode(to encoder: any Encoder) throws {
+        var container = encoder.container(keyedBy: AnyCodingKey.self)
+        try container.encodeIfPresent(apiVersion, forKey: "apiVersion")
+        try container.encodeIfPresent(items, forKey: "items")
+        try container.encodeIfPresent(kind, forKey: "kind")
+        try container.encodeIfPresent(metadata, forKey: "metadata")
+        try UnknownFields.encode(unknownFields, to: &container)
     }
 }
 
@@ -1435,7 +2273,7 @@ extension AppsV1.StatefulSetList: JSONFastFillable {
                 self.kind = try cursor.decode(String.self)
             case 0x28475f88f42fd020 where cursor.key(jsonKey, is: "metadata"):
                 try cursor.fill(&self.metadata)
-            default: try cursor.skipValue()
+            default: try cursor.keepUnknown(jsonKey, in: &self.unknownFields)
             }
         }
     }
@@ -1449,6 +2287,13 @@ extension AppsV1 {
         /// If unset, defaults to 0. Replica indices will be in the range:
         ///   [0, .spec.replicas).
         public var start: Int32?
+        /// Members of the JSON object this model does not know (fields added by a newer API server, say),
+        /// kept so that decoding and encoding again loses nothing.
+        public var unknownFields: JSONObject {
+            get { _unknownFields?.fields ?? JSONObject() }
+            set { _unknownFields = newValue.isEmpty ? nil : UnknownFieldsBox(newValue) }
+        }
+        var _unknownFields: UnknownFieldsBox?
 
         /// Creates a value; every field defaults to `nil` (left out of the JSON).
         public init(
@@ -1456,6 +2301,25 @@ extension AppsV1 {
         ) {
             self.start = start
         }
+    }
+}
+
+extension AppsV1.StatefulSetOrdinals {
+    static let knownFields: Set<String> = ["start"]
+
+    /// Decodes the known fields and keeps the other members in `unknownFields`.
+    public init(from decoder: any Decoder) throws {
+        let container = try decoder.container(keyedBy: AnyCodingKey.self)
+        self.init()
+        self.start = try container.decodeIfPresent(Int32.self, forKey: "start")
+        self.unknownFields = try UnknownFields.decode(from: container, known: Self.knownFields)
+    }
+
+    /// Encodes the fields that are set, then `unknownFields`.
+    public func encode(to encoder: any Encoder) throws {
+        var container = encoder.container(keyedBy: AnyCodingKey.self)
+        try container.encodeIfPresent(start, forKey: "start")
+        try UnknownFields.encode(unknownFields, to: &container)
     }
 }
 
@@ -1468,7 +2332,7 @@ extension AppsV1.StatefulSetOrdinals: JSONFastFillable {
             switch cursor.keyHash {
             case 0xee5d97ad45ad251f where cursor.key(jsonKey, is: "start"):
                 self.start = try cursor.decode(Int32.self)
-            default: try cursor.skipValue()
+            default: try cursor.keepUnknown(jsonKey, in: &self.unknownFields)
             }
         }
     }
@@ -1481,6 +2345,13 @@ extension AppsV1 {
         public var whenDeleted: String?
         /// WhenScaled specifies what happens to PVCs created from StatefulSet VolumeClaimTemplates when the StatefulSet is scaled down. The default policy of `Retain` causes PVCs to not be affected by a scaledown. The `Delete` policy causes the associated PVCs for any excess pods above the replica count to be deleted.
         public var whenScaled: String?
+        /// Members of the JSON object this model does not know (fields added by a newer API server, say),
+        /// kept so that decoding and encoding again loses nothing.
+        public var unknownFields: JSONObject {
+            get { _unknownFields?.fields ?? JSONObject() }
+            set { _unknownFields = newValue.isEmpty ? nil : UnknownFieldsBox(newValue) }
+        }
+        var _unknownFields: UnknownFieldsBox?
 
         /// Creates a value; every field defaults to `nil` (left out of the JSON).
         public init(
@@ -1490,6 +2361,27 @@ extension AppsV1 {
             self.whenDeleted = whenDeleted
             self.whenScaled = whenScaled
         }
+    }
+}
+
+extension AppsV1.StatefulSetPersistentVolumeClaimRetentionPolicy {
+    static let knownFields: Set<String> = ["whenDeleted", "whenScaled"]
+
+    /// Decodes the known fields and keeps the other members in `unknownFields`.
+    public init(from decoder: any Decoder) throws {
+        let container = try decoder.container(keyedBy: AnyCodingKey.self)
+        self.init()
+        self.whenDeleted = try container.decodeIfPresent(String.self, forKey: "whenDeleted")
+        self.whenScaled = try container.decodeIfPresent(String.self, forKey: "whenScaled")
+        self.unknownFields = try UnknownFields.decode(from: container, known: Self.knownFields)
+    }
+
+    /// Encodes the fields that are set, then `unknownFields`.
+    public func encode(to encoder: any Encoder) throws {
+        var container = encoder.container(keyedBy: AnyCodingKey.self)
+        try container.encodeIfPresent(whenDeleted, forKey: "whenDeleted")
+        try container.encodeIfPresent(whenScaled, forKey: "whenScaled")
+        try UnknownFields.encode(unknownFields, to: &container)
     }
 }
 
@@ -1504,7 +2396,7 @@ extension AppsV1.StatefulSetPersistentVolumeClaimRetentionPolicy: JSONFastFillab
                 self.whenDeleted = try cursor.decode(String.self)
             case 0xbf772083d71ed1cb where cursor.key(jsonKey, is: "whenScaled"):
                 self.whenScaled = try cursor.decode(String.self)
-            default: try cursor.skipValue()
+            default: try cursor.keepUnknown(jsonKey, in: &self.unknownFields)
             }
         }
     }
@@ -1539,6 +2431,13 @@ extension AppsV1 {
         public var updateStrategy: AppsV1.StatefulSetUpdateStrategy?
         /// volumeClaimTemplates is a list of claims that pods are allowed to reference. The StatefulSet controller is responsible for mapping network identities to claims in a way that maintains the identity of a pod. Every claim in this list must have at least one matching (by name) volumeMount in one container in the template. A claim in this list takes precedence over any volumes in the template, with the same name.
         public var volumeClaimTemplates: [CoreV1.PersistentVolumeClaim]?
+        /// Members of the JSON object this model does not know (fields added by a newer API server, say),
+        /// kept so that decoding and encoding again loses nothing.
+        public var unknownFields: JSONObject {
+            get { _unknownFields?.fields ?? JSONObject() }
+            set { _unknownFields = newValue.isEmpty ? nil : UnknownFieldsBox(newValue) }
+        }
+        var _unknownFields: UnknownFieldsBox?
 
         /// Creates a value; every field defaults to `nil` (left out of the JSON).
         public init(
@@ -1566,6 +2465,45 @@ extension AppsV1 {
             self.updateStrategy = updateStrategy
             self.volumeClaimTemplates = volumeClaimTemplates
         }
+    }
+}
+
+extension AppsV1.StatefulSetSpec {
+    static let knownFields: Set<String> = ["minReadySeconds", "ordinals", "persistentVolumeClaimRetentionPolicy", "podManagementPolicy", "replicas", "revisionHistoryLimit", "selector", "serviceName", "template", "updateStrategy", "volumeClaimTemplates"]
+
+    /// Decodes the known fields and keeps the other members in `unknownFields`.
+    public init(from decoder: any Decoder) throws {
+        let container = try decoder.container(keyedBy: AnyCodingKey.self)
+        self.init()
+        self.minReadySeconds = try container.decodeIfPresent(Int32.self, forKey: "minReadySeconds")
+        self.ordinals = try container.decodeIfPresent(AppsV1.StatefulSetOrdinals.self, forKey: "ordinals")
+        self.persistentVolumeClaimRetentionPolicy = try container.decodeIfPresent(AppsV1.StatefulSetPersistentVolumeClaimRetentionPolicy.self, forKey: "persistentVolumeClaimRetentionPolicy")
+        self.podManagementPolicy = try container.decodeIfPresent(String.self, forKey: "podManagementPolicy")
+        self.replicas = try container.decodeIfPresent(Int32.self, forKey: "replicas")
+        self.revisionHistoryLimit = try container.decodeIfPresent(Int32.self, forKey: "revisionHistoryLimit")
+        self.selector = try container.decodeIfPresent(MetaV1.LabelSelector.self, forKey: "selector")
+        self.serviceName = try container.decodeIfPresent(String.self, forKey: "serviceName")
+        self.template = try container.decodeIfPresent(CoreV1.PodTemplateSpec.self, forKey: "template")
+        self.updateStrategy = try container.decodeIfPresent(AppsV1.StatefulSetUpdateStrategy.self, forKey: "updateStrategy")
+        self.volumeClaimTemplates = try container.decodeIfPresent([CoreV1.PersistentVolumeClaim].self, forKey: "volumeClaimTemplates")
+        self.unknownFields = try UnknownFields.decode(from: container, known: Self.knownFields)
+    }
+
+    /// Encodes the fields that are set, then `unknownFields`.
+    public func encode(to encoder: any Encoder) throws {
+        var container = encoder.container(keyedBy: AnyCodingKey.self)
+        try container.encodeIfPresent(minReadySeconds, forKey: "minReadySeconds")
+        try container.encodeIfPresent(ordinals, forKey: "ordinals")
+        try container.encodeIfPresent(persistentVolumeClaimRetentionPolicy, forKey: "persistentVolumeClaimRetentionPolicy")
+        try container.encodeIfPresent(podManagementPolicy, forKey: "podManagementPolicy")
+        try container.encodeIfPresent(replicas, forKey: "replicas")
+        try container.encodeIfPresent(revisionHistoryLimit, forKey: "revisionHistoryLimit")
+        try container.encodeIfPresent(selector, forKey: "selector")
+        try container.encodeIfPresent(serviceName, forKey: "serviceName")
+        try container.encodeIfPresent(template, forKey: "template")
+        try container.encodeIfPresent(updateStrategy, forKey: "updateStrategy")
+        try container.encodeIfPresent(volumeClaimTemplates, forKey: "volumeClaimTemplates")
+        try UnknownFields.encode(unknownFields, to: &container)
     }
 }
 
@@ -1598,7 +2536,7 @@ extension AppsV1.StatefulSetSpec: JSONFastFillable {
                 try cursor.fill(&self.updateStrategy)
             case 0x2d4ffaa16e6960dc where cursor.key(jsonKey, is: "volumeClaimTemplates"):
                 try cursor.fillArray(&self.volumeClaimTemplates)
-            default: try cursor.skipValue()
+            default: try cursor.keepUnknown(jsonKey, in: &self.unknownFields)
             }
         }
     }
@@ -1629,6 +2567,13 @@ extension AppsV1 {
         public var updateRevision: String?
         /// updatedReplicas is the number of Pods created by the StatefulSet controller from the StatefulSet version indicated by updateRevision.
         public var updatedReplicas: Int32?
+        /// Members of the JSON object this model does not know (fields added by a newer API server, say),
+        /// kept so that decoding and encoding again loses nothing.
+        public var unknownFields: JSONObject {
+            get { _unknownFields?.fields ?? JSONObject() }
+            set { _unknownFields = newValue.isEmpty ? nil : UnknownFieldsBox(newValue) }
+        }
+        var _unknownFields: UnknownFieldsBox?
 
         /// Creates a value; every field defaults to `nil` (left out of the JSON).
         public init(
@@ -1654,6 +2599,43 @@ extension AppsV1 {
             self.updateRevision = updateRevision
             self.updatedReplicas = updatedReplicas
         }
+    }
+}
+
+extension AppsV1.StatefulSetStatus {
+    static let knownFields: Set<String> = ["availableReplicas", "collisionCount", "conditions", "currentReplicas", "currentRevision", "observedGeneration", "readyReplicas", "replicas", "updateRevision", "updatedReplicas"]
+
+    /// Decodes the known fields and keeps the other members in `unknownFields`.
+    public init(from decoder: any Decoder) throws {
+        let container = try decoder.container(keyedBy: AnyCodingKey.self)
+        self.init()
+        self.availableReplicas = try container.decodeIfPresent(Int32.self, forKey: "availableReplicas")
+        self.collisionCount = try container.decodeIfPresent(Int32.self, forKey: "collisionCount")
+        self.conditions = try container.decodeIfPresent([AppsV1.StatefulSetCondition].self, forKey: "conditions")
+        self.currentReplicas = try container.decodeIfPresent(Int32.self, forKey: "currentReplicas")
+        self.currentRevision = try container.decodeIfPresent(String.self, forKey: "currentRevision")
+        self.observedGeneration = try container.decodeIfPresent(Int64.self, forKey: "observedGeneration")
+        self.readyReplicas = try container.decodeIfPresent(Int32.self, forKey: "readyReplicas")
+        self.replicas = try container.decodeIfPresent(Int32.self, forKey: "replicas")
+        self.updateRevision = try container.decodeIfPresent(String.self, forKey: "updateRevision")
+        self.updatedReplicas = try container.decodeIfPresent(Int32.self, forKey: "updatedReplicas")
+        self.unknownFields = try UnknownFields.decode(from: container, known: Self.knownFields)
+    }
+
+    /// Encodes the fields that are set, then `unknownFields`.
+    public func encode(to encoder: any Encoder) throws {
+        var container = encoder.container(keyedBy: AnyCodingKey.self)
+        try container.encodeIfPresent(availableReplicas, forKey: "availableReplicas")
+        try container.encodeIfPresent(collisionCount, forKey: "collisionCount")
+        try container.encodeIfPresent(conditions, forKey: "conditions")
+        try container.encodeIfPresent(currentReplicas, forKey: "currentReplicas")
+        try container.encodeIfPresent(currentRevision, forKey: "currentRevision")
+        try container.encodeIfPresent(observedGeneration, forKey: "observedGeneration")
+        try container.encodeIfPresent(readyReplicas, forKey: "readyReplicas")
+        try container.encodeIfPresent(replicas, forKey: "replicas")
+        try container.encodeIfPresent(updateRevision, forKey: "updateRevision")
+        try container.encodeIfPresent(updatedReplicas, forKey: "updatedReplicas")
+        try UnknownFields.encode(unknownFields, to: &container)
     }
 }
 
@@ -1684,7 +2666,7 @@ extension AppsV1.StatefulSetStatus: JSONFastFillable {
                 self.updateRevision = try cursor.decode(String.self)
             case 0x8c71df9b56c515cd where cursor.key(jsonKey, is: "updatedReplicas"):
                 self.updatedReplicas = try cursor.decode(Int32.self)
-            default: try cursor.skipValue()
+            default: try cursor.keepUnknown(jsonKey, in: &self.unknownFields)
             }
         }
     }
@@ -1697,6 +2679,13 @@ extension AppsV1 {
         public var rollingUpdate: AppsV1.RollingUpdateStatefulSetStrategy?
         /// Type indicates the type of the StatefulSetUpdateStrategy. Default is RollingUpdate.
         public var type: String?
+        /// Members of the JSON object this model does not know (fields added by a newer API server, say),
+        /// kept so that decoding and encoding again loses nothing.
+        public var unknownFields: JSONObject {
+            get { _unknownFields?.fields ?? JSONObject() }
+            set { _unknownFields = newValue.isEmpty ? nil : UnknownFieldsBox(newValue) }
+        }
+        var _unknownFields: UnknownFieldsBox?
 
         /// Creates a value; every field defaults to `nil` (left out of the JSON).
         public init(
@@ -1706,6 +2695,27 @@ extension AppsV1 {
             self.rollingUpdate = rollingUpdate
             self.type = type
         }
+    }
+}
+
+extension AppsV1.StatefulSetUpdateStrategy {
+    static let knownFields: Set<String> = ["rollingUpdate", "type"]
+
+    /// Decodes the known fields and keeps the other members in `unknownFields`.
+    public init(from decoder: any Decoder) throws {
+        let container = try decoder.container(keyedBy: AnyCodingKey.self)
+        self.init()
+        self.rollingUpdate = try container.decodeIfPresent(AppsV1.RollingUpdateStatefulSetStrategy.self, forKey: "rollingUpdate")
+        self.type = try container.decodeIfPresent(String.self, forKey: "type")
+        self.unknownFields = try UnknownFields.decode(from: container, known: Self.knownFields)
+    }
+
+    /// Encodes the fields that are set, then `unknownFields`.
+    public func encode(to encoder: any Encoder) throws {
+        var container = encoder.container(keyedBy: AnyCodingKey.self)
+        try container.encodeIfPresent(rollingUpdate, forKey: "rollingUpdate")
+        try container.encodeIfPresent(type, forKey: "type")
+        try UnknownFields.encode(unknownFields, to: &container)
     }
 }
 
@@ -1720,7 +2730,7 @@ extension AppsV1.StatefulSetUpdateStrategy: JSONFastFillable {
                 try cursor.fill(&self.rollingUpdate)
             case 0xa79439ef7bfa9c2d where cursor.key(jsonKey, is: "type"):
                 self.type = try cursor.decode(String.self)
-            default: try cursor.skipValue()
+            default: try cursor.keepUnknown(jsonKey, in: &self.unknownFields)
             }
         }
     }

@@ -19,6 +19,13 @@ extension AutoscalingV1 {
         /// 
         /// Required by the API.
         public var name: String?
+        /// Members of the JSON object this model does not know (fields added by a newer API server, say),
+        /// kept so that decoding and encoding again loses nothing.
+        public var unknownFields: JSONObject {
+            get { _unknownFields?.fields ?? JSONObject() }
+            set { _unknownFields = newValue.isEmpty ? nil : UnknownFieldsBox(newValue) }
+        }
+        var _unknownFields: UnknownFieldsBox?
 
         /// Creates a value; every field defaults to `nil` (left out of the JSON).
         public init(
@@ -30,6 +37,29 @@ extension AutoscalingV1 {
             self.kind = kind
             self.name = name
         }
+    }
+}
+
+extension AutoscalingV1.CrossVersionObjectReference {
+    static let knownFields: Set<String> = ["apiVersion", "kind", "name"]
+
+    /// Decodes the known fields and keeps the other members in `unknownFields`.
+    public init(from decoder: any Decoder) throws {
+        let container = try decoder.container(keyedBy: AnyCodingKey.self)
+        self.init()
+        self.apiVersion = try container.decodeIfPresent(String.self, forKey: "apiVersion")
+        self.kind = try container.decodeIfPresent(String.self, forKey: "kind")
+        self.name = try container.decodeIfPresent(String.self, forKey: "name")
+        self.unknownFields = try UnknownFields.decode(from: container, known: Self.knownFields)
+    }
+
+    /// Encodes the fields that are set, then `unknownFields`.
+    public func encode(to encoder: any Encoder) throws {
+        var container = encoder.container(keyedBy: AnyCodingKey.self)
+        try container.encodeIfPresent(apiVersion, forKey: "apiVersion")
+        try container.encodeIfPresent(kind, forKey: "kind")
+        try container.encodeIfPresent(name, forKey: "name")
+        try UnknownFields.encode(unknownFields, to: &container)
     }
 }
 
@@ -46,7 +76,7 @@ extension AutoscalingV1.CrossVersionObjectReference: JSONFastFillable {
                 self.kind = try cursor.decode(String.self)
             case 0xc4bcadba8e631b86 where cursor.key(jsonKey, is: "name"):
                 self.name = try cursor.decode(String.self)
-            default: try cursor.skipValue()
+            default: try cursor.keepUnknown(jsonKey, in: &self.unknownFields)
             }
         }
     }
@@ -67,6 +97,13 @@ extension AutoscalingV1 {
         public var spec: AutoscalingV1.HorizontalPodAutoscalerSpec?
         /// status is the current information about the autoscaler.
         public var status: AutoscalingV1.HorizontalPodAutoscalerStatus?
+        /// Members of the JSON object this model does not know (fields added by a newer API server, say),
+        /// kept so that decoding and encoding again loses nothing.
+        public var unknownFields: JSONObject {
+            get { _unknownFields?.fields ?? JSONObject() }
+            set { _unknownFields = newValue.isEmpty ? nil : UnknownFieldsBox(newValue) }
+        }
+        var _unknownFields: UnknownFieldsBox?
 
         /// Creates a value; every field defaults to `nil` (left out of the JSON).
         public init(
@@ -82,6 +119,33 @@ extension AutoscalingV1 {
             self.spec = spec
             self.status = status
         }
+    }
+}
+
+extension AutoscalingV1.HorizontalPodAutoscaler {
+    static let knownFields: Set<String> = ["apiVersion", "kind", "metadata", "spec", "status"]
+
+    /// Decodes the known fields and keeps the other members in `unknownFields`.
+    public init(from decoder: any Decoder) throws {
+        let container = try decoder.container(keyedBy: AnyCodingKey.self)
+        self.init()
+        self.apiVersion = try container.decodeIfPresent(String.self, forKey: "apiVersion")
+        self.kind = try container.decodeIfPresent(String.self, forKey: "kind")
+        self.metadata = try container.decodeIfPresent(MetaV1.ObjectMeta.self, forKey: "metadata")
+        self.spec = try container.decodeIfPresent(AutoscalingV1.HorizontalPodAutoscalerSpec.self, forKey: "spec")
+        self.status = try container.decodeIfPresent(AutoscalingV1.HorizontalPodAutoscalerStatus.self, forKey: "status")
+        self.unknownFields = try UnknownFields.decode(from: container, known: Self.knownFields)
+    }
+
+    /// Encodes the fields that are set, then `unknownFields`.
+    public func encode(to encoder: any Encoder) throws {
+        var container = encoder.container(keyedBy: AnyCodingKey.self)
+        try container.encodeIfPresent(apiVersion, forKey: "apiVersion")
+        try container.encodeIfPresent(kind, forKey: "kind")
+        try container.encodeIfPresent(metadata, forKey: "metadata")
+        try container.encodeIfPresent(spec, forKey: "spec")
+        try container.encodeIfPresent(status, forKey: "status")
+        try UnknownFields.encode(unknownFields, to: &container)
     }
 }
 
@@ -102,7 +166,7 @@ extension AutoscalingV1.HorizontalPodAutoscaler: JSONFastFillable {
                 try cursor.fill(&self.spec)
             case 0xc4d5696d6cc12c2f where cursor.key(jsonKey, is: "status"):
                 try cursor.fill(&self.status)
-            default: try cursor.skipValue()
+            default: try cursor.keepUnknown(jsonKey, in: &self.unknownFields)
             }
         }
     }
@@ -134,6 +198,13 @@ extension AutoscalingV1 {
         public var kind: String?
         /// Standard list metadata.
         public var metadata: MetaV1.ListMeta?
+        /// Members of the JSON object this model does not know (fields added by a newer API server, say),
+        /// kept so that decoding and encoding again loses nothing.
+        public var unknownFields: JSONObject {
+            get { _unknownFields?.fields ?? JSONObject() }
+            set { _unknownFields = newValue.isEmpty ? nil : UnknownFieldsBox(newValue) }
+        }
+        var _unknownFields: UnknownFieldsBox?
 
         /// Creates a value; every field defaults to `nil` (left out of the JSON).
         public init(
@@ -147,6 +218,31 @@ extension AutoscalingV1 {
             self.kind = kind
             self.metadata = metadata
         }
+    }
+}
+
+extension AutoscalingV1.HorizontalPodAutoscalerList {
+    static let knownFields: Set<String> = ["apiVersion", "items", "kind", "metadata"]
+
+    /// Decodes the known fields and keeps the other members in `unknownFields`.
+    public init(from decoder: any Decoder) throws {
+        let container = try decoder.container(keyedBy: AnyCodingKey.self)
+        self.init()
+        self.apiVersion = try container.decodeIfPresent(String.self, forKey: "apiVersion")
+        self.items = try container.decodeIfPresent([AutoscalingV1.HorizontalPodAutoscaler].self, forKey: "items")
+        self.kind = try container.decodeIfPresent(String.self, forKey: "kind")
+        self.metadata = try container.decodeIfPresent(MetaV1.ListMeta.self, forKey: "metadata")
+        self.unknownFields = try UnknownFields.decode(from: container, known: Self.knownFields)
+    }
+
+    /// Encodes the fields that are set, then `unknownFields`.
+    public func encode(to encoder: any Encoder) throws {
+        var container = encoder.container(keyedBy: AnyCodingKey.self)
+        try container.encodeIfPresent(apiVersion, forKey: "apiVersion")
+        try container.encodeIfPresent(items, forKey: "items")
+        try container.encodeIfPresent(kind, forKey: "kind")
+        try container.encodeIfPresent(metadata, forKey: "metadata")
+        try UnknownFields.encode(unknownFields, to: &container)
     }
 }
 
@@ -165,7 +261,7 @@ extension AutoscalingV1.HorizontalPodAutoscalerList: JSONFastFillable {
                 self.kind = try cursor.decode(String.self)
             case 0x28475f88f42fd020 where cursor.key(jsonKey, is: "metadata"):
                 try cursor.fill(&self.metadata)
-            default: try cursor.skipValue()
+            default: try cursor.keepUnknown(jsonKey, in: &self.unknownFields)
             }
         }
     }
@@ -186,6 +282,13 @@ extension AutoscalingV1 {
         public var scaleTargetRef: AutoscalingV1.CrossVersionObjectReference?
         /// targetCPUUtilizationPercentage is the target average CPU utilization (represented as a percentage of requested CPU) over all the pods; if not specified the default autoscaling policy will be used.
         public var targetCPUUtilizationPercentage: Int32?
+        /// Members of the JSON object this model does not know (fields added by a newer API server, say),
+        /// kept so that decoding and encoding again loses nothing.
+        public var unknownFields: JSONObject {
+            get { _unknownFields?.fields ?? JSONObject() }
+            set { _unknownFields = newValue.isEmpty ? nil : UnknownFieldsBox(newValue) }
+        }
+        var _unknownFields: UnknownFieldsBox?
 
         /// Creates a value; every field defaults to `nil` (left out of the JSON).
         public init(
@@ -199,6 +302,31 @@ extension AutoscalingV1 {
             self.scaleTargetRef = scaleTargetRef
             self.targetCPUUtilizationPercentage = targetCPUUtilizationPercentage
         }
+    }
+}
+
+extension AutoscalingV1.HorizontalPodAutoscalerSpec {
+    static let knownFields: Set<String> = ["maxReplicas", "minReplicas", "scaleTargetRef", "targetCPUUtilizationPercentage"]
+
+    /// Decodes the known fields and keeps the other members in `unknownFields`.
+    public init(from decoder: any Decoder) throws {
+        let container = try decoder.container(keyedBy: AnyCodingKey.self)
+        self.init()
+        self.maxReplicas = try container.decodeIfPresent(Int32.self, forKey: "maxReplicas")
+        self.minReplicas = try container.decodeIfPresent(Int32.self, forKey: "minReplicas")
+        self.scaleTargetRef = try container.decodeIfPresent(AutoscalingV1.CrossVersionObjectReference.self, forKey: "scaleTargetRef")
+        self.targetCPUUtilizationPercentage = try container.decodeIfPresent(Int32.self, forKey: "targetCPUUtilizationPercentage")
+        self.unknownFields = try UnknownFields.decode(from: container, known: Self.knownFields)
+    }
+
+    /// Encodes the fields that are set, then `unknownFields`.
+    public func encode(to encoder: any Encoder) throws {
+        var container = encoder.container(keyedBy: AnyCodingKey.self)
+        try container.encodeIfPresent(maxReplicas, forKey: "maxReplicas")
+        try container.encodeIfPresent(minReplicas, forKey: "minReplicas")
+        try container.encodeIfPresent(scaleTargetRef, forKey: "scaleTargetRef")
+        try container.encodeIfPresent(targetCPUUtilizationPercentage, forKey: "targetCPUUtilizationPercentage")
+        try UnknownFields.encode(unknownFields, to: &container)
     }
 }
 
@@ -217,7 +345,7 @@ extension AutoscalingV1.HorizontalPodAutoscalerSpec: JSONFastFillable {
                 try cursor.fill(&self.scaleTargetRef)
             case 0x6b3955868af1d40e where cursor.key(jsonKey, is: "targetCPUUtilizationPercentage"):
                 self.targetCPUUtilizationPercentage = try cursor.decode(Int32.self)
-            default: try cursor.skipValue()
+            default: try cursor.keepUnknown(jsonKey, in: &self.unknownFields)
             }
         }
     }
@@ -240,6 +368,13 @@ extension AutoscalingV1 {
         public var lastScaleTime: Time?
         /// observedGeneration is the most recent generation observed by this autoscaler.
         public var observedGeneration: Int64?
+        /// Members of the JSON object this model does not know (fields added by a newer API server, say),
+        /// kept so that decoding and encoding again loses nothing.
+        public var unknownFields: JSONObject {
+            get { _unknownFields?.fields ?? JSONObject() }
+            set { _unknownFields = newValue.isEmpty ? nil : UnknownFieldsBox(newValue) }
+        }
+        var _unknownFields: UnknownFieldsBox?
 
         /// Creates a value; every field defaults to `nil` (left out of the JSON).
         public init(
@@ -255,6 +390,33 @@ extension AutoscalingV1 {
             self.lastScaleTime = lastScaleTime
             self.observedGeneration = observedGeneration
         }
+    }
+}
+
+extension AutoscalingV1.HorizontalPodAutoscalerStatus {
+    static let knownFields: Set<String> = ["currentCPUUtilizationPercentage", "currentReplicas", "desiredReplicas", "lastScaleTime", "observedGeneration"]
+
+    /// Decodes the known fields and keeps the other members in `unknownFields`.
+    public init(from decoder: any Decoder) throws {
+        let container = try decoder.container(keyedBy: AnyCodingKey.self)
+        self.init()
+        self.currentCPUUtilizationPercentage = try container.decodeIfPresent(Int32.self, forKey: "currentCPUUtilizationPercentage")
+        self.currentReplicas = try container.decodeIfPresent(Int32.self, forKey: "currentReplicas")
+        self.desiredReplicas = try container.decodeIfPresent(Int32.self, forKey: "desiredReplicas")
+        self.lastScaleTime = try container.decodeIfPresent(Time.self, forKey: "lastScaleTime")
+        self.observedGeneration = try container.decodeIfPresent(Int64.self, forKey: "observedGeneration")
+        self.unknownFields = try UnknownFields.decode(from: container, known: Self.knownFields)
+    }
+
+    /// Encodes the fields that are set, then `unknownFields`.
+    public func encode(to encoder: any Encoder) throws {
+        var container = encoder.container(keyedBy: AnyCodingKey.self)
+        try container.encodeIfPresent(currentCPUUtilizationPercentage, forKey: "currentCPUUtilizationPercentage")
+        try container.encodeIfPresent(currentReplicas, forKey: "currentReplicas")
+        try container.encodeIfPresent(desiredReplicas, forKey: "desiredReplicas")
+        try container.encodeIfPresent(lastScaleTime, forKey: "lastScaleTime")
+        try container.encodeIfPresent(observedGeneration, forKey: "observedGeneration")
+        try UnknownFields.encode(unknownFields, to: &container)
     }
 }
 
@@ -275,7 +437,7 @@ extension AutoscalingV1.HorizontalPodAutoscalerStatus: JSONFastFillable {
                 self.lastScaleTime = try cursor.decode(Time.self)
             case 0x4bbc628adf0ff70b where cursor.key(jsonKey, is: "observedGeneration"):
                 self.observedGeneration = try cursor.decode(Int64.self)
-            default: try cursor.skipValue()
+            default: try cursor.keepUnknown(jsonKey, in: &self.unknownFields)
             }
         }
     }
@@ -294,6 +456,13 @@ extension AutoscalingV1 {
         public var spec: AutoscalingV1.ScaleSpec?
         /// status is the current status of the scale. More info: https://git.k8s.io/community/contributors/devel/sig-architecture/api-conventions.md#spec-and-status. Read-only.
         public var status: AutoscalingV1.ScaleStatus?
+        /// Members of the JSON object this model does not know (fields added by a newer API server, say),
+        /// kept so that decoding and encoding again loses nothing.
+        public var unknownFields: JSONObject {
+            get { _unknownFields?.fields ?? JSONObject() }
+            set { _unknownFields = newValue.isEmpty ? nil : UnknownFieldsBox(newValue) }
+        }
+        var _unknownFields: UnknownFieldsBox?
 
         /// Creates a value; every field defaults to `nil` (left out of the JSON).
         public init(
@@ -309,6 +478,33 @@ extension AutoscalingV1 {
             self.spec = spec
             self.status = status
         }
+    }
+}
+
+extension AutoscalingV1.Scale {
+    static let knownFields: Set<String> = ["apiVersion", "kind", "metadata", "spec", "status"]
+
+    /// Decodes the known fields and keeps the other members in `unknownFields`.
+    public init(from decoder: any Decoder) throws {
+        let container = try decoder.container(keyedBy: AnyCodingKey.self)
+        self.init()
+        self.apiVersion = try container.decodeIfPresent(String.self, forKey: "apiVersion")
+        self.kind = try container.decodeIfPresent(String.self, forKey: "kind")
+        self.metadata = try container.decodeIfPresent(MetaV1.ObjectMeta.self, forKey: "metadata")
+        self.spec = try container.decodeIfPresent(AutoscalingV1.ScaleSpec.self, forKey: "spec")
+        self.status = try container.decodeIfPresent(AutoscalingV1.ScaleStatus.self, forKey: "status")
+        self.unknownFields = try UnknownFields.decode(from: container, known: Self.knownFields)
+    }
+
+    /// Encodes the fields that are set, then `unknownFields`.
+    public func encode(to encoder: any Encoder) throws {
+        var container = encoder.container(keyedBy: AnyCodingKey.self)
+        try container.encodeIfPresent(apiVersion, forKey: "apiVersion")
+        try container.encodeIfPresent(kind, forKey: "kind")
+        try container.encodeIfPresent(metadata, forKey: "metadata")
+        try container.encodeIfPresent(spec, forKey: "spec")
+        try container.encodeIfPresent(status, forKey: "status")
+        try UnknownFields.encode(unknownFields, to: &container)
     }
 }
 
@@ -329,7 +525,7 @@ extension AutoscalingV1.Scale: JSONFastFillable {
                 try cursor.fill(&self.spec)
             case 0xc4d5696d6cc12c2f where cursor.key(jsonKey, is: "status"):
                 try cursor.fill(&self.status)
-            default: try cursor.skipValue()
+            default: try cursor.keepUnknown(jsonKey, in: &self.unknownFields)
             }
         }
     }
@@ -340,6 +536,13 @@ extension AutoscalingV1 {
     public struct ScaleSpec: Codable, Hashable, Sendable {
         /// replicas is the desired number of instances for the scaled object.
         public var replicas: Int32?
+        /// Members of the JSON object this model does not know (fields added by a newer API server, say),
+        /// kept so that decoding and encoding again loses nothing.
+        public var unknownFields: JSONObject {
+            get { _unknownFields?.fields ?? JSONObject() }
+            set { _unknownFields = newValue.isEmpty ? nil : UnknownFieldsBox(newValue) }
+        }
+        var _unknownFields: UnknownFieldsBox?
 
         /// Creates a value; every field defaults to `nil` (left out of the JSON).
         public init(
@@ -347,6 +550,25 @@ extension AutoscalingV1 {
         ) {
             self.replicas = replicas
         }
+    }
+}
+
+extension AutoscalingV1.ScaleSpec {
+    static let knownFields: Set<String> = ["replicas"]
+
+    /// Decodes the known fields and keeps the other members in `unknownFields`.
+    public init(from decoder: any Decoder) throws {
+        let container = try decoder.container(keyedBy: AnyCodingKey.self)
+        self.init()
+        self.replicas = try container.decodeIfPresent(Int32.self, forKey: "replicas")
+        self.unknownFields = try UnknownFields.decode(from: container, known: Self.knownFields)
+    }
+
+    /// Encodes the fields that are set, then `unknownFields`.
+    public func encode(to encoder: any Encoder) throws {
+        var container = encoder.container(keyedBy: AnyCodingKey.self)
+        try container.encodeIfPresent(replicas, forKey: "replicas")
+        try UnknownFields.encode(unknownFields, to: &container)
     }
 }
 
@@ -359,7 +581,7 @@ extension AutoscalingV1.ScaleSpec: JSONFastFillable {
             switch cursor.keyHash {
             case 0xbd75e7857ef7a1bc where cursor.key(jsonKey, is: "replicas"):
                 self.replicas = try cursor.decode(Int32.self)
-            default: try cursor.skipValue()
+            default: try cursor.keepUnknown(jsonKey, in: &self.unknownFields)
             }
         }
     }
@@ -374,6 +596,13 @@ extension AutoscalingV1 {
         public var replicas: Int32?
         /// selector is the label query over pods that should match the replicas count. This is same as the label selector but in the string format to avoid introspection by clients. The string will be in the same format as the query-param syntax. More info about label selectors: https://kubernetes.io/docs/concepts/overview/working-with-objects/labels/
         public var selector: String?
+        /// Members of the JSON object this model does not know (fields added by a newer API server, say),
+        /// kept so that decoding and encoding again loses nothing.
+        public var unknownFields: JSONObject {
+            get { _unknownFields?.fields ?? JSONObject() }
+            set { _unknownFields = newValue.isEmpty ? nil : UnknownFieldsBox(newValue) }
+        }
+        var _unknownFields: UnknownFieldsBox?
 
         /// Creates a value; every field defaults to `nil` (left out of the JSON).
         public init(
@@ -383,6 +612,27 @@ extension AutoscalingV1 {
             self.replicas = replicas
             self.selector = selector
         }
+    }
+}
+
+extension AutoscalingV1.ScaleStatus {
+    static let knownFields: Set<String> = ["replicas", "selector"]
+
+    /// Decodes the known fields and keeps the other members in `unknownFields`.
+    public init(from decoder: any Decoder) throws {
+        let container = try decoder.container(keyedBy: AnyCodingKey.self)
+        self.init()
+        self.replicas = try container.decodeIfPresent(Int32.self, forKey: "replicas")
+        self.selector = try container.decodeIfPresent(String.self, forKey: "selector")
+        self.unknownFields = try UnknownFields.decode(from: container, known: Self.knownFields)
+    }
+
+    /// Encodes the fields that are set, then `unknownFields`.
+    public func encode(to encoder: any Encoder) throws {
+        var container = encoder.container(keyedBy: AnyCodingKey.self)
+        try container.encodeIfPresent(replicas, forKey: "replicas")
+        try container.encodeIfPresent(selector, forKey: "selector")
+        try UnknownFields.encode(unknownFields, to: &container)
     }
 }
 
@@ -397,7 +647,7 @@ extension AutoscalingV1.ScaleStatus: JSONFastFillable {
                 self.replicas = try cursor.decode(Int32.self)
             case 0x3b0355a1af4ac9c where cursor.key(jsonKey, is: "selector"):
                 self.selector = try cursor.decode(String.self)
-            default: try cursor.skipValue()
+            default: try cursor.keepUnknown(jsonKey, in: &self.unknownFields)
             }
         }
     }

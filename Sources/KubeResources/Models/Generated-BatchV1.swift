@@ -21,6 +21,13 @@ extension BatchV1 {
         public var spec: BatchV1.CronJobSpec?
         /// Current status of a cron job. More info: https://git.k8s.io/community/contributors/devel/sig-architecture/api-conventions.md#spec-and-status
         public var status: BatchV1.CronJobStatus?
+        /// Members of the JSON object this model does not know (fields added by a newer API server, say),
+        /// kept so that decoding and encoding again loses nothing.
+        public var unknownFields: JSONObject {
+            get { _unknownFields?.fields ?? JSONObject() }
+            set { _unknownFields = newValue.isEmpty ? nil : UnknownFieldsBox(newValue) }
+        }
+        var _unknownFields: UnknownFieldsBox?
 
         /// Creates a value; every field defaults to `nil` (left out of the JSON).
         public init(
@@ -36,6 +43,33 @@ extension BatchV1 {
             self.spec = spec
             self.status = status
         }
+    }
+}
+
+extension BatchV1.CronJob {
+    static let knownFields: Set<String> = ["apiVersion", "kind", "metadata", "spec", "status"]
+
+    /// Decodes the known fields and keeps the other members in `unknownFields`.
+    public init(from decoder: any Decoder) throws {
+        let container = try decoder.container(keyedBy: AnyCodingKey.self)
+        self.init()
+        self.apiVersion = try container.decodeIfPresent(String.self, forKey: "apiVersion")
+        self.kind = try container.decodeIfPresent(String.self, forKey: "kind")
+        self.metadata = try container.decodeIfPresent(MetaV1.ObjectMeta.self, forKey: "metadata")
+        self.spec = try container.decodeIfPresent(BatchV1.CronJobSpec.self, forKey: "spec")
+        self.status = try container.decodeIfPresent(BatchV1.CronJobStatus.self, forKey: "status")
+        self.unknownFields = try UnknownFields.decode(from: container, known: Self.knownFields)
+    }
+
+    /// Encodes the fields that are set, then `unknownFields`.
+    public func encode(to encoder: any Encoder) throws {
+        var container = encoder.container(keyedBy: AnyCodingKey.self)
+        try container.encodeIfPresent(apiVersion, forKey: "apiVersion")
+        try container.encodeIfPresent(kind, forKey: "kind")
+        try container.encodeIfPresent(metadata, forKey: "metadata")
+        try container.encodeIfPresent(spec, forKey: "spec")
+        try container.encodeIfPresent(status, forKey: "status")
+        try UnknownFields.encode(unknownFields, to: &container)
     }
 }
 
@@ -56,7 +90,7 @@ extension BatchV1.CronJob: JSONFastFillable {
                 try cursor.fill(&self.spec)
             case 0xc4d5696d6cc12c2f where cursor.key(jsonKey, is: "status"):
                 try cursor.fill(&self.status)
-            default: try cursor.skipValue()
+            default: try cursor.keepUnknown(jsonKey, in: &self.unknownFields)
             }
         }
     }
@@ -88,6 +122,13 @@ extension BatchV1 {
         public var kind: String?
         /// Standard list metadata. More info: https://git.k8s.io/community/contributors/devel/sig-architecture/api-conventions.md#metadata
         public var metadata: MetaV1.ListMeta?
+        /// Members of the JSON object this model does not know (fields added by a newer API server, say),
+        /// kept so that decoding and encoding again loses nothing.
+        public var unknownFields: JSONObject {
+            get { _unknownFields?.fields ?? JSONObject() }
+            set { _unknownFields = newValue.isEmpty ? nil : UnknownFieldsBox(newValue) }
+        }
+        var _unknownFields: UnknownFieldsBox?
 
         /// Creates a value; every field defaults to `nil` (left out of the JSON).
         public init(
@@ -101,6 +142,31 @@ extension BatchV1 {
             self.kind = kind
             self.metadata = metadata
         }
+    }
+}
+
+extension BatchV1.CronJobList {
+    static let knownFields: Set<String> = ["apiVersion", "items", "kind", "metadata"]
+
+    /// Decodes the known fields and keeps the other members in `unknownFields`.
+    public init(from decoder: any Decoder) throws {
+        let container = try decoder.container(keyedBy: AnyCodingKey.self)
+        self.init()
+        self.apiVersion = try container.decodeIfPresent(String.self, forKey: "apiVersion")
+        self.items = try container.decodeIfPresent([BatchV1.CronJob].self, forKey: "items")
+        self.kind = try container.decodeIfPresent(String.self, forKey: "kind")
+        self.metadata = try container.decodeIfPresent(MetaV1.ListMeta.self, forKey: "metadata")
+        self.unknownFields = try UnknownFields.decode(from: container, known: Self.knownFields)
+    }
+
+    /// Encodes the fields that are set, then `unknownFields`.
+    public func encode(to encoder: any Encoder) throws {
+        var container = encoder.container(keyedBy: AnyCodingKey.self)
+        try container.encodeIfPresent(apiVersion, forKey: "apiVersion")
+        try container.encodeIfPresent(items, forKey: "items")
+        try container.encodeIfPresent(kind, forKey: "kind")
+        try container.encodeIfPresent(metadata, forKey: "metadata")
+        try UnknownFields.encode(unknownFields, to: &container)
     }
 }
 
@@ -119,7 +185,7 @@ extension BatchV1.CronJobList: JSONFastFillable {
                 self.kind = try cursor.decode(String.self)
             case 0x28475f88f42fd020 where cursor.key(jsonKey, is: "metadata"):
                 try cursor.fill(&self.metadata)
-            default: try cursor.skipValue()
+            default: try cursor.keepUnknown(jsonKey, in: &self.unknownFields)
             }
         }
     }
@@ -150,6 +216,13 @@ extension BatchV1 {
         public var suspend: Bool?
         /// The time zone name for the given schedule, see https://en.wikipedia.org/wiki/List_of_tz_database_time_zones. If not specified, this will default to the time zone of the kube-controller-manager process. The set of valid time zone names and the time zone offset is loaded from the system-wide time zone database by the API server during CronJob validation and the controller manager during execution. If no system-wide time zone database can be found a bundled version of the database is used instead. If the time zone name becomes invalid during the lifetime of a CronJob or due to a change in host configuration, the controller will stop creating new new Jobs and will create a system event with the reason UnknownTimeZone. More information can be found in https://kubernetes.io/docs/concepts/workloads/controllers/cron-jobs/#time-zones
         public var timeZone: String?
+        /// Members of the JSON object this model does not know (fields added by a newer API server, say),
+        /// kept so that decoding and encoding again loses nothing.
+        public var unknownFields: JSONObject {
+            get { _unknownFields?.fields ?? JSONObject() }
+            set { _unknownFields = newValue.isEmpty ? nil : UnknownFieldsBox(newValue) }
+        }
+        var _unknownFields: UnknownFieldsBox?
 
         /// Creates a value; every field defaults to `nil` (left out of the JSON).
         public init(
@@ -171,6 +244,39 @@ extension BatchV1 {
             self.suspend = suspend
             self.timeZone = timeZone
         }
+    }
+}
+
+extension BatchV1.CronJobSpec {
+    static let knownFields: Set<String> = ["concurrencyPolicy", "failedJobsHistoryLimit", "jobTemplate", "schedule", "startingDeadlineSeconds", "successfulJobsHistoryLimit", "suspend", "timeZone"]
+
+    /// Decodes the known fields and keeps the other members in `unknownFields`.
+    public init(from decoder: any Decoder) throws {
+        let container = try decoder.container(keyedBy: AnyCodingKey.self)
+        self.init()
+        self.concurrencyPolicy = try container.decodeIfPresent(String.self, forKey: "concurrencyPolicy")
+        self.failedJobsHistoryLimit = try container.decodeIfPresent(Int32.self, forKey: "failedJobsHistoryLimit")
+        self.jobTemplate = try container.decodeIfPresent(BatchV1.JobTemplateSpec.self, forKey: "jobTemplate")
+        self.schedule = try container.decodeIfPresent(String.self, forKey: "schedule")
+        self.startingDeadlineSeconds = try container.decodeIfPresent(Int64.self, forKey: "startingDeadlineSeconds")
+        self.successfulJobsHistoryLimit = try container.decodeIfPresent(Int32.self, forKey: "successfulJobsHistoryLimit")
+        self.suspend = try container.decodeIfPresent(Bool.self, forKey: "suspend")
+        self.timeZone = try container.decodeIfPresent(String.self, forKey: "timeZone")
+        self.unknownFields = try UnknownFields.decode(from: container, known: Self.knownFields)
+    }
+
+    /// Encodes the fields that are set, then `unknownFields`.
+    public func encode(to encoder: any Encoder) throws {
+        var container = encoder.container(keyedBy: AnyCodingKey.self)
+        try container.encodeIfPresent(concurrencyPolicy, forKey: "concurrencyPolicy")
+        try container.encodeIfPresent(failedJobsHistoryLimit, forKey: "failedJobsHistoryLimit")
+        try container.encodeIfPresent(jobTemplate, forKey: "jobTemplate")
+        try container.encodeIfPresent(schedule, forKey: "schedule")
+        try container.encodeIfPresent(startingDeadlineSeconds, forKey: "startingDeadlineSeconds")
+        try container.encodeIfPresent(successfulJobsHistoryLimit, forKey: "successfulJobsHistoryLimit")
+        try container.encodeIfPresent(suspend, forKey: "suspend")
+        try container.encodeIfPresent(timeZone, forKey: "timeZone")
+        try UnknownFields.encode(unknownFields, to: &container)
     }
 }
 
@@ -197,7 +303,7 @@ extension BatchV1.CronJobSpec: JSONFastFillable {
                 self.suspend = try cursor.decode(Bool.self)
             case 0x31f5d45d4d2a44a2 where cursor.key(jsonKey, is: "timeZone"):
                 self.timeZone = try cursor.decode(String.self)
-            default: try cursor.skipValue()
+            default: try cursor.keepUnknown(jsonKey, in: &self.unknownFields)
             }
         }
     }
@@ -212,6 +318,13 @@ extension BatchV1 {
         public var lastScheduleTime: Time?
         /// Information when was the last time the job successfully completed.
         public var lastSuccessfulTime: Time?
+        /// Members of the JSON object this model does not know (fields added by a newer API server, say),
+        /// kept so that decoding and encoding again loses nothing.
+        public var unknownFields: JSONObject {
+            get { _unknownFields?.fields ?? JSONObject() }
+            set { _unknownFields = newValue.isEmpty ? nil : UnknownFieldsBox(newValue) }
+        }
+        var _unknownFields: UnknownFieldsBox?
 
         /// Creates a value; every field defaults to `nil` (left out of the JSON).
         public init(
@@ -223,6 +336,29 @@ extension BatchV1 {
             self.lastScheduleTime = lastScheduleTime
             self.lastSuccessfulTime = lastSuccessfulTime
         }
+    }
+}
+
+extension BatchV1.CronJobStatus {
+    static let knownFields: Set<String> = ["active", "lastScheduleTime", "lastSuccessfulTime"]
+
+    /// Decodes the known fields and keeps the other members in `unknownFields`.
+    public init(from decoder: any Decoder) throws {
+        let container = try decoder.container(keyedBy: AnyCodingKey.self)
+        self.init()
+        self.active = try container.decodeIfPresent([CoreV1.ObjectReference].self, forKey: "active")
+        self.lastScheduleTime = try container.decodeIfPresent(Time.self, forKey: "lastScheduleTime")
+        self.lastSuccessfulTime = try container.decodeIfPresent(Time.self, forKey: "lastSuccessfulTime")
+        self.unknownFields = try UnknownFields.decode(from: container, known: Self.knownFields)
+    }
+
+    /// Encodes the fields that are set, then `unknownFields`.
+    public func encode(to encoder: any Encoder) throws {
+        var container = encoder.container(keyedBy: AnyCodingKey.self)
+        try container.encodeIfPresent(active, forKey: "active")
+        try container.encodeIfPresent(lastScheduleTime, forKey: "lastScheduleTime")
+        try container.encodeIfPresent(lastSuccessfulTime, forKey: "lastSuccessfulTime")
+        try UnknownFields.encode(unknownFields, to: &container)
     }
 }
 
@@ -239,7 +375,7 @@ extension BatchV1.CronJobStatus: JSONFastFillable {
                 self.lastScheduleTime = try cursor.decode(Time.self)
             case 0xc09d38d343986956 where cursor.key(jsonKey, is: "lastSuccessfulTime"):
                 self.lastSuccessfulTime = try cursor.decode(Time.self)
-            default: try cursor.skipValue()
+            default: try cursor.keepUnknown(jsonKey, in: &self.unknownFields)
             }
         }
     }
@@ -258,6 +394,13 @@ extension BatchV1 {
         public var spec: BatchV1.JobSpec?
         /// Current status of a job. More info: https://git.k8s.io/community/contributors/devel/sig-architecture/api-conventions.md#spec-and-status
         public var status: BatchV1.JobStatus?
+        /// Members of the JSON object this model does not know (fields added by a newer API server, say),
+        /// kept so that decoding and encoding again loses nothing.
+        public var unknownFields: JSONObject {
+            get { _unknownFields?.fields ?? JSONObject() }
+            set { _unknownFields = newValue.isEmpty ? nil : UnknownFieldsBox(newValue) }
+        }
+        var _unknownFields: UnknownFieldsBox?
 
         /// Creates a value; every field defaults to `nil` (left out of the JSON).
         public init(
@@ -273,6 +416,33 @@ extension BatchV1 {
             self.spec = spec
             self.status = status
         }
+    }
+}
+
+extension BatchV1.Job {
+    static let knownFields: Set<String> = ["apiVersion", "kind", "metadata", "spec", "status"]
+
+    /// Decodes the known fields and keeps the other members in `unknownFields`.
+    public init(from decoder: any Decoder) throws {
+        let container = try decoder.container(keyedBy: AnyCodingKey.self)
+        self.init()
+        self.apiVersion = try container.decodeIfPresent(String.self, forKey: "apiVersion")
+        self.kind = try container.decodeIfPresent(String.self, forKey: "kind")
+        self.metadata = try container.decodeIfPresent(MetaV1.ObjectMeta.self, forKey: "metadata")
+        self.spec = try container.decodeIfPresent(BatchV1.JobSpec.self, forKey: "spec")
+        self.status = try container.decodeIfPresent(BatchV1.JobStatus.self, forKey: "status")
+        self.unknownFields = try UnknownFields.decode(from: container, known: Self.knownFields)
+    }
+
+    /// Encodes the fields that are set, then `unknownFields`.
+    public func encode(to encoder: any Encoder) throws {
+        var container = encoder.container(keyedBy: AnyCodingKey.self)
+        try container.encodeIfPresent(apiVersion, forKey: "apiVersion")
+        try container.encodeIfPresent(kind, forKey: "kind")
+        try container.encodeIfPresent(metadata, forKey: "metadata")
+        try container.encodeIfPresent(spec, forKey: "spec")
+        try container.encodeIfPresent(status, forKey: "status")
+        try UnknownFields.encode(unknownFields, to: &container)
     }
 }
 
@@ -293,7 +463,7 @@ extension BatchV1.Job: JSONFastFillable {
                 try cursor.fill(&self.spec)
             case 0xc4d5696d6cc12c2f where cursor.key(jsonKey, is: "status"):
                 try cursor.fill(&self.status)
-            default: try cursor.skipValue()
+            default: try cursor.keepUnknown(jsonKey, in: &self.unknownFields)
             }
         }
     }
@@ -331,6 +501,13 @@ extension BatchV1 {
         /// 
         /// Required by the API.
         public var type: String?
+        /// Members of the JSON object this model does not know (fields added by a newer API server, say),
+        /// kept so that decoding and encoding again loses nothing.
+        public var unknownFields: JSONObject {
+            get { _unknownFields?.fields ?? JSONObject() }
+            set { _unknownFields = newValue.isEmpty ? nil : UnknownFieldsBox(newValue) }
+        }
+        var _unknownFields: UnknownFieldsBox?
 
         /// Creates a value; every field defaults to `nil` (left out of the JSON).
         public init(
@@ -348,6 +525,35 @@ extension BatchV1 {
             self.status = status
             self.type = type
         }
+    }
+}
+
+extension BatchV1.JobCondition {
+    static let knownFields: Set<String> = ["lastProbeTime", "lastTransitionTime", "message", "reason", "status", "type"]
+
+    /// Decodes the known fields and keeps the other members in `unknownFields`.
+    public init(from decoder: any Decoder) throws {
+        let container = try decoder.container(keyedBy: AnyCodingKey.self)
+        self.init()
+        self.lastProbeTime = try container.decodeIfPresent(Time.self, forKey: "lastProbeTime")
+        self.lastTransitionTime = try container.decodeIfPresent(Time.self, forKey: "lastTransitionTime")
+        self.message = try container.decodeIfPresent(String.self, forKey: "message")
+        self.reason = try container.decodeIfPresent(String.self, forKey: "reason")
+        self.status = try container.decodeIfPresent(String.self, forKey: "status")
+        self.type = try container.decodeIfPresent(String.self, forKey: "type")
+        self.unknownFields = try UnknownFields.decode(from: container, known: Self.knownFields)
+    }
+
+    /// Encodes the fields that are set, then `unknownFields`.
+    public func encode(to encoder: any Encoder) throws {
+        var container = encoder.container(keyedBy: AnyCodingKey.self)
+        try container.encodeIfPresent(lastProbeTime, forKey: "lastProbeTime")
+        try container.encodeIfPresent(lastTransitionTime, forKey: "lastTransitionTime")
+        try container.encodeIfPresent(message, forKey: "message")
+        try container.encodeIfPresent(reason, forKey: "reason")
+        try container.encodeIfPresent(status, forKey: "status")
+        try container.encodeIfPresent(type, forKey: "type")
+        try UnknownFields.encode(unknownFields, to: &container)
     }
 }
 
@@ -370,7 +576,7 @@ extension BatchV1.JobCondition: JSONFastFillable {
                 self.status = try cursor.decode(String.self)
             case 0xa79439ef7bfa9c2d where cursor.key(jsonKey, is: "type"):
                 self.type = try cursor.decode(String.self)
-            default: try cursor.skipValue()
+            default: try cursor.keepUnknown(jsonKey, in: &self.unknownFields)
             }
         }
     }
@@ -389,6 +595,13 @@ extension BatchV1 {
         public var kind: String?
         /// Standard list metadata. More info: https://git.k8s.io/community/contributors/devel/sig-architecture/api-conventions.md#metadata
         public var metadata: MetaV1.ListMeta?
+        /// Members of the JSON object this model does not know (fields added by a newer API server, say),
+        /// kept so that decoding and encoding again loses nothing.
+        public var unknownFields: JSONObject {
+            get { _unknownFields?.fields ?? JSONObject() }
+            set { _unknownFields = newValue.isEmpty ? nil : UnknownFieldsBox(newValue) }
+        }
+        var _unknownFields: UnknownFieldsBox?
 
         /// Creates a value; every field defaults to `nil` (left out of the JSON).
         public init(
@@ -402,6 +615,31 @@ extension BatchV1 {
             self.kind = kind
             self.metadata = metadata
         }
+    }
+}
+
+extension BatchV1.JobList {
+    static let knownFields: Set<String> = ["apiVersion", "items", "kind", "metadata"]
+
+    /// Decodes the known fields and keeps the other members in `unknownFields`.
+    public init(from decoder: any Decoder) throws {
+        let container = try decoder.container(keyedBy: AnyCodingKey.self)
+        self.init()
+        self.apiVersion = try container.decodeIfPresent(String.self, forKey: "apiVersion")
+        self.items = try container.decodeIfPresent([BatchV1.Job].self, forKey: "items")
+        self.kind = try container.decodeIfPresent(String.self, forKey: "kind")
+        self.metadata = try container.decodeIfPresent(MetaV1.ListMeta.self, forKey: "metadata")
+        self.unknownFields = try UnknownFields.decode(from: container, known: Self.knownFields)
+    }
+
+    /// Encodes the fields that are set, then `unknownFields`.
+    public func encode(to encoder: any Encoder) throws {
+        var container = encoder.container(keyedBy: AnyCodingKey.self)
+        try container.encodeIfPresent(apiVersion, forKey: "apiVersion")
+        try container.encodeIfPresent(items, forKey: "items")
+        try container.encodeIfPresent(kind, forKey: "kind")
+        try container.encodeIfPresent(metadata, forKey: "metadata")
+        try UnknownFields.encode(unknownFields, to: &container)
     }
 }
 
@@ -420,7 +658,7 @@ extension BatchV1.JobList: JSONFastFillable {
                 self.kind = try cursor.decode(String.self)
             case 0x28475f88f42fd020 where cursor.key(jsonKey, is: "metadata"):
                 try cursor.fill(&self.metadata)
-            default: try cursor.skipValue()
+            default: try cursor.keepUnknown(jsonKey, in: &self.unknownFields)
             }
         }
     }
@@ -474,6 +712,13 @@ extension BatchV1 {
         public var template: CoreV1.PodTemplateSpec?
         /// ttlSecondsAfterFinished limits the lifetime of a Job that has finished execution (either Complete or Failed). If this field is set, ttlSecondsAfterFinished after the Job finishes, it is eligible to be automatically deleted. When the Job is being deleted, its lifecycle guarantees (e.g. finalizers) will be honored. If this field is unset, the Job won't be automatically deleted. If this field is set to zero, the Job becomes eligible to be deleted immediately after it finishes.
         public var ttlSecondsAfterFinished: Int32?
+        /// Members of the JSON object this model does not know (fields added by a newer API server, say),
+        /// kept so that decoding and encoding again loses nothing.
+        public var unknownFields: JSONObject {
+            get { _unknownFields?.fields ?? JSONObject() }
+            set { _unknownFields = newValue.isEmpty ? nil : UnknownFieldsBox(newValue) }
+        }
+        var _unknownFields: UnknownFieldsBox?
 
         /// Creates a value; every field defaults to `nil` (left out of the JSON).
         public init(
@@ -511,6 +756,55 @@ extension BatchV1 {
             self.template = template
             self.ttlSecondsAfterFinished = ttlSecondsAfterFinished
         }
+    }
+}
+
+extension BatchV1.JobSpec {
+    static let knownFields: Set<String> = ["activeDeadlineSeconds", "backoffLimit", "backoffLimitPerIndex", "completionMode", "completions", "managedBy", "manualSelector", "maxFailedIndexes", "parallelism", "podFailurePolicy", "podReplacementPolicy", "selector", "successPolicy", "suspend", "template", "ttlSecondsAfterFinished"]
+
+    /// Decodes the known fields and keeps the other members in `unknownFields`.
+    public init(from decoder: any Decoder) throws {
+        let container = try decoder.container(keyedBy: AnyCodingKey.self)
+        self.init()
+        self.activeDeadlineSeconds = try container.decodeIfPresent(Int64.self, forKey: "activeDeadlineSeconds")
+        self.backoffLimit = try container.decodeIfPresent(Int32.self, forKey: "backoffLimit")
+        self.backoffLimitPerIndex = try container.decodeIfPresent(Int32.self, forKey: "backoffLimitPerIndex")
+        self.completionMode = try container.decodeIfPresent(String.self, forKey: "completionMode")
+        self.completions = try container.decodeIfPresent(Int32.self, forKey: "completions")
+        self.managedBy = try container.decodeIfPresent(String.self, forKey: "managedBy")
+        self.manualSelector = try container.decodeIfPresent(Bool.self, forKey: "manualSelector")
+        self.maxFailedIndexes = try container.decodeIfPresent(Int32.self, forKey: "maxFailedIndexes")
+        self.parallelism = try container.decodeIfPresent(Int32.self, forKey: "parallelism")
+        self.podFailurePolicy = try container.decodeIfPresent(BatchV1.PodFailurePolicy.self, forKey: "podFailurePolicy")
+        self.podReplacementPolicy = try container.decodeIfPresent(String.self, forKey: "podReplacementPolicy")
+        self.selector = try container.decodeIfPresent(MetaV1.LabelSelector.self, forKey: "selector")
+        self.successPolicy = try container.decodeIfPresent(BatchV1.SuccessPolicy.self, forKey: "successPolicy")
+        self.suspend = try container.decodeIfPresent(Bool.self, forKey: "suspend")
+        self.template = try container.decodeIfPresent(CoreV1.PodTemplateSpec.self, forKey: "template")
+        self.ttlSecondsAfterFinished = try container.decodeIfPresent(Int32.self, forKey: "ttlSecondsAfterFinished")
+        self.unknownFields = try UnknownFields.decode(from: container, known: Self.knownFields)
+    }
+
+    /// Encodes the fields that are set, then `unknownFields`.
+    public func encode(to encoder: any Encoder) throws {
+        var container = encoder.container(keyedBy: AnyCodingKey.self)
+        try container.encodeIfPresent(activeDeadlineSeconds, forKey: "activeDeadlineSeconds")
+        try container.encodeIfPresent(backoffLimit, forKey: "backoffLimit")
+        try container.encodeIfPresent(backoffLimitPerIndex, forKey: "backoffLimitPerIndex")
+        try container.encodeIfPresent(completionMode, forKey: "completionMode")
+        try container.encodeIfPresent(completions, forKey: "completions")
+        try container.encodeIfPresent(managedBy, forKey: "managedBy")
+        try container.encodeIfPresent(manualSelector, forKey: "manualSelector")
+        try container.encodeIfPresent(maxFailedIndexes, forKey: "maxFailedIndexes")
+        try container.encodeIfPresent(parallelism, forKey: "parallelism")
+        try container.encodeIfPresent(podFailurePolicy, forKey: "podFailurePolicy")
+        try container.encodeIfPresent(podReplacementPolicy, forKey: "podReplacementPolicy")
+        try container.encodeIfPresent(selector, forKey: "selector")
+        try container.encodeIfPresent(successPolicy, forKey: "successPolicy")
+        try container.encodeIfPresent(suspend, forKey: "suspend")
+        try container.encodeIfPresent(template, forKey: "template")
+        try container.encodeIfPresent(ttlSecondsAfterFinished, forKey: "ttlSecondsAfterFinished")
+        try UnknownFields.encode(unknownFields, to: &container)
     }
 }
 
@@ -553,7 +847,7 @@ extension BatchV1.JobSpec: JSONFastFillable {
                 try cursor.fill(&self.template)
             case 0xd2f7d32fad48735c where cursor.key(jsonKey, is: "ttlSecondsAfterFinished"):
                 self.ttlSecondsAfterFinished = try cursor.decode(Int32.self)
-            default: try cursor.skipValue()
+            default: try cursor.keepUnknown(jsonKey, in: &self.unknownFields)
             }
         }
     }
@@ -599,6 +893,13 @@ extension BatchV1 {
         /// 
         /// Old jobs might not be tracked using this field, in which case the field remains null. The structure is empty for finished jobs.
         public var uncountedTerminatedPods: BatchV1.UncountedTerminatedPods?
+        /// Members of the JSON object this model does not know (fields added by a newer API server, say),
+        /// kept so that decoding and encoding again loses nothing.
+        public var unknownFields: JSONObject {
+            get { _unknownFields?.fields ?? JSONObject() }
+            set { _unknownFields = newValue.isEmpty ? nil : UnknownFieldsBox(newValue) }
+        }
+        var _unknownFields: UnknownFieldsBox?
 
         /// Creates a value; every field defaults to `nil` (left out of the JSON).
         public init(
@@ -626,6 +927,45 @@ extension BatchV1 {
             self.terminating = terminating
             self.uncountedTerminatedPods = uncountedTerminatedPods
         }
+    }
+}
+
+extension BatchV1.JobStatus {
+    static let knownFields: Set<String> = ["active", "completedIndexes", "completionTime", "conditions", "failed", "failedIndexes", "ready", "startTime", "succeeded", "terminating", "uncountedTerminatedPods"]
+
+    /// Decodes the known fields and keeps the other members in `unknownFields`.
+    public init(from decoder: any Decoder) throws {
+        let container = try decoder.container(keyedBy: AnyCodingKey.self)
+        self.init()
+        self.active = try container.decodeIfPresent(Int32.self, forKey: "active")
+        self.completedIndexes = try container.decodeIfPresent(String.self, forKey: "completedIndexes")
+        self.completionTime = try container.decodeIfPresent(Time.self, forKey: "completionTime")
+        self.conditions = try container.decodeIfPresent([BatchV1.JobCondition].self, forKey: "conditions")
+        self.failed = try container.decodeIfPresent(Int32.self, forKey: "failed")
+        self.failedIndexes = try container.decodeIfPresent(String.self, forKey: "failedIndexes")
+        self.ready = try container.decodeIfPresent(Int32.self, forKey: "ready")
+        self.startTime = try container.decodeIfPresent(Time.self, forKey: "startTime")
+        self.succeeded = try container.decodeIfPresent(Int32.self, forKey: "succeeded")
+        self.terminating = try container.decodeIfPresent(Int32.self, forKey: "terminating")
+        self.uncountedTerminatedPods = try container.decodeIfPresent(BatchV1.UncountedTerminatedPods.self, forKey: "uncountedTerminatedPods")
+        self.unknownFields = try UnknownFields.decode(from: container, known: Self.knownFields)
+    }
+
+    /// Encodes the fields that are set, then `unknownFields`.
+    public func encode(to encoder: any Encoder) throws {
+        var container = encoder.container(keyedBy: AnyCodingKey.self)
+        try container.encodeIfPresent(active, forKey: "active")
+        try container.encodeIfPresent(completedIndexes, forKey: "completedIndexes")
+        try container.encodeIfPresent(completionTime, forKey: "completionTime")
+        try container.encodeIfPresent(conditions, forKey: "conditions")
+        try container.encodeIfPresent(failed, forKey: "failed")
+        try container.encodeIfPresent(failedIndexes, forKey: "failedIndexes")
+        try container.encodeIfPresent(ready, forKey: "ready")
+        try container.encodeIfPresent(startTime, forKey: "startTime")
+        try container.encodeIfPresent(succeeded, forKey: "succeeded")
+        try container.encodeIfPresent(terminating, forKey: "terminating")
+        try container.encodeIfPresent(uncountedTerminatedPods, forKey: "uncountedTerminatedPods")
+        try UnknownFields.encode(unknownFields, to: &container)
     }
 }
 
@@ -658,7 +998,7 @@ extension BatchV1.JobStatus: JSONFastFillable {
                 self.terminating = try cursor.decode(Int32.self)
             case 0x4a0778e365a77db1 where cursor.key(jsonKey, is: "uncountedTerminatedPods"):
                 try cursor.fill(&self.uncountedTerminatedPods)
-            default: try cursor.skipValue()
+            default: try cursor.keepUnknown(jsonKey, in: &self.unknownFields)
             }
         }
     }
@@ -671,6 +1011,13 @@ extension BatchV1 {
         public var metadata: MetaV1.ObjectMeta?
         /// Specification of the desired behavior of the job. More info: https://git.k8s.io/community/contributors/devel/sig-architecture/api-conventions.md#spec-and-status
         public var spec: BatchV1.JobSpec?
+        /// Members of the JSON object this model does not know (fields added by a newer API server, say),
+        /// kept so that decoding and encoding again loses nothing.
+        public var unknownFields: JSONObject {
+            get { _unknownFields?.fields ?? JSONObject() }
+            set { _unknownFields = newValue.isEmpty ? nil : UnknownFieldsBox(newValue) }
+        }
+        var _unknownFields: UnknownFieldsBox?
 
         /// Creates a value; every field defaults to `nil` (left out of the JSON).
         public init(
@@ -680,6 +1027,27 @@ extension BatchV1 {
             self.metadata = metadata
             self.spec = spec
         }
+    }
+}
+
+extension BatchV1.JobTemplateSpec {
+    static let knownFields: Set<String> = ["metadata", "spec"]
+
+    /// Decodes the known fields and keeps the other members in `unknownFields`.
+    public init(from decoder: any Decoder) throws {
+        let container = try decoder.container(keyedBy: AnyCodingKey.self)
+        self.init()
+        self.metadata = try container.decodeIfPresent(MetaV1.ObjectMeta.self, forKey: "metadata")
+        self.spec = try container.decodeIfPresent(BatchV1.JobSpec.self, forKey: "spec")
+        self.unknownFields = try UnknownFields.decode(from: container, known: Self.knownFields)
+    }
+
+    /// Encodes the fields that are set, then `unknownFields`.
+    public func encode(to encoder: any Encoder) throws {
+        var container = encoder.container(keyedBy: AnyCodingKey.self)
+        try container.encodeIfPresent(metadata, forKey: "metadata")
+        try container.encodeIfPresent(spec, forKey: "spec")
+        try UnknownFields.encode(unknownFields, to: &container)
     }
 }
 
@@ -694,7 +1062,7 @@ extension BatchV1.JobTemplateSpec: JSONFastFillable {
                 try cursor.fill(&self.metadata)
             case 0x8b70a3190932153e where cursor.key(jsonKey, is: "spec"):
                 try cursor.fill(&self.spec)
-            default: try cursor.skipValue()
+            default: try cursor.keepUnknown(jsonKey, in: &self.unknownFields)
             }
         }
     }
@@ -707,6 +1075,13 @@ extension BatchV1 {
         /// 
         /// Required by the API.
         public var rules: [BatchV1.PodFailurePolicyRule]?
+        /// Members of the JSON object this model does not know (fields added by a newer API server, say),
+        /// kept so that decoding and encoding again loses nothing.
+        public var unknownFields: JSONObject {
+            get { _unknownFields?.fields ?? JSONObject() }
+            set { _unknownFields = newValue.isEmpty ? nil : UnknownFieldsBox(newValue) }
+        }
+        var _unknownFields: UnknownFieldsBox?
 
         /// Creates a value; every field defaults to `nil` (left out of the JSON).
         public init(
@@ -714,6 +1089,25 @@ extension BatchV1 {
         ) {
             self.rules = rules
         }
+    }
+}
+
+extension BatchV1.PodFailurePolicy {
+    static let knownFields: Set<String> = ["rules"]
+
+    /// Decodes the known fields and keeps the other members in `unknownFields`.
+    public init(from decoder: any Decoder) throws {
+        let container = try decoder.container(keyedBy: AnyCodingKey.self)
+        self.init()
+        self.rules = try container.decodeIfPresent([BatchV1.PodFailurePolicyRule].self, forKey: "rules")
+        self.unknownFields = try UnknownFields.decode(from: container, known: Self.knownFields)
+    }
+
+    /// Encodes the fields that are set, then `unknownFields`.
+    public func encode(to encoder: any Encoder) throws {
+        var container = encoder.container(keyedBy: AnyCodingKey.self)
+        try container.encodeIfPresent(rules, forKey: "rules")
+        try UnknownFields.encode(unknownFields, to: &container)
     }
 }
 
@@ -726,7 +1120,7 @@ extension BatchV1.PodFailurePolicy: JSONFastFillable {
             switch cursor.keyHash {
             case 0x67124f6a285153c0 where cursor.key(jsonKey, is: "rules"):
                 try cursor.fillArray(&self.rules)
-            default: try cursor.skipValue()
+            default: try cursor.keepUnknown(jsonKey, in: &self.unknownFields)
             }
         }
     }
@@ -753,6 +1147,13 @@ extension BatchV1 {
         /// 
         /// Required by the API.
         public var values: [Int32]?
+        /// Members of the JSON object this model does not know (fields added by a newer API server, say),
+        /// kept so that decoding and encoding again loses nothing.
+        public var unknownFields: JSONObject {
+            get { _unknownFields?.fields ?? JSONObject() }
+            set { _unknownFields = newValue.isEmpty ? nil : UnknownFieldsBox(newValue) }
+        }
+        var _unknownFields: UnknownFieldsBox?
 
         /// Creates a value; every field defaults to `nil` (left out of the JSON).
         public init(
@@ -764,6 +1165,29 @@ extension BatchV1 {
             self.`operator` = `operator`
             self.values = values
         }
+    }
+}
+
+extension BatchV1.PodFailurePolicyOnExitCodesRequirement {
+    static let knownFields: Set<String> = ["containerName", "operator", "values"]
+
+    /// Decodes the known fields and keeps the other members in `unknownFields`.
+    public init(from decoder: any Decoder) throws {
+        let container = try decoder.container(keyedBy: AnyCodingKey.self)
+        self.init()
+        self.containerName = try container.decodeIfPresent(String.self, forKey: "containerName")
+        self.`operator` = try container.decodeIfPresent(String.self, forKey: "operator")
+        self.values = try container.decodeIfPresent([Int32].self, forKey: "values")
+        self.unknownFields = try UnknownFields.decode(from: container, known: Self.knownFields)
+    }
+
+    /// Encodes the fields that are set, then `unknownFields`.
+    public func encode(to encoder: any Encoder) throws {
+        var container = encoder.container(keyedBy: AnyCodingKey.self)
+        try container.encodeIfPresent(containerName, forKey: "containerName")
+        try container.encodeIfPresent(`operator`, forKey: "operator")
+        try container.encodeIfPresent(values, forKey: "values")
+        try UnknownFields.encode(unknownFields, to: &container)
     }
 }
 
@@ -780,7 +1204,7 @@ extension BatchV1.PodFailurePolicyOnExitCodesRequirement: JSONFastFillable {
                 self.`operator` = try cursor.decode(String.self)
             case 0x21277bcf1a4d67fb where cursor.key(jsonKey, is: "values"):
                 self.values = try cursor.decode([Int32].self)
-            default: try cursor.skipValue()
+            default: try cursor.keepUnknown(jsonKey, in: &self.unknownFields)
             }
         }
     }
@@ -795,6 +1219,13 @@ extension BatchV1 {
         /// 
         /// Required by the API.
         public var type: String?
+        /// Members of the JSON object this model does not know (fields added by a newer API server, say),
+        /// kept so that decoding and encoding again loses nothing.
+        public var unknownFields: JSONObject {
+            get { _unknownFields?.fields ?? JSONObject() }
+            set { _unknownFields = newValue.isEmpty ? nil : UnknownFieldsBox(newValue) }
+        }
+        var _unknownFields: UnknownFieldsBox?
 
         /// Creates a value; every field defaults to `nil` (left out of the JSON).
         public init(
@@ -804,6 +1235,27 @@ extension BatchV1 {
             self.status = status
             self.type = type
         }
+    }
+}
+
+extension BatchV1.PodFailurePolicyOnPodConditionsPattern {
+    static let knownFields: Set<String> = ["status", "type"]
+
+    /// Decodes the known fields and keeps the other members in `unknownFields`.
+    public init(from decoder: any Decoder) throws {
+        let container = try decoder.container(keyedBy: AnyCodingKey.self)
+        self.init()
+        self.status = try container.decodeIfPresent(String.self, forKey: "status")
+        self.type = try container.decodeIfPresent(String.self, forKey: "type")
+        self.unknownFields = try UnknownFields.decode(from: container, known: Self.knownFields)
+    }
+
+    /// Encodes the fields that are set, then `unknownFields`.
+    public func encode(to encoder: any Encoder) throws {
+        var container = encoder.container(keyedBy: AnyCodingKey.self)
+        try container.encodeIfPresent(status, forKey: "status")
+        try container.encodeIfPresent(type, forKey: "type")
+        try UnknownFields.encode(unknownFields, to: &container)
     }
 }
 
@@ -818,7 +1270,7 @@ extension BatchV1.PodFailurePolicyOnPodConditionsPattern: JSONFastFillable {
                 self.status = try cursor.decode(String.self)
             case 0xa79439ef7bfa9c2d where cursor.key(jsonKey, is: "type"):
                 self.type = try cursor.decode(String.self)
-            default: try cursor.skipValue()
+            default: try cursor.keepUnknown(jsonKey, in: &self.unknownFields)
             }
         }
     }
@@ -845,6 +1297,13 @@ extension BatchV1 {
         public var onExitCodes: BatchV1.PodFailurePolicyOnExitCodesRequirement?
         /// Represents the requirement on the pod conditions. The requirement is represented as a list of pod condition patterns. The requirement is satisfied if at least one pattern matches an actual pod condition. At most 20 elements are allowed.
         public var onPodConditions: [BatchV1.PodFailurePolicyOnPodConditionsPattern]?
+        /// Members of the JSON object this model does not know (fields added by a newer API server, say),
+        /// kept so that decoding and encoding again loses nothing.
+        public var unknownFields: JSONObject {
+            get { _unknownFields?.fields ?? JSONObject() }
+            set { _unknownFields = newValue.isEmpty ? nil : UnknownFieldsBox(newValue) }
+        }
+        var _unknownFields: UnknownFieldsBox?
 
         /// Creates a value; every field defaults to `nil` (left out of the JSON).
         public init(
@@ -856,6 +1315,29 @@ extension BatchV1 {
             self.onExitCodes = onExitCodes
             self.onPodConditions = onPodConditions
         }
+    }
+}
+
+extension BatchV1.PodFailurePolicyRule {
+    static let knownFields: Set<String> = ["action", "onExitCodes", "onPodConditions"]
+
+    /// Decodes the known fields and keeps the other members in `unknownFields`.
+    public init(from decoder: any Decoder) throws {
+        let container = try decoder.container(keyedBy: AnyCodingKey.self)
+        self.init()
+        self.action = try container.decodeIfPresent(String.self, forKey: "action")
+        self.onExitCodes = try container.decodeIfPresent(BatchV1.PodFailurePolicyOnExitCodesRequirement.self, forKey: "onExitCodes")
+        self.onPodConditions = try container.decodeIfPresent([BatchV1.PodFailurePolicyOnPodConditionsPattern].self, forKey: "onPodConditions")
+        self.unknownFields = try UnknownFields.decode(from: container, known: Self.knownFields)
+    }
+
+    /// Encodes the fields that are set, then `unknownFields`.
+    public func encode(to encoder: any Encoder) throws {
+        var container = encoder.container(keyedBy: AnyCodingKey.self)
+        try container.encodeIfPresent(action, forKey: "action")
+        try container.encodeIfPresent(onExitCodes, forKey: "onExitCodes")
+        try container.encodeIfPresent(onPodConditions, forKey: "onPodConditions")
+        try UnknownFields.encode(unknownFields, to: &container)
     }
 }
 
@@ -872,7 +1354,7 @@ extension BatchV1.PodFailurePolicyRule: JSONFastFillable {
                 try cursor.fill(&self.onExitCodes)
             case 0x44b4a1315ca090ad where cursor.key(jsonKey, is: "onPodConditions"):
                 try cursor.fillArray(&self.onPodConditions)
-            default: try cursor.skipValue()
+            default: try cursor.keepUnknown(jsonKey, in: &self.unknownFields)
             }
         }
     }
@@ -885,6 +1367,13 @@ extension BatchV1 {
         /// 
         /// Required by the API.
         public var rules: [BatchV1.SuccessPolicyRule]?
+        /// Members of the JSON object this model does not know (fields added by a newer API server, say),
+        /// kept so that decoding and encoding again loses nothing.
+        public var unknownFields: JSONObject {
+            get { _unknownFields?.fields ?? JSONObject() }
+            set { _unknownFields = newValue.isEmpty ? nil : UnknownFieldsBox(newValue) }
+        }
+        var _unknownFields: UnknownFieldsBox?
 
         /// Creates a value; every field defaults to `nil` (left out of the JSON).
         public init(
@@ -892,6 +1381,25 @@ extension BatchV1 {
         ) {
             self.rules = rules
         }
+    }
+}
+
+extension BatchV1.SuccessPolicy {
+    static let knownFields: Set<String> = ["rules"]
+
+    /// Decodes the known fields and keeps the other members in `unknownFields`.
+    public init(from decoder: any Decoder) throws {
+        let container = try decoder.container(keyedBy: AnyCodingKey.self)
+        self.init()
+        self.rules = try container.decodeIfPresent([BatchV1.SuccessPolicyRule].self, forKey: "rules")
+        self.unknownFields = try UnknownFields.decode(from: container, known: Self.knownFields)
+    }
+
+    /// Encodes the fields that are set, then `unknownFields`.
+    public func encode(to encoder: any Encoder) throws {
+        var container = encoder.container(keyedBy: AnyCodingKey.self)
+        try container.encodeIfPresent(rules, forKey: "rules")
+        try UnknownFields.encode(unknownFields, to: &container)
     }
 }
 
@@ -904,7 +1412,7 @@ extension BatchV1.SuccessPolicy: JSONFastFillable {
             switch cursor.keyHash {
             case 0x67124f6a285153c0 where cursor.key(jsonKey, is: "rules"):
                 try cursor.fillArray(&self.rules)
-            default: try cursor.skipValue()
+            default: try cursor.keepUnknown(jsonKey, in: &self.unknownFields)
             }
         }
     }
@@ -917,6 +1425,13 @@ extension BatchV1 {
         public var succeededCount: Int32?
         /// succeededIndexes specifies the set of indexes which need to be contained in the actual set of the succeeded indexes for the Job. The list of indexes must be within 0 to ".spec.completions-1" and must not contain duplicates. At least one element is required. The indexes are represented as intervals separated by commas. The intervals can be a decimal integer or a pair of decimal integers separated by a hyphen. The number are listed in represented by the first and last element of the series, separated by a hyphen. For example, if the completed indexes are 1, 3, 4, 5 and 7, they are represented as "1,3-5,7". When this field is null, this field doesn't default to any value and is never evaluated at any time.
         public var succeededIndexes: String?
+        /// Members of the JSON object this model does not know (fields added by a newer API server, say),
+        /// kept so that decoding and encoding again loses nothing.
+        public var unknownFields: JSONObject {
+            get { _unknownFields?.fields ?? JSONObject() }
+            set { _unknownFields = newValue.isEmpty ? nil : UnknownFieldsBox(newValue) }
+        }
+        var _unknownFields: UnknownFieldsBox?
 
         /// Creates a value; every field defaults to `nil` (left out of the JSON).
         public init(
@@ -926,6 +1441,27 @@ extension BatchV1 {
             self.succeededCount = succeededCount
             self.succeededIndexes = succeededIndexes
         }
+    }
+}
+
+extension BatchV1.SuccessPolicyRule {
+    static let knownFields: Set<String> = ["succeededCount", "succeededIndexes"]
+
+    /// Decodes the known fields and keeps the other members in `unknownFields`.
+    public init(from decoder: any Decoder) throws {
+        let container = try decoder.container(keyedBy: AnyCodingKey.self)
+        self.init()
+        self.succeededCount = try container.decodeIfPresent(Int32.self, forKey: "succeededCount")
+        self.succeededIndexes = try container.decodeIfPresent(String.self, forKey: "succeededIndexes")
+        self.unknownFields = try UnknownFields.decode(from: container, known: Self.knownFields)
+    }
+
+    /// Encodes the fields that are set, then `unknownFields`.
+    public func encode(to encoder: any Encoder) throws {
+        var container = encoder.container(keyedBy: AnyCodingKey.self)
+        try container.encodeIfPresent(succeededCount, forKey: "succeededCount")
+        try container.encodeIfPresent(succeededIndexes, forKey: "succeededIndexes")
+        try UnknownFields.encode(unknownFields, to: &container)
     }
 }
 
@@ -940,7 +1476,7 @@ extension BatchV1.SuccessPolicyRule: JSONFastFillable {
                 self.succeededCount = try cursor.decode(Int32.self)
             case 0x3719de66eafbcbde where cursor.key(jsonKey, is: "succeededIndexes"):
                 self.succeededIndexes = try cursor.decode(String.self)
-            default: try cursor.skipValue()
+            default: try cursor.keepUnknown(jsonKey, in: &self.unknownFields)
             }
         }
     }
@@ -953,6 +1489,13 @@ extension BatchV1 {
         public var failed: [String]?
         /// succeeded holds UIDs of succeeded Pods.
         public var succeeded: [String]?
+        /// Members of the JSON object this model does not know (fields added by a newer API server, say),
+        /// kept so that decoding and encoding again loses nothing.
+        public var unknownFields: JSONObject {
+            get { _unknownFields?.fields ?? JSONObject() }
+            set { _unknownFields = newValue.isEmpty ? nil : UnknownFieldsBox(newValue) }
+        }
+        var _unknownFields: UnknownFieldsBox?
 
         /// Creates a value; every field defaults to `nil` (left out of the JSON).
         public init(
@@ -962,6 +1505,27 @@ extension BatchV1 {
             self.failed = failed
             self.succeeded = succeeded
         }
+    }
+}
+
+extension BatchV1.UncountedTerminatedPods {
+    static let knownFields: Set<String> = ["failed", "succeeded"]
+
+    /// Decodes the known fields and keeps the other members in `unknownFields`.
+    public init(from decoder: any Decoder) throws {
+        let container = try decoder.container(keyedBy: AnyCodingKey.self)
+        self.init()
+        self.failed = try container.decodeIfPresent([String].self, forKey: "failed")
+        self.succeeded = try container.decodeIfPresent([String].self, forKey: "succeeded")
+        self.unknownFields = try UnknownFields.decode(from: container, known: Self.knownFields)
+    }
+
+    /// Encodes the fields that are set, then `unknownFields`.
+    public func encode(to encoder: any Encoder) throws {
+        var container = encoder.container(keyedBy: AnyCodingKey.self)
+        try container.encodeIfPresent(failed, forKey: "failed")
+        try container.encodeIfPresent(succeeded, forKey: "succeeded")
+        try UnknownFields.encode(unknownFields, to: &container)
     }
 }
 
@@ -976,7 +1540,7 @@ extension BatchV1.UncountedTerminatedPods: JSONFastFillable {
                 self.failed = try cursor.decode([String].self)
             case 0x54f7706c80e7aa12 where cursor.key(jsonKey, is: "succeeded"):
                 self.succeeded = try cursor.decode([String].self)
-            default: try cursor.skipValue()
+            default: try cursor.keepUnknown(jsonKey, in: &self.unknownFields)
             }
         }
     }

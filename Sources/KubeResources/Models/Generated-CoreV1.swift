@@ -21,6 +21,13 @@ extension CoreV1 {
         /// 
         /// Required by the API.
         public var volumeID: String?
+        /// Members of the JSON object this model does not know (fields added by a newer API server, say),
+        /// kept so that decoding and encoding again loses nothing.
+        public var unknownFields: JSONObject {
+            get { _unknownFields?.fields ?? JSONObject() }
+            set { _unknownFields = newValue.isEmpty ? nil : UnknownFieldsBox(newValue) }
+        }
+        var _unknownFields: UnknownFieldsBox?
 
         /// Creates a value; every field defaults to `nil` (left out of the JSON).
         public init(
@@ -34,6 +41,31 @@ extension CoreV1 {
             self.readOnly = readOnly
             self.volumeID = volumeID
         }
+    }
+}
+
+extension CoreV1.AWSElasticBlockStoreVolumeSource {
+    static let knownFields: Set<String> = ["fsType", "partition", "readOnly", "volumeID"]
+
+    /// Decodes the known fields and keeps the other members in `unknownFields`.
+    public init(from decoder: any Decoder) throws {
+        let container = try decoder.container(keyedBy: AnyCodingKey.self)
+        self.init()
+        self.fsType = try container.decodeIfPresent(String.self, forKey: "fsType")
+        self.partition = try container.decodeIfPresent(Int32.self, forKey: "partition")
+        self.readOnly = try container.decodeIfPresent(Bool.self, forKey: "readOnly")
+        self.volumeID = try container.decodeIfPresent(String.self, forKey: "volumeID")
+        self.unknownFields = try UnknownFields.decode(from: container, known: Self.knownFields)
+    }
+
+    /// Encodes the fields that are set, then `unknownFields`.
+    public func encode(to encoder: any Encoder) throws {
+        var container = encoder.container(keyedBy: AnyCodingKey.self)
+        try container.encodeIfPresent(fsType, forKey: "fsType")
+        try container.encodeIfPresent(partition, forKey: "partition")
+        try container.encodeIfPresent(readOnly, forKey: "readOnly")
+        try container.encodeIfPresent(volumeID, forKey: "volumeID")
+        try UnknownFields.encode(unknownFields, to: &container)
     }
 }
 
@@ -52,7 +84,7 @@ extension CoreV1.AWSElasticBlockStoreVolumeSource: JSONFastFillable {
                 self.readOnly = try cursor.decode(Bool.self)
             case 0xd684187efd15cb02 where cursor.key(jsonKey, is: "volumeID"):
                 self.volumeID = try cursor.decode(String.self)
-            default: try cursor.skipValue()
+            default: try cursor.keepUnknown(jsonKey, in: &self.unknownFields)
             }
         }
     }
@@ -67,6 +99,13 @@ extension CoreV1 {
         public var podAffinity: CoreV1.PodAffinity?
         /// Describes pod anti-affinity scheduling rules (e.g. avoid putting this pod in the same node, zone, etc. as some other pod(s)).
         public var podAntiAffinity: CoreV1.PodAntiAffinity?
+        /// Members of the JSON object this model does not know (fields added by a newer API server, say),
+        /// kept so that decoding and encoding again loses nothing.
+        public var unknownFields: JSONObject {
+            get { _unknownFields?.fields ?? JSONObject() }
+            set { _unknownFields = newValue.isEmpty ? nil : UnknownFieldsBox(newValue) }
+        }
+        var _unknownFields: UnknownFieldsBox?
 
         /// Creates a value; every field defaults to `nil` (left out of the JSON).
         public init(
@@ -78,6 +117,29 @@ extension CoreV1 {
             self.podAffinity = podAffinity
             self.podAntiAffinity = podAntiAffinity
         }
+    }
+}
+
+extension CoreV1.Affinity {
+    static let knownFields: Set<String> = ["nodeAffinity", "podAffinity", "podAntiAffinity"]
+
+    /// Decodes the known fields and keeps the other members in `unknownFields`.
+    public init(from decoder: any Decoder) throws {
+        let container = try decoder.container(keyedBy: AnyCodingKey.self)
+        self.init()
+        self.nodeAffinity = try container.decodeIfPresent(CoreV1.NodeAffinity.self, forKey: "nodeAffinity")
+        self.podAffinity = try container.decodeIfPresent(CoreV1.PodAffinity.self, forKey: "podAffinity")
+        self.podAntiAffinity = try container.decodeIfPresent(CoreV1.PodAntiAffinity.self, forKey: "podAntiAffinity")
+        self.unknownFields = try UnknownFields.decode(from: container, known: Self.knownFields)
+    }
+
+    /// Encodes the fields that are set, then `unknownFields`.
+    public func encode(to encoder: any Encoder) throws {
+        var container = encoder.container(keyedBy: AnyCodingKey.self)
+        try container.encodeIfPresent(nodeAffinity, forKey: "nodeAffinity")
+        try container.encodeIfPresent(podAffinity, forKey: "podAffinity")
+        try container.encodeIfPresent(podAntiAffinity, forKey: "podAntiAffinity")
+        try UnknownFields.encode(unknownFields, to: &container)
     }
 }
 
@@ -94,7 +156,7 @@ extension CoreV1.Affinity: JSONFastFillable {
                 try cursor.fill(&self.podAffinity)
             case 0x651cfaba4afefe90 where cursor.key(jsonKey, is: "podAntiAffinity"):
                 try cursor.fill(&self.podAntiAffinity)
-            default: try cursor.skipValue()
+            default: try cursor.keepUnknown(jsonKey, in: &self.unknownFields)
             }
         }
     }
@@ -112,6 +174,13 @@ extension CoreV1 {
         /// 
         /// Required by the API.
         public var type: String?
+        /// Members of the JSON object this model does not know (fields added by a newer API server, say),
+        /// kept so that decoding and encoding again loses nothing.
+        public var unknownFields: JSONObject {
+            get { _unknownFields?.fields ?? JSONObject() }
+            set { _unknownFields = newValue.isEmpty ? nil : UnknownFieldsBox(newValue) }
+        }
+        var _unknownFields: UnknownFieldsBox?
 
         /// Creates a value; every field defaults to `nil` (left out of the JSON).
         public init(
@@ -121,6 +190,27 @@ extension CoreV1 {
             self.localhostProfile = localhostProfile
             self.type = type
         }
+    }
+}
+
+extension CoreV1.AppArmorProfile {
+    static let knownFields: Set<String> = ["localhostProfile", "type"]
+
+    /// Decodes the known fields and keeps the other members in `unknownFields`.
+    public init(from decoder: any Decoder) throws {
+        let container = try decoder.container(keyedBy: AnyCodingKey.self)
+        self.init()
+        self.localhostProfile = try container.decodeIfPresent(String.self, forKey: "localhostProfile")
+        self.type = try container.decodeIfPresent(String.self, forKey: "type")
+        self.unknownFields = try UnknownFields.decode(from: container, known: Self.knownFields)
+    }
+
+    /// Encodes the fields that are set, then `unknownFields`.
+    public func encode(to encoder: any Encoder) throws {
+        var container = encoder.container(keyedBy: AnyCodingKey.self)
+        try container.encodeIfPresent(localhostProfile, forKey: "localhostProfile")
+        try container.encodeIfPresent(type, forKey: "type")
+        try UnknownFields.encode(unknownFields, to: &container)
     }
 }
 
@@ -135,7 +225,7 @@ extension CoreV1.AppArmorProfile: JSONFastFillable {
                 self.localhostProfile = try cursor.decode(String.self)
             case 0xa79439ef7bfa9c2d where cursor.key(jsonKey, is: "type"):
                 self.type = try cursor.decode(String.self)
-            default: try cursor.skipValue()
+            default: try cursor.keepUnknown(jsonKey, in: &self.unknownFields)
             }
         }
     }
@@ -152,6 +242,13 @@ extension CoreV1 {
         /// 
         /// Required by the API.
         public var name: String?
+        /// Members of the JSON object this model does not know (fields added by a newer API server, say),
+        /// kept so that decoding and encoding again loses nothing.
+        public var unknownFields: JSONObject {
+            get { _unknownFields?.fields ?? JSONObject() }
+            set { _unknownFields = newValue.isEmpty ? nil : UnknownFieldsBox(newValue) }
+        }
+        var _unknownFields: UnknownFieldsBox?
 
         /// Creates a value; every field defaults to `nil` (left out of the JSON).
         public init(
@@ -161,6 +258,27 @@ extension CoreV1 {
             self.devicePath = devicePath
             self.name = name
         }
+    }
+}
+
+extension CoreV1.AttachedVolume {
+    static let knownFields: Set<String> = ["devicePath", "name"]
+
+    /// Decodes the known fields and keeps the other members in `unknownFields`.
+    public init(from decoder: any Decoder) throws {
+        let container = try decoder.container(keyedBy: AnyCodingKey.self)
+        self.init()
+        self.devicePath = try container.decodeIfPresent(String.self, forKey: "devicePath")
+        self.name = try container.decodeIfPresent(String.self, forKey: "name")
+        self.unknownFields = try UnknownFields.decode(from: container, known: Self.knownFields)
+    }
+
+    /// Encodes the fields that are set, then `unknownFields`.
+    public func encode(to encoder: any Encoder) throws {
+        var container = encoder.container(keyedBy: AnyCodingKey.self)
+        try container.encodeIfPresent(devicePath, forKey: "devicePath")
+        try container.encodeIfPresent(name, forKey: "name")
+        try UnknownFields.encode(unknownFields, to: &container)
     }
 }
 
@@ -175,7 +293,7 @@ extension CoreV1.AttachedVolume: JSONFastFillable {
                 self.devicePath = try cursor.decode(String.self)
             case 0xc4bcadba8e631b86 where cursor.key(jsonKey, is: "name"):
                 self.name = try cursor.decode(String.self)
-            default: try cursor.skipValue()
+            default: try cursor.keepUnknown(jsonKey, in: &self.unknownFields)
             }
         }
     }
@@ -200,6 +318,13 @@ extension CoreV1 {
         public var kind: String?
         /// readOnly Defaults to false (read/write). ReadOnly here will force the ReadOnly setting in VolumeMounts.
         public var readOnly: Bool?
+        /// Members of the JSON object this model does not know (fields added by a newer API server, say),
+        /// kept so that decoding and encoding again loses nothing.
+        public var unknownFields: JSONObject {
+            get { _unknownFields?.fields ?? JSONObject() }
+            set { _unknownFields = newValue.isEmpty ? nil : UnknownFieldsBox(newValue) }
+        }
+        var _unknownFields: UnknownFieldsBox?
 
         /// Creates a value; every field defaults to `nil` (left out of the JSON).
         public init(
@@ -217,6 +342,35 @@ extension CoreV1 {
             self.kind = kind
             self.readOnly = readOnly
         }
+    }
+}
+
+extension CoreV1.AzureDiskVolumeSource {
+    static let knownFields: Set<String> = ["cachingMode", "diskName", "diskURI", "fsType", "kind", "readOnly"]
+
+    /// Decodes the known fields and keeps the other members in `unknownFields`.
+    public init(from decoder: any Decoder) throws {
+        let container = try decoder.container(keyedBy: AnyCodingKey.self)
+        self.init()
+        self.cachingMode = try container.decodeIfPresent(String.self, forKey: "cachingMode")
+        self.diskName = try container.decodeIfPresent(String.self, forKey: "diskName")
+        self.diskURI = try container.decodeIfPresent(String.self, forKey: "diskURI")
+        self.fsType = try container.decodeIfPresent(String.self, forKey: "fsType")
+        self.kind = try container.decodeIfPresent(String.self, forKey: "kind")
+        self.readOnly = try container.decodeIfPresent(Bool.self, forKey: "readOnly")
+        self.unknownFields = try UnknownFields.decode(from: container, known: Self.knownFields)
+    }
+
+    /// Encodes the fields that are set, then `unknownFields`.
+    public func encode(to encoder: any Encoder) throws {
+        var container = encoder.container(keyedBy: AnyCodingKey.self)
+        try container.encodeIfPresent(cachingMode, forKey: "cachingMode")
+        try container.encodeIfPresent(diskName, forKey: "diskName")
+        try container.encodeIfPresent(diskURI, forKey: "diskURI")
+        try container.encodeIfPresent(fsType, forKey: "fsType")
+        try container.encodeIfPresent(kind, forKey: "kind")
+        try container.encodeIfPresent(readOnly, forKey: "readOnly")
+        try UnknownFields.encode(unknownFields, to: &container)
     }
 }
 
@@ -239,7 +393,7 @@ extension CoreV1.AzureDiskVolumeSource: JSONFastFillable {
                 self.kind = try cursor.decode(String.self)
             case 0x7381961d26b4adb7 where cursor.key(jsonKey, is: "readOnly"):
                 self.readOnly = try cursor.decode(Bool.self)
-            default: try cursor.skipValue()
+            default: try cursor.keepUnknown(jsonKey, in: &self.unknownFields)
             }
         }
     }
@@ -260,6 +414,13 @@ extension CoreV1 {
         /// 
         /// Required by the API.
         public var shareName: String?
+        /// Members of the JSON object this model does not know (fields added by a newer API server, say),
+        /// kept so that decoding and encoding again loses nothing.
+        public var unknownFields: JSONObject {
+            get { _unknownFields?.fields ?? JSONObject() }
+            set { _unknownFields = newValue.isEmpty ? nil : UnknownFieldsBox(newValue) }
+        }
+        var _unknownFields: UnknownFieldsBox?
 
         /// Creates a value; every field defaults to `nil` (left out of the JSON).
         public init(
@@ -273,6 +434,31 @@ extension CoreV1 {
             self.secretNamespace = secretNamespace
             self.shareName = shareName
         }
+    }
+}
+
+extension CoreV1.AzureFilePersistentVolumeSource {
+    static let knownFields: Set<String> = ["readOnly", "secretName", "secretNamespace", "shareName"]
+
+    /// Decodes the known fields and keeps the other members in `unknownFields`.
+    public init(from decoder: any Decoder) throws {
+        let container = try decoder.container(keyedBy: AnyCodingKey.self)
+        self.init()
+        self.readOnly = try container.decodeIfPresent(Bool.self, forKey: "readOnly")
+        self.secretName = try container.decodeIfPresent(String.self, forKey: "secretName")
+        self.secretNamespace = try container.decodeIfPresent(String.self, forKey: "secretNamespace")
+        self.shareName = try container.decodeIfPresent(String.self, forKey: "shareName")
+        self.unknownFields = try UnknownFields.decode(from: container, known: Self.knownFields)
+    }
+
+    /// Encodes the fields that are set, then `unknownFields`.
+    public func encode(to encoder: any Encoder) throws {
+        var container = encoder.container(keyedBy: AnyCodingKey.self)
+        try container.encodeIfPresent(readOnly, forKey: "readOnly")
+        try container.encodeIfPresent(secretName, forKey: "secretName")
+        try container.encodeIfPresent(secretNamespace, forKey: "secretNamespace")
+        try container.encodeIfPresent(shareName, forKey: "shareName")
+        try UnknownFields.encode(unknownFields, to: &container)
     }
 }
 
@@ -291,7 +477,7 @@ extension CoreV1.AzureFilePersistentVolumeSource: JSONFastFillable {
                 self.secretNamespace = try cursor.decode(String.self)
             case 0x107fed3084b6189b where cursor.key(jsonKey, is: "shareName"):
                 self.shareName = try cursor.decode(String.self)
-            default: try cursor.skipValue()
+            default: try cursor.keepUnknown(jsonKey, in: &self.unknownFields)
             }
         }
     }
@@ -310,6 +496,13 @@ extension CoreV1 {
         /// 
         /// Required by the API.
         public var shareName: String?
+        /// Members of the JSON object this model does not know (fields added by a newer API server, say),
+        /// kept so that decoding and encoding again loses nothing.
+        public var unknownFields: JSONObject {
+            get { _unknownFields?.fields ?? JSONObject() }
+            set { _unknownFields = newValue.isEmpty ? nil : UnknownFieldsBox(newValue) }
+        }
+        var _unknownFields: UnknownFieldsBox?
 
         /// Creates a value; every field defaults to `nil` (left out of the JSON).
         public init(
@@ -321,6 +514,29 @@ extension CoreV1 {
             self.secretName = secretName
             self.shareName = shareName
         }
+    }
+}
+
+extension CoreV1.AzureFileVolumeSource {
+    static let knownFields: Set<String> = ["readOnly", "secretName", "shareName"]
+
+    /// Decodes the known fields and keeps the other members in `unknownFields`.
+    public init(from decoder: any Decoder) throws {
+        let container = try decoder.container(keyedBy: AnyCodingKey.self)
+        self.init()
+        self.readOnly = try container.decodeIfPresent(Bool.self, forKey: "readOnly")
+        self.secretName = try container.decodeIfPresent(String.self, forKey: "secretName")
+        self.shareName = try container.decodeIfPresent(String.self, forKey: "shareName")
+        self.unknownFields = try UnknownFields.decode(from: container, known: Self.knownFields)
+    }
+
+    /// Encodes the fields that are set, then `unknownFields`.
+    public func encode(to encoder: any Encoder) throws {
+        var container = encoder.container(keyedBy: AnyCodingKey.self)
+        try container.encodeIfPresent(readOnly, forKey: "readOnly")
+        try container.encodeIfPresent(secretName, forKey: "secretName")
+        try container.encodeIfPresent(shareName, forKey: "shareName")
+        try UnknownFields.encode(unknownFields, to: &container)
     }
 }
 
@@ -337,7 +553,7 @@ extension CoreV1.AzureFileVolumeSource: JSONFastFillable {
                 self.secretName = try cursor.decode(String.self)
             case 0x107fed3084b6189b where cursor.key(jsonKey, is: "shareName"):
                 self.shareName = try cursor.decode(String.self)
-            default: try cursor.skipValue()
+            default: try cursor.keepUnknown(jsonKey, in: &self.unknownFields)
             }
         }
     }
@@ -356,6 +572,13 @@ extension CoreV1 {
         /// 
         /// Required by the API.
         public var target: CoreV1.ObjectReference?
+        /// Members of the JSON object this model does not know (fields added by a newer API server, say),
+        /// kept so that decoding and encoding again loses nothing.
+        public var unknownFields: JSONObject {
+            get { _unknownFields?.fields ?? JSONObject() }
+            set { _unknownFields = newValue.isEmpty ? nil : UnknownFieldsBox(newValue) }
+        }
+        var _unknownFields: UnknownFieldsBox?
 
         /// Creates a value; every field defaults to `nil` (left out of the JSON).
         public init(
@@ -369,6 +592,31 @@ extension CoreV1 {
             self.metadata = metadata
             self.target = target
         }
+    }
+}
+
+extension CoreV1.Binding {
+    static let knownFields: Set<String> = ["apiVersion", "kind", "metadata", "target"]
+
+    /// Decodes the known fields and keeps the other members in `unknownFields`.
+    public init(from decoder: any Decoder) throws {
+        let container = try decoder.container(keyedBy: AnyCodingKey.self)
+        self.init()
+        self.apiVersion = try container.decodeIfPresent(String.self, forKey: "apiVersion")
+        self.kind = try container.decodeIfPresent(String.self, forKey: "kind")
+        self.metadata = try container.decodeIfPresent(MetaV1.ObjectMeta.self, forKey: "metadata")
+        self.target = try container.decodeIfPresent(CoreV1.ObjectReference.self, forKey: "target")
+        self.unknownFields = try UnknownFields.decode(from: container, known: Self.knownFields)
+    }
+
+    /// Encodes the fields that are set, then `unknownFields`.
+    public func encode(to encoder: any Encoder) throws {
+        var container = encoder.container(keyedBy: AnyCodingKey.self)
+        try container.encodeIfPresent(apiVersion, forKey: "apiVersion")
+        try container.encodeIfPresent(kind, forKey: "kind")
+        try container.encodeIfPresent(metadata, forKey: "metadata")
+        try container.encodeIfPresent(target, forKey: "target")
+        try UnknownFields.encode(unknownFields, to: &container)
     }
 }
 
@@ -387,7 +635,7 @@ extension CoreV1.Binding: JSONFastFillable {
                 try cursor.fill(&self.metadata)
             case 0x16f3e46051eee3e8 where cursor.key(jsonKey, is: "target"):
                 try cursor.fill(&self.target)
-            default: try cursor.skipValue()
+            default: try cursor.keepUnknown(jsonKey, in: &self.unknownFields)
             }
         }
     }
@@ -433,6 +681,13 @@ extension CoreV1 {
         /// 
         /// Required by the API.
         public var volumeHandle: String?
+        /// Members of the JSON object this model does not know (fields added by a newer API server, say),
+        /// kept so that decoding and encoding again loses nothing.
+        public var unknownFields: JSONObject {
+            get { _unknownFields?.fields ?? JSONObject() }
+            set { _unknownFields = newValue.isEmpty ? nil : UnknownFieldsBox(newValue) }
+        }
+        var _unknownFields: UnknownFieldsBox?
 
         /// Creates a value; every field defaults to `nil` (left out of the JSON).
         public init(
@@ -458,6 +713,43 @@ extension CoreV1 {
             self.volumeAttributes = volumeAttributes
             self.volumeHandle = volumeHandle
         }
+    }
+}
+
+extension CoreV1.CSIPersistentVolumeSource {
+    static let knownFields: Set<String> = ["controllerExpandSecretRef", "controllerPublishSecretRef", "driver", "fsType", "nodeExpandSecretRef", "nodePublishSecretRef", "nodeStageSecretRef", "readOnly", "volumeAttributes", "volumeHandle"]
+
+    /// Decodes the known fields and keeps the other members in `unknownFields`.
+    public init(from decoder: any Decoder) throws {
+        let container = try decoder.container(keyedBy: AnyCodingKey.self)
+        self.init()
+        self.controllerExpandSecretRef = try container.decodeIfPresent(CoreV1.SecretReference.self, forKey: "controllerExpandSecretRef")
+        self.controllerPublishSecretRef = try container.decodeIfPresent(CoreV1.SecretReference.self, forKey: "controllerPublishSecretRef")
+        self.driver = try container.decodeIfPresent(String.self, forKey: "driver")
+        self.fsType = try container.decodeIfPresent(String.self, forKey: "fsType")
+        self.nodeExpandSecretRef = try container.decodeIfPresent(CoreV1.SecretReference.self, forKey: "nodeExpandSecretRef")
+        self.nodePublishSecretRef = try container.decodeIfPresent(CoreV1.SecretReference.self, forKey: "nodePublishSecretRef")
+        self.nodeStageSecretRef = try container.decodeIfPresent(CoreV1.SecretReference.self, forKey: "nodeStageSecretRef")
+        self.readOnly = try container.decodeIfPresent(Bool.self, forKey: "readOnly")
+        self.volumeAttributes = try container.decodeIfPresent([String: String].self, forKey: "volumeAttributes")
+        self.volumeHandle = try container.decodeIfPresent(String.self, forKey: "volumeHandle")
+        self.unknownFields = try UnknownFields.decode(from: container, known: Self.knownFields)
+    }
+
+    /// Encodes the fields that are set, then `unknownFields`.
+    public func encode(to encoder: any Encoder) throws {
+        var container = encoder.container(keyedBy: AnyCodingKey.self)
+        try container.encodeIfPresent(controllerExpandSecretRef, forKey: "controllerExpandSecretRef")
+        try container.encodeIfPresent(controllerPublishSecretRef, forKey: "controllerPublishSecretRef")
+        try container.encodeIfPresent(driver, forKey: "driver")
+        try container.encodeIfPresent(fsType, forKey: "fsType")
+        try container.encodeIfPresent(nodeExpandSecretRef, forKey: "nodeExpandSecretRef")
+        try container.encodeIfPresent(nodePublishSecretRef, forKey: "nodePublishSecretRef")
+        try container.encodeIfPresent(nodeStageSecretRef, forKey: "nodeStageSecretRef")
+        try container.encodeIfPresent(readOnly, forKey: "readOnly")
+        try container.encodeIfPresent(volumeAttributes, forKey: "volumeAttributes")
+        try container.encodeIfPresent(volumeHandle, forKey: "volumeHandle")
+        try UnknownFields.encode(unknownFields, to: &container)
     }
 }
 
@@ -488,7 +780,7 @@ extension CoreV1.CSIPersistentVolumeSource: JSONFastFillable {
                 self.volumeAttributes = try cursor.decode([String: String].self)
             case 0x81afb30061d7d4c1 where cursor.key(jsonKey, is: "volumeHandle"):
                 self.volumeHandle = try cursor.decode(String.self)
-            default: try cursor.skipValue()
+            default: try cursor.keepUnknown(jsonKey, in: &self.unknownFields)
             }
         }
     }
@@ -509,6 +801,13 @@ extension CoreV1 {
         public var readOnly: Bool?
         /// volumeAttributes stores driver-specific properties that are passed to the CSI driver. Consult your driver's documentation for supported values.
         public var volumeAttributes: [String: String]?
+        /// Members of the JSON object this model does not know (fields added by a newer API server, say),
+        /// kept so that decoding and encoding again loses nothing.
+        public var unknownFields: JSONObject {
+            get { _unknownFields?.fields ?? JSONObject() }
+            set { _unknownFields = newValue.isEmpty ? nil : UnknownFieldsBox(newValue) }
+        }
+        var _unknownFields: UnknownFieldsBox?
 
         /// Creates a value; every field defaults to `nil` (left out of the JSON).
         public init(
@@ -524,6 +823,33 @@ extension CoreV1 {
             self.readOnly = readOnly
             self.volumeAttributes = volumeAttributes
         }
+    }
+}
+
+extension CoreV1.CSIVolumeSource {
+    static let knownFields: Set<String> = ["driver", "fsType", "nodePublishSecretRef", "readOnly", "volumeAttributes"]
+
+    /// Decodes the known fields and keeps the other members in `unknownFields`.
+    public init(from decoder: any Decoder) throws {
+        let container = try decoder.container(keyedBy: AnyCodingKey.self)
+        self.init()
+        self.driver = try container.decodeIfPresent(String.self, forKey: "driver")
+        self.fsType = try container.decodeIfPresent(String.self, forKey: "fsType")
+        self.nodePublishSecretRef = try container.decodeIfPresent(CoreV1.LocalObjectReference.self, forKey: "nodePublishSecretRef")
+        self.readOnly = try container.decodeIfPresent(Bool.self, forKey: "readOnly")
+        self.volumeAttributes = try container.decodeIfPresent([String: String].self, forKey: "volumeAttributes")
+        self.unknownFields = try UnknownFields.decode(from: container, known: Self.knownFields)
+    }
+
+    /// Encodes the fields that are set, then `unknownFields`.
+    public func encode(to encoder: any Encoder) throws {
+        var container = encoder.container(keyedBy: AnyCodingKey.self)
+        try container.encodeIfPresent(driver, forKey: "driver")
+        try container.encodeIfPresent(fsType, forKey: "fsType")
+        try container.encodeIfPresent(nodePublishSecretRef, forKey: "nodePublishSecretRef")
+        try container.encodeIfPresent(readOnly, forKey: "readOnly")
+        try container.encodeIfPresent(volumeAttributes, forKey: "volumeAttributes")
+        try UnknownFields.encode(unknownFields, to: &container)
     }
 }
 
@@ -544,7 +870,7 @@ extension CoreV1.CSIVolumeSource: JSONFastFillable {
                 self.readOnly = try cursor.decode(Bool.self)
             case 0x4bc060ad7cf847c2 where cursor.key(jsonKey, is: "volumeAttributes"):
                 self.volumeAttributes = try cursor.decode([String: String].self)
-            default: try cursor.skipValue()
+            default: try cursor.keepUnknown(jsonKey, in: &self.unknownFields)
             }
         }
     }
@@ -557,6 +883,13 @@ extension CoreV1 {
         public var add: [String]?
         /// Removed capabilities
         public var drop: [String]?
+        /// Members of the JSON object this model does not know (fields added by a newer API server, say),
+        /// kept so that decoding and encoding again loses nothing.
+        public var unknownFields: JSONObject {
+            get { _unknownFields?.fields ?? JSONObject() }
+            set { _unknownFields = newValue.isEmpty ? nil : UnknownFieldsBox(newValue) }
+        }
+        var _unknownFields: UnknownFieldsBox?
 
         /// Creates a value; every field defaults to `nil` (left out of the JSON).
         public init(
@@ -566,6 +899,27 @@ extension CoreV1 {
             self.add = add
             self.drop = drop
         }
+    }
+}
+
+extension CoreV1.Capabilities {
+    static let knownFields: Set<String> = ["add", "drop"]
+
+    /// Decodes the known fields and keeps the other members in `unknownFields`.
+    public init(from decoder: any Decoder) throws {
+        let container = try decoder.container(keyedBy: AnyCodingKey.self)
+        self.init()
+        self.add = try container.decodeIfPresent([String].self, forKey: "add")
+        self.drop = try container.decodeIfPresent([String].self, forKey: "drop")
+        self.unknownFields = try UnknownFields.decode(from: container, known: Self.knownFields)
+    }
+
+    /// Encodes the fields that are set, then `unknownFields`.
+    public func encode(to encoder: any Encoder) throws {
+        var container = encoder.container(keyedBy: AnyCodingKey.self)
+        try container.encodeIfPresent(add, forKey: "add")
+        try container.encodeIfPresent(drop, forKey: "drop")
+        try UnknownFields.encode(unknownFields, to: &container)
     }
 }
 
@@ -580,7 +934,7 @@ extension CoreV1.Capabilities: JSONFastFillable {
                 self.add = try cursor.decode([String].self)
             case 0xf1a2a766dcd55bac where cursor.key(jsonKey, is: "drop"):
                 self.drop = try cursor.decode([String].self)
-            default: try cursor.skipValue()
+            default: try cursor.keepUnknown(jsonKey, in: &self.unknownFields)
             }
         }
     }
@@ -603,6 +957,13 @@ extension CoreV1 {
         public var secretRef: CoreV1.SecretReference?
         /// user is Optional: User is the rados user name, default is admin More info: https://examples.k8s.io/volumes/cephfs/README.md#how-to-use-it
         public var user: String?
+        /// Members of the JSON object this model does not know (fields added by a newer API server, say),
+        /// kept so that decoding and encoding again loses nothing.
+        public var unknownFields: JSONObject {
+            get { _unknownFields?.fields ?? JSONObject() }
+            set { _unknownFields = newValue.isEmpty ? nil : UnknownFieldsBox(newValue) }
+        }
+        var _unknownFields: UnknownFieldsBox?
 
         /// Creates a value; every field defaults to `nil` (left out of the JSON).
         public init(
@@ -620,6 +981,35 @@ extension CoreV1 {
             self.secretRef = secretRef
             self.user = user
         }
+    }
+}
+
+extension CoreV1.CephFSPersistentVolumeSource {
+    static let knownFields: Set<String> = ["monitors", "path", "readOnly", "secretFile", "secretRef", "user"]
+
+    /// Decodes the known fields and keeps the other members in `unknownFields`.
+    public init(from decoder: any Decoder) throws {
+        let container = try decoder.container(keyedBy: AnyCodingKey.self)
+        self.init()
+        self.monitors = try container.decodeIfPresent([String].self, forKey: "monitors")
+        self.path = try container.decodeIfPresent(String.self, forKey: "path")
+        self.readOnly = try container.decodeIfPresent(Bool.self, forKey: "readOnly")
+        self.secretFile = try container.decodeIfPresent(String.self, forKey: "secretFile")
+        self.secretRef = try container.decodeIfPresent(CoreV1.SecretReference.self, forKey: "secretRef")
+        self.user = try container.decodeIfPresent(String.self, forKey: "user")
+        self.unknownFields = try UnknownFields.decode(from: container, known: Self.knownFields)
+    }
+
+    /// Encodes the fields that are set, then `unknownFields`.
+    public func encode(to encoder: any Encoder) throws {
+        var container = encoder.container(keyedBy: AnyCodingKey.self)
+        try container.encodeIfPresent(monitors, forKey: "monitors")
+        try container.encodeIfPresent(path, forKey: "path")
+        try container.encodeIfPresent(readOnly, forKey: "readOnly")
+        try container.encodeIfPresent(secretFile, forKey: "secretFile")
+        try container.encodeIfPresent(secretRef, forKey: "secretRef")
+        try container.encodeIfPresent(user, forKey: "user")
+        try UnknownFields.encode(unknownFields, to: &container)
     }
 }
 
@@ -642,7 +1032,7 @@ extension CoreV1.CephFSPersistentVolumeSource: JSONFastFillable {
                 try cursor.fill(&self.secretRef)
             case 0x7d6780e4032b48f2 where cursor.key(jsonKey, is: "user"):
                 self.user = try cursor.decode(String.self)
-            default: try cursor.skipValue()
+            default: try cursor.keepUnknown(jsonKey, in: &self.unknownFields)
             }
         }
     }
@@ -665,6 +1055,13 @@ extension CoreV1 {
         public var secretRef: CoreV1.LocalObjectReference?
         /// user is optional: User is the rados user name, default is admin More info: https://examples.k8s.io/volumes/cephfs/README.md#how-to-use-it
         public var user: String?
+        /// Members of the JSON object this model does not know (fields added by a newer API server, say),
+        /// kept so that decoding and encoding again loses nothing.
+        public var unknownFields: JSONObject {
+            get { _unknownFields?.fields ?? JSONObject() }
+            set { _unknownFields = newValue.isEmpty ? nil : UnknownFieldsBox(newValue) }
+        }
+        var _unknownFields: UnknownFieldsBox?
 
         /// Creates a value; every field defaults to `nil` (left out of the JSON).
         public init(
@@ -682,6 +1079,35 @@ extension CoreV1 {
             self.secretRef = secretRef
             self.user = user
         }
+    }
+}
+
+extension CoreV1.CephFSVolumeSource {
+    static let knownFields: Set<String> = ["monitors", "path", "readOnly", "secretFile", "secretRef", "user"]
+
+    /// Decodes the known fields and keeps the other members in `unknownFields`.
+    public init(from decoder: any Decoder) throws {
+        let container = try decoder.container(keyedBy: AnyCodingKey.self)
+        self.init()
+        self.monitors = try container.decodeIfPresent([String].self, forKey: "monitors")
+        self.path = try container.decodeIfPresent(String.self, forKey: "path")
+        self.readOnly = try container.decodeIfPresent(Bool.self, forKey: "readOnly")
+        self.secretFile = try container.decodeIfPresent(String.self, forKey: "secretFile")
+        self.secretRef = try container.decodeIfPresent(CoreV1.LocalObjectReference.self, forKey: "secretRef")
+        self.user = try container.decodeIfPresent(String.self, forKey: "user")
+        self.unknownFields = try UnknownFields.decode(from: container, known: Self.knownFields)
+    }
+
+    /// Encodes the fields that are set, then `unknownFields`.
+    public func encode(to encoder: any Encoder) throws {
+        var container = encoder.container(keyedBy: AnyCodingKey.self)
+        try container.encodeIfPresent(monitors, forKey: "monitors")
+        try container.encodeIfPresent(path, forKey: "path")
+        try container.encodeIfPresent(readOnly, forKey: "readOnly")
+        try container.encodeIfPresent(secretFile, forKey: "secretFile")
+        try container.encodeIfPresent(secretRef, forKey: "secretRef")
+        try container.encodeIfPresent(user, forKey: "user")
+        try UnknownFields.encode(unknownFields, to: &container)
     }
 }
 
@@ -704,7 +1130,7 @@ extension CoreV1.CephFSVolumeSource: JSONFastFillable {
                 try cursor.fill(&self.secretRef)
             case 0x7d6780e4032b48f2 where cursor.key(jsonKey, is: "user"):
                 self.user = try cursor.decode(String.self)
-            default: try cursor.skipValue()
+            default: try cursor.keepUnknown(jsonKey, in: &self.unknownFields)
             }
         }
     }
@@ -723,6 +1149,13 @@ extension CoreV1 {
         /// 
         /// Required by the API.
         public var volumeID: String?
+        /// Members of the JSON object this model does not know (fields added by a newer API server, say),
+        /// kept so that decoding and encoding again loses nothing.
+        public var unknownFields: JSONObject {
+            get { _unknownFields?.fields ?? JSONObject() }
+            set { _unknownFields = newValue.isEmpty ? nil : UnknownFieldsBox(newValue) }
+        }
+        var _unknownFields: UnknownFieldsBox?
 
         /// Creates a value; every field defaults to `nil` (left out of the JSON).
         public init(
@@ -736,6 +1169,31 @@ extension CoreV1 {
             self.secretRef = secretRef
             self.volumeID = volumeID
         }
+    }
+}
+
+extension CoreV1.CinderPersistentVolumeSource {
+    static let knownFields: Set<String> = ["fsType", "readOnly", "secretRef", "volumeID"]
+
+    /// Decodes the known fields and keeps the other members in `unknownFields`.
+    public init(from decoder: any Decoder) throws {
+        let container = try decoder.container(keyedBy: AnyCodingKey.self)
+        self.init()
+        self.fsType = try container.decodeIfPresent(String.self, forKey: "fsType")
+        self.readOnly = try container.decodeIfPresent(Bool.self, forKey: "readOnly")
+        self.secretRef = try container.decodeIfPresent(CoreV1.SecretReference.self, forKey: "secretRef")
+        self.volumeID = try container.decodeIfPresent(String.self, forKey: "volumeID")
+        self.unknownFields = try UnknownFields.decode(from: container, known: Self.knownFields)
+    }
+
+    /// Encodes the fields that are set, then `unknownFields`.
+    public func encode(to encoder: any Encoder) throws {
+        var container = encoder.container(keyedBy: AnyCodingKey.self)
+        try container.encodeIfPresent(fsType, forKey: "fsType")
+        try container.encodeIfPresent(readOnly, forKey: "readOnly")
+        try container.encodeIfPresent(secretRef, forKey: "secretRef")
+        try container.encodeIfPresent(volumeID, forKey: "volumeID")
+        try UnknownFields.encode(unknownFields, to: &container)
     }
 }
 
@@ -754,7 +1212,7 @@ extension CoreV1.CinderPersistentVolumeSource: JSONFastFillable {
                 try cursor.fill(&self.secretRef)
             case 0xd684187efd15cb02 where cursor.key(jsonKey, is: "volumeID"):
                 self.volumeID = try cursor.decode(String.self)
-            default: try cursor.skipValue()
+            default: try cursor.keepUnknown(jsonKey, in: &self.unknownFields)
             }
         }
     }
@@ -773,6 +1231,13 @@ extension CoreV1 {
         /// 
         /// Required by the API.
         public var volumeID: String?
+        /// Members of the JSON object this model does not know (fields added by a newer API server, say),
+        /// kept so that decoding and encoding again loses nothing.
+        public var unknownFields: JSONObject {
+            get { _unknownFields?.fields ?? JSONObject() }
+            set { _unknownFields = newValue.isEmpty ? nil : UnknownFieldsBox(newValue) }
+        }
+        var _unknownFields: UnknownFieldsBox?
 
         /// Creates a value; every field defaults to `nil` (left out of the JSON).
         public init(
@@ -786,6 +1251,31 @@ extension CoreV1 {
             self.secretRef = secretRef
             self.volumeID = volumeID
         }
+    }
+}
+
+extension CoreV1.CinderVolumeSource {
+    static let knownFields: Set<String> = ["fsType", "readOnly", "secretRef", "volumeID"]
+
+    /// Decodes the known fields and keeps the other members in `unknownFields`.
+    public init(from decoder: any Decoder) throws {
+        let container = try decoder.container(keyedBy: AnyCodingKey.self)
+        self.init()
+        self.fsType = try container.decodeIfPresent(String.self, forKey: "fsType")
+        self.readOnly = try container.decodeIfPresent(Bool.self, forKey: "readOnly")
+        self.secretRef = try container.decodeIfPresent(CoreV1.LocalObjectReference.self, forKey: "secretRef")
+        self.volumeID = try container.decodeIfPresent(String.self, forKey: "volumeID")
+        self.unknownFields = try UnknownFields.decode(from: container, known: Self.knownFields)
+    }
+
+    /// Encodes the fields that are set, then `unknownFields`.
+    public func encode(to encoder: any Encoder) throws {
+        var container = encoder.container(keyedBy: AnyCodingKey.self)
+        try container.encodeIfPresent(fsType, forKey: "fsType")
+        try container.encodeIfPresent(readOnly, forKey: "readOnly")
+        try container.encodeIfPresent(secretRef, forKey: "secretRef")
+        try container.encodeIfPresent(volumeID, forKey: "volumeID")
+        try UnknownFields.encode(unknownFields, to: &container)
     }
 }
 
@@ -804,7 +1294,7 @@ extension CoreV1.CinderVolumeSource: JSONFastFillable {
                 try cursor.fill(&self.secretRef)
             case 0xd684187efd15cb02 where cursor.key(jsonKey, is: "volumeID"):
                 self.volumeID = try cursor.decode(String.self)
-            default: try cursor.skipValue()
+            default: try cursor.keepUnknown(jsonKey, in: &self.unknownFields)
             }
         }
     }
@@ -815,6 +1305,13 @@ extension CoreV1 {
     public struct ClientIPConfig: Codable, Hashable, Sendable {
         /// timeoutSeconds specifies the seconds of ClientIP type session sticky time. The value must be >0 && <=86400(for 1 day) if ServiceAffinity == "ClientIP". Default value is 10800(for 3 hours).
         public var timeoutSeconds: Int32?
+        /// Members of the JSON object this model does not know (fields added by a newer API server, say),
+        /// kept so that decoding and encoding again loses nothing.
+        public var unknownFields: JSONObject {
+            get { _unknownFields?.fields ?? JSONObject() }
+            set { _unknownFields = newValue.isEmpty ? nil : UnknownFieldsBox(newValue) }
+        }
+        var _unknownFields: UnknownFieldsBox?
 
         /// Creates a value; every field defaults to `nil` (left out of the JSON).
         public init(
@@ -822,6 +1319,25 @@ extension CoreV1 {
         ) {
             self.timeoutSeconds = timeoutSeconds
         }
+    }
+}
+
+extension CoreV1.ClientIPConfig {
+    static let knownFields: Set<String> = ["timeoutSeconds"]
+
+    /// Decodes the known fields and keeps the other members in `unknownFields`.
+    public init(from decoder: any Decoder) throws {
+        let container = try decoder.container(keyedBy: AnyCodingKey.self)
+        self.init()
+        self.timeoutSeconds = try container.decodeIfPresent(Int32.self, forKey: "timeoutSeconds")
+        self.unknownFields = try UnknownFields.decode(from: container, known: Self.knownFields)
+    }
+
+    /// Encodes the fields that are set, then `unknownFields`.
+    public func encode(to encoder: any Encoder) throws {
+        var container = encoder.container(keyedBy: AnyCodingKey.self)
+        try container.encodeIfPresent(timeoutSeconds, forKey: "timeoutSeconds")
+        try UnknownFields.encode(unknownFields, to: &container)
     }
 }
 
@@ -834,7 +1350,7 @@ extension CoreV1.ClientIPConfig: JSONFastFillable {
             switch cursor.keyHash {
             case 0x554fc4d386b469b5 where cursor.key(jsonKey, is: "timeoutSeconds"):
                 self.timeoutSeconds = try cursor.decode(Int32.self)
-            default: try cursor.skipValue()
+            default: try cursor.keepUnknown(jsonKey, in: &self.unknownFields)
             }
         }
     }
@@ -855,6 +1371,13 @@ extension CoreV1 {
         public var path: String?
         /// Select all ClusterTrustBundles that match this signer name. Mutually-exclusive with name.  The contents of all selected ClusterTrustBundles will be unified and deduplicated.
         public var signerName: String?
+        /// Members of the JSON object this model does not know (fields added by a newer API server, say),
+        /// kept so that decoding and encoding again loses nothing.
+        public var unknownFields: JSONObject {
+            get { _unknownFields?.fields ?? JSONObject() }
+            set { _unknownFields = newValue.isEmpty ? nil : UnknownFieldsBox(newValue) }
+        }
+        var _unknownFields: UnknownFieldsBox?
 
         /// Creates a value; every field defaults to `nil` (left out of the JSON).
         public init(
@@ -870,6 +1393,33 @@ extension CoreV1 {
             self.path = path
             self.signerName = signerName
         }
+    }
+}
+
+extension CoreV1.ClusterTrustBundleProjection {
+    static let knownFields: Set<String> = ["labelSelector", "name", "optional", "path", "signerName"]
+
+    /// Decodes the known fields and keeps the other members in `unknownFields`.
+    public init(from decoder: any Decoder) throws {
+        let container = try decoder.container(keyedBy: AnyCodingKey.self)
+        self.init()
+        self.labelSelector = try container.decodeIfPresent(MetaV1.LabelSelector.self, forKey: "labelSelector")
+        self.name = try container.decodeIfPresent(String.self, forKey: "name")
+        self.optional = try container.decodeIfPresent(Bool.self, forKey: "optional")
+        self.path = try container.decodeIfPresent(String.self, forKey: "path")
+        self.signerName = try container.decodeIfPresent(String.self, forKey: "signerName")
+        self.unknownFields = try UnknownFields.decode(from: container, known: Self.knownFields)
+    }
+
+    /// Encodes the fields that are set, then `unknownFields`.
+    public func encode(to encoder: any Encoder) throws {
+        var container = encoder.container(keyedBy: AnyCodingKey.self)
+        try container.encodeIfPresent(labelSelector, forKey: "labelSelector")
+        try container.encodeIfPresent(name, forKey: "name")
+        try container.encodeIfPresent(optional, forKey: "optional")
+        try container.encodeIfPresent(path, forKey: "path")
+        try container.encodeIfPresent(signerName, forKey: "signerName")
+        try UnknownFields.encode(unknownFields, to: &container)
     }
 }
 
@@ -890,7 +1440,7 @@ extension CoreV1.ClusterTrustBundleProjection: JSONFastFillable {
                 self.path = try cursor.decode(String.self)
             case 0x208f15a5ed917a58 where cursor.key(jsonKey, is: "signerName"):
                 self.signerName = try cursor.decode(String.self)
-            default: try cursor.skipValue()
+            default: try cursor.keepUnknown(jsonKey, in: &self.unknownFields)
             }
         }
     }
@@ -911,6 +1461,13 @@ extension CoreV1 {
         /// 
         /// Required by the API.
         public var type: String?
+        /// Members of the JSON object this model does not know (fields added by a newer API server, say),
+        /// kept so that decoding and encoding again loses nothing.
+        public var unknownFields: JSONObject {
+            get { _unknownFields?.fields ?? JSONObject() }
+            set { _unknownFields = newValue.isEmpty ? nil : UnknownFieldsBox(newValue) }
+        }
+        var _unknownFields: UnknownFieldsBox?
 
         /// Creates a value; every field defaults to `nil` (left out of the JSON).
         public init(
@@ -924,6 +1481,31 @@ extension CoreV1 {
             self.status = status
             self.type = type
         }
+    }
+}
+
+extension CoreV1.ComponentCondition {
+    static let knownFields: Set<String> = ["error", "message", "status", "type"]
+
+    /// Decodes the known fields and keeps the other members in `unknownFields`.
+    public init(from decoder: any Decoder) throws {
+        let container = try decoder.container(keyedBy: AnyCodingKey.self)
+        self.init()
+        self.error = try container.decodeIfPresent(String.self, forKey: "error")
+        self.message = try container.decodeIfPresent(String.self, forKey: "message")
+        self.status = try container.decodeIfPresent(String.self, forKey: "status")
+        self.type = try container.decodeIfPresent(String.self, forKey: "type")
+        self.unknownFields = try UnknownFields.decode(from: container, known: Self.knownFields)
+    }
+
+    /// Encodes the fields that are set, then `unknownFields`.
+    public func encode(to encoder: any Encoder) throws {
+        var container = encoder.container(keyedBy: AnyCodingKey.self)
+        try container.encodeIfPresent(error, forKey: "error")
+        try container.encodeIfPresent(message, forKey: "message")
+        try container.encodeIfPresent(status, forKey: "status")
+        try container.encodeIfPresent(type, forKey: "type")
+        try UnknownFields.encode(unknownFields, to: &container)
     }
 }
 
@@ -942,7 +1524,7 @@ extension CoreV1.ComponentCondition: JSONFastFillable {
                 self.status = try cursor.decode(String.self)
             case 0xa79439ef7bfa9c2d where cursor.key(jsonKey, is: "type"):
                 self.type = try cursor.decode(String.self)
-            default: try cursor.skipValue()
+            default: try cursor.keepUnknown(jsonKey, in: &self.unknownFields)
             }
         }
     }
@@ -959,6 +1541,13 @@ extension CoreV1 {
         public var kind: String?
         /// Standard object's metadata. More info: https://git.k8s.io/community/contributors/devel/sig-architecture/api-conventions.md#metadata
         public var metadata: MetaV1.ObjectMeta?
+        /// Members of the JSON object this model does not know (fields added by a newer API server, say),
+        /// kept so that decoding and encoding again loses nothing.
+        public var unknownFields: JSONObject {
+            get { _unknownFields?.fields ?? JSONObject() }
+            set { _unknownFields = newValue.isEmpty ? nil : UnknownFieldsBox(newValue) }
+        }
+        var _unknownFields: UnknownFieldsBox?
 
         /// Creates a value; every field defaults to `nil` (left out of the JSON).
         public init(
@@ -972,6 +1561,31 @@ extension CoreV1 {
             self.kind = kind
             self.metadata = metadata
         }
+    }
+}
+
+extension CoreV1.ComponentStatus {
+    static let knownFields: Set<String> = ["apiVersion", "conditions", "kind", "metadata"]
+
+    /// Decodes the known fields and keeps the other members in `unknownFields`.
+    public init(from decoder: any Decoder) throws {
+        let container = try decoder.container(keyedBy: AnyCodingKey.self)
+        self.init()
+        self.apiVersion = try container.decodeIfPresent(String.self, forKey: "apiVersion")
+        self.conditions = try container.decodeIfPresent([CoreV1.ComponentCondition].self, forKey: "conditions")
+        self.kind = try container.decodeIfPresent(String.self, forKey: "kind")
+        self.metadata = try container.decodeIfPresent(MetaV1.ObjectMeta.self, forKey: "metadata")
+        self.unknownFields = try UnknownFields.decode(from: container, known: Self.knownFields)
+    }
+
+    /// Encodes the fields that are set, then `unknownFields`.
+    public func encode(to encoder: any Encoder) throws {
+        var container = encoder.container(keyedBy: AnyCodingKey.self)
+        try container.encodeIfPresent(apiVersion, forKey: "apiVersion")
+        try container.encodeIfPresent(conditions, forKey: "conditions")
+        try container.encodeIfPresent(kind, forKey: "kind")
+        try container.encodeIfPresent(metadata, forKey: "metadata")
+        try UnknownFields.encode(unknownFields, to: &container)
     }
 }
 
@@ -990,7 +1604,7 @@ extension CoreV1.ComponentStatus: JSONFastFillable {
                 self.kind = try cursor.decode(String.self)
             case 0x28475f88f42fd020 where cursor.key(jsonKey, is: "metadata"):
                 try cursor.fill(&self.metadata)
-            default: try cursor.skipValue()
+            default: try cursor.keepUnknown(jsonKey, in: &self.unknownFields)
             }
         }
     }
@@ -1022,6 +1636,13 @@ extension CoreV1 {
         public var kind: String?
         /// Standard list metadata. More info: https://git.k8s.io/community/contributors/devel/sig-architecture/api-conventions.md#types-kinds
         public var metadata: MetaV1.ListMeta?
+        /// Members of the JSON object this model does not know (fields added by a newer API server, say),
+        /// kept so that decoding and encoding again loses nothing.
+        public var unknownFields: JSONObject {
+            get { _unknownFields?.fields ?? JSONObject() }
+            set { _unknownFields = newValue.isEmpty ? nil : UnknownFieldsBox(newValue) }
+        }
+        var _unknownFields: UnknownFieldsBox?
 
         /// Creates a value; every field defaults to `nil` (left out of the JSON).
         public init(
@@ -1035,6 +1656,31 @@ extension CoreV1 {
             self.kind = kind
             self.metadata = metadata
         }
+    }
+}
+
+extension CoreV1.ComponentStatusList {
+    static let knownFields: Set<String> = ["apiVersion", "items", "kind", "metadata"]
+
+    /// Decodes the known fields and keeps the other members in `unknownFields`.
+    public init(from decoder: any Decoder) throws {
+        let container = try decoder.container(keyedBy: AnyCodingKey.self)
+        self.init()
+        self.apiVersion = try container.decodeIfPresent(String.self, forKey: "apiVersion")
+        self.items = try container.decodeIfPresent([CoreV1.ComponentStatus].self, forKey: "items")
+        self.kind = try container.decodeIfPresent(String.self, forKey: "kind")
+        self.metadata = try container.decodeIfPresent(MetaV1.ListMeta.self, forKey: "metadata")
+        self.unknownFields = try UnknownFields.decode(from: container, known: Self.knownFields)
+    }
+
+    /// Encodes the fields that are set, then `unknownFields`.
+    public func encode(to encoder: any Encoder) throws {
+        var container = encoder.container(keyedBy: AnyCodingKey.self)
+        try container.encodeIfPresent(apiVersion, forKey: "apiVersion")
+        try container.encodeIfPresent(items, forKey: "items")
+        try container.encodeIfPresent(kind, forKey: "kind")
+        try container.encodeIfPresent(metadata, forKey: "metadata")
+        try UnknownFields.encode(unknownFields, to: &container)
     }
 }
 
@@ -1053,7 +1699,7 @@ extension CoreV1.ComponentStatusList: JSONFastFillable {
                 self.kind = try cursor.decode(String.self)
             case 0x28475f88f42fd020 where cursor.key(jsonKey, is: "metadata"):
                 try cursor.fill(&self.metadata)
-            default: try cursor.skipValue()
+            default: try cursor.keepUnknown(jsonKey, in: &self.unknownFields)
             }
         }
     }
@@ -1074,6 +1720,13 @@ extension CoreV1 {
         public var kind: String?
         /// Standard object's metadata. More info: https://git.k8s.io/community/contributors/devel/sig-architecture/api-conventions.md#metadata
         public var metadata: MetaV1.ObjectMeta?
+        /// Members of the JSON object this model does not know (fields added by a newer API server, say),
+        /// kept so that decoding and encoding again loses nothing.
+        public var unknownFields: JSONObject {
+            get { _unknownFields?.fields ?? JSONObject() }
+            set { _unknownFields = newValue.isEmpty ? nil : UnknownFieldsBox(newValue) }
+        }
+        var _unknownFields: UnknownFieldsBox?
 
         /// Creates a value; every field defaults to `nil` (left out of the JSON).
         public init(
@@ -1091,6 +1744,35 @@ extension CoreV1 {
             self.kind = kind
             self.metadata = metadata
         }
+    }
+}
+
+extension CoreV1.ConfigMap {
+    static let knownFields: Set<String> = ["apiVersion", "binaryData", "data", "immutable", "kind", "metadata"]
+
+    /// Decodes the known fields and keeps the other members in `unknownFields`.
+    public init(from decoder: any Decoder) throws {
+        let container = try decoder.container(keyedBy: AnyCodingKey.self)
+        self.init()
+        self.apiVersion = try container.decodeIfPresent(String.self, forKey: "apiVersion")
+        self.binaryData = try container.decodeIfPresent([String: String].self, forKey: "binaryData")
+        self.data = try container.decodeIfPresent([String: String].self, forKey: "data")
+        self.immutable = try container.decodeIfPresent(Bool.self, forKey: "immutable")
+        self.kind = try container.decodeIfPresent(String.self, forKey: "kind")
+        self.metadata = try container.decodeIfPresent(MetaV1.ObjectMeta.self, forKey: "metadata")
+        self.unknownFields = try UnknownFields.decode(from: container, known: Self.knownFields)
+    }
+
+    /// Encodes the fields that are set, then `unknownFields`.
+    public func encode(to encoder: any Encoder) throws {
+        var container = encoder.container(keyedBy: AnyCodingKey.self)
+        try container.encodeIfPresent(apiVersion, forKey: "apiVersion")
+        try container.encodeIfPresent(binaryData, forKey: "binaryData")
+        try container.encodeIfPresent(data, forKey: "data")
+        try container.encodeIfPresent(immutable, forKey: "immutable")
+        try container.encodeIfPresent(kind, forKey: "kind")
+        try container.encodeIfPresent(metadata, forKey: "metadata")
+        try UnknownFields.encode(unknownFields, to: &container)
     }
 }
 
@@ -1113,7 +1795,7 @@ extension CoreV1.ConfigMap: JSONFastFillable {
                 self.kind = try cursor.decode(String.self)
             case 0x28475f88f42fd020 where cursor.key(jsonKey, is: "metadata"):
                 try cursor.fill(&self.metadata)
-            default: try cursor.skipValue()
+            default: try cursor.keepUnknown(jsonKey, in: &self.unknownFields)
             }
         }
     }
@@ -1141,6 +1823,13 @@ extension CoreV1 {
         public var name: String?
         /// Specify whether the ConfigMap must be defined
         public var optional: Bool?
+        /// Members of the JSON object this model does not know (fields added by a newer API server, say),
+        /// kept so that decoding and encoding again loses nothing.
+        public var unknownFields: JSONObject {
+            get { _unknownFields?.fields ?? JSONObject() }
+            set { _unknownFields = newValue.isEmpty ? nil : UnknownFieldsBox(newValue) }
+        }
+        var _unknownFields: UnknownFieldsBox?
 
         /// Creates a value; every field defaults to `nil` (left out of the JSON).
         public init(
@@ -1150,6 +1839,27 @@ extension CoreV1 {
             self.name = name
             self.optional = optional
         }
+    }
+}
+
+extension CoreV1.ConfigMapEnvSource {
+    static let knownFields: Set<String> = ["name", "optional"]
+
+    /// Decodes the known fields and keeps the other members in `unknownFields`.
+    public init(from decoder: any Decoder) throws {
+        let container = try decoder.container(keyedBy: AnyCodingKey.self)
+        self.init()
+        self.name = try container.decodeIfPresent(String.self, forKey: "name")
+        self.optional = try container.decodeIfPresent(Bool.self, forKey: "optional")
+        self.unknownFields = try UnknownFields.decode(from: container, known: Self.knownFields)
+    }
+
+    /// Encodes the fields that are set, then `unknownFields`.
+    public func encode(to encoder: any Encoder) throws {
+        var container = encoder.container(keyedBy: AnyCodingKey.self)
+        try container.encodeIfPresent(name, forKey: "name")
+        try container.encodeIfPresent(optional, forKey: "optional")
+        try UnknownFields.encode(unknownFields, to: &container)
     }
 }
 
@@ -1164,7 +1874,7 @@ extension CoreV1.ConfigMapEnvSource: JSONFastFillable {
                 self.name = try cursor.decode(String.self)
             case 0x629576c6b305d539 where cursor.key(jsonKey, is: "optional"):
                 self.optional = try cursor.decode(Bool.self)
-            default: try cursor.skipValue()
+            default: try cursor.keepUnknown(jsonKey, in: &self.unknownFields)
             }
         }
     }
@@ -1181,6 +1891,13 @@ extension CoreV1 {
         public var name: String?
         /// Specify whether the ConfigMap or its key must be defined
         public var optional: Bool?
+        /// Members of the JSON object this model does not know (fields added by a newer API server, say),
+        /// kept so that decoding and encoding again loses nothing.
+        public var unknownFields: JSONObject {
+            get { _unknownFields?.fields ?? JSONObject() }
+            set { _unknownFields = newValue.isEmpty ? nil : UnknownFieldsBox(newValue) }
+        }
+        var _unknownFields: UnknownFieldsBox?
 
         /// Creates a value; every field defaults to `nil` (left out of the JSON).
         public init(
@@ -1192,6 +1909,29 @@ extension CoreV1 {
             self.name = name
             self.optional = optional
         }
+    }
+}
+
+extension CoreV1.ConfigMapKeySelector {
+    static let knownFields: Set<String> = ["key", "name", "optional"]
+
+    /// Decodes the known fields and keeps the other members in `unknownFields`.
+    public init(from decoder: any Decoder) throws {
+        let container = try decoder.container(keyedBy: AnyCodingKey.self)
+        self.init()
+        self.key = try container.decodeIfPresent(String.self, forKey: "key")
+        self.name = try container.decodeIfPresent(String.self, forKey: "name")
+        self.optional = try container.decodeIfPresent(Bool.self, forKey: "optional")
+        self.unknownFields = try UnknownFields.decode(from: container, known: Self.knownFields)
+    }
+
+    /// Encodes the fields that are set, then `unknownFields`.
+    public func encode(to encoder: any Encoder) throws {
+        var container = encoder.container(keyedBy: AnyCodingKey.self)
+        try container.encodeIfPresent(key, forKey: "key")
+        try container.encodeIfPresent(name, forKey: "name")
+        try container.encodeIfPresent(optional, forKey: "optional")
+        try UnknownFields.encode(unknownFields, to: &container)
     }
 }
 
@@ -1208,7 +1948,7 @@ extension CoreV1.ConfigMapKeySelector: JSONFastFillable {
                 self.name = try cursor.decode(String.self)
             case 0x629576c6b305d539 where cursor.key(jsonKey, is: "optional"):
                 self.optional = try cursor.decode(Bool.self)
-            default: try cursor.skipValue()
+            default: try cursor.keepUnknown(jsonKey, in: &self.unknownFields)
             }
         }
     }
@@ -1227,6 +1967,13 @@ extension CoreV1 {
         public var kind: String?
         /// More info: https://git.k8s.io/community/contributors/devel/sig-architecture/api-conventions.md#metadata
         public var metadata: MetaV1.ListMeta?
+        /// Members of the JSON object this model does not know (fields added by a newer API server, say),
+        /// kept so that decoding and encoding again loses nothing.
+        public var unknownFields: JSONObject {
+            get { _unknownFields?.fields ?? JSONObject() }
+            set { _unknownFields = newValue.isEmpty ? nil : UnknownFieldsBox(newValue) }
+        }
+        var _unknownFields: UnknownFieldsBox?
 
         /// Creates a value; every field defaults to `nil` (left out of the JSON).
         public init(
@@ -1240,6 +1987,31 @@ extension CoreV1 {
             self.kind = kind
             self.metadata = metadata
         }
+    }
+}
+
+extension CoreV1.ConfigMapList {
+    static let knownFields: Set<String> = ["apiVersion", "items", "kind", "metadata"]
+
+    /// Decodes the known fields and keeps the other members in `unknownFields`.
+    public init(from decoder: any Decoder) throws {
+        let container = try decoder.container(keyedBy: AnyCodingKey.self)
+        self.init()
+        self.apiVersion = try container.decodeIfPresent(String.self, forKey: "apiVersion")
+        self.items = try container.decodeIfPresent([CoreV1.ConfigMap].self, forKey: "items")
+        self.kind = try container.decodeIfPresent(String.self, forKey: "kind")
+        self.metadata = try container.decodeIfPresent(MetaV1.ListMeta.self, forKey: "metadata")
+        self.unknownFields = try UnknownFields.decode(from: container, known: Self.knownFields)
+    }
+
+    /// Encodes the fields that are set, then `unknownFields`.
+    public func encode(to encoder: any Encoder) throws {
+        var container = encoder.container(keyedBy: AnyCodingKey.self)
+        try container.encodeIfPresent(apiVersion, forKey: "apiVersion")
+        try container.encodeIfPresent(items, forKey: "items")
+        try container.encodeIfPresent(kind, forKey: "kind")
+        try container.encodeIfPresent(metadata, forKey: "metadata")
+        try UnknownFields.encode(unknownFields, to: &container)
     }
 }
 
@@ -1258,7 +2030,7 @@ extension CoreV1.ConfigMapList: JSONFastFillable {
                 self.kind = try cursor.decode(String.self)
             case 0x28475f88f42fd020 where cursor.key(jsonKey, is: "metadata"):
                 try cursor.fill(&self.metadata)
-            default: try cursor.skipValue()
+            default: try cursor.keepUnknown(jsonKey, in: &self.unknownFields)
             }
         }
     }
@@ -1283,6 +2055,13 @@ extension CoreV1 {
         public var resourceVersion: String?
         /// UID is the metadata.UID of the referenced ConfigMap. This field is forbidden in Node.Spec, and required in Node.Status.
         public var uid: String?
+        /// Members of the JSON object this model does not know (fields added by a newer API server, say),
+        /// kept so that decoding and encoding again loses nothing.
+        public var unknownFields: JSONObject {
+            get { _unknownFields?.fields ?? JSONObject() }
+            set { _unknownFields = newValue.isEmpty ? nil : UnknownFieldsBox(newValue) }
+        }
+        var _unknownFields: UnknownFieldsBox?
 
         /// Creates a value; every field defaults to `nil` (left out of the JSON).
         public init(
@@ -1298,6 +2077,33 @@ extension CoreV1 {
             self.resourceVersion = resourceVersion
             self.uid = uid
         }
+    }
+}
+
+extension CoreV1.ConfigMapNodeConfigSource {
+    static let knownFields: Set<String> = ["kubeletConfigKey", "name", "namespace", "resourceVersion", "uid"]
+
+    /// Decodes the known fields and keeps the other members in `unknownFields`.
+    public init(from decoder: any Decoder) throws {
+        let container = try decoder.container(keyedBy: AnyCodingKey.self)
+        self.init()
+        self.kubeletConfigKey = try container.decodeIfPresent(String.self, forKey: "kubeletConfigKey")
+        self.name = try container.decodeIfPresent(String.self, forKey: "name")
+        self.namespace = try container.decodeIfPresent(String.self, forKey: "namespace")
+        self.resourceVersion = try container.decodeIfPresent(String.self, forKey: "resourceVersion")
+        self.uid = try container.decodeIfPresent(String.self, forKey: "uid")
+        self.unknownFields = try UnknownFields.decode(from: container, known: Self.knownFields)
+    }
+
+    /// Encodes the fields that are set, then `unknownFields`.
+    public func encode(to encoder: any Encoder) throws {
+        var container = encoder.container(keyedBy: AnyCodingKey.self)
+        try container.encodeIfPresent(kubeletConfigKey, forKey: "kubeletConfigKey")
+        try container.encodeIfPresent(name, forKey: "name")
+        try container.encodeIfPresent(namespace, forKey: "namespace")
+        try container.encodeIfPresent(resourceVersion, forKey: "resourceVersion")
+        try container.encodeIfPresent(uid, forKey: "uid")
+        try UnknownFields.encode(unknownFields, to: &container)
     }
 }
 
@@ -1318,7 +2124,7 @@ extension CoreV1.ConfigMapNodeConfigSource: JSONFastFillable {
                 self.resourceVersion = try cursor.decode(String.self)
             case 0x4c9cb5193e0b272d where cursor.key(jsonKey, is: "uid"):
                 self.uid = try cursor.decode(String.self)
-            default: try cursor.skipValue()
+            default: try cursor.keepUnknown(jsonKey, in: &self.unknownFields)
             }
         }
     }
@@ -1335,6 +2141,13 @@ extension CoreV1 {
         public var name: String?
         /// optional specify whether the ConfigMap or its keys must be defined
         public var optional: Bool?
+        /// Members of the JSON object this model does not know (fields added by a newer API server, say),
+        /// kept so that decoding and encoding again loses nothing.
+        public var unknownFields: JSONObject {
+            get { _unknownFields?.fields ?? JSONObject() }
+            set { _unknownFields = newValue.isEmpty ? nil : UnknownFieldsBox(newValue) }
+        }
+        var _unknownFields: UnknownFieldsBox?
 
         /// Creates a value; every field defaults to `nil` (left out of the JSON).
         public init(
@@ -1346,6 +2159,29 @@ extension CoreV1 {
             self.name = name
             self.optional = optional
         }
+    }
+}
+
+extension CoreV1.ConfigMapProjection {
+    static let knownFields: Set<String> = ["items", "name", "optional"]
+
+    /// Decodes the known fields and keeps the other members in `unknownFields`.
+    public init(from decoder: any Decoder) throws {
+        let container = try decoder.container(keyedBy: AnyCodingKey.self)
+        self.init()
+        self.items = try container.decodeIfPresent([CoreV1.KeyToPath].self, forKey: "items")
+        self.name = try container.decodeIfPresent(String.self, forKey: "name")
+        self.optional = try container.decodeIfPresent(Bool.self, forKey: "optional")
+        self.unknownFields = try UnknownFields.decode(from: container, known: Self.knownFields)
+    }
+
+    /// Encodes the fields that are set, then `unknownFields`.
+    public func encode(to encoder: any Encoder) throws {
+        var container = encoder.container(keyedBy: AnyCodingKey.self)
+        try container.encodeIfPresent(items, forKey: "items")
+        try container.encodeIfPresent(name, forKey: "name")
+        try container.encodeIfPresent(optional, forKey: "optional")
+        try UnknownFields.encode(unknownFields, to: &container)
     }
 }
 
@@ -1362,7 +2198,7 @@ extension CoreV1.ConfigMapProjection: JSONFastFillable {
                 self.name = try cursor.decode(String.self)
             case 0x629576c6b305d539 where cursor.key(jsonKey, is: "optional"):
                 self.optional = try cursor.decode(Bool.self)
-            default: try cursor.skipValue()
+            default: try cursor.keepUnknown(jsonKey, in: &self.unknownFields)
             }
         }
     }
@@ -1381,6 +2217,13 @@ extension CoreV1 {
         public var name: String?
         /// optional specify whether the ConfigMap or its keys must be defined
         public var optional: Bool?
+        /// Members of the JSON object this model does not know (fields added by a newer API server, say),
+        /// kept so that decoding and encoding again loses nothing.
+        public var unknownFields: JSONObject {
+            get { _unknownFields?.fields ?? JSONObject() }
+            set { _unknownFields = newValue.isEmpty ? nil : UnknownFieldsBox(newValue) }
+        }
+        var _unknownFields: UnknownFieldsBox?
 
         /// Creates a value; every field defaults to `nil` (left out of the JSON).
         public init(
@@ -1394,6 +2237,31 @@ extension CoreV1 {
             self.name = name
             self.optional = optional
         }
+    }
+}
+
+extension CoreV1.ConfigMapVolumeSource {
+    static let knownFields: Set<String> = ["defaultMode", "items", "name", "optional"]
+
+    /// Decodes the known fields and keeps the other members in `unknownFields`.
+    public init(from decoder: any Decoder) throws {
+        let container = try decoder.container(keyedBy: AnyCodingKey.self)
+        self.init()
+        self.defaultMode = try container.decodeIfPresent(Int32.self, forKey: "defaultMode")
+        self.items = try container.decodeIfPresent([CoreV1.KeyToPath].self, forKey: "items")
+        self.name = try container.decodeIfPresent(String.self, forKey: "name")
+        self.optional = try container.decodeIfPresent(Bool.self, forKey: "optional")
+        self.unknownFields = try UnknownFields.decode(from: container, known: Self.knownFields)
+    }
+
+    /// Encodes the fields that are set, then `unknownFields`.
+    public func encode(to encoder: any Encoder) throws {
+        var container = encoder.container(keyedBy: AnyCodingKey.self)
+        try container.encodeIfPresent(defaultMode, forKey: "defaultMode")
+        try container.encodeIfPresent(items, forKey: "items")
+        try container.encodeIfPresent(name, forKey: "name")
+        try container.encodeIfPresent(optional, forKey: "optional")
+        try UnknownFields.encode(unknownFields, to: &container)
     }
 }
 
@@ -1412,7 +2280,7 @@ extension CoreV1.ConfigMapVolumeSource: JSONFastFillable {
                 self.name = try cursor.decode(String.self)
             case 0x629576c6b305d539 where cursor.key(jsonKey, is: "optional"):
                 self.optional = try cursor.decode(Bool.self)
-            default: try cursor.skipValue()
+            default: try cursor.keepUnknown(jsonKey, in: &self.unknownFields)
             }
         }
     }
@@ -1473,6 +2341,13 @@ extension CoreV1 {
         public var volumeMounts: [CoreV1.VolumeMount]?
         /// Container's working directory. If not specified, the container runtime's default will be used, which might be configured in the container image. Cannot be updated.
         public var workingDir: String?
+        /// Members of the JSON object this model does not know (fields added by a newer API server, say),
+        /// kept so that decoding and encoding again loses nothing.
+        public var unknownFields: JSONObject {
+            get { _unknownFields?.fields ?? JSONObject() }
+            set { _unknownFields = newValue.isEmpty ? nil : UnknownFieldsBox(newValue) }
+        }
+        var _unknownFields: UnknownFieldsBox?
 
         /// Creates a value; every field defaults to `nil` (left out of the JSON).
         public init(
@@ -1528,6 +2403,73 @@ extension CoreV1 {
             self.volumeMounts = volumeMounts
             self.workingDir = workingDir
         }
+    }
+}
+
+extension CoreV1.Container {
+    static let knownFields: Set<String> = ["args", "command", "env", "envFrom", "image", "imagePullPolicy", "lifecycle", "livenessProbe", "name", "ports", "readinessProbe", "resizePolicy", "resources", "restartPolicy", "restartPolicyRules", "securityContext", "startupProbe", "stdin", "stdinOnce", "terminationMessagePath", "terminationMessagePolicy", "tty", "volumeDevices", "volumeMounts", "workingDir"]
+
+    /// Decodes the known fields and keeps the other members in `unknownFields`.
+    public init(from decoder: any Decoder) throws {
+        let container = try decoder.container(keyedBy: AnyCodingKey.self)
+        self.init()
+        self.args = try container.decodeIfPresent([String].self, forKey: "args")
+        self.command = try container.decodeIfPresent([String].self, forKey: "command")
+        self.env = try container.decodeIfPresent([CoreV1.EnvVar].self, forKey: "env")
+        self.envFrom = try container.decodeIfPresent([CoreV1.EnvFromSource].self, forKey: "envFrom")
+        self.image = try container.decodeIfPresent(String.self, forKey: "image")
+        self.imagePullPolicy = try container.decodeIfPresent(String.self, forKey: "imagePullPolicy")
+        self.lifecycle = try container.decodeIfPresent(CoreV1.Lifecycle.self, forKey: "lifecycle")
+        self.livenessProbe = try container.decodeIfPresent(CoreV1.Probe.self, forKey: "livenessProbe")
+        self.name = try container.decodeIfPresent(String.self, forKey: "name")
+        self.ports = try container.decodeIfPresent([CoreV1.ContainerPort].self, forKey: "ports")
+        self.readinessProbe = try container.decodeIfPresent(CoreV1.Probe.self, forKey: "readinessProbe")
+        self.resizePolicy = try container.decodeIfPresent([CoreV1.ContainerResizePolicy].self, forKey: "resizePolicy")
+        self.resources = try container.decodeIfPresent(CoreV1.ResourceRequirements.self, forKey: "resources")
+        self.restartPolicy = try container.decodeIfPresent(String.self, forKey: "restartPolicy")
+        self.restartPolicyRules = try container.decodeIfPresent([CoreV1.ContainerRestartRule].self, forKey: "restartPolicyRules")
+        self.securityContext = try container.decodeIfPresent(CoreV1.SecurityContext.self, forKey: "securityContext")
+        self.startupProbe = try container.decodeIfPresent(CoreV1.Probe.self, forKey: "startupProbe")
+        self.stdin = try container.decodeIfPresent(Bool.self, forKey: "stdin")
+        self.stdinOnce = try container.decodeIfPresent(Bool.self, forKey: "stdinOnce")
+        self.terminationMessagePath = try container.decodeIfPresent(String.self, forKey: "terminationMessagePath")
+        self.terminationMessagePolicy = try container.decodeIfPresent(String.self, forKey: "terminationMessagePolicy")
+        self.tty = try container.decodeIfPresent(Bool.self, forKey: "tty")
+        self.volumeDevices = try container.decodeIfPresent([CoreV1.VolumeDevice].self, forKey: "volumeDevices")
+        self.volumeMounts = try container.decodeIfPresent([CoreV1.VolumeMount].self, forKey: "volumeMounts")
+        self.workingDir = try container.decodeIfPresent(String.self, forKey: "workingDir")
+        self.unknownFields = try UnknownFields.decode(from: container, known: Self.knownFields)
+    }
+
+    /// Encodes the fields that are set, then `unknownFields`.
+    public func encode(to encoder: any Encoder) throws {
+        var container = encoder.container(keyedBy: AnyCodingKey.self)
+        try container.encodeIfPresent(args, forKey: "args")
+        try container.encodeIfPresent(command, forKey: "command")
+        try container.encodeIfPresent(env, forKey: "env")
+        try container.encodeIfPresent(envFrom, forKey: "envFrom")
+        try container.encodeIfPresent(image, forKey: "image")
+        try container.encodeIfPresent(imagePullPolicy, forKey: "imagePullPolicy")
+        try container.encodeIfPresent(lifecycle, forKey: "lifecycle")
+        try container.encodeIfPresent(livenessProbe, forKey: "livenessProbe")
+        try container.encodeIfPresent(name, forKey: "name")
+        try container.encodeIfPresent(ports, forKey: "ports")
+        try container.encodeIfPresent(readinessProbe, forKey: "readinessProbe")
+        try container.encodeIfPresent(resizePolicy, forKey: "resizePolicy")
+        try container.encodeIfPresent(resources, forKey: "resources")
+        try container.encodeIfPresent(restartPolicy, forKey: "restartPolicy")
+        try container.encodeIfPresent(restartPolicyRules, forKey: "restartPolicyRules")
+        try container.encodeIfPresent(securityContext, forKey: "securityContext")
+        try container.encodeIfPresent(startupProbe, forKey: "startupProbe")
+        try container.encodeIfPresent(stdin, forKey: "stdin")
+        try container.encodeIfPresent(stdinOnce, forKey: "stdinOnce")
+        try container.encodeIfPresent(terminationMessagePath, forKey: "terminationMessagePath")
+        try container.encodeIfPresent(terminationMessagePolicy, forKey: "terminationMessagePolicy")
+        try container.encodeIfPresent(tty, forKey: "tty")
+        try container.encodeIfPresent(volumeDevices, forKey: "volumeDevices")
+        try container.encodeIfPresent(volumeMounts, forKey: "volumeMounts")
+        try container.encodeIfPresent(workingDir, forKey: "workingDir")
+        try UnknownFields.encode(unknownFields, to: &container)
     }
 }
 
@@ -1588,7 +2530,7 @@ extension CoreV1.Container: JSONFastFillable {
                 try cursor.fillArray(&self.volumeMounts)
             case 0x93e21af406d002df where cursor.key(jsonKey, is: "workingDir"):
                 self.workingDir = try cursor.decode(String.self)
-            default: try cursor.skipValue()
+            default: try cursor.keepUnknown(jsonKey, in: &self.unknownFields)
             }
         }
     }
@@ -1609,6 +2551,13 @@ extension CoreV1 {
         /// 
         /// Required by the API.
         public var resourceName: String?
+        /// Members of the JSON object this model does not know (fields added by a newer API server, say),
+        /// kept so that decoding and encoding again loses nothing.
+        public var unknownFields: JSONObject {
+            get { _unknownFields?.fields ?? JSONObject() }
+            set { _unknownFields = newValue.isEmpty ? nil : UnknownFieldsBox(newValue) }
+        }
+        var _unknownFields: UnknownFieldsBox?
 
         /// Creates a value; every field defaults to `nil` (left out of the JSON).
         public init(
@@ -1620,6 +2569,29 @@ extension CoreV1 {
             self.requestName = requestName
             self.resourceName = resourceName
         }
+    }
+}
+
+extension CoreV1.ContainerExtendedResourceRequest {
+    static let knownFields: Set<String> = ["containerName", "requestName", "resourceName"]
+
+    /// Decodes the known fields and keeps the other members in `unknownFields`.
+    public init(from decoder: any Decoder) throws {
+        let container = try decoder.container(keyedBy: AnyCodingKey.self)
+        self.init()
+        self.containerName = try container.decodeIfPresent(String.self, forKey: "containerName")
+        self.requestName = try container.decodeIfPresent(String.self, forKey: "requestName")
+        self.resourceName = try container.decodeIfPresent(String.self, forKey: "resourceName")
+        self.unknownFields = try UnknownFields.decode(from: container, known: Self.knownFields)
+    }
+
+    /// Encodes the fields that are set, then `unknownFields`.
+    public func encode(to encoder: any Encoder) throws {
+        var container = encoder.container(keyedBy: AnyCodingKey.self)
+        try container.encodeIfPresent(containerName, forKey: "containerName")
+        try container.encodeIfPresent(requestName, forKey: "requestName")
+        try container.encodeIfPresent(resourceName, forKey: "resourceName")
+        try UnknownFields.encode(unknownFields, to: &container)
     }
 }
 
@@ -1636,7 +2608,7 @@ extension CoreV1.ContainerExtendedResourceRequest: JSONFastFillable {
                 self.requestName = try cursor.decode(String.self)
             case 0x174c94f30b981776 where cursor.key(jsonKey, is: "resourceName"):
                 self.resourceName = try cursor.decode(String.self)
-            default: try cursor.skipValue()
+            default: try cursor.keepUnknown(jsonKey, in: &self.unknownFields)
             }
         }
     }
@@ -1649,6 +2621,13 @@ extension CoreV1 {
         public var names: [String]?
         /// The size of the image in bytes.
         public var sizeBytes: Int64?
+        /// Members of the JSON object this model does not know (fields added by a newer API server, say),
+        /// kept so that decoding and encoding again loses nothing.
+        public var unknownFields: JSONObject {
+            get { _unknownFields?.fields ?? JSONObject() }
+            set { _unknownFields = newValue.isEmpty ? nil : UnknownFieldsBox(newValue) }
+        }
+        var _unknownFields: UnknownFieldsBox?
 
         /// Creates a value; every field defaults to `nil` (left out of the JSON).
         public init(
@@ -1658,6 +2637,27 @@ extension CoreV1 {
             self.names = names
             self.sizeBytes = sizeBytes
         }
+    }
+}
+
+extension CoreV1.ContainerImage {
+    static let knownFields: Set<String> = ["names", "sizeBytes"]
+
+    /// Decodes the known fields and keeps the other members in `unknownFields`.
+    public init(from decoder: any Decoder) throws {
+        let container = try decoder.container(keyedBy: AnyCodingKey.self)
+        self.init()
+        self.names = try container.decodeIfPresent([String].self, forKey: "names")
+        self.sizeBytes = try container.decodeIfPresent(Int64.self, forKey: "sizeBytes")
+        self.unknownFields = try UnknownFields.decode(from: container, known: Self.knownFields)
+    }
+
+    /// Encodes the fields that are set, then `unknownFields`.
+    public func encode(to encoder: any Encoder) throws {
+        var container = encoder.container(keyedBy: AnyCodingKey.self)
+        try container.encodeIfPresent(names, forKey: "names")
+        try container.encodeIfPresent(sizeBytes, forKey: "sizeBytes")
+        try UnknownFields.encode(unknownFields, to: &container)
     }
 }
 
@@ -1672,7 +2672,7 @@ extension CoreV1.ContainerImage: JSONFastFillable {
                 self.names = try cursor.decode([String].self)
             case 0x2d8c3fc589b4bc7f where cursor.key(jsonKey, is: "sizeBytes"):
                 self.sizeBytes = try cursor.decode(Int64.self)
-            default: try cursor.skipValue()
+            default: try cursor.keepUnknown(jsonKey, in: &self.unknownFields)
             }
         }
     }
@@ -1693,6 +2693,13 @@ extension CoreV1 {
         public var name: String?
         /// Protocol for port. Must be UDP, TCP, or SCTP. Defaults to "TCP".
         public var `protocol`: String?
+        /// Members of the JSON object this model does not know (fields added by a newer API server, say),
+        /// kept so that decoding and encoding again loses nothing.
+        public var unknownFields: JSONObject {
+            get { _unknownFields?.fields ?? JSONObject() }
+            set { _unknownFields = newValue.isEmpty ? nil : UnknownFieldsBox(newValue) }
+        }
+        var _unknownFields: UnknownFieldsBox?
 
         /// Creates a value; every field defaults to `nil` (left out of the JSON).
         public init(
@@ -1708,6 +2715,33 @@ extension CoreV1 {
             self.name = name
             self.`protocol` = `protocol`
         }
+    }
+}
+
+extension CoreV1.ContainerPort {
+    static let knownFields: Set<String> = ["containerPort", "hostIP", "hostPort", "name", "protocol"]
+
+    /// Decodes the known fields and keeps the other members in `unknownFields`.
+    public init(from decoder: any Decoder) throws {
+        let container = try decoder.container(keyedBy: AnyCodingKey.self)
+        self.init()
+        self.containerPort = try container.decodeIfPresent(Int32.self, forKey: "containerPort")
+        self.hostIP = try container.decodeIfPresent(String.self, forKey: "hostIP")
+        self.hostPort = try container.decodeIfPresent(Int32.self, forKey: "hostPort")
+        self.name = try container.decodeIfPresent(String.self, forKey: "name")
+        self.`protocol` = try container.decodeIfPresent(String.self, forKey: "protocol")
+        self.unknownFields = try UnknownFields.decode(from: container, known: Self.knownFields)
+    }
+
+    /// Encodes the fields that are set, then `unknownFields`.
+    public func encode(to encoder: any Encoder) throws {
+        var container = encoder.container(keyedBy: AnyCodingKey.self)
+        try container.encodeIfPresent(containerPort, forKey: "containerPort")
+        try container.encodeIfPresent(hostIP, forKey: "hostIP")
+        try container.encodeIfPresent(hostPort, forKey: "hostPort")
+        try container.encodeIfPresent(name, forKey: "name")
+        try container.encodeIfPresent(`protocol`, forKey: "protocol")
+        try UnknownFields.encode(unknownFields, to: &container)
     }
 }
 
@@ -1728,7 +2762,7 @@ extension CoreV1.ContainerPort: JSONFastFillable {
                 self.name = try cursor.decode(String.self)
             case 0xb2b41998fa3bfff5 where cursor.key(jsonKey, is: "protocol"):
                 self.`protocol` = try cursor.decode(String.self)
-            default: try cursor.skipValue()
+            default: try cursor.keepUnknown(jsonKey, in: &self.unknownFields)
             }
         }
     }
@@ -1745,6 +2779,13 @@ extension CoreV1 {
         /// 
         /// Required by the API.
         public var restartPolicy: String?
+        /// Members of the JSON object this model does not know (fields added by a newer API server, say),
+        /// kept so that decoding and encoding again loses nothing.
+        public var unknownFields: JSONObject {
+            get { _unknownFields?.fields ?? JSONObject() }
+            set { _unknownFields = newValue.isEmpty ? nil : UnknownFieldsBox(newValue) }
+        }
+        var _unknownFields: UnknownFieldsBox?
 
         /// Creates a value; every field defaults to `nil` (left out of the JSON).
         public init(
@@ -1754,6 +2795,27 @@ extension CoreV1 {
             self.resourceName = resourceName
             self.restartPolicy = restartPolicy
         }
+    }
+}
+
+extension CoreV1.ContainerResizePolicy {
+    static let knownFields: Set<String> = ["resourceName", "restartPolicy"]
+
+    /// Decodes the known fields and keeps the other members in `unknownFields`.
+    public init(from decoder: any Decoder) throws {
+        let container = try decoder.container(keyedBy: AnyCodingKey.self)
+        self.init()
+        self.resourceName = try container.decodeIfPresent(String.self, forKey: "resourceName")
+        self.restartPolicy = try container.decodeIfPresent(String.self, forKey: "restartPolicy")
+        self.unknownFields = try UnknownFields.decode(from: container, known: Self.knownFields)
+    }
+
+    /// Encodes the fields that are set, then `unknownFields`.
+    public func encode(to encoder: any Encoder) throws {
+        var container = encoder.container(keyedBy: AnyCodingKey.self)
+        try container.encodeIfPresent(resourceName, forKey: "resourceName")
+        try container.encodeIfPresent(restartPolicy, forKey: "restartPolicy")
+        try UnknownFields.encode(unknownFields, to: &container)
     }
 }
 
@@ -1768,7 +2830,7 @@ extension CoreV1.ContainerResizePolicy: JSONFastFillable {
                 self.resourceName = try cursor.decode(String.self)
             case 0xaae606b1a252d306 where cursor.key(jsonKey, is: "restartPolicy"):
                 self.restartPolicy = try cursor.decode(String.self)
-            default: try cursor.skipValue()
+            default: try cursor.keepUnknown(jsonKey, in: &self.unknownFields)
             }
         }
     }
@@ -1783,6 +2845,13 @@ extension CoreV1 {
         public var action: String?
         /// Represents the exit codes to check on container exits.
         public var exitCodes: CoreV1.ContainerRestartRuleOnExitCodes?
+        /// Members of the JSON object this model does not know (fields added by a newer API server, say),
+        /// kept so that decoding and encoding again loses nothing.
+        public var unknownFields: JSONObject {
+            get { _unknownFields?.fields ?? JSONObject() }
+            set { _unknownFields = newValue.isEmpty ? nil : UnknownFieldsBox(newValue) }
+        }
+        var _unknownFields: UnknownFieldsBox?
 
         /// Creates a value; every field defaults to `nil` (left out of the JSON).
         public init(
@@ -1792,6 +2861,27 @@ extension CoreV1 {
             self.action = action
             self.exitCodes = exitCodes
         }
+    }
+}
+
+extension CoreV1.ContainerRestartRule {
+    static let knownFields: Set<String> = ["action", "exitCodes"]
+
+    /// Decodes the known fields and keeps the other members in `unknownFields`.
+    public init(from decoder: any Decoder) throws {
+        let container = try decoder.container(keyedBy: AnyCodingKey.self)
+        self.init()
+        self.action = try container.decodeIfPresent(String.self, forKey: "action")
+        self.exitCodes = try container.decodeIfPresent(CoreV1.ContainerRestartRuleOnExitCodes.self, forKey: "exitCodes")
+        self.unknownFields = try UnknownFields.decode(from: container, known: Self.knownFields)
+    }
+
+    /// Encodes the fields that are set, then `unknownFields`.
+    public func encode(to encoder: any Encoder) throws {
+        var container = encoder.container(keyedBy: AnyCodingKey.self)
+        try container.encodeIfPresent(action, forKey: "action")
+        try container.encodeIfPresent(exitCodes, forKey: "exitCodes")
+        try UnknownFields.encode(unknownFields, to: &container)
     }
 }
 
@@ -1806,7 +2896,7 @@ extension CoreV1.ContainerRestartRule: JSONFastFillable {
                 self.action = try cursor.decode(String.self)
             case 0xdd98edb5d86e4a5 where cursor.key(jsonKey, is: "exitCodes"):
                 try cursor.fill(&self.exitCodes)
-            default: try cursor.skipValue()
+            default: try cursor.keepUnknown(jsonKey, in: &self.unknownFields)
             }
         }
     }
@@ -1824,6 +2914,13 @@ extension CoreV1 {
         public var `operator`: String?
         /// Specifies the set of values to check for container exit codes. At most 255 elements are allowed.
         public var values: [Int32]?
+        /// Members of the JSON object this model does not know (fields added by a newer API server, say),
+        /// kept so that decoding and encoding again loses nothing.
+        public var unknownFields: JSONObject {
+            get { _unknownFields?.fields ?? JSONObject() }
+            set { _unknownFields = newValue.isEmpty ? nil : UnknownFieldsBox(newValue) }
+        }
+        var _unknownFields: UnknownFieldsBox?
 
         /// Creates a value; every field defaults to `nil` (left out of the JSON).
         public init(
@@ -1833,6 +2930,27 @@ extension CoreV1 {
             self.`operator` = `operator`
             self.values = values
         }
+    }
+}
+
+extension CoreV1.ContainerRestartRuleOnExitCodes {
+    static let knownFields: Set<String> = ["operator", "values"]
+
+    /// Decodes the known fields and keeps the other members in `unknownFields`.
+    public init(from decoder: any Decoder) throws {
+        let container = try decoder.container(keyedBy: AnyCodingKey.self)
+        self.init()
+        self.`operator` = try container.decodeIfPresent(String.self, forKey: "operator")
+        self.values = try container.decodeIfPresent([Int32].self, forKey: "values")
+        self.unknownFields = try UnknownFields.decode(from: container, known: Self.knownFields)
+    }
+
+    /// Encodes the fields that are set, then `unknownFields`.
+    public func encode(to encoder: any Encoder) throws {
+        var container = encoder.container(keyedBy: AnyCodingKey.self)
+        try container.encodeIfPresent(`operator`, forKey: "operator")
+        try container.encodeIfPresent(values, forKey: "values")
+        try UnknownFields.encode(unknownFields, to: &container)
     }
 }
 
@@ -1847,7 +2965,7 @@ extension CoreV1.ContainerRestartRuleOnExitCodes: JSONFastFillable {
                 self.`operator` = try cursor.decode(String.self)
             case 0x21277bcf1a4d67fb where cursor.key(jsonKey, is: "values"):
                 self.values = try cursor.decode([Int32].self)
-            default: try cursor.skipValue()
+            default: try cursor.keepUnknown(jsonKey, in: &self.unknownFields)
             }
         }
     }
@@ -1862,6 +2980,13 @@ extension CoreV1 {
         public var terminated: CoreV1.ContainerStateTerminated?
         /// Details about a waiting container
         public var waiting: CoreV1.ContainerStateWaiting?
+        /// Members of the JSON object this model does not know (fields added by a newer API server, say),
+        /// kept so that decoding and encoding again loses nothing.
+        public var unknownFields: JSONObject {
+            get { _unknownFields?.fields ?? JSONObject() }
+            set { _unknownFields = newValue.isEmpty ? nil : UnknownFieldsBox(newValue) }
+        }
+        var _unknownFields: UnknownFieldsBox?
 
         /// Creates a value; every field defaults to `nil` (left out of the JSON).
         public init(
@@ -1873,6 +2998,29 @@ extension CoreV1 {
             self.terminated = terminated
             self.waiting = waiting
         }
+    }
+}
+
+extension CoreV1.ContainerState {
+    static let knownFields: Set<String> = ["running", "terminated", "waiting"]
+
+    /// Decodes the known fields and keeps the other members in `unknownFields`.
+    public init(from decoder: any Decoder) throws {
+        let container = try decoder.container(keyedBy: AnyCodingKey.self)
+        self.init()
+        self.running = try container.decodeIfPresent(CoreV1.ContainerStateRunning.self, forKey: "running")
+        self.terminated = try container.decodeIfPresent(CoreV1.ContainerStateTerminated.self, forKey: "terminated")
+        self.waiting = try container.decodeIfPresent(CoreV1.ContainerStateWaiting.self, forKey: "waiting")
+        self.unknownFields = try UnknownFields.decode(from: container, known: Self.knownFields)
+    }
+
+    /// Encodes the fields that are set, then `unknownFields`.
+    public func encode(to encoder: any Encoder) throws {
+        var container = encoder.container(keyedBy: AnyCodingKey.self)
+        try container.encodeIfPresent(running, forKey: "running")
+        try container.encodeIfPresent(terminated, forKey: "terminated")
+        try container.encodeIfPresent(waiting, forKey: "waiting")
+        try UnknownFields.encode(unknownFields, to: &container)
     }
 }
 
@@ -1889,7 +3037,7 @@ extension CoreV1.ContainerState: JSONFastFillable {
                 try cursor.fill(&self.terminated)
             case 0xeac9afef1a00b5e8 where cursor.key(jsonKey, is: "waiting"):
                 try cursor.fill(&self.waiting)
-            default: try cursor.skipValue()
+            default: try cursor.keepUnknown(jsonKey, in: &self.unknownFields)
             }
         }
     }
@@ -1900,6 +3048,13 @@ extension CoreV1 {
     public struct ContainerStateRunning: Codable, Hashable, Sendable {
         /// Time at which the container was last (re-)started
         public var startedAt: Time?
+        /// Members of the JSON object this model does not know (fields added by a newer API server, say),
+        /// kept so that decoding and encoding again loses nothing.
+        public var unknownFields: JSONObject {
+            get { _unknownFields?.fields ?? JSONObject() }
+            set { _unknownFields = newValue.isEmpty ? nil : UnknownFieldsBox(newValue) }
+        }
+        var _unknownFields: UnknownFieldsBox?
 
         /// Creates a value; every field defaults to `nil` (left out of the JSON).
         public init(
@@ -1907,6 +3062,25 @@ extension CoreV1 {
         ) {
             self.startedAt = startedAt
         }
+    }
+}
+
+extension CoreV1.ContainerStateRunning {
+    static let knownFields: Set<String> = ["startedAt"]
+
+    /// Decodes the known fields and keeps the other members in `unknownFields`.
+    public init(from decoder: any Decoder) throws {
+        let container = try decoder.container(keyedBy: AnyCodingKey.self)
+        self.init()
+        self.startedAt = try container.decodeIfPresent(Time.self, forKey: "startedAt")
+        self.unknownFields = try UnknownFields.decode(from: container, known: Self.knownFields)
+    }
+
+    /// Encodes the fields that are set, then `unknownFields`.
+    public func encode(to encoder: any Encoder) throws {
+        var container = encoder.container(keyedBy: AnyCodingKey.self)
+        try container.encodeIfPresent(startedAt, forKey: "startedAt")
+        try UnknownFields.encode(unknownFields, to: &container)
     }
 }
 
@@ -1919,7 +3093,7 @@ extension CoreV1.ContainerStateRunning: JSONFastFillable {
             switch cursor.keyHash {
             case 0x3bda98eab8465bb where cursor.key(jsonKey, is: "startedAt"):
                 self.startedAt = try cursor.decode(Time.self)
-            default: try cursor.skipValue()
+            default: try cursor.keepUnknown(jsonKey, in: &self.unknownFields)
             }
         }
     }
@@ -1944,6 +3118,13 @@ extension CoreV1 {
         public var signal: Int32?
         /// Time at which previous execution of the container started
         public var startedAt: Time?
+        /// Members of the JSON object this model does not know (fields added by a newer API server, say),
+        /// kept so that decoding and encoding again loses nothing.
+        public var unknownFields: JSONObject {
+            get { _unknownFields?.fields ?? JSONObject() }
+            set { _unknownFields = newValue.isEmpty ? nil : UnknownFieldsBox(newValue) }
+        }
+        var _unknownFields: UnknownFieldsBox?
 
         /// Creates a value; every field defaults to `nil` (left out of the JSON).
         public init(
@@ -1963,6 +3144,37 @@ extension CoreV1 {
             self.signal = signal
             self.startedAt = startedAt
         }
+    }
+}
+
+extension CoreV1.ContainerStateTerminated {
+    static let knownFields: Set<String> = ["containerID", "exitCode", "finishedAt", "message", "reason", "signal", "startedAt"]
+
+    /// Decodes the known fields and keeps the other members in `unknownFields`.
+    public init(from decoder: any Decoder) throws {
+        let container = try decoder.container(keyedBy: AnyCodingKey.self)
+        self.init()
+        self.containerID = try container.decodeIfPresent(String.self, forKey: "containerID")
+        self.exitCode = try container.decodeIfPresent(Int32.self, forKey: "exitCode")
+        self.finishedAt = try container.decodeIfPresent(Time.self, forKey: "finishedAt")
+        self.message = try container.decodeIfPresent(String.self, forKey: "message")
+        self.reason = try container.decodeIfPresent(String.self, forKey: "reason")
+        self.signal = try container.decodeIfPresent(Int32.self, forKey: "signal")
+        self.startedAt = try container.decodeIfPresent(Time.self, forKey: "startedAt")
+        self.unknownFields = try UnknownFields.decode(from: container, known: Self.knownFields)
+    }
+
+    /// Encodes the fields that are set, then `unknownFields`.
+    public func encode(to encoder: any Encoder) throws {
+        var container = encoder.container(keyedBy: AnyCodingKey.self)
+        try container.encodeIfPresent(containerID, forKey: "containerID")
+        try container.encodeIfPresent(exitCode, forKey: "exitCode")
+        try container.encodeIfPresent(finishedAt, forKey: "finishedAt")
+        try container.encodeIfPresent(message, forKey: "message")
+        try container.encodeIfPresent(reason, forKey: "reason")
+        try container.encodeIfPresent(signal, forKey: "signal")
+        try container.encodeIfPresent(startedAt, forKey: "startedAt")
+        try UnknownFields.encode(unknownFields, to: &container)
     }
 }
 
@@ -1987,7 +3199,7 @@ extension CoreV1.ContainerStateTerminated: JSONFastFillable {
                 self.signal = try cursor.decode(Int32.self)
             case 0x3bda98eab8465bb where cursor.key(jsonKey, is: "startedAt"):
                 self.startedAt = try cursor.decode(Time.self)
-            default: try cursor.skipValue()
+            default: try cursor.keepUnknown(jsonKey, in: &self.unknownFields)
             }
         }
     }
@@ -2000,6 +3212,13 @@ extension CoreV1 {
         public var message: String?
         /// (brief) reason the container is not yet running.
         public var reason: String?
+        /// Members of the JSON object this model does not know (fields added by a newer API server, say),
+        /// kept so that decoding and encoding again loses nothing.
+        public var unknownFields: JSONObject {
+            get { _unknownFields?.fields ?? JSONObject() }
+            set { _unknownFields = newValue.isEmpty ? nil : UnknownFieldsBox(newValue) }
+        }
+        var _unknownFields: UnknownFieldsBox?
 
         /// Creates a value; every field defaults to `nil` (left out of the JSON).
         public init(
@@ -2009,6 +3228,27 @@ extension CoreV1 {
             self.message = message
             self.reason = reason
         }
+    }
+}
+
+extension CoreV1.ContainerStateWaiting {
+    static let knownFields: Set<String> = ["message", "reason"]
+
+    /// Decodes the known fields and keeps the other members in `unknownFields`.
+    public init(from decoder: any Decoder) throws {
+        let container = try decoder.container(keyedBy: AnyCodingKey.self)
+        self.init()
+        self.message = try container.decodeIfPresent(String.self, forKey: "message")
+        self.reason = try container.decodeIfPresent(String.self, forKey: "reason")
+        self.unknownFields = try UnknownFields.decode(from: container, known: Self.knownFields)
+    }
+
+    /// Encodes the fields that are set, then `unknownFields`.
+    public func encode(to encoder: any Encoder) throws {
+        var container = encoder.container(keyedBy: AnyCodingKey.self)
+        try container.encodeIfPresent(message, forKey: "message")
+        try container.encodeIfPresent(reason, forKey: "reason")
+        try UnknownFields.encode(unknownFields, to: &container)
     }
 }
 
@@ -2023,7 +3263,7 @@ extension CoreV1.ContainerStateWaiting: JSONFastFillable {
                 self.message = try cursor.decode(String.self)
             case 0x65e8d7f3474f2639 where cursor.key(jsonKey, is: "reason"):
                 self.reason = try cursor.decode(String.self)
-            default: try cursor.skipValue()
+            default: try cursor.keepUnknown(jsonKey, in: &self.unknownFields)
             }
         }
     }
@@ -2074,6 +3314,13 @@ extension CoreV1 {
         public var user: CoreV1.ContainerUser?
         /// Status of volume mounts.
         public var volumeMounts: [CoreV1.VolumeMountStatus]?
+        /// Members of the JSON object this model does not know (fields added by a newer API server, say),
+        /// kept so that decoding and encoding again loses nothing.
+        public var unknownFields: JSONObject {
+            get { _unknownFields?.fields ?? JSONObject() }
+            set { _unknownFields = newValue.isEmpty ? nil : UnknownFieldsBox(newValue) }
+        }
+        var _unknownFields: UnknownFieldsBox?
 
         /// Creates a value; every field defaults to `nil` (left out of the JSON).
         public init(
@@ -2109,6 +3356,53 @@ extension CoreV1 {
             self.user = user
             self.volumeMounts = volumeMounts
         }
+    }
+}
+
+extension CoreV1.ContainerStatus {
+    static let knownFields: Set<String> = ["allocatedResources", "allocatedResourcesStatus", "containerID", "image", "imageID", "lastState", "name", "ready", "resources", "restartCount", "started", "state", "stopSignal", "user", "volumeMounts"]
+
+    /// Decodes the known fields and keeps the other members in `unknownFields`.
+    public init(from decoder: any Decoder) throws {
+        let container = try decoder.container(keyedBy: AnyCodingKey.self)
+        self.init()
+        self.allocatedResources = try container.decodeIfPresent([String: Quantity].self, forKey: "allocatedResources")
+        self.allocatedResourcesStatus = try container.decodeIfPresent([CoreV1.ResourceStatus].self, forKey: "allocatedResourcesStatus")
+        self.containerID = try container.decodeIfPresent(String.self, forKey: "containerID")
+        self.image = try container.decodeIfPresent(String.self, forKey: "image")
+        self.imageID = try container.decodeIfPresent(String.self, forKey: "imageID")
+        self.lastState = try container.decodeIfPresent(CoreV1.ContainerState.self, forKey: "lastState")
+        self.name = try container.decodeIfPresent(String.self, forKey: "name")
+        self.ready = try container.decodeIfPresent(Bool.self, forKey: "ready")
+        self.resources = try container.decodeIfPresent(CoreV1.ResourceRequirements.self, forKey: "resources")
+        self.restartCount = try container.decodeIfPresent(Int32.self, forKey: "restartCount")
+        self.started = try container.decodeIfPresent(Bool.self, forKey: "started")
+        self.state = try container.decodeIfPresent(CoreV1.ContainerState.self, forKey: "state")
+        self.stopSignal = try container.decodeIfPresent(String.self, forKey: "stopSignal")
+        self.user = try container.decodeIfPresent(CoreV1.ContainerUser.self, forKey: "user")
+        self.volumeMounts = try container.decodeIfPresent([CoreV1.VolumeMountStatus].self, forKey: "volumeMounts")
+        self.unknownFields = try UnknownFields.decode(from: container, known: Self.knownFields)
+    }
+
+    /// Encodes the fields that are set, then `unknownFields`.
+    public func encode(to encoder: any Encoder) throws {
+        var container = encoder.container(keyedBy: AnyCodingKey.self)
+        try container.encodeIfPresent(allocatedResources, forKey: "allocatedResources")
+        try container.encodeIfPresent(allocatedResourcesStatus, forKey: "allocatedResourcesStatus")
+        try container.encodeIfPresent(containerID, forKey: "containerID")
+        try container.encodeIfPresent(image, forKey: "image")
+        try container.encodeIfPresent(imageID, forKey: "imageID")
+        try container.encodeIfPresent(lastState, forKey: "lastState")
+        try container.encodeIfPresent(name, forKey: "name")
+        try container.encodeIfPresent(ready, forKey: "ready")
+        try container.encodeIfPresent(resources, forKey: "resources")
+        try container.encodeIfPresent(restartCount, forKey: "restartCount")
+        try container.encodeIfPresent(started, forKey: "started")
+        try container.encodeIfPresent(state, forKey: "state")
+        try container.encodeIfPresent(stopSignal, forKey: "stopSignal")
+        try container.encodeIfPresent(user, forKey: "user")
+        try container.encodeIfPresent(volumeMounts, forKey: "volumeMounts")
+        try UnknownFields.encode(unknownFields, to: &container)
     }
 }
 
@@ -2149,7 +3443,7 @@ extension CoreV1.ContainerStatus: JSONFastFillable {
                 try cursor.fill(&self.user)
             case 0x733bf79d6b5d34b1 where cursor.key(jsonKey, is: "volumeMounts"):
                 try cursor.fillArray(&self.volumeMounts)
-            default: try cursor.skipValue()
+            default: try cursor.keepUnknown(jsonKey, in: &self.unknownFields)
             }
         }
     }
@@ -2160,6 +3454,13 @@ extension CoreV1 {
     public struct ContainerUser: Codable, Hashable, Sendable {
         /// Linux holds user identity information initially attached to the first process of the containers in Linux. Note that the actual running identity can be changed if the process has enough privilege to do so.
         public var linux: CoreV1.LinuxContainerUser?
+        /// Members of the JSON object this model does not know (fields added by a newer API server, say),
+        /// kept so that decoding and encoding again loses nothing.
+        public var unknownFields: JSONObject {
+            get { _unknownFields?.fields ?? JSONObject() }
+            set { _unknownFields = newValue.isEmpty ? nil : UnknownFieldsBox(newValue) }
+        }
+        var _unknownFields: UnknownFieldsBox?
 
         /// Creates a value; every field defaults to `nil` (left out of the JSON).
         public init(
@@ -2167,6 +3468,25 @@ extension CoreV1 {
         ) {
             self.linux = linux
         }
+    }
+}
+
+extension CoreV1.ContainerUser {
+    static let knownFields: Set<String> = ["linux"]
+
+    /// Decodes the known fields and keeps the other members in `unknownFields`.
+    public init(from decoder: any Decoder) throws {
+        let container = try decoder.container(keyedBy: AnyCodingKey.self)
+        self.init()
+        self.linux = try container.decodeIfPresent(CoreV1.LinuxContainerUser.self, forKey: "linux")
+        self.unknownFields = try UnknownFields.decode(from: container, known: Self.knownFields)
+    }
+
+    /// Encodes the fields that are set, then `unknownFields`.
+    public func encode(to encoder: any Encoder) throws {
+        var container = encoder.container(keyedBy: AnyCodingKey.self)
+        try container.encodeIfPresent(linux, forKey: "linux")
+        try UnknownFields.encode(unknownFields, to: &container)
     }
 }
 
@@ -2179,7 +3499,7 @@ extension CoreV1.ContainerUser: JSONFastFillable {
             switch cursor.keyHash {
             case 0x5cad04a9f1a5d05d where cursor.key(jsonKey, is: "linux"):
                 try cursor.fill(&self.linux)
-            default: try cursor.skipValue()
+            default: try cursor.keepUnknown(jsonKey, in: &self.unknownFields)
             }
         }
     }
@@ -2192,6 +3512,13 @@ extension CoreV1 {
         /// 
         /// Required by the API.
         public var Port: Int32?
+        /// Members of the JSON object this model does not know (fields added by a newer API server, say),
+        /// kept so that decoding and encoding again loses nothing.
+        public var unknownFields: JSONObject {
+            get { _unknownFields?.fields ?? JSONObject() }
+            set { _unknownFields = newValue.isEmpty ? nil : UnknownFieldsBox(newValue) }
+        }
+        var _unknownFields: UnknownFieldsBox?
 
         /// Creates a value; every field defaults to `nil` (left out of the JSON).
         public init(
@@ -2199,6 +3526,25 @@ extension CoreV1 {
         ) {
             self.Port = Port
         }
+    }
+}
+
+extension CoreV1.DaemonEndpoint {
+    static let knownFields: Set<String> = ["Port"]
+
+    /// Decodes the known fields and keeps the other members in `unknownFields`.
+    public init(from decoder: any Decoder) throws {
+        let container = try decoder.container(keyedBy: AnyCodingKey.self)
+        self.init()
+        self.Port = try container.decodeIfPresent(Int32.self, forKey: "Port")
+        self.unknownFields = try UnknownFields.decode(from: container, known: Self.knownFields)
+    }
+
+    /// Encodes the fields that are set, then `unknownFields`.
+    public func encode(to encoder: any Encoder) throws {
+        var container = encoder.container(keyedBy: AnyCodingKey.self)
+        try container.encodeIfPresent(Port, forKey: "Port")
+        try UnknownFields.encode(unknownFields, to: &container)
     }
 }
 
@@ -2211,7 +3557,7 @@ extension CoreV1.DaemonEndpoint: JSONFastFillable {
             switch cursor.keyHash {
             case 0xb354dc19a7208a86 where cursor.key(jsonKey, is: "Port"):
                 self.Port = try cursor.decode(Int32.self)
-            default: try cursor.skipValue()
+            default: try cursor.keepUnknown(jsonKey, in: &self.unknownFields)
             }
         }
     }
@@ -2222,6 +3568,13 @@ extension CoreV1 {
     public struct DownwardAPIProjection: Codable, Hashable, Sendable {
         /// Items is a list of DownwardAPIVolume file
         public var items: [CoreV1.DownwardAPIVolumeFile]?
+        /// Members of the JSON object this model does not know (fields added by a newer API server, say),
+        /// kept so that decoding and encoding again loses nothing.
+        public var unknownFields: JSONObject {
+            get { _unknownFields?.fields ?? JSONObject() }
+            set { _unknownFields = newValue.isEmpty ? nil : UnknownFieldsBox(newValue) }
+        }
+        var _unknownFields: UnknownFieldsBox?
 
         /// Creates a value; every field defaults to `nil` (left out of the JSON).
         public init(
@@ -2229,6 +3582,25 @@ extension CoreV1 {
         ) {
             self.items = items
         }
+    }
+}
+
+extension CoreV1.DownwardAPIProjection {
+    static let knownFields: Set<String> = ["items"]
+
+    /// Decodes the known fields and keeps the other members in `unknownFields`.
+    public init(from decoder: any Decoder) throws {
+        let container = try decoder.container(keyedBy: AnyCodingKey.self)
+        self.init()
+        self.items = try container.decodeIfPresent([CoreV1.DownwardAPIVolumeFile].self, forKey: "items")
+        self.unknownFields = try UnknownFields.decode(from: container, known: Self.knownFields)
+    }
+
+    /// Encodes the fields that are set, then `unknownFields`.
+    public func encode(to encoder: any Encoder) throws {
+        var container = encoder.container(keyedBy: AnyCodingKey.self)
+        try container.encodeIfPresent(items, forKey: "items")
+        try UnknownFields.encode(unknownFields, to: &container)
     }
 }
 
@@ -2241,7 +3613,7 @@ extension CoreV1.DownwardAPIProjection: JSONFastFillable {
             switch cursor.keyHash {
             case 0x3e7884bf4f412c6f where cursor.key(jsonKey, is: "items"):
                 try cursor.fillArray(&self.items)
-            default: try cursor.skipValue()
+            default: try cursor.keepUnknown(jsonKey, in: &self.unknownFields)
             }
         }
     }
@@ -2260,6 +3632,13 @@ extension CoreV1 {
         public var path: String?
         /// Selects a resource of the container: only resources limits and requests (limits.cpu, limits.memory, requests.cpu and requests.memory) are currently supported.
         public var resourceFieldRef: CoreV1.ResourceFieldSelector?
+        /// Members of the JSON object this model does not know (fields added by a newer API server, say),
+        /// kept so that decoding and encoding again loses nothing.
+        public var unknownFields: JSONObject {
+            get { _unknownFields?.fields ?? JSONObject() }
+            set { _unknownFields = newValue.isEmpty ? nil : UnknownFieldsBox(newValue) }
+        }
+        var _unknownFields: UnknownFieldsBox?
 
         /// Creates a value; every field defaults to `nil` (left out of the JSON).
         public init(
@@ -2273,6 +3652,31 @@ extension CoreV1 {
             self.path = path
             self.resourceFieldRef = resourceFieldRef
         }
+    }
+}
+
+extension CoreV1.DownwardAPIVolumeFile {
+    static let knownFields: Set<String> = ["fieldRef", "mode", "path", "resourceFieldRef"]
+
+    /// Decodes the known fields and keeps the other members in `unknownFields`.
+    public init(from decoder: any Decoder) throws {
+        let container = try decoder.container(keyedBy: AnyCodingKey.self)
+        self.init()
+        self.fieldRef = try container.decodeIfPresent(CoreV1.ObjectFieldSelector.self, forKey: "fieldRef")
+        self.mode = try container.decodeIfPresent(Int32.self, forKey: "mode")
+        self.path = try container.decodeIfPresent(String.self, forKey: "path")
+        self.resourceFieldRef = try container.decodeIfPresent(CoreV1.ResourceFieldSelector.self, forKey: "resourceFieldRef")
+        self.unknownFields = try UnknownFields.decode(from: container, known: Self.knownFields)
+    }
+
+    /// Encodes the fields that are set, then `unknownFields`.
+    public func encode(to encoder: any Encoder) throws {
+        var container = encoder.container(keyedBy: AnyCodingKey.self)
+        try container.encodeIfPresent(fieldRef, forKey: "fieldRef")
+        try container.encodeIfPresent(mode, forKey: "mode")
+        try container.encodeIfPresent(path, forKey: "path")
+        try container.encodeIfPresent(resourceFieldRef, forKey: "resourceFieldRef")
+        try UnknownFields.encode(unknownFields, to: &container)
     }
 }
 
@@ -2291,7 +3695,7 @@ extension CoreV1.DownwardAPIVolumeFile: JSONFastFillable {
                 self.path = try cursor.decode(String.self)
             case 0xdbbb8d1eaaf0d198 where cursor.key(jsonKey, is: "resourceFieldRef"):
                 try cursor.fill(&self.resourceFieldRef)
-            default: try cursor.skipValue()
+            default: try cursor.keepUnknown(jsonKey, in: &self.unknownFields)
             }
         }
     }
@@ -2304,6 +3708,13 @@ extension CoreV1 {
         public var defaultMode: Int32?
         /// Items is a list of downward API volume file
         public var items: [CoreV1.DownwardAPIVolumeFile]?
+        /// Members of the JSON object this model does not know (fields added by a newer API server, say),
+        /// kept so that decoding and encoding again loses nothing.
+        public var unknownFields: JSONObject {
+            get { _unknownFields?.fields ?? JSONObject() }
+            set { _unknownFields = newValue.isEmpty ? nil : UnknownFieldsBox(newValue) }
+        }
+        var _unknownFields: UnknownFieldsBox?
 
         /// Creates a value; every field defaults to `nil` (left out of the JSON).
         public init(
@@ -2313,6 +3724,27 @@ extension CoreV1 {
             self.defaultMode = defaultMode
             self.items = items
         }
+    }
+}
+
+extension CoreV1.DownwardAPIVolumeSource {
+    static let knownFields: Set<String> = ["defaultMode", "items"]
+
+    /// Decodes the known fields and keeps the other members in `unknownFields`.
+    public init(from decoder: any Decoder) throws {
+        let container = try decoder.container(keyedBy: AnyCodingKey.self)
+        self.init()
+        self.defaultMode = try container.decodeIfPresent(Int32.self, forKey: "defaultMode")
+        self.items = try container.decodeIfPresent([CoreV1.DownwardAPIVolumeFile].self, forKey: "items")
+        self.unknownFields = try UnknownFields.decode(from: container, known: Self.knownFields)
+    }
+
+    /// Encodes the fields that are set, then `unknownFields`.
+    public func encode(to encoder: any Encoder) throws {
+        var container = encoder.container(keyedBy: AnyCodingKey.self)
+        try container.encodeIfPresent(defaultMode, forKey: "defaultMode")
+        try container.encodeIfPresent(items, forKey: "items")
+        try UnknownFields.encode(unknownFields, to: &container)
     }
 }
 
@@ -2327,7 +3759,7 @@ extension CoreV1.DownwardAPIVolumeSource: JSONFastFillable {
                 self.defaultMode = try cursor.decode(Int32.self)
             case 0x3e7884bf4f412c6f where cursor.key(jsonKey, is: "items"):
                 try cursor.fillArray(&self.items)
-            default: try cursor.skipValue()
+            default: try cursor.keepUnknown(jsonKey, in: &self.unknownFields)
             }
         }
     }
@@ -2340,6 +3772,13 @@ extension CoreV1 {
         public var medium: String?
         /// sizeLimit is the total amount of local storage required for this EmptyDir volume. The size limit is also applicable for memory medium. The maximum usage on memory medium EmptyDir would be the minimum value between the SizeLimit specified here and the sum of memory limits of all containers in a pod. The default is nil which means that the limit is undefined. More info: https://kubernetes.io/docs/concepts/storage/volumes#emptydir
         public var sizeLimit: Quantity?
+        /// Members of the JSON object this model does not know (fields added by a newer API server, say),
+        /// kept so that decoding and encoding again loses nothing.
+        public var unknownFields: JSONObject {
+            get { _unknownFields?.fields ?? JSONObject() }
+            set { _unknownFields = newValue.isEmpty ? nil : UnknownFieldsBox(newValue) }
+        }
+        var _unknownFields: UnknownFieldsBox?
 
         /// Creates a value; every field defaults to `nil` (left out of the JSON).
         public init(
@@ -2349,6 +3788,27 @@ extension CoreV1 {
             self.medium = medium
             self.sizeLimit = sizeLimit
         }
+    }
+}
+
+extension CoreV1.EmptyDirVolumeSource {
+    static let knownFields: Set<String> = ["medium", "sizeLimit"]
+
+    /// Decodes the known fields and keeps the other members in `unknownFields`.
+    public init(from decoder: any Decoder) throws {
+        let container = try decoder.container(keyedBy: AnyCodingKey.self)
+        self.init()
+        self.medium = try container.decodeIfPresent(String.self, forKey: "medium")
+        self.sizeLimit = try container.decodeIfPresent(Quantity.self, forKey: "sizeLimit")
+        self.unknownFields = try UnknownFields.decode(from: container, known: Self.knownFields)
+    }
+
+    /// Encodes the fields that are set, then `unknownFields`.
+    public func encode(to encoder: any Encoder) throws {
+        var container = encoder.container(keyedBy: AnyCodingKey.self)
+        try container.encodeIfPresent(medium, forKey: "medium")
+        try container.encodeIfPresent(sizeLimit, forKey: "sizeLimit")
+        try UnknownFields.encode(unknownFields, to: &container)
     }
 }
 
@@ -2363,7 +3823,7 @@ extension CoreV1.EmptyDirVolumeSource: JSONFastFillable {
                 self.medium = try cursor.decode(String.self)
             case 0x906f465143b83b9f where cursor.key(jsonKey, is: "sizeLimit"):
                 self.sizeLimit = try cursor.decode(Quantity.self)
-            default: try cursor.skipValue()
+            default: try cursor.keepUnknown(jsonKey, in: &self.unknownFields)
             }
         }
     }
@@ -2382,6 +3842,13 @@ extension CoreV1 {
         public var nodeName: String?
         /// Reference to object providing the endpoint.
         public var targetRef: CoreV1.ObjectReference?
+        /// Members of the JSON object this model does not know (fields added by a newer API server, say),
+        /// kept so that decoding and encoding again loses nothing.
+        public var unknownFields: JSONObject {
+            get { _unknownFields?.fields ?? JSONObject() }
+            set { _unknownFields = newValue.isEmpty ? nil : UnknownFieldsBox(newValue) }
+        }
+        var _unknownFields: UnknownFieldsBox?
 
         /// Creates a value; every field defaults to `nil` (left out of the JSON).
         public init(
@@ -2395,6 +3862,31 @@ extension CoreV1 {
             self.nodeName = nodeName
             self.targetRef = targetRef
         }
+    }
+}
+
+extension CoreV1.EndpointAddress {
+    static let knownFields: Set<String> = ["hostname", "ip", "nodeName", "targetRef"]
+
+    /// Decodes the known fields and keeps the other members in `unknownFields`.
+    public init(from decoder: any Decoder) throws {
+        let container = try decoder.container(keyedBy: AnyCodingKey.self)
+        self.init()
+        self.hostname = try container.decodeIfPresent(String.self, forKey: "hostname")
+        self.ip = try container.decodeIfPresent(String.self, forKey: "ip")
+        self.nodeName = try container.decodeIfPresent(String.self, forKey: "nodeName")
+        self.targetRef = try container.decodeIfPresent(CoreV1.ObjectReference.self, forKey: "targetRef")
+        self.unknownFields = try UnknownFields.decode(from: container, known: Self.knownFields)
+    }
+
+    /// Encodes the fields that are set, then `unknownFields`.
+    public func encode(to encoder: any Encoder) throws {
+        var container = encoder.container(keyedBy: AnyCodingKey.self)
+        try container.encodeIfPresent(hostname, forKey: "hostname")
+        try container.encodeIfPresent(ip, forKey: "ip")
+        try container.encodeIfPresent(nodeName, forKey: "nodeName")
+        try container.encodeIfPresent(targetRef, forKey: "targetRef")
+        try UnknownFields.encode(unknownFields, to: &container)
     }
 }
 
@@ -2413,7 +3905,7 @@ extension CoreV1.EndpointAddress: JSONFastFillable {
                 self.nodeName = try cursor.decode(String.self)
             case 0xd42319c0266702f5 where cursor.key(jsonKey, is: "targetRef"):
                 try cursor.fill(&self.targetRef)
-            default: try cursor.skipValue()
+            default: try cursor.keepUnknown(jsonKey, in: &self.unknownFields)
             }
         }
     }
@@ -2441,6 +3933,13 @@ extension CoreV1 {
         public var port: Int32?
         /// The IP protocol for this port. Must be UDP, TCP, or SCTP. Default is TCP.
         public var `protocol`: String?
+        /// Members of the JSON object this model does not know (fields added by a newer API server, say),
+        /// kept so that decoding and encoding again loses nothing.
+        public var unknownFields: JSONObject {
+            get { _unknownFields?.fields ?? JSONObject() }
+            set { _unknownFields = newValue.isEmpty ? nil : UnknownFieldsBox(newValue) }
+        }
+        var _unknownFields: UnknownFieldsBox?
 
         /// Creates a value; every field defaults to `nil` (left out of the JSON).
         public init(
@@ -2454,6 +3953,31 @@ extension CoreV1 {
             self.port = port
             self.`protocol` = `protocol`
         }
+    }
+}
+
+extension CoreV1.EndpointPort {
+    static let knownFields: Set<String> = ["appProtocol", "name", "port", "protocol"]
+
+    /// Decodes the known fields and keeps the other members in `unknownFields`.
+    public init(from decoder: any Decoder) throws {
+        let container = try decoder.container(keyedBy: AnyCodingKey.self)
+        self.init()
+        self.appProtocol = try container.decodeIfPresent(String.self, forKey: "appProtocol")
+        self.name = try container.decodeIfPresent(String.self, forKey: "name")
+        self.port = try container.decodeIfPresent(Int32.self, forKey: "port")
+        self.`protocol` = try container.decodeIfPresent(String.self, forKey: "protocol")
+        self.unknownFields = try UnknownFields.decode(from: container, known: Self.knownFields)
+    }
+
+    /// Encodes the fields that are set, then `unknownFields`.
+    public func encode(to encoder: any Encoder) throws {
+        var container = encoder.container(keyedBy: AnyCodingKey.self)
+        try container.encodeIfPresent(appProtocol, forKey: "appProtocol")
+        try container.encodeIfPresent(name, forKey: "name")
+        try container.encodeIfPresent(port, forKey: "port")
+        try container.encodeIfPresent(`protocol`, forKey: "protocol")
+        try UnknownFields.encode(unknownFields, to: &container)
     }
 }
 
@@ -2472,7 +3996,7 @@ extension CoreV1.EndpointPort: JSONFastFillable {
                 self.port = try cursor.decode(Int32.self)
             case 0xb2b41998fa3bfff5 where cursor.key(jsonKey, is: "protocol"):
                 self.`protocol` = try cursor.decode(String.self)
-            default: try cursor.skipValue()
+            default: try cursor.keepUnknown(jsonKey, in: &self.unknownFields)
             }
         }
     }
@@ -2499,6 +4023,13 @@ extension CoreV1 {
         public var notReadyAddresses: [CoreV1.EndpointAddress]?
         /// Port numbers available on the related IP addresses.
         public var ports: [CoreV1.EndpointPort]?
+        /// Members of the JSON object this model does not know (fields added by a newer API server, say),
+        /// kept so that decoding and encoding again loses nothing.
+        public var unknownFields: JSONObject {
+            get { _unknownFields?.fields ?? JSONObject() }
+            set { _unknownFields = newValue.isEmpty ? nil : UnknownFieldsBox(newValue) }
+        }
+        var _unknownFields: UnknownFieldsBox?
 
         /// Creates a value; every field defaults to `nil` (left out of the JSON).
         public init(
@@ -2510,6 +4041,29 @@ extension CoreV1 {
             self.notReadyAddresses = notReadyAddresses
             self.ports = ports
         }
+    }
+}
+
+extension CoreV1.EndpointSubset {
+    static let knownFields: Set<String> = ["addresses", "notReadyAddresses", "ports"]
+
+    /// Decodes the known fields and keeps the other members in `unknownFields`.
+    public init(from decoder: any Decoder) throws {
+        let container = try decoder.container(keyedBy: AnyCodingKey.self)
+        self.init()
+        self.addresses = try container.decodeIfPresent([CoreV1.EndpointAddress].self, forKey: "addresses")
+        self.notReadyAddresses = try container.decodeIfPresent([CoreV1.EndpointAddress].self, forKey: "notReadyAddresses")
+        self.ports = try container.decodeIfPresent([CoreV1.EndpointPort].self, forKey: "ports")
+        self.unknownFields = try UnknownFields.decode(from: container, known: Self.knownFields)
+    }
+
+    /// Encodes the fields that are set, then `unknownFields`.
+    public func encode(to encoder: any Encoder) throws {
+        var container = encoder.container(keyedBy: AnyCodingKey.self)
+        try container.encodeIfPresent(addresses, forKey: "addresses")
+        try container.encodeIfPresent(notReadyAddresses, forKey: "notReadyAddresses")
+        try container.encodeIfPresent(ports, forKey: "ports")
+        try UnknownFields.encode(unknownFields, to: &container)
     }
 }
 
@@ -2526,7 +4080,7 @@ extension CoreV1.EndpointSubset: JSONFastFillable {
                 try cursor.fillArray(&self.notReadyAddresses)
             case 0xc3780d35723576ef where cursor.key(jsonKey, is: "ports"):
                 try cursor.fillArray(&self.ports)
-            default: try cursor.skipValue()
+            default: try cursor.keepUnknown(jsonKey, in: &self.unknownFields)
             }
         }
     }
@@ -2559,6 +4113,13 @@ extension CoreV1 {
         public var metadata: MetaV1.ObjectMeta?
         /// The set of all endpoints is the union of all subsets. Addresses are placed into subsets according to the IPs they share. A single address with multiple ports, some of which are ready and some of which are not (because they come from different containers) will result in the address being displayed in different subsets for the different ports. No address will appear in both Addresses and NotReadyAddresses in the same subset. Sets of addresses and ports that comprise a service.
         public var subsets: [CoreV1.EndpointSubset]?
+        /// Members of the JSON object this model does not know (fields added by a newer API server, say),
+        /// kept so that decoding and encoding again loses nothing.
+        public var unknownFields: JSONObject {
+            get { _unknownFields?.fields ?? JSONObject() }
+            set { _unknownFields = newValue.isEmpty ? nil : UnknownFieldsBox(newValue) }
+        }
+        var _unknownFields: UnknownFieldsBox?
 
         /// Creates a value; every field defaults to `nil` (left out of the JSON).
         public init(
@@ -2572,6 +4133,31 @@ extension CoreV1 {
             self.metadata = metadata
             self.subsets = subsets
         }
+    }
+}
+
+extension CoreV1.Endpoints {
+    static let knownFields: Set<String> = ["apiVersion", "kind", "metadata", "subsets"]
+
+    /// Decodes the known fields and keeps the other members in `unknownFields`.
+    public init(from decoder: any Decoder) throws {
+        let container = try decoder.container(keyedBy: AnyCodingKey.self)
+        self.init()
+        self.apiVersion = try container.decodeIfPresent(String.self, forKey: "apiVersion")
+        self.kind = try container.decodeIfPresent(String.self, forKey: "kind")
+        self.metadata = try container.decodeIfPresent(MetaV1.ObjectMeta.self, forKey: "metadata")
+        self.subsets = try container.decodeIfPresent([CoreV1.EndpointSubset].self, forKey: "subsets")
+        self.unknownFields = try UnknownFields.decode(from: container, known: Self.knownFields)
+    }
+
+    /// Encodes the fields that are set, then `unknownFields`.
+    public func encode(to encoder: any Encoder) throws {
+        var container = encoder.container(keyedBy: AnyCodingKey.self)
+        try container.encodeIfPresent(apiVersion, forKey: "apiVersion")
+        try container.encodeIfPresent(kind, forKey: "kind")
+        try container.encodeIfPresent(metadata, forKey: "metadata")
+        try container.encodeIfPresent(subsets, forKey: "subsets")
+        try UnknownFields.encode(unknownFields, to: &container)
     }
 }
 
@@ -2590,7 +4176,7 @@ extension CoreV1.Endpoints: JSONFastFillable {
                 try cursor.fill(&self.metadata)
             case 0x4d16a3824777c320 where cursor.key(jsonKey, is: "subsets"):
                 try cursor.fillArray(&self.subsets)
-            default: try cursor.skipValue()
+            default: try cursor.keepUnknown(jsonKey, in: &self.unknownFields)
             }
         }
     }
@@ -2622,6 +4208,13 @@ extension CoreV1 {
         public var kind: String?
         /// Standard list metadata. More info: https://git.k8s.io/community/contributors/devel/sig-architecture/api-conventions.md#types-kinds
         public var metadata: MetaV1.ListMeta?
+        /// Members of the JSON object this model does not know (fields added by a newer API server, say),
+        /// kept so that decoding and encoding again loses nothing.
+        public var unknownFields: JSONObject {
+            get { _unknownFields?.fields ?? JSONObject() }
+            set { _unknownFields = newValue.isEmpty ? nil : UnknownFieldsBox(newValue) }
+        }
+        var _unknownFields: UnknownFieldsBox?
 
         /// Creates a value; every field defaults to `nil` (left out of the JSON).
         public init(
@@ -2635,6 +4228,31 @@ extension CoreV1 {
             self.kind = kind
             self.metadata = metadata
         }
+    }
+}
+
+extension CoreV1.EndpointsList {
+    static let knownFields: Set<String> = ["apiVersion", "items", "kind", "metadata"]
+
+    /// Decodes the known fields and keeps the other members in `unknownFields`.
+    public init(from decoder: any Decoder) throws {
+        let container = try decoder.container(keyedBy: AnyCodingKey.self)
+        self.init()
+        self.apiVersion = try container.decodeIfPresent(String.self, forKey: "apiVersion")
+        self.items = try container.decodeIfPresent([CoreV1.Endpoints].self, forKey: "items")
+        self.kind = try container.decodeIfPresent(String.self, forKey: "kind")
+        self.metadata = try container.decodeIfPresent(MetaV1.ListMeta.self, forKey: "metadata")
+        self.unknownFields = try UnknownFields.decode(from: container, known: Self.knownFields)
+    }
+
+    /// Encodes the fields that are set, then `unknownFields`.
+    public func encode(to encoder: any Encoder) throws {
+        var container = encoder.container(keyedBy: AnyCodingKey.self)
+        try container.encodeIfPresent(apiVersion, forKey: "apiVersion")
+        try container.encodeIfPresent(items, forKey: "items")
+        try container.encodeIfPresent(kind, forKey: "kind")
+        try container.encodeIfPresent(metadata, forKey: "metadata")
+        try UnknownFields.encode(unknownFields, to: &container)
     }
 }
 
@@ -2653,7 +4271,7 @@ extension CoreV1.EndpointsList: JSONFastFillable {
                 self.kind = try cursor.decode(String.self)
             case 0x28475f88f42fd020 where cursor.key(jsonKey, is: "metadata"):
                 try cursor.fill(&self.metadata)
-            default: try cursor.skipValue()
+            default: try cursor.keepUnknown(jsonKey, in: &self.unknownFields)
             }
         }
     }
@@ -2668,6 +4286,13 @@ extension CoreV1 {
         public var prefix: String?
         /// The Secret to select from
         public var secretRef: CoreV1.SecretEnvSource?
+        /// Members of the JSON object this model does not know (fields added by a newer API server, say),
+        /// kept so that decoding and encoding again loses nothing.
+        public var unknownFields: JSONObject {
+            get { _unknownFields?.fields ?? JSONObject() }
+            set { _unknownFields = newValue.isEmpty ? nil : UnknownFieldsBox(newValue) }
+        }
+        var _unknownFields: UnknownFieldsBox?
 
         /// Creates a value; every field defaults to `nil` (left out of the JSON).
         public init(
@@ -2679,6 +4304,29 @@ extension CoreV1 {
             self.prefix = prefix
             self.secretRef = secretRef
         }
+    }
+}
+
+extension CoreV1.EnvFromSource {
+    static let knownFields: Set<String> = ["configMapRef", "prefix", "secretRef"]
+
+    /// Decodes the known fields and keeps the other members in `unknownFields`.
+    public init(from decoder: any Decoder) throws {
+        let container = try decoder.container(keyedBy: AnyCodingKey.self)
+        self.init()
+        self.configMapRef = try container.decodeIfPresent(CoreV1.ConfigMapEnvSource.self, forKey: "configMapRef")
+        self.prefix = try container.decodeIfPresent(String.self, forKey: "prefix")
+        self.secretRef = try container.decodeIfPresent(CoreV1.SecretEnvSource.self, forKey: "secretRef")
+        self.unknownFields = try UnknownFields.decode(from: container, known: Self.knownFields)
+    }
+
+    /// Encodes the fields that are set, then `unknownFields`.
+    public func encode(to encoder: any Encoder) throws {
+        var container = encoder.container(keyedBy: AnyCodingKey.self)
+        try container.encodeIfPresent(configMapRef, forKey: "configMapRef")
+        try container.encodeIfPresent(prefix, forKey: "prefix")
+        try container.encodeIfPresent(secretRef, forKey: "secretRef")
+        try UnknownFields.encode(unknownFields, to: &container)
     }
 }
 
@@ -2695,7 +4343,7 @@ extension CoreV1.EnvFromSource: JSONFastFillable {
                 self.prefix = try cursor.decode(String.self)
             case 0xa95eb3d44c2a4ad6 where cursor.key(jsonKey, is: "secretRef"):
                 try cursor.fill(&self.secretRef)
-            default: try cursor.skipValue()
+            default: try cursor.keepUnknown(jsonKey, in: &self.unknownFields)
             }
         }
     }
@@ -2712,6 +4360,13 @@ extension CoreV1 {
         public var value: String?
         /// Source for the environment variable's value. Cannot be used if value is not empty.
         public var valueFrom: CoreV1.EnvVarSource?
+        /// Members of the JSON object this model does not know (fields added by a newer API server, say),
+        /// kept so that decoding and encoding again loses nothing.
+        public var unknownFields: JSONObject {
+            get { _unknownFields?.fields ?? JSONObject() }
+            set { _unknownFields = newValue.isEmpty ? nil : UnknownFieldsBox(newValue) }
+        }
+        var _unknownFields: UnknownFieldsBox?
 
         /// Creates a value; every field defaults to `nil` (left out of the JSON).
         public init(
@@ -2723,6 +4378,29 @@ extension CoreV1 {
             self.value = value
             self.valueFrom = valueFrom
         }
+    }
+}
+
+extension CoreV1.EnvVar {
+    static let knownFields: Set<String> = ["name", "value", "valueFrom"]
+
+    /// Decodes the known fields and keeps the other members in `unknownFields`.
+    public init(from decoder: any Decoder) throws {
+        let container = try decoder.container(keyedBy: AnyCodingKey.self)
+        self.init()
+        self.name = try container.decodeIfPresent(String.self, forKey: "name")
+        self.value = try container.decodeIfPresent(String.self, forKey: "value")
+        self.valueFrom = try container.decodeIfPresent(CoreV1.EnvVarSource.self, forKey: "valueFrom")
+        self.unknownFields = try UnknownFields.decode(from: container, known: Self.knownFields)
+    }
+
+    /// Encodes the fields that are set, then `unknownFields`.
+    public func encode(to encoder: any Encoder) throws {
+        var container = encoder.container(keyedBy: AnyCodingKey.self)
+        try container.encodeIfPresent(name, forKey: "name")
+        try container.encodeIfPresent(value, forKey: "value")
+        try container.encodeIfPresent(valueFrom, forKey: "valueFrom")
+        try UnknownFields.encode(unknownFields, to: &container)
     }
 }
 
@@ -2739,7 +4417,7 @@ extension CoreV1.EnvVar: JSONFastFillable {
                 self.value = try cursor.decode(String.self)
             case 0x5a3809863f6c4fae where cursor.key(jsonKey, is: "valueFrom"):
                 try cursor.fill(&self.valueFrom)
-            default: try cursor.skipValue()
+            default: try cursor.keepUnknown(jsonKey, in: &self.unknownFields)
             }
         }
     }
@@ -2758,6 +4436,13 @@ extension CoreV1 {
         public var resourceFieldRef: CoreV1.ResourceFieldSelector?
         /// Selects a key of a secret in the pod's namespace
         public var secretKeyRef: CoreV1.SecretKeySelector?
+        /// Members of the JSON object this model does not know (fields added by a newer API server, say),
+        /// kept so that decoding and encoding again loses nothing.
+        public var unknownFields: JSONObject {
+            get { _unknownFields?.fields ?? JSONObject() }
+            set { _unknownFields = newValue.isEmpty ? nil : UnknownFieldsBox(newValue) }
+        }
+        var _unknownFields: UnknownFieldsBox?
 
         /// Creates a value; every field defaults to `nil` (left out of the JSON).
         public init(
@@ -2773,6 +4458,33 @@ extension CoreV1 {
             self.resourceFieldRef = resourceFieldRef
             self.secretKeyRef = secretKeyRef
         }
+    }
+}
+
+extension CoreV1.EnvVarSource {
+    static let knownFields: Set<String> = ["configMapKeyRef", "fieldRef", "fileKeyRef", "resourceFieldRef", "secretKeyRef"]
+
+    /// Decodes the known fields and keeps the other members in `unknownFields`.
+    public init(from decoder: any Decoder) throws {
+        let container = try decoder.container(keyedBy: AnyCodingKey.self)
+        self.init()
+        self.configMapKeyRef = try container.decodeIfPresent(CoreV1.ConfigMapKeySelector.self, forKey: "configMapKeyRef")
+        self.fieldRef = try container.decodeIfPresent(CoreV1.ObjectFieldSelector.self, forKey: "fieldRef")
+        self.fileKeyRef = try container.decodeIfPresent(CoreV1.FileKeySelector.self, forKey: "fileKeyRef")
+        self.resourceFieldRef = try container.decodeIfPresent(CoreV1.ResourceFieldSelector.self, forKey: "resourceFieldRef")
+        self.secretKeyRef = try container.decodeIfPresent(CoreV1.SecretKeySelector.self, forKey: "secretKeyRef")
+        self.unknownFields = try UnknownFields.decode(from: container, known: Self.knownFields)
+    }
+
+    /// Encodes the fields that are set, then `unknownFields`.
+    public func encode(to encoder: any Encoder) throws {
+        var container = encoder.container(keyedBy: AnyCodingKey.self)
+        try container.encodeIfPresent(configMapKeyRef, forKey: "configMapKeyRef")
+        try container.encodeIfPresent(fieldRef, forKey: "fieldRef")
+        try container.encodeIfPresent(fileKeyRef, forKey: "fileKeyRef")
+        try container.encodeIfPresent(resourceFieldRef, forKey: "resourceFieldRef")
+        try container.encodeIfPresent(secretKeyRef, forKey: "secretKeyRef")
+        try UnknownFields.encode(unknownFields, to: &container)
     }
 }
 
@@ -2793,7 +4505,7 @@ extension CoreV1.EnvVarSource: JSONFastFillable {
                 try cursor.fill(&self.resourceFieldRef)
             case 0xc5a7dc4651e95225 where cursor.key(jsonKey, is: "secretKeyRef"):
                 try cursor.fill(&self.secretKeyRef)
-            default: try cursor.skipValue()
+            default: try cursor.keepUnknown(jsonKey, in: &self.unknownFields)
             }
         }
     }
@@ -2860,6 +4572,13 @@ extension CoreV1 {
         public var volumeMounts: [CoreV1.VolumeMount]?
         /// Container's working directory. If not specified, the container runtime's default will be used, which might be configured in the container image. Cannot be updated.
         public var workingDir: String?
+        /// Members of the JSON object this model does not know (fields added by a newer API server, say),
+        /// kept so that decoding and encoding again loses nothing.
+        public var unknownFields: JSONObject {
+            get { _unknownFields?.fields ?? JSONObject() }
+            set { _unknownFields = newValue.isEmpty ? nil : UnknownFieldsBox(newValue) }
+        }
+        var _unknownFields: UnknownFieldsBox?
 
         /// Creates a value; every field defaults to `nil` (left out of the JSON).
         public init(
@@ -2917,6 +4636,75 @@ extension CoreV1 {
             self.volumeMounts = volumeMounts
             self.workingDir = workingDir
         }
+    }
+}
+
+extension CoreV1.EphemeralContainer {
+    static let knownFields: Set<String> = ["args", "command", "env", "envFrom", "image", "imagePullPolicy", "lifecycle", "livenessProbe", "name", "ports", "readinessProbe", "resizePolicy", "resources", "restartPolicy", "restartPolicyRules", "securityContext", "startupProbe", "stdin", "stdinOnce", "targetContainerName", "terminationMessagePath", "terminationMessagePolicy", "tty", "volumeDevices", "volumeMounts", "workingDir"]
+
+    /// Decodes the known fields and keeps the other members in `unknownFields`.
+    public init(from decoder: any Decoder) throws {
+        let container = try decoder.container(keyedBy: AnyCodingKey.self)
+        self.init()
+        self.args = try container.decodeIfPresent([String].self, forKey: "args")
+        self.command = try container.decodeIfPresent([String].self, forKey: "command")
+        self.env = try container.decodeIfPresent([CoreV1.EnvVar].self, forKey: "env")
+        self.envFrom = try container.decodeIfPresent([CoreV1.EnvFromSource].self, forKey: "envFrom")
+        self.image = try container.decodeIfPresent(String.self, forKey: "image")
+        self.imagePullPolicy = try container.decodeIfPresent(String.self, forKey: "imagePullPolicy")
+        self.lifecycle = try container.decodeIfPresent(CoreV1.Lifecycle.self, forKey: "lifecycle")
+        self.livenessProbe = try container.decodeIfPresent(CoreV1.Probe.self, forKey: "livenessProbe")
+        self.name = try container.decodeIfPresent(String.self, forKey: "name")
+        self.ports = try container.decodeIfPresent([CoreV1.ContainerPort].self, forKey: "ports")
+        self.readinessProbe = try container.decodeIfPresent(CoreV1.Probe.self, forKey: "readinessProbe")
+        self.resizePolicy = try container.decodeIfPresent([CoreV1.ContainerResizePolicy].self, forKey: "resizePolicy")
+        self.resources = try container.decodeIfPresent(CoreV1.ResourceRequirements.self, forKey: "resources")
+        self.restartPolicy = try container.decodeIfPresent(String.self, forKey: "restartPolicy")
+        self.restartPolicyRules = try container.decodeIfPresent([CoreV1.ContainerRestartRule].self, forKey: "restartPolicyRules")
+        self.securityContext = try container.decodeIfPresent(CoreV1.SecurityContext.self, forKey: "securityContext")
+        self.startupProbe = try container.decodeIfPresent(CoreV1.Probe.self, forKey: "startupProbe")
+        self.stdin = try container.decodeIfPresent(Bool.self, forKey: "stdin")
+        self.stdinOnce = try container.decodeIfPresent(Bool.self, forKey: "stdinOnce")
+        self.targetContainerName = try container.decodeIfPresent(String.self, forKey: "targetContainerName")
+        self.terminationMessagePath = try container.decodeIfPresent(String.self, forKey: "terminationMessagePath")
+        self.terminationMessagePolicy = try container.decodeIfPresent(String.self, forKey: "terminationMessagePolicy")
+        self.tty = try container.decodeIfPresent(Bool.self, forKey: "tty")
+        self.volumeDevices = try container.decodeIfPresent([CoreV1.VolumeDevice].self, forKey: "volumeDevices")
+        self.volumeMounts = try container.decodeIfPresent([CoreV1.VolumeMount].self, forKey: "volumeMounts")
+        self.workingDir = try container.decodeIfPresent(String.self, forKey: "workingDir")
+        self.unknownFields = try UnknownFields.decode(from: container, known: Self.knownFields)
+    }
+
+    /// Encodes the fields that are set, then `unknownFields`.
+    public func encode(to encoder: any Encoder) throws {
+        var container = encoder.container(keyedBy: AnyCodingKey.self)
+        try container.encodeIfPresent(args, forKey: "args")
+        try container.encodeIfPresent(command, forKey: "command")
+        try container.encodeIfPresent(env, forKey: "env")
+        try container.encodeIfPresent(envFrom, forKey: "envFrom")
+        try container.encodeIfPresent(image, forKey: "image")
+        try container.encodeIfPresent(imagePullPolicy, forKey: "imagePullPolicy")
+        try container.encodeIfPresent(lifecycle, forKey: "lifecycle")
+        try container.encodeIfPresent(livenessProbe, forKey: "livenessProbe")
+        try container.encodeIfPresent(name, forKey: "name")
+        try container.encodeIfPresent(ports, forKey: "ports")
+        try container.encodeIfPresent(readinessProbe, forKey: "readinessProbe")
+        try container.encodeIfPresent(resizePolicy, forKey: "resizePolicy")
+        try container.encodeIfPresent(resources, forKey: "resources")
+        try container.encodeIfPresent(restartPolicy, forKey: "restartPolicy")
+        try container.encodeIfPresent(restartPolicyRules, forKey: "restartPolicyRules")
+        try container.encodeIfPresent(securityContext, forKey: "securityContext")
+        try container.encodeIfPresent(startupProbe, forKey: "startupProbe")
+        try container.encodeIfPresent(stdin, forKey: "stdin")
+        try container.encodeIfPresent(stdinOnce, forKey: "stdinOnce")
+        try container.encodeIfPresent(targetContainerName, forKey: "targetContainerName")
+        try container.encodeIfPresent(terminationMessagePath, forKey: "terminationMessagePath")
+        try container.encodeIfPresent(terminationMessagePolicy, forKey: "terminationMessagePolicy")
+        try container.encodeIfPresent(tty, forKey: "tty")
+        try container.encodeIfPresent(volumeDevices, forKey: "volumeDevices")
+        try container.encodeIfPresent(volumeMounts, forKey: "volumeMounts")
+        try container.encodeIfPresent(workingDir, forKey: "workingDir")
+        try UnknownFields.encode(unknownFields, to: &container)
     }
 }
 
@@ -2979,7 +4767,7 @@ extension CoreV1.EphemeralContainer: JSONFastFillable {
                 try cursor.fillArray(&self.volumeMounts)
             case 0x93e21af406d002df where cursor.key(jsonKey, is: "workingDir"):
                 self.workingDir = try cursor.decode(String.self)
-            default: try cursor.skipValue()
+            default: try cursor.keepUnknown(jsonKey, in: &self.unknownFields)
             }
         }
     }
@@ -2996,6 +4784,13 @@ extension CoreV1 {
         /// 
         /// Required, must not be nil.
         public var volumeClaimTemplate: CoreV1.PersistentVolumeClaimTemplate?
+        /// Members of the JSON object this model does not know (fields added by a newer API server, say),
+        /// kept so that decoding and encoding again loses nothing.
+        public var unknownFields: JSONObject {
+            get { _unknownFields?.fields ?? JSONObject() }
+            set { _unknownFields = newValue.isEmpty ? nil : UnknownFieldsBox(newValue) }
+        }
+        var _unknownFields: UnknownFieldsBox?
 
         /// Creates a value; every field defaults to `nil` (left out of the JSON).
         public init(
@@ -3003,6 +4798,25 @@ extension CoreV1 {
         ) {
             self.volumeClaimTemplate = volumeClaimTemplate
         }
+    }
+}
+
+extension CoreV1.EphemeralVolumeSource {
+    static let knownFields: Set<String> = ["volumeClaimTemplate"]
+
+    /// Decodes the known fields and keeps the other members in `unknownFields`.
+    public init(from decoder: any Decoder) throws {
+        let container = try decoder.container(keyedBy: AnyCodingKey.self)
+        self.init()
+        self.volumeClaimTemplate = try container.decodeIfPresent(CoreV1.PersistentVolumeClaimTemplate.self, forKey: "volumeClaimTemplate")
+        self.unknownFields = try UnknownFields.decode(from: container, known: Self.knownFields)
+    }
+
+    /// Encodes the fields that are set, then `unknownFields`.
+    public func encode(to encoder: any Encoder) throws {
+        var container = encoder.container(keyedBy: AnyCodingKey.self)
+        try container.encodeIfPresent(volumeClaimTemplate, forKey: "volumeClaimTemplate")
+        try UnknownFields.encode(unknownFields, to: &container)
     }
 }
 
@@ -3015,7 +4829,7 @@ extension CoreV1.EphemeralVolumeSource: JSONFastFillable {
             switch cursor.keyHash {
             case 0xc0e42e10d96995c7 where cursor.key(jsonKey, is: "volumeClaimTemplate"):
                 try cursor.fill(&self.volumeClaimTemplate)
-            default: try cursor.skipValue()
+            default: try cursor.keepUnknown(jsonKey, in: &self.unknownFields)
             }
         }
     }
@@ -3062,6 +4876,13 @@ extension CoreV1 {
         public var source: CoreV1.EventSource?
         /// Type of this event (Normal, Warning), new types could be added in the future
         public var type: String?
+        /// Members of the JSON object this model does not know (fields added by a newer API server, say),
+        /// kept so that decoding and encoding again loses nothing.
+        public var unknownFields: JSONObject {
+            get { _unknownFields?.fields ?? JSONObject() }
+            set { _unknownFields = newValue.isEmpty ? nil : UnknownFieldsBox(newValue) }
+        }
+        var _unknownFields: UnknownFieldsBox?
 
         /// Creates a value; every field defaults to `nil` (left out of the JSON).
         public init(
@@ -3101,6 +4922,57 @@ extension CoreV1 {
             self.source = source
             self.type = type
         }
+    }
+}
+
+extension CoreV1.Event {
+    static let knownFields: Set<String> = ["action", "apiVersion", "count", "eventTime", "firstTimestamp", "involvedObject", "kind", "lastTimestamp", "message", "metadata", "reason", "related", "reportingComponent", "reportingInstance", "series", "source", "type"]
+
+    /// Decodes the known fields and keeps the other members in `unknownFields`.
+    public init(from decoder: any Decoder) throws {
+        let container = try decoder.container(keyedBy: AnyCodingKey.self)
+        self.init()
+        self.action = try container.decodeIfPresent(String.self, forKey: "action")
+        self.apiVersion = try container.decodeIfPresent(String.self, forKey: "apiVersion")
+        self.count = try container.decodeIfPresent(Int32.self, forKey: "count")
+        self.eventTime = try container.decodeIfPresent(MicroTime.self, forKey: "eventTime")
+        self.firstTimestamp = try container.decodeIfPresent(Time.self, forKey: "firstTimestamp")
+        self.involvedObject = try container.decodeIfPresent(CoreV1.ObjectReference.self, forKey: "involvedObject")
+        self.kind = try container.decodeIfPresent(String.self, forKey: "kind")
+        self.lastTimestamp = try container.decodeIfPresent(Time.self, forKey: "lastTimestamp")
+        self.message = try container.decodeIfPresent(String.self, forKey: "message")
+        self.metadata = try container.decodeIfPresent(MetaV1.ObjectMeta.self, forKey: "metadata")
+        self.reason = try container.decodeIfPresent(String.self, forKey: "reason")
+        self.related = try container.decodeIfPresent(CoreV1.ObjectReference.self, forKey: "related")
+        self.reportingComponent = try container.decodeIfPresent(String.self, forKey: "reportingComponent")
+        self.reportingInstance = try container.decodeIfPresent(String.self, forKey: "reportingInstance")
+        self.series = try container.decodeIfPresent(CoreV1.EventSeries.self, forKey: "series")
+        self.source = try container.decodeIfPresent(CoreV1.EventSource.self, forKey: "source")
+        self.type = try container.decodeIfPresent(String.self, forKey: "type")
+        self.unknownFields = try UnknownFields.decode(from: container, known: Self.knownFields)
+    }
+
+    /// Encodes the fields that are set, then `unknownFields`.
+    public func encode(to encoder: any Encoder) throws {
+        var container = encoder.container(keyedBy: AnyCodingKey.self)
+        try container.encodeIfPresent(action, forKey: "action")
+        try container.encodeIfPresent(apiVersion, forKey: "apiVersion")
+        try container.encodeIfPresent(count, forKey: "count")
+        try container.encodeIfPresent(eventTime, forKey: "eventTime")
+        try container.encodeIfPresent(firstTimestamp, forKey: "firstTimestamp")
+        try container.encodeIfPresent(involvedObject, forKey: "involvedObject")
+        try container.encodeIfPresent(kind, forKey: "kind")
+        try container.encodeIfPresent(lastTimestamp, forKey: "lastTimestamp")
+        try container.encodeIfPresent(message, forKey: "message")
+        try container.encodeIfPresent(metadata, forKey: "metadata")
+        try container.encodeIfPresent(reason, forKey: "reason")
+        try container.encodeIfPresent(related, forKey: "related")
+        try container.encodeIfPresent(reportingComponent, forKey: "reportingComponent")
+        try container.encodeIfPresent(reportingInstance, forKey: "reportingInstance")
+        try container.encodeIfPresent(series, forKey: "series")
+        try container.encodeIfPresent(source, forKey: "source")
+        try container.encodeIfPresent(type, forKey: "type")
+        try UnknownFields.encode(unknownFields, to: &container)
     }
 }
 
@@ -3145,7 +5017,7 @@ extension CoreV1.Event: JSONFastFillable {
                 try cursor.fill(&self.source)
             case 0xa79439ef7bfa9c2d where cursor.key(jsonKey, is: "type"):
                 self.type = try cursor.decode(String.self)
-            default: try cursor.skipValue()
+            default: try cursor.keepUnknown(jsonKey, in: &self.unknownFields)
             }
         }
     }
@@ -3177,6 +5049,13 @@ extension CoreV1 {
         public var kind: String?
         /// Standard list metadata. More info: https://git.k8s.io/community/contributors/devel/sig-architecture/api-conventions.md#types-kinds
         public var metadata: MetaV1.ListMeta?
+        /// Members of the JSON object this model does not know (fields added by a newer API server, say),
+        /// kept so that decoding and encoding again loses nothing.
+        public var unknownFields: JSONObject {
+            get { _unknownFields?.fields ?? JSONObject() }
+            set { _unknownFields = newValue.isEmpty ? nil : UnknownFieldsBox(newValue) }
+        }
+        var _unknownFields: UnknownFieldsBox?
 
         /// Creates a value; every field defaults to `nil` (left out of the JSON).
         public init(
@@ -3190,6 +5069,31 @@ extension CoreV1 {
             self.kind = kind
             self.metadata = metadata
         }
+    }
+}
+
+extension CoreV1.EventList {
+    static let knownFields: Set<String> = ["apiVersion", "items", "kind", "metadata"]
+
+    /// Decodes the known fields and keeps the other members in `unknownFields`.
+    public init(from decoder: any Decoder) throws {
+        let container = try decoder.container(keyedBy: AnyCodingKey.self)
+        self.init()
+        self.apiVersion = try container.decodeIfPresent(String.self, forKey: "apiVersion")
+        self.items = try container.decodeIfPresent([CoreV1.Event].self, forKey: "items")
+        self.kind = try container.decodeIfPresent(String.self, forKey: "kind")
+        self.metadata = try container.decodeIfPresent(MetaV1.ListMeta.self, forKey: "metadata")
+        self.unknownFields = try UnknownFields.decode(from: container, known: Self.knownFields)
+    }
+
+    /// Encodes the fields that are set, then `unknownFields`.
+    public func encode(to encoder: any Encoder) throws {
+        var container = encoder.container(keyedBy: AnyCodingKey.self)
+        try container.encodeIfPresent(apiVersion, forKey: "apiVersion")
+        try container.encodeIfPresent(items, forKey: "items")
+        try container.encodeIfPresent(kind, forKey: "kind")
+        try container.encodeIfPresent(metadata, forKey: "metadata")
+        try UnknownFields.encode(unknownFields, to: &container)
     }
 }
 
@@ -3208,7 +5112,7 @@ extension CoreV1.EventList: JSONFastFillable {
                 self.kind = try cursor.decode(String.self)
             case 0x28475f88f42fd020 where cursor.key(jsonKey, is: "metadata"):
                 try cursor.fill(&self.metadata)
-            default: try cursor.skipValue()
+            default: try cursor.keepUnknown(jsonKey, in: &self.unknownFields)
             }
         }
     }
@@ -3221,6 +5125,13 @@ extension CoreV1 {
         public var count: Int32?
         /// Time of the last occurrence observed
         public var lastObservedTime: MicroTime?
+        /// Members of the JSON object this model does not know (fields added by a newer API server, say),
+        /// kept so that decoding and encoding again loses nothing.
+        public var unknownFields: JSONObject {
+            get { _unknownFields?.fields ?? JSONObject() }
+            set { _unknownFields = newValue.isEmpty ? nil : UnknownFieldsBox(newValue) }
+        }
+        var _unknownFields: UnknownFieldsBox?
 
         /// Creates a value; every field defaults to `nil` (left out of the JSON).
         public init(
@@ -3230,6 +5141,27 @@ extension CoreV1 {
             self.count = count
             self.lastObservedTime = lastObservedTime
         }
+    }
+}
+
+extension CoreV1.EventSeries {
+    static let knownFields: Set<String> = ["count", "lastObservedTime"]
+
+    /// Decodes the known fields and keeps the other members in `unknownFields`.
+    public init(from decoder: any Decoder) throws {
+        let container = try decoder.container(keyedBy: AnyCodingKey.self)
+        self.init()
+        self.count = try container.decodeIfPresent(Int32.self, forKey: "count")
+        self.lastObservedTime = try container.decodeIfPresent(MicroTime.self, forKey: "lastObservedTime")
+        self.unknownFields = try UnknownFields.decode(from: container, known: Self.knownFields)
+    }
+
+    /// Encodes the fields that are set, then `unknownFields`.
+    public func encode(to encoder: any Encoder) throws {
+        var container = encoder.container(keyedBy: AnyCodingKey.self)
+        try container.encodeIfPresent(count, forKey: "count")
+        try container.encodeIfPresent(lastObservedTime, forKey: "lastObservedTime")
+        try UnknownFields.encode(unknownFields, to: &container)
     }
 }
 
@@ -3244,7 +5176,7 @@ extension CoreV1.EventSeries: JSONFastFillable {
                 self.count = try cursor.decode(Int32.self)
             case 0x1a21b6beb4a6e78c where cursor.key(jsonKey, is: "lastObservedTime"):
                 self.lastObservedTime = try cursor.decode(MicroTime.self)
-            default: try cursor.skipValue()
+            default: try cursor.keepUnknown(jsonKey, in: &self.unknownFields)
             }
         }
     }
@@ -3257,6 +5189,13 @@ extension CoreV1 {
         public var component: String?
         /// Node name on which the event is generated.
         public var host: String?
+        /// Members of the JSON object this model does not know (fields added by a newer API server, say),
+        /// kept so that decoding and encoding again loses nothing.
+        public var unknownFields: JSONObject {
+            get { _unknownFields?.fields ?? JSONObject() }
+            set { _unknownFields = newValue.isEmpty ? nil : UnknownFieldsBox(newValue) }
+        }
+        var _unknownFields: UnknownFieldsBox?
 
         /// Creates a value; every field defaults to `nil` (left out of the JSON).
         public init(
@@ -3266,6 +5205,27 @@ extension CoreV1 {
             self.component = component
             self.host = host
         }
+    }
+}
+
+extension CoreV1.EventSource {
+    static let knownFields: Set<String> = ["component", "host"]
+
+    /// Decodes the known fields and keeps the other members in `unknownFields`.
+    public init(from decoder: any Decoder) throws {
+        let container = try decoder.container(keyedBy: AnyCodingKey.self)
+        self.init()
+        self.component = try container.decodeIfPresent(String.self, forKey: "component")
+        self.host = try container.decodeIfPresent(String.self, forKey: "host")
+        self.unknownFields = try UnknownFields.decode(from: container, known: Self.knownFields)
+    }
+
+    /// Encodes the fields that are set, then `unknownFields`.
+    public func encode(to encoder: any Encoder) throws {
+        var container = encoder.container(keyedBy: AnyCodingKey.self)
+        try container.encodeIfPresent(component, forKey: "component")
+        try container.encodeIfPresent(host, forKey: "host")
+        try UnknownFields.encode(unknownFields, to: &container)
     }
 }
 
@@ -3280,7 +5240,7 @@ extension CoreV1.EventSource: JSONFastFillable {
                 self.component = try cursor.decode(String.self)
             case 0x4077f8cc7eaf4d6f where cursor.key(jsonKey, is: "host"):
                 self.host = try cursor.decode(String.self)
-            default: try cursor.skipValue()
+            default: try cursor.keepUnknown(jsonKey, in: &self.unknownFields)
             }
         }
     }
@@ -3291,6 +5251,13 @@ extension CoreV1 {
     public struct ExecAction: Codable, Hashable, Sendable {
         /// Command is the command line to execute inside the container, the working directory for the command  is root ('/') in the container's filesystem. The command is simply exec'd, it is not run inside a shell, so traditional shell instructions ('|', etc) won't work. To use a shell, you need to explicitly call out to that shell. Exit status of 0 is treated as live/healthy and non-zero is unhealthy.
         public var command: [String]?
+        /// Members of the JSON object this model does not know (fields added by a newer API server, say),
+        /// kept so that decoding and encoding again loses nothing.
+        public var unknownFields: JSONObject {
+            get { _unknownFields?.fields ?? JSONObject() }
+            set { _unknownFields = newValue.isEmpty ? nil : UnknownFieldsBox(newValue) }
+        }
+        var _unknownFields: UnknownFieldsBox?
 
         /// Creates a value; every field defaults to `nil` (left out of the JSON).
         public init(
@@ -3298,6 +5265,25 @@ extension CoreV1 {
         ) {
             self.command = command
         }
+    }
+}
+
+extension CoreV1.ExecAction {
+    static let knownFields: Set<String> = ["command"]
+
+    /// Decodes the known fields and keeps the other members in `unknownFields`.
+    public init(from decoder: any Decoder) throws {
+        let container = try decoder.container(keyedBy: AnyCodingKey.self)
+        self.init()
+        self.command = try container.decodeIfPresent([String].self, forKey: "command")
+        self.unknownFields = try UnknownFields.decode(from: container, known: Self.knownFields)
+    }
+
+    /// Encodes the fields that are set, then `unknownFields`.
+    public func encode(to encoder: any Encoder) throws {
+        var container = encoder.container(keyedBy: AnyCodingKey.self)
+        try container.encodeIfPresent(command, forKey: "command")
+        try UnknownFields.encode(unknownFields, to: &container)
     }
 }
 
@@ -3310,7 +5296,7 @@ extension CoreV1.ExecAction: JSONFastFillable {
             switch cursor.keyHash {
             case 0x66655dca2c3e8a12 where cursor.key(jsonKey, is: "command"):
                 self.command = try cursor.decode([String].self)
-            default: try cursor.skipValue()
+            default: try cursor.keepUnknown(jsonKey, in: &self.unknownFields)
             }
         }
     }
@@ -3329,6 +5315,13 @@ extension CoreV1 {
         public var targetWWNs: [String]?
         /// wwids Optional: FC volume world wide identifiers (wwids) Either wwids or combination of targetWWNs and lun must be set, but not both simultaneously.
         public var wwids: [String]?
+        /// Members of the JSON object this model does not know (fields added by a newer API server, say),
+        /// kept so that decoding and encoding again loses nothing.
+        public var unknownFields: JSONObject {
+            get { _unknownFields?.fields ?? JSONObject() }
+            set { _unknownFields = newValue.isEmpty ? nil : UnknownFieldsBox(newValue) }
+        }
+        var _unknownFields: UnknownFieldsBox?
 
         /// Creates a value; every field defaults to `nil` (left out of the JSON).
         public init(
@@ -3344,6 +5337,33 @@ extension CoreV1 {
             self.targetWWNs = targetWWNs
             self.wwids = wwids
         }
+    }
+}
+
+extension CoreV1.FCVolumeSource {
+    static let knownFields: Set<String> = ["fsType", "lun", "readOnly", "targetWWNs", "wwids"]
+
+    /// Decodes the known fields and keeps the other members in `unknownFields`.
+    public init(from decoder: any Decoder) throws {
+        let container = try decoder.container(keyedBy: AnyCodingKey.self)
+        self.init()
+        self.fsType = try container.decodeIfPresent(String.self, forKey: "fsType")
+        self.lun = try container.decodeIfPresent(Int32.self, forKey: "lun")
+        self.readOnly = try container.decodeIfPresent(Bool.self, forKey: "readOnly")
+        self.targetWWNs = try container.decodeIfPresent([String].self, forKey: "targetWWNs")
+        self.wwids = try container.decodeIfPresent([String].self, forKey: "wwids")
+        self.unknownFields = try UnknownFields.decode(from: container, known: Self.knownFields)
+    }
+
+    /// Encodes the fields that are set, then `unknownFields`.
+    public func encode(to encoder: any Encoder) throws {
+        var container = encoder.container(keyedBy: AnyCodingKey.self)
+        try container.encodeIfPresent(fsType, forKey: "fsType")
+        try container.encodeIfPresent(lun, forKey: "lun")
+        try container.encodeIfPresent(readOnly, forKey: "readOnly")
+        try container.encodeIfPresent(targetWWNs, forKey: "targetWWNs")
+        try container.encodeIfPresent(wwids, forKey: "wwids")
+        try UnknownFields.encode(unknownFields, to: &container)
     }
 }
 
@@ -3364,7 +5384,7 @@ extension CoreV1.FCVolumeSource: JSONFastFillable {
                 self.targetWWNs = try cursor.decode([String].self)
             case 0x7c4a94994bf0c477 where cursor.key(jsonKey, is: "wwids"):
                 self.wwids = try cursor.decode([String].self)
-            default: try cursor.skipValue()
+            default: try cursor.keepUnknown(jsonKey, in: &self.unknownFields)
             }
         }
     }
@@ -3389,6 +5409,13 @@ extension CoreV1 {
         /// 
         /// Required by the API.
         public var volumeName: String?
+        /// Members of the JSON object this model does not know (fields added by a newer API server, say),
+        /// kept so that decoding and encoding again loses nothing.
+        public var unknownFields: JSONObject {
+            get { _unknownFields?.fields ?? JSONObject() }
+            set { _unknownFields = newValue.isEmpty ? nil : UnknownFieldsBox(newValue) }
+        }
+        var _unknownFields: UnknownFieldsBox?
 
         /// Creates a value; every field defaults to `nil` (left out of the JSON).
         public init(
@@ -3402,6 +5429,31 @@ extension CoreV1 {
             self.path = path
             self.volumeName = volumeName
         }
+    }
+}
+
+extension CoreV1.FileKeySelector {
+    static let knownFields: Set<String> = ["key", "optional", "path", "volumeName"]
+
+    /// Decodes the known fields and keeps the other members in `unknownFields`.
+    public init(from decoder: any Decoder) throws {
+        let container = try decoder.container(keyedBy: AnyCodingKey.self)
+        self.init()
+        self.key = try container.decodeIfPresent(String.self, forKey: "key")
+        self.optional = try container.decodeIfPresent(Bool.self, forKey: "optional")
+        self.path = try container.decodeIfPresent(String.self, forKey: "path")
+        self.volumeName = try container.decodeIfPresent(String.self, forKey: "volumeName")
+        self.unknownFields = try UnknownFields.decode(from: container, known: Self.knownFields)
+    }
+
+    /// Encodes the fields that are set, then `unknownFields`.
+    public func encode(to encoder: any Encoder) throws {
+        var container = encoder.container(keyedBy: AnyCodingKey.self)
+        try container.encodeIfPresent(key, forKey: "key")
+        try container.encodeIfPresent(optional, forKey: "optional")
+        try container.encodeIfPresent(path, forKey: "path")
+        try container.encodeIfPresent(volumeName, forKey: "volumeName")
+        try UnknownFields.encode(unknownFields, to: &container)
     }
 }
 
@@ -3420,7 +5472,7 @@ extension CoreV1.FileKeySelector: JSONFastFillable {
                 self.path = try cursor.decode(String.self)
             case 0x5d074ac20ca1a52c where cursor.key(jsonKey, is: "volumeName"):
                 self.volumeName = try cursor.decode(String.self)
-            default: try cursor.skipValue()
+            default: try cursor.keepUnknown(jsonKey, in: &self.unknownFields)
             }
         }
     }
@@ -3441,6 +5493,13 @@ extension CoreV1 {
         public var readOnly: Bool?
         /// secretRef is Optional: SecretRef is reference to the secret object containing sensitive information to pass to the plugin scripts. This may be empty if no secret object is specified. If the secret object contains more than one secret, all secrets are passed to the plugin scripts.
         public var secretRef: CoreV1.SecretReference?
+        /// Members of the JSON object this model does not know (fields added by a newer API server, say),
+        /// kept so that decoding and encoding again loses nothing.
+        public var unknownFields: JSONObject {
+            get { _unknownFields?.fields ?? JSONObject() }
+            set { _unknownFields = newValue.isEmpty ? nil : UnknownFieldsBox(newValue) }
+        }
+        var _unknownFields: UnknownFieldsBox?
 
         /// Creates a value; every field defaults to `nil` (left out of the JSON).
         public init(
@@ -3456,6 +5515,33 @@ extension CoreV1 {
             self.readOnly = readOnly
             self.secretRef = secretRef
         }
+    }
+}
+
+extension CoreV1.FlexPersistentVolumeSource {
+    static let knownFields: Set<String> = ["driver", "fsType", "options", "readOnly", "secretRef"]
+
+    /// Decodes the known fields and keeps the other members in `unknownFields`.
+    public init(from decoder: any Decoder) throws {
+        let container = try decoder.container(keyedBy: AnyCodingKey.self)
+        self.init()
+        self.driver = try container.decodeIfPresent(String.self, forKey: "driver")
+        self.fsType = try container.decodeIfPresent(String.self, forKey: "fsType")
+        self.options = try container.decodeIfPresent([String: String].self, forKey: "options")
+        self.readOnly = try container.decodeIfPresent(Bool.self, forKey: "readOnly")
+        self.secretRef = try container.decodeIfPresent(CoreV1.SecretReference.self, forKey: "secretRef")
+        self.unknownFields = try UnknownFields.decode(from: container, known: Self.knownFields)
+    }
+
+    /// Encodes the fields that are set, then `unknownFields`.
+    public func encode(to encoder: any Encoder) throws {
+        var container = encoder.container(keyedBy: AnyCodingKey.self)
+        try container.encodeIfPresent(driver, forKey: "driver")
+        try container.encodeIfPresent(fsType, forKey: "fsType")
+        try container.encodeIfPresent(options, forKey: "options")
+        try container.encodeIfPresent(readOnly, forKey: "readOnly")
+        try container.encodeIfPresent(secretRef, forKey: "secretRef")
+        try UnknownFields.encode(unknownFields, to: &container)
     }
 }
 
@@ -3476,7 +5562,7 @@ extension CoreV1.FlexPersistentVolumeSource: JSONFastFillable {
                 self.readOnly = try cursor.decode(Bool.self)
             case 0xa95eb3d44c2a4ad6 where cursor.key(jsonKey, is: "secretRef"):
                 try cursor.fill(&self.secretRef)
-            default: try cursor.skipValue()
+            default: try cursor.keepUnknown(jsonKey, in: &self.unknownFields)
             }
         }
     }
@@ -3497,6 +5583,13 @@ extension CoreV1 {
         public var readOnly: Bool?
         /// secretRef is Optional: secretRef is reference to the secret object containing sensitive information to pass to the plugin scripts. This may be empty if no secret object is specified. If the secret object contains more than one secret, all secrets are passed to the plugin scripts.
         public var secretRef: CoreV1.LocalObjectReference?
+        /// Members of the JSON object this model does not know (fields added by a newer API server, say),
+        /// kept so that decoding and encoding again loses nothing.
+        public var unknownFields: JSONObject {
+            get { _unknownFields?.fields ?? JSONObject() }
+            set { _unknownFields = newValue.isEmpty ? nil : UnknownFieldsBox(newValue) }
+        }
+        var _unknownFields: UnknownFieldsBox?
 
         /// Creates a value; every field defaults to `nil` (left out of the JSON).
         public init(
@@ -3512,6 +5605,33 @@ extension CoreV1 {
             self.readOnly = readOnly
             self.secretRef = secretRef
         }
+    }
+}
+
+extension CoreV1.FlexVolumeSource {
+    static let knownFields: Set<String> = ["driver", "fsType", "options", "readOnly", "secretRef"]
+
+    /// Decodes the known fields and keeps the other members in `unknownFields`.
+    public init(from decoder: any Decoder) throws {
+        let container = try decoder.container(keyedBy: AnyCodingKey.self)
+        self.init()
+        self.driver = try container.decodeIfPresent(String.self, forKey: "driver")
+        self.fsType = try container.decodeIfPresent(String.self, forKey: "fsType")
+        self.options = try container.decodeIfPresent([String: String].self, forKey: "options")
+        self.readOnly = try container.decodeIfPresent(Bool.self, forKey: "readOnly")
+        self.secretRef = try container.decodeIfPresent(CoreV1.LocalObjectReference.self, forKey: "secretRef")
+        self.unknownFields = try UnknownFields.decode(from: container, known: Self.knownFields)
+    }
+
+    /// Encodes the fields that are set, then `unknownFields`.
+    public func encode(to encoder: any Encoder) throws {
+        var container = encoder.container(keyedBy: AnyCodingKey.self)
+        try container.encodeIfPresent(driver, forKey: "driver")
+        try container.encodeIfPresent(fsType, forKey: "fsType")
+        try container.encodeIfPresent(options, forKey: "options")
+        try container.encodeIfPresent(readOnly, forKey: "readOnly")
+        try container.encodeIfPresent(secretRef, forKey: "secretRef")
+        try UnknownFields.encode(unknownFields, to: &container)
     }
 }
 
@@ -3532,7 +5652,7 @@ extension CoreV1.FlexVolumeSource: JSONFastFillable {
                 self.readOnly = try cursor.decode(Bool.self)
             case 0xa95eb3d44c2a4ad6 where cursor.key(jsonKey, is: "secretRef"):
                 try cursor.fill(&self.secretRef)
-            default: try cursor.skipValue()
+            default: try cursor.keepUnknown(jsonKey, in: &self.unknownFields)
             }
         }
     }
@@ -3545,6 +5665,13 @@ extension CoreV1 {
         public var datasetName: String?
         /// datasetUUID is the UUID of the dataset. This is unique identifier of a Flocker dataset
         public var datasetUUID: String?
+        /// Members of the JSON object this model does not know (fields added by a newer API server, say),
+        /// kept so that decoding and encoding again loses nothing.
+        public var unknownFields: JSONObject {
+            get { _unknownFields?.fields ?? JSONObject() }
+            set { _unknownFields = newValue.isEmpty ? nil : UnknownFieldsBox(newValue) }
+        }
+        var _unknownFields: UnknownFieldsBox?
 
         /// Creates a value; every field defaults to `nil` (left out of the JSON).
         public init(
@@ -3554,6 +5681,27 @@ extension CoreV1 {
             self.datasetName = datasetName
             self.datasetUUID = datasetUUID
         }
+    }
+}
+
+extension CoreV1.FlockerVolumeSource {
+    static let knownFields: Set<String> = ["datasetName", "datasetUUID"]
+
+    /// Decodes the known fields and keeps the other members in `unknownFields`.
+    public init(from decoder: any Decoder) throws {
+        let container = try decoder.container(keyedBy: AnyCodingKey.self)
+        self.init()
+        self.datasetName = try container.decodeIfPresent(String.self, forKey: "datasetName")
+        self.datasetUUID = try container.decodeIfPresent(String.self, forKey: "datasetUUID")
+        self.unknownFields = try UnknownFields.decode(from: container, known: Self.knownFields)
+    }
+
+    /// Encodes the fields that are set, then `unknownFields`.
+    public func encode(to encoder: any Encoder) throws {
+        var container = encoder.container(keyedBy: AnyCodingKey.self)
+        try container.encodeIfPresent(datasetName, forKey: "datasetName")
+        try container.encodeIfPresent(datasetUUID, forKey: "datasetUUID")
+        try UnknownFields.encode(unknownFields, to: &container)
     }
 }
 
@@ -3568,7 +5716,7 @@ extension CoreV1.FlockerVolumeSource: JSONFastFillable {
                 self.datasetName = try cursor.decode(String.self)
             case 0x80d4cda8972cad50 where cursor.key(jsonKey, is: "datasetUUID"):
                 self.datasetUUID = try cursor.decode(String.self)
-            default: try cursor.skipValue()
+            default: try cursor.keepUnknown(jsonKey, in: &self.unknownFields)
             }
         }
     }
@@ -3589,6 +5737,13 @@ extension CoreV1 {
         public var pdName: String?
         /// readOnly here will force the ReadOnly setting in VolumeMounts. Defaults to false. More info: https://kubernetes.io/docs/concepts/storage/volumes#gcepersistentdisk
         public var readOnly: Bool?
+        /// Members of the JSON object this model does not know (fields added by a newer API server, say),
+        /// kept so that decoding and encoding again loses nothing.
+        public var unknownFields: JSONObject {
+            get { _unknownFields?.fields ?? JSONObject() }
+            set { _unknownFields = newValue.isEmpty ? nil : UnknownFieldsBox(newValue) }
+        }
+        var _unknownFields: UnknownFieldsBox?
 
         /// Creates a value; every field defaults to `nil` (left out of the JSON).
         public init(
@@ -3602,6 +5757,31 @@ extension CoreV1 {
             self.pdName = pdName
             self.readOnly = readOnly
         }
+    }
+}
+
+extension CoreV1.GCEPersistentDiskVolumeSource {
+    static let knownFields: Set<String> = ["fsType", "partition", "pdName", "readOnly"]
+
+    /// Decodes the known fields and keeps the other members in `unknownFields`.
+    public init(from decoder: any Decoder) throws {
+        let container = try decoder.container(keyedBy: AnyCodingKey.self)
+        self.init()
+        self.fsType = try container.decodeIfPresent(String.self, forKey: "fsType")
+        self.partition = try container.decodeIfPresent(Int32.self, forKey: "partition")
+        self.pdName = try container.decodeIfPresent(String.self, forKey: "pdName")
+        self.readOnly = try container.decodeIfPresent(Bool.self, forKey: "readOnly")
+        self.unknownFields = try UnknownFields.decode(from: container, known: Self.knownFields)
+    }
+
+    /// Encodes the fields that are set, then `unknownFields`.
+    public func encode(to encoder: any Encoder) throws {
+        var container = encoder.container(keyedBy: AnyCodingKey.self)
+        try container.encodeIfPresent(fsType, forKey: "fsType")
+        try container.encodeIfPresent(partition, forKey: "partition")
+        try container.encodeIfPresent(pdName, forKey: "pdName")
+        try container.encodeIfPresent(readOnly, forKey: "readOnly")
+        try UnknownFields.encode(unknownFields, to: &container)
     }
 }
 
@@ -3620,7 +5800,7 @@ extension CoreV1.GCEPersistentDiskVolumeSource: JSONFastFillable {
                 self.pdName = try cursor.decode(String.self)
             case 0x7381961d26b4adb7 where cursor.key(jsonKey, is: "readOnly"):
                 self.readOnly = try cursor.decode(Bool.self)
-            default: try cursor.skipValue()
+            default: try cursor.keepUnknown(jsonKey, in: &self.unknownFields)
             }
         }
     }
@@ -3637,6 +5817,13 @@ extension CoreV1 {
         /// 
         /// If this is not specified, the default behavior is defined by gRPC.
         public var service: String?
+        /// Members of the JSON object this model does not know (fields added by a newer API server, say),
+        /// kept so that decoding and encoding again loses nothing.
+        public var unknownFields: JSONObject {
+            get { _unknownFields?.fields ?? JSONObject() }
+            set { _unknownFields = newValue.isEmpty ? nil : UnknownFieldsBox(newValue) }
+        }
+        var _unknownFields: UnknownFieldsBox?
 
         /// Creates a value; every field defaults to `nil` (left out of the JSON).
         public init(
@@ -3646,6 +5833,27 @@ extension CoreV1 {
             self.port = port
             self.service = service
         }
+    }
+}
+
+extension CoreV1.GRPCAction {
+    static let knownFields: Set<String> = ["port", "service"]
+
+    /// Decodes the known fields and keeps the other members in `unknownFields`.
+    public init(from decoder: any Decoder) throws {
+        let container = try decoder.container(keyedBy: AnyCodingKey.self)
+        self.init()
+        self.port = try container.decodeIfPresent(Int32.self, forKey: "port")
+        self.service = try container.decodeIfPresent(String.self, forKey: "service")
+        self.unknownFields = try UnknownFields.decode(from: container, known: Self.knownFields)
+    }
+
+    /// Encodes the fields that are set, then `unknownFields`.
+    public func encode(to encoder: any Encoder) throws {
+        var container = encoder.container(keyedBy: AnyCodingKey.self)
+        try container.encodeIfPresent(port, forKey: "port")
+        try container.encodeIfPresent(service, forKey: "service")
+        try UnknownFields.encode(unknownFields, to: &container)
     }
 }
 
@@ -3660,7 +5868,7 @@ extension CoreV1.GRPCAction: JSONFastFillable {
                 self.port = try cursor.decode(Int32.self)
             case 0xcc37e1946446a284 where cursor.key(jsonKey, is: "service"):
                 self.service = try cursor.decode(String.self)
-            default: try cursor.skipValue()
+            default: try cursor.keepUnknown(jsonKey, in: &self.unknownFields)
             }
         }
     }
@@ -3679,6 +5887,13 @@ extension CoreV1 {
         public var repository: String?
         /// revision is the commit hash for the specified revision.
         public var revision: String?
+        /// Members of the JSON object this model does not know (fields added by a newer API server, say),
+        /// kept so that decoding and encoding again loses nothing.
+        public var unknownFields: JSONObject {
+            get { _unknownFields?.fields ?? JSONObject() }
+            set { _unknownFields = newValue.isEmpty ? nil : UnknownFieldsBox(newValue) }
+        }
+        var _unknownFields: UnknownFieldsBox?
 
         /// Creates a value; every field defaults to `nil` (left out of the JSON).
         public init(
@@ -3690,6 +5905,29 @@ extension CoreV1 {
             self.repository = repository
             self.revision = revision
         }
+    }
+}
+
+extension CoreV1.GitRepoVolumeSource {
+    static let knownFields: Set<String> = ["directory", "repository", "revision"]
+
+    /// Decodes the known fields and keeps the other members in `unknownFields`.
+    public init(from decoder: any Decoder) throws {
+        let container = try decoder.container(keyedBy: AnyCodingKey.self)
+        self.init()
+        self.directory = try container.decodeIfPresent(String.self, forKey: "directory")
+        self.repository = try container.decodeIfPresent(String.self, forKey: "repository")
+        self.revision = try container.decodeIfPresent(String.self, forKey: "revision")
+        self.unknownFields = try UnknownFields.decode(from: container, known: Self.knownFields)
+    }
+
+    /// Encodes the fields that are set, then `unknownFields`.
+    public func encode(to encoder: any Encoder) throws {
+        var container = encoder.container(keyedBy: AnyCodingKey.self)
+        try container.encodeIfPresent(directory, forKey: "directory")
+        try container.encodeIfPresent(repository, forKey: "repository")
+        try container.encodeIfPresent(revision, forKey: "revision")
+        try UnknownFields.encode(unknownFields, to: &container)
     }
 }
 
@@ -3706,7 +5944,7 @@ extension CoreV1.GitRepoVolumeSource: JSONFastFillable {
                 self.repository = try cursor.decode(String.self)
             case 0xd6a4dbc46c8e8658 where cursor.key(jsonKey, is: "revision"):
                 self.revision = try cursor.decode(String.self)
-            default: try cursor.skipValue()
+            default: try cursor.keepUnknown(jsonKey, in: &self.unknownFields)
             }
         }
     }
@@ -3727,6 +5965,13 @@ extension CoreV1 {
         public var path: String?
         /// readOnly here will force the Glusterfs volume to be mounted with read-only permissions. Defaults to false. More info: https://examples.k8s.io/volumes/glusterfs/README.md#create-a-pod
         public var readOnly: Bool?
+        /// Members of the JSON object this model does not know (fields added by a newer API server, say),
+        /// kept so that decoding and encoding again loses nothing.
+        public var unknownFields: JSONObject {
+            get { _unknownFields?.fields ?? JSONObject() }
+            set { _unknownFields = newValue.isEmpty ? nil : UnknownFieldsBox(newValue) }
+        }
+        var _unknownFields: UnknownFieldsBox?
 
         /// Creates a value; every field defaults to `nil` (left out of the JSON).
         public init(
@@ -3740,6 +5985,31 @@ extension CoreV1 {
             self.path = path
             self.readOnly = readOnly
         }
+    }
+}
+
+extension CoreV1.GlusterfsPersistentVolumeSource {
+    static let knownFields: Set<String> = ["endpoints", "endpointsNamespace", "path", "readOnly"]
+
+    /// Decodes the known fields and keeps the other members in `unknownFields`.
+    public init(from decoder: any Decoder) throws {
+        let container = try decoder.container(keyedBy: AnyCodingKey.self)
+        self.init()
+        self.endpoints = try container.decodeIfPresent(String.self, forKey: "endpoints")
+        self.endpointsNamespace = try container.decodeIfPresent(String.self, forKey: "endpointsNamespace")
+        self.path = try container.decodeIfPresent(String.self, forKey: "path")
+        self.readOnly = try container.decodeIfPresent(Bool.self, forKey: "readOnly")
+        self.unknownFields = try UnknownFields.decode(from: container, known: Self.knownFields)
+    }
+
+    /// Encodes the fields that are set, then `unknownFields`.
+    public func encode(to encoder: any Encoder) throws {
+        var container = encoder.container(keyedBy: AnyCodingKey.self)
+        try container.encodeIfPresent(endpoints, forKey: "endpoints")
+        try container.encodeIfPresent(endpointsNamespace, forKey: "endpointsNamespace")
+        try container.encodeIfPresent(path, forKey: "path")
+        try container.encodeIfPresent(readOnly, forKey: "readOnly")
+        try UnknownFields.encode(unknownFields, to: &container)
     }
 }
 
@@ -3758,7 +6028,7 @@ extension CoreV1.GlusterfsPersistentVolumeSource: JSONFastFillable {
                 self.path = try cursor.decode(String.self)
             case 0x7381961d26b4adb7 where cursor.key(jsonKey, is: "readOnly"):
                 self.readOnly = try cursor.decode(Bool.self)
-            default: try cursor.skipValue()
+            default: try cursor.keepUnknown(jsonKey, in: &self.unknownFields)
             }
         }
     }
@@ -3777,6 +6047,13 @@ extension CoreV1 {
         public var path: String?
         /// readOnly here will force the Glusterfs volume to be mounted with read-only permissions. Defaults to false. More info: https://examples.k8s.io/volumes/glusterfs/README.md#create-a-pod
         public var readOnly: Bool?
+        /// Members of the JSON object this model does not know (fields added by a newer API server, say),
+        /// kept so that decoding and encoding again loses nothing.
+        public var unknownFields: JSONObject {
+            get { _unknownFields?.fields ?? JSONObject() }
+            set { _unknownFields = newValue.isEmpty ? nil : UnknownFieldsBox(newValue) }
+        }
+        var _unknownFields: UnknownFieldsBox?
 
         /// Creates a value; every field defaults to `nil` (left out of the JSON).
         public init(
@@ -3788,6 +6065,29 @@ extension CoreV1 {
             self.path = path
             self.readOnly = readOnly
         }
+    }
+}
+
+extension CoreV1.GlusterfsVolumeSource {
+    static let knownFields: Set<String> = ["endpoints", "path", "readOnly"]
+
+    /// Decodes the known fields and keeps the other members in `unknownFields`.
+    public init(from decoder: any Decoder) throws {
+        let container = try decoder.container(keyedBy: AnyCodingKey.self)
+        self.init()
+        self.endpoints = try container.decodeIfPresent(String.self, forKey: "endpoints")
+        self.path = try container.decodeIfPresent(String.self, forKey: "path")
+        self.readOnly = try container.decodeIfPresent(Bool.self, forKey: "readOnly")
+        self.unknownFields = try UnknownFields.decode(from: container, known: Self.knownFields)
+    }
+
+    /// Encodes the fields that are set, then `unknownFields`.
+    public func encode(to encoder: any Encoder) throws {
+        var container = encoder.container(keyedBy: AnyCodingKey.self)
+        try container.encodeIfPresent(endpoints, forKey: "endpoints")
+        try container.encodeIfPresent(path, forKey: "path")
+        try container.encodeIfPresent(readOnly, forKey: "readOnly")
+        try UnknownFields.encode(unknownFields, to: &container)
     }
 }
 
@@ -3804,7 +6104,7 @@ extension CoreV1.GlusterfsVolumeSource: JSONFastFillable {
                 self.path = try cursor.decode(String.self)
             case 0x7381961d26b4adb7 where cursor.key(jsonKey, is: "readOnly"):
                 self.readOnly = try cursor.decode(Bool.self)
-            default: try cursor.skipValue()
+            default: try cursor.keepUnknown(jsonKey, in: &self.unknownFields)
             }
         }
     }
@@ -3825,6 +6125,13 @@ extension CoreV1 {
         public var port: IntOrString?
         /// Scheme to use for connecting to the host. Defaults to HTTP.
         public var scheme: String?
+        /// Members of the JSON object this model does not know (fields added by a newer API server, say),
+        /// kept so that decoding and encoding again loses nothing.
+        public var unknownFields: JSONObject {
+            get { _unknownFields?.fields ?? JSONObject() }
+            set { _unknownFields = newValue.isEmpty ? nil : UnknownFieldsBox(newValue) }
+        }
+        var _unknownFields: UnknownFieldsBox?
 
         /// Creates a value; every field defaults to `nil` (left out of the JSON).
         public init(
@@ -3840,6 +6147,33 @@ extension CoreV1 {
             self.port = port
             self.scheme = scheme
         }
+    }
+}
+
+extension CoreV1.HTTPGetAction {
+    static let knownFields: Set<String> = ["host", "httpHeaders", "path", "port", "scheme"]
+
+    /// Decodes the known fields and keeps the other members in `unknownFields`.
+    public init(from decoder: any Decoder) throws {
+        let container = try decoder.container(keyedBy: AnyCodingKey.self)
+        self.init()
+        self.host = try container.decodeIfPresent(String.self, forKey: "host")
+        self.httpHeaders = try container.decodeIfPresent([CoreV1.HTTPHeader].self, forKey: "httpHeaders")
+        self.path = try container.decodeIfPresent(String.self, forKey: "path")
+        self.port = try container.decodeIfPresent(IntOrString.self, forKey: "port")
+        self.scheme = try container.decodeIfPresent(String.self, forKey: "scheme")
+        self.unknownFields = try UnknownFields.decode(from: container, known: Self.knownFields)
+    }
+
+    /// Encodes the fields that are set, then `unknownFields`.
+    public func encode(to encoder: any Encoder) throws {
+        var container = encoder.container(keyedBy: AnyCodingKey.self)
+        try container.encodeIfPresent(host, forKey: "host")
+        try container.encodeIfPresent(httpHeaders, forKey: "httpHeaders")
+        try container.encodeIfPresent(path, forKey: "path")
+        try container.encodeIfPresent(port, forKey: "port")
+        try container.encodeIfPresent(scheme, forKey: "scheme")
+        try UnknownFields.encode(unknownFields, to: &container)
     }
 }
 
@@ -3860,7 +6194,7 @@ extension CoreV1.HTTPGetAction: JSONFastFillable {
                 self.port = try cursor.decode(IntOrString.self)
             case 0x758d1bff76466e82 where cursor.key(jsonKey, is: "scheme"):
                 self.scheme = try cursor.decode(String.self)
-            default: try cursor.skipValue()
+            default: try cursor.keepUnknown(jsonKey, in: &self.unknownFields)
             }
         }
     }
@@ -3877,6 +6211,13 @@ extension CoreV1 {
         /// 
         /// Required by the API.
         public var value: String?
+        /// Members of the JSON object this model does not know (fields added by a newer API server, say),
+        /// kept so that decoding and encoding again loses nothing.
+        public var unknownFields: JSONObject {
+            get { _unknownFields?.fields ?? JSONObject() }
+            set { _unknownFields = newValue.isEmpty ? nil : UnknownFieldsBox(newValue) }
+        }
+        var _unknownFields: UnknownFieldsBox?
 
         /// Creates a value; every field defaults to `nil` (left out of the JSON).
         public init(
@@ -3886,6 +6227,27 @@ extension CoreV1 {
             self.name = name
             self.value = value
         }
+    }
+}
+
+extension CoreV1.HTTPHeader {
+    static let knownFields: Set<String> = ["name", "value"]
+
+    /// Decodes the known fields and keeps the other members in `unknownFields`.
+    public init(from decoder: any Decoder) throws {
+        let container = try decoder.container(keyedBy: AnyCodingKey.self)
+        self.init()
+        self.name = try container.decodeIfPresent(String.self, forKey: "name")
+        self.value = try container.decodeIfPresent(String.self, forKey: "value")
+        self.unknownFields = try UnknownFields.decode(from: container, known: Self.knownFields)
+    }
+
+    /// Encodes the fields that are set, then `unknownFields`.
+    public func encode(to encoder: any Encoder) throws {
+        var container = encoder.container(keyedBy: AnyCodingKey.self)
+        try container.encodeIfPresent(name, forKey: "name")
+        try container.encodeIfPresent(value, forKey: "value")
+        try UnknownFields.encode(unknownFields, to: &container)
     }
 }
 
@@ -3900,7 +6262,7 @@ extension CoreV1.HTTPHeader: JSONFastFillable {
                 self.name = try cursor.decode(String.self)
             case 0x7ce4fd9430e80cea where cursor.key(jsonKey, is: "value"):
                 self.value = try cursor.decode(String.self)
-            default: try cursor.skipValue()
+            default: try cursor.keepUnknown(jsonKey, in: &self.unknownFields)
             }
         }
     }
@@ -3915,6 +6277,13 @@ extension CoreV1 {
         /// 
         /// Required by the API.
         public var ip: String?
+        /// Members of the JSON object this model does not know (fields added by a newer API server, say),
+        /// kept so that decoding and encoding again loses nothing.
+        public var unknownFields: JSONObject {
+            get { _unknownFields?.fields ?? JSONObject() }
+            set { _unknownFields = newValue.isEmpty ? nil : UnknownFieldsBox(newValue) }
+        }
+        var _unknownFields: UnknownFieldsBox?
 
         /// Creates a value; every field defaults to `nil` (left out of the JSON).
         public init(
@@ -3924,6 +6293,27 @@ extension CoreV1 {
             self.hostnames = hostnames
             self.ip = ip
         }
+    }
+}
+
+extension CoreV1.HostAlias {
+    static let knownFields: Set<String> = ["hostnames", "ip"]
+
+    /// Decodes the known fields and keeps the other members in `unknownFields`.
+    public init(from decoder: any Decoder) throws {
+        let container = try decoder.container(keyedBy: AnyCodingKey.self)
+        self.init()
+        self.hostnames = try container.decodeIfPresent([String].self, forKey: "hostnames")
+        self.ip = try container.decodeIfPresent(String.self, forKey: "ip")
+        self.unknownFields = try UnknownFields.decode(from: container, known: Self.knownFields)
+    }
+
+    /// Encodes the fields that are set, then `unknownFields`.
+    public func encode(to encoder: any Encoder) throws {
+        var container = encoder.container(keyedBy: AnyCodingKey.self)
+        try container.encodeIfPresent(hostnames, forKey: "hostnames")
+        try container.encodeIfPresent(ip, forKey: "ip")
+        try UnknownFields.encode(unknownFields, to: &container)
     }
 }
 
@@ -3938,7 +6328,7 @@ extension CoreV1.HostAlias: JSONFastFillable {
                 self.hostnames = try cursor.decode([String].self)
             case 0x8b74207b55c5cbc where cursor.key(jsonKey, is: "ip"):
                 self.ip = try cursor.decode(String.self)
-            default: try cursor.skipValue()
+            default: try cursor.keepUnknown(jsonKey, in: &self.unknownFields)
             }
         }
     }
@@ -3951,6 +6341,13 @@ extension CoreV1 {
         /// 
         /// Required by the API.
         public var ip: String?
+        /// Members of the JSON object this model does not know (fields added by a newer API server, say),
+        /// kept so that decoding and encoding again loses nothing.
+        public var unknownFields: JSONObject {
+            get { _unknownFields?.fields ?? JSONObject() }
+            set { _unknownFields = newValue.isEmpty ? nil : UnknownFieldsBox(newValue) }
+        }
+        var _unknownFields: UnknownFieldsBox?
 
         /// Creates a value; every field defaults to `nil` (left out of the JSON).
         public init(
@@ -3958,6 +6355,25 @@ extension CoreV1 {
         ) {
             self.ip = ip
         }
+    }
+}
+
+extension CoreV1.HostIP {
+    static let knownFields: Set<String> = ["ip"]
+
+    /// Decodes the known fields and keeps the other members in `unknownFields`.
+    public init(from decoder: any Decoder) throws {
+        let container = try decoder.container(keyedBy: AnyCodingKey.self)
+        self.init()
+        self.ip = try container.decodeIfPresent(String.self, forKey: "ip")
+        self.unknownFields = try UnknownFields.decode(from: container, known: Self.knownFields)
+    }
+
+    /// Encodes the fields that are set, then `unknownFields`.
+    public func encode(to encoder: any Encoder) throws {
+        var container = encoder.container(keyedBy: AnyCodingKey.self)
+        try container.encodeIfPresent(ip, forKey: "ip")
+        try UnknownFields.encode(unknownFields, to: &container)
     }
 }
 
@@ -3970,7 +6386,7 @@ extension CoreV1.HostIP: JSONFastFillable {
             switch cursor.keyHash {
             case 0x8b74207b55c5cbc where cursor.key(jsonKey, is: "ip"):
                 self.ip = try cursor.decode(String.self)
-            default: try cursor.skipValue()
+            default: try cursor.keepUnknown(jsonKey, in: &self.unknownFields)
             }
         }
     }
@@ -3985,6 +6401,13 @@ extension CoreV1 {
         public var path: String?
         /// type for HostPath Volume Defaults to "" More info: https://kubernetes.io/docs/concepts/storage/volumes#hostpath
         public var type: String?
+        /// Members of the JSON object this model does not know (fields added by a newer API server, say),
+        /// kept so that decoding and encoding again loses nothing.
+        public var unknownFields: JSONObject {
+            get { _unknownFields?.fields ?? JSONObject() }
+            set { _unknownFields = newValue.isEmpty ? nil : UnknownFieldsBox(newValue) }
+        }
+        var _unknownFields: UnknownFieldsBox?
 
         /// Creates a value; every field defaults to `nil` (left out of the JSON).
         public init(
@@ -3994,6 +6417,27 @@ extension CoreV1 {
             self.path = path
             self.type = type
         }
+    }
+}
+
+extension CoreV1.HostPathVolumeSource {
+    static let knownFields: Set<String> = ["path", "type"]
+
+    /// Decodes the known fields and keeps the other members in `unknownFields`.
+    public init(from decoder: any Decoder) throws {
+        let container = try decoder.container(keyedBy: AnyCodingKey.self)
+        self.init()
+        self.path = try container.decodeIfPresent(String.self, forKey: "path")
+        self.type = try container.decodeIfPresent(String.self, forKey: "type")
+        self.unknownFields = try UnknownFields.decode(from: container, known: Self.knownFields)
+    }
+
+    /// Encodes the fields that are set, then `unknownFields`.
+    public func encode(to encoder: any Encoder) throws {
+        var container = encoder.container(keyedBy: AnyCodingKey.self)
+        try container.encodeIfPresent(path, forKey: "path")
+        try container.encodeIfPresent(type, forKey: "type")
+        try UnknownFields.encode(unknownFields, to: &container)
     }
 }
 
@@ -4008,7 +6452,7 @@ extension CoreV1.HostPathVolumeSource: JSONFastFillable {
                 self.path = try cursor.decode(String.self)
             case 0xa79439ef7bfa9c2d where cursor.key(jsonKey, is: "type"):
                 self.type = try cursor.decode(String.self)
-            default: try cursor.skipValue()
+            default: try cursor.keepUnknown(jsonKey, in: &self.unknownFields)
             }
         }
     }
@@ -4045,6 +6489,13 @@ extension CoreV1 {
         /// 
         /// Required by the API.
         public var targetPortal: String?
+        /// Members of the JSON object this model does not know (fields added by a newer API server, say),
+        /// kept so that decoding and encoding again loses nothing.
+        public var unknownFields: JSONObject {
+            get { _unknownFields?.fields ?? JSONObject() }
+            set { _unknownFields = newValue.isEmpty ? nil : UnknownFieldsBox(newValue) }
+        }
+        var _unknownFields: UnknownFieldsBox?
 
         /// Creates a value; every field defaults to `nil` (left out of the JSON).
         public init(
@@ -4072,6 +6523,45 @@ extension CoreV1 {
             self.secretRef = secretRef
             self.targetPortal = targetPortal
         }
+    }
+}
+
+extension CoreV1.ISCSIPersistentVolumeSource {
+    static let knownFields: Set<String> = ["chapAuthDiscovery", "chapAuthSession", "fsType", "initiatorName", "iqn", "iscsiInterface", "lun", "portals", "readOnly", "secretRef", "targetPortal"]
+
+    /// Decodes the known fields and keeps the other members in `unknownFields`.
+    public init(from decoder: any Decoder) throws {
+        let container = try decoder.container(keyedBy: AnyCodingKey.self)
+        self.init()
+        self.chapAuthDiscovery = try container.decodeIfPresent(Bool.self, forKey: "chapAuthDiscovery")
+        self.chapAuthSession = try container.decodeIfPresent(Bool.self, forKey: "chapAuthSession")
+        self.fsType = try container.decodeIfPresent(String.self, forKey: "fsType")
+        self.initiatorName = try container.decodeIfPresent(String.self, forKey: "initiatorName")
+        self.iqn = try container.decodeIfPresent(String.self, forKey: "iqn")
+        self.iscsiInterface = try container.decodeIfPresent(String.self, forKey: "iscsiInterface")
+        self.lun = try container.decodeIfPresent(Int32.self, forKey: "lun")
+        self.portals = try container.decodeIfPresent([String].self, forKey: "portals")
+        self.readOnly = try container.decodeIfPresent(Bool.self, forKey: "readOnly")
+        self.secretRef = try container.decodeIfPresent(CoreV1.SecretReference.self, forKey: "secretRef")
+        self.targetPortal = try container.decodeIfPresent(String.self, forKey: "targetPortal")
+        self.unknownFields = try UnknownFields.decode(from: container, known: Self.knownFields)
+    }
+
+    /// Encodes the fields that are set, then `unknownFields`.
+    public func encode(to encoder: any Encoder) throws {
+        var container = encoder.container(keyedBy: AnyCodingKey.self)
+        try container.encodeIfPresent(chapAuthDiscovery, forKey: "chapAuthDiscovery")
+        try container.encodeIfPresent(chapAuthSession, forKey: "chapAuthSession")
+        try container.encodeIfPresent(fsType, forKey: "fsType")
+        try container.encodeIfPresent(initiatorName, forKey: "initiatorName")
+        try container.encodeIfPresent(iqn, forKey: "iqn")
+        try container.encodeIfPresent(iscsiInterface, forKey: "iscsiInterface")
+        try container.encodeIfPresent(lun, forKey: "lun")
+        try container.encodeIfPresent(portals, forKey: "portals")
+        try container.encodeIfPresent(readOnly, forKey: "readOnly")
+        try container.encodeIfPresent(secretRef, forKey: "secretRef")
+        try container.encodeIfPresent(targetPortal, forKey: "targetPortal")
+        try UnknownFields.encode(unknownFields, to: &container)
     }
 }
 
@@ -4104,7 +6594,7 @@ extension CoreV1.ISCSIPersistentVolumeSource: JSONFastFillable {
                 try cursor.fill(&self.secretRef)
             case 0xcfdd1b3bbf9888ee where cursor.key(jsonKey, is: "targetPortal"):
                 self.targetPortal = try cursor.decode(String.self)
-            default: try cursor.skipValue()
+            default: try cursor.keepUnknown(jsonKey, in: &self.unknownFields)
             }
         }
     }
@@ -4141,6 +6631,13 @@ extension CoreV1 {
         /// 
         /// Required by the API.
         public var targetPortal: String?
+        /// Members of the JSON object this model does not know (fields added by a newer API server, say),
+        /// kept so that decoding and encoding again loses nothing.
+        public var unknownFields: JSONObject {
+            get { _unknownFields?.fields ?? JSONObject() }
+            set { _unknownFields = newValue.isEmpty ? nil : UnknownFieldsBox(newValue) }
+        }
+        var _unknownFields: UnknownFieldsBox?
 
         /// Creates a value; every field defaults to `nil` (left out of the JSON).
         public init(
@@ -4168,6 +6665,45 @@ extension CoreV1 {
             self.secretRef = secretRef
             self.targetPortal = targetPortal
         }
+    }
+}
+
+extension CoreV1.ISCSIVolumeSource {
+    static let knownFields: Set<String> = ["chapAuthDiscovery", "chapAuthSession", "fsType", "initiatorName", "iqn", "iscsiInterface", "lun", "portals", "readOnly", "secretRef", "targetPortal"]
+
+    /// Decodes the known fields and keeps the other members in `unknownFields`.
+    public init(from decoder: any Decoder) throws {
+        let container = try decoder.container(keyedBy: AnyCodingKey.self)
+        self.init()
+        self.chapAuthDiscovery = try container.decodeIfPresent(Bool.self, forKey: "chapAuthDiscovery")
+        self.chapAuthSession = try container.decodeIfPresent(Bool.self, forKey: "chapAuthSession")
+        self.fsType = try container.decodeIfPresent(String.self, forKey: "fsType")
+        self.initiatorName = try container.decodeIfPresent(String.self, forKey: "initiatorName")
+        self.iqn = try container.decodeIfPresent(String.self, forKey: "iqn")
+        self.iscsiInterface = try container.decodeIfPresent(String.self, forKey: "iscsiInterface")
+        self.lun = try container.decodeIfPresent(Int32.self, forKey: "lun")
+        self.portals = try container.decodeIfPresent([String].self, forKey: "portals")
+        self.readOnly = try container.decodeIfPresent(Bool.self, forKey: "readOnly")
+        self.secretRef = try container.decodeIfPresent(CoreV1.LocalObjectReference.self, forKey: "secretRef")
+        self.targetPortal = try container.decodeIfPresent(String.self, forKey: "targetPortal")
+        self.unknownFields = try UnknownFields.decode(from: container, known: Self.knownFields)
+    }
+
+    /// Encodes the fields that are set, then `unknownFields`.
+    public func encode(to encoder: any Encoder) throws {
+        var container = encoder.container(keyedBy: AnyCodingKey.self)
+        try container.encodeIfPresent(chapAuthDiscovery, forKey: "chapAuthDiscovery")
+        try container.encodeIfPresent(chapAuthSession, forKey: "chapAuthSession")
+        try container.encodeIfPresent(fsType, forKey: "fsType")
+        try container.encodeIfPresent(initiatorName, forKey: "initiatorName")
+        try container.encodeIfPresent(iqn, forKey: "iqn")
+        try container.encodeIfPresent(iscsiInterface, forKey: "iscsiInterface")
+        try container.encodeIfPresent(lun, forKey: "lun")
+        try container.encodeIfPresent(portals, forKey: "portals")
+        try container.encodeIfPresent(readOnly, forKey: "readOnly")
+        try container.encodeIfPresent(secretRef, forKey: "secretRef")
+        try container.encodeIfPresent(targetPortal, forKey: "targetPortal")
+        try UnknownFields.encode(unknownFields, to: &container)
     }
 }
 
@@ -4200,7 +6736,7 @@ extension CoreV1.ISCSIVolumeSource: JSONFastFillable {
                 try cursor.fill(&self.secretRef)
             case 0xcfdd1b3bbf9888ee where cursor.key(jsonKey, is: "targetPortal"):
                 self.targetPortal = try cursor.decode(String.self)
-            default: try cursor.skipValue()
+            default: try cursor.keepUnknown(jsonKey, in: &self.unknownFields)
             }
         }
     }
@@ -4213,6 +6749,13 @@ extension CoreV1 {
         public var pullPolicy: String?
         /// Required: Image or artifact reference to be used. Behaves in the same way as pod.spec.containers[*].image. Pull secrets will be assembled in the same way as for the container image by looking up node credentials, SA image pull secrets, and pod spec image pull secrets. More info: https://kubernetes.io/docs/concepts/containers/images This field is optional to allow higher level config management to default or override container images in workload controllers like Deployments and StatefulSets.
         public var reference: String?
+        /// Members of the JSON object this model does not know (fields added by a newer API server, say),
+        /// kept so that decoding and encoding again loses nothing.
+        public var unknownFields: JSONObject {
+            get { _unknownFields?.fields ?? JSONObject() }
+            set { _unknownFields = newValue.isEmpty ? nil : UnknownFieldsBox(newValue) }
+        }
+        var _unknownFields: UnknownFieldsBox?
 
         /// Creates a value; every field defaults to `nil` (left out of the JSON).
         public init(
@@ -4222,6 +6765,27 @@ extension CoreV1 {
             self.pullPolicy = pullPolicy
             self.reference = reference
         }
+    }
+}
+
+extension CoreV1.ImageVolumeSource {
+    static let knownFields: Set<String> = ["pullPolicy", "reference"]
+
+    /// Decodes the known fields and keeps the other members in `unknownFields`.
+    public init(from decoder: any Decoder) throws {
+        let container = try decoder.container(keyedBy: AnyCodingKey.self)
+        self.init()
+        self.pullPolicy = try container.decodeIfPresent(String.self, forKey: "pullPolicy")
+        self.reference = try container.decodeIfPresent(String.self, forKey: "reference")
+        self.unknownFields = try UnknownFields.decode(from: container, known: Self.knownFields)
+    }
+
+    /// Encodes the fields that are set, then `unknownFields`.
+    public func encode(to encoder: any Encoder) throws {
+        var container = encoder.container(keyedBy: AnyCodingKey.self)
+        try container.encodeIfPresent(pullPolicy, forKey: "pullPolicy")
+        try container.encodeIfPresent(reference, forKey: "reference")
+        try UnknownFields.encode(unknownFields, to: &container)
     }
 }
 
@@ -4236,7 +6800,7 @@ extension CoreV1.ImageVolumeSource: JSONFastFillable {
                 self.pullPolicy = try cursor.decode(String.self)
             case 0x9a7b103262a7ba7a where cursor.key(jsonKey, is: "reference"):
                 self.reference = try cursor.decode(String.self)
-            default: try cursor.skipValue()
+            default: try cursor.keepUnknown(jsonKey, in: &self.unknownFields)
             }
         }
     }
@@ -4249,6 +6813,13 @@ extension CoreV1 {
         /// 
         /// Required by the API.
         public var imageRef: String?
+        /// Members of the JSON object this model does not know (fields added by a newer API server, say),
+        /// kept so that decoding and encoding again loses nothing.
+        public var unknownFields: JSONObject {
+            get { _unknownFields?.fields ?? JSONObject() }
+            set { _unknownFields = newValue.isEmpty ? nil : UnknownFieldsBox(newValue) }
+        }
+        var _unknownFields: UnknownFieldsBox?
 
         /// Creates a value; every field defaults to `nil` (left out of the JSON).
         public init(
@@ -4256,6 +6827,25 @@ extension CoreV1 {
         ) {
             self.imageRef = imageRef
         }
+    }
+}
+
+extension CoreV1.ImageVolumeStatus {
+    static let knownFields: Set<String> = ["imageRef"]
+
+    /// Decodes the known fields and keeps the other members in `unknownFields`.
+    public init(from decoder: any Decoder) throws {
+        let container = try decoder.container(keyedBy: AnyCodingKey.self)
+        self.init()
+        self.imageRef = try container.decodeIfPresent(String.self, forKey: "imageRef")
+        self.unknownFields = try UnknownFields.decode(from: container, known: Self.knownFields)
+    }
+
+    /// Encodes the fields that are set, then `unknownFields`.
+    public func encode(to encoder: any Encoder) throws {
+        var container = encoder.container(keyedBy: AnyCodingKey.self)
+        try container.encodeIfPresent(imageRef, forKey: "imageRef")
+        try UnknownFields.encode(unknownFields, to: &container)
     }
 }
 
@@ -4268,7 +6858,7 @@ extension CoreV1.ImageVolumeStatus: JSONFastFillable {
             switch cursor.keyHash {
             case 0xafeb0dcbb6494473 where cursor.key(jsonKey, is: "imageRef"):
                 self.imageRef = try cursor.decode(String.self)
-            default: try cursor.skipValue()
+            default: try cursor.keepUnknown(jsonKey, in: &self.unknownFields)
             }
         }
     }
@@ -4287,6 +6877,13 @@ extension CoreV1 {
         /// 
         /// Required by the API.
         public var path: String?
+        /// Members of the JSON object this model does not know (fields added by a newer API server, say),
+        /// kept so that decoding and encoding again loses nothing.
+        public var unknownFields: JSONObject {
+            get { _unknownFields?.fields ?? JSONObject() }
+            set { _unknownFields = newValue.isEmpty ? nil : UnknownFieldsBox(newValue) }
+        }
+        var _unknownFields: UnknownFieldsBox?
 
         /// Creates a value; every field defaults to `nil` (left out of the JSON).
         public init(
@@ -4298,6 +6895,29 @@ extension CoreV1 {
             self.mode = mode
             self.path = path
         }
+    }
+}
+
+extension CoreV1.KeyToPath {
+    static let knownFields: Set<String> = ["key", "mode", "path"]
+
+    /// Decodes the known fields and keeps the other members in `unknownFields`.
+    public init(from decoder: any Decoder) throws {
+        let container = try decoder.container(keyedBy: AnyCodingKey.self)
+        self.init()
+        self.key = try container.decodeIfPresent(String.self, forKey: "key")
+        self.mode = try container.decodeIfPresent(Int32.self, forKey: "mode")
+        self.path = try container.decodeIfPresent(String.self, forKey: "path")
+        self.unknownFields = try UnknownFields.decode(from: container, known: Self.knownFields)
+    }
+
+    /// Encodes the fields that are set, then `unknownFields`.
+    public func encode(to encoder: any Encoder) throws {
+        var container = encoder.container(keyedBy: AnyCodingKey.self)
+        try container.encodeIfPresent(key, forKey: "key")
+        try container.encodeIfPresent(mode, forKey: "mode")
+        try container.encodeIfPresent(path, forKey: "path")
+        try UnknownFields.encode(unknownFields, to: &container)
     }
 }
 
@@ -4314,7 +6934,7 @@ extension CoreV1.KeyToPath: JSONFastFillable {
                 self.mode = try cursor.decode(Int32.self)
             case 0x3c52d0debd70676 where cursor.key(jsonKey, is: "path"):
                 self.path = try cursor.decode(String.self)
-            default: try cursor.skipValue()
+            default: try cursor.keepUnknown(jsonKey, in: &self.unknownFields)
             }
         }
     }
@@ -4329,6 +6949,13 @@ extension CoreV1 {
         public var preStop: CoreV1.LifecycleHandler?
         /// StopSignal defines which signal will be sent to a container when it is being stopped. If not specified, the default is defined by the container runtime in use. StopSignal can only be set for Pods with a non-empty .spec.os.name
         public var stopSignal: String?
+        /// Members of the JSON object this model does not know (fields added by a newer API server, say),
+        /// kept so that decoding and encoding again loses nothing.
+        public var unknownFields: JSONObject {
+            get { _unknownFields?.fields ?? JSONObject() }
+            set { _unknownFields = newValue.isEmpty ? nil : UnknownFieldsBox(newValue) }
+        }
+        var _unknownFields: UnknownFieldsBox?
 
         /// Creates a value; every field defaults to `nil` (left out of the JSON).
         public init(
@@ -4340,6 +6967,29 @@ extension CoreV1 {
             self.preStop = preStop
             self.stopSignal = stopSignal
         }
+    }
+}
+
+extension CoreV1.Lifecycle {
+    static let knownFields: Set<String> = ["postStart", "preStop", "stopSignal"]
+
+    /// Decodes the known fields and keeps the other members in `unknownFields`.
+    public init(from decoder: any Decoder) throws {
+        let container = try decoder.container(keyedBy: AnyCodingKey.self)
+        self.init()
+        self.postStart = try container.decodeIfPresent(CoreV1.LifecycleHandler.self, forKey: "postStart")
+        self.preStop = try container.decodeIfPresent(CoreV1.LifecycleHandler.self, forKey: "preStop")
+        self.stopSignal = try container.decodeIfPresent(String.self, forKey: "stopSignal")
+        self.unknownFields = try UnknownFields.decode(from: container, known: Self.knownFields)
+    }
+
+    /// Encodes the fields that are set, then `unknownFields`.
+    public func encode(to encoder: any Encoder) throws {
+        var container = encoder.container(keyedBy: AnyCodingKey.self)
+        try container.encodeIfPresent(postStart, forKey: "postStart")
+        try container.encodeIfPresent(preStop, forKey: "preStop")
+        try container.encodeIfPresent(stopSignal, forKey: "stopSignal")
+        try UnknownFields.encode(unknownFields, to: &container)
     }
 }
 
@@ -4356,7 +7006,7 @@ extension CoreV1.Lifecycle: JSONFastFillable {
                 try cursor.fill(&self.preStop)
             case 0x41da17af0144d09 where cursor.key(jsonKey, is: "stopSignal"):
                 self.stopSignal = try cursor.decode(String.self)
-            default: try cursor.skipValue()
+            default: try cursor.keepUnknown(jsonKey, in: &self.unknownFields)
             }
         }
     }
@@ -4373,6 +7023,13 @@ extension CoreV1 {
         public var sleep: CoreV1.SleepAction?
         /// Deprecated. TCPSocket is NOT supported as a LifecycleHandler and kept for backward compatibility. There is no validation of this field and lifecycle hooks will fail at runtime when it is specified.
         public var tcpSocket: CoreV1.TCPSocketAction?
+        /// Members of the JSON object this model does not know (fields added by a newer API server, say),
+        /// kept so that decoding and encoding again loses nothing.
+        public var unknownFields: JSONObject {
+            get { _unknownFields?.fields ?? JSONObject() }
+            set { _unknownFields = newValue.isEmpty ? nil : UnknownFieldsBox(newValue) }
+        }
+        var _unknownFields: UnknownFieldsBox?
 
         /// Creates a value; every field defaults to `nil` (left out of the JSON).
         public init(
@@ -4386,6 +7043,31 @@ extension CoreV1 {
             self.sleep = sleep
             self.tcpSocket = tcpSocket
         }
+    }
+}
+
+extension CoreV1.LifecycleHandler {
+    static let knownFields: Set<String> = ["exec", "httpGet", "sleep", "tcpSocket"]
+
+    /// Decodes the known fields and keeps the other members in `unknownFields`.
+    public init(from decoder: any Decoder) throws {
+        let container = try decoder.container(keyedBy: AnyCodingKey.self)
+        self.init()
+        self.exec = try container.decodeIfPresent(CoreV1.ExecAction.self, forKey: "exec")
+        self.httpGet = try container.decodeIfPresent(CoreV1.HTTPGetAction.self, forKey: "httpGet")
+        self.sleep = try container.decodeIfPresent(CoreV1.SleepAction.self, forKey: "sleep")
+        self.tcpSocket = try container.decodeIfPresent(CoreV1.TCPSocketAction.self, forKey: "tcpSocket")
+        self.unknownFields = try UnknownFields.decode(from: container, known: Self.knownFields)
+    }
+
+    /// Encodes the fields that are set, then `unknownFields`.
+    public func encode(to encoder: any Encoder) throws {
+        var container = encoder.container(keyedBy: AnyCodingKey.self)
+        try container.encodeIfPresent(exec, forKey: "exec")
+        try container.encodeIfPresent(httpGet, forKey: "httpGet")
+        try container.encodeIfPresent(sleep, forKey: "sleep")
+        try container.encodeIfPresent(tcpSocket, forKey: "tcpSocket")
+        try UnknownFields.encode(unknownFields, to: &container)
     }
 }
 
@@ -4404,7 +7086,7 @@ extension CoreV1.LifecycleHandler: JSONFastFillable {
                 try cursor.fill(&self.sleep)
             case 0x69f14cf5e5f38b39 where cursor.key(jsonKey, is: "tcpSocket"):
                 try cursor.fill(&self.tcpSocket)
-            default: try cursor.skipValue()
+            default: try cursor.keepUnknown(jsonKey, in: &self.unknownFields)
             }
         }
     }
@@ -4421,6 +7103,13 @@ extension CoreV1 {
         public var metadata: MetaV1.ObjectMeta?
         /// Spec defines the limits enforced. More info: https://git.k8s.io/community/contributors/devel/sig-architecture/api-conventions.md#spec-and-status
         public var spec: CoreV1.LimitRangeSpec?
+        /// Members of the JSON object this model does not know (fields added by a newer API server, say),
+        /// kept so that decoding and encoding again loses nothing.
+        public var unknownFields: JSONObject {
+            get { _unknownFields?.fields ?? JSONObject() }
+            set { _unknownFields = newValue.isEmpty ? nil : UnknownFieldsBox(newValue) }
+        }
+        var _unknownFields: UnknownFieldsBox?
 
         /// Creates a value; every field defaults to `nil` (left out of the JSON).
         public init(
@@ -4434,6 +7123,31 @@ extension CoreV1 {
             self.metadata = metadata
             self.spec = spec
         }
+    }
+}
+
+extension CoreV1.LimitRange {
+    static let knownFields: Set<String> = ["apiVersion", "kind", "metadata", "spec"]
+
+    /// Decodes the known fields and keeps the other members in `unknownFields`.
+    public init(from decoder: any Decoder) throws {
+        let container = try decoder.container(keyedBy: AnyCodingKey.self)
+        self.init()
+        self.apiVersion = try container.decodeIfPresent(String.self, forKey: "apiVersion")
+        self.kind = try container.decodeIfPresent(String.self, forKey: "kind")
+        self.metadata = try container.decodeIfPresent(MetaV1.ObjectMeta.self, forKey: "metadata")
+        self.spec = try container.decodeIfPresent(CoreV1.LimitRangeSpec.self, forKey: "spec")
+        self.unknownFields = try UnknownFields.decode(from: container, known: Self.knownFields)
+    }
+
+    /// Encodes the fields that are set, then `unknownFields`.
+    public func encode(to encoder: any Encoder) throws {
+        var container = encoder.container(keyedBy: AnyCodingKey.self)
+        try container.encodeIfPresent(apiVersion, forKey: "apiVersion")
+        try container.encodeIfPresent(kind, forKey: "kind")
+        try container.encodeIfPresent(metadata, forKey: "metadata")
+        try container.encodeIfPresent(spec, forKey: "spec")
+        try UnknownFields.encode(unknownFields, to: &container)
     }
 }
 
@@ -4452,7 +7166,7 @@ extension CoreV1.LimitRange: JSONFastFillable {
                 try cursor.fill(&self.metadata)
             case 0x8b70a3190932153e where cursor.key(jsonKey, is: "spec"):
                 try cursor.fill(&self.spec)
-            default: try cursor.skipValue()
+            default: try cursor.keepUnknown(jsonKey, in: &self.unknownFields)
             }
         }
     }
@@ -4488,6 +7202,13 @@ extension CoreV1 {
         /// 
         /// Required by the API.
         public var type: String?
+        /// Members of the JSON object this model does not know (fields added by a newer API server, say),
+        /// kept so that decoding and encoding again loses nothing.
+        public var unknownFields: JSONObject {
+            get { _unknownFields?.fields ?? JSONObject() }
+            set { _unknownFields = newValue.isEmpty ? nil : UnknownFieldsBox(newValue) }
+        }
+        var _unknownFields: UnknownFieldsBox?
 
         /// Creates a value; every field defaults to `nil` (left out of the JSON).
         public init(
@@ -4505,6 +7226,35 @@ extension CoreV1 {
             self.min = min
             self.type = type
         }
+    }
+}
+
+extension CoreV1.LimitRangeItem {
+    static let knownFields: Set<String> = ["default", "defaultRequest", "max", "maxLimitRequestRatio", "min", "type"]
+
+    /// Decodes the known fields and keeps the other members in `unknownFields`.
+    public init(from decoder: any Decoder) throws {
+        let container = try decoder.container(keyedBy: AnyCodingKey.self)
+        self.init()
+        self.`default` = try container.decodeIfPresent([String: Quantity].self, forKey: "default")
+        self.defaultRequest = try container.decodeIfPresent([String: Quantity].self, forKey: "defaultRequest")
+        self.max = try container.decodeIfPresent([String: Quantity].self, forKey: "max")
+        self.maxLimitRequestRatio = try container.decodeIfPresent([String: Quantity].self, forKey: "maxLimitRequestRatio")
+        self.min = try container.decodeIfPresent([String: Quantity].self, forKey: "min")
+        self.type = try container.decodeIfPresent(String.self, forKey: "type")
+        self.unknownFields = try UnknownFields.decode(from: container, known: Self.knownFields)
+    }
+
+    /// Encodes the fields that are set, then `unknownFields`.
+    public func encode(to encoder: any Encoder) throws {
+        var container = encoder.container(keyedBy: AnyCodingKey.self)
+        try container.encodeIfPresent(`default`, forKey: "default")
+        try container.encodeIfPresent(defaultRequest, forKey: "defaultRequest")
+        try container.encodeIfPresent(max, forKey: "max")
+        try container.encodeIfPresent(maxLimitRequestRatio, forKey: "maxLimitRequestRatio")
+        try container.encodeIfPresent(min, forKey: "min")
+        try container.encodeIfPresent(type, forKey: "type")
+        try UnknownFields.encode(unknownFields, to: &container)
     }
 }
 
@@ -4527,7 +7277,7 @@ extension CoreV1.LimitRangeItem: JSONFastFillable {
                 self.min = try cursor.decode([String: Quantity].self)
             case 0xa79439ef7bfa9c2d where cursor.key(jsonKey, is: "type"):
                 self.type = try cursor.decode(String.self)
-            default: try cursor.skipValue()
+            default: try cursor.keepUnknown(jsonKey, in: &self.unknownFields)
             }
         }
     }
@@ -4546,6 +7296,13 @@ extension CoreV1 {
         public var kind: String?
         /// Standard list metadata. More info: https://git.k8s.io/community/contributors/devel/sig-architecture/api-conventions.md#types-kinds
         public var metadata: MetaV1.ListMeta?
+        /// Members of the JSON object this model does not know (fields added by a newer API server, say),
+        /// kept so that decoding and encoding again loses nothing.
+        public var unknownFields: JSONObject {
+            get { _unknownFields?.fields ?? JSONObject() }
+            set { _unknownFields = newValue.isEmpty ? nil : UnknownFieldsBox(newValue) }
+        }
+        var _unknownFields: UnknownFieldsBox?
 
         /// Creates a value; every field defaults to `nil` (left out of the JSON).
         public init(
@@ -4559,6 +7316,31 @@ extension CoreV1 {
             self.kind = kind
             self.metadata = metadata
         }
+    }
+}
+
+extension CoreV1.LimitRangeList {
+    static let knownFields: Set<String> = ["apiVersion", "items", "kind", "metadata"]
+
+    /// Decodes the known fields and keeps the other members in `unknownFields`.
+    public init(from decoder: any Decoder) throws {
+        let container = try decoder.container(keyedBy: AnyCodingKey.self)
+        self.init()
+        self.apiVersion = try container.decodeIfPresent(String.self, forKey: "apiVersion")
+        self.items = try container.decodeIfPresent([CoreV1.LimitRange].self, forKey: "items")
+        self.kind = try container.decodeIfPresent(String.self, forKey: "kind")
+        self.metadata = try container.decodeIfPresent(MetaV1.ListMeta.self, forKey: "metadata")
+        self.unknownFields = try UnknownFields.decode(from: container, known: Self.knownFields)
+    }
+
+    /// Encodes the fields that are set, then `unknownFields`.
+    public func encode(to encoder: any Encoder) throws {
+        var container = encoder.container(keyedBy: AnyCodingKey.self)
+        try container.encodeIfPresent(apiVersion, forKey: "apiVersion")
+        try container.encodeIfPresent(items, forKey: "items")
+        try container.encodeIfPresent(kind, forKey: "kind")
+        try container.encodeIfPresent(metadata, forKey: "metadata")
+        try UnknownFields.encode(unknownFields, to: &container)
     }
 }
 
@@ -4577,7 +7359,7 @@ extension CoreV1.LimitRangeList: JSONFastFillable {
                 self.kind = try cursor.decode(String.self)
             case 0x28475f88f42fd020 where cursor.key(jsonKey, is: "metadata"):
                 try cursor.fill(&self.metadata)
-            default: try cursor.skipValue()
+            default: try cursor.keepUnknown(jsonKey, in: &self.unknownFields)
             }
         }
     }
@@ -4590,6 +7372,13 @@ extension CoreV1 {
         /// 
         /// Required by the API.
         public var limits: [CoreV1.LimitRangeItem]?
+        /// Members of the JSON object this model does not know (fields added by a newer API server, say),
+        /// kept so that decoding and encoding again loses nothing.
+        public var unknownFields: JSONObject {
+            get { _unknownFields?.fields ?? JSONObject() }
+            set { _unknownFields = newValue.isEmpty ? nil : UnknownFieldsBox(newValue) }
+        }
+        var _unknownFields: UnknownFieldsBox?
 
         /// Creates a value; every field defaults to `nil` (left out of the JSON).
         public init(
@@ -4597,6 +7386,25 @@ extension CoreV1 {
         ) {
             self.limits = limits
         }
+    }
+}
+
+extension CoreV1.LimitRangeSpec {
+    static let knownFields: Set<String> = ["limits"]
+
+    /// Decodes the known fields and keeps the other members in `unknownFields`.
+    public init(from decoder: any Decoder) throws {
+        let container = try decoder.container(keyedBy: AnyCodingKey.self)
+        self.init()
+        self.limits = try container.decodeIfPresent([CoreV1.LimitRangeItem].self, forKey: "limits")
+        self.unknownFields = try UnknownFields.decode(from: container, known: Self.knownFields)
+    }
+
+    /// Encodes the fields that are set, then `unknownFields`.
+    public func encode(to encoder: any Encoder) throws {
+        var container = encoder.container(keyedBy: AnyCodingKey.self)
+        try container.encodeIfPresent(limits, forKey: "limits")
+        try UnknownFields.encode(unknownFields, to: &container)
     }
 }
 
@@ -4609,7 +7417,7 @@ extension CoreV1.LimitRangeSpec: JSONFastFillable {
             switch cursor.keyHash {
             case 0x7283aeddbebbd745 where cursor.key(jsonKey, is: "limits"):
                 try cursor.fillArray(&self.limits)
-            default: try cursor.skipValue()
+            default: try cursor.keepUnknown(jsonKey, in: &self.unknownFields)
             }
         }
     }
@@ -4628,6 +7436,13 @@ extension CoreV1 {
         /// 
         /// Required by the API.
         public var uid: Int64?
+        /// Members of the JSON object this model does not know (fields added by a newer API server, say),
+        /// kept so that decoding and encoding again loses nothing.
+        public var unknownFields: JSONObject {
+            get { _unknownFields?.fields ?? JSONObject() }
+            set { _unknownFields = newValue.isEmpty ? nil : UnknownFieldsBox(newValue) }
+        }
+        var _unknownFields: UnknownFieldsBox?
 
         /// Creates a value; every field defaults to `nil` (left out of the JSON).
         public init(
@@ -4639,6 +7454,29 @@ extension CoreV1 {
             self.supplementalGroups = supplementalGroups
             self.uid = uid
         }
+    }
+}
+
+extension CoreV1.LinuxContainerUser {
+    static let knownFields: Set<String> = ["gid", "supplementalGroups", "uid"]
+
+    /// Decodes the known fields and keeps the other members in `unknownFields`.
+    public init(from decoder: any Decoder) throws {
+        let container = try decoder.container(keyedBy: AnyCodingKey.self)
+        self.init()
+        self.gid = try container.decodeIfPresent(Int64.self, forKey: "gid")
+        self.supplementalGroups = try container.decodeIfPresent([Int64].self, forKey: "supplementalGroups")
+        self.uid = try container.decodeIfPresent(Int64.self, forKey: "uid")
+        self.unknownFields = try UnknownFields.decode(from: container, known: Self.knownFields)
+    }
+
+    /// Encodes the fields that are set, then `unknownFields`.
+    public func encode(to encoder: any Encoder) throws {
+        var container = encoder.container(keyedBy: AnyCodingKey.self)
+        try container.encodeIfPresent(gid, forKey: "gid")
+        try container.encodeIfPresent(supplementalGroups, forKey: "supplementalGroups")
+        try container.encodeIfPresent(uid, forKey: "uid")
+        try UnknownFields.encode(unknownFields, to: &container)
     }
 }
 
@@ -4655,7 +7493,7 @@ extension CoreV1.LinuxContainerUser: JSONFastFillable {
                 self.supplementalGroups = try cursor.decode([Int64].self)
             case 0x4c9cb5193e0b272d where cursor.key(jsonKey, is: "uid"):
                 self.uid = try cursor.decode(Int64.self)
-            default: try cursor.skipValue()
+            default: try cursor.keepUnknown(jsonKey, in: &self.unknownFields)
             }
         }
     }
@@ -4672,6 +7510,13 @@ extension CoreV1 {
         public var ipMode: String?
         /// Ports is a list of records of service ports If used, every port defined in the service should have an entry in it
         public var ports: [CoreV1.PortStatus]?
+        /// Members of the JSON object this model does not know (fields added by a newer API server, say),
+        /// kept so that decoding and encoding again loses nothing.
+        public var unknownFields: JSONObject {
+            get { _unknownFields?.fields ?? JSONObject() }
+            set { _unknownFields = newValue.isEmpty ? nil : UnknownFieldsBox(newValue) }
+        }
+        var _unknownFields: UnknownFieldsBox?
 
         /// Creates a value; every field defaults to `nil` (left out of the JSON).
         public init(
@@ -4685,6 +7530,31 @@ extension CoreV1 {
             self.ipMode = ipMode
             self.ports = ports
         }
+    }
+}
+
+extension CoreV1.LoadBalancerIngress {
+    static let knownFields: Set<String> = ["hostname", "ip", "ipMode", "ports"]
+
+    /// Decodes the known fields and keeps the other members in `unknownFields`.
+    public init(from decoder: any Decoder) throws {
+        let container = try decoder.container(keyedBy: AnyCodingKey.self)
+        self.init()
+        self.hostname = try container.decodeIfPresent(String.self, forKey: "hostname")
+        self.ip = try container.decodeIfPresent(String.self, forKey: "ip")
+        self.ipMode = try container.decodeIfPresent(String.self, forKey: "ipMode")
+        self.ports = try container.decodeIfPresent([CoreV1.PortStatus].self, forKey: "ports")
+        self.unknownFields = try UnknownFields.decode(from: container, known: Self.knownFields)
+    }
+
+    /// Encodes the fields that are set, then `unknownFields`.
+    public func encode(to encoder: any Encoder) throws {
+        var container = encoder.container(keyedBy: AnyCodingKey.self)
+        try container.encodeIfPresent(hostname, forKey: "hostname")
+        try container.encodeIfPresent(ip, forKey: "ip")
+        try container.encodeIfPresent(ipMode, forKey: "ipMode")
+        try container.encodeIfPresent(ports, forKey: "ports")
+        try UnknownFields.encode(unknownFields, to: &container)
     }
 }
 
@@ -4703,7 +7573,7 @@ extension CoreV1.LoadBalancerIngress: JSONFastFillable {
                 self.ipMode = try cursor.decode(String.self)
             case 0xc3780d35723576ef where cursor.key(jsonKey, is: "ports"):
                 try cursor.fillArray(&self.ports)
-            default: try cursor.skipValue()
+            default: try cursor.keepUnknown(jsonKey, in: &self.unknownFields)
             }
         }
     }
@@ -4714,6 +7584,13 @@ extension CoreV1 {
     public struct LoadBalancerStatus: Codable, Hashable, Sendable {
         /// Ingress is a list containing ingress points for the load-balancer. Traffic intended for the service should be sent to these ingress points.
         public var ingress: [CoreV1.LoadBalancerIngress]?
+        /// Members of the JSON object this model does not know (fields added by a newer API server, say),
+        /// kept so that decoding and encoding again loses nothing.
+        public var unknownFields: JSONObject {
+            get { _unknownFields?.fields ?? JSONObject() }
+            set { _unknownFields = newValue.isEmpty ? nil : UnknownFieldsBox(newValue) }
+        }
+        var _unknownFields: UnknownFieldsBox?
 
         /// Creates a value; every field defaults to `nil` (left out of the JSON).
         public init(
@@ -4721,6 +7598,25 @@ extension CoreV1 {
         ) {
             self.ingress = ingress
         }
+    }
+}
+
+extension CoreV1.LoadBalancerStatus {
+    static let knownFields: Set<String> = ["ingress"]
+
+    /// Decodes the known fields and keeps the other members in `unknownFields`.
+    public init(from decoder: any Decoder) throws {
+        let container = try decoder.container(keyedBy: AnyCodingKey.self)
+        self.init()
+        self.ingress = try container.decodeIfPresent([CoreV1.LoadBalancerIngress].self, forKey: "ingress")
+        self.unknownFields = try UnknownFields.decode(from: container, known: Self.knownFields)
+    }
+
+    /// Encodes the fields that are set, then `unknownFields`.
+    public func encode(to encoder: any Encoder) throws {
+        var container = encoder.container(keyedBy: AnyCodingKey.self)
+        try container.encodeIfPresent(ingress, forKey: "ingress")
+        try UnknownFields.encode(unknownFields, to: &container)
     }
 }
 
@@ -4733,7 +7629,7 @@ extension CoreV1.LoadBalancerStatus: JSONFastFillable {
             switch cursor.keyHash {
             case 0xb40d01a852cd5798 where cursor.key(jsonKey, is: "ingress"):
                 try cursor.fillArray(&self.ingress)
-            default: try cursor.skipValue()
+            default: try cursor.keepUnknown(jsonKey, in: &self.unknownFields)
             }
         }
     }
@@ -4744,6 +7640,13 @@ extension CoreV1 {
     public struct LocalObjectReference: Codable, Hashable, Sendable {
         /// Name of the referent. This field is effectively required, but due to backwards compatibility is allowed to be empty. Instances of this type with an empty value here are almost certainly wrong. More info: https://kubernetes.io/docs/concepts/overview/working-with-objects/names/#names
         public var name: String?
+        /// Members of the JSON object this model does not know (fields added by a newer API server, say),
+        /// kept so that decoding and encoding again loses nothing.
+        public var unknownFields: JSONObject {
+            get { _unknownFields?.fields ?? JSONObject() }
+            set { _unknownFields = newValue.isEmpty ? nil : UnknownFieldsBox(newValue) }
+        }
+        var _unknownFields: UnknownFieldsBox?
 
         /// Creates a value; every field defaults to `nil` (left out of the JSON).
         public init(
@@ -4751,6 +7654,25 @@ extension CoreV1 {
         ) {
             self.name = name
         }
+    }
+}
+
+extension CoreV1.LocalObjectReference {
+    static let knownFields: Set<String> = ["name"]
+
+    /// Decodes the known fields and keeps the other members in `unknownFields`.
+    public init(from decoder: any Decoder) throws {
+        let container = try decoder.container(keyedBy: AnyCodingKey.self)
+        self.init()
+        self.name = try container.decodeIfPresent(String.self, forKey: "name")
+        self.unknownFields = try UnknownFields.decode(from: container, known: Self.knownFields)
+    }
+
+    /// Encodes the fields that are set, then `unknownFields`.
+    public func encode(to encoder: any Encoder) throws {
+        var container = encoder.container(keyedBy: AnyCodingKey.self)
+        try container.encodeIfPresent(name, forKey: "name")
+        try UnknownFields.encode(unknownFields, to: &container)
     }
 }
 
@@ -4763,7 +7685,7 @@ extension CoreV1.LocalObjectReference: JSONFastFillable {
             switch cursor.keyHash {
             case 0xc4bcadba8e631b86 where cursor.key(jsonKey, is: "name"):
                 self.name = try cursor.decode(String.self)
-            default: try cursor.skipValue()
+            default: try cursor.keepUnknown(jsonKey, in: &self.unknownFields)
             }
         }
     }
@@ -4778,6 +7700,13 @@ extension CoreV1 {
         /// 
         /// Required by the API.
         public var path: String?
+        /// Members of the JSON object this model does not know (fields added by a newer API server, say),
+        /// kept so that decoding and encoding again loses nothing.
+        public var unknownFields: JSONObject {
+            get { _unknownFields?.fields ?? JSONObject() }
+            set { _unknownFields = newValue.isEmpty ? nil : UnknownFieldsBox(newValue) }
+        }
+        var _unknownFields: UnknownFieldsBox?
 
         /// Creates a value; every field defaults to `nil` (left out of the JSON).
         public init(
@@ -4787,6 +7716,27 @@ extension CoreV1 {
             self.fsType = fsType
             self.path = path
         }
+    }
+}
+
+extension CoreV1.LocalVolumeSource {
+    static let knownFields: Set<String> = ["fsType", "path"]
+
+    /// Decodes the known fields and keeps the other members in `unknownFields`.
+    public init(from decoder: any Decoder) throws {
+        let container = try decoder.container(keyedBy: AnyCodingKey.self)
+        self.init()
+        self.fsType = try container.decodeIfPresent(String.self, forKey: "fsType")
+        self.path = try container.decodeIfPresent(String.self, forKey: "path")
+        self.unknownFields = try UnknownFields.decode(from: container, known: Self.knownFields)
+    }
+
+    /// Encodes the fields that are set, then `unknownFields`.
+    public func encode(to encoder: any Encoder) throws {
+        var container = encoder.container(keyedBy: AnyCodingKey.self)
+        try container.encodeIfPresent(fsType, forKey: "fsType")
+        try container.encodeIfPresent(path, forKey: "path")
+        try UnknownFields.encode(unknownFields, to: &container)
     }
 }
 
@@ -4801,7 +7751,7 @@ extension CoreV1.LocalVolumeSource: JSONFastFillable {
                 self.fsType = try cursor.decode(String.self)
             case 0x3c52d0debd70676 where cursor.key(jsonKey, is: "path"):
                 self.path = try cursor.decode(String.self)
-            default: try cursor.skipValue()
+            default: try cursor.keepUnknown(jsonKey, in: &self.unknownFields)
             }
         }
     }
@@ -4825,6 +7775,13 @@ extension CoreV1 {
         public var status: String?
         /// targetVolumeAttributesClassName is the name of the VolumeAttributesClass the PVC currently being reconciled
         public var targetVolumeAttributesClassName: String?
+        /// Members of the JSON object this model does not know (fields added by a newer API server, say),
+        /// kept so that decoding and encoding again loses nothing.
+        public var unknownFields: JSONObject {
+            get { _unknownFields?.fields ?? JSONObject() }
+            set { _unknownFields = newValue.isEmpty ? nil : UnknownFieldsBox(newValue) }
+        }
+        var _unknownFields: UnknownFieldsBox?
 
         /// Creates a value; every field defaults to `nil` (left out of the JSON).
         public init(
@@ -4834,6 +7791,27 @@ extension CoreV1 {
             self.status = status
             self.targetVolumeAttributesClassName = targetVolumeAttributesClassName
         }
+    }
+}
+
+extension CoreV1.ModifyVolumeStatus {
+    static let knownFields: Set<String> = ["status", "targetVolumeAttributesClassName"]
+
+    /// Decodes the known fields and keeps the other members in `unknownFields`.
+    public init(from decoder: any Decoder) throws {
+        let container = try decoder.container(keyedBy: AnyCodingKey.self)
+        self.init()
+        self.status = try container.decodeIfPresent(String.self, forKey: "status")
+        self.targetVolumeAttributesClassName = try container.decodeIfPresent(String.self, forKey: "targetVolumeAttributesClassName")
+        self.unknownFields = try UnknownFields.decode(from: container, known: Self.knownFields)
+    }
+
+    /// Encodes the fields that are set, then `unknownFields`.
+    public func encode(to encoder: any Encoder) throws {
+        var container = encoder.container(keyedBy: AnyCodingKey.self)
+        try container.encodeIfPresent(status, forKey: "status")
+        try container.encodeIfPresent(targetVolumeAttributesClassName, forKey: "targetVolumeAttributesClassName")
+        try UnknownFields.encode(unknownFields, to: &container)
     }
 }
 
@@ -4848,7 +7826,7 @@ extension CoreV1.ModifyVolumeStatus: JSONFastFillable {
                 self.status = try cursor.decode(String.self)
             case 0xb00877b3d53ed71a where cursor.key(jsonKey, is: "targetVolumeAttributesClassName"):
                 self.targetVolumeAttributesClassName = try cursor.decode(String.self)
-            default: try cursor.skipValue()
+            default: try cursor.keepUnknown(jsonKey, in: &self.unknownFields)
             }
         }
     }
@@ -4867,6 +7845,13 @@ extension CoreV1 {
         /// 
         /// Required by the API.
         public var server: String?
+        /// Members of the JSON object this model does not know (fields added by a newer API server, say),
+        /// kept so that decoding and encoding again loses nothing.
+        public var unknownFields: JSONObject {
+            get { _unknownFields?.fields ?? JSONObject() }
+            set { _unknownFields = newValue.isEmpty ? nil : UnknownFieldsBox(newValue) }
+        }
+        var _unknownFields: UnknownFieldsBox?
 
         /// Creates a value; every field defaults to `nil` (left out of the JSON).
         public init(
@@ -4878,6 +7863,29 @@ extension CoreV1 {
             self.readOnly = readOnly
             self.server = server
         }
+    }
+}
+
+extension CoreV1.NFSVolumeSource {
+    static let knownFields: Set<String> = ["path", "readOnly", "server"]
+
+    /// Decodes the known fields and keeps the other members in `unknownFields`.
+    public init(from decoder: any Decoder) throws {
+        let container = try decoder.container(keyedBy: AnyCodingKey.self)
+        self.init()
+        self.path = try container.decodeIfPresent(String.self, forKey: "path")
+        self.readOnly = try container.decodeIfPresent(Bool.self, forKey: "readOnly")
+        self.server = try container.decodeIfPresent(String.self, forKey: "server")
+        self.unknownFields = try UnknownFields.decode(from: container, known: Self.knownFields)
+    }
+
+    /// Encodes the fields that are set, then `unknownFields`.
+    public func encode(to encoder: any Encoder) throws {
+        var container = encoder.container(keyedBy: AnyCodingKey.self)
+        try container.encodeIfPresent(path, forKey: "path")
+        try container.encodeIfPresent(readOnly, forKey: "readOnly")
+        try container.encodeIfPresent(server, forKey: "server")
+        try UnknownFields.encode(unknownFields, to: &container)
     }
 }
 
@@ -4894,7 +7902,7 @@ extension CoreV1.NFSVolumeSource: JSONFastFillable {
                 self.readOnly = try cursor.decode(Bool.self)
             case 0x7294d77db181ded2 where cursor.key(jsonKey, is: "server"):
                 self.server = try cursor.decode(String.self)
-            default: try cursor.skipValue()
+            default: try cursor.keepUnknown(jsonKey, in: &self.unknownFields)
             }
         }
     }
@@ -4913,6 +7921,13 @@ extension CoreV1 {
         public var spec: CoreV1.NamespaceSpec?
         /// Status describes the current status of a Namespace. More info: https://git.k8s.io/community/contributors/devel/sig-architecture/api-conventions.md#spec-and-status
         public var status: CoreV1.NamespaceStatus?
+        /// Members of the JSON object this model does not know (fields added by a newer API server, say),
+        /// kept so that decoding and encoding again loses nothing.
+        public var unknownFields: JSONObject {
+            get { _unknownFields?.fields ?? JSONObject() }
+            set { _unknownFields = newValue.isEmpty ? nil : UnknownFieldsBox(newValue) }
+        }
+        var _unknownFields: UnknownFieldsBox?
 
         /// Creates a value; every field defaults to `nil` (left out of the JSON).
         public init(
@@ -4928,6 +7943,33 @@ extension CoreV1 {
             self.spec = spec
             self.status = status
         }
+    }
+}
+
+extension CoreV1.Namespace {
+    static let knownFields: Set<String> = ["apiVersion", "kind", "metadata", "spec", "status"]
+
+    /// Decodes the known fields and keeps the other members in `unknownFields`.
+    public init(from decoder: any Decoder) throws {
+        let container = try decoder.container(keyedBy: AnyCodingKey.self)
+        self.init()
+        self.apiVersion = try container.decodeIfPresent(String.self, forKey: "apiVersion")
+        self.kind = try container.decodeIfPresent(String.self, forKey: "kind")
+        self.metadata = try container.decodeIfPresent(MetaV1.ObjectMeta.self, forKey: "metadata")
+        self.spec = try container.decodeIfPresent(CoreV1.NamespaceSpec.self, forKey: "spec")
+        self.status = try container.decodeIfPresent(CoreV1.NamespaceStatus.self, forKey: "status")
+        self.unknownFields = try UnknownFields.decode(from: container, known: Self.knownFields)
+    }
+
+    /// Encodes the fields that are set, then `unknownFields`.
+    public func encode(to encoder: any Encoder) throws {
+        var container = encoder.container(keyedBy: AnyCodingKey.self)
+        try container.encodeIfPresent(apiVersion, forKey: "apiVersion")
+        try container.encodeIfPresent(kind, forKey: "kind")
+        try container.encodeIfPresent(metadata, forKey: "metadata")
+        try container.encodeIfPresent(spec, forKey: "spec")
+        try container.encodeIfPresent(status, forKey: "status")
+        try UnknownFields.encode(unknownFields, to: &container)
     }
 }
 
@@ -4948,7 +7990,7 @@ extension CoreV1.Namespace: JSONFastFillable {
                 try cursor.fill(&self.spec)
             case 0xc4d5696d6cc12c2f where cursor.key(jsonKey, is: "status"):
                 try cursor.fill(&self.status)
-            default: try cursor.skipValue()
+            default: try cursor.keepUnknown(jsonKey, in: &self.unknownFields)
             }
         }
     }
@@ -4984,6 +8026,13 @@ extension CoreV1 {
         /// 
         /// Required by the API.
         public var type: String?
+        /// Members of the JSON object this model does not know (fields added by a newer API server, say),
+        /// kept so that decoding and encoding again loses nothing.
+        public var unknownFields: JSONObject {
+            get { _unknownFields?.fields ?? JSONObject() }
+            set { _unknownFields = newValue.isEmpty ? nil : UnknownFieldsBox(newValue) }
+        }
+        var _unknownFields: UnknownFieldsBox?
 
         /// Creates a value; every field defaults to `nil` (left out of the JSON).
         public init(
@@ -4999,6 +8048,33 @@ extension CoreV1 {
             self.status = status
             self.type = type
         }
+    }
+}
+
+extension CoreV1.NamespaceCondition {
+    static let knownFields: Set<String> = ["lastTransitionTime", "message", "reason", "status", "type"]
+
+    /// Decodes the known fields and keeps the other members in `unknownFields`.
+    public init(from decoder: any Decoder) throws {
+        let container = try decoder.container(keyedBy: AnyCodingKey.self)
+        self.init()
+        self.lastTransitionTime = try container.decodeIfPresent(Time.self, forKey: "lastTransitionTime")
+        self.message = try container.decodeIfPresent(String.self, forKey: "message")
+        self.reason = try container.decodeIfPresent(String.self, forKey: "reason")
+        self.status = try container.decodeIfPresent(String.self, forKey: "status")
+        self.type = try container.decodeIfPresent(String.self, forKey: "type")
+        self.unknownFields = try UnknownFields.decode(from: container, known: Self.knownFields)
+    }
+
+    /// Encodes the fields that are set, then `unknownFields`.
+    public func encode(to encoder: any Encoder) throws {
+        var container = encoder.container(keyedBy: AnyCodingKey.self)
+        try container.encodeIfPresent(lastTransitionTime, forKey: "lastTransitionTime")
+        try container.encodeIfPresent(message, forKey: "message")
+        try container.encodeIfPresent(reason, forKey: "reason")
+        try container.encodeIfPresent(status, forKey: "status")
+        try container.encodeIfPresent(type, forKey: "type")
+        try UnknownFields.encode(unknownFields, to: &container)
     }
 }
 
@@ -5019,7 +8095,7 @@ extension CoreV1.NamespaceCondition: JSONFastFillable {
                 self.status = try cursor.decode(String.self)
             case 0xa79439ef7bfa9c2d where cursor.key(jsonKey, is: "type"):
                 self.type = try cursor.decode(String.self)
-            default: try cursor.skipValue()
+            default: try cursor.keepUnknown(jsonKey, in: &self.unknownFields)
             }
         }
     }
@@ -5038,6 +8114,13 @@ extension CoreV1 {
         public var kind: String?
         /// Standard list metadata. More info: https://git.k8s.io/community/contributors/devel/sig-architecture/api-conventions.md#types-kinds
         public var metadata: MetaV1.ListMeta?
+        /// Members of the JSON object this model does not know (fields added by a newer API server, say),
+        /// kept so that decoding and encoding again loses nothing.
+        public var unknownFields: JSONObject {
+            get { _unknownFields?.fields ?? JSONObject() }
+            set { _unknownFields = newValue.isEmpty ? nil : UnknownFieldsBox(newValue) }
+        }
+        var _unknownFields: UnknownFieldsBox?
 
         /// Creates a value; every field defaults to `nil` (left out of the JSON).
         public init(
@@ -5051,6 +8134,31 @@ extension CoreV1 {
             self.kind = kind
             self.metadata = metadata
         }
+    }
+}
+
+extension CoreV1.NamespaceList {
+    static let knownFields: Set<String> = ["apiVersion", "items", "kind", "metadata"]
+
+    /// Decodes the known fields and keeps the other members in `unknownFields`.
+    public init(from decoder: any Decoder) throws {
+        let container = try decoder.container(keyedBy: AnyCodingKey.self)
+        self.init()
+        self.apiVersion = try container.decodeIfPresent(String.self, forKey: "apiVersion")
+        self.items = try container.decodeIfPresent([CoreV1.Namespace].self, forKey: "items")
+        self.kind = try container.decodeIfPresent(String.self, forKey: "kind")
+        self.metadata = try container.decodeIfPresent(MetaV1.ListMeta.self, forKey: "metadata")
+        self.unknownFields = try UnknownFields.decode(from: container, known: Self.knownFields)
+    }
+
+    /// Encodes the fields that are set, then `unknownFields`.
+    public func encode(to encoder: any Encoder) throws {
+        var container = encoder.container(keyedBy: AnyCodingKey.self)
+        try container.encodeIfPresent(apiVersion, forKey: "apiVersion")
+        try container.encodeIfPresent(items, forKey: "items")
+        try container.encodeIfPresent(kind, forKey: "kind")
+        try container.encodeIfPresent(metadata, forKey: "metadata")
+        try UnknownFields.encode(unknownFields, to: &container)
     }
 }
 
@@ -5069,7 +8177,7 @@ extension CoreV1.NamespaceList: JSONFastFillable {
                 self.kind = try cursor.decode(String.self)
             case 0x28475f88f42fd020 where cursor.key(jsonKey, is: "metadata"):
                 try cursor.fill(&self.metadata)
-            default: try cursor.skipValue()
+            default: try cursor.keepUnknown(jsonKey, in: &self.unknownFields)
             }
         }
     }
@@ -5080,6 +8188,13 @@ extension CoreV1 {
     public struct NamespaceSpec: Codable, Hashable, Sendable {
         /// Finalizers is an opaque list of values that must be empty to permanently remove object from storage. More info: https://kubernetes.io/docs/tasks/administer-cluster/namespaces/
         public var finalizers: [String]?
+        /// Members of the JSON object this model does not know (fields added by a newer API server, say),
+        /// kept so that decoding and encoding again loses nothing.
+        public var unknownFields: JSONObject {
+            get { _unknownFields?.fields ?? JSONObject() }
+            set { _unknownFields = newValue.isEmpty ? nil : UnknownFieldsBox(newValue) }
+        }
+        var _unknownFields: UnknownFieldsBox?
 
         /// Creates a value; every field defaults to `nil` (left out of the JSON).
         public init(
@@ -5087,6 +8202,25 @@ extension CoreV1 {
         ) {
             self.finalizers = finalizers
         }
+    }
+}
+
+extension CoreV1.NamespaceSpec {
+    static let knownFields: Set<String> = ["finalizers"]
+
+    /// Decodes the known fields and keeps the other members in `unknownFields`.
+    public init(from decoder: any Decoder) throws {
+        let container = try decoder.container(keyedBy: AnyCodingKey.self)
+        self.init()
+        self.finalizers = try container.decodeIfPresent([String].self, forKey: "finalizers")
+        self.unknownFields = try UnknownFields.decode(from: container, known: Self.knownFields)
+    }
+
+    /// Encodes the fields that are set, then `unknownFields`.
+    public func encode(to encoder: any Encoder) throws {
+        var container = encoder.container(keyedBy: AnyCodingKey.self)
+        try container.encodeIfPresent(finalizers, forKey: "finalizers")
+        try UnknownFields.encode(unknownFields, to: &container)
     }
 }
 
@@ -5099,7 +8233,7 @@ extension CoreV1.NamespaceSpec: JSONFastFillable {
             switch cursor.keyHash {
             case 0x989420ab64f08d4c where cursor.key(jsonKey, is: "finalizers"):
                 self.finalizers = try cursor.decode([String].self)
-            default: try cursor.skipValue()
+            default: try cursor.keepUnknown(jsonKey, in: &self.unknownFields)
             }
         }
     }
@@ -5112,6 +8246,13 @@ extension CoreV1 {
         public var conditions: [CoreV1.NamespaceCondition]?
         /// Phase is the current lifecycle phase of the namespace. More info: https://kubernetes.io/docs/tasks/administer-cluster/namespaces/
         public var phase: String?
+        /// Members of the JSON object this model does not know (fields added by a newer API server, say),
+        /// kept so that decoding and encoding again loses nothing.
+        public var unknownFields: JSONObject {
+            get { _unknownFields?.fields ?? JSONObject() }
+            set { _unknownFields = newValue.isEmpty ? nil : UnknownFieldsBox(newValue) }
+        }
+        var _unknownFields: UnknownFieldsBox?
 
         /// Creates a value; every field defaults to `nil` (left out of the JSON).
         public init(
@@ -5121,6 +8262,27 @@ extension CoreV1 {
             self.conditions = conditions
             self.phase = phase
         }
+    }
+}
+
+extension CoreV1.NamespaceStatus {
+    static let knownFields: Set<String> = ["conditions", "phase"]
+
+    /// Decodes the known fields and keeps the other members in `unknownFields`.
+    public init(from decoder: any Decoder) throws {
+        let container = try decoder.container(keyedBy: AnyCodingKey.self)
+        self.init()
+        self.conditions = try container.decodeIfPresent([CoreV1.NamespaceCondition].self, forKey: "conditions")
+        self.phase = try container.decodeIfPresent(String.self, forKey: "phase")
+        self.unknownFields = try UnknownFields.decode(from: container, known: Self.knownFields)
+    }
+
+    /// Encodes the fields that are set, then `unknownFields`.
+    public func encode(to encoder: any Encoder) throws {
+        var container = encoder.container(keyedBy: AnyCodingKey.self)
+        try container.encodeIfPresent(conditions, forKey: "conditions")
+        try container.encodeIfPresent(phase, forKey: "phase")
+        try UnknownFields.encode(unknownFields, to: &container)
     }
 }
 
@@ -5135,7 +8297,7 @@ extension CoreV1.NamespaceStatus: JSONFastFillable {
                 try cursor.fillArray(&self.conditions)
             case 0xff4d966bc22ed3b8 where cursor.key(jsonKey, is: "phase"):
                 self.phase = try cursor.decode(String.self)
-            default: try cursor.skipValue()
+            default: try cursor.keepUnknown(jsonKey, in: &self.unknownFields)
             }
         }
     }
@@ -5154,6 +8316,13 @@ extension CoreV1 {
         public var spec: CoreV1.NodeSpec?
         /// Most recently observed status of the node. Populated by the system. Read-only. More info: https://git.k8s.io/community/contributors/devel/sig-architecture/api-conventions.md#spec-and-status
         public var status: CoreV1.NodeStatus?
+        /// Members of the JSON object this model does not know (fields added by a newer API server, say),
+        /// kept so that decoding and encoding again loses nothing.
+        public var unknownFields: JSONObject {
+            get { _unknownFields?.fields ?? JSONObject() }
+            set { _unknownFields = newValue.isEmpty ? nil : UnknownFieldsBox(newValue) }
+        }
+        var _unknownFields: UnknownFieldsBox?
 
         /// Creates a value; every field defaults to `nil` (left out of the JSON).
         public init(
@@ -5169,6 +8338,33 @@ extension CoreV1 {
             self.spec = spec
             self.status = status
         }
+    }
+}
+
+extension CoreV1.Node {
+    static let knownFields: Set<String> = ["apiVersion", "kind", "metadata", "spec", "status"]
+
+    /// Decodes the known fields and keeps the other members in `unknownFields`.
+    public init(from decoder: any Decoder) throws {
+        let container = try decoder.container(keyedBy: AnyCodingKey.self)
+        self.init()
+        self.apiVersion = try container.decodeIfPresent(String.self, forKey: "apiVersion")
+        self.kind = try container.decodeIfPresent(String.self, forKey: "kind")
+        self.metadata = try container.decodeIfPresent(MetaV1.ObjectMeta.self, forKey: "metadata")
+        self.spec = try container.decodeIfPresent(CoreV1.NodeSpec.self, forKey: "spec")
+        self.status = try container.decodeIfPresent(CoreV1.NodeStatus.self, forKey: "status")
+        self.unknownFields = try UnknownFields.decode(from: container, known: Self.knownFields)
+    }
+
+    /// Encodes the fields that are set, then `unknownFields`.
+    public func encode(to encoder: any Encoder) throws {
+        var container = encoder.container(keyedBy: AnyCodingKey.self)
+        try container.encodeIfPresent(apiVersion, forKey: "apiVersion")
+        try container.encodeIfPresent(kind, forKey: "kind")
+        try container.encodeIfPresent(metadata, forKey: "metadata")
+        try container.encodeIfPresent(spec, forKey: "spec")
+        try container.encodeIfPresent(status, forKey: "status")
+        try UnknownFields.encode(unknownFields, to: &container)
     }
 }
 
@@ -5189,7 +8385,7 @@ extension CoreV1.Node: JSONFastFillable {
                 try cursor.fill(&self.spec)
             case 0xc4d5696d6cc12c2f where cursor.key(jsonKey, is: "status"):
                 try cursor.fill(&self.status)
-            default: try cursor.skipValue()
+            default: try cursor.keepUnknown(jsonKey, in: &self.unknownFields)
             }
         }
     }
@@ -5219,6 +8415,13 @@ extension CoreV1 {
         /// 
         /// Required by the API.
         public var type: String?
+        /// Members of the JSON object this model does not know (fields added by a newer API server, say),
+        /// kept so that decoding and encoding again loses nothing.
+        public var unknownFields: JSONObject {
+            get { _unknownFields?.fields ?? JSONObject() }
+            set { _unknownFields = newValue.isEmpty ? nil : UnknownFieldsBox(newValue) }
+        }
+        var _unknownFields: UnknownFieldsBox?
 
         /// Creates a value; every field defaults to `nil` (left out of the JSON).
         public init(
@@ -5228,6 +8431,27 @@ extension CoreV1 {
             self.address = address
             self.type = type
         }
+    }
+}
+
+extension CoreV1.NodeAddress {
+    static let knownFields: Set<String> = ["address", "type"]
+
+    /// Decodes the known fields and keeps the other members in `unknownFields`.
+    public init(from decoder: any Decoder) throws {
+        let container = try decoder.container(keyedBy: AnyCodingKey.self)
+        self.init()
+        self.address = try container.decodeIfPresent(String.self, forKey: "address")
+        self.type = try container.decodeIfPresent(String.self, forKey: "type")
+        self.unknownFields = try UnknownFields.decode(from: container, known: Self.knownFields)
+    }
+
+    /// Encodes the fields that are set, then `unknownFields`.
+    public func encode(to encoder: any Encoder) throws {
+        var container = encoder.container(keyedBy: AnyCodingKey.self)
+        try container.encodeIfPresent(address, forKey: "address")
+        try container.encodeIfPresent(type, forKey: "type")
+        try UnknownFields.encode(unknownFields, to: &container)
     }
 }
 
@@ -5242,7 +8466,7 @@ extension CoreV1.NodeAddress: JSONFastFillable {
                 self.address = try cursor.decode(String.self)
             case 0xa79439ef7bfa9c2d where cursor.key(jsonKey, is: "type"):
                 self.type = try cursor.decode(String.self)
-            default: try cursor.skipValue()
+            default: try cursor.keepUnknown(jsonKey, in: &self.unknownFields)
             }
         }
     }
@@ -5255,6 +8479,13 @@ extension CoreV1 {
         public var preferredDuringSchedulingIgnoredDuringExecution: [CoreV1.PreferredSchedulingTerm]?
         /// If the affinity requirements specified by this field are not met at scheduling time, the pod will not be scheduled onto the node. If the affinity requirements specified by this field cease to be met at some point during pod execution (e.g. due to an update), the system may or may not try to eventually evict the pod from its node.
         public var requiredDuringSchedulingIgnoredDuringExecution: CoreV1.NodeSelector?
+        /// Members of the JSON object this model does not know (fields added by a newer API server, say),
+        /// kept so that decoding and encoding again loses nothing.
+        public var unknownFields: JSONObject {
+            get { _unknownFields?.fields ?? JSONObject() }
+            set { _unknownFields = newValue.isEmpty ? nil : UnknownFieldsBox(newValue) }
+        }
+        var _unknownFields: UnknownFieldsBox?
 
         /// Creates a value; every field defaults to `nil` (left out of the JSON).
         public init(
@@ -5264,6 +8495,27 @@ extension CoreV1 {
             self.preferredDuringSchedulingIgnoredDuringExecution = preferredDuringSchedulingIgnoredDuringExecution
             self.requiredDuringSchedulingIgnoredDuringExecution = requiredDuringSchedulingIgnoredDuringExecution
         }
+    }
+}
+
+extension CoreV1.NodeAffinity {
+    static let knownFields: Set<String> = ["preferredDuringSchedulingIgnoredDuringExecution", "requiredDuringSchedulingIgnoredDuringExecution"]
+
+    /// Decodes the known fields and keeps the other members in `unknownFields`.
+    public init(from decoder: any Decoder) throws {
+        let container = try decoder.container(keyedBy: AnyCodingKey.self)
+        self.init()
+        self.preferredDuringSchedulingIgnoredDuringExecution = try container.decodeIfPresent([CoreV1.PreferredSchedulingTerm].self, forKey: "preferredDuringSchedulingIgnoredDuringExecution")
+        self.requiredDuringSchedulingIgnoredDuringExecution = try container.decodeIfPresent(CoreV1.NodeSelector.self, forKey: "requiredDuringSchedulingIgnoredDuringExecution")
+        self.unknownFields = try UnknownFields.decode(from: container, known: Self.knownFields)
+    }
+
+    /// Encodes the fields that are set, then `unknownFields`.
+    public func encode(to encoder: any Encoder) throws {
+        var container = encoder.container(keyedBy: AnyCodingKey.self)
+        try container.encodeIfPresent(preferredDuringSchedulingIgnoredDuringExecution, forKey: "preferredDuringSchedulingIgnoredDuringExecution")
+        try container.encodeIfPresent(requiredDuringSchedulingIgnoredDuringExecution, forKey: "requiredDuringSchedulingIgnoredDuringExecution")
+        try UnknownFields.encode(unknownFields, to: &container)
     }
 }
 
@@ -5278,7 +8530,7 @@ extension CoreV1.NodeAffinity: JSONFastFillable {
                 try cursor.fillArray(&self.preferredDuringSchedulingIgnoredDuringExecution)
             case 0x5abb5694013f86e0 where cursor.key(jsonKey, is: "requiredDuringSchedulingIgnoredDuringExecution"):
                 try cursor.fill(&self.requiredDuringSchedulingIgnoredDuringExecution)
-            default: try cursor.skipValue()
+            default: try cursor.keepUnknown(jsonKey, in: &self.unknownFields)
             }
         }
     }
@@ -5297,6 +8549,13 @@ extension CoreV1 {
         /// 
         /// Required by the API.
         public var resources: [String: Quantity]?
+        /// Members of the JSON object this model does not know (fields added by a newer API server, say),
+        /// kept so that decoding and encoding again loses nothing.
+        public var unknownFields: JSONObject {
+            get { _unknownFields?.fields ?? JSONObject() }
+            set { _unknownFields = newValue.isEmpty ? nil : UnknownFieldsBox(newValue) }
+        }
+        var _unknownFields: UnknownFieldsBox?
 
         /// Creates a value; every field defaults to `nil` (left out of the JSON).
         public init(
@@ -5308,6 +8567,29 @@ extension CoreV1 {
             self.resourceClaimName = resourceClaimName
             self.resources = resources
         }
+    }
+}
+
+extension CoreV1.NodeAllocatableResourceClaimStatus {
+    static let knownFields: Set<String> = ["containers", "resourceClaimName", "resources"]
+
+    /// Decodes the known fields and keeps the other members in `unknownFields`.
+    public init(from decoder: any Decoder) throws {
+        let container = try decoder.container(keyedBy: AnyCodingKey.self)
+        self.init()
+        self.containers = try container.decodeIfPresent([String].self, forKey: "containers")
+        self.resourceClaimName = try container.decodeIfPresent(String.self, forKey: "resourceClaimName")
+        self.resources = try container.decodeIfPresent([String: Quantity].self, forKey: "resources")
+        self.unknownFields = try UnknownFields.decode(from: container, known: Self.knownFields)
+    }
+
+    /// Encodes the fields that are set, then `unknownFields`.
+    public func encode(to encoder: any Encoder) throws {
+        var container = encoder.container(keyedBy: AnyCodingKey.self)
+        try container.encodeIfPresent(containers, forKey: "containers")
+        try container.encodeIfPresent(resourceClaimName, forKey: "resourceClaimName")
+        try container.encodeIfPresent(resources, forKey: "resources")
+        try UnknownFields.encode(unknownFields, to: &container)
     }
 }
 
@@ -5324,7 +8606,7 @@ extension CoreV1.NodeAllocatableResourceClaimStatus: JSONFastFillable {
                 self.resourceClaimName = try cursor.decode(String.self)
             case 0x34d5a1bef245df2 where cursor.key(jsonKey, is: "resources"):
                 self.resources = try cursor.decode([String: Quantity].self)
-            default: try cursor.skipValue()
+            default: try cursor.keepUnknown(jsonKey, in: &self.unknownFields)
             }
         }
     }
@@ -5349,6 +8631,13 @@ extension CoreV1 {
         /// 
         /// Required by the API.
         public var type: String?
+        /// Members of the JSON object this model does not know (fields added by a newer API server, say),
+        /// kept so that decoding and encoding again loses nothing.
+        public var unknownFields: JSONObject {
+            get { _unknownFields?.fields ?? JSONObject() }
+            set { _unknownFields = newValue.isEmpty ? nil : UnknownFieldsBox(newValue) }
+        }
+        var _unknownFields: UnknownFieldsBox?
 
         /// Creates a value; every field defaults to `nil` (left out of the JSON).
         public init(
@@ -5366,6 +8655,35 @@ extension CoreV1 {
             self.status = status
             self.type = type
         }
+    }
+}
+
+extension CoreV1.NodeCondition {
+    static let knownFields: Set<String> = ["lastHeartbeatTime", "lastTransitionTime", "message", "reason", "status", "type"]
+
+    /// Decodes the known fields and keeps the other members in `unknownFields`.
+    public init(from decoder: any Decoder) throws {
+        let container = try decoder.container(keyedBy: AnyCodingKey.self)
+        self.init()
+        self.lastHeartbeatTime = try container.decodeIfPresent(Time.self, forKey: "lastHeartbeatTime")
+        self.lastTransitionTime = try container.decodeIfPresent(Time.self, forKey: "lastTransitionTime")
+        self.message = try container.decodeIfPresent(String.self, forKey: "message")
+        self.reason = try container.decodeIfPresent(String.self, forKey: "reason")
+        self.status = try container.decodeIfPresent(String.self, forKey: "status")
+        self.type = try container.decodeIfPresent(String.self, forKey: "type")
+        self.unknownFields = try UnknownFields.decode(from: container, known: Self.knownFields)
+    }
+
+    /// Encodes the fields that are set, then `unknownFields`.
+    public func encode(to encoder: any Encoder) throws {
+        var container = encoder.container(keyedBy: AnyCodingKey.self)
+        try container.encodeIfPresent(lastHeartbeatTime, forKey: "lastHeartbeatTime")
+        try container.encodeIfPresent(lastTransitionTime, forKey: "lastTransitionTime")
+        try container.encodeIfPresent(message, forKey: "message")
+        try container.encodeIfPresent(reason, forKey: "reason")
+        try container.encodeIfPresent(status, forKey: "status")
+        try container.encodeIfPresent(type, forKey: "type")
+        try UnknownFields.encode(unknownFields, to: &container)
     }
 }
 
@@ -5388,7 +8706,7 @@ extension CoreV1.NodeCondition: JSONFastFillable {
                 self.status = try cursor.decode(String.self)
             case 0xa79439ef7bfa9c2d where cursor.key(jsonKey, is: "type"):
                 self.type = try cursor.decode(String.self)
-            default: try cursor.skipValue()
+            default: try cursor.keepUnknown(jsonKey, in: &self.unknownFields)
             }
         }
     }
@@ -5399,6 +8717,13 @@ extension CoreV1 {
     public struct NodeConfigSource: Codable, Hashable, Sendable {
         /// ConfigMap is a reference to a Node's ConfigMap
         public var configMap: CoreV1.ConfigMapNodeConfigSource?
+        /// Members of the JSON object this model does not know (fields added by a newer API server, say),
+        /// kept so that decoding and encoding again loses nothing.
+        public var unknownFields: JSONObject {
+            get { _unknownFields?.fields ?? JSONObject() }
+            set { _unknownFields = newValue.isEmpty ? nil : UnknownFieldsBox(newValue) }
+        }
+        var _unknownFields: UnknownFieldsBox?
 
         /// Creates a value; every field defaults to `nil` (left out of the JSON).
         public init(
@@ -5406,6 +8731,25 @@ extension CoreV1 {
         ) {
             self.configMap = configMap
         }
+    }
+}
+
+extension CoreV1.NodeConfigSource {
+    static let knownFields: Set<String> = ["configMap"]
+
+    /// Decodes the known fields and keeps the other members in `unknownFields`.
+    public init(from decoder: any Decoder) throws {
+        let container = try decoder.container(keyedBy: AnyCodingKey.self)
+        self.init()
+        self.configMap = try container.decodeIfPresent(CoreV1.ConfigMapNodeConfigSource.self, forKey: "configMap")
+        self.unknownFields = try UnknownFields.decode(from: container, known: Self.knownFields)
+    }
+
+    /// Encodes the fields that are set, then `unknownFields`.
+    public func encode(to encoder: any Encoder) throws {
+        var container = encoder.container(keyedBy: AnyCodingKey.self)
+        try container.encodeIfPresent(configMap, forKey: "configMap")
+        try UnknownFields.encode(unknownFields, to: &container)
     }
 }
 
@@ -5418,7 +8762,7 @@ extension CoreV1.NodeConfigSource: JSONFastFillable {
             switch cursor.keyHash {
             case 0xb2ef5cc0f757c127 where cursor.key(jsonKey, is: "configMap"):
                 try cursor.fill(&self.configMap)
-            default: try cursor.skipValue()
+            default: try cursor.keepUnknown(jsonKey, in: &self.unknownFields)
             }
         }
     }
@@ -5435,6 +8779,13 @@ extension CoreV1 {
         public var error: String?
         /// LastKnownGood reports the checkpointed config the node will fall back to when it encounters an error attempting to use the Assigned config. The Assigned config becomes the LastKnownGood config when the node determines that the Assigned config is stable and correct. This is currently implemented as a 10-minute soak period starting when the local record of Assigned config is updated. If the Assigned config is Active at the end of this period, it becomes the LastKnownGood. Note that if Spec.ConfigSource is reset to nil (use local defaults), the LastKnownGood is also immediately reset to nil, because the local default config is always assumed good. You should not make assumptions about the node's method of determining config stability and correctness, as this may change or become configurable in the future.
         public var lastKnownGood: CoreV1.NodeConfigSource?
+        /// Members of the JSON object this model does not know (fields added by a newer API server, say),
+        /// kept so that decoding and encoding again loses nothing.
+        public var unknownFields: JSONObject {
+            get { _unknownFields?.fields ?? JSONObject() }
+            set { _unknownFields = newValue.isEmpty ? nil : UnknownFieldsBox(newValue) }
+        }
+        var _unknownFields: UnknownFieldsBox?
 
         /// Creates a value; every field defaults to `nil` (left out of the JSON).
         public init(
@@ -5448,6 +8799,31 @@ extension CoreV1 {
             self.error = error
             self.lastKnownGood = lastKnownGood
         }
+    }
+}
+
+extension CoreV1.NodeConfigStatus {
+    static let knownFields: Set<String> = ["active", "assigned", "error", "lastKnownGood"]
+
+    /// Decodes the known fields and keeps the other members in `unknownFields`.
+    public init(from decoder: any Decoder) throws {
+        let container = try decoder.container(keyedBy: AnyCodingKey.self)
+        self.init()
+        self.active = try container.decodeIfPresent(CoreV1.NodeConfigSource.self, forKey: "active")
+        self.assigned = try container.decodeIfPresent(CoreV1.NodeConfigSource.self, forKey: "assigned")
+        self.error = try container.decodeIfPresent(String.self, forKey: "error")
+        self.lastKnownGood = try container.decodeIfPresent(CoreV1.NodeConfigSource.self, forKey: "lastKnownGood")
+        self.unknownFields = try UnknownFields.decode(from: container, known: Self.knownFields)
+    }
+
+    /// Encodes the fields that are set, then `unknownFields`.
+    public func encode(to encoder: any Encoder) throws {
+        var container = encoder.container(keyedBy: AnyCodingKey.self)
+        try container.encodeIfPresent(active, forKey: "active")
+        try container.encodeIfPresent(assigned, forKey: "assigned")
+        try container.encodeIfPresent(error, forKey: "error")
+        try container.encodeIfPresent(lastKnownGood, forKey: "lastKnownGood")
+        try UnknownFields.encode(unknownFields, to: &container)
     }
 }
 
@@ -5466,7 +8842,7 @@ extension CoreV1.NodeConfigStatus: JSONFastFillable {
                 self.error = try cursor.decode(String.self)
             case 0x66753f0dfc86a7ad where cursor.key(jsonKey, is: "lastKnownGood"):
                 try cursor.fill(&self.lastKnownGood)
-            default: try cursor.skipValue()
+            default: try cursor.keepUnknown(jsonKey, in: &self.unknownFields)
             }
         }
     }
@@ -5477,6 +8853,13 @@ extension CoreV1 {
     public struct NodeDaemonEndpoints: Codable, Hashable, Sendable {
         /// Endpoint on which Kubelet is listening.
         public var kubeletEndpoint: CoreV1.DaemonEndpoint?
+        /// Members of the JSON object this model does not know (fields added by a newer API server, say),
+        /// kept so that decoding and encoding again loses nothing.
+        public var unknownFields: JSONObject {
+            get { _unknownFields?.fields ?? JSONObject() }
+            set { _unknownFields = newValue.isEmpty ? nil : UnknownFieldsBox(newValue) }
+        }
+        var _unknownFields: UnknownFieldsBox?
 
         /// Creates a value; every field defaults to `nil` (left out of the JSON).
         public init(
@@ -5484,6 +8867,25 @@ extension CoreV1 {
         ) {
             self.kubeletEndpoint = kubeletEndpoint
         }
+    }
+}
+
+extension CoreV1.NodeDaemonEndpoints {
+    static let knownFields: Set<String> = ["kubeletEndpoint"]
+
+    /// Decodes the known fields and keeps the other members in `unknownFields`.
+    public init(from decoder: any Decoder) throws {
+        let container = try decoder.container(keyedBy: AnyCodingKey.self)
+        self.init()
+        self.kubeletEndpoint = try container.decodeIfPresent(CoreV1.DaemonEndpoint.self, forKey: "kubeletEndpoint")
+        self.unknownFields = try UnknownFields.decode(from: container, known: Self.knownFields)
+    }
+
+    /// Encodes the fields that are set, then `unknownFields`.
+    public func encode(to encoder: any Encoder) throws {
+        var container = encoder.container(keyedBy: AnyCodingKey.self)
+        try container.encodeIfPresent(kubeletEndpoint, forKey: "kubeletEndpoint")
+        try UnknownFields.encode(unknownFields, to: &container)
     }
 }
 
@@ -5496,7 +8898,7 @@ extension CoreV1.NodeDaemonEndpoints: JSONFastFillable {
             switch cursor.keyHash {
             case 0xb36c061536a145e4 where cursor.key(jsonKey, is: "kubeletEndpoint"):
                 try cursor.fill(&self.kubeletEndpoint)
-            default: try cursor.skipValue()
+            default: try cursor.keepUnknown(jsonKey, in: &self.unknownFields)
             }
         }
     }
@@ -5507,6 +8909,13 @@ extension CoreV1 {
     public struct NodeFeatures: Codable, Hashable, Sendable {
         /// SupplementalGroupsPolicy is set to true if the runtime supports SupplementalGroupsPolicy and ContainerUser.
         public var supplementalGroupsPolicy: Bool?
+        /// Members of the JSON object this model does not know (fields added by a newer API server, say),
+        /// kept so that decoding and encoding again loses nothing.
+        public var unknownFields: JSONObject {
+            get { _unknownFields?.fields ?? JSONObject() }
+            set { _unknownFields = newValue.isEmpty ? nil : UnknownFieldsBox(newValue) }
+        }
+        var _unknownFields: UnknownFieldsBox?
 
         /// Creates a value; every field defaults to `nil` (left out of the JSON).
         public init(
@@ -5514,6 +8923,25 @@ extension CoreV1 {
         ) {
             self.supplementalGroupsPolicy = supplementalGroupsPolicy
         }
+    }
+}
+
+extension CoreV1.NodeFeatures {
+    static let knownFields: Set<String> = ["supplementalGroupsPolicy"]
+
+    /// Decodes the known fields and keeps the other members in `unknownFields`.
+    public init(from decoder: any Decoder) throws {
+        let container = try decoder.container(keyedBy: AnyCodingKey.self)
+        self.init()
+        self.supplementalGroupsPolicy = try container.decodeIfPresent(Bool.self, forKey: "supplementalGroupsPolicy")
+        self.unknownFields = try UnknownFields.decode(from: container, known: Self.knownFields)
+    }
+
+    /// Encodes the fields that are set, then `unknownFields`.
+    public func encode(to encoder: any Encoder) throws {
+        var container = encoder.container(keyedBy: AnyCodingKey.self)
+        try container.encodeIfPresent(supplementalGroupsPolicy, forKey: "supplementalGroupsPolicy")
+        try UnknownFields.encode(unknownFields, to: &container)
     }
 }
 
@@ -5526,7 +8954,7 @@ extension CoreV1.NodeFeatures: JSONFastFillable {
             switch cursor.keyHash {
             case 0xf65d97e9f7382471 where cursor.key(jsonKey, is: "supplementalGroupsPolicy"):
                 self.supplementalGroupsPolicy = try cursor.decode(Bool.self)
-            default: try cursor.skipValue()
+            default: try cursor.keepUnknown(jsonKey, in: &self.unknownFields)
             }
         }
     }
@@ -5545,6 +8973,13 @@ extension CoreV1 {
         public var kind: String?
         /// Standard list metadata. More info: https://git.k8s.io/community/contributors/devel/sig-architecture/api-conventions.md#types-kinds
         public var metadata: MetaV1.ListMeta?
+        /// Members of the JSON object this model does not know (fields added by a newer API server, say),
+        /// kept so that decoding and encoding again loses nothing.
+        public var unknownFields: JSONObject {
+            get { _unknownFields?.fields ?? JSONObject() }
+            set { _unknownFields = newValue.isEmpty ? nil : UnknownFieldsBox(newValue) }
+        }
+        var _unknownFields: UnknownFieldsBox?
 
         /// Creates a value; every field defaults to `nil` (left out of the JSON).
         public init(
@@ -5558,6 +8993,31 @@ extension CoreV1 {
             self.kind = kind
             self.metadata = metadata
         }
+    }
+}
+
+extension CoreV1.NodeList {
+    static let knownFields: Set<String> = ["apiVersion", "items", "kind", "metadata"]
+
+    /// Decodes the known fields and keeps the other members in `unknownFields`.
+    public init(from decoder: any Decoder) throws {
+        let container = try decoder.container(keyedBy: AnyCodingKey.self)
+        self.init()
+        self.apiVersion = try container.decodeIfPresent(String.self, forKey: "apiVersion")
+        self.items = try container.decodeIfPresent([CoreV1.Node].self, forKey: "items")
+        self.kind = try container.decodeIfPresent(String.self, forKey: "kind")
+        self.metadata = try container.decodeIfPresent(MetaV1.ListMeta.self, forKey: "metadata")
+        self.unknownFields = try UnknownFields.decode(from: container, known: Self.knownFields)
+    }
+
+    /// Encodes the fields that are set, then `unknownFields`.
+    public func encode(to encoder: any Encoder) throws {
+        var container = encoder.container(keyedBy: AnyCodingKey.self)
+        try container.encodeIfPresent(apiVersion, forKey: "apiVersion")
+        try container.encodeIfPresent(items, forKey: "items")
+        try container.encodeIfPresent(kind, forKey: "kind")
+        try container.encodeIfPresent(metadata, forKey: "metadata")
+        try UnknownFields.encode(unknownFields, to: &container)
     }
 }
 
@@ -5576,7 +9036,7 @@ extension CoreV1.NodeList: JSONFastFillable {
                 self.kind = try cursor.decode(String.self)
             case 0x28475f88f42fd020 where cursor.key(jsonKey, is: "metadata"):
                 try cursor.fill(&self.metadata)
-            default: try cursor.skipValue()
+            default: try cursor.keepUnknown(jsonKey, in: &self.unknownFields)
             }
         }
     }
@@ -5589,6 +9049,13 @@ extension CoreV1 {
         public var features: CoreV1.NodeRuntimeHandlerFeatures?
         /// Runtime handler name. Empty for the default runtime handler.
         public var name: String?
+        /// Members of the JSON object this model does not know (fields added by a newer API server, say),
+        /// kept so that decoding and encoding again loses nothing.
+        public var unknownFields: JSONObject {
+            get { _unknownFields?.fields ?? JSONObject() }
+            set { _unknownFields = newValue.isEmpty ? nil : UnknownFieldsBox(newValue) }
+        }
+        var _unknownFields: UnknownFieldsBox?
 
         /// Creates a value; every field defaults to `nil` (left out of the JSON).
         public init(
@@ -5598,6 +9065,27 @@ extension CoreV1 {
             self.features = features
             self.name = name
         }
+    }
+}
+
+extension CoreV1.NodeRuntimeHandler {
+    static let knownFields: Set<String> = ["features", "name"]
+
+    /// Decodes the known fields and keeps the other members in `unknownFields`.
+    public init(from decoder: any Decoder) throws {
+        let container = try decoder.container(keyedBy: AnyCodingKey.self)
+        self.init()
+        self.features = try container.decodeIfPresent(CoreV1.NodeRuntimeHandlerFeatures.self, forKey: "features")
+        self.name = try container.decodeIfPresent(String.self, forKey: "name")
+        self.unknownFields = try UnknownFields.decode(from: container, known: Self.knownFields)
+    }
+
+    /// Encodes the fields that are set, then `unknownFields`.
+    public func encode(to encoder: any Encoder) throws {
+        var container = encoder.container(keyedBy: AnyCodingKey.self)
+        try container.encodeIfPresent(features, forKey: "features")
+        try container.encodeIfPresent(name, forKey: "name")
+        try UnknownFields.encode(unknownFields, to: &container)
     }
 }
 
@@ -5612,7 +9100,7 @@ extension CoreV1.NodeRuntimeHandler: JSONFastFillable {
                 try cursor.fill(&self.features)
             case 0xc4bcadba8e631b86 where cursor.key(jsonKey, is: "name"):
                 self.name = try cursor.decode(String.self)
-            default: try cursor.skipValue()
+            default: try cursor.keepUnknown(jsonKey, in: &self.unknownFields)
             }
         }
     }
@@ -5625,6 +9113,13 @@ extension CoreV1 {
         public var recursiveReadOnlyMounts: Bool?
         /// UserNamespaces is set to true if the runtime handler supports UserNamespaces, including for volumes.
         public var userNamespaces: Bool?
+        /// Members of the JSON object this model does not know (fields added by a newer API server, say),
+        /// kept so that decoding and encoding again loses nothing.
+        public var unknownFields: JSONObject {
+            get { _unknownFields?.fields ?? JSONObject() }
+            set { _unknownFields = newValue.isEmpty ? nil : UnknownFieldsBox(newValue) }
+        }
+        var _unknownFields: UnknownFieldsBox?
 
         /// Creates a value; every field defaults to `nil` (left out of the JSON).
         public init(
@@ -5634,6 +9129,27 @@ extension CoreV1 {
             self.recursiveReadOnlyMounts = recursiveReadOnlyMounts
             self.userNamespaces = userNamespaces
         }
+    }
+}
+
+extension CoreV1.NodeRuntimeHandlerFeatures {
+    static let knownFields: Set<String> = ["recursiveReadOnlyMounts", "userNamespaces"]
+
+    /// Decodes the known fields and keeps the other members in `unknownFields`.
+    public init(from decoder: any Decoder) throws {
+        let container = try decoder.container(keyedBy: AnyCodingKey.self)
+        self.init()
+        self.recursiveReadOnlyMounts = try container.decodeIfPresent(Bool.self, forKey: "recursiveReadOnlyMounts")
+        self.userNamespaces = try container.decodeIfPresent(Bool.self, forKey: "userNamespaces")
+        self.unknownFields = try UnknownFields.decode(from: container, known: Self.knownFields)
+    }
+
+    /// Encodes the fields that are set, then `unknownFields`.
+    public func encode(to encoder: any Encoder) throws {
+        var container = encoder.container(keyedBy: AnyCodingKey.self)
+        try container.encodeIfPresent(recursiveReadOnlyMounts, forKey: "recursiveReadOnlyMounts")
+        try container.encodeIfPresent(userNamespaces, forKey: "userNamespaces")
+        try UnknownFields.encode(unknownFields, to: &container)
     }
 }
 
@@ -5648,7 +9164,7 @@ extension CoreV1.NodeRuntimeHandlerFeatures: JSONFastFillable {
                 self.recursiveReadOnlyMounts = try cursor.decode(Bool.self)
             case 0x114fa3c0a29b3dae where cursor.key(jsonKey, is: "userNamespaces"):
                 self.userNamespaces = try cursor.decode(Bool.self)
-            default: try cursor.skipValue()
+            default: try cursor.keepUnknown(jsonKey, in: &self.unknownFields)
             }
         }
     }
@@ -5661,6 +9177,13 @@ extension CoreV1 {
         /// 
         /// Required by the API.
         public var nodeSelectorTerms: [CoreV1.NodeSelectorTerm]?
+        /// Members of the JSON object this model does not know (fields added by a newer API server, say),
+        /// kept so that decoding and encoding again loses nothing.
+        public var unknownFields: JSONObject {
+            get { _unknownFields?.fields ?? JSONObject() }
+            set { _unknownFields = newValue.isEmpty ? nil : UnknownFieldsBox(newValue) }
+        }
+        var _unknownFields: UnknownFieldsBox?
 
         /// Creates a value; every field defaults to `nil` (left out of the JSON).
         public init(
@@ -5668,6 +9191,25 @@ extension CoreV1 {
         ) {
             self.nodeSelectorTerms = nodeSelectorTerms
         }
+    }
+}
+
+extension CoreV1.NodeSelector {
+    static let knownFields: Set<String> = ["nodeSelectorTerms"]
+
+    /// Decodes the known fields and keeps the other members in `unknownFields`.
+    public init(from decoder: any Decoder) throws {
+        let container = try decoder.container(keyedBy: AnyCodingKey.self)
+        self.init()
+        self.nodeSelectorTerms = try container.decodeIfPresent([CoreV1.NodeSelectorTerm].self, forKey: "nodeSelectorTerms")
+        self.unknownFields = try UnknownFields.decode(from: container, known: Self.knownFields)
+    }
+
+    /// Encodes the fields that are set, then `unknownFields`.
+    public func encode(to encoder: any Encoder) throws {
+        var container = encoder.container(keyedBy: AnyCodingKey.self)
+        try container.encodeIfPresent(nodeSelectorTerms, forKey: "nodeSelectorTerms")
+        try UnknownFields.encode(unknownFields, to: &container)
     }
 }
 
@@ -5680,7 +9222,7 @@ extension CoreV1.NodeSelector: JSONFastFillable {
             switch cursor.keyHash {
             case 0x6c2490c34d5247f7 where cursor.key(jsonKey, is: "nodeSelectorTerms"):
                 try cursor.fillArray(&self.nodeSelectorTerms)
-            default: try cursor.skipValue()
+            default: try cursor.keepUnknown(jsonKey, in: &self.unknownFields)
             }
         }
     }
@@ -5699,6 +9241,13 @@ extension CoreV1 {
         public var `operator`: String?
         /// An array of string values. If the operator is In or NotIn, the values array must be non-empty. If the operator is Exists or DoesNotExist, the values array must be empty. If the operator is Gt or Lt, the values array must have a single element, which will be interpreted as an integer. This array is replaced during a strategic merge patch.
         public var values: [String]?
+        /// Members of the JSON object this model does not know (fields added by a newer API server, say),
+        /// kept so that decoding and encoding again loses nothing.
+        public var unknownFields: JSONObject {
+            get { _unknownFields?.fields ?? JSONObject() }
+            set { _unknownFields = newValue.isEmpty ? nil : UnknownFieldsBox(newValue) }
+        }
+        var _unknownFields: UnknownFieldsBox?
 
         /// Creates a value; every field defaults to `nil` (left out of the JSON).
         public init(
@@ -5710,6 +9259,29 @@ extension CoreV1 {
             self.`operator` = `operator`
             self.values = values
         }
+    }
+}
+
+extension CoreV1.NodeSelectorRequirement {
+    static let knownFields: Set<String> = ["key", "operator", "values"]
+
+    /// Decodes the known fields and keeps the other members in `unknownFields`.
+    public init(from decoder: any Decoder) throws {
+        let container = try decoder.container(keyedBy: AnyCodingKey.self)
+        self.init()
+        self.key = try container.decodeIfPresent(String.self, forKey: "key")
+        self.`operator` = try container.decodeIfPresent(String.self, forKey: "operator")
+        self.values = try container.decodeIfPresent([String].self, forKey: "values")
+        self.unknownFields = try UnknownFields.decode(from: container, known: Self.knownFields)
+    }
+
+    /// Encodes the fields that are set, then `unknownFields`.
+    public func encode(to encoder: any Encoder) throws {
+        var container = encoder.container(keyedBy: AnyCodingKey.self)
+        try container.encodeIfPresent(key, forKey: "key")
+        try container.encodeIfPresent(`operator`, forKey: "operator")
+        try container.encodeIfPresent(values, forKey: "values")
+        try UnknownFields.encode(unknownFields, to: &container)
     }
 }
 
@@ -5726,7 +9298,7 @@ extension CoreV1.NodeSelectorRequirement: JSONFastFillable {
                 self.`operator` = try cursor.decode(String.self)
             case 0x21277bcf1a4d67fb where cursor.key(jsonKey, is: "values"):
                 self.values = try cursor.decode([String].self)
-            default: try cursor.skipValue()
+            default: try cursor.keepUnknown(jsonKey, in: &self.unknownFields)
             }
         }
     }
@@ -5739,6 +9311,13 @@ extension CoreV1 {
         public var matchExpressions: [CoreV1.NodeSelectorRequirement]?
         /// A list of node selector requirements by node's fields.
         public var matchFields: [CoreV1.NodeSelectorRequirement]?
+        /// Members of the JSON object this model does not know (fields added by a newer API server, say),
+        /// kept so that decoding and encoding again loses nothing.
+        public var unknownFields: JSONObject {
+            get { _unknownFields?.fields ?? JSONObject() }
+            set { _unknownFields = newValue.isEmpty ? nil : UnknownFieldsBox(newValue) }
+        }
+        var _unknownFields: UnknownFieldsBox?
 
         /// Creates a value; every field defaults to `nil` (left out of the JSON).
         public init(
@@ -5748,6 +9327,27 @@ extension CoreV1 {
             self.matchExpressions = matchExpressions
             self.matchFields = matchFields
         }
+    }
+}
+
+extension CoreV1.NodeSelectorTerm {
+    static let knownFields: Set<String> = ["matchExpressions", "matchFields"]
+
+    /// Decodes the known fields and keeps the other members in `unknownFields`.
+    public init(from decoder: any Decoder) throws {
+        let container = try decoder.container(keyedBy: AnyCodingKey.self)
+        self.init()
+        self.matchExpressions = try container.decodeIfPresent([CoreV1.NodeSelectorRequirement].self, forKey: "matchExpressions")
+        self.matchFields = try container.decodeIfPresent([CoreV1.NodeSelectorRequirement].self, forKey: "matchFields")
+        self.unknownFields = try UnknownFields.decode(from: container, known: Self.knownFields)
+    }
+
+    /// Encodes the fields that are set, then `unknownFields`.
+    public func encode(to encoder: any Encoder) throws {
+        var container = encoder.container(keyedBy: AnyCodingKey.self)
+        try container.encodeIfPresent(matchExpressions, forKey: "matchExpressions")
+        try container.encodeIfPresent(matchFields, forKey: "matchFields")
+        try UnknownFields.encode(unknownFields, to: &container)
     }
 }
 
@@ -5762,7 +9362,7 @@ extension CoreV1.NodeSelectorTerm: JSONFastFillable {
                 try cursor.fillArray(&self.matchExpressions)
             case 0x691f474c6fb4ff13 where cursor.key(jsonKey, is: "matchFields"):
                 try cursor.fillArray(&self.matchFields)
-            default: try cursor.skipValue()
+            default: try cursor.keepUnknown(jsonKey, in: &self.unknownFields)
             }
         }
     }
@@ -5785,6 +9385,13 @@ extension CoreV1 {
         public var taints: [CoreV1.Taint]?
         /// Unschedulable controls node schedulability of new pods. By default, node is schedulable. More info: https://kubernetes.io/docs/concepts/nodes/node/#manual-node-administration
         public var unschedulable: Bool?
+        /// Members of the JSON object this model does not know (fields added by a newer API server, say),
+        /// kept so that decoding and encoding again loses nothing.
+        public var unknownFields: JSONObject {
+            get { _unknownFields?.fields ?? JSONObject() }
+            set { _unknownFields = newValue.isEmpty ? nil : UnknownFieldsBox(newValue) }
+        }
+        var _unknownFields: UnknownFieldsBox?
 
         /// Creates a value; every field defaults to `nil` (left out of the JSON).
         public init(
@@ -5804,6 +9411,37 @@ extension CoreV1 {
             self.taints = taints
             self.unschedulable = unschedulable
         }
+    }
+}
+
+extension CoreV1.NodeSpec {
+    static let knownFields: Set<String> = ["configSource", "externalID", "podCIDR", "podCIDRs", "providerID", "taints", "unschedulable"]
+
+    /// Decodes the known fields and keeps the other members in `unknownFields`.
+    public init(from decoder: any Decoder) throws {
+        let container = try decoder.container(keyedBy: AnyCodingKey.self)
+        self.init()
+        self.configSource = try container.decodeIfPresent(CoreV1.NodeConfigSource.self, forKey: "configSource")
+        self.externalID = try container.decodeIfPresent(String.self, forKey: "externalID")
+        self.podCIDR = try container.decodeIfPresent(String.self, forKey: "podCIDR")
+        self.podCIDRs = try container.decodeIfPresent([String].self, forKey: "podCIDRs")
+        self.providerID = try container.decodeIfPresent(String.self, forKey: "providerID")
+        self.taints = try container.decodeIfPresent([CoreV1.Taint].self, forKey: "taints")
+        self.unschedulable = try container.decodeIfPresent(Bool.self, forKey: "unschedulable")
+        self.unknownFields = try UnknownFields.decode(from: container, known: Self.knownFields)
+    }
+
+    /// Encodes the fields that are set, then `unknownFields`.
+    public func encode(to encoder: any Encoder) throws {
+        var container = encoder.container(keyedBy: AnyCodingKey.self)
+        try container.encodeIfPresent(configSource, forKey: "configSource")
+        try container.encodeIfPresent(externalID, forKey: "externalID")
+        try container.encodeIfPresent(podCIDR, forKey: "podCIDR")
+        try container.encodeIfPresent(podCIDRs, forKey: "podCIDRs")
+        try container.encodeIfPresent(providerID, forKey: "providerID")
+        try container.encodeIfPresent(taints, forKey: "taints")
+        try container.encodeIfPresent(unschedulable, forKey: "unschedulable")
+        try UnknownFields.encode(unknownFields, to: &container)
     }
 }
 
@@ -5828,7 +9466,7 @@ extension CoreV1.NodeSpec: JSONFastFillable {
                 try cursor.fillArray(&self.taints)
             case 0x92c966d7cc1bc2c8 where cursor.key(jsonKey, is: "unschedulable"):
                 self.unschedulable = try cursor.decode(Bool.self)
-            default: try cursor.skipValue()
+            default: try cursor.keepUnknown(jsonKey, in: &self.unknownFields)
             }
         }
     }
@@ -5865,6 +9503,13 @@ extension CoreV1 {
         public var volumesAttached: [CoreV1.AttachedVolume]?
         /// List of attachable volumes in use (mounted) by the node.
         public var volumesInUse: [String]?
+        /// Members of the JSON object this model does not know (fields added by a newer API server, say),
+        /// kept so that decoding and encoding again loses nothing.
+        public var unknownFields: JSONObject {
+            get { _unknownFields?.fields ?? JSONObject() }
+            set { _unknownFields = newValue.isEmpty ? nil : UnknownFieldsBox(newValue) }
+        }
+        var _unknownFields: UnknownFieldsBox?
 
         /// Creates a value; every field defaults to `nil` (left out of the JSON).
         public init(
@@ -5898,6 +9543,51 @@ extension CoreV1 {
             self.volumesAttached = volumesAttached
             self.volumesInUse = volumesInUse
         }
+    }
+}
+
+extension CoreV1.NodeStatus {
+    static let knownFields: Set<String> = ["addresses", "allocatable", "capacity", "conditions", "config", "daemonEndpoints", "declaredFeatures", "features", "images", "nodeInfo", "phase", "runtimeHandlers", "volumesAttached", "volumesInUse"]
+
+    /// Decodes the known fields and keeps the other members in `unknownFields`.
+    public init(from decoder: any Decoder) throws {
+        let container = try decoder.container(keyedBy: AnyCodingKey.self)
+        self.init()
+        self.addresses = try container.decodeIfPresent([CoreV1.NodeAddress].self, forKey: "addresses")
+        self.allocatable = try container.decodeIfPresent([String: Quantity].self, forKey: "allocatable")
+        self.capacity = try container.decodeIfPresent([String: Quantity].self, forKey: "capacity")
+        self.conditions = try container.decodeIfPresent([CoreV1.NodeCondition].self, forKey: "conditions")
+        self.config = try container.decodeIfPresent(CoreV1.NodeConfigStatus.self, forKey: "config")
+        self.daemonEndpoints = try container.decodeIfPresent(CoreV1.NodeDaemonEndpoints.self, forKey: "daemonEndpoints")
+        self.declaredFeatures = try container.decodeIfPresent([String].self, forKey: "declaredFeatures")
+        self.features = try container.decodeIfPresent(CoreV1.NodeFeatures.self, forKey: "features")
+        self.images = try container.decodeIfPresent([CoreV1.ContainerImage].self, forKey: "images")
+        self.nodeInfo = try container.decodeIfPresent(CoreV1.NodeSystemInfo.self, forKey: "nodeInfo")
+        self.phase = try container.decodeIfPresent(String.self, forKey: "phase")
+        self.runtimeHandlers = try container.decodeIfPresent([CoreV1.NodeRuntimeHandler].self, forKey: "runtimeHandlers")
+        self.volumesAttached = try container.decodeIfPresent([CoreV1.AttachedVolume].self, forKey: "volumesAttached")
+        self.volumesInUse = try container.decodeIfPresent([String].self, forKey: "volumesInUse")
+        self.unknownFields = try UnknownFields.decode(from: container, known: Self.knownFields)
+    }
+
+    /// Encodes the fields that are set, then `unknownFields`.
+    public func encode(to encoder: any Encoder) throws {
+        var container = encoder.container(keyedBy: AnyCodingKey.self)
+        try container.encodeIfPresent(addresses, forKey: "addresses")
+        try container.encodeIfPresent(allocatable, forKey: "allocatable")
+        try container.encodeIfPresent(capacity, forKey: "capacity")
+        try container.encodeIfPresent(conditions, forKey: "conditions")
+        try container.encodeIfPresent(config, forKey: "config")
+        try container.encodeIfPresent(daemonEndpoints, forKey: "daemonEndpoints")
+        try container.encodeIfPresent(declaredFeatures, forKey: "declaredFeatures")
+        try container.encodeIfPresent(features, forKey: "features")
+        try container.encodeIfPresent(images, forKey: "images")
+        try container.encodeIfPresent(nodeInfo, forKey: "nodeInfo")
+        try container.encodeIfPresent(phase, forKey: "phase")
+        try container.encodeIfPresent(runtimeHandlers, forKey: "runtimeHandlers")
+        try container.encodeIfPresent(volumesAttached, forKey: "volumesAttached")
+        try container.encodeIfPresent(volumesInUse, forKey: "volumesInUse")
+        try UnknownFields.encode(unknownFields, to: &container)
     }
 }
 
@@ -5936,7 +9626,7 @@ extension CoreV1.NodeStatus: JSONFastFillable {
                 try cursor.fillArray(&self.volumesAttached)
             case 0xc7499e001435baea where cursor.key(jsonKey, is: "volumesInUse"):
                 self.volumesInUse = try cursor.decode([String].self)
-            default: try cursor.skipValue()
+            default: try cursor.keepUnknown(jsonKey, in: &self.unknownFields)
             }
         }
     }
@@ -5947,6 +9637,13 @@ extension CoreV1 {
     public struct NodeSwapStatus: Codable, Hashable, Sendable {
         /// Total amount of swap memory in bytes.
         public var capacity: Int64?
+        /// Members of the JSON object this model does not know (fields added by a newer API server, say),
+        /// kept so that decoding and encoding again loses nothing.
+        public var unknownFields: JSONObject {
+            get { _unknownFields?.fields ?? JSONObject() }
+            set { _unknownFields = newValue.isEmpty ? nil : UnknownFieldsBox(newValue) }
+        }
+        var _unknownFields: UnknownFieldsBox?
 
         /// Creates a value; every field defaults to `nil` (left out of the JSON).
         public init(
@@ -5954,6 +9651,25 @@ extension CoreV1 {
         ) {
             self.capacity = capacity
         }
+    }
+}
+
+extension CoreV1.NodeSwapStatus {
+    static let knownFields: Set<String> = ["capacity"]
+
+    /// Decodes the known fields and keeps the other members in `unknownFields`.
+    public init(from decoder: any Decoder) throws {
+        let container = try decoder.container(keyedBy: AnyCodingKey.self)
+        self.init()
+        self.capacity = try container.decodeIfPresent(Int64.self, forKey: "capacity")
+        self.unknownFields = try UnknownFields.decode(from: container, known: Self.knownFields)
+    }
+
+    /// Encodes the fields that are set, then `unknownFields`.
+    public func encode(to encoder: any Encoder) throws {
+        var container = encoder.container(keyedBy: AnyCodingKey.self)
+        try container.encodeIfPresent(capacity, forKey: "capacity")
+        try UnknownFields.encode(unknownFields, to: &container)
     }
 }
 
@@ -5966,7 +9682,7 @@ extension CoreV1.NodeSwapStatus: JSONFastFillable {
             switch cursor.keyHash {
             case 0xb1aa3177ea81a5e9 where cursor.key(jsonKey, is: "capacity"):
                 self.capacity = try cursor.decode(Int64.self)
-            default: try cursor.skipValue()
+            default: try cursor.keepUnknown(jsonKey, in: &self.unknownFields)
             }
         }
     }
@@ -6017,6 +9733,13 @@ extension CoreV1 {
         /// 
         /// Required by the API.
         public var systemUUID: String?
+        /// Members of the JSON object this model does not know (fields added by a newer API server, say),
+        /// kept so that decoding and encoding again loses nothing.
+        public var unknownFields: JSONObject {
+            get { _unknownFields?.fields ?? JSONObject() }
+            set { _unknownFields = newValue.isEmpty ? nil : UnknownFieldsBox(newValue) }
+        }
+        var _unknownFields: UnknownFieldsBox?
 
         /// Creates a value; every field defaults to `nil` (left out of the JSON).
         public init(
@@ -6044,6 +9767,45 @@ extension CoreV1 {
             self.swap = swap
             self.systemUUID = systemUUID
         }
+    }
+}
+
+extension CoreV1.NodeSystemInfo {
+    static let knownFields: Set<String> = ["architecture", "bootID", "containerRuntimeVersion", "kernelVersion", "kubeProxyVersion", "kubeletVersion", "machineID", "operatingSystem", "osImage", "swap", "systemUUID"]
+
+    /// Decodes the known fields and keeps the other members in `unknownFields`.
+    public init(from decoder: any Decoder) throws {
+        let container = try decoder.container(keyedBy: AnyCodingKey.self)
+        self.init()
+        self.architecture = try container.decodeIfPresent(String.self, forKey: "architecture")
+        self.bootID = try container.decodeIfPresent(String.self, forKey: "bootID")
+        self.containerRuntimeVersion = try container.decodeIfPresent(String.self, forKey: "containerRuntimeVersion")
+        self.kernelVersion = try container.decodeIfPresent(String.self, forKey: "kernelVersion")
+        self.kubeProxyVersion = try container.decodeIfPresent(String.self, forKey: "kubeProxyVersion")
+        self.kubeletVersion = try container.decodeIfPresent(String.self, forKey: "kubeletVersion")
+        self.machineID = try container.decodeIfPresent(String.self, forKey: "machineID")
+        self.operatingSystem = try container.decodeIfPresent(String.self, forKey: "operatingSystem")
+        self.osImage = try container.decodeIfPresent(String.self, forKey: "osImage")
+        self.swap = try container.decodeIfPresent(CoreV1.NodeSwapStatus.self, forKey: "swap")
+        self.systemUUID = try container.decodeIfPresent(String.self, forKey: "systemUUID")
+        self.unknownFields = try UnknownFields.decode(from: container, known: Self.knownFields)
+    }
+
+    /// Encodes the fields that are set, then `unknownFields`.
+    public func encode(to encoder: any Encoder) throws {
+        var container = encoder.container(keyedBy: AnyCodingKey.self)
+        try container.encodeIfPresent(architecture, forKey: "architecture")
+        try container.encodeIfPresent(bootID, forKey: "bootID")
+        try container.encodeIfPresent(containerRuntimeVersion, forKey: "containerRuntimeVersion")
+        try container.encodeIfPresent(kernelVersion, forKey: "kernelVersion")
+        try container.encodeIfPresent(kubeProxyVersion, forKey: "kubeProxyVersion")
+        try container.encodeIfPresent(kubeletVersion, forKey: "kubeletVersion")
+        try container.encodeIfPresent(machineID, forKey: "machineID")
+        try container.encodeIfPresent(operatingSystem, forKey: "operatingSystem")
+        try container.encodeIfPresent(osImage, forKey: "osImage")
+        try container.encodeIfPresent(swap, forKey: "swap")
+        try container.encodeIfPresent(systemUUID, forKey: "systemUUID")
+        try UnknownFields.encode(unknownFields, to: &container)
     }
 }
 
@@ -6076,7 +9838,7 @@ extension CoreV1.NodeSystemInfo: JSONFastFillable {
                 try cursor.fill(&self.swap)
             case 0x953a1d847ea208d7 where cursor.key(jsonKey, is: "systemUUID"):
                 self.systemUUID = try cursor.decode(String.self)
-            default: try cursor.skipValue()
+            default: try cursor.keepUnknown(jsonKey, in: &self.unknownFields)
             }
         }
     }
@@ -6091,6 +9853,13 @@ extension CoreV1 {
         /// 
         /// Required by the API.
         public var fieldPath: String?
+        /// Members of the JSON object this model does not know (fields added by a newer API server, say),
+        /// kept so that decoding and encoding again loses nothing.
+        public var unknownFields: JSONObject {
+            get { _unknownFields?.fields ?? JSONObject() }
+            set { _unknownFields = newValue.isEmpty ? nil : UnknownFieldsBox(newValue) }
+        }
+        var _unknownFields: UnknownFieldsBox?
 
         /// Creates a value; every field defaults to `nil` (left out of the JSON).
         public init(
@@ -6100,6 +9869,27 @@ extension CoreV1 {
             self.apiVersion = apiVersion
             self.fieldPath = fieldPath
         }
+    }
+}
+
+extension CoreV1.ObjectFieldSelector {
+    static let knownFields: Set<String> = ["apiVersion", "fieldPath"]
+
+    /// Decodes the known fields and keeps the other members in `unknownFields`.
+    public init(from decoder: any Decoder) throws {
+        let container = try decoder.container(keyedBy: AnyCodingKey.self)
+        self.init()
+        self.apiVersion = try container.decodeIfPresent(String.self, forKey: "apiVersion")
+        self.fieldPath = try container.decodeIfPresent(String.self, forKey: "fieldPath")
+        self.unknownFields = try UnknownFields.decode(from: container, known: Self.knownFields)
+    }
+
+    /// Encodes the fields that are set, then `unknownFields`.
+    public func encode(to encoder: any Encoder) throws {
+        var container = encoder.container(keyedBy: AnyCodingKey.self)
+        try container.encodeIfPresent(apiVersion, forKey: "apiVersion")
+        try container.encodeIfPresent(fieldPath, forKey: "fieldPath")
+        try UnknownFields.encode(unknownFields, to: &container)
     }
 }
 
@@ -6114,7 +9904,7 @@ extension CoreV1.ObjectFieldSelector: JSONFastFillable {
                 self.apiVersion = try cursor.decode(String.self)
             case 0xd00f47bcd1bfc2f0 where cursor.key(jsonKey, is: "fieldPath"):
                 self.fieldPath = try cursor.decode(String.self)
-            default: try cursor.skipValue()
+            default: try cursor.keepUnknown(jsonKey, in: &self.unknownFields)
             }
         }
     }
@@ -6137,6 +9927,13 @@ extension CoreV1 {
         public var resourceVersion: String?
         /// UID of the referent. More info: https://kubernetes.io/docs/concepts/overview/working-with-objects/names/#uids
         public var uid: String?
+        /// Members of the JSON object this model does not know (fields added by a newer API server, say),
+        /// kept so that decoding and encoding again loses nothing.
+        public var unknownFields: JSONObject {
+            get { _unknownFields?.fields ?? JSONObject() }
+            set { _unknownFields = newValue.isEmpty ? nil : UnknownFieldsBox(newValue) }
+        }
+        var _unknownFields: UnknownFieldsBox?
 
         /// Creates a value; every field defaults to `nil` (left out of the JSON).
         public init(
@@ -6156,6 +9953,37 @@ extension CoreV1 {
             self.resourceVersion = resourceVersion
             self.uid = uid
         }
+    }
+}
+
+extension CoreV1.ObjectReference {
+    static let knownFields: Set<String> = ["apiVersion", "fieldPath", "kind", "name", "namespace", "resourceVersion", "uid"]
+
+    /// Decodes the known fields and keeps the other members in `unknownFields`.
+    public init(from decoder: any Decoder) throws {
+        let container = try decoder.container(keyedBy: AnyCodingKey.self)
+        self.init()
+        self.apiVersion = try container.decodeIfPresent(String.self, forKey: "apiVersion")
+        self.fieldPath = try container.decodeIfPresent(String.self, forKey: "fieldPath")
+        self.kind = try container.decodeIfPresent(String.self, forKey: "kind")
+        self.name = try container.decodeIfPresent(String.self, forKey: "name")
+        self.namespace = try container.decodeIfPresent(String.self, forKey: "namespace")
+        self.resourceVersion = try container.decodeIfPresent(String.self, forKey: "resourceVersion")
+        self.uid = try container.decodeIfPresent(String.self, forKey: "uid")
+        self.unknownFields = try UnknownFields.decode(from: container, known: Self.knownFields)
+    }
+
+    /// Encodes the fields that are set, then `unknownFields`.
+    public func encode(to encoder: any Encoder) throws {
+        var container = encoder.container(keyedBy: AnyCodingKey.self)
+        try container.encodeIfPresent(apiVersion, forKey: "apiVersion")
+        try container.encodeIfPresent(fieldPath, forKey: "fieldPath")
+        try container.encodeIfPresent(kind, forKey: "kind")
+        try container.encodeIfPresent(name, forKey: "name")
+        try container.encodeIfPresent(namespace, forKey: "namespace")
+        try container.encodeIfPresent(resourceVersion, forKey: "resourceVersion")
+        try container.encodeIfPresent(uid, forKey: "uid")
+        try UnknownFields.encode(unknownFields, to: &container)
     }
 }
 
@@ -6180,7 +10008,7 @@ extension CoreV1.ObjectReference: JSONFastFillable {
                 self.resourceVersion = try cursor.decode(String.self)
             case 0x4c9cb5193e0b272d where cursor.key(jsonKey, is: "uid"):
                 self.uid = try cursor.decode(String.self)
-            default: try cursor.skipValue()
+            default: try cursor.keepUnknown(jsonKey, in: &self.unknownFields)
             }
         }
     }
@@ -6199,6 +10027,13 @@ extension CoreV1 {
         public var spec: CoreV1.PersistentVolumeSpec?
         /// status represents the current information/status for the persistent volume. Populated by the system. Read-only. More info: https://kubernetes.io/docs/concepts/storage/persistent-volumes#persistent-volumes
         public var status: CoreV1.PersistentVolumeStatus?
+        /// Members of the JSON object this model does not know (fields added by a newer API server, say),
+        /// kept so that decoding and encoding again loses nothing.
+        public var unknownFields: JSONObject {
+            get { _unknownFields?.fields ?? JSONObject() }
+            set { _unknownFields = newValue.isEmpty ? nil : UnknownFieldsBox(newValue) }
+        }
+        var _unknownFields: UnknownFieldsBox?
 
         /// Creates a value; every field defaults to `nil` (left out of the JSON).
         public init(
@@ -6214,6 +10049,33 @@ extension CoreV1 {
             self.spec = spec
             self.status = status
         }
+    }
+}
+
+extension CoreV1.PersistentVolume {
+    static let knownFields: Set<String> = ["apiVersion", "kind", "metadata", "spec", "status"]
+
+    /// Decodes the known fields and keeps the other members in `unknownFields`.
+    public init(from decoder: any Decoder) throws {
+        let container = try decoder.container(keyedBy: AnyCodingKey.self)
+        self.init()
+        self.apiVersion = try container.decodeIfPresent(String.self, forKey: "apiVersion")
+        self.kind = try container.decodeIfPresent(String.self, forKey: "kind")
+        self.metadata = try container.decodeIfPresent(MetaV1.ObjectMeta.self, forKey: "metadata")
+        self.spec = try container.decodeIfPresent(CoreV1.PersistentVolumeSpec.self, forKey: "spec")
+        self.status = try container.decodeIfPresent(CoreV1.PersistentVolumeStatus.self, forKey: "status")
+        self.unknownFields = try UnknownFields.decode(from: container, known: Self.knownFields)
+    }
+
+    /// Encodes the fields that are set, then `unknownFields`.
+    public func encode(to encoder: any Encoder) throws {
+        var container = encoder.container(keyedBy: AnyCodingKey.self)
+        try container.encodeIfPresent(apiVersion, forKey: "apiVersion")
+        try container.encodeIfPresent(kind, forKey: "kind")
+        try container.encodeIfPresent(metadata, forKey: "metadata")
+        try container.encodeIfPresent(spec, forKey: "spec")
+        try container.encodeIfPresent(status, forKey: "status")
+        try UnknownFields.encode(unknownFields, to: &container)
     }
 }
 
@@ -6234,7 +10096,7 @@ extension CoreV1.PersistentVolume: JSONFastFillable {
                 try cursor.fill(&self.spec)
             case 0xc4d5696d6cc12c2f where cursor.key(jsonKey, is: "status"):
                 try cursor.fill(&self.status)
-            default: try cursor.skipValue()
+            default: try cursor.keepUnknown(jsonKey, in: &self.unknownFields)
             }
         }
     }
@@ -6266,6 +10128,13 @@ extension CoreV1 {
         public var spec: CoreV1.PersistentVolumeClaimSpec?
         /// status represents the current information/status of a persistent volume claim. Read-only. More info: https://kubernetes.io/docs/concepts/storage/persistent-volumes#persistentvolumeclaims
         public var status: CoreV1.PersistentVolumeClaimStatus?
+        /// Members of the JSON object this model does not know (fields added by a newer API server, say),
+        /// kept so that decoding and encoding again loses nothing.
+        public var unknownFields: JSONObject {
+            get { _unknownFields?.fields ?? JSONObject() }
+            set { _unknownFields = newValue.isEmpty ? nil : UnknownFieldsBox(newValue) }
+        }
+        var _unknownFields: UnknownFieldsBox?
 
         /// Creates a value; every field defaults to `nil` (left out of the JSON).
         public init(
@@ -6281,6 +10150,33 @@ extension CoreV1 {
             self.spec = spec
             self.status = status
         }
+    }
+}
+
+extension CoreV1.PersistentVolumeClaim {
+    static let knownFields: Set<String> = ["apiVersion", "kind", "metadata", "spec", "status"]
+
+    /// Decodes the known fields and keeps the other members in `unknownFields`.
+    public init(from decoder: any Decoder) throws {
+        let container = try decoder.container(keyedBy: AnyCodingKey.self)
+        self.init()
+        self.apiVersion = try container.decodeIfPresent(String.self, forKey: "apiVersion")
+        self.kind = try container.decodeIfPresent(String.self, forKey: "kind")
+        self.metadata = try container.decodeIfPresent(MetaV1.ObjectMeta.self, forKey: "metadata")
+        self.spec = try container.decodeIfPresent(CoreV1.PersistentVolumeClaimSpec.self, forKey: "spec")
+        self.status = try container.decodeIfPresent(CoreV1.PersistentVolumeClaimStatus.self, forKey: "status")
+        self.unknownFields = try UnknownFields.decode(from: container, known: Self.knownFields)
+    }
+
+    /// Encodes the fields that are set, then `unknownFields`.
+    public func encode(to encoder: any Encoder) throws {
+        var container = encoder.container(keyedBy: AnyCodingKey.self)
+        try container.encodeIfPresent(apiVersion, forKey: "apiVersion")
+        try container.encodeIfPresent(kind, forKey: "kind")
+        try container.encodeIfPresent(metadata, forKey: "metadata")
+        try container.encodeIfPresent(spec, forKey: "spec")
+        try container.encodeIfPresent(status, forKey: "status")
+        try UnknownFields.encode(unknownFields, to: &container)
     }
 }
 
@@ -6301,7 +10197,7 @@ extension CoreV1.PersistentVolumeClaim: JSONFastFillable {
                 try cursor.fill(&self.spec)
             case 0xc4d5696d6cc12c2f where cursor.key(jsonKey, is: "status"):
                 try cursor.fill(&self.status)
-            default: try cursor.skipValue()
+            default: try cursor.keepUnknown(jsonKey, in: &self.unknownFields)
             }
         }
     }
@@ -6339,6 +10235,13 @@ extension CoreV1 {
         /// 
         /// Required by the API.
         public var type: String?
+        /// Members of the JSON object this model does not know (fields added by a newer API server, say),
+        /// kept so that decoding and encoding again loses nothing.
+        public var unknownFields: JSONObject {
+            get { _unknownFields?.fields ?? JSONObject() }
+            set { _unknownFields = newValue.isEmpty ? nil : UnknownFieldsBox(newValue) }
+        }
+        var _unknownFields: UnknownFieldsBox?
 
         /// Creates a value; every field defaults to `nil` (left out of the JSON).
         public init(
@@ -6356,6 +10259,35 @@ extension CoreV1 {
             self.status = status
             self.type = type
         }
+    }
+}
+
+extension CoreV1.PersistentVolumeClaimCondition {
+    static let knownFields: Set<String> = ["lastProbeTime", "lastTransitionTime", "message", "reason", "status", "type"]
+
+    /// Decodes the known fields and keeps the other members in `unknownFields`.
+    public init(from decoder: any Decoder) throws {
+        let container = try decoder.container(keyedBy: AnyCodingKey.self)
+        self.init()
+        self.lastProbeTime = try container.decodeIfPresent(Time.self, forKey: "lastProbeTime")
+        self.lastTransitionTime = try container.decodeIfPresent(Time.self, forKey: "lastTransitionTime")
+        self.message = try container.decodeIfPresent(String.self, forKey: "message")
+        self.reason = try container.decodeIfPresent(String.self, forKey: "reason")
+        self.status = try container.decodeIfPresent(String.self, forKey: "status")
+        self.type = try container.decodeIfPresent(String.self, forKey: "type")
+        self.unknownFields = try UnknownFields.decode(from: container, known: Self.knownFields)
+    }
+
+    /// Encodes the fields that are set, then `unknownFields`.
+    public func encode(to encoder: any Encoder) throws {
+        var container = encoder.container(keyedBy: AnyCodingKey.self)
+        try container.encodeIfPresent(lastProbeTime, forKey: "lastProbeTime")
+        try container.encodeIfPresent(lastTransitionTime, forKey: "lastTransitionTime")
+        try container.encodeIfPresent(message, forKey: "message")
+        try container.encodeIfPresent(reason, forKey: "reason")
+        try container.encodeIfPresent(status, forKey: "status")
+        try container.encodeIfPresent(type, forKey: "type")
+        try UnknownFields.encode(unknownFields, to: &container)
     }
 }
 
@@ -6378,7 +10310,7 @@ extension CoreV1.PersistentVolumeClaimCondition: JSONFastFillable {
                 self.status = try cursor.decode(String.self)
             case 0xa79439ef7bfa9c2d where cursor.key(jsonKey, is: "type"):
                 self.type = try cursor.decode(String.self)
-            default: try cursor.skipValue()
+            default: try cursor.keepUnknown(jsonKey, in: &self.unknownFields)
             }
         }
     }
@@ -6397,6 +10329,13 @@ extension CoreV1 {
         public var kind: String?
         /// Standard list metadata. More info: https://git.k8s.io/community/contributors/devel/sig-architecture/api-conventions.md#types-kinds
         public var metadata: MetaV1.ListMeta?
+        /// Members of the JSON object this model does not know (fields added by a newer API server, say),
+        /// kept so that decoding and encoding again loses nothing.
+        public var unknownFields: JSONObject {
+            get { _unknownFields?.fields ?? JSONObject() }
+            set { _unknownFields = newValue.isEmpty ? nil : UnknownFieldsBox(newValue) }
+        }
+        var _unknownFields: UnknownFieldsBox?
 
         /// Creates a value; every field defaults to `nil` (left out of the JSON).
         public init(
@@ -6410,6 +10349,31 @@ extension CoreV1 {
             self.kind = kind
             self.metadata = metadata
         }
+    }
+}
+
+extension CoreV1.PersistentVolumeClaimList {
+    static let knownFields: Set<String> = ["apiVersion", "items", "kind", "metadata"]
+
+    /// Decodes the known fields and keeps the other members in `unknownFields`.
+    public init(from decoder: any Decoder) throws {
+        let container = try decoder.container(keyedBy: AnyCodingKey.self)
+        self.init()
+        self.apiVersion = try container.decodeIfPresent(String.self, forKey: "apiVersion")
+        self.items = try container.decodeIfPresent([CoreV1.PersistentVolumeClaim].self, forKey: "items")
+        self.kind = try container.decodeIfPresent(String.self, forKey: "kind")
+        self.metadata = try container.decodeIfPresent(MetaV1.ListMeta.self, forKey: "metadata")
+        self.unknownFields = try UnknownFields.decode(from: container, known: Self.knownFields)
+    }
+
+    /// Encodes the fields that are set, then `unknownFields`.
+    public func encode(to encoder: any Encoder) throws {
+        var container = encoder.container(keyedBy: AnyCodingKey.self)
+        try container.encodeIfPresent(apiVersion, forKey: "apiVersion")
+        try container.encodeIfPresent(items, forKey: "items")
+        try container.encodeIfPresent(kind, forKey: "kind")
+        try container.encodeIfPresent(metadata, forKey: "metadata")
+        try UnknownFields.encode(unknownFields, to: &container)
     }
 }
 
@@ -6428,7 +10392,7 @@ extension CoreV1.PersistentVolumeClaimList: JSONFastFillable {
                 self.kind = try cursor.decode(String.self)
             case 0x28475f88f42fd020 where cursor.key(jsonKey, is: "metadata"):
                 try cursor.fill(&self.metadata)
-            default: try cursor.skipValue()
+            default: try cursor.keepUnknown(jsonKey, in: &self.unknownFields)
             }
         }
     }
@@ -6462,6 +10426,13 @@ extension CoreV1 {
         public var volumeMode: String?
         /// volumeName is the binding reference to the PersistentVolume backing this claim.
         public var volumeName: String?
+        /// Members of the JSON object this model does not know (fields added by a newer API server, say),
+        /// kept so that decoding and encoding again loses nothing.
+        public var unknownFields: JSONObject {
+            get { _unknownFields?.fields ?? JSONObject() }
+            set { _unknownFields = newValue.isEmpty ? nil : UnknownFieldsBox(newValue) }
+        }
+        var _unknownFields: UnknownFieldsBox?
 
         /// Creates a value; every field defaults to `nil` (left out of the JSON).
         public init(
@@ -6485,6 +10456,41 @@ extension CoreV1 {
             self.volumeMode = volumeMode
             self.volumeName = volumeName
         }
+    }
+}
+
+extension CoreV1.PersistentVolumeClaimSpec {
+    static let knownFields: Set<String> = ["accessModes", "dataSource", "dataSourceRef", "resources", "selector", "storageClassName", "volumeAttributesClassName", "volumeMode", "volumeName"]
+
+    /// Decodes the known fields and keeps the other members in `unknownFields`.
+    public init(from decoder: any Decoder) throws {
+        let container = try decoder.container(keyedBy: AnyCodingKey.self)
+        self.init()
+        self.accessModes = try container.decodeIfPresent([String].self, forKey: "accessModes")
+        self.dataSource = try container.decodeIfPresent(CoreV1.TypedLocalObjectReference.self, forKey: "dataSource")
+        self.dataSourceRef = try container.decodeIfPresent(CoreV1.TypedObjectReference.self, forKey: "dataSourceRef")
+        self.resources = try container.decodeIfPresent(CoreV1.VolumeResourceRequirements.self, forKey: "resources")
+        self.selector = try container.decodeIfPresent(MetaV1.LabelSelector.self, forKey: "selector")
+        self.storageClassName = try container.decodeIfPresent(String.self, forKey: "storageClassName")
+        self.volumeAttributesClassName = try container.decodeIfPresent(String.self, forKey: "volumeAttributesClassName")
+        self.volumeMode = try container.decodeIfPresent(String.self, forKey: "volumeMode")
+        self.volumeName = try container.decodeIfPresent(String.self, forKey: "volumeName")
+        self.unknownFields = try UnknownFields.decode(from: container, known: Self.knownFields)
+    }
+
+    /// Encodes the fields that are set, then `unknownFields`.
+    public func encode(to encoder: any Encoder) throws {
+        var container = encoder.container(keyedBy: AnyCodingKey.self)
+        try container.encodeIfPresent(accessModes, forKey: "accessModes")
+        try container.encodeIfPresent(dataSource, forKey: "dataSource")
+        try container.encodeIfPresent(dataSourceRef, forKey: "dataSourceRef")
+        try container.encodeIfPresent(resources, forKey: "resources")
+        try container.encodeIfPresent(selector, forKey: "selector")
+        try container.encodeIfPresent(storageClassName, forKey: "storageClassName")
+        try container.encodeIfPresent(volumeAttributesClassName, forKey: "volumeAttributesClassName")
+        try container.encodeIfPresent(volumeMode, forKey: "volumeMode")
+        try container.encodeIfPresent(volumeName, forKey: "volumeName")
+        try UnknownFields.encode(unknownFields, to: &container)
     }
 }
 
@@ -6513,7 +10519,7 @@ extension CoreV1.PersistentVolumeClaimSpec: JSONFastFillable {
                 self.volumeMode = try cursor.decode(String.self)
             case 0x5d074ac20ca1a52c where cursor.key(jsonKey, is: "volumeName"):
                 self.volumeName = try cursor.decode(String.self)
-            default: try cursor.skipValue()
+            default: try cursor.keepUnknown(jsonKey, in: &self.unknownFields)
             }
         }
     }
@@ -6573,6 +10579,13 @@ extension CoreV1 {
         public var modifyVolumeStatus: CoreV1.ModifyVolumeStatus?
         /// phase represents the current phase of PersistentVolumeClaim.
         public var phase: String?
+        /// Members of the JSON object this model does not know (fields added by a newer API server, say),
+        /// kept so that decoding and encoding again loses nothing.
+        public var unknownFields: JSONObject {
+            get { _unknownFields?.fields ?? JSONObject() }
+            set { _unknownFields = newValue.isEmpty ? nil : UnknownFieldsBox(newValue) }
+        }
+        var _unknownFields: UnknownFieldsBox?
 
         /// Creates a value; every field defaults to `nil` (left out of the JSON).
         public init(
@@ -6594,6 +10607,39 @@ extension CoreV1 {
             self.modifyVolumeStatus = modifyVolumeStatus
             self.phase = phase
         }
+    }
+}
+
+extension CoreV1.PersistentVolumeClaimStatus {
+    static let knownFields: Set<String> = ["accessModes", "allocatedResourceStatuses", "allocatedResources", "capacity", "conditions", "currentVolumeAttributesClassName", "modifyVolumeStatus", "phase"]
+
+    /// Decodes the known fields and keeps the other members in `unknownFields`.
+    public init(from decoder: any Decoder) throws {
+        let container = try decoder.container(keyedBy: AnyCodingKey.self)
+        self.init()
+        self.accessModes = try container.decodeIfPresent([String].self, forKey: "accessModes")
+        self.allocatedResourceStatuses = try container.decodeIfPresent([String: String].self, forKey: "allocatedResourceStatuses")
+        self.allocatedResources = try container.decodeIfPresent([String: Quantity].self, forKey: "allocatedResources")
+        self.capacity = try container.decodeIfPresent([String: Quantity].self, forKey: "capacity")
+        self.conditions = try container.decodeIfPresent([CoreV1.PersistentVolumeClaimCondition].self, forKey: "conditions")
+        self.currentVolumeAttributesClassName = try container.decodeIfPresent(String.self, forKey: "currentVolumeAttributesClassName")
+        self.modifyVolumeStatus = try container.decodeIfPresent(CoreV1.ModifyVolumeStatus.self, forKey: "modifyVolumeStatus")
+        self.phase = try container.decodeIfPresent(String.self, forKey: "phase")
+        self.unknownFields = try UnknownFields.decode(from: container, known: Self.knownFields)
+    }
+
+    /// Encodes the fields that are set, then `unknownFields`.
+    public func encode(to encoder: any Encoder) throws {
+        var container = encoder.container(keyedBy: AnyCodingKey.self)
+        try container.encodeIfPresent(accessModes, forKey: "accessModes")
+        try container.encodeIfPresent(allocatedResourceStatuses, forKey: "allocatedResourceStatuses")
+        try container.encodeIfPresent(allocatedResources, forKey: "allocatedResources")
+        try container.encodeIfPresent(capacity, forKey: "capacity")
+        try container.encodeIfPresent(conditions, forKey: "conditions")
+        try container.encodeIfPresent(currentVolumeAttributesClassName, forKey: "currentVolumeAttributesClassName")
+        try container.encodeIfPresent(modifyVolumeStatus, forKey: "modifyVolumeStatus")
+        try container.encodeIfPresent(phase, forKey: "phase")
+        try UnknownFields.encode(unknownFields, to: &container)
     }
 }
 
@@ -6620,7 +10666,7 @@ extension CoreV1.PersistentVolumeClaimStatus: JSONFastFillable {
                 try cursor.fill(&self.modifyVolumeStatus)
             case 0xff4d966bc22ed3b8 where cursor.key(jsonKey, is: "phase"):
                 self.phase = try cursor.decode(String.self)
-            default: try cursor.skipValue()
+            default: try cursor.keepUnknown(jsonKey, in: &self.unknownFields)
             }
         }
     }
@@ -6635,6 +10681,13 @@ extension CoreV1 {
         /// 
         /// Required by the API.
         public var spec: CoreV1.PersistentVolumeClaimSpec?
+        /// Members of the JSON object this model does not know (fields added by a newer API server, say),
+        /// kept so that decoding and encoding again loses nothing.
+        public var unknownFields: JSONObject {
+            get { _unknownFields?.fields ?? JSONObject() }
+            set { _unknownFields = newValue.isEmpty ? nil : UnknownFieldsBox(newValue) }
+        }
+        var _unknownFields: UnknownFieldsBox?
 
         /// Creates a value; every field defaults to `nil` (left out of the JSON).
         public init(
@@ -6644,6 +10697,27 @@ extension CoreV1 {
             self.metadata = metadata
             self.spec = spec
         }
+    }
+}
+
+extension CoreV1.PersistentVolumeClaimTemplate {
+    static let knownFields: Set<String> = ["metadata", "spec"]
+
+    /// Decodes the known fields and keeps the other members in `unknownFields`.
+    public init(from decoder: any Decoder) throws {
+        let container = try decoder.container(keyedBy: AnyCodingKey.self)
+        self.init()
+        self.metadata = try container.decodeIfPresent(MetaV1.ObjectMeta.self, forKey: "metadata")
+        self.spec = try container.decodeIfPresent(CoreV1.PersistentVolumeClaimSpec.self, forKey: "spec")
+        self.unknownFields = try UnknownFields.decode(from: container, known: Self.knownFields)
+    }
+
+    /// Encodes the fields that are set, then `unknownFields`.
+    public func encode(to encoder: any Encoder) throws {
+        var container = encoder.container(keyedBy: AnyCodingKey.self)
+        try container.encodeIfPresent(metadata, forKey: "metadata")
+        try container.encodeIfPresent(spec, forKey: "spec")
+        try UnknownFields.encode(unknownFields, to: &container)
     }
 }
 
@@ -6658,7 +10732,7 @@ extension CoreV1.PersistentVolumeClaimTemplate: JSONFastFillable {
                 try cursor.fill(&self.metadata)
             case 0x8b70a3190932153e where cursor.key(jsonKey, is: "spec"):
                 try cursor.fill(&self.spec)
-            default: try cursor.skipValue()
+            default: try cursor.keepUnknown(jsonKey, in: &self.unknownFields)
             }
         }
     }
@@ -6673,6 +10747,13 @@ extension CoreV1 {
         public var claimName: String?
         /// readOnly Will force the ReadOnly setting in VolumeMounts. Default false.
         public var readOnly: Bool?
+        /// Members of the JSON object this model does not know (fields added by a newer API server, say),
+        /// kept so that decoding and encoding again loses nothing.
+        public var unknownFields: JSONObject {
+            get { _unknownFields?.fields ?? JSONObject() }
+            set { _unknownFields = newValue.isEmpty ? nil : UnknownFieldsBox(newValue) }
+        }
+        var _unknownFields: UnknownFieldsBox?
 
         /// Creates a value; every field defaults to `nil` (left out of the JSON).
         public init(
@@ -6682,6 +10763,27 @@ extension CoreV1 {
             self.claimName = claimName
             self.readOnly = readOnly
         }
+    }
+}
+
+extension CoreV1.PersistentVolumeClaimVolumeSource {
+    static let knownFields: Set<String> = ["claimName", "readOnly"]
+
+    /// Decodes the known fields and keeps the other members in `unknownFields`.
+    public init(from decoder: any Decoder) throws {
+        let container = try decoder.container(keyedBy: AnyCodingKey.self)
+        self.init()
+        self.claimName = try container.decodeIfPresent(String.self, forKey: "claimName")
+        self.readOnly = try container.decodeIfPresent(Bool.self, forKey: "readOnly")
+        self.unknownFields = try UnknownFields.decode(from: container, known: Self.knownFields)
+    }
+
+    /// Encodes the fields that are set, then `unknownFields`.
+    public func encode(to encoder: any Encoder) throws {
+        var container = encoder.container(keyedBy: AnyCodingKey.self)
+        try container.encodeIfPresent(claimName, forKey: "claimName")
+        try container.encodeIfPresent(readOnly, forKey: "readOnly")
+        try UnknownFields.encode(unknownFields, to: &container)
     }
 }
 
@@ -6696,7 +10798,7 @@ extension CoreV1.PersistentVolumeClaimVolumeSource: JSONFastFillable {
                 self.claimName = try cursor.decode(String.self)
             case 0x7381961d26b4adb7 where cursor.key(jsonKey, is: "readOnly"):
                 self.readOnly = try cursor.decode(Bool.self)
-            default: try cursor.skipValue()
+            default: try cursor.keepUnknown(jsonKey, in: &self.unknownFields)
             }
         }
     }
@@ -6715,6 +10817,13 @@ extension CoreV1 {
         public var kind: String?
         /// Standard list metadata. More info: https://git.k8s.io/community/contributors/devel/sig-architecture/api-conventions.md#types-kinds
         public var metadata: MetaV1.ListMeta?
+        /// Members of the JSON object this model does not know (fields added by a newer API server, say),
+        /// kept so that decoding and encoding again loses nothing.
+        public var unknownFields: JSONObject {
+            get { _unknownFields?.fields ?? JSONObject() }
+            set { _unknownFields = newValue.isEmpty ? nil : UnknownFieldsBox(newValue) }
+        }
+        var _unknownFields: UnknownFieldsBox?
 
         /// Creates a value; every field defaults to `nil` (left out of the JSON).
         public init(
@@ -6728,6 +10837,31 @@ extension CoreV1 {
             self.kind = kind
             self.metadata = metadata
         }
+    }
+}
+
+extension CoreV1.PersistentVolumeList {
+    static let knownFields: Set<String> = ["apiVersion", "items", "kind", "metadata"]
+
+    /// Decodes the known fields and keeps the other members in `unknownFields`.
+    public init(from decoder: any Decoder) throws {
+        let container = try decoder.container(keyedBy: AnyCodingKey.self)
+        self.init()
+        self.apiVersion = try container.decodeIfPresent(String.self, forKey: "apiVersion")
+        self.items = try container.decodeIfPresent([CoreV1.PersistentVolume].self, forKey: "items")
+        self.kind = try container.decodeIfPresent(String.self, forKey: "kind")
+        self.metadata = try container.decodeIfPresent(MetaV1.ListMeta.self, forKey: "metadata")
+        self.unknownFields = try UnknownFields.decode(from: container, known: Self.knownFields)
+    }
+
+    /// Encodes the fields that are set, then `unknownFields`.
+    public func encode(to encoder: any Encoder) throws {
+        var container = encoder.container(keyedBy: AnyCodingKey.self)
+        try container.encodeIfPresent(apiVersion, forKey: "apiVersion")
+        try container.encodeIfPresent(items, forKey: "items")
+        try container.encodeIfPresent(kind, forKey: "kind")
+        try container.encodeIfPresent(metadata, forKey: "metadata")
+        try UnknownFields.encode(unknownFields, to: &container)
     }
 }
 
@@ -6746,7 +10880,7 @@ extension CoreV1.PersistentVolumeList: JSONFastFillable {
                 self.kind = try cursor.decode(String.self)
             case 0x28475f88f42fd020 where cursor.key(jsonKey, is: "metadata"):
                 try cursor.fill(&self.metadata)
-            default: try cursor.skipValue()
+            default: try cursor.keepUnknown(jsonKey, in: &self.unknownFields)
             }
         }
     }
@@ -6817,6 +10951,13 @@ extension CoreV1 {
         public var volumeMode: String?
         /// vsphereVolume represents a vSphere volume attached and mounted on kubelets host machine. Deprecated: VsphereVolume is deprecated. All operations for the in-tree vsphereVolume type are redirected to the csi.vsphere.vmware.com CSI driver.
         public var vsphereVolume: CoreV1.VsphereVirtualDiskVolumeSource?
+        /// Members of the JSON object this model does not know (fields added by a newer API server, say),
+        /// kept so that decoding and encoding again loses nothing.
+        public var unknownFields: JSONObject {
+            get { _unknownFields?.fields ?? JSONObject() }
+            set { _unknownFields = newValue.isEmpty ? nil : UnknownFieldsBox(newValue) }
+        }
+        var _unknownFields: UnknownFieldsBox?
 
         /// Creates a value; every field defaults to `nil` (left out of the JSON).
         public init(
@@ -6884,6 +11025,85 @@ extension CoreV1 {
             self.volumeMode = volumeMode
             self.vsphereVolume = vsphereVolume
         }
+    }
+}
+
+extension CoreV1.PersistentVolumeSpec {
+    static let knownFields: Set<String> = ["accessModes", "awsElasticBlockStore", "azureDisk", "azureFile", "capacity", "cephfs", "cinder", "claimRef", "csi", "fc", "flexVolume", "flocker", "gcePersistentDisk", "glusterfs", "hostPath", "iscsi", "local", "mountOptions", "nfs", "nodeAffinity", "persistentVolumeReclaimPolicy", "photonPersistentDisk", "portworxVolume", "quobyte", "rbd", "scaleIO", "storageClassName", "storageos", "volumeAttributesClassName", "volumeMode", "vsphereVolume"]
+
+    /// Decodes the known fields and keeps the other members in `unknownFields`.
+    public init(from decoder: any Decoder) throws {
+        let container = try decoder.container(keyedBy: AnyCodingKey.self)
+        self.init()
+        self.accessModes = try container.decodeIfPresent([String].self, forKey: "accessModes")
+        self.awsElasticBlockStore = try container.decodeIfPresent(CoreV1.AWSElasticBlockStoreVolumeSource.self, forKey: "awsElasticBlockStore")
+        self.azureDisk = try container.decodeIfPresent(CoreV1.AzureDiskVolumeSource.self, forKey: "azureDisk")
+        self.azureFile = try container.decodeIfPresent(CoreV1.AzureFilePersistentVolumeSource.self, forKey: "azureFile")
+        self.capacity = try container.decodeIfPresent([String: Quantity].self, forKey: "capacity")
+        self.cephfs = try container.decodeIfPresent(CoreV1.CephFSPersistentVolumeSource.self, forKey: "cephfs")
+        self.cinder = try container.decodeIfPresent(CoreV1.CinderPersistentVolumeSource.self, forKey: "cinder")
+        self.claimRef = try container.decodeIfPresent(CoreV1.ObjectReference.self, forKey: "claimRef")
+        self.csi = try container.decodeIfPresent(CoreV1.CSIPersistentVolumeSource.self, forKey: "csi")
+        self.fc = try container.decodeIfPresent(CoreV1.FCVolumeSource.self, forKey: "fc")
+        self.flexVolume = try container.decodeIfPresent(CoreV1.FlexPersistentVolumeSource.self, forKey: "flexVolume")
+        self.flocker = try container.decodeIfPresent(CoreV1.FlockerVolumeSource.self, forKey: "flocker")
+        self.gcePersistentDisk = try container.decodeIfPresent(CoreV1.GCEPersistentDiskVolumeSource.self, forKey: "gcePersistentDisk")
+        self.glusterfs = try container.decodeIfPresent(CoreV1.GlusterfsPersistentVolumeSource.self, forKey: "glusterfs")
+        self.hostPath = try container.decodeIfPresent(CoreV1.HostPathVolumeSource.self, forKey: "hostPath")
+        self.iscsi = try container.decodeIfPresent(CoreV1.ISCSIPersistentVolumeSource.self, forKey: "iscsi")
+        self.local = try container.decodeIfPresent(CoreV1.LocalVolumeSource.self, forKey: "local")
+        self.mountOptions = try container.decodeIfPresent([String].self, forKey: "mountOptions")
+        self.nfs = try container.decodeIfPresent(CoreV1.NFSVolumeSource.self, forKey: "nfs")
+        self.nodeAffinity = try container.decodeIfPresent(CoreV1.VolumeNodeAffinity.self, forKey: "nodeAffinity")
+        self.persistentVolumeReclaimPolicy = try container.decodeIfPresent(String.self, forKey: "persistentVolumeReclaimPolicy")
+        self.photonPersistentDisk = try container.decodeIfPresent(CoreV1.PhotonPersistentDiskVolumeSource.self, forKey: "photonPersistentDisk")
+        self.portworxVolume = try container.decodeIfPresent(CoreV1.PortworxVolumeSource.self, forKey: "portworxVolume")
+        self.quobyte = try container.decodeIfPresent(CoreV1.QuobyteVolumeSource.self, forKey: "quobyte")
+        self.rbd = try container.decodeIfPresent(CoreV1.RBDPersistentVolumeSource.self, forKey: "rbd")
+        self.scaleIO = try container.decodeIfPresent(CoreV1.ScaleIOPersistentVolumeSource.self, forKey: "scaleIO")
+        self.storageClassName = try container.decodeIfPresent(String.self, forKey: "storageClassName")
+        self.storageos = try container.decodeIfPresent(CoreV1.StorageOSPersistentVolumeSource.self, forKey: "storageos")
+        self.volumeAttributesClassName = try container.decodeIfPresent(String.self, forKey: "volumeAttributesClassName")
+        self.volumeMode = try container.decodeIfPresent(String.self, forKey: "volumeMode")
+        self.vsphereVolume = try container.decodeIfPresent(CoreV1.VsphereVirtualDiskVolumeSource.self, forKey: "vsphereVolume")
+        self.unknownFields = try UnknownFields.decode(from: container, known: Self.knownFields)
+    }
+
+    /// Encodes the fields that are set, then `unknownFields`.
+    public func encode(to encoder: any Encoder) throws {
+        var container = encoder.container(keyedBy: AnyCodingKey.self)
+        try container.encodeIfPresent(accessModes, forKey: "accessModes")
+        try container.encodeIfPresent(awsElasticBlockStore, forKey: "awsElasticBlockStore")
+        try container.encodeIfPresent(azureDisk, forKey: "azureDisk")
+        try container.encodeIfPresent(azureFile, forKey: "azureFile")
+        try container.encodeIfPresent(capacity, forKey: "capacity")
+        try container.encodeIfPresent(cephfs, forKey: "cephfs")
+        try container.encodeIfPresent(cinder, forKey: "cinder")
+        try container.encodeIfPresent(claimRef, forKey: "claimRef")
+        try container.encodeIfPresent(csi, forKey: "csi")
+        try container.encodeIfPresent(fc, forKey: "fc")
+        try container.encodeIfPresent(flexVolume, forKey: "flexVolume")
+        try container.encodeIfPresent(flocker, forKey: "flocker")
+        try container.encodeIfPresent(gcePersistentDisk, forKey: "gcePersistentDisk")
+        try container.encodeIfPresent(glusterfs, forKey: "glusterfs")
+        try container.encodeIfPresent(hostPath, forKey: "hostPath")
+        try container.encodeIfPresent(iscsi, forKey: "iscsi")
+        try container.encodeIfPresent(local, forKey: "local")
+        try container.encodeIfPresent(mountOptions, forKey: "mountOptions")
+        try container.encodeIfPresent(nfs, forKey: "nfs")
+        try container.encodeIfPresent(nodeAffinity, forKey: "nodeAffinity")
+        try container.encodeIfPresent(persistentVolumeReclaimPolicy, forKey: "persistentVolumeReclaimPolicy")
+        try container.encodeIfPresent(photonPersistentDisk, forKey: "photonPersistentDisk")
+        try container.encodeIfPresent(portworxVolume, forKey: "portworxVolume")
+        try container.encodeIfPresent(quobyte, forKey: "quobyte")
+        try container.encodeIfPresent(rbd, forKey: "rbd")
+        try container.encodeIfPresent(scaleIO, forKey: "scaleIO")
+        try container.encodeIfPresent(storageClassName, forKey: "storageClassName")
+        try container.encodeIfPresent(storageos, forKey: "storageos")
+        try container.encodeIfPresent(volumeAttributesClassName, forKey: "volumeAttributesClassName")
+        try container.encodeIfPresent(volumeMode, forKey: "volumeMode")
+        try container.encodeIfPresent(vsphereVolume, forKey: "vsphereVolume")
+        try UnknownFields.encode(unknownFields, to: &container)
     }
 }
 
@@ -6956,7 +11176,7 @@ extension CoreV1.PersistentVolumeSpec: JSONFastFillable {
                 self.volumeMode = try cursor.decode(String.self)
             case 0x6c810588b67dd8ee where cursor.key(jsonKey, is: "vsphereVolume"):
                 try cursor.fill(&self.vsphereVolume)
-            default: try cursor.skipValue()
+            default: try cursor.keepUnknown(jsonKey, in: &self.unknownFields)
             }
         }
     }
@@ -6973,6 +11193,13 @@ extension CoreV1 {
         public var phase: String?
         /// reason is a brief CamelCase string that describes any failure and is meant for machine parsing and tidy display in the CLI.
         public var reason: String?
+        /// Members of the JSON object this model does not know (fields added by a newer API server, say),
+        /// kept so that decoding and encoding again loses nothing.
+        public var unknownFields: JSONObject {
+            get { _unknownFields?.fields ?? JSONObject() }
+            set { _unknownFields = newValue.isEmpty ? nil : UnknownFieldsBox(newValue) }
+        }
+        var _unknownFields: UnknownFieldsBox?
 
         /// Creates a value; every field defaults to `nil` (left out of the JSON).
         public init(
@@ -6986,6 +11213,31 @@ extension CoreV1 {
             self.phase = phase
             self.reason = reason
         }
+    }
+}
+
+extension CoreV1.PersistentVolumeStatus {
+    static let knownFields: Set<String> = ["lastPhaseTransitionTime", "message", "phase", "reason"]
+
+    /// Decodes the known fields and keeps the other members in `unknownFields`.
+    public init(from decoder: any Decoder) throws {
+        let container = try decoder.container(keyedBy: AnyCodingKey.self)
+        self.init()
+        self.lastPhaseTransitionTime = try container.decodeIfPresent(Time.self, forKey: "lastPhaseTransitionTime")
+        self.message = try container.decodeIfPresent(String.self, forKey: "message")
+        self.phase = try container.decodeIfPresent(String.self, forKey: "phase")
+        self.reason = try container.decodeIfPresent(String.self, forKey: "reason")
+        self.unknownFields = try UnknownFields.decode(from: container, known: Self.knownFields)
+    }
+
+    /// Encodes the fields that are set, then `unknownFields`.
+    public func encode(to encoder: any Encoder) throws {
+        var container = encoder.container(keyedBy: AnyCodingKey.self)
+        try container.encodeIfPresent(lastPhaseTransitionTime, forKey: "lastPhaseTransitionTime")
+        try container.encodeIfPresent(message, forKey: "message")
+        try container.encodeIfPresent(phase, forKey: "phase")
+        try container.encodeIfPresent(reason, forKey: "reason")
+        try UnknownFields.encode(unknownFields, to: &container)
     }
 }
 
@@ -7004,7 +11256,7 @@ extension CoreV1.PersistentVolumeStatus: JSONFastFillable {
                 self.phase = try cursor.decode(String.self)
             case 0x65e8d7f3474f2639 where cursor.key(jsonKey, is: "reason"):
                 self.reason = try cursor.decode(String.self)
-            default: try cursor.skipValue()
+            default: try cursor.keepUnknown(jsonKey, in: &self.unknownFields)
             }
         }
     }
@@ -7019,6 +11271,13 @@ extension CoreV1 {
         /// 
         /// Required by the API.
         public var pdID: String?
+        /// Members of the JSON object this model does not know (fields added by a newer API server, say),
+        /// kept so that decoding and encoding again loses nothing.
+        public var unknownFields: JSONObject {
+            get { _unknownFields?.fields ?? JSONObject() }
+            set { _unknownFields = newValue.isEmpty ? nil : UnknownFieldsBox(newValue) }
+        }
+        var _unknownFields: UnknownFieldsBox?
 
         /// Creates a value; every field defaults to `nil` (left out of the JSON).
         public init(
@@ -7028,6 +11287,27 @@ extension CoreV1 {
             self.fsType = fsType
             self.pdID = pdID
         }
+    }
+}
+
+extension CoreV1.PhotonPersistentDiskVolumeSource {
+    static let knownFields: Set<String> = ["fsType", "pdID"]
+
+    /// Decodes the known fields and keeps the other members in `unknownFields`.
+    public init(from decoder: any Decoder) throws {
+        let container = try decoder.container(keyedBy: AnyCodingKey.self)
+        self.init()
+        self.fsType = try container.decodeIfPresent(String.self, forKey: "fsType")
+        self.pdID = try container.decodeIfPresent(String.self, forKey: "pdID")
+        self.unknownFields = try UnknownFields.decode(from: container, known: Self.knownFields)
+    }
+
+    /// Encodes the fields that are set, then `unknownFields`.
+    public func encode(to encoder: any Encoder) throws {
+        var container = encoder.container(keyedBy: AnyCodingKey.self)
+        try container.encodeIfPresent(fsType, forKey: "fsType")
+        try container.encodeIfPresent(pdID, forKey: "pdID")
+        try UnknownFields.encode(unknownFields, to: &container)
     }
 }
 
@@ -7042,7 +11322,7 @@ extension CoreV1.PhotonPersistentDiskVolumeSource: JSONFastFillable {
                 self.fsType = try cursor.decode(String.self)
             case 0xeae2ba0dde0e8ec4 where cursor.key(jsonKey, is: "pdID"):
                 self.pdID = try cursor.decode(String.self)
-            default: try cursor.skipValue()
+            default: try cursor.keepUnknown(jsonKey, in: &self.unknownFields)
             }
         }
     }
@@ -7061,6 +11341,13 @@ extension CoreV1 {
         public var spec: CoreV1.PodSpec?
         /// Most recently observed status of the pod. This data may not be up to date. Populated by the system. Read-only. More info: https://git.k8s.io/community/contributors/devel/sig-architecture/api-conventions.md#spec-and-status
         public var status: CoreV1.PodStatus?
+        /// Members of the JSON object this model does not know (fields added by a newer API server, say),
+        /// kept so that decoding and encoding again loses nothing.
+        public var unknownFields: JSONObject {
+            get { _unknownFields?.fields ?? JSONObject() }
+            set { _unknownFields = newValue.isEmpty ? nil : UnknownFieldsBox(newValue) }
+        }
+        var _unknownFields: UnknownFieldsBox?
 
         /// Creates a value; every field defaults to `nil` (left out of the JSON).
         public init(
@@ -7076,6 +11363,33 @@ extension CoreV1 {
             self.spec = spec
             self.status = status
         }
+    }
+}
+
+extension CoreV1.Pod {
+    static let knownFields: Set<String> = ["apiVersion", "kind", "metadata", "spec", "status"]
+
+    /// Decodes the known fields and keeps the other members in `unknownFields`.
+    public init(from decoder: any Decoder) throws {
+        let container = try decoder.container(keyedBy: AnyCodingKey.self)
+        self.init()
+        self.apiVersion = try container.decodeIfPresent(String.self, forKey: "apiVersion")
+        self.kind = try container.decodeIfPresent(String.self, forKey: "kind")
+        self.metadata = try container.decodeIfPresent(MetaV1.ObjectMeta.self, forKey: "metadata")
+        self.spec = try container.decodeIfPresent(CoreV1.PodSpec.self, forKey: "spec")
+        self.status = try container.decodeIfPresent(CoreV1.PodStatus.self, forKey: "status")
+        self.unknownFields = try UnknownFields.decode(from: container, known: Self.knownFields)
+    }
+
+    /// Encodes the fields that are set, then `unknownFields`.
+    public func encode(to encoder: any Encoder) throws {
+        var container = encoder.container(keyedBy: AnyCodingKey.self)
+        try container.encodeIfPresent(apiVersion, forKey: "apiVersion")
+        try container.encodeIfPresent(kind, forKey: "kind")
+        try container.encodeIfPresent(metadata, forKey: "metadata")
+        try container.encodeIfPresent(spec, forKey: "spec")
+        try container.encodeIfPresent(status, forKey: "status")
+        try UnknownFields.encode(unknownFields, to: &container)
     }
 }
 
@@ -7096,7 +11410,7 @@ extension CoreV1.Pod: JSONFastFillable {
                 try cursor.fill(&self.spec)
             case 0xc4d5696d6cc12c2f where cursor.key(jsonKey, is: "status"):
                 try cursor.fill(&self.status)
-            default: try cursor.skipValue()
+            default: try cursor.keepUnknown(jsonKey, in: &self.unknownFields)
             }
         }
     }
@@ -7122,6 +11436,13 @@ extension CoreV1 {
         public var preferredDuringSchedulingIgnoredDuringExecution: [CoreV1.WeightedPodAffinityTerm]?
         /// If the affinity requirements specified by this field are not met at scheduling time, the pod will not be scheduled onto the node. If the affinity requirements specified by this field cease to be met at some point during pod execution (e.g. due to a pod label update), the system may or may not try to eventually evict the pod from its node. When there are multiple elements, the lists of nodes corresponding to each podAffinityTerm are intersected, i.e. all terms must be satisfied.
         public var requiredDuringSchedulingIgnoredDuringExecution: [CoreV1.PodAffinityTerm]?
+        /// Members of the JSON object this model does not know (fields added by a newer API server, say),
+        /// kept so that decoding and encoding again loses nothing.
+        public var unknownFields: JSONObject {
+            get { _unknownFields?.fields ?? JSONObject() }
+            set { _unknownFields = newValue.isEmpty ? nil : UnknownFieldsBox(newValue) }
+        }
+        var _unknownFields: UnknownFieldsBox?
 
         /// Creates a value; every field defaults to `nil` (left out of the JSON).
         public init(
@@ -7131,6 +11452,27 @@ extension CoreV1 {
             self.preferredDuringSchedulingIgnoredDuringExecution = preferredDuringSchedulingIgnoredDuringExecution
             self.requiredDuringSchedulingIgnoredDuringExecution = requiredDuringSchedulingIgnoredDuringExecution
         }
+    }
+}
+
+extension CoreV1.PodAffinity {
+    static let knownFields: Set<String> = ["preferredDuringSchedulingIgnoredDuringExecution", "requiredDuringSchedulingIgnoredDuringExecution"]
+
+    /// Decodes the known fields and keeps the other members in `unknownFields`.
+    public init(from decoder: any Decoder) throws {
+        let container = try decoder.container(keyedBy: AnyCodingKey.self)
+        self.init()
+        self.preferredDuringSchedulingIgnoredDuringExecution = try container.decodeIfPresent([CoreV1.WeightedPodAffinityTerm].self, forKey: "preferredDuringSchedulingIgnoredDuringExecution")
+        self.requiredDuringSchedulingIgnoredDuringExecution = try container.decodeIfPresent([CoreV1.PodAffinityTerm].self, forKey: "requiredDuringSchedulingIgnoredDuringExecution")
+        self.unknownFields = try UnknownFields.decode(from: container, known: Self.knownFields)
+    }
+
+    /// Encodes the fields that are set, then `unknownFields`.
+    public func encode(to encoder: any Encoder) throws {
+        var container = encoder.container(keyedBy: AnyCodingKey.self)
+        try container.encodeIfPresent(preferredDuringSchedulingIgnoredDuringExecution, forKey: "preferredDuringSchedulingIgnoredDuringExecution")
+        try container.encodeIfPresent(requiredDuringSchedulingIgnoredDuringExecution, forKey: "requiredDuringSchedulingIgnoredDuringExecution")
+        try UnknownFields.encode(unknownFields, to: &container)
     }
 }
 
@@ -7145,7 +11487,7 @@ extension CoreV1.PodAffinity: JSONFastFillable {
                 try cursor.fillArray(&self.preferredDuringSchedulingIgnoredDuringExecution)
             case 0x5abb5694013f86e0 where cursor.key(jsonKey, is: "requiredDuringSchedulingIgnoredDuringExecution"):
                 try cursor.fillArray(&self.requiredDuringSchedulingIgnoredDuringExecution)
-            default: try cursor.skipValue()
+            default: try cursor.keepUnknown(jsonKey, in: &self.unknownFields)
             }
         }
     }
@@ -7168,6 +11510,13 @@ extension CoreV1 {
         /// 
         /// Required by the API.
         public var topologyKey: String?
+        /// Members of the JSON object this model does not know (fields added by a newer API server, say),
+        /// kept so that decoding and encoding again loses nothing.
+        public var unknownFields: JSONObject {
+            get { _unknownFields?.fields ?? JSONObject() }
+            set { _unknownFields = newValue.isEmpty ? nil : UnknownFieldsBox(newValue) }
+        }
+        var _unknownFields: UnknownFieldsBox?
 
         /// Creates a value; every field defaults to `nil` (left out of the JSON).
         public init(
@@ -7185,6 +11534,35 @@ extension CoreV1 {
             self.namespaces = namespaces
             self.topologyKey = topologyKey
         }
+    }
+}
+
+extension CoreV1.PodAffinityTerm {
+    static let knownFields: Set<String> = ["labelSelector", "matchLabelKeys", "mismatchLabelKeys", "namespaceSelector", "namespaces", "topologyKey"]
+
+    /// Decodes the known fields and keeps the other members in `unknownFields`.
+    public init(from decoder: any Decoder) throws {
+        let container = try decoder.container(keyedBy: AnyCodingKey.self)
+        self.init()
+        self.labelSelector = try container.decodeIfPresent(MetaV1.LabelSelector.self, forKey: "labelSelector")
+        self.matchLabelKeys = try container.decodeIfPresent([String].self, forKey: "matchLabelKeys")
+        self.mismatchLabelKeys = try container.decodeIfPresent([String].self, forKey: "mismatchLabelKeys")
+        self.namespaceSelector = try container.decodeIfPresent(MetaV1.LabelSelector.self, forKey: "namespaceSelector")
+        self.namespaces = try container.decodeIfPresent([String].self, forKey: "namespaces")
+        self.topologyKey = try container.decodeIfPresent(String.self, forKey: "topologyKey")
+        self.unknownFields = try UnknownFields.decode(from: container, known: Self.knownFields)
+    }
+
+    /// Encodes the fields that are set, then `unknownFields`.
+    public func encode(to encoder: any Encoder) throws {
+        var container = encoder.container(keyedBy: AnyCodingKey.self)
+        try container.encodeIfPresent(labelSelector, forKey: "labelSelector")
+        try container.encodeIfPresent(matchLabelKeys, forKey: "matchLabelKeys")
+        try container.encodeIfPresent(mismatchLabelKeys, forKey: "mismatchLabelKeys")
+        try container.encodeIfPresent(namespaceSelector, forKey: "namespaceSelector")
+        try container.encodeIfPresent(namespaces, forKey: "namespaces")
+        try container.encodeIfPresent(topologyKey, forKey: "topologyKey")
+        try UnknownFields.encode(unknownFields, to: &container)
     }
 }
 
@@ -7207,7 +11585,7 @@ extension CoreV1.PodAffinityTerm: JSONFastFillable {
                 self.namespaces = try cursor.decode([String].self)
             case 0x960e1fadaba12ba3 where cursor.key(jsonKey, is: "topologyKey"):
                 self.topologyKey = try cursor.decode(String.self)
-            default: try cursor.skipValue()
+            default: try cursor.keepUnknown(jsonKey, in: &self.unknownFields)
             }
         }
     }
@@ -7220,6 +11598,13 @@ extension CoreV1 {
         public var preferredDuringSchedulingIgnoredDuringExecution: [CoreV1.WeightedPodAffinityTerm]?
         /// If the anti-affinity requirements specified by this field are not met at scheduling time, the pod will not be scheduled onto the node. If the anti-affinity requirements specified by this field cease to be met at some point during pod execution (e.g. due to a pod label update), the system may or may not try to eventually evict the pod from its node. When there are multiple elements, the lists of nodes corresponding to each podAffinityTerm are intersected, i.e. all terms must be satisfied.
         public var requiredDuringSchedulingIgnoredDuringExecution: [CoreV1.PodAffinityTerm]?
+        /// Members of the JSON object this model does not know (fields added by a newer API server, say),
+        /// kept so that decoding and encoding again loses nothing.
+        public var unknownFields: JSONObject {
+            get { _unknownFields?.fields ?? JSONObject() }
+            set { _unknownFields = newValue.isEmpty ? nil : UnknownFieldsBox(newValue) }
+        }
+        var _unknownFields: UnknownFieldsBox?
 
         /// Creates a value; every field defaults to `nil` (left out of the JSON).
         public init(
@@ -7229,6 +11614,27 @@ extension CoreV1 {
             self.preferredDuringSchedulingIgnoredDuringExecution = preferredDuringSchedulingIgnoredDuringExecution
             self.requiredDuringSchedulingIgnoredDuringExecution = requiredDuringSchedulingIgnoredDuringExecution
         }
+    }
+}
+
+extension CoreV1.PodAntiAffinity {
+    static let knownFields: Set<String> = ["preferredDuringSchedulingIgnoredDuringExecution", "requiredDuringSchedulingIgnoredDuringExecution"]
+
+    /// Decodes the known fields and keeps the other members in `unknownFields`.
+    public init(from decoder: any Decoder) throws {
+        let container = try decoder.container(keyedBy: AnyCodingKey.self)
+        self.init()
+        self.preferredDuringSchedulingIgnoredDuringExecution = try container.decodeIfPresent([CoreV1.WeightedPodAffinityTerm].self, forKey: "preferredDuringSchedulingIgnoredDuringExecution")
+        self.requiredDuringSchedulingIgnoredDuringExecution = try container.decodeIfPresent([CoreV1.PodAffinityTerm].self, forKey: "requiredDuringSchedulingIgnoredDuringExecution")
+        self.unknownFields = try UnknownFields.decode(from: container, known: Self.knownFields)
+    }
+
+    /// Encodes the fields that are set, then `unknownFields`.
+    public func encode(to encoder: any Encoder) throws {
+        var container = encoder.container(keyedBy: AnyCodingKey.self)
+        try container.encodeIfPresent(preferredDuringSchedulingIgnoredDuringExecution, forKey: "preferredDuringSchedulingIgnoredDuringExecution")
+        try container.encodeIfPresent(requiredDuringSchedulingIgnoredDuringExecution, forKey: "requiredDuringSchedulingIgnoredDuringExecution")
+        try UnknownFields.encode(unknownFields, to: &container)
     }
 }
 
@@ -7243,7 +11649,7 @@ extension CoreV1.PodAntiAffinity: JSONFastFillable {
                 try cursor.fillArray(&self.preferredDuringSchedulingIgnoredDuringExecution)
             case 0x5abb5694013f86e0 where cursor.key(jsonKey, is: "requiredDuringSchedulingIgnoredDuringExecution"):
                 try cursor.fillArray(&self.requiredDuringSchedulingIgnoredDuringExecution)
-            default: try cursor.skipValue()
+            default: try cursor.keepUnknown(jsonKey, in: &self.unknownFields)
             }
         }
     }
@@ -7294,6 +11700,13 @@ extension CoreV1 {
         /// 
         /// Signers should document the keys and values they support. Signers should deny requests that contain keys they do not recognize.
         public var userAnnotations: [String: String]?
+        /// Members of the JSON object this model does not know (fields added by a newer API server, say),
+        /// kept so that decoding and encoding again loses nothing.
+        public var unknownFields: JSONObject {
+            get { _unknownFields?.fields ?? JSONObject() }
+            set { _unknownFields = newValue.isEmpty ? nil : UnknownFieldsBox(newValue) }
+        }
+        var _unknownFields: UnknownFieldsBox?
 
         /// Creates a value; every field defaults to `nil` (left out of the JSON).
         public init(
@@ -7313,6 +11726,37 @@ extension CoreV1 {
             self.signerName = signerName
             self.userAnnotations = userAnnotations
         }
+    }
+}
+
+extension CoreV1.PodCertificateProjection {
+    static let knownFields: Set<String> = ["certificateChainPath", "credentialBundlePath", "keyPath", "keyType", "maxExpirationSeconds", "signerName", "userAnnotations"]
+
+    /// Decodes the known fields and keeps the other members in `unknownFields`.
+    public init(from decoder: any Decoder) throws {
+        let container = try decoder.container(keyedBy: AnyCodingKey.self)
+        self.init()
+        self.certificateChainPath = try container.decodeIfPresent(String.self, forKey: "certificateChainPath")
+        self.credentialBundlePath = try container.decodeIfPresent(String.self, forKey: "credentialBundlePath")
+        self.keyPath = try container.decodeIfPresent(String.self, forKey: "keyPath")
+        self.keyType = try container.decodeIfPresent(String.self, forKey: "keyType")
+        self.maxExpirationSeconds = try container.decodeIfPresent(Int32.self, forKey: "maxExpirationSeconds")
+        self.signerName = try container.decodeIfPresent(String.self, forKey: "signerName")
+        self.userAnnotations = try container.decodeIfPresent([String: String].self, forKey: "userAnnotations")
+        self.unknownFields = try UnknownFields.decode(from: container, known: Self.knownFields)
+    }
+
+    /// Encodes the fields that are set, then `unknownFields`.
+    public func encode(to encoder: any Encoder) throws {
+        var container = encoder.container(keyedBy: AnyCodingKey.self)
+        try container.encodeIfPresent(certificateChainPath, forKey: "certificateChainPath")
+        try container.encodeIfPresent(credentialBundlePath, forKey: "credentialBundlePath")
+        try container.encodeIfPresent(keyPath, forKey: "keyPath")
+        try container.encodeIfPresent(keyType, forKey: "keyType")
+        try container.encodeIfPresent(maxExpirationSeconds, forKey: "maxExpirationSeconds")
+        try container.encodeIfPresent(signerName, forKey: "signerName")
+        try container.encodeIfPresent(userAnnotations, forKey: "userAnnotations")
+        try UnknownFields.encode(unknownFields, to: &container)
     }
 }
 
@@ -7337,7 +11781,7 @@ extension CoreV1.PodCertificateProjection: JSONFastFillable {
                 self.signerName = try cursor.decode(String.self)
             case 0x1a02712054cf83d8 where cursor.key(jsonKey, is: "userAnnotations"):
                 self.userAnnotations = try cursor.decode([String: String].self)
-            default: try cursor.skipValue()
+            default: try cursor.keepUnknown(jsonKey, in: &self.unknownFields)
             }
         }
     }
@@ -7364,6 +11808,13 @@ extension CoreV1 {
         /// 
         /// Required by the API.
         public var type: String?
+        /// Members of the JSON object this model does not know (fields added by a newer API server, say),
+        /// kept so that decoding and encoding again loses nothing.
+        public var unknownFields: JSONObject {
+            get { _unknownFields?.fields ?? JSONObject() }
+            set { _unknownFields = newValue.isEmpty ? nil : UnknownFieldsBox(newValue) }
+        }
+        var _unknownFields: UnknownFieldsBox?
 
         /// Creates a value; every field defaults to `nil` (left out of the JSON).
         public init(
@@ -7383,6 +11834,37 @@ extension CoreV1 {
             self.status = status
             self.type = type
         }
+    }
+}
+
+extension CoreV1.PodCondition {
+    static let knownFields: Set<String> = ["lastProbeTime", "lastTransitionTime", "message", "observedGeneration", "reason", "status", "type"]
+
+    /// Decodes the known fields and keeps the other members in `unknownFields`.
+    public init(from decoder: any Decoder) throws {
+        let container = try decoder.container(keyedBy: AnyCodingKey.self)
+        self.init()
+        self.lastProbeTime = try container.decodeIfPresent(Time.self, forKey: "lastProbeTime")
+        self.lastTransitionTime = try container.decodeIfPresent(Time.self, forKey: "lastTransitionTime")
+        self.message = try container.decodeIfPresent(String.self, forKey: "message")
+        self.observedGeneration = try container.decodeIfPresent(Int64.self, forKey: "observedGeneration")
+        self.reason = try container.decodeIfPresent(String.self, forKey: "reason")
+        self.status = try container.decodeIfPresent(String.self, forKey: "status")
+        self.type = try container.decodeIfPresent(String.self, forKey: "type")
+        self.unknownFields = try UnknownFields.decode(from: container, known: Self.knownFields)
+    }
+
+    /// Encodes the fields that are set, then `unknownFields`.
+    public func encode(to encoder: any Encoder) throws {
+        var container = encoder.container(keyedBy: AnyCodingKey.self)
+        try container.encodeIfPresent(lastProbeTime, forKey: "lastProbeTime")
+        try container.encodeIfPresent(lastTransitionTime, forKey: "lastTransitionTime")
+        try container.encodeIfPresent(message, forKey: "message")
+        try container.encodeIfPresent(observedGeneration, forKey: "observedGeneration")
+        try container.encodeIfPresent(reason, forKey: "reason")
+        try container.encodeIfPresent(status, forKey: "status")
+        try container.encodeIfPresent(type, forKey: "type")
+        try UnknownFields.encode(unknownFields, to: &container)
     }
 }
 
@@ -7407,7 +11889,7 @@ extension CoreV1.PodCondition: JSONFastFillable {
                 self.status = try cursor.decode(String.self)
             case 0xa79439ef7bfa9c2d where cursor.key(jsonKey, is: "type"):
                 self.type = try cursor.decode(String.self)
-            default: try cursor.skipValue()
+            default: try cursor.keepUnknown(jsonKey, in: &self.unknownFields)
             }
         }
     }
@@ -7422,6 +11904,13 @@ extension CoreV1 {
         public var options: [CoreV1.PodDNSConfigOption]?
         /// A list of DNS search domains for host-name lookup. This will be appended to the base search paths generated from DNSPolicy. Duplicated search paths will be removed.
         public var searches: [String]?
+        /// Members of the JSON object this model does not know (fields added by a newer API server, say),
+        /// kept so that decoding and encoding again loses nothing.
+        public var unknownFields: JSONObject {
+            get { _unknownFields?.fields ?? JSONObject() }
+            set { _unknownFields = newValue.isEmpty ? nil : UnknownFieldsBox(newValue) }
+        }
+        var _unknownFields: UnknownFieldsBox?
 
         /// Creates a value; every field defaults to `nil` (left out of the JSON).
         public init(
@@ -7433,6 +11922,29 @@ extension CoreV1 {
             self.options = options
             self.searches = searches
         }
+    }
+}
+
+extension CoreV1.PodDNSConfig {
+    static let knownFields: Set<String> = ["nameservers", "options", "searches"]
+
+    /// Decodes the known fields and keeps the other members in `unknownFields`.
+    public init(from decoder: any Decoder) throws {
+        let container = try decoder.container(keyedBy: AnyCodingKey.self)
+        self.init()
+        self.nameservers = try container.decodeIfPresent([String].self, forKey: "nameservers")
+        self.options = try container.decodeIfPresent([CoreV1.PodDNSConfigOption].self, forKey: "options")
+        self.searches = try container.decodeIfPresent([String].self, forKey: "searches")
+        self.unknownFields = try UnknownFields.decode(from: container, known: Self.knownFields)
+    }
+
+    /// Encodes the fields that are set, then `unknownFields`.
+    public func encode(to encoder: any Encoder) throws {
+        var container = encoder.container(keyedBy: AnyCodingKey.self)
+        try container.encodeIfPresent(nameservers, forKey: "nameservers")
+        try container.encodeIfPresent(options, forKey: "options")
+        try container.encodeIfPresent(searches, forKey: "searches")
+        try UnknownFields.encode(unknownFields, to: &container)
     }
 }
 
@@ -7449,7 +11961,7 @@ extension CoreV1.PodDNSConfig: JSONFastFillable {
                 try cursor.fillArray(&self.options)
             case 0xced6fb1b5dccc095 where cursor.key(jsonKey, is: "searches"):
                 self.searches = try cursor.decode([String].self)
-            default: try cursor.skipValue()
+            default: try cursor.keepUnknown(jsonKey, in: &self.unknownFields)
             }
         }
     }
@@ -7462,6 +11974,13 @@ extension CoreV1 {
         public var name: String?
         /// Value is this DNS resolver option's value.
         public var value: String?
+        /// Members of the JSON object this model does not know (fields added by a newer API server, say),
+        /// kept so that decoding and encoding again loses nothing.
+        public var unknownFields: JSONObject {
+            get { _unknownFields?.fields ?? JSONObject() }
+            set { _unknownFields = newValue.isEmpty ? nil : UnknownFieldsBox(newValue) }
+        }
+        var _unknownFields: UnknownFieldsBox?
 
         /// Creates a value; every field defaults to `nil` (left out of the JSON).
         public init(
@@ -7471,6 +11990,27 @@ extension CoreV1 {
             self.name = name
             self.value = value
         }
+    }
+}
+
+extension CoreV1.PodDNSConfigOption {
+    static let knownFields: Set<String> = ["name", "value"]
+
+    /// Decodes the known fields and keeps the other members in `unknownFields`.
+    public init(from decoder: any Decoder) throws {
+        let container = try decoder.container(keyedBy: AnyCodingKey.self)
+        self.init()
+        self.name = try container.decodeIfPresent(String.self, forKey: "name")
+        self.value = try container.decodeIfPresent(String.self, forKey: "value")
+        self.unknownFields = try UnknownFields.decode(from: container, known: Self.knownFields)
+    }
+
+    /// Encodes the fields that are set, then `unknownFields`.
+    public func encode(to encoder: any Encoder) throws {
+        var container = encoder.container(keyedBy: AnyCodingKey.self)
+        try container.encodeIfPresent(name, forKey: "name")
+        try container.encodeIfPresent(value, forKey: "value")
+        try UnknownFields.encode(unknownFields, to: &container)
     }
 }
 
@@ -7485,7 +12025,7 @@ extension CoreV1.PodDNSConfigOption: JSONFastFillable {
                 self.name = try cursor.decode(String.self)
             case 0x7ce4fd9430e80cea where cursor.key(jsonKey, is: "value"):
                 self.value = try cursor.decode(String.self)
-            default: try cursor.skipValue()
+            default: try cursor.keepUnknown(jsonKey, in: &self.unknownFields)
             }
         }
     }
@@ -7502,6 +12042,13 @@ extension CoreV1 {
         /// 
         /// Required by the API.
         public var resourceClaimName: String?
+        /// Members of the JSON object this model does not know (fields added by a newer API server, say),
+        /// kept so that decoding and encoding again loses nothing.
+        public var unknownFields: JSONObject {
+            get { _unknownFields?.fields ?? JSONObject() }
+            set { _unknownFields = newValue.isEmpty ? nil : UnknownFieldsBox(newValue) }
+        }
+        var _unknownFields: UnknownFieldsBox?
 
         /// Creates a value; every field defaults to `nil` (left out of the JSON).
         public init(
@@ -7511,6 +12058,27 @@ extension CoreV1 {
             self.requestMappings = requestMappings
             self.resourceClaimName = resourceClaimName
         }
+    }
+}
+
+extension CoreV1.PodExtendedResourceClaimStatus {
+    static let knownFields: Set<String> = ["requestMappings", "resourceClaimName"]
+
+    /// Decodes the known fields and keeps the other members in `unknownFields`.
+    public init(from decoder: any Decoder) throws {
+        let container = try decoder.container(keyedBy: AnyCodingKey.self)
+        self.init()
+        self.requestMappings = try container.decodeIfPresent([CoreV1.ContainerExtendedResourceRequest].self, forKey: "requestMappings")
+        self.resourceClaimName = try container.decodeIfPresent(String.self, forKey: "resourceClaimName")
+        self.unknownFields = try UnknownFields.decode(from: container, known: Self.knownFields)
+    }
+
+    /// Encodes the fields that are set, then `unknownFields`.
+    public func encode(to encoder: any Encoder) throws {
+        var container = encoder.container(keyedBy: AnyCodingKey.self)
+        try container.encodeIfPresent(requestMappings, forKey: "requestMappings")
+        try container.encodeIfPresent(resourceClaimName, forKey: "resourceClaimName")
+        try UnknownFields.encode(unknownFields, to: &container)
     }
 }
 
@@ -7525,7 +12093,7 @@ extension CoreV1.PodExtendedResourceClaimStatus: JSONFastFillable {
                 try cursor.fillArray(&self.requestMappings)
             case 0xc69d95b6d0dbf4fc where cursor.key(jsonKey, is: "resourceClaimName"):
                 self.resourceClaimName = try cursor.decode(String.self)
-            default: try cursor.skipValue()
+            default: try cursor.keepUnknown(jsonKey, in: &self.unknownFields)
             }
         }
     }
@@ -7538,6 +12106,13 @@ extension CoreV1 {
         /// 
         /// Required by the API.
         public var ip: String?
+        /// Members of the JSON object this model does not know (fields added by a newer API server, say),
+        /// kept so that decoding and encoding again loses nothing.
+        public var unknownFields: JSONObject {
+            get { _unknownFields?.fields ?? JSONObject() }
+            set { _unknownFields = newValue.isEmpty ? nil : UnknownFieldsBox(newValue) }
+        }
+        var _unknownFields: UnknownFieldsBox?
 
         /// Creates a value; every field defaults to `nil` (left out of the JSON).
         public init(
@@ -7545,6 +12120,25 @@ extension CoreV1 {
         ) {
             self.ip = ip
         }
+    }
+}
+
+extension CoreV1.PodIP {
+    static let knownFields: Set<String> = ["ip"]
+
+    /// Decodes the known fields and keeps the other members in `unknownFields`.
+    public init(from decoder: any Decoder) throws {
+        let container = try decoder.container(keyedBy: AnyCodingKey.self)
+        self.init()
+        self.ip = try container.decodeIfPresent(String.self, forKey: "ip")
+        self.unknownFields = try UnknownFields.decode(from: container, known: Self.knownFields)
+    }
+
+    /// Encodes the fields that are set, then `unknownFields`.
+    public func encode(to encoder: any Encoder) throws {
+        var container = encoder.container(keyedBy: AnyCodingKey.self)
+        try container.encodeIfPresent(ip, forKey: "ip")
+        try UnknownFields.encode(unknownFields, to: &container)
     }
 }
 
@@ -7557,7 +12151,7 @@ extension CoreV1.PodIP: JSONFastFillable {
             switch cursor.keyHash {
             case 0x8b74207b55c5cbc where cursor.key(jsonKey, is: "ip"):
                 self.ip = try cursor.decode(String.self)
-            default: try cursor.skipValue()
+            default: try cursor.keepUnknown(jsonKey, in: &self.unknownFields)
             }
         }
     }
@@ -7576,6 +12170,13 @@ extension CoreV1 {
         public var kind: String?
         /// Standard list metadata. More info: https://git.k8s.io/community/contributors/devel/sig-architecture/api-conventions.md#types-kinds
         public var metadata: MetaV1.ListMeta?
+        /// Members of the JSON object this model does not know (fields added by a newer API server, say),
+        /// kept so that decoding and encoding again loses nothing.
+        public var unknownFields: JSONObject {
+            get { _unknownFields?.fields ?? JSONObject() }
+            set { _unknownFields = newValue.isEmpty ? nil : UnknownFieldsBox(newValue) }
+        }
+        var _unknownFields: UnknownFieldsBox?
 
         /// Creates a value; every field defaults to `nil` (left out of the JSON).
         public init(
@@ -7589,6 +12190,31 @@ extension CoreV1 {
             self.kind = kind
             self.metadata = metadata
         }
+    }
+}
+
+extension CoreV1.PodList {
+    static let knownFields: Set<String> = ["apiVersion", "items", "kind", "metadata"]
+
+    /// Decodes the known fields and keeps the other members in `unknownFields`.
+    public init(from decoder: any Decoder) throws {
+        let container = try decoder.container(keyedBy: AnyCodingKey.self)
+        self.init()
+        self.apiVersion = try container.decodeIfPresent(String.self, forKey: "apiVersion")
+        self.items = try container.decodeIfPresent([CoreV1.Pod].self, forKey: "items")
+        self.kind = try container.decodeIfPresent(String.self, forKey: "kind")
+        self.metadata = try container.decodeIfPresent(MetaV1.ListMeta.self, forKey: "metadata")
+        self.unknownFields = try UnknownFields.decode(from: container, known: Self.knownFields)
+    }
+
+    /// Encodes the fields that are set, then `unknownFields`.
+    public func encode(to encoder: any Encoder) throws {
+        var container = encoder.container(keyedBy: AnyCodingKey.self)
+        try container.encodeIfPresent(apiVersion, forKey: "apiVersion")
+        try container.encodeIfPresent(items, forKey: "items")
+        try container.encodeIfPresent(kind, forKey: "kind")
+        try container.encodeIfPresent(metadata, forKey: "metadata")
+        try UnknownFields.encode(unknownFields, to: &container)
     }
 }
 
@@ -7607,7 +12233,7 @@ extension CoreV1.PodList: JSONFastFillable {
                 self.kind = try cursor.decode(String.self)
             case 0x28475f88f42fd020 where cursor.key(jsonKey, is: "metadata"):
                 try cursor.fill(&self.metadata)
-            default: try cursor.skipValue()
+            default: try cursor.keepUnknown(jsonKey, in: &self.unknownFields)
             }
         }
     }
@@ -7620,6 +12246,13 @@ extension CoreV1 {
         /// 
         /// Required by the API.
         public var name: String?
+        /// Members of the JSON object this model does not know (fields added by a newer API server, say),
+        /// kept so that decoding and encoding again loses nothing.
+        public var unknownFields: JSONObject {
+            get { _unknownFields?.fields ?? JSONObject() }
+            set { _unknownFields = newValue.isEmpty ? nil : UnknownFieldsBox(newValue) }
+        }
+        var _unknownFields: UnknownFieldsBox?
 
         /// Creates a value; every field defaults to `nil` (left out of the JSON).
         public init(
@@ -7627,6 +12260,25 @@ extension CoreV1 {
         ) {
             self.name = name
         }
+    }
+}
+
+extension CoreV1.PodOS {
+    static let knownFields: Set<String> = ["name"]
+
+    /// Decodes the known fields and keeps the other members in `unknownFields`.
+    public init(from decoder: any Decoder) throws {
+        let container = try decoder.container(keyedBy: AnyCodingKey.self)
+        self.init()
+        self.name = try container.decodeIfPresent(String.self, forKey: "name")
+        self.unknownFields = try UnknownFields.decode(from: container, known: Self.knownFields)
+    }
+
+    /// Encodes the fields that are set, then `unknownFields`.
+    public func encode(to encoder: any Encoder) throws {
+        var container = encoder.container(keyedBy: AnyCodingKey.self)
+        try container.encodeIfPresent(name, forKey: "name")
+        try UnknownFields.encode(unknownFields, to: &container)
     }
 }
 
@@ -7639,7 +12291,7 @@ extension CoreV1.PodOS: JSONFastFillable {
             switch cursor.keyHash {
             case 0xc4bcadba8e631b86 where cursor.key(jsonKey, is: "name"):
                 self.name = try cursor.decode(String.self)
-            default: try cursor.skipValue()
+            default: try cursor.keepUnknown(jsonKey, in: &self.unknownFields)
             }
         }
     }
@@ -7652,6 +12304,13 @@ extension CoreV1 {
         /// 
         /// Required by the API.
         public var conditionType: String?
+        /// Members of the JSON object this model does not know (fields added by a newer API server, say),
+        /// kept so that decoding and encoding again loses nothing.
+        public var unknownFields: JSONObject {
+            get { _unknownFields?.fields ?? JSONObject() }
+            set { _unknownFields = newValue.isEmpty ? nil : UnknownFieldsBox(newValue) }
+        }
+        var _unknownFields: UnknownFieldsBox?
 
         /// Creates a value; every field defaults to `nil` (left out of the JSON).
         public init(
@@ -7659,6 +12318,25 @@ extension CoreV1 {
         ) {
             self.conditionType = conditionType
         }
+    }
+}
+
+extension CoreV1.PodReadinessGate {
+    static let knownFields: Set<String> = ["conditionType"]
+
+    /// Decodes the known fields and keeps the other members in `unknownFields`.
+    public init(from decoder: any Decoder) throws {
+        let container = try decoder.container(keyedBy: AnyCodingKey.self)
+        self.init()
+        self.conditionType = try container.decodeIfPresent(String.self, forKey: "conditionType")
+        self.unknownFields = try UnknownFields.decode(from: container, known: Self.knownFields)
+    }
+
+    /// Encodes the fields that are set, then `unknownFields`.
+    public func encode(to encoder: any Encoder) throws {
+        var container = encoder.container(keyedBy: AnyCodingKey.self)
+        try container.encodeIfPresent(conditionType, forKey: "conditionType")
+        try UnknownFields.encode(unknownFields, to: &container)
     }
 }
 
@@ -7671,7 +12349,7 @@ extension CoreV1.PodReadinessGate: JSONFastFillable {
             switch cursor.keyHash {
             case 0x5e26ecaf631ce13e where cursor.key(jsonKey, is: "conditionType"):
                 self.conditionType = try cursor.decode(String.self)
-            default: try cursor.skipValue()
+            default: try cursor.keepUnknown(jsonKey, in: &self.unknownFields)
             }
         }
     }
@@ -7702,6 +12380,13 @@ extension CoreV1 {
         /// 
         /// Exactly one of ResourceClaimName and ResourceClaimTemplateName must be set.
         public var resourceClaimTemplateName: String?
+        /// Members of the JSON object this model does not know (fields added by a newer API server, say),
+        /// kept so that decoding and encoding again loses nothing.
+        public var unknownFields: JSONObject {
+            get { _unknownFields?.fields ?? JSONObject() }
+            set { _unknownFields = newValue.isEmpty ? nil : UnknownFieldsBox(newValue) }
+        }
+        var _unknownFields: UnknownFieldsBox?
 
         /// Creates a value; every field defaults to `nil` (left out of the JSON).
         public init(
@@ -7713,6 +12398,29 @@ extension CoreV1 {
             self.resourceClaimName = resourceClaimName
             self.resourceClaimTemplateName = resourceClaimTemplateName
         }
+    }
+}
+
+extension CoreV1.PodResourceClaim {
+    static let knownFields: Set<String> = ["name", "resourceClaimName", "resourceClaimTemplateName"]
+
+    /// Decodes the known fields and keeps the other members in `unknownFields`.
+    public init(from decoder: any Decoder) throws {
+        let container = try decoder.container(keyedBy: AnyCodingKey.self)
+        self.init()
+        self.name = try container.decodeIfPresent(String.self, forKey: "name")
+        self.resourceClaimName = try container.decodeIfPresent(String.self, forKey: "resourceClaimName")
+        self.resourceClaimTemplateName = try container.decodeIfPresent(String.self, forKey: "resourceClaimTemplateName")
+        self.unknownFields = try UnknownFields.decode(from: container, known: Self.knownFields)
+    }
+
+    /// Encodes the fields that are set, then `unknownFields`.
+    public func encode(to encoder: any Encoder) throws {
+        var container = encoder.container(keyedBy: AnyCodingKey.self)
+        try container.encodeIfPresent(name, forKey: "name")
+        try container.encodeIfPresent(resourceClaimName, forKey: "resourceClaimName")
+        try container.encodeIfPresent(resourceClaimTemplateName, forKey: "resourceClaimTemplateName")
+        try UnknownFields.encode(unknownFields, to: &container)
     }
 }
 
@@ -7729,7 +12437,7 @@ extension CoreV1.PodResourceClaim: JSONFastFillable {
                 self.resourceClaimName = try cursor.decode(String.self)
             case 0x93fbe96035f935e where cursor.key(jsonKey, is: "resourceClaimTemplateName"):
                 self.resourceClaimTemplateName = try cursor.decode(String.self)
-            default: try cursor.skipValue()
+            default: try cursor.keepUnknown(jsonKey, in: &self.unknownFields)
             }
         }
     }
@@ -7748,6 +12456,13 @@ extension CoreV1 {
         /// 
         /// If this is unset, then generating a ResourceClaim was not necessary. The pod.spec.resourceClaims entry can be ignored in this case.
         public var resourceClaimName: String?
+        /// Members of the JSON object this model does not know (fields added by a newer API server, say),
+        /// kept so that decoding and encoding again loses nothing.
+        public var unknownFields: JSONObject {
+            get { _unknownFields?.fields ?? JSONObject() }
+            set { _unknownFields = newValue.isEmpty ? nil : UnknownFieldsBox(newValue) }
+        }
+        var _unknownFields: UnknownFieldsBox?
 
         /// Creates a value; every field defaults to `nil` (left out of the JSON).
         public init(
@@ -7757,6 +12472,27 @@ extension CoreV1 {
             self.name = name
             self.resourceClaimName = resourceClaimName
         }
+    }
+}
+
+extension CoreV1.PodResourceClaimStatus {
+    static let knownFields: Set<String> = ["name", "resourceClaimName"]
+
+    /// Decodes the known fields and keeps the other members in `unknownFields`.
+    public init(from decoder: any Decoder) throws {
+        let container = try decoder.container(keyedBy: AnyCodingKey.self)
+        self.init()
+        self.name = try container.decodeIfPresent(String.self, forKey: "name")
+        self.resourceClaimName = try container.decodeIfPresent(String.self, forKey: "resourceClaimName")
+        self.unknownFields = try UnknownFields.decode(from: container, known: Self.knownFields)
+    }
+
+    /// Encodes the fields that are set, then `unknownFields`.
+    public func encode(to encoder: any Encoder) throws {
+        var container = encoder.container(keyedBy: AnyCodingKey.self)
+        try container.encodeIfPresent(name, forKey: "name")
+        try container.encodeIfPresent(resourceClaimName, forKey: "resourceClaimName")
+        try UnknownFields.encode(unknownFields, to: &container)
     }
 }
 
@@ -7771,7 +12507,7 @@ extension CoreV1.PodResourceClaimStatus: JSONFastFillable {
                 self.name = try cursor.decode(String.self)
             case 0xc69d95b6d0dbf4fc where cursor.key(jsonKey, is: "resourceClaimName"):
                 self.resourceClaimName = try cursor.decode(String.self)
-            default: try cursor.skipValue()
+            default: try cursor.keepUnknown(jsonKey, in: &self.unknownFields)
             }
         }
     }
@@ -7784,6 +12520,13 @@ extension CoreV1 {
         /// 
         /// Required by the API.
         public var name: String?
+        /// Members of the JSON object this model does not know (fields added by a newer API server, say),
+        /// kept so that decoding and encoding again loses nothing.
+        public var unknownFields: JSONObject {
+            get { _unknownFields?.fields ?? JSONObject() }
+            set { _unknownFields = newValue.isEmpty ? nil : UnknownFieldsBox(newValue) }
+        }
+        var _unknownFields: UnknownFieldsBox?
 
         /// Creates a value; every field defaults to `nil` (left out of the JSON).
         public init(
@@ -7791,6 +12534,25 @@ extension CoreV1 {
         ) {
             self.name = name
         }
+    }
+}
+
+extension CoreV1.PodSchedulingGate {
+    static let knownFields: Set<String> = ["name"]
+
+    /// Decodes the known fields and keeps the other members in `unknownFields`.
+    public init(from decoder: any Decoder) throws {
+        let container = try decoder.container(keyedBy: AnyCodingKey.self)
+        self.init()
+        self.name = try container.decodeIfPresent(String.self, forKey: "name")
+        self.unknownFields = try UnknownFields.decode(from: container, known: Self.knownFields)
+    }
+
+    /// Encodes the fields that are set, then `unknownFields`.
+    public func encode(to encoder: any Encoder) throws {
+        var container = encoder.container(keyedBy: AnyCodingKey.self)
+        try container.encodeIfPresent(name, forKey: "name")
+        try UnknownFields.encode(unknownFields, to: &container)
     }
 }
 
@@ -7803,7 +12565,7 @@ extension CoreV1.PodSchedulingGate: JSONFastFillable {
             switch cursor.keyHash {
             case 0xc4bcadba8e631b86 where cursor.key(jsonKey, is: "name"):
                 self.name = try cursor.decode(String.self)
-            default: try cursor.skipValue()
+            default: try cursor.keepUnknown(jsonKey, in: &self.unknownFields)
             }
         }
     }
@@ -7814,6 +12576,13 @@ extension CoreV1 {
     public struct PodSchedulingGroup: Codable, Hashable, Sendable {
         /// PodGroupName specifies the name of the standalone PodGroup object that represents the runtime instance of this group. Must be a DNS subdomain.
         public var podGroupName: String?
+        /// Members of the JSON object this model does not know (fields added by a newer API server, say),
+        /// kept so that decoding and encoding again loses nothing.
+        public var unknownFields: JSONObject {
+            get { _unknownFields?.fields ?? JSONObject() }
+            set { _unknownFields = newValue.isEmpty ? nil : UnknownFieldsBox(newValue) }
+        }
+        var _unknownFields: UnknownFieldsBox?
 
         /// Creates a value; every field defaults to `nil` (left out of the JSON).
         public init(
@@ -7821,6 +12590,25 @@ extension CoreV1 {
         ) {
             self.podGroupName = podGroupName
         }
+    }
+}
+
+extension CoreV1.PodSchedulingGroup {
+    static let knownFields: Set<String> = ["podGroupName"]
+
+    /// Decodes the known fields and keeps the other members in `unknownFields`.
+    public init(from decoder: any Decoder) throws {
+        let container = try decoder.container(keyedBy: AnyCodingKey.self)
+        self.init()
+        self.podGroupName = try container.decodeIfPresent(String.self, forKey: "podGroupName")
+        self.unknownFields = try UnknownFields.decode(from: container, known: Self.knownFields)
+    }
+
+    /// Encodes the fields that are set, then `unknownFields`.
+    public func encode(to encoder: any Encoder) throws {
+        var container = encoder.container(keyedBy: AnyCodingKey.self)
+        try container.encodeIfPresent(podGroupName, forKey: "podGroupName")
+        try UnknownFields.encode(unknownFields, to: &container)
     }
 }
 
@@ -7833,7 +12621,7 @@ extension CoreV1.PodSchedulingGroup: JSONFastFillable {
             switch cursor.keyHash {
             case 0xec66de89bade8e3c where cursor.key(jsonKey, is: "podGroupName"):
                 self.podGroupName = try cursor.decode(String.self)
-            default: try cursor.skipValue()
+            default: try cursor.keepUnknown(jsonKey, in: &self.unknownFields)
             }
         }
     }
@@ -7882,6 +12670,13 @@ extension CoreV1 {
         public var sysctls: [CoreV1.Sysctl]?
         /// The Windows specific settings applied to all containers. If unspecified, the options within a container's SecurityContext will be used. If set in both SecurityContext and PodSecurityContext, the value specified in SecurityContext takes precedence. Note that this field cannot be set when spec.os.name is linux.
         public var windowsOptions: CoreV1.WindowsSecurityContextOptions?
+        /// Members of the JSON object this model does not know (fields added by a newer API server, say),
+        /// kept so that decoding and encoding again loses nothing.
+        public var unknownFields: JSONObject {
+            get { _unknownFields?.fields ?? JSONObject() }
+            set { _unknownFields = newValue.isEmpty ? nil : UnknownFieldsBox(newValue) }
+        }
+        var _unknownFields: UnknownFieldsBox?
 
         /// Creates a value; every field defaults to `nil` (left out of the JSON).
         public init(
@@ -7913,6 +12708,49 @@ extension CoreV1 {
             self.sysctls = sysctls
             self.windowsOptions = windowsOptions
         }
+    }
+}
+
+extension CoreV1.PodSecurityContext {
+    static let knownFields: Set<String> = ["appArmorProfile", "fsGroup", "fsGroupChangePolicy", "runAsGroup", "runAsNonRoot", "runAsUser", "seLinuxChangePolicy", "seLinuxOptions", "seccompProfile", "supplementalGroups", "supplementalGroupsPolicy", "sysctls", "windowsOptions"]
+
+    /// Decodes the known fields and keeps the other members in `unknownFields`.
+    public init(from decoder: any Decoder) throws {
+        let container = try decoder.container(keyedBy: AnyCodingKey.self)
+        self.init()
+        self.appArmorProfile = try container.decodeIfPresent(CoreV1.AppArmorProfile.self, forKey: "appArmorProfile")
+        self.fsGroup = try container.decodeIfPresent(Int64.self, forKey: "fsGroup")
+        self.fsGroupChangePolicy = try container.decodeIfPresent(String.self, forKey: "fsGroupChangePolicy")
+        self.runAsGroup = try container.decodeIfPresent(Int64.self, forKey: "runAsGroup")
+        self.runAsNonRoot = try container.decodeIfPresent(Bool.self, forKey: "runAsNonRoot")
+        self.runAsUser = try container.decodeIfPresent(Int64.self, forKey: "runAsUser")
+        self.seLinuxChangePolicy = try container.decodeIfPresent(String.self, forKey: "seLinuxChangePolicy")
+        self.seLinuxOptions = try container.decodeIfPresent(CoreV1.SELinuxOptions.self, forKey: "seLinuxOptions")
+        self.seccompProfile = try container.decodeIfPresent(CoreV1.SeccompProfile.self, forKey: "seccompProfile")
+        self.supplementalGroups = try container.decodeIfPresent([Int64].self, forKey: "supplementalGroups")
+        self.supplementalGroupsPolicy = try container.decodeIfPresent(String.self, forKey: "supplementalGroupsPolicy")
+        self.sysctls = try container.decodeIfPresent([CoreV1.Sysctl].self, forKey: "sysctls")
+        self.windowsOptions = try container.decodeIfPresent(CoreV1.WindowsSecurityContextOptions.self, forKey: "windowsOptions")
+        self.unknownFields = try UnknownFields.decode(from: container, known: Self.knownFields)
+    }
+
+    /// Encodes the fields that are set, then `unknownFields`.
+    public func encode(to encoder: any Encoder) throws {
+        var container = encoder.container(keyedBy: AnyCodingKey.self)
+        try container.encodeIfPresent(appArmorProfile, forKey: "appArmorProfile")
+        try container.encodeIfPresent(fsGroup, forKey: "fsGroup")
+        try container.encodeIfPresent(fsGroupChangePolicy, forKey: "fsGroupChangePolicy")
+        try container.encodeIfPresent(runAsGroup, forKey: "runAsGroup")
+        try container.encodeIfPresent(runAsNonRoot, forKey: "runAsNonRoot")
+        try container.encodeIfPresent(runAsUser, forKey: "runAsUser")
+        try container.encodeIfPresent(seLinuxChangePolicy, forKey: "seLinuxChangePolicy")
+        try container.encodeIfPresent(seLinuxOptions, forKey: "seLinuxOptions")
+        try container.encodeIfPresent(seccompProfile, forKey: "seccompProfile")
+        try container.encodeIfPresent(supplementalGroups, forKey: "supplementalGroups")
+        try container.encodeIfPresent(supplementalGroupsPolicy, forKey: "supplementalGroupsPolicy")
+        try container.encodeIfPresent(sysctls, forKey: "sysctls")
+        try container.encodeIfPresent(windowsOptions, forKey: "windowsOptions")
+        try UnknownFields.encode(unknownFields, to: &container)
     }
 }
 
@@ -7949,7 +12787,7 @@ extension CoreV1.PodSecurityContext: JSONFastFillable {
                 try cursor.fillArray(&self.sysctls)
             case 0x54b98d5ffee386e4 where cursor.key(jsonKey, is: "windowsOptions"):
                 try cursor.fill(&self.windowsOptions)
-            default: try cursor.skipValue()
+            default: try cursor.keepUnknown(jsonKey, in: &self.unknownFields)
             }
         }
     }
@@ -8060,6 +12898,13 @@ extension CoreV1 {
         public var topologySpreadConstraints: [CoreV1.TopologySpreadConstraint]?
         /// List of volumes that can be mounted by containers belonging to the pod. More info: https://kubernetes.io/docs/concepts/storage/volumes
         public var volumes: [CoreV1.Volume]?
+        /// Members of the JSON object this model does not know (fields added by a newer API server, say),
+        /// kept so that decoding and encoding again loses nothing.
+        public var unknownFields: JSONObject {
+            get { _unknownFields?.fields ?? JSONObject() }
+            set { _unknownFields = newValue.isEmpty ? nil : UnknownFieldsBox(newValue) }
+        }
+        var _unknownFields: UnknownFieldsBox?
 
         /// Creates a value; every field defaults to `nil` (left out of the JSON).
         public init(
@@ -8149,6 +12994,107 @@ extension CoreV1 {
             self.topologySpreadConstraints = topologySpreadConstraints
             self.volumes = volumes
         }
+    }
+}
+
+extension CoreV1.PodSpec {
+    static let knownFields: Set<String> = ["activeDeadlineSeconds", "affinity", "automountServiceAccountToken", "containers", "dnsConfig", "dnsPolicy", "enableServiceLinks", "ephemeralContainers", "hostAliases", "hostIPC", "hostNetwork", "hostPID", "hostUsers", "hostname", "hostnameOverride", "imagePullSecrets", "initContainers", "nodeName", "nodeSelector", "os", "overhead", "preemptionPolicy", "priority", "priorityClassName", "readinessGates", "resourceClaims", "resources", "restartPolicy", "runtimeClassName", "schedulerName", "schedulingGates", "schedulingGroup", "securityContext", "serviceAccount", "serviceAccountName", "setHostnameAsFQDN", "shareProcessNamespace", "subdomain", "terminationGracePeriodSeconds", "tolerations", "topologySpreadConstraints", "volumes"]
+
+    /// Decodes the known fields and keeps the other members in `unknownFields`.
+    public init(from decoder: any Decoder) throws {
+        let container = try decoder.container(keyedBy: AnyCodingKey.self)
+        self.init()
+        self.activeDeadlineSeconds = try container.decodeIfPresent(Int64.self, forKey: "activeDeadlineSeconds")
+        self.affinity = try container.decodeIfPresent(CoreV1.Affinity.self, forKey: "affinity")
+        self.automountServiceAccountToken = try container.decodeIfPresent(Bool.self, forKey: "automountServiceAccountToken")
+        self.containers = try container.decodeIfPresent([CoreV1.Container].self, forKey: "containers")
+        self.dnsConfig = try container.decodeIfPresent(CoreV1.PodDNSConfig.self, forKey: "dnsConfig")
+        self.dnsPolicy = try container.decodeIfPresent(String.self, forKey: "dnsPolicy")
+        self.enableServiceLinks = try container.decodeIfPresent(Bool.self, forKey: "enableServiceLinks")
+        self.ephemeralContainers = try container.decodeIfPresent([CoreV1.EphemeralContainer].self, forKey: "ephemeralContainers")
+        self.hostAliases = try container.decodeIfPresent([CoreV1.HostAlias].self, forKey: "hostAliases")
+        self.hostIPC = try container.decodeIfPresent(Bool.self, forKey: "hostIPC")
+        self.hostNetwork = try container.decodeIfPresent(Bool.self, forKey: "hostNetwork")
+        self.hostPID = try container.decodeIfPresent(Bool.self, forKey: "hostPID")
+        self.hostUsers = try container.decodeIfPresent(Bool.self, forKey: "hostUsers")
+        self.hostname = try container.decodeIfPresent(String.self, forKey: "hostname")
+        self.hostnameOverride = try container.decodeIfPresent(String.self, forKey: "hostnameOverride")
+        self.imagePullSecrets = try container.decodeIfPresent([CoreV1.LocalObjectReference].self, forKey: "imagePullSecrets")
+        self.initContainers = try container.decodeIfPresent([CoreV1.Container].self, forKey: "initContainers")
+        self.nodeName = try container.decodeIfPresent(String.self, forKey: "nodeName")
+        self.nodeSelector = try container.decodeIfPresent([String: String].self, forKey: "nodeSelector")
+        self.os = try container.decodeIfPresent(CoreV1.PodOS.self, forKey: "os")
+        self.overhead = try container.decodeIfPresent([String: Quantity].self, forKey: "overhead")
+        self.preemptionPolicy = try container.decodeIfPresent(String.self, forKey: "preemptionPolicy")
+        self.priority = try container.decodeIfPresent(Int32.self, forKey: "priority")
+        self.priorityClassName = try container.decodeIfPresent(String.self, forKey: "priorityClassName")
+        self.readinessGates = try container.decodeIfPresent([CoreV1.PodReadinessGate].self, forKey: "readinessGates")
+        self.resourceClaims = try container.decodeIfPresent([CoreV1.PodResourceClaim].self, forKey: "resourceClaims")
+        self.resources = try container.decodeIfPresent(CoreV1.ResourceRequirements.self, forKey: "resources")
+        self.restartPolicy = try container.decodeIfPresent(String.self, forKey: "restartPolicy")
+        self.runtimeClassName = try container.decodeIfPresent(String.self, forKey: "runtimeClassName")
+        self.schedulerName = try container.decodeIfPresent(String.self, forKey: "schedulerName")
+        self.schedulingGates = try container.decodeIfPresent([CoreV1.PodSchedulingGate].self, forKey: "schedulingGates")
+        self.schedulingGroup = try container.decodeIfPresent(CoreV1.PodSchedulingGroup.self, forKey: "schedulingGroup")
+        self.securityContext = try container.decodeIfPresent(CoreV1.PodSecurityContext.self, forKey: "securityContext")
+        self.serviceAccount = try container.decodeIfPresent(String.self, forKey: "serviceAccount")
+        self.serviceAccountName = try container.decodeIfPresent(String.self, forKey: "serviceAccountName")
+        self.setHostnameAsFQDN = try container.decodeIfPresent(Bool.self, forKey: "setHostnameAsFQDN")
+        self.shareProcessNamespace = try container.decodeIfPresent(Bool.self, forKey: "shareProcessNamespace")
+        self.subdomain = try container.decodeIfPresent(String.self, forKey: "subdomain")
+        self.terminationGracePeriodSeconds = try container.decodeIfPresent(Int64.self, forKey: "terminationGracePeriodSeconds")
+        self.tolerations = try container.decodeIfPresent([CoreV1.Toleration].self, forKey: "tolerations")
+        self.topologySpreadConstraints = try container.decodeIfPresent([CoreV1.TopologySpreadConstraint].self, forKey: "topologySpreadConstraints")
+        self.volumes = try container.decodeIfPresent([CoreV1.Volume].self, forKey: "volumes")
+        self.unknownFields = try UnknownFields.decode(from: container, known: Self.knownFields)
+    }
+
+    /// Encodes the fields that are set, then `unknownFields`.
+    public func encode(to encoder: any Encoder) throws {
+        var container = encoder.container(keyedBy: AnyCodingKey.self)
+        try container.encodeIfPresent(activeDeadlineSeconds, forKey: "activeDeadlineSeconds")
+        try container.encodeIfPresent(affinity, forKey: "affinity")
+        try container.encodeIfPresent(automountServiceAccountToken, forKey: "automountServiceAccountToken")
+        try container.encodeIfPresent(containers, forKey: "containers")
+        try container.encodeIfPresent(dnsConfig, forKey: "dnsConfig")
+        try container.encodeIfPresent(dnsPolicy, forKey: "dnsPolicy")
+        try container.encodeIfPresent(enableServiceLinks, forKey: "enableServiceLinks")
+        try container.encodeIfPresent(ephemeralContainers, forKey: "ephemeralContainers")
+        try container.encodeIfPresent(hostAliases, forKey: "hostAliases")
+        try container.encodeIfPresent(hostIPC, forKey: "hostIPC")
+        try container.encodeIfPresent(hostNetwork, forKey: "hostNetwork")
+        try container.encodeIfPresent(hostPID, forKey: "hostPID")
+        try container.encodeIfPresent(hostUsers, forKey: "hostUsers")
+        try container.encodeIfPresent(hostname, forKey: "hostname")
+        try container.encodeIfPresent(hostnameOverride, forKey: "hostnameOverride")
+        try container.encodeIfPresent(imagePullSecrets, forKey: "imagePullSecrets")
+        try container.encodeIfPresent(initContainers, forKey: "initContainers")
+        try container.encodeIfPresent(nodeName, forKey: "nodeName")
+        try container.encodeIfPresent(nodeSelector, forKey: "nodeSelector")
+        try container.encodeIfPresent(os, forKey: "os")
+        try container.encodeIfPresent(overhead, forKey: "overhead")
+        try container.encodeIfPresent(preemptionPolicy, forKey: "preemptionPolicy")
+        try container.encodeIfPresent(priority, forKey: "priority")
+        try container.encodeIfPresent(priorityClassName, forKey: "priorityClassName")
+        try container.encodeIfPresent(readinessGates, forKey: "readinessGates")
+        try container.encodeIfPresent(resourceClaims, forKey: "resourceClaims")
+        try container.encodeIfPresent(resources, forKey: "resources")
+        try container.encodeIfPresent(restartPolicy, forKey: "restartPolicy")
+        try container.encodeIfPresent(runtimeClassName, forKey: "runtimeClassName")
+        try container.encodeIfPresent(schedulerName, forKey: "schedulerName")
+        try container.encodeIfPresent(schedulingGates, forKey: "schedulingGates")
+        try container.encodeIfPresent(schedulingGroup, forKey: "schedulingGroup")
+        try container.encodeIfPresent(securityContext, forKey: "securityContext")
+        try container.encodeIfPresent(serviceAccount, forKey: "serviceAccount")
+        try container.encodeIfPresent(serviceAccountName, forKey: "serviceAccountName")
+        try container.encodeIfPresent(setHostnameAsFQDN, forKey: "setHostnameAsFQDN")
+        try container.encodeIfPresent(shareProcessNamespace, forKey: "shareProcessNamespace")
+        try container.encodeIfPresent(subdomain, forKey: "subdomain")
+        try container.encodeIfPresent(terminationGracePeriodSeconds, forKey: "terminationGracePeriodSeconds")
+        try container.encodeIfPresent(tolerations, forKey: "tolerations")
+        try container.encodeIfPresent(topologySpreadConstraints, forKey: "topologySpreadConstraints")
+        try container.encodeIfPresent(volumes, forKey: "volumes")
+        try UnknownFields.encode(unknownFields, to: &container)
     }
 }
 
@@ -8243,7 +13189,7 @@ extension CoreV1.PodSpec: JSONFastFillable {
                 try cursor.fillArray(&self.topologySpreadConstraints)
             case 0xadc79ab6ba8d0f74 where cursor.key(jsonKey, is: "volumes"):
                 try cursor.fillArray(&self.volumes)
-            default: try cursor.skipValue()
+            default: try cursor.keepUnknown(jsonKey, in: &self.unknownFields)
             }
         }
     }
@@ -8298,6 +13244,13 @@ extension CoreV1 {
         public var resources: CoreV1.ResourceRequirements?
         /// RFC 3339 date and time at which the object was acknowledged by the Kubelet. This is before the Kubelet pulled the container image(s) for the pod.
         public var startTime: Time?
+        /// Members of the JSON object this model does not know (fields added by a newer API server, say),
+        /// kept so that decoding and encoding again loses nothing.
+        public var unknownFields: JSONObject {
+            get { _unknownFields?.fields ?? JSONObject() }
+            set { _unknownFields = newValue.isEmpty ? nil : UnknownFieldsBox(newValue) }
+        }
+        var _unknownFields: UnknownFieldsBox?
 
         /// Creates a value; every field defaults to `nil` (left out of the JSON).
         public init(
@@ -8345,6 +13298,65 @@ extension CoreV1 {
             self.resources = resources
             self.startTime = startTime
         }
+    }
+}
+
+extension CoreV1.PodStatus {
+    static let knownFields: Set<String> = ["allocatedResources", "conditions", "containerStatuses", "ephemeralContainerStatuses", "extendedResourceClaimStatus", "hostIP", "hostIPs", "initContainerStatuses", "message", "nodeAllocatableResourceClaimStatuses", "nominatedNodeName", "observedGeneration", "phase", "podIP", "podIPs", "qosClass", "reason", "resize", "resourceClaimStatuses", "resources", "startTime"]
+
+    /// Decodes the known fields and keeps the other members in `unknownFields`.
+    public init(from decoder: any Decoder) throws {
+        let container = try decoder.container(keyedBy: AnyCodingKey.self)
+        self.init()
+        self.allocatedResources = try container.decodeIfPresent([String: Quantity].self, forKey: "allocatedResources")
+        self.conditions = try container.decodeIfPresent([CoreV1.PodCondition].self, forKey: "conditions")
+        self.containerStatuses = try container.decodeIfPresent([CoreV1.ContainerStatus].self, forKey: "containerStatuses")
+        self.ephemeralContainerStatuses = try container.decodeIfPresent([CoreV1.ContainerStatus].self, forKey: "ephemeralContainerStatuses")
+        self.extendedResourceClaimStatus = try container.decodeIfPresent(CoreV1.PodExtendedResourceClaimStatus.self, forKey: "extendedResourceClaimStatus")
+        self.hostIP = try container.decodeIfPresent(String.self, forKey: "hostIP")
+        self.hostIPs = try container.decodeIfPresent([CoreV1.HostIP].self, forKey: "hostIPs")
+        self.initContainerStatuses = try container.decodeIfPresent([CoreV1.ContainerStatus].self, forKey: "initContainerStatuses")
+        self.message = try container.decodeIfPresent(String.self, forKey: "message")
+        self.nodeAllocatableResourceClaimStatuses = try container.decodeIfPresent([CoreV1.NodeAllocatableResourceClaimStatus].self, forKey: "nodeAllocatableResourceClaimStatuses")
+        self.nominatedNodeName = try container.decodeIfPresent(String.self, forKey: "nominatedNodeName")
+        self.observedGeneration = try container.decodeIfPresent(Int64.self, forKey: "observedGeneration")
+        self.phase = try container.decodeIfPresent(String.self, forKey: "phase")
+        self.podIP = try container.decodeIfPresent(String.self, forKey: "podIP")
+        self.podIPs = try container.decodeIfPresent([CoreV1.PodIP].self, forKey: "podIPs")
+        self.qosClass = try container.decodeIfPresent(String.self, forKey: "qosClass")
+        self.reason = try container.decodeIfPresent(String.self, forKey: "reason")
+        self.resize = try container.decodeIfPresent(String.self, forKey: "resize")
+        self.resourceClaimStatuses = try container.decodeIfPresent([CoreV1.PodResourceClaimStatus].self, forKey: "resourceClaimStatuses")
+        self.resources = try container.decodeIfPresent(CoreV1.ResourceRequirements.self, forKey: "resources")
+        self.startTime = try container.decodeIfPresent(Time.self, forKey: "startTime")
+        self.unknownFields = try UnknownFields.decode(from: container, known: Self.knownFields)
+    }
+
+    /// Encodes the fields that are set, then `unknownFields`.
+    public func encode(to encoder: any Encoder) throws {
+        var container = encoder.container(keyedBy: AnyCodingKey.self)
+        try container.encodeIfPresent(allocatedResources, forKey: "allocatedResources")
+        try container.encodeIfPresent(conditions, forKey: "conditions")
+        try container.encodeIfPresent(containerStatuses, forKey: "containerStatuses")
+        try container.encodeIfPresent(ephemeralContainerStatuses, forKey: "ephemeralContainerStatuses")
+        try container.encodeIfPresent(extendedResourceClaimStatus, forKey: "extendedResourceClaimStatus")
+        try container.encodeIfPresent(hostIP, forKey: "hostIP")
+        try container.encodeIfPresent(hostIPs, forKey: "hostIPs")
+        try container.encodeIfPresent(initContainerStatuses, forKey: "initContainerStatuses")
+        try container.encodeIfPresent(message, forKey: "message")
+        try container.encodeIfPresent(nodeAllocatableResourceClaimStatuses, forKey: "nodeAllocatableResourceClaimStatuses")
+        try container.encodeIfPresent(nominatedNodeName, forKey: "nominatedNodeName")
+        try container.encodeIfPresent(observedGeneration, forKey: "observedGeneration")
+        try container.encodeIfPresent(phase, forKey: "phase")
+        try container.encodeIfPresent(podIP, forKey: "podIP")
+        try container.encodeIfPresent(podIPs, forKey: "podIPs")
+        try container.encodeIfPresent(qosClass, forKey: "qosClass")
+        try container.encodeIfPresent(reason, forKey: "reason")
+        try container.encodeIfPresent(resize, forKey: "resize")
+        try container.encodeIfPresent(resourceClaimStatuses, forKey: "resourceClaimStatuses")
+        try container.encodeIfPresent(resources, forKey: "resources")
+        try container.encodeIfPresent(startTime, forKey: "startTime")
+        try UnknownFields.encode(unknownFields, to: &container)
     }
 }
 
@@ -8397,7 +13409,7 @@ extension CoreV1.PodStatus: JSONFastFillable {
                 try cursor.fill(&self.resources)
             case 0xda007405d3ef5c8e where cursor.key(jsonKey, is: "startTime"):
                 self.startTime = try cursor.decode(Time.self)
-            default: try cursor.skipValue()
+            default: try cursor.keepUnknown(jsonKey, in: &self.unknownFields)
             }
         }
     }
@@ -8414,6 +13426,13 @@ extension CoreV1 {
         public var metadata: MetaV1.ObjectMeta?
         /// Template defines the pods that will be created from this pod template. https://git.k8s.io/community/contributors/devel/sig-architecture/api-conventions.md#spec-and-status
         public var template: CoreV1.PodTemplateSpec?
+        /// Members of the JSON object this model does not know (fields added by a newer API server, say),
+        /// kept so that decoding and encoding again loses nothing.
+        public var unknownFields: JSONObject {
+            get { _unknownFields?.fields ?? JSONObject() }
+            set { _unknownFields = newValue.isEmpty ? nil : UnknownFieldsBox(newValue) }
+        }
+        var _unknownFields: UnknownFieldsBox?
 
         /// Creates a value; every field defaults to `nil` (left out of the JSON).
         public init(
@@ -8427,6 +13446,31 @@ extension CoreV1 {
             self.metadata = metadata
             self.template = template
         }
+    }
+}
+
+extension CoreV1.PodTemplate {
+    static let knownFields: Set<String> = ["apiVersion", "kind", "metadata", "template"]
+
+    /// Decodes the known fields and keeps the other members in `unknownFields`.
+    public init(from decoder: any Decoder) throws {
+        let container = try decoder.container(keyedBy: AnyCodingKey.self)
+        self.init()
+        self.apiVersion = try container.decodeIfPresent(String.self, forKey: "apiVersion")
+        self.kind = try container.decodeIfPresent(String.self, forKey: "kind")
+        self.metadata = try container.decodeIfPresent(MetaV1.ObjectMeta.self, forKey: "metadata")
+        self.template = try container.decodeIfPresent(CoreV1.PodTemplateSpec.self, forKey: "template")
+        self.unknownFields = try UnknownFields.decode(from: container, known: Self.knownFields)
+    }
+
+    /// Encodes the fields that are set, then `unknownFields`.
+    public func encode(to encoder: any Encoder) throws {
+        var container = encoder.container(keyedBy: AnyCodingKey.self)
+        try container.encodeIfPresent(apiVersion, forKey: "apiVersion")
+        try container.encodeIfPresent(kind, forKey: "kind")
+        try container.encodeIfPresent(metadata, forKey: "metadata")
+        try container.encodeIfPresent(template, forKey: "template")
+        try UnknownFields.encode(unknownFields, to: &container)
     }
 }
 
@@ -8445,7 +13489,7 @@ extension CoreV1.PodTemplate: JSONFastFillable {
                 try cursor.fill(&self.metadata)
             case 0x33609a5e9eb92f4b where cursor.key(jsonKey, is: "template"):
                 try cursor.fill(&self.template)
-            default: try cursor.skipValue()
+            default: try cursor.keepUnknown(jsonKey, in: &self.unknownFields)
             }
         }
     }
@@ -8477,6 +13521,13 @@ extension CoreV1 {
         public var kind: String?
         /// Standard list metadata. More info: https://git.k8s.io/community/contributors/devel/sig-architecture/api-conventions.md#types-kinds
         public var metadata: MetaV1.ListMeta?
+        /// Members of the JSON object this model does not know (fields added by a newer API server, say),
+        /// kept so that decoding and encoding again loses nothing.
+        public var unknownFields: JSONObject {
+            get { _unknownFields?.fields ?? JSONObject() }
+            set { _unknownFields = newValue.isEmpty ? nil : UnknownFieldsBox(newValue) }
+        }
+        var _unknownFields: UnknownFieldsBox?
 
         /// Creates a value; every field defaults to `nil` (left out of the JSON).
         public init(
@@ -8490,6 +13541,31 @@ extension CoreV1 {
             self.kind = kind
             self.metadata = metadata
         }
+    }
+}
+
+extension CoreV1.PodTemplateList {
+    static let knownFields: Set<String> = ["apiVersion", "items", "kind", "metadata"]
+
+    /// Decodes the known fields and keeps the other members in `unknownFields`.
+    public init(from decoder: any Decoder) throws {
+        let container = try decoder.container(keyedBy: AnyCodingKey.self)
+        self.init()
+        self.apiVersion = try container.decodeIfPresent(String.self, forKey: "apiVersion")
+        self.items = try container.decodeIfPresent([CoreV1.PodTemplate].self, forKey: "items")
+        self.kind = try container.decodeIfPresent(String.self, forKey: "kind")
+        self.metadata = try container.decodeIfPresent(MetaV1.ListMeta.self, forKey: "metadata")
+        self.unknownFields = try UnknownFields.decode(from: container, known: Self.knownFields)
+    }
+
+    /// Encodes the fields that are set, then `unknownFields`.
+    public func encode(to encoder: any Encoder) throws {
+        var container = encoder.container(keyedBy: AnyCodingKey.self)
+        try container.encodeIfPresent(apiVersion, forKey: "apiVersion")
+        try container.encodeIfPresent(items, forKey: "items")
+        try container.encodeIfPresent(kind, forKey: "kind")
+        try container.encodeIfPresent(metadata, forKey: "metadata")
+        try UnknownFields.encode(unknownFields, to: &container)
     }
 }
 
@@ -8508,7 +13584,7 @@ extension CoreV1.PodTemplateList: JSONFastFillable {
                 self.kind = try cursor.decode(String.self)
             case 0x28475f88f42fd020 where cursor.key(jsonKey, is: "metadata"):
                 try cursor.fill(&self.metadata)
-            default: try cursor.skipValue()
+            default: try cursor.keepUnknown(jsonKey, in: &self.unknownFields)
             }
         }
     }
@@ -8521,6 +13597,13 @@ extension CoreV1 {
         public var metadata: MetaV1.ObjectMeta?
         /// Specification of the desired behavior of the pod. More info: https://git.k8s.io/community/contributors/devel/sig-architecture/api-conventions.md#spec-and-status
         public var spec: CoreV1.PodSpec?
+        /// Members of the JSON object this model does not know (fields added by a newer API server, say),
+        /// kept so that decoding and encoding again loses nothing.
+        public var unknownFields: JSONObject {
+            get { _unknownFields?.fields ?? JSONObject() }
+            set { _unknownFields = newValue.isEmpty ? nil : UnknownFieldsBox(newValue) }
+        }
+        var _unknownFields: UnknownFieldsBox?
 
         /// Creates a value; every field defaults to `nil` (left out of the JSON).
         public init(
@@ -8530,6 +13613,27 @@ extension CoreV1 {
             self.metadata = metadata
             self.spec = spec
         }
+    }
+}
+
+extension CoreV1.PodTemplateSpec {
+    static let knownFields: Set<String> = ["metadata", "spec"]
+
+    /// Decodes the known fields and keeps the other members in `unknownFields`.
+    public init(from decoder: any Decoder) throws {
+        let container = try decoder.container(keyedBy: AnyCodingKey.self)
+        self.init()
+        self.metadata = try container.decodeIfPresent(MetaV1.ObjectMeta.self, forKey: "metadata")
+        self.spec = try container.decodeIfPresent(CoreV1.PodSpec.self, forKey: "spec")
+        self.unknownFields = try UnknownFields.decode(from: container, known: Self.knownFields)
+    }
+
+    /// Encodes the fields that are set, then `unknownFields`.
+    public func encode(to encoder: any Encoder) throws {
+        var container = encoder.container(keyedBy: AnyCodingKey.self)
+        try container.encodeIfPresent(metadata, forKey: "metadata")
+        try container.encodeIfPresent(spec, forKey: "spec")
+        try UnknownFields.encode(unknownFields, to: &container)
     }
 }
 
@@ -8544,7 +13648,7 @@ extension CoreV1.PodTemplateSpec: JSONFastFillable {
                 try cursor.fill(&self.metadata)
             case 0x8b70a3190932153e where cursor.key(jsonKey, is: "spec"):
                 try cursor.fill(&self.spec)
-            default: try cursor.skipValue()
+            default: try cursor.keepUnknown(jsonKey, in: &self.unknownFields)
             }
         }
     }
@@ -8566,6 +13670,13 @@ extension CoreV1 {
         /// 
         /// Required by the API.
         public var `protocol`: String?
+        /// Members of the JSON object this model does not know (fields added by a newer API server, say),
+        /// kept so that decoding and encoding again loses nothing.
+        public var unknownFields: JSONObject {
+            get { _unknownFields?.fields ?? JSONObject() }
+            set { _unknownFields = newValue.isEmpty ? nil : UnknownFieldsBox(newValue) }
+        }
+        var _unknownFields: UnknownFieldsBox?
 
         /// Creates a value; every field defaults to `nil` (left out of the JSON).
         public init(
@@ -8577,6 +13688,29 @@ extension CoreV1 {
             self.port = port
             self.`protocol` = `protocol`
         }
+    }
+}
+
+extension CoreV1.PortStatus {
+    static let knownFields: Set<String> = ["error", "port", "protocol"]
+
+    /// Decodes the known fields and keeps the other members in `unknownFields`.
+    public init(from decoder: any Decoder) throws {
+        let container = try decoder.container(keyedBy: AnyCodingKey.self)
+        self.init()
+        self.error = try container.decodeIfPresent(String.self, forKey: "error")
+        self.port = try container.decodeIfPresent(Int32.self, forKey: "port")
+        self.`protocol` = try container.decodeIfPresent(String.self, forKey: "protocol")
+        self.unknownFields = try UnknownFields.decode(from: container, known: Self.knownFields)
+    }
+
+    /// Encodes the fields that are set, then `unknownFields`.
+    public func encode(to encoder: any Encoder) throws {
+        var container = encoder.container(keyedBy: AnyCodingKey.self)
+        try container.encodeIfPresent(error, forKey: "error")
+        try container.encodeIfPresent(port, forKey: "port")
+        try container.encodeIfPresent(`protocol`, forKey: "protocol")
+        try UnknownFields.encode(unknownFields, to: &container)
     }
 }
 
@@ -8593,7 +13727,7 @@ extension CoreV1.PortStatus: JSONFastFillable {
                 self.port = try cursor.decode(Int32.self)
             case 0xb2b41998fa3bfff5 where cursor.key(jsonKey, is: "protocol"):
                 self.`protocol` = try cursor.decode(String.self)
-            default: try cursor.skipValue()
+            default: try cursor.keepUnknown(jsonKey, in: &self.unknownFields)
             }
         }
     }
@@ -8610,6 +13744,13 @@ extension CoreV1 {
         /// 
         /// Required by the API.
         public var volumeID: String?
+        /// Members of the JSON object this model does not know (fields added by a newer API server, say),
+        /// kept so that decoding and encoding again loses nothing.
+        public var unknownFields: JSONObject {
+            get { _unknownFields?.fields ?? JSONObject() }
+            set { _unknownFields = newValue.isEmpty ? nil : UnknownFieldsBox(newValue) }
+        }
+        var _unknownFields: UnknownFieldsBox?
 
         /// Creates a value; every field defaults to `nil` (left out of the JSON).
         public init(
@@ -8621,6 +13762,29 @@ extension CoreV1 {
             self.readOnly = readOnly
             self.volumeID = volumeID
         }
+    }
+}
+
+extension CoreV1.PortworxVolumeSource {
+    static let knownFields: Set<String> = ["fsType", "readOnly", "volumeID"]
+
+    /// Decodes the known fields and keeps the other members in `unknownFields`.
+    public init(from decoder: any Decoder) throws {
+        let container = try decoder.container(keyedBy: AnyCodingKey.self)
+        self.init()
+        self.fsType = try container.decodeIfPresent(String.self, forKey: "fsType")
+        self.readOnly = try container.decodeIfPresent(Bool.self, forKey: "readOnly")
+        self.volumeID = try container.decodeIfPresent(String.self, forKey: "volumeID")
+        self.unknownFields = try UnknownFields.decode(from: container, known: Self.knownFields)
+    }
+
+    /// Encodes the fields that are set, then `unknownFields`.
+    public func encode(to encoder: any Encoder) throws {
+        var container = encoder.container(keyedBy: AnyCodingKey.self)
+        try container.encodeIfPresent(fsType, forKey: "fsType")
+        try container.encodeIfPresent(readOnly, forKey: "readOnly")
+        try container.encodeIfPresent(volumeID, forKey: "volumeID")
+        try UnknownFields.encode(unknownFields, to: &container)
     }
 }
 
@@ -8637,7 +13801,7 @@ extension CoreV1.PortworxVolumeSource: JSONFastFillable {
                 self.readOnly = try cursor.decode(Bool.self)
             case 0xd684187efd15cb02 where cursor.key(jsonKey, is: "volumeID"):
                 self.volumeID = try cursor.decode(String.self)
-            default: try cursor.skipValue()
+            default: try cursor.keepUnknown(jsonKey, in: &self.unknownFields)
             }
         }
     }
@@ -8654,6 +13818,13 @@ extension CoreV1 {
         /// 
         /// Required by the API.
         public var weight: Int32?
+        /// Members of the JSON object this model does not know (fields added by a newer API server, say),
+        /// kept so that decoding and encoding again loses nothing.
+        public var unknownFields: JSONObject {
+            get { _unknownFields?.fields ?? JSONObject() }
+            set { _unknownFields = newValue.isEmpty ? nil : UnknownFieldsBox(newValue) }
+        }
+        var _unknownFields: UnknownFieldsBox?
 
         /// Creates a value; every field defaults to `nil` (left out of the JSON).
         public init(
@@ -8663,6 +13834,27 @@ extension CoreV1 {
             self.preference = preference
             self.weight = weight
         }
+    }
+}
+
+extension CoreV1.PreferredSchedulingTerm {
+    static let knownFields: Set<String> = ["preference", "weight"]
+
+    /// Decodes the known fields and keeps the other members in `unknownFields`.
+    public init(from decoder: any Decoder) throws {
+        let container = try decoder.container(keyedBy: AnyCodingKey.self)
+        self.init()
+        self.preference = try container.decodeIfPresent(CoreV1.NodeSelectorTerm.self, forKey: "preference")
+        self.weight = try container.decodeIfPresent(Int32.self, forKey: "weight")
+        self.unknownFields = try UnknownFields.decode(from: container, known: Self.knownFields)
+    }
+
+    /// Encodes the fields that are set, then `unknownFields`.
+    public func encode(to encoder: any Encoder) throws {
+        var container = encoder.container(keyedBy: AnyCodingKey.self)
+        try container.encodeIfPresent(preference, forKey: "preference")
+        try container.encodeIfPresent(weight, forKey: "weight")
+        try UnknownFields.encode(unknownFields, to: &container)
     }
 }
 
@@ -8677,7 +13869,7 @@ extension CoreV1.PreferredSchedulingTerm: JSONFastFillable {
                 try cursor.fill(&self.preference)
             case 0x6911f8de1f27bf19 where cursor.key(jsonKey, is: "weight"):
                 self.weight = try cursor.decode(Int32.self)
-            default: try cursor.skipValue()
+            default: try cursor.keepUnknown(jsonKey, in: &self.unknownFields)
             }
         }
     }
@@ -8706,6 +13898,13 @@ extension CoreV1 {
         public var terminationGracePeriodSeconds: Int64?
         /// Number of seconds after which the probe times out. Defaults to 1 second. Minimum value is 1. More info: https://kubernetes.io/docs/concepts/workloads/pods/pod-lifecycle#container-probes
         public var timeoutSeconds: Int32?
+        /// Members of the JSON object this model does not know (fields added by a newer API server, say),
+        /// kept so that decoding and encoding again loses nothing.
+        public var unknownFields: JSONObject {
+            get { _unknownFields?.fields ?? JSONObject() }
+            set { _unknownFields = newValue.isEmpty ? nil : UnknownFieldsBox(newValue) }
+        }
+        var _unknownFields: UnknownFieldsBox?
 
         /// Creates a value; every field defaults to `nil` (left out of the JSON).
         public init(
@@ -8731,6 +13930,43 @@ extension CoreV1 {
             self.terminationGracePeriodSeconds = terminationGracePeriodSeconds
             self.timeoutSeconds = timeoutSeconds
         }
+    }
+}
+
+extension CoreV1.Probe {
+    static let knownFields: Set<String> = ["exec", "failureThreshold", "grpc", "httpGet", "initialDelaySeconds", "periodSeconds", "successThreshold", "tcpSocket", "terminationGracePeriodSeconds", "timeoutSeconds"]
+
+    /// Decodes the known fields and keeps the other members in `unknownFields`.
+    public init(from decoder: any Decoder) throws {
+        let container = try decoder.container(keyedBy: AnyCodingKey.self)
+        self.init()
+        self.exec = try container.decodeIfPresent(CoreV1.ExecAction.self, forKey: "exec")
+        self.failureThreshold = try container.decodeIfPresent(Int32.self, forKey: "failureThreshold")
+        self.grpc = try container.decodeIfPresent(CoreV1.GRPCAction.self, forKey: "grpc")
+        self.httpGet = try container.decodeIfPresent(CoreV1.HTTPGetAction.self, forKey: "httpGet")
+        self.initialDelaySeconds = try container.decodeIfPresent(Int32.self, forKey: "initialDelaySeconds")
+        self.periodSeconds = try container.decodeIfPresent(Int32.self, forKey: "periodSeconds")
+        self.successThreshold = try container.decodeIfPresent(Int32.self, forKey: "successThreshold")
+        self.tcpSocket = try container.decodeIfPresent(CoreV1.TCPSocketAction.self, forKey: "tcpSocket")
+        self.terminationGracePeriodSeconds = try container.decodeIfPresent(Int64.self, forKey: "terminationGracePeriodSeconds")
+        self.timeoutSeconds = try container.decodeIfPresent(Int32.self, forKey: "timeoutSeconds")
+        self.unknownFields = try UnknownFields.decode(from: container, known: Self.knownFields)
+    }
+
+    /// Encodes the fields that are set, then `unknownFields`.
+    public func encode(to encoder: any Encoder) throws {
+        var container = encoder.container(keyedBy: AnyCodingKey.self)
+        try container.encodeIfPresent(exec, forKey: "exec")
+        try container.encodeIfPresent(failureThreshold, forKey: "failureThreshold")
+        try container.encodeIfPresent(grpc, forKey: "grpc")
+        try container.encodeIfPresent(httpGet, forKey: "httpGet")
+        try container.encodeIfPresent(initialDelaySeconds, forKey: "initialDelaySeconds")
+        try container.encodeIfPresent(periodSeconds, forKey: "periodSeconds")
+        try container.encodeIfPresent(successThreshold, forKey: "successThreshold")
+        try container.encodeIfPresent(tcpSocket, forKey: "tcpSocket")
+        try container.encodeIfPresent(terminationGracePeriodSeconds, forKey: "terminationGracePeriodSeconds")
+        try container.encodeIfPresent(timeoutSeconds, forKey: "timeoutSeconds")
+        try UnknownFields.encode(unknownFields, to: &container)
     }
 }
 
@@ -8761,7 +13997,7 @@ extension CoreV1.Probe: JSONFastFillable {
                 self.terminationGracePeriodSeconds = try cursor.decode(Int64.self)
             case 0x554fc4d386b469b5 where cursor.key(jsonKey, is: "timeoutSeconds"):
                 self.timeoutSeconds = try cursor.decode(Int32.self)
-            default: try cursor.skipValue()
+            default: try cursor.keepUnknown(jsonKey, in: &self.unknownFields)
             }
         }
     }
@@ -8774,6 +14010,13 @@ extension CoreV1 {
         public var defaultMode: Int32?
         /// sources is the list of volume projections. Each entry in this list handles one source.
         public var sources: [CoreV1.VolumeProjection]?
+        /// Members of the JSON object this model does not know (fields added by a newer API server, say),
+        /// kept so that decoding and encoding again loses nothing.
+        public var unknownFields: JSONObject {
+            get { _unknownFields?.fields ?? JSONObject() }
+            set { _unknownFields = newValue.isEmpty ? nil : UnknownFieldsBox(newValue) }
+        }
+        var _unknownFields: UnknownFieldsBox?
 
         /// Creates a value; every field defaults to `nil` (left out of the JSON).
         public init(
@@ -8783,6 +14026,27 @@ extension CoreV1 {
             self.defaultMode = defaultMode
             self.sources = sources
         }
+    }
+}
+
+extension CoreV1.ProjectedVolumeSource {
+    static let knownFields: Set<String> = ["defaultMode", "sources"]
+
+    /// Decodes the known fields and keeps the other members in `unknownFields`.
+    public init(from decoder: any Decoder) throws {
+        let container = try decoder.container(keyedBy: AnyCodingKey.self)
+        self.init()
+        self.defaultMode = try container.decodeIfPresent(Int32.self, forKey: "defaultMode")
+        self.sources = try container.decodeIfPresent([CoreV1.VolumeProjection].self, forKey: "sources")
+        self.unknownFields = try UnknownFields.decode(from: container, known: Self.knownFields)
+    }
+
+    /// Encodes the fields that are set, then `unknownFields`.
+    public func encode(to encoder: any Encoder) throws {
+        var container = encoder.container(keyedBy: AnyCodingKey.self)
+        try container.encodeIfPresent(defaultMode, forKey: "defaultMode")
+        try container.encodeIfPresent(sources, forKey: "sources")
+        try UnknownFields.encode(unknownFields, to: &container)
     }
 }
 
@@ -8797,7 +14061,7 @@ extension CoreV1.ProjectedVolumeSource: JSONFastFillable {
                 self.defaultMode = try cursor.decode(Int32.self)
             case 0x6fc4d9b9c935cff1 where cursor.key(jsonKey, is: "sources"):
                 try cursor.fillArray(&self.sources)
-            default: try cursor.skipValue()
+            default: try cursor.keepUnknown(jsonKey, in: &self.unknownFields)
             }
         }
     }
@@ -8822,6 +14086,13 @@ extension CoreV1 {
         /// 
         /// Required by the API.
         public var volume: String?
+        /// Members of the JSON object this model does not know (fields added by a newer API server, say),
+        /// kept so that decoding and encoding again loses nothing.
+        public var unknownFields: JSONObject {
+            get { _unknownFields?.fields ?? JSONObject() }
+            set { _unknownFields = newValue.isEmpty ? nil : UnknownFieldsBox(newValue) }
+        }
+        var _unknownFields: UnknownFieldsBox?
 
         /// Creates a value; every field defaults to `nil` (left out of the JSON).
         public init(
@@ -8839,6 +14110,35 @@ extension CoreV1 {
             self.user = user
             self.volume = volume
         }
+    }
+}
+
+extension CoreV1.QuobyteVolumeSource {
+    static let knownFields: Set<String> = ["group", "readOnly", "registry", "tenant", "user", "volume"]
+
+    /// Decodes the known fields and keeps the other members in `unknownFields`.
+    public init(from decoder: any Decoder) throws {
+        let container = try decoder.container(keyedBy: AnyCodingKey.self)
+        self.init()
+        self.group = try container.decodeIfPresent(String.self, forKey: "group")
+        self.readOnly = try container.decodeIfPresent(Bool.self, forKey: "readOnly")
+        self.registry = try container.decodeIfPresent(String.self, forKey: "registry")
+        self.tenant = try container.decodeIfPresent(String.self, forKey: "tenant")
+        self.user = try container.decodeIfPresent(String.self, forKey: "user")
+        self.volume = try container.decodeIfPresent(String.self, forKey: "volume")
+        self.unknownFields = try UnknownFields.decode(from: container, known: Self.knownFields)
+    }
+
+    /// Encodes the fields that are set, then `unknownFields`.
+    public func encode(to encoder: any Encoder) throws {
+        var container = encoder.container(keyedBy: AnyCodingKey.self)
+        try container.encodeIfPresent(group, forKey: "group")
+        try container.encodeIfPresent(readOnly, forKey: "readOnly")
+        try container.encodeIfPresent(registry, forKey: "registry")
+        try container.encodeIfPresent(tenant, forKey: "tenant")
+        try container.encodeIfPresent(user, forKey: "user")
+        try container.encodeIfPresent(volume, forKey: "volume")
+        try UnknownFields.encode(unknownFields, to: &container)
     }
 }
 
@@ -8861,7 +14161,7 @@ extension CoreV1.QuobyteVolumeSource: JSONFastFillable {
                 self.user = try cursor.decode(String.self)
             case 0x21cde1e8e13cf0cf where cursor.key(jsonKey, is: "volume"):
                 self.volume = try cursor.decode(String.self)
-            default: try cursor.skipValue()
+            default: try cursor.keepUnknown(jsonKey, in: &self.unknownFields)
             }
         }
     }
@@ -8890,6 +14190,13 @@ extension CoreV1 {
         public var secretRef: CoreV1.SecretReference?
         /// user is the rados user name. Default is admin. More info: https://examples.k8s.io/volumes/rbd/README.md#how-to-use-it
         public var user: String?
+        /// Members of the JSON object this model does not know (fields added by a newer API server, say),
+        /// kept so that decoding and encoding again loses nothing.
+        public var unknownFields: JSONObject {
+            get { _unknownFields?.fields ?? JSONObject() }
+            set { _unknownFields = newValue.isEmpty ? nil : UnknownFieldsBox(newValue) }
+        }
+        var _unknownFields: UnknownFieldsBox?
 
         /// Creates a value; every field defaults to `nil` (left out of the JSON).
         public init(
@@ -8911,6 +14218,39 @@ extension CoreV1 {
             self.secretRef = secretRef
             self.user = user
         }
+    }
+}
+
+extension CoreV1.RBDPersistentVolumeSource {
+    static let knownFields: Set<String> = ["fsType", "image", "keyring", "monitors", "pool", "readOnly", "secretRef", "user"]
+
+    /// Decodes the known fields and keeps the other members in `unknownFields`.
+    public init(from decoder: any Decoder) throws {
+        let container = try decoder.container(keyedBy: AnyCodingKey.self)
+        self.init()
+        self.fsType = try container.decodeIfPresent(String.self, forKey: "fsType")
+        self.image = try container.decodeIfPresent(String.self, forKey: "image")
+        self.keyring = try container.decodeIfPresent(String.self, forKey: "keyring")
+        self.monitors = try container.decodeIfPresent([String].self, forKey: "monitors")
+        self.pool = try container.decodeIfPresent(String.self, forKey: "pool")
+        self.readOnly = try container.decodeIfPresent(Bool.self, forKey: "readOnly")
+        self.secretRef = try container.decodeIfPresent(CoreV1.SecretReference.self, forKey: "secretRef")
+        self.user = try container.decodeIfPresent(String.self, forKey: "user")
+        self.unknownFields = try UnknownFields.decode(from: container, known: Self.knownFields)
+    }
+
+    /// Encodes the fields that are set, then `unknownFields`.
+    public func encode(to encoder: any Encoder) throws {
+        var container = encoder.container(keyedBy: AnyCodingKey.self)
+        try container.encodeIfPresent(fsType, forKey: "fsType")
+        try container.encodeIfPresent(image, forKey: "image")
+        try container.encodeIfPresent(keyring, forKey: "keyring")
+        try container.encodeIfPresent(monitors, forKey: "monitors")
+        try container.encodeIfPresent(pool, forKey: "pool")
+        try container.encodeIfPresent(readOnly, forKey: "readOnly")
+        try container.encodeIfPresent(secretRef, forKey: "secretRef")
+        try container.encodeIfPresent(user, forKey: "user")
+        try UnknownFields.encode(unknownFields, to: &container)
     }
 }
 
@@ -8937,7 +14277,7 @@ extension CoreV1.RBDPersistentVolumeSource: JSONFastFillable {
                 try cursor.fill(&self.secretRef)
             case 0x7d6780e4032b48f2 where cursor.key(jsonKey, is: "user"):
                 self.user = try cursor.decode(String.self)
-            default: try cursor.skipValue()
+            default: try cursor.keepUnknown(jsonKey, in: &self.unknownFields)
             }
         }
     }
@@ -8966,6 +14306,13 @@ extension CoreV1 {
         public var secretRef: CoreV1.LocalObjectReference?
         /// user is the rados user name. Default is admin. More info: https://examples.k8s.io/volumes/rbd/README.md#how-to-use-it
         public var user: String?
+        /// Members of the JSON object this model does not know (fields added by a newer API server, say),
+        /// kept so that decoding and encoding again loses nothing.
+        public var unknownFields: JSONObject {
+            get { _unknownFields?.fields ?? JSONObject() }
+            set { _unknownFields = newValue.isEmpty ? nil : UnknownFieldsBox(newValue) }
+        }
+        var _unknownFields: UnknownFieldsBox?
 
         /// Creates a value; every field defaults to `nil` (left out of the JSON).
         public init(
@@ -8987,6 +14334,39 @@ extension CoreV1 {
             self.secretRef = secretRef
             self.user = user
         }
+    }
+}
+
+extension CoreV1.RBDVolumeSource {
+    static let knownFields: Set<String> = ["fsType", "image", "keyring", "monitors", "pool", "readOnly", "secretRef", "user"]
+
+    /// Decodes the known fields and keeps the other members in `unknownFields`.
+    public init(from decoder: any Decoder) throws {
+        let container = try decoder.container(keyedBy: AnyCodingKey.self)
+        self.init()
+        self.fsType = try container.decodeIfPresent(String.self, forKey: "fsType")
+        self.image = try container.decodeIfPresent(String.self, forKey: "image")
+        self.keyring = try container.decodeIfPresent(String.self, forKey: "keyring")
+        self.monitors = try container.decodeIfPresent([String].self, forKey: "monitors")
+        self.pool = try container.decodeIfPresent(String.self, forKey: "pool")
+        self.readOnly = try container.decodeIfPresent(Bool.self, forKey: "readOnly")
+        self.secretRef = try container.decodeIfPresent(CoreV1.LocalObjectReference.self, forKey: "secretRef")
+        self.user = try container.decodeIfPresent(String.self, forKey: "user")
+        self.unknownFields = try UnknownFields.decode(from: container, known: Self.knownFields)
+    }
+
+    /// Encodes the fields that are set, then `unknownFields`.
+    public func encode(to encoder: any Encoder) throws {
+        var container = encoder.container(keyedBy: AnyCodingKey.self)
+        try container.encodeIfPresent(fsType, forKey: "fsType")
+        try container.encodeIfPresent(image, forKey: "image")
+        try container.encodeIfPresent(keyring, forKey: "keyring")
+        try container.encodeIfPresent(monitors, forKey: "monitors")
+        try container.encodeIfPresent(pool, forKey: "pool")
+        try container.encodeIfPresent(readOnly, forKey: "readOnly")
+        try container.encodeIfPresent(secretRef, forKey: "secretRef")
+        try container.encodeIfPresent(user, forKey: "user")
+        try UnknownFields.encode(unknownFields, to: &container)
     }
 }
 
@@ -9013,7 +14393,7 @@ extension CoreV1.RBDVolumeSource: JSONFastFillable {
                 try cursor.fill(&self.secretRef)
             case 0x7d6780e4032b48f2 where cursor.key(jsonKey, is: "user"):
                 self.user = try cursor.decode(String.self)
-            default: try cursor.skipValue()
+            default: try cursor.keepUnknown(jsonKey, in: &self.unknownFields)
             }
         }
     }
@@ -9032,6 +14412,13 @@ extension CoreV1 {
         public var spec: CoreV1.ReplicationControllerSpec?
         /// Status is the most recently observed status of the replication controller. This data may be out of date by some window of time. Populated by the system. Read-only. More info: https://git.k8s.io/community/contributors/devel/sig-architecture/api-conventions.md#spec-and-status
         public var status: CoreV1.ReplicationControllerStatus?
+        /// Members of the JSON object this model does not know (fields added by a newer API server, say),
+        /// kept so that decoding and encoding again loses nothing.
+        public var unknownFields: JSONObject {
+            get { _unknownFields?.fields ?? JSONObject() }
+            set { _unknownFields = newValue.isEmpty ? nil : UnknownFieldsBox(newValue) }
+        }
+        var _unknownFields: UnknownFieldsBox?
 
         /// Creates a value; every field defaults to `nil` (left out of the JSON).
         public init(
@@ -9047,6 +14434,33 @@ extension CoreV1 {
             self.spec = spec
             self.status = status
         }
+    }
+}
+
+extension CoreV1.ReplicationController {
+    static let knownFields: Set<String> = ["apiVersion", "kind", "metadata", "spec", "status"]
+
+    /// Decodes the known fields and keeps the other members in `unknownFields`.
+    public init(from decoder: any Decoder) throws {
+        let container = try decoder.container(keyedBy: AnyCodingKey.self)
+        self.init()
+        self.apiVersion = try container.decodeIfPresent(String.self, forKey: "apiVersion")
+        self.kind = try container.decodeIfPresent(String.self, forKey: "kind")
+        self.metadata = try container.decodeIfPresent(MetaV1.ObjectMeta.self, forKey: "metadata")
+        self.spec = try container.decodeIfPresent(CoreV1.ReplicationControllerSpec.self, forKey: "spec")
+        self.status = try container.decodeIfPresent(CoreV1.ReplicationControllerStatus.self, forKey: "status")
+        self.unknownFields = try UnknownFields.decode(from: container, known: Self.knownFields)
+    }
+
+    /// Encodes the fields that are set, then `unknownFields`.
+    public func encode(to encoder: any Encoder) throws {
+        var container = encoder.container(keyedBy: AnyCodingKey.self)
+        try container.encodeIfPresent(apiVersion, forKey: "apiVersion")
+        try container.encodeIfPresent(kind, forKey: "kind")
+        try container.encodeIfPresent(metadata, forKey: "metadata")
+        try container.encodeIfPresent(spec, forKey: "spec")
+        try container.encodeIfPresent(status, forKey: "status")
+        try UnknownFields.encode(unknownFields, to: &container)
     }
 }
 
@@ -9067,7 +14481,7 @@ extension CoreV1.ReplicationController: JSONFastFillable {
                 try cursor.fill(&self.spec)
             case 0xc4d5696d6cc12c2f where cursor.key(jsonKey, is: "status"):
                 try cursor.fill(&self.status)
-            default: try cursor.skipValue()
+            default: try cursor.keepUnknown(jsonKey, in: &self.unknownFields)
             }
         }
     }
@@ -9103,6 +14517,13 @@ extension CoreV1 {
         /// 
         /// Required by the API.
         public var type: String?
+        /// Members of the JSON object this model does not know (fields added by a newer API server, say),
+        /// kept so that decoding and encoding again loses nothing.
+        public var unknownFields: JSONObject {
+            get { _unknownFields?.fields ?? JSONObject() }
+            set { _unknownFields = newValue.isEmpty ? nil : UnknownFieldsBox(newValue) }
+        }
+        var _unknownFields: UnknownFieldsBox?
 
         /// Creates a value; every field defaults to `nil` (left out of the JSON).
         public init(
@@ -9118,6 +14539,33 @@ extension CoreV1 {
             self.status = status
             self.type = type
         }
+    }
+}
+
+extension CoreV1.ReplicationControllerCondition {
+    static let knownFields: Set<String> = ["lastTransitionTime", "message", "reason", "status", "type"]
+
+    /// Decodes the known fields and keeps the other members in `unknownFields`.
+    public init(from decoder: any Decoder) throws {
+        let container = try decoder.container(keyedBy: AnyCodingKey.self)
+        self.init()
+        self.lastTransitionTime = try container.decodeIfPresent(Time.self, forKey: "lastTransitionTime")
+        self.message = try container.decodeIfPresent(String.self, forKey: "message")
+        self.reason = try container.decodeIfPresent(String.self, forKey: "reason")
+        self.status = try container.decodeIfPresent(String.self, forKey: "status")
+        self.type = try container.decodeIfPresent(String.self, forKey: "type")
+        self.unknownFields = try UnknownFields.decode(from: container, known: Self.knownFields)
+    }
+
+    /// Encodes the fields that are set, then `unknownFields`.
+    public func encode(to encoder: any Encoder) throws {
+        var container = encoder.container(keyedBy: AnyCodingKey.self)
+        try container.encodeIfPresent(lastTransitionTime, forKey: "lastTransitionTime")
+        try container.encodeIfPresent(message, forKey: "message")
+        try container.encodeIfPresent(reason, forKey: "reason")
+        try container.encodeIfPresent(status, forKey: "status")
+        try container.encodeIfPresent(type, forKey: "type")
+        try UnknownFields.encode(unknownFields, to: &container)
     }
 }
 
@@ -9138,7 +14586,7 @@ extension CoreV1.ReplicationControllerCondition: JSONFastFillable {
                 self.status = try cursor.decode(String.self)
             case 0xa79439ef7bfa9c2d where cursor.key(jsonKey, is: "type"):
                 self.type = try cursor.decode(String.self)
-            default: try cursor.skipValue()
+            default: try cursor.keepUnknown(jsonKey, in: &self.unknownFields)
             }
         }
     }
@@ -9157,6 +14605,13 @@ extension CoreV1 {
         public var kind: String?
         /// Standard list metadata. More info: https://git.k8s.io/community/contributors/devel/sig-architecture/api-conventions.md#types-kinds
         public var metadata: MetaV1.ListMeta?
+        /// Members of the JSON object this model does not know (fields added by a newer API server, say),
+        /// kept so that decoding and encoding again loses nothing.
+        public var unknownFields: JSONObject {
+            get { _unknownFields?.fields ?? JSONObject() }
+            set { _unknownFields = newValue.isEmpty ? nil : UnknownFieldsBox(newValue) }
+        }
+        var _unknownFields: UnknownFieldsBox?
 
         /// Creates a value; every field defaults to `nil` (left out of the JSON).
         public init(
@@ -9170,6 +14625,31 @@ extension CoreV1 {
             self.kind = kind
             self.metadata = metadata
         }
+    }
+}
+
+extension CoreV1.ReplicationControllerList {
+    static let knownFields: Set<String> = ["apiVersion", "items", "kind", "metadata"]
+
+    /// Decodes the known fields and keeps the other members in `unknownFields`.
+    public init(from decoder: any Decoder) throws {
+        let container = try decoder.container(keyedBy: AnyCodingKey.self)
+        self.init()
+        self.apiVersion = try container.decodeIfPresent(String.self, forKey: "apiVersion")
+        self.items = try container.decodeIfPresent([CoreV1.ReplicationController].self, forKey: "items")
+        self.kind = try container.decodeIfPresent(String.self, forKey: "kind")
+        self.metadata = try container.decodeIfPresent(MetaV1.ListMeta.self, forKey: "metadata")
+        self.unknownFields = try UnknownFields.decode(from: container, known: Self.knownFields)
+    }
+
+    /// Encodes the fields that are set, then `unknownFields`.
+    public func encode(to encoder: any Encoder) throws {
+        var container = encoder.container(keyedBy: AnyCodingKey.self)
+        try container.encodeIfPresent(apiVersion, forKey: "apiVersion")
+        try container.encodeIfPresent(items, forKey: "items")
+        try container.encodeIfPresent(kind, forKey: "kind")
+        try container.encodeIfPresent(metadata, forKey: "metadata")
+        try UnknownFields.encode(unknownFields, to: &container)
     }
 }
 
@@ -9188,7 +14668,7 @@ extension CoreV1.ReplicationControllerList: JSONFastFillable {
                 self.kind = try cursor.decode(String.self)
             case 0x28475f88f42fd020 where cursor.key(jsonKey, is: "metadata"):
                 try cursor.fill(&self.metadata)
-            default: try cursor.skipValue()
+            default: try cursor.keepUnknown(jsonKey, in: &self.unknownFields)
             }
         }
     }
@@ -9205,6 +14685,13 @@ extension CoreV1 {
         public var selector: [String: String]?
         /// Template is the object that describes the pod that will be created if insufficient replicas are detected. This takes precedence over a TemplateRef. The only allowed template.spec.restartPolicy value is "Always". More info: https://kubernetes.io/docs/concepts/workloads/controllers/replicationcontroller#pod-template
         public var template: CoreV1.PodTemplateSpec?
+        /// Members of the JSON object this model does not know (fields added by a newer API server, say),
+        /// kept so that decoding and encoding again loses nothing.
+        public var unknownFields: JSONObject {
+            get { _unknownFields?.fields ?? JSONObject() }
+            set { _unknownFields = newValue.isEmpty ? nil : UnknownFieldsBox(newValue) }
+        }
+        var _unknownFields: UnknownFieldsBox?
 
         /// Creates a value; every field defaults to `nil` (left out of the JSON).
         public init(
@@ -9218,6 +14705,31 @@ extension CoreV1 {
             self.selector = selector
             self.template = template
         }
+    }
+}
+
+extension CoreV1.ReplicationControllerSpec {
+    static let knownFields: Set<String> = ["minReadySeconds", "replicas", "selector", "template"]
+
+    /// Decodes the known fields and keeps the other members in `unknownFields`.
+    public init(from decoder: any Decoder) throws {
+        let container = try decoder.container(keyedBy: AnyCodingKey.self)
+        self.init()
+        self.minReadySeconds = try container.decodeIfPresent(Int32.self, forKey: "minReadySeconds")
+        self.replicas = try container.decodeIfPresent(Int32.self, forKey: "replicas")
+        self.selector = try container.decodeIfPresent([String: String].self, forKey: "selector")
+        self.template = try container.decodeIfPresent(CoreV1.PodTemplateSpec.self, forKey: "template")
+        self.unknownFields = try UnknownFields.decode(from: container, known: Self.knownFields)
+    }
+
+    /// Encodes the fields that are set, then `unknownFields`.
+    public func encode(to encoder: any Encoder) throws {
+        var container = encoder.container(keyedBy: AnyCodingKey.self)
+        try container.encodeIfPresent(minReadySeconds, forKey: "minReadySeconds")
+        try container.encodeIfPresent(replicas, forKey: "replicas")
+        try container.encodeIfPresent(selector, forKey: "selector")
+        try container.encodeIfPresent(template, forKey: "template")
+        try UnknownFields.encode(unknownFields, to: &container)
     }
 }
 
@@ -9236,7 +14748,7 @@ extension CoreV1.ReplicationControllerSpec: JSONFastFillable {
                 self.selector = try cursor.decode([String: String].self)
             case 0x33609a5e9eb92f4b where cursor.key(jsonKey, is: "template"):
                 try cursor.fill(&self.template)
-            default: try cursor.skipValue()
+            default: try cursor.keepUnknown(jsonKey, in: &self.unknownFields)
             }
         }
     }
@@ -9259,6 +14771,13 @@ extension CoreV1 {
         /// 
         /// Required by the API.
         public var replicas: Int32?
+        /// Members of the JSON object this model does not know (fields added by a newer API server, say),
+        /// kept so that decoding and encoding again loses nothing.
+        public var unknownFields: JSONObject {
+            get { _unknownFields?.fields ?? JSONObject() }
+            set { _unknownFields = newValue.isEmpty ? nil : UnknownFieldsBox(newValue) }
+        }
+        var _unknownFields: UnknownFieldsBox?
 
         /// Creates a value; every field defaults to `nil` (left out of the JSON).
         public init(
@@ -9276,6 +14795,35 @@ extension CoreV1 {
             self.readyReplicas = readyReplicas
             self.replicas = replicas
         }
+    }
+}
+
+extension CoreV1.ReplicationControllerStatus {
+    static let knownFields: Set<String> = ["availableReplicas", "conditions", "fullyLabeledReplicas", "observedGeneration", "readyReplicas", "replicas"]
+
+    /// Decodes the known fields and keeps the other members in `unknownFields`.
+    public init(from decoder: any Decoder) throws {
+        let container = try decoder.container(keyedBy: AnyCodingKey.self)
+        self.init()
+        self.availableReplicas = try container.decodeIfPresent(Int32.self, forKey: "availableReplicas")
+        self.conditions = try container.decodeIfPresent([CoreV1.ReplicationControllerCondition].self, forKey: "conditions")
+        self.fullyLabeledReplicas = try container.decodeIfPresent(Int32.self, forKey: "fullyLabeledReplicas")
+        self.observedGeneration = try container.decodeIfPresent(Int64.self, forKey: "observedGeneration")
+        self.readyReplicas = try container.decodeIfPresent(Int32.self, forKey: "readyReplicas")
+        self.replicas = try container.decodeIfPresent(Int32.self, forKey: "replicas")
+        self.unknownFields = try UnknownFields.decode(from: container, known: Self.knownFields)
+    }
+
+    /// Encodes the fields that are set, then `unknownFields`.
+    public func encode(to encoder: any Encoder) throws {
+        var container = encoder.container(keyedBy: AnyCodingKey.self)
+        try container.encodeIfPresent(availableReplicas, forKey: "availableReplicas")
+        try container.encodeIfPresent(conditions, forKey: "conditions")
+        try container.encodeIfPresent(fullyLabeledReplicas, forKey: "fullyLabeledReplicas")
+        try container.encodeIfPresent(observedGeneration, forKey: "observedGeneration")
+        try container.encodeIfPresent(readyReplicas, forKey: "readyReplicas")
+        try container.encodeIfPresent(replicas, forKey: "replicas")
+        try UnknownFields.encode(unknownFields, to: &container)
     }
 }
 
@@ -9298,7 +14846,7 @@ extension CoreV1.ReplicationControllerStatus: JSONFastFillable {
                 self.readyReplicas = try cursor.decode(Int32.self)
             case 0xbd75e7857ef7a1bc where cursor.key(jsonKey, is: "replicas"):
                 self.replicas = try cursor.decode(Int32.self)
-            default: try cursor.skipValue()
+            default: try cursor.keepUnknown(jsonKey, in: &self.unknownFields)
             }
         }
     }
@@ -9313,6 +14861,13 @@ extension CoreV1 {
         public var name: String?
         /// Request is the name chosen for a request in the referenced claim. If empty, everything from the claim is made available, otherwise only the result of this request.
         public var request: String?
+        /// Members of the JSON object this model does not know (fields added by a newer API server, say),
+        /// kept so that decoding and encoding again loses nothing.
+        public var unknownFields: JSONObject {
+            get { _unknownFields?.fields ?? JSONObject() }
+            set { _unknownFields = newValue.isEmpty ? nil : UnknownFieldsBox(newValue) }
+        }
+        var _unknownFields: UnknownFieldsBox?
 
         /// Creates a value; every field defaults to `nil` (left out of the JSON).
         public init(
@@ -9322,6 +14877,27 @@ extension CoreV1 {
             self.name = name
             self.request = request
         }
+    }
+}
+
+extension CoreV1.ResourceClaim {
+    static let knownFields: Set<String> = ["name", "request"]
+
+    /// Decodes the known fields and keeps the other members in `unknownFields`.
+    public init(from decoder: any Decoder) throws {
+        let container = try decoder.container(keyedBy: AnyCodingKey.self)
+        self.init()
+        self.name = try container.decodeIfPresent(String.self, forKey: "name")
+        self.request = try container.decodeIfPresent(String.self, forKey: "request")
+        self.unknownFields = try UnknownFields.decode(from: container, known: Self.knownFields)
+    }
+
+    /// Encodes the fields that are set, then `unknownFields`.
+    public func encode(to encoder: any Encoder) throws {
+        var container = encoder.container(keyedBy: AnyCodingKey.self)
+        try container.encodeIfPresent(name, forKey: "name")
+        try container.encodeIfPresent(request, forKey: "request")
+        try UnknownFields.encode(unknownFields, to: &container)
     }
 }
 
@@ -9336,7 +14912,7 @@ extension CoreV1.ResourceClaim: JSONFastFillable {
                 self.name = try cursor.decode(String.self)
             case 0x6f4743b8bc5b4eb2 where cursor.key(jsonKey, is: "request"):
                 self.request = try cursor.decode(String.self)
-            default: try cursor.skipValue()
+            default: try cursor.keepUnknown(jsonKey, in: &self.unknownFields)
             }
         }
     }
@@ -9353,6 +14929,13 @@ extension CoreV1 {
         /// 
         /// Required by the API.
         public var resource: String?
+        /// Members of the JSON object this model does not know (fields added by a newer API server, say),
+        /// kept so that decoding and encoding again loses nothing.
+        public var unknownFields: JSONObject {
+            get { _unknownFields?.fields ?? JSONObject() }
+            set { _unknownFields = newValue.isEmpty ? nil : UnknownFieldsBox(newValue) }
+        }
+        var _unknownFields: UnknownFieldsBox?
 
         /// Creates a value; every field defaults to `nil` (left out of the JSON).
         public init(
@@ -9364,6 +14947,29 @@ extension CoreV1 {
             self.divisor = divisor
             self.resource = resource
         }
+    }
+}
+
+extension CoreV1.ResourceFieldSelector {
+    static let knownFields: Set<String> = ["containerName", "divisor", "resource"]
+
+    /// Decodes the known fields and keeps the other members in `unknownFields`.
+    public init(from decoder: any Decoder) throws {
+        let container = try decoder.container(keyedBy: AnyCodingKey.self)
+        self.init()
+        self.containerName = try container.decodeIfPresent(String.self, forKey: "containerName")
+        self.divisor = try container.decodeIfPresent(Quantity.self, forKey: "divisor")
+        self.resource = try container.decodeIfPresent(String.self, forKey: "resource")
+        self.unknownFields = try UnknownFields.decode(from: container, known: Self.knownFields)
+    }
+
+    /// Encodes the fields that are set, then `unknownFields`.
+    public func encode(to encoder: any Encoder) throws {
+        var container = encoder.container(keyedBy: AnyCodingKey.self)
+        try container.encodeIfPresent(containerName, forKey: "containerName")
+        try container.encodeIfPresent(divisor, forKey: "divisor")
+        try container.encodeIfPresent(resource, forKey: "resource")
+        try UnknownFields.encode(unknownFields, to: &container)
     }
 }
 
@@ -9380,7 +14986,7 @@ extension CoreV1.ResourceFieldSelector: JSONFastFillable {
                 self.divisor = try cursor.decode(Quantity.self)
             case 0xb571c404c5b2fd35 where cursor.key(jsonKey, is: "resource"):
                 self.resource = try cursor.decode(String.self)
-            default: try cursor.skipValue()
+            default: try cursor.keepUnknown(jsonKey, in: &self.unknownFields)
             }
         }
     }
@@ -9405,6 +15011,13 @@ extension CoreV1 {
         /// 
         /// Required by the API.
         public var resourceID: String?
+        /// Members of the JSON object this model does not know (fields added by a newer API server, say),
+        /// kept so that decoding and encoding again loses nothing.
+        public var unknownFields: JSONObject {
+            get { _unknownFields?.fields ?? JSONObject() }
+            set { _unknownFields = newValue.isEmpty ? nil : UnknownFieldsBox(newValue) }
+        }
+        var _unknownFields: UnknownFieldsBox?
 
         /// Creates a value; every field defaults to `nil` (left out of the JSON).
         public init(
@@ -9416,6 +15029,29 @@ extension CoreV1 {
             self.message = message
             self.resourceID = resourceID
         }
+    }
+}
+
+extension CoreV1.ResourceHealth {
+    static let knownFields: Set<String> = ["health", "message", "resourceID"]
+
+    /// Decodes the known fields and keeps the other members in `unknownFields`.
+    public init(from decoder: any Decoder) throws {
+        let container = try decoder.container(keyedBy: AnyCodingKey.self)
+        self.init()
+        self.health = try container.decodeIfPresent(String.self, forKey: "health")
+        self.message = try container.decodeIfPresent(String.self, forKey: "message")
+        self.resourceID = try container.decodeIfPresent(String.self, forKey: "resourceID")
+        self.unknownFields = try UnknownFields.decode(from: container, known: Self.knownFields)
+    }
+
+    /// Encodes the fields that are set, then `unknownFields`.
+    public func encode(to encoder: any Encoder) throws {
+        var container = encoder.container(keyedBy: AnyCodingKey.self)
+        try container.encodeIfPresent(health, forKey: "health")
+        try container.encodeIfPresent(message, forKey: "message")
+        try container.encodeIfPresent(resourceID, forKey: "resourceID")
+        try UnknownFields.encode(unknownFields, to: &container)
     }
 }
 
@@ -9432,7 +15068,7 @@ extension CoreV1.ResourceHealth: JSONFastFillable {
                 self.message = try cursor.decode(String.self)
             case 0xc185cf775b67f2d0 where cursor.key(jsonKey, is: "resourceID"):
                 self.resourceID = try cursor.decode(String.self)
-            default: try cursor.skipValue()
+            default: try cursor.keepUnknown(jsonKey, in: &self.unknownFields)
             }
         }
     }
@@ -9451,6 +15087,13 @@ extension CoreV1 {
         public var spec: CoreV1.ResourceQuotaSpec?
         /// Status defines the actual enforced quota and its current usage. https://git.k8s.io/community/contributors/devel/sig-architecture/api-conventions.md#spec-and-status
         public var status: CoreV1.ResourceQuotaStatus?
+        /// Members of the JSON object this model does not know (fields added by a newer API server, say),
+        /// kept so that decoding and encoding again loses nothing.
+        public var unknownFields: JSONObject {
+            get { _unknownFields?.fields ?? JSONObject() }
+            set { _unknownFields = newValue.isEmpty ? nil : UnknownFieldsBox(newValue) }
+        }
+        var _unknownFields: UnknownFieldsBox?
 
         /// Creates a value; every field defaults to `nil` (left out of the JSON).
         public init(
@@ -9466,6 +15109,33 @@ extension CoreV1 {
             self.spec = spec
             self.status = status
         }
+    }
+}
+
+extension CoreV1.ResourceQuota {
+    static let knownFields: Set<String> = ["apiVersion", "kind", "metadata", "spec", "status"]
+
+    /// Decodes the known fields and keeps the other members in `unknownFields`.
+    public init(from decoder: any Decoder) throws {
+        let container = try decoder.container(keyedBy: AnyCodingKey.self)
+        self.init()
+        self.apiVersion = try container.decodeIfPresent(String.self, forKey: "apiVersion")
+        self.kind = try container.decodeIfPresent(String.self, forKey: "kind")
+        self.metadata = try container.decodeIfPresent(MetaV1.ObjectMeta.self, forKey: "metadata")
+        self.spec = try container.decodeIfPresent(CoreV1.ResourceQuotaSpec.self, forKey: "spec")
+        self.status = try container.decodeIfPresent(CoreV1.ResourceQuotaStatus.self, forKey: "status")
+        self.unknownFields = try UnknownFields.decode(from: container, known: Self.knownFields)
+    }
+
+    /// Encodes the fields that are set, then `unknownFields`.
+    public func encode(to encoder: any Encoder) throws {
+        var container = encoder.container(keyedBy: AnyCodingKey.self)
+        try container.encodeIfPresent(apiVersion, forKey: "apiVersion")
+        try container.encodeIfPresent(kind, forKey: "kind")
+        try container.encodeIfPresent(metadata, forKey: "metadata")
+        try container.encodeIfPresent(spec, forKey: "spec")
+        try container.encodeIfPresent(status, forKey: "status")
+        try UnknownFields.encode(unknownFields, to: &container)
     }
 }
 
@@ -9486,7 +15156,7 @@ extension CoreV1.ResourceQuota: JSONFastFillable {
                 try cursor.fill(&self.spec)
             case 0xc4d5696d6cc12c2f where cursor.key(jsonKey, is: "status"):
                 try cursor.fill(&self.status)
-            default: try cursor.skipValue()
+            default: try cursor.keepUnknown(jsonKey, in: &self.unknownFields)
             }
         }
     }
@@ -9518,6 +15188,13 @@ extension CoreV1 {
         public var kind: String?
         /// Standard list metadata. More info: https://git.k8s.io/community/contributors/devel/sig-architecture/api-conventions.md#types-kinds
         public var metadata: MetaV1.ListMeta?
+        /// Members of the JSON object this model does not know (fields added by a newer API server, say),
+        /// kept so that decoding and encoding again loses nothing.
+        public var unknownFields: JSONObject {
+            get { _unknownFields?.fields ?? JSONObject() }
+            set { _unknownFields = newValue.isEmpty ? nil : UnknownFieldsBox(newValue) }
+        }
+        var _unknownFields: UnknownFieldsBox?
 
         /// Creates a value; every field defaults to `nil` (left out of the JSON).
         public init(
@@ -9531,6 +15208,31 @@ extension CoreV1 {
             self.kind = kind
             self.metadata = metadata
         }
+    }
+}
+
+extension CoreV1.ResourceQuotaList {
+    static let knownFields: Set<String> = ["apiVersion", "items", "kind", "metadata"]
+
+    /// Decodes the known fields and keeps the other members in `unknownFields`.
+    public init(from decoder: any Decoder) throws {
+        let container = try decoder.container(keyedBy: AnyCodingKey.self)
+        self.init()
+        self.apiVersion = try container.decodeIfPresent(String.self, forKey: "apiVersion")
+        self.items = try container.decodeIfPresent([CoreV1.ResourceQuota].self, forKey: "items")
+        self.kind = try container.decodeIfPresent(String.self, forKey: "kind")
+        self.metadata = try container.decodeIfPresent(MetaV1.ListMeta.self, forKey: "metadata")
+        self.unknownFields = try UnknownFields.decode(from: container, known: Self.knownFields)
+    }
+
+    /// Encodes the fields that are set, then `unknownFields`.
+    public func encode(to encoder: any Encoder) throws {
+        var container = encoder.container(keyedBy: AnyCodingKey.self)
+        try container.encodeIfPresent(apiVersion, forKey: "apiVersion")
+        try container.encodeIfPresent(items, forKey: "items")
+        try container.encodeIfPresent(kind, forKey: "kind")
+        try container.encodeIfPresent(metadata, forKey: "metadata")
+        try UnknownFields.encode(unknownFields, to: &container)
     }
 }
 
@@ -9549,7 +15251,7 @@ extension CoreV1.ResourceQuotaList: JSONFastFillable {
                 self.kind = try cursor.decode(String.self)
             case 0x28475f88f42fd020 where cursor.key(jsonKey, is: "metadata"):
                 try cursor.fill(&self.metadata)
-            default: try cursor.skipValue()
+            default: try cursor.keepUnknown(jsonKey, in: &self.unknownFields)
             }
         }
     }
@@ -9564,6 +15266,13 @@ extension CoreV1 {
         public var scopeSelector: CoreV1.ScopeSelector?
         /// A collection of filters that must match each object tracked by a quota. If not specified, the quota matches all objects.
         public var scopes: [String]?
+        /// Members of the JSON object this model does not know (fields added by a newer API server, say),
+        /// kept so that decoding and encoding again loses nothing.
+        public var unknownFields: JSONObject {
+            get { _unknownFields?.fields ?? JSONObject() }
+            set { _unknownFields = newValue.isEmpty ? nil : UnknownFieldsBox(newValue) }
+        }
+        var _unknownFields: UnknownFieldsBox?
 
         /// Creates a value; every field defaults to `nil` (left out of the JSON).
         public init(
@@ -9575,6 +15284,29 @@ extension CoreV1 {
             self.scopeSelector = scopeSelector
             self.scopes = scopes
         }
+    }
+}
+
+extension CoreV1.ResourceQuotaSpec {
+    static let knownFields: Set<String> = ["hard", "scopeSelector", "scopes"]
+
+    /// Decodes the known fields and keeps the other members in `unknownFields`.
+    public init(from decoder: any Decoder) throws {
+        let container = try decoder.container(keyedBy: AnyCodingKey.self)
+        self.init()
+        self.hard = try container.decodeIfPresent([String: Quantity].self, forKey: "hard")
+        self.scopeSelector = try container.decodeIfPresent(CoreV1.ScopeSelector.self, forKey: "scopeSelector")
+        self.scopes = try container.decodeIfPresent([String].self, forKey: "scopes")
+        self.unknownFields = try UnknownFields.decode(from: container, known: Self.knownFields)
+    }
+
+    /// Encodes the fields that are set, then `unknownFields`.
+    public func encode(to encoder: any Encoder) throws {
+        var container = encoder.container(keyedBy: AnyCodingKey.self)
+        try container.encodeIfPresent(hard, forKey: "hard")
+        try container.encodeIfPresent(scopeSelector, forKey: "scopeSelector")
+        try container.encodeIfPresent(scopes, forKey: "scopes")
+        try UnknownFields.encode(unknownFields, to: &container)
     }
 }
 
@@ -9591,7 +15323,7 @@ extension CoreV1.ResourceQuotaSpec: JSONFastFillable {
                 try cursor.fill(&self.scopeSelector)
             case 0xef51210b1ca0cb28 where cursor.key(jsonKey, is: "scopes"):
                 self.scopes = try cursor.decode([String].self)
-            default: try cursor.skipValue()
+            default: try cursor.keepUnknown(jsonKey, in: &self.unknownFields)
             }
         }
     }
@@ -9604,6 +15336,13 @@ extension CoreV1 {
         public var hard: [String: Quantity]?
         /// Used is the current observed total usage of the resource in the namespace.
         public var used: [String: Quantity]?
+        /// Members of the JSON object this model does not know (fields added by a newer API server, say),
+        /// kept so that decoding and encoding again loses nothing.
+        public var unknownFields: JSONObject {
+            get { _unknownFields?.fields ?? JSONObject() }
+            set { _unknownFields = newValue.isEmpty ? nil : UnknownFieldsBox(newValue) }
+        }
+        var _unknownFields: UnknownFieldsBox?
 
         /// Creates a value; every field defaults to `nil` (left out of the JSON).
         public init(
@@ -9613,6 +15352,27 @@ extension CoreV1 {
             self.hard = hard
             self.used = used
         }
+    }
+}
+
+extension CoreV1.ResourceQuotaStatus {
+    static let knownFields: Set<String> = ["hard", "used"]
+
+    /// Decodes the known fields and keeps the other members in `unknownFields`.
+    public init(from decoder: any Decoder) throws {
+        let container = try decoder.container(keyedBy: AnyCodingKey.self)
+        self.init()
+        self.hard = try container.decodeIfPresent([String: Quantity].self, forKey: "hard")
+        self.used = try container.decodeIfPresent([String: Quantity].self, forKey: "used")
+        self.unknownFields = try UnknownFields.decode(from: container, known: Self.knownFields)
+    }
+
+    /// Encodes the fields that are set, then `unknownFields`.
+    public func encode(to encoder: any Encoder) throws {
+        var container = encoder.container(keyedBy: AnyCodingKey.self)
+        try container.encodeIfPresent(hard, forKey: "hard")
+        try container.encodeIfPresent(used, forKey: "used")
+        try UnknownFields.encode(unknownFields, to: &container)
     }
 }
 
@@ -9627,7 +15387,7 @@ extension CoreV1.ResourceQuotaStatus: JSONFastFillable {
                 self.hard = try cursor.decode([String: Quantity].self)
             case 0x7d678ae4032b59f0 where cursor.key(jsonKey, is: "used"):
                 self.used = try cursor.decode([String: Quantity].self)
-            default: try cursor.skipValue()
+            default: try cursor.keepUnknown(jsonKey, in: &self.unknownFields)
             }
         }
     }
@@ -9646,6 +15406,13 @@ extension CoreV1 {
         public var limits: [String: Quantity]?
         /// Requests describes the minimum amount of compute resources required. If Requests is omitted for a container, it defaults to Limits if that is explicitly specified, otherwise to an implementation-defined value. Requests cannot exceed Limits. More info: https://kubernetes.io/docs/concepts/configuration/manage-resources-containers/
         public var requests: [String: Quantity]?
+        /// Members of the JSON object this model does not know (fields added by a newer API server, say),
+        /// kept so that decoding and encoding again loses nothing.
+        public var unknownFields: JSONObject {
+            get { _unknownFields?.fields ?? JSONObject() }
+            set { _unknownFields = newValue.isEmpty ? nil : UnknownFieldsBox(newValue) }
+        }
+        var _unknownFields: UnknownFieldsBox?
 
         /// Creates a value; every field defaults to `nil` (left out of the JSON).
         public init(
@@ -9657,6 +15424,29 @@ extension CoreV1 {
             self.limits = limits
             self.requests = requests
         }
+    }
+}
+
+extension CoreV1.ResourceRequirements {
+    static let knownFields: Set<String> = ["claims", "limits", "requests"]
+
+    /// Decodes the known fields and keeps the other members in `unknownFields`.
+    public init(from decoder: any Decoder) throws {
+        let container = try decoder.container(keyedBy: AnyCodingKey.self)
+        self.init()
+        self.claims = try container.decodeIfPresent([CoreV1.ResourceClaim].self, forKey: "claims")
+        self.limits = try container.decodeIfPresent([String: Quantity].self, forKey: "limits")
+        self.requests = try container.decodeIfPresent([String: Quantity].self, forKey: "requests")
+        self.unknownFields = try UnknownFields.decode(from: container, known: Self.knownFields)
+    }
+
+    /// Encodes the fields that are set, then `unknownFields`.
+    public func encode(to encoder: any Encoder) throws {
+        var container = encoder.container(keyedBy: AnyCodingKey.self)
+        try container.encodeIfPresent(claims, forKey: "claims")
+        try container.encodeIfPresent(limits, forKey: "limits")
+        try container.encodeIfPresent(requests, forKey: "requests")
+        try UnknownFields.encode(unknownFields, to: &container)
     }
 }
 
@@ -9673,7 +15463,7 @@ extension CoreV1.ResourceRequirements: JSONFastFillable {
                 self.limits = try cursor.decode([String: Quantity].self)
             case 0x7166d3e80f26d1f3 where cursor.key(jsonKey, is: "requests"):
                 self.requests = try cursor.decode([String: Quantity].self)
-            default: try cursor.skipValue()
+            default: try cursor.keepUnknown(jsonKey, in: &self.unknownFields)
             }
         }
     }
@@ -9688,6 +15478,13 @@ extension CoreV1 {
         public var name: String?
         /// List of unique resources health. Each element in the list contains an unique resource ID and its health. At a minimum, for the lifetime of a Pod, resource ID must uniquely identify the resource allocated to the Pod on the Node. If other Pod on the same Node reports the status with the same resource ID, it must be the same resource they share. See ResourceID type definition for a specific format it has in various use cases.
         public var resources: [CoreV1.ResourceHealth]?
+        /// Members of the JSON object this model does not know (fields added by a newer API server, say),
+        /// kept so that decoding and encoding again loses nothing.
+        public var unknownFields: JSONObject {
+            get { _unknownFields?.fields ?? JSONObject() }
+            set { _unknownFields = newValue.isEmpty ? nil : UnknownFieldsBox(newValue) }
+        }
+        var _unknownFields: UnknownFieldsBox?
 
         /// Creates a value; every field defaults to `nil` (left out of the JSON).
         public init(
@@ -9697,6 +15494,27 @@ extension CoreV1 {
             self.name = name
             self.resources = resources
         }
+    }
+}
+
+extension CoreV1.ResourceStatus {
+    static let knownFields: Set<String> = ["name", "resources"]
+
+    /// Decodes the known fields and keeps the other members in `unknownFields`.
+    public init(from decoder: any Decoder) throws {
+        let container = try decoder.container(keyedBy: AnyCodingKey.self)
+        self.init()
+        self.name = try container.decodeIfPresent(String.self, forKey: "name")
+        self.resources = try container.decodeIfPresent([CoreV1.ResourceHealth].self, forKey: "resources")
+        self.unknownFields = try UnknownFields.decode(from: container, known: Self.knownFields)
+    }
+
+    /// Encodes the fields that are set, then `unknownFields`.
+    public func encode(to encoder: any Encoder) throws {
+        var container = encoder.container(keyedBy: AnyCodingKey.self)
+        try container.encodeIfPresent(name, forKey: "name")
+        try container.encodeIfPresent(resources, forKey: "resources")
+        try UnknownFields.encode(unknownFields, to: &container)
     }
 }
 
@@ -9711,7 +15529,7 @@ extension CoreV1.ResourceStatus: JSONFastFillable {
                 self.name = try cursor.decode(String.self)
             case 0x34d5a1bef245df2 where cursor.key(jsonKey, is: "resources"):
                 try cursor.fillArray(&self.resources)
-            default: try cursor.skipValue()
+            default: try cursor.keepUnknown(jsonKey, in: &self.unknownFields)
             }
         }
     }
@@ -9728,6 +15546,13 @@ extension CoreV1 {
         public var type: String?
         /// User is a SELinux user label that applies to the container.
         public var user: String?
+        /// Members of the JSON object this model does not know (fields added by a newer API server, say),
+        /// kept so that decoding and encoding again loses nothing.
+        public var unknownFields: JSONObject {
+            get { _unknownFields?.fields ?? JSONObject() }
+            set { _unknownFields = newValue.isEmpty ? nil : UnknownFieldsBox(newValue) }
+        }
+        var _unknownFields: UnknownFieldsBox?
 
         /// Creates a value; every field defaults to `nil` (left out of the JSON).
         public init(
@@ -9741,6 +15566,31 @@ extension CoreV1 {
             self.type = type
             self.user = user
         }
+    }
+}
+
+extension CoreV1.SELinuxOptions {
+    static let knownFields: Set<String> = ["level", "role", "type", "user"]
+
+    /// Decodes the known fields and keeps the other members in `unknownFields`.
+    public init(from decoder: any Decoder) throws {
+        let container = try decoder.container(keyedBy: AnyCodingKey.self)
+        self.init()
+        self.level = try container.decodeIfPresent(String.self, forKey: "level")
+        self.role = try container.decodeIfPresent(String.self, forKey: "role")
+        self.type = try container.decodeIfPresent(String.self, forKey: "type")
+        self.user = try container.decodeIfPresent(String.self, forKey: "user")
+        self.unknownFields = try UnknownFields.decode(from: container, known: Self.knownFields)
+    }
+
+    /// Encodes the fields that are set, then `unknownFields`.
+    public func encode(to encoder: any Encoder) throws {
+        var container = encoder.container(keyedBy: AnyCodingKey.self)
+        try container.encodeIfPresent(level, forKey: "level")
+        try container.encodeIfPresent(role, forKey: "role")
+        try container.encodeIfPresent(type, forKey: "type")
+        try container.encodeIfPresent(user, forKey: "user")
+        try UnknownFields.encode(unknownFields, to: &container)
     }
 }
 
@@ -9759,7 +15609,7 @@ extension CoreV1.SELinuxOptions: JSONFastFillable {
                 self.type = try cursor.decode(String.self)
             case 0x7d6780e4032b48f2 where cursor.key(jsonKey, is: "user"):
                 self.user = try cursor.decode(String.self)
-            default: try cursor.skipValue()
+            default: try cursor.keepUnknown(jsonKey, in: &self.unknownFields)
             }
         }
     }
@@ -9794,6 +15644,13 @@ extension CoreV1 {
         public var system: String?
         /// volumeName is the name of a volume already created in the ScaleIO system that is associated with this volume source.
         public var volumeName: String?
+        /// Members of the JSON object this model does not know (fields added by a newer API server, say),
+        /// kept so that decoding and encoding again loses nothing.
+        public var unknownFields: JSONObject {
+            get { _unknownFields?.fields ?? JSONObject() }
+            set { _unknownFields = newValue.isEmpty ? nil : UnknownFieldsBox(newValue) }
+        }
+        var _unknownFields: UnknownFieldsBox?
 
         /// Creates a value; every field defaults to `nil` (left out of the JSON).
         public init(
@@ -9819,6 +15676,43 @@ extension CoreV1 {
             self.system = system
             self.volumeName = volumeName
         }
+    }
+}
+
+extension CoreV1.ScaleIOPersistentVolumeSource {
+    static let knownFields: Set<String> = ["fsType", "gateway", "protectionDomain", "readOnly", "secretRef", "sslEnabled", "storageMode", "storagePool", "system", "volumeName"]
+
+    /// Decodes the known fields and keeps the other members in `unknownFields`.
+    public init(from decoder: any Decoder) throws {
+        let container = try decoder.container(keyedBy: AnyCodingKey.self)
+        self.init()
+        self.fsType = try container.decodeIfPresent(String.self, forKey: "fsType")
+        self.gateway = try container.decodeIfPresent(String.self, forKey: "gateway")
+        self.protectionDomain = try container.decodeIfPresent(String.self, forKey: "protectionDomain")
+        self.readOnly = try container.decodeIfPresent(Bool.self, forKey: "readOnly")
+        self.secretRef = try container.decodeIfPresent(CoreV1.SecretReference.self, forKey: "secretRef")
+        self.sslEnabled = try container.decodeIfPresent(Bool.self, forKey: "sslEnabled")
+        self.storageMode = try container.decodeIfPresent(String.self, forKey: "storageMode")
+        self.storagePool = try container.decodeIfPresent(String.self, forKey: "storagePool")
+        self.system = try container.decodeIfPresent(String.self, forKey: "system")
+        self.volumeName = try container.decodeIfPresent(String.self, forKey: "volumeName")
+        self.unknownFields = try UnknownFields.decode(from: container, known: Self.knownFields)
+    }
+
+    /// Encodes the fields that are set, then `unknownFields`.
+    public func encode(to encoder: any Encoder) throws {
+        var container = encoder.container(keyedBy: AnyCodingKey.self)
+        try container.encodeIfPresent(fsType, forKey: "fsType")
+        try container.encodeIfPresent(gateway, forKey: "gateway")
+        try container.encodeIfPresent(protectionDomain, forKey: "protectionDomain")
+        try container.encodeIfPresent(readOnly, forKey: "readOnly")
+        try container.encodeIfPresent(secretRef, forKey: "secretRef")
+        try container.encodeIfPresent(sslEnabled, forKey: "sslEnabled")
+        try container.encodeIfPresent(storageMode, forKey: "storageMode")
+        try container.encodeIfPresent(storagePool, forKey: "storagePool")
+        try container.encodeIfPresent(system, forKey: "system")
+        try container.encodeIfPresent(volumeName, forKey: "volumeName")
+        try UnknownFields.encode(unknownFields, to: &container)
     }
 }
 
@@ -9849,7 +15743,7 @@ extension CoreV1.ScaleIOPersistentVolumeSource: JSONFastFillable {
                 self.system = try cursor.decode(String.self)
             case 0x5d074ac20ca1a52c where cursor.key(jsonKey, is: "volumeName"):
                 self.volumeName = try cursor.decode(String.self)
-            default: try cursor.skipValue()
+            default: try cursor.keepUnknown(jsonKey, in: &self.unknownFields)
             }
         }
     }
@@ -9884,6 +15778,13 @@ extension CoreV1 {
         public var system: String?
         /// volumeName is the name of a volume already created in the ScaleIO system that is associated with this volume source.
         public var volumeName: String?
+        /// Members of the JSON object this model does not know (fields added by a newer API server, say),
+        /// kept so that decoding and encoding again loses nothing.
+        public var unknownFields: JSONObject {
+            get { _unknownFields?.fields ?? JSONObject() }
+            set { _unknownFields = newValue.isEmpty ? nil : UnknownFieldsBox(newValue) }
+        }
+        var _unknownFields: UnknownFieldsBox?
 
         /// Creates a value; every field defaults to `nil` (left out of the JSON).
         public init(
@@ -9909,6 +15810,43 @@ extension CoreV1 {
             self.system = system
             self.volumeName = volumeName
         }
+    }
+}
+
+extension CoreV1.ScaleIOVolumeSource {
+    static let knownFields: Set<String> = ["fsType", "gateway", "protectionDomain", "readOnly", "secretRef", "sslEnabled", "storageMode", "storagePool", "system", "volumeName"]
+
+    /// Decodes the known fields and keeps the other members in `unknownFields`.
+    public init(from decoder: any Decoder) throws {
+        let container = try decoder.container(keyedBy: AnyCodingKey.self)
+        self.init()
+        self.fsType = try container.decodeIfPresent(String.self, forKey: "fsType")
+        self.gateway = try container.decodeIfPresent(String.self, forKey: "gateway")
+        self.protectionDomain = try container.decodeIfPresent(String.self, forKey: "protectionDomain")
+        self.readOnly = try container.decodeIfPresent(Bool.self, forKey: "readOnly")
+        self.secretRef = try container.decodeIfPresent(CoreV1.LocalObjectReference.self, forKey: "secretRef")
+        self.sslEnabled = try container.decodeIfPresent(Bool.self, forKey: "sslEnabled")
+        self.storageMode = try container.decodeIfPresent(String.self, forKey: "storageMode")
+        self.storagePool = try container.decodeIfPresent(String.self, forKey: "storagePool")
+        self.system = try container.decodeIfPresent(String.self, forKey: "system")
+        self.volumeName = try container.decodeIfPresent(String.self, forKey: "volumeName")
+        self.unknownFields = try UnknownFields.decode(from: container, known: Self.knownFields)
+    }
+
+    /// Encodes the fields that are set, then `unknownFields`.
+    public func encode(to encoder: any Encoder) throws {
+        var container = encoder.container(keyedBy: AnyCodingKey.self)
+        try container.encodeIfPresent(fsType, forKey: "fsType")
+        try container.encodeIfPresent(gateway, forKey: "gateway")
+        try container.encodeIfPresent(protectionDomain, forKey: "protectionDomain")
+        try container.encodeIfPresent(readOnly, forKey: "readOnly")
+        try container.encodeIfPresent(secretRef, forKey: "secretRef")
+        try container.encodeIfPresent(sslEnabled, forKey: "sslEnabled")
+        try container.encodeIfPresent(storageMode, forKey: "storageMode")
+        try container.encodeIfPresent(storagePool, forKey: "storagePool")
+        try container.encodeIfPresent(system, forKey: "system")
+        try container.encodeIfPresent(volumeName, forKey: "volumeName")
+        try UnknownFields.encode(unknownFields, to: &container)
     }
 }
 
@@ -9939,7 +15877,7 @@ extension CoreV1.ScaleIOVolumeSource: JSONFastFillable {
                 self.system = try cursor.decode(String.self)
             case 0x5d074ac20ca1a52c where cursor.key(jsonKey, is: "volumeName"):
                 self.volumeName = try cursor.decode(String.self)
-            default: try cursor.skipValue()
+            default: try cursor.keepUnknown(jsonKey, in: &self.unknownFields)
             }
         }
     }
@@ -9950,6 +15888,13 @@ extension CoreV1 {
     public struct ScopeSelector: Codable, Hashable, Sendable {
         /// A list of scope selector requirements by scope of the resources.
         public var matchExpressions: [CoreV1.ScopedResourceSelectorRequirement]?
+        /// Members of the JSON object this model does not know (fields added by a newer API server, say),
+        /// kept so that decoding and encoding again loses nothing.
+        public var unknownFields: JSONObject {
+            get { _unknownFields?.fields ?? JSONObject() }
+            set { _unknownFields = newValue.isEmpty ? nil : UnknownFieldsBox(newValue) }
+        }
+        var _unknownFields: UnknownFieldsBox?
 
         /// Creates a value; every field defaults to `nil` (left out of the JSON).
         public init(
@@ -9957,6 +15902,25 @@ extension CoreV1 {
         ) {
             self.matchExpressions = matchExpressions
         }
+    }
+}
+
+extension CoreV1.ScopeSelector {
+    static let knownFields: Set<String> = ["matchExpressions"]
+
+    /// Decodes the known fields and keeps the other members in `unknownFields`.
+    public init(from decoder: any Decoder) throws {
+        let container = try decoder.container(keyedBy: AnyCodingKey.self)
+        self.init()
+        self.matchExpressions = try container.decodeIfPresent([CoreV1.ScopedResourceSelectorRequirement].self, forKey: "matchExpressions")
+        self.unknownFields = try UnknownFields.decode(from: container, known: Self.knownFields)
+    }
+
+    /// Encodes the fields that are set, then `unknownFields`.
+    public func encode(to encoder: any Encoder) throws {
+        var container = encoder.container(keyedBy: AnyCodingKey.self)
+        try container.encodeIfPresent(matchExpressions, forKey: "matchExpressions")
+        try UnknownFields.encode(unknownFields, to: &container)
     }
 }
 
@@ -9969,7 +15933,7 @@ extension CoreV1.ScopeSelector: JSONFastFillable {
             switch cursor.keyHash {
             case 0xea9bf6535b857865 where cursor.key(jsonKey, is: "matchExpressions"):
                 try cursor.fillArray(&self.matchExpressions)
-            default: try cursor.skipValue()
+            default: try cursor.keepUnknown(jsonKey, in: &self.unknownFields)
             }
         }
     }
@@ -9988,6 +15952,13 @@ extension CoreV1 {
         public var scopeName: String?
         /// An array of string values. If the operator is In or NotIn, the values array must be non-empty. If the operator is Exists or DoesNotExist, the values array must be empty. This array is replaced during a strategic merge patch.
         public var values: [String]?
+        /// Members of the JSON object this model does not know (fields added by a newer API server, say),
+        /// kept so that decoding and encoding again loses nothing.
+        public var unknownFields: JSONObject {
+            get { _unknownFields?.fields ?? JSONObject() }
+            set { _unknownFields = newValue.isEmpty ? nil : UnknownFieldsBox(newValue) }
+        }
+        var _unknownFields: UnknownFieldsBox?
 
         /// Creates a value; every field defaults to `nil` (left out of the JSON).
         public init(
@@ -9999,6 +15970,29 @@ extension CoreV1 {
             self.scopeName = scopeName
             self.values = values
         }
+    }
+}
+
+extension CoreV1.ScopedResourceSelectorRequirement {
+    static let knownFields: Set<String> = ["operator", "scopeName", "values"]
+
+    /// Decodes the known fields and keeps the other members in `unknownFields`.
+    public init(from decoder: any Decoder) throws {
+        let container = try decoder.container(keyedBy: AnyCodingKey.self)
+        self.init()
+        self.`operator` = try container.decodeIfPresent(String.self, forKey: "operator")
+        self.scopeName = try container.decodeIfPresent(String.self, forKey: "scopeName")
+        self.values = try container.decodeIfPresent([String].self, forKey: "values")
+        self.unknownFields = try UnknownFields.decode(from: container, known: Self.knownFields)
+    }
+
+    /// Encodes the fields that are set, then `unknownFields`.
+    public func encode(to encoder: any Encoder) throws {
+        var container = encoder.container(keyedBy: AnyCodingKey.self)
+        try container.encodeIfPresent(`operator`, forKey: "operator")
+        try container.encodeIfPresent(scopeName, forKey: "scopeName")
+        try container.encodeIfPresent(values, forKey: "values")
+        try UnknownFields.encode(unknownFields, to: &container)
     }
 }
 
@@ -10015,7 +16009,7 @@ extension CoreV1.ScopedResourceSelectorRequirement: JSONFastFillable {
                 self.scopeName = try cursor.decode(String.self)
             case 0x21277bcf1a4d67fb where cursor.key(jsonKey, is: "values"):
                 self.values = try cursor.decode([String].self)
-            default: try cursor.skipValue()
+            default: try cursor.keepUnknown(jsonKey, in: &self.unknownFields)
             }
         }
     }
@@ -10032,6 +16026,13 @@ extension CoreV1 {
         /// 
         /// Required by the API.
         public var type: String?
+        /// Members of the JSON object this model does not know (fields added by a newer API server, say),
+        /// kept so that decoding and encoding again loses nothing.
+        public var unknownFields: JSONObject {
+            get { _unknownFields?.fields ?? JSONObject() }
+            set { _unknownFields = newValue.isEmpty ? nil : UnknownFieldsBox(newValue) }
+        }
+        var _unknownFields: UnknownFieldsBox?
 
         /// Creates a value; every field defaults to `nil` (left out of the JSON).
         public init(
@@ -10041,6 +16042,27 @@ extension CoreV1 {
             self.localhostProfile = localhostProfile
             self.type = type
         }
+    }
+}
+
+extension CoreV1.SeccompProfile {
+    static let knownFields: Set<String> = ["localhostProfile", "type"]
+
+    /// Decodes the known fields and keeps the other members in `unknownFields`.
+    public init(from decoder: any Decoder) throws {
+        let container = try decoder.container(keyedBy: AnyCodingKey.self)
+        self.init()
+        self.localhostProfile = try container.decodeIfPresent(String.self, forKey: "localhostProfile")
+        self.type = try container.decodeIfPresent(String.self, forKey: "type")
+        self.unknownFields = try UnknownFields.decode(from: container, known: Self.knownFields)
+    }
+
+    /// Encodes the fields that are set, then `unknownFields`.
+    public func encode(to encoder: any Encoder) throws {
+        var container = encoder.container(keyedBy: AnyCodingKey.self)
+        try container.encodeIfPresent(localhostProfile, forKey: "localhostProfile")
+        try container.encodeIfPresent(type, forKey: "type")
+        try UnknownFields.encode(unknownFields, to: &container)
     }
 }
 
@@ -10055,7 +16077,7 @@ extension CoreV1.SeccompProfile: JSONFastFillable {
                 self.localhostProfile = try cursor.decode(String.self)
             case 0xa79439ef7bfa9c2d where cursor.key(jsonKey, is: "type"):
                 self.type = try cursor.decode(String.self)
-            default: try cursor.skipValue()
+            default: try cursor.keepUnknown(jsonKey, in: &self.unknownFields)
             }
         }
     }
@@ -10078,6 +16100,13 @@ extension CoreV1 {
         public var stringData: [String: String]?
         /// Used to facilitate programmatic handling of secret data. More info: https://kubernetes.io/docs/concepts/configuration/secret/#secret-types
         public var type: String?
+        /// Members of the JSON object this model does not know (fields added by a newer API server, say),
+        /// kept so that decoding and encoding again loses nothing.
+        public var unknownFields: JSONObject {
+            get { _unknownFields?.fields ?? JSONObject() }
+            set { _unknownFields = newValue.isEmpty ? nil : UnknownFieldsBox(newValue) }
+        }
+        var _unknownFields: UnknownFieldsBox?
 
         /// Creates a value; every field defaults to `nil` (left out of the JSON).
         public init(
@@ -10097,6 +16126,37 @@ extension CoreV1 {
             self.stringData = stringData
             self.type = type
         }
+    }
+}
+
+extension CoreV1.Secret {
+    static let knownFields: Set<String> = ["apiVersion", "data", "immutable", "kind", "metadata", "stringData", "type"]
+
+    /// Decodes the known fields and keeps the other members in `unknownFields`.
+    public init(from decoder: any Decoder) throws {
+        let container = try decoder.container(keyedBy: AnyCodingKey.self)
+        self.init()
+        self.apiVersion = try container.decodeIfPresent(String.self, forKey: "apiVersion")
+        self.data = try container.decodeIfPresent([String: String].self, forKey: "data")
+        self.immutable = try container.decodeIfPresent(Bool.self, forKey: "immutable")
+        self.kind = try container.decodeIfPresent(String.self, forKey: "kind")
+        self.metadata = try container.decodeIfPresent(MetaV1.ObjectMeta.self, forKey: "metadata")
+        self.stringData = try container.decodeIfPresent([String: String].self, forKey: "stringData")
+        self.type = try container.decodeIfPresent(String.self, forKey: "type")
+        self.unknownFields = try UnknownFields.decode(from: container, known: Self.knownFields)
+    }
+
+    /// Encodes the fields that are set, then `unknownFields`.
+    public func encode(to encoder: any Encoder) throws {
+        var container = encoder.container(keyedBy: AnyCodingKey.self)
+        try container.encodeIfPresent(apiVersion, forKey: "apiVersion")
+        try container.encodeIfPresent(data, forKey: "data")
+        try container.encodeIfPresent(immutable, forKey: "immutable")
+        try container.encodeIfPresent(kind, forKey: "kind")
+        try container.encodeIfPresent(metadata, forKey: "metadata")
+        try container.encodeIfPresent(stringData, forKey: "stringData")
+        try container.encodeIfPresent(type, forKey: "type")
+        try UnknownFields.encode(unknownFields, to: &container)
     }
 }
 
@@ -10121,7 +16181,7 @@ extension CoreV1.Secret: JSONFastFillable {
                 self.stringData = try cursor.decode([String: String].self)
             case 0xa79439ef7bfa9c2d where cursor.key(jsonKey, is: "type"):
                 self.type = try cursor.decode(String.self)
-            default: try cursor.skipValue()
+            default: try cursor.keepUnknown(jsonKey, in: &self.unknownFields)
             }
         }
     }
@@ -10149,6 +16209,13 @@ extension CoreV1 {
         public var name: String?
         /// Specify whether the Secret must be defined
         public var optional: Bool?
+        /// Members of the JSON object this model does not know (fields added by a newer API server, say),
+        /// kept so that decoding and encoding again loses nothing.
+        public var unknownFields: JSONObject {
+            get { _unknownFields?.fields ?? JSONObject() }
+            set { _unknownFields = newValue.isEmpty ? nil : UnknownFieldsBox(newValue) }
+        }
+        var _unknownFields: UnknownFieldsBox?
 
         /// Creates a value; every field defaults to `nil` (left out of the JSON).
         public init(
@@ -10158,6 +16225,27 @@ extension CoreV1 {
             self.name = name
             self.optional = optional
         }
+    }
+}
+
+extension CoreV1.SecretEnvSource {
+    static let knownFields: Set<String> = ["name", "optional"]
+
+    /// Decodes the known fields and keeps the other members in `unknownFields`.
+    public init(from decoder: any Decoder) throws {
+        let container = try decoder.container(keyedBy: AnyCodingKey.self)
+        self.init()
+        self.name = try container.decodeIfPresent(String.self, forKey: "name")
+        self.optional = try container.decodeIfPresent(Bool.self, forKey: "optional")
+        self.unknownFields = try UnknownFields.decode(from: container, known: Self.knownFields)
+    }
+
+    /// Encodes the fields that are set, then `unknownFields`.
+    public func encode(to encoder: any Encoder) throws {
+        var container = encoder.container(keyedBy: AnyCodingKey.self)
+        try container.encodeIfPresent(name, forKey: "name")
+        try container.encodeIfPresent(optional, forKey: "optional")
+        try UnknownFields.encode(unknownFields, to: &container)
     }
 }
 
@@ -10172,7 +16260,7 @@ extension CoreV1.SecretEnvSource: JSONFastFillable {
                 self.name = try cursor.decode(String.self)
             case 0x629576c6b305d539 where cursor.key(jsonKey, is: "optional"):
                 self.optional = try cursor.decode(Bool.self)
-            default: try cursor.skipValue()
+            default: try cursor.keepUnknown(jsonKey, in: &self.unknownFields)
             }
         }
     }
@@ -10189,6 +16277,13 @@ extension CoreV1 {
         public var name: String?
         /// Specify whether the Secret or its key must be defined
         public var optional: Bool?
+        /// Members of the JSON object this model does not know (fields added by a newer API server, say),
+        /// kept so that decoding and encoding again loses nothing.
+        public var unknownFields: JSONObject {
+            get { _unknownFields?.fields ?? JSONObject() }
+            set { _unknownFields = newValue.isEmpty ? nil : UnknownFieldsBox(newValue) }
+        }
+        var _unknownFields: UnknownFieldsBox?
 
         /// Creates a value; every field defaults to `nil` (left out of the JSON).
         public init(
@@ -10200,6 +16295,29 @@ extension CoreV1 {
             self.name = name
             self.optional = optional
         }
+    }
+}
+
+extension CoreV1.SecretKeySelector {
+    static let knownFields: Set<String> = ["key", "name", "optional"]
+
+    /// Decodes the known fields and keeps the other members in `unknownFields`.
+    public init(from decoder: any Decoder) throws {
+        let container = try decoder.container(keyedBy: AnyCodingKey.self)
+        self.init()
+        self.key = try container.decodeIfPresent(String.self, forKey: "key")
+        self.name = try container.decodeIfPresent(String.self, forKey: "name")
+        self.optional = try container.decodeIfPresent(Bool.self, forKey: "optional")
+        self.unknownFields = try UnknownFields.decode(from: container, known: Self.knownFields)
+    }
+
+    /// Encodes the fields that are set, then `unknownFields`.
+    public func encode(to encoder: any Encoder) throws {
+        var container = encoder.container(keyedBy: AnyCodingKey.self)
+        try container.encodeIfPresent(key, forKey: "key")
+        try container.encodeIfPresent(name, forKey: "name")
+        try container.encodeIfPresent(optional, forKey: "optional")
+        try UnknownFields.encode(unknownFields, to: &container)
     }
 }
 
@@ -10216,7 +16334,7 @@ extension CoreV1.SecretKeySelector: JSONFastFillable {
                 self.name = try cursor.decode(String.self)
             case 0x629576c6b305d539 where cursor.key(jsonKey, is: "optional"):
                 self.optional = try cursor.decode(Bool.self)
-            default: try cursor.skipValue()
+            default: try cursor.keepUnknown(jsonKey, in: &self.unknownFields)
             }
         }
     }
@@ -10235,6 +16353,13 @@ extension CoreV1 {
         public var kind: String?
         /// Standard list metadata. More info: https://git.k8s.io/community/contributors/devel/sig-architecture/api-conventions.md#types-kinds
         public var metadata: MetaV1.ListMeta?
+        /// Members of the JSON object this model does not know (fields added by a newer API server, say),
+        /// kept so that decoding and encoding again loses nothing.
+        public var unknownFields: JSONObject {
+            get { _unknownFields?.fields ?? JSONObject() }
+            set { _unknownFields = newValue.isEmpty ? nil : UnknownFieldsBox(newValue) }
+        }
+        var _unknownFields: UnknownFieldsBox?
 
         /// Creates a value; every field defaults to `nil` (left out of the JSON).
         public init(
@@ -10248,6 +16373,31 @@ extension CoreV1 {
             self.kind = kind
             self.metadata = metadata
         }
+    }
+}
+
+extension CoreV1.SecretList {
+    static let knownFields: Set<String> = ["apiVersion", "items", "kind", "metadata"]
+
+    /// Decodes the known fields and keeps the other members in `unknownFields`.
+    public init(from decoder: any Decoder) throws {
+        let container = try decoder.container(keyedBy: AnyCodingKey.self)
+        self.init()
+        self.apiVersion = try container.decodeIfPresent(String.self, forKey: "apiVersion")
+        self.items = try container.decodeIfPresent([CoreV1.Secret].self, forKey: "items")
+        self.kind = try container.decodeIfPresent(String.self, forKey: "kind")
+        self.metadata = try container.decodeIfPresent(MetaV1.ListMeta.self, forKey: "metadata")
+        self.unknownFields = try UnknownFields.decode(from: container, known: Self.knownFields)
+    }
+
+    /// Encodes the fields that are set, then `unknownFields`.
+    public func encode(to encoder: any Encoder) throws {
+        var container = encoder.container(keyedBy: AnyCodingKey.self)
+        try container.encodeIfPresent(apiVersion, forKey: "apiVersion")
+        try container.encodeIfPresent(items, forKey: "items")
+        try container.encodeIfPresent(kind, forKey: "kind")
+        try container.encodeIfPresent(metadata, forKey: "metadata")
+        try UnknownFields.encode(unknownFields, to: &container)
     }
 }
 
@@ -10266,7 +16416,7 @@ extension CoreV1.SecretList: JSONFastFillable {
                 self.kind = try cursor.decode(String.self)
             case 0x28475f88f42fd020 where cursor.key(jsonKey, is: "metadata"):
                 try cursor.fill(&self.metadata)
-            default: try cursor.skipValue()
+            default: try cursor.keepUnknown(jsonKey, in: &self.unknownFields)
             }
         }
     }
@@ -10283,6 +16433,13 @@ extension CoreV1 {
         public var name: String?
         /// optional field specify whether the Secret or its key must be defined
         public var optional: Bool?
+        /// Members of the JSON object this model does not know (fields added by a newer API server, say),
+        /// kept so that decoding and encoding again loses nothing.
+        public var unknownFields: JSONObject {
+            get { _unknownFields?.fields ?? JSONObject() }
+            set { _unknownFields = newValue.isEmpty ? nil : UnknownFieldsBox(newValue) }
+        }
+        var _unknownFields: UnknownFieldsBox?
 
         /// Creates a value; every field defaults to `nil` (left out of the JSON).
         public init(
@@ -10294,6 +16451,29 @@ extension CoreV1 {
             self.name = name
             self.optional = optional
         }
+    }
+}
+
+extension CoreV1.SecretProjection {
+    static let knownFields: Set<String> = ["items", "name", "optional"]
+
+    /// Decodes the known fields and keeps the other members in `unknownFields`.
+    public init(from decoder: any Decoder) throws {
+        let container = try decoder.container(keyedBy: AnyCodingKey.self)
+        self.init()
+        self.items = try container.decodeIfPresent([CoreV1.KeyToPath].self, forKey: "items")
+        self.name = try container.decodeIfPresent(String.self, forKey: "name")
+        self.optional = try container.decodeIfPresent(Bool.self, forKey: "optional")
+        self.unknownFields = try UnknownFields.decode(from: container, known: Self.knownFields)
+    }
+
+    /// Encodes the fields that are set, then `unknownFields`.
+    public func encode(to encoder: any Encoder) throws {
+        var container = encoder.container(keyedBy: AnyCodingKey.self)
+        try container.encodeIfPresent(items, forKey: "items")
+        try container.encodeIfPresent(name, forKey: "name")
+        try container.encodeIfPresent(optional, forKey: "optional")
+        try UnknownFields.encode(unknownFields, to: &container)
     }
 }
 
@@ -10310,7 +16490,7 @@ extension CoreV1.SecretProjection: JSONFastFillable {
                 self.name = try cursor.decode(String.self)
             case 0x629576c6b305d539 where cursor.key(jsonKey, is: "optional"):
                 self.optional = try cursor.decode(Bool.self)
-            default: try cursor.skipValue()
+            default: try cursor.keepUnknown(jsonKey, in: &self.unknownFields)
             }
         }
     }
@@ -10323,6 +16503,13 @@ extension CoreV1 {
         public var name: String?
         /// namespace defines the space within which the secret name must be unique.
         public var namespace: String?
+        /// Members of the JSON object this model does not know (fields added by a newer API server, say),
+        /// kept so that decoding and encoding again loses nothing.
+        public var unknownFields: JSONObject {
+            get { _unknownFields?.fields ?? JSONObject() }
+            set { _unknownFields = newValue.isEmpty ? nil : UnknownFieldsBox(newValue) }
+        }
+        var _unknownFields: UnknownFieldsBox?
 
         /// Creates a value; every field defaults to `nil` (left out of the JSON).
         public init(
@@ -10332,6 +16519,27 @@ extension CoreV1 {
             self.name = name
             self.namespace = namespace
         }
+    }
+}
+
+extension CoreV1.SecretReference {
+    static let knownFields: Set<String> = ["name", "namespace"]
+
+    /// Decodes the known fields and keeps the other members in `unknownFields`.
+    public init(from decoder: any Decoder) throws {
+        let container = try decoder.container(keyedBy: AnyCodingKey.self)
+        self.init()
+        self.name = try container.decodeIfPresent(String.self, forKey: "name")
+        self.namespace = try container.decodeIfPresent(String.self, forKey: "namespace")
+        self.unknownFields = try UnknownFields.decode(from: container, known: Self.knownFields)
+    }
+
+    /// Encodes the fields that are set, then `unknownFields`.
+    public func encode(to encoder: any Encoder) throws {
+        var container = encoder.container(keyedBy: AnyCodingKey.self)
+        try container.encodeIfPresent(name, forKey: "name")
+        try container.encodeIfPresent(namespace, forKey: "namespace")
+        try UnknownFields.encode(unknownFields, to: &container)
     }
 }
 
@@ -10346,7 +16554,7 @@ extension CoreV1.SecretReference: JSONFastFillable {
                 self.name = try cursor.decode(String.self)
             case 0xdc1c4a04cb5c6da0 where cursor.key(jsonKey, is: "namespace"):
                 self.namespace = try cursor.decode(String.self)
-            default: try cursor.skipValue()
+            default: try cursor.keepUnknown(jsonKey, in: &self.unknownFields)
             }
         }
     }
@@ -10365,6 +16573,13 @@ extension CoreV1 {
         public var optional: Bool?
         /// secretName is the name of the secret in the pod's namespace to use. More info: https://kubernetes.io/docs/concepts/storage/volumes#secret
         public var secretName: String?
+        /// Members of the JSON object this model does not know (fields added by a newer API server, say),
+        /// kept so that decoding and encoding again loses nothing.
+        public var unknownFields: JSONObject {
+            get { _unknownFields?.fields ?? JSONObject() }
+            set { _unknownFields = newValue.isEmpty ? nil : UnknownFieldsBox(newValue) }
+        }
+        var _unknownFields: UnknownFieldsBox?
 
         /// Creates a value; every field defaults to `nil` (left out of the JSON).
         public init(
@@ -10378,6 +16593,31 @@ extension CoreV1 {
             self.optional = optional
             self.secretName = secretName
         }
+    }
+}
+
+extension CoreV1.SecretVolumeSource {
+    static let knownFields: Set<String> = ["defaultMode", "items", "optional", "secretName"]
+
+    /// Decodes the known fields and keeps the other members in `unknownFields`.
+    public init(from decoder: any Decoder) throws {
+        let container = try decoder.container(keyedBy: AnyCodingKey.self)
+        self.init()
+        self.defaultMode = try container.decodeIfPresent(Int32.self, forKey: "defaultMode")
+        self.items = try container.decodeIfPresent([CoreV1.KeyToPath].self, forKey: "items")
+        self.optional = try container.decodeIfPresent(Bool.self, forKey: "optional")
+        self.secretName = try container.decodeIfPresent(String.self, forKey: "secretName")
+        self.unknownFields = try UnknownFields.decode(from: container, known: Self.knownFields)
+    }
+
+    /// Encodes the fields that are set, then `unknownFields`.
+    public func encode(to encoder: any Encoder) throws {
+        var container = encoder.container(keyedBy: AnyCodingKey.self)
+        try container.encodeIfPresent(defaultMode, forKey: "defaultMode")
+        try container.encodeIfPresent(items, forKey: "items")
+        try container.encodeIfPresent(optional, forKey: "optional")
+        try container.encodeIfPresent(secretName, forKey: "secretName")
+        try UnknownFields.encode(unknownFields, to: &container)
     }
 }
 
@@ -10396,7 +16636,7 @@ extension CoreV1.SecretVolumeSource: JSONFastFillable {
                 self.optional = try cursor.decode(Bool.self)
             case 0x28b4b9a58c33026a where cursor.key(jsonKey, is: "secretName"):
                 self.secretName = try cursor.decode(String.self)
-            default: try cursor.skipValue()
+            default: try cursor.keepUnknown(jsonKey, in: &self.unknownFields)
             }
         }
     }
@@ -10429,6 +16669,13 @@ extension CoreV1 {
         public var seccompProfile: CoreV1.SeccompProfile?
         /// The Windows specific settings applied to all containers. If unspecified, the options from the PodSecurityContext will be used. If set in both SecurityContext and PodSecurityContext, the value specified in SecurityContext takes precedence. Note that this field cannot be set when spec.os.name is linux.
         public var windowsOptions: CoreV1.WindowsSecurityContextOptions?
+        /// Members of the JSON object this model does not know (fields added by a newer API server, say),
+        /// kept so that decoding and encoding again loses nothing.
+        public var unknownFields: JSONObject {
+            get { _unknownFields?.fields ?? JSONObject() }
+            set { _unknownFields = newValue.isEmpty ? nil : UnknownFieldsBox(newValue) }
+        }
+        var _unknownFields: UnknownFieldsBox?
 
         /// Creates a value; every field defaults to `nil` (left out of the JSON).
         public init(
@@ -10458,6 +16705,47 @@ extension CoreV1 {
             self.seccompProfile = seccompProfile
             self.windowsOptions = windowsOptions
         }
+    }
+}
+
+extension CoreV1.SecurityContext {
+    static let knownFields: Set<String> = ["allowPrivilegeEscalation", "appArmorProfile", "capabilities", "privileged", "procMount", "readOnlyRootFilesystem", "runAsGroup", "runAsNonRoot", "runAsUser", "seLinuxOptions", "seccompProfile", "windowsOptions"]
+
+    /// Decodes the known fields and keeps the other members in `unknownFields`.
+    public init(from decoder: any Decoder) throws {
+        let container = try decoder.container(keyedBy: AnyCodingKey.self)
+        self.init()
+        self.allowPrivilegeEscalation = try container.decodeIfPresent(Bool.self, forKey: "allowPrivilegeEscalation")
+        self.appArmorProfile = try container.decodeIfPresent(CoreV1.AppArmorProfile.self, forKey: "appArmorProfile")
+        self.capabilities = try container.decodeIfPresent(CoreV1.Capabilities.self, forKey: "capabilities")
+        self.privileged = try container.decodeIfPresent(Bool.self, forKey: "privileged")
+        self.procMount = try container.decodeIfPresent(String.self, forKey: "procMount")
+        self.readOnlyRootFilesystem = try container.decodeIfPresent(Bool.self, forKey: "readOnlyRootFilesystem")
+        self.runAsGroup = try container.decodeIfPresent(Int64.self, forKey: "runAsGroup")
+        self.runAsNonRoot = try container.decodeIfPresent(Bool.self, forKey: "runAsNonRoot")
+        self.runAsUser = try container.decodeIfPresent(Int64.self, forKey: "runAsUser")
+        self.seLinuxOptions = try container.decodeIfPresent(CoreV1.SELinuxOptions.self, forKey: "seLinuxOptions")
+        self.seccompProfile = try container.decodeIfPresent(CoreV1.SeccompProfile.self, forKey: "seccompProfile")
+        self.windowsOptions = try container.decodeIfPresent(CoreV1.WindowsSecurityContextOptions.self, forKey: "windowsOptions")
+        self.unknownFields = try UnknownFields.decode(from: container, known: Self.knownFields)
+    }
+
+    /// Encodes the fields that are set, then `unknownFields`.
+    public func encode(to encoder: any Encoder) throws {
+        var container = encoder.container(keyedBy: AnyCodingKey.self)
+        try container.encodeIfPresent(allowPrivilegeEscalation, forKey: "allowPrivilegeEscalation")
+        try container.encodeIfPresent(appArmorProfile, forKey: "appArmorProfile")
+        try container.encodeIfPresent(capabilities, forKey: "capabilities")
+        try container.encodeIfPresent(privileged, forKey: "privileged")
+        try container.encodeIfPresent(procMount, forKey: "procMount")
+        try container.encodeIfPresent(readOnlyRootFilesystem, forKey: "readOnlyRootFilesystem")
+        try container.encodeIfPresent(runAsGroup, forKey: "runAsGroup")
+        try container.encodeIfPresent(runAsNonRoot, forKey: "runAsNonRoot")
+        try container.encodeIfPresent(runAsUser, forKey: "runAsUser")
+        try container.encodeIfPresent(seLinuxOptions, forKey: "seLinuxOptions")
+        try container.encodeIfPresent(seccompProfile, forKey: "seccompProfile")
+        try container.encodeIfPresent(windowsOptions, forKey: "windowsOptions")
+        try UnknownFields.encode(unknownFields, to: &container)
     }
 }
 
@@ -10492,7 +16780,7 @@ extension CoreV1.SecurityContext: JSONFastFillable {
                 try cursor.fill(&self.seccompProfile)
             case 0x54b98d5ffee386e4 where cursor.key(jsonKey, is: "windowsOptions"):
                 try cursor.fill(&self.windowsOptions)
-            default: try cursor.skipValue()
+            default: try cursor.keepUnknown(jsonKey, in: &self.unknownFields)
             }
         }
     }
@@ -10511,6 +16799,13 @@ extension CoreV1 {
         public var spec: CoreV1.ServiceSpec?
         /// Most recently observed status of the service. Populated by the system. Read-only. More info: https://git.k8s.io/community/contributors/devel/sig-architecture/api-conventions.md#spec-and-status
         public var status: CoreV1.ServiceStatus?
+        /// Members of the JSON object this model does not know (fields added by a newer API server, say),
+        /// kept so that decoding and encoding again loses nothing.
+        public var unknownFields: JSONObject {
+            get { _unknownFields?.fields ?? JSONObject() }
+            set { _unknownFields = newValue.isEmpty ? nil : UnknownFieldsBox(newValue) }
+        }
+        var _unknownFields: UnknownFieldsBox?
 
         /// Creates a value; every field defaults to `nil` (left out of the JSON).
         public init(
@@ -10526,6 +16821,33 @@ extension CoreV1 {
             self.spec = spec
             self.status = status
         }
+    }
+}
+
+extension CoreV1.Service {
+    static let knownFields: Set<String> = ["apiVersion", "kind", "metadata", "spec", "status"]
+
+    /// Decodes the known fields and keeps the other members in `unknownFields`.
+    public init(from decoder: any Decoder) throws {
+        let container = try decoder.container(keyedBy: AnyCodingKey.self)
+        self.init()
+        self.apiVersion = try container.decodeIfPresent(String.self, forKey: "apiVersion")
+        self.kind = try container.decodeIfPresent(String.self, forKey: "kind")
+        self.metadata = try container.decodeIfPresent(MetaV1.ObjectMeta.self, forKey: "metadata")
+        self.spec = try container.decodeIfPresent(CoreV1.ServiceSpec.self, forKey: "spec")
+        self.status = try container.decodeIfPresent(CoreV1.ServiceStatus.self, forKey: "status")
+        self.unknownFields = try UnknownFields.decode(from: container, known: Self.knownFields)
+    }
+
+    /// Encodes the fields that are set, then `unknownFields`.
+    public func encode(to encoder: any Encoder) throws {
+        var container = encoder.container(keyedBy: AnyCodingKey.self)
+        try container.encodeIfPresent(apiVersion, forKey: "apiVersion")
+        try container.encodeIfPresent(kind, forKey: "kind")
+        try container.encodeIfPresent(metadata, forKey: "metadata")
+        try container.encodeIfPresent(spec, forKey: "spec")
+        try container.encodeIfPresent(status, forKey: "status")
+        try UnknownFields.encode(unknownFields, to: &container)
     }
 }
 
@@ -10546,7 +16868,7 @@ extension CoreV1.Service: JSONFastFillable {
                 try cursor.fill(&self.spec)
             case 0xc4d5696d6cc12c2f where cursor.key(jsonKey, is: "status"):
                 try cursor.fill(&self.status)
-            default: try cursor.skipValue()
+            default: try cursor.keepUnknown(jsonKey, in: &self.unknownFields)
             }
         }
     }
@@ -10580,6 +16902,13 @@ extension CoreV1 {
         public var metadata: MetaV1.ObjectMeta?
         /// Secrets is a list of the secrets in the same namespace that pods running using this ServiceAccount are allowed to use. Pods are only limited to this list if this service account has a "kubernetes.io/enforce-mountable-secrets" annotation set to "true". The "kubernetes.io/enforce-mountable-secrets" annotation is deprecated since v1.32. Prefer separate namespaces to isolate access to mounted secrets. This field should not be used to find auto-generated service account token secrets for use outside of pods. Instead, tokens can be requested directly using the TokenRequest API, or service account token secrets can be manually created. More info: https://kubernetes.io/docs/concepts/configuration/secret
         public var secrets: [CoreV1.ObjectReference]?
+        /// Members of the JSON object this model does not know (fields added by a newer API server, say),
+        /// kept so that decoding and encoding again loses nothing.
+        public var unknownFields: JSONObject {
+            get { _unknownFields?.fields ?? JSONObject() }
+            set { _unknownFields = newValue.isEmpty ? nil : UnknownFieldsBox(newValue) }
+        }
+        var _unknownFields: UnknownFieldsBox?
 
         /// Creates a value; every field defaults to `nil` (left out of the JSON).
         public init(
@@ -10597,6 +16926,35 @@ extension CoreV1 {
             self.metadata = metadata
             self.secrets = secrets
         }
+    }
+}
+
+extension CoreV1.ServiceAccount {
+    static let knownFields: Set<String> = ["apiVersion", "automountServiceAccountToken", "imagePullSecrets", "kind", "metadata", "secrets"]
+
+    /// Decodes the known fields and keeps the other members in `unknownFields`.
+    public init(from decoder: any Decoder) throws {
+        let container = try decoder.container(keyedBy: AnyCodingKey.self)
+        self.init()
+        self.apiVersion = try container.decodeIfPresent(String.self, forKey: "apiVersion")
+        self.automountServiceAccountToken = try container.decodeIfPresent(Bool.self, forKey: "automountServiceAccountToken")
+        self.imagePullSecrets = try container.decodeIfPresent([CoreV1.LocalObjectReference].self, forKey: "imagePullSecrets")
+        self.kind = try container.decodeIfPresent(String.self, forKey: "kind")
+        self.metadata = try container.decodeIfPresent(MetaV1.ObjectMeta.self, forKey: "metadata")
+        self.secrets = try container.decodeIfPresent([CoreV1.ObjectReference].self, forKey: "secrets")
+        self.unknownFields = try UnknownFields.decode(from: container, known: Self.knownFields)
+    }
+
+    /// Encodes the fields that are set, then `unknownFields`.
+    public func encode(to encoder: any Encoder) throws {
+        var container = encoder.container(keyedBy: AnyCodingKey.self)
+        try container.encodeIfPresent(apiVersion, forKey: "apiVersion")
+        try container.encodeIfPresent(automountServiceAccountToken, forKey: "automountServiceAccountToken")
+        try container.encodeIfPresent(imagePullSecrets, forKey: "imagePullSecrets")
+        try container.encodeIfPresent(kind, forKey: "kind")
+        try container.encodeIfPresent(metadata, forKey: "metadata")
+        try container.encodeIfPresent(secrets, forKey: "secrets")
+        try UnknownFields.encode(unknownFields, to: &container)
     }
 }
 
@@ -10619,7 +16977,7 @@ extension CoreV1.ServiceAccount: JSONFastFillable {
                 try cursor.fill(&self.metadata)
             case 0xeedb87b077b5c4c6 where cursor.key(jsonKey, is: "secrets"):
                 try cursor.fillArray(&self.secrets)
-            default: try cursor.skipValue()
+            default: try cursor.keepUnknown(jsonKey, in: &self.unknownFields)
             }
         }
     }
@@ -10651,6 +17009,13 @@ extension CoreV1 {
         public var kind: String?
         /// Standard list metadata. More info: https://git.k8s.io/community/contributors/devel/sig-architecture/api-conventions.md#types-kinds
         public var metadata: MetaV1.ListMeta?
+        /// Members of the JSON object this model does not know (fields added by a newer API server, say),
+        /// kept so that decoding and encoding again loses nothing.
+        public var unknownFields: JSONObject {
+            get { _unknownFields?.fields ?? JSONObject() }
+            set { _unknownFields = newValue.isEmpty ? nil : UnknownFieldsBox(newValue) }
+        }
+        var _unknownFields: UnknownFieldsBox?
 
         /// Creates a value; every field defaults to `nil` (left out of the JSON).
         public init(
@@ -10664,6 +17029,31 @@ extension CoreV1 {
             self.kind = kind
             self.metadata = metadata
         }
+    }
+}
+
+extension CoreV1.ServiceAccountList {
+    static let knownFields: Set<String> = ["apiVersion", "items", "kind", "metadata"]
+
+    /// Decodes the known fields and keeps the other members in `unknownFields`.
+    public init(from decoder: any Decoder) throws {
+        let container = try decoder.container(keyedBy: AnyCodingKey.self)
+        self.init()
+        self.apiVersion = try container.decodeIfPresent(String.self, forKey: "apiVersion")
+        self.items = try container.decodeIfPresent([CoreV1.ServiceAccount].self, forKey: "items")
+        self.kind = try container.decodeIfPresent(String.self, forKey: "kind")
+        self.metadata = try container.decodeIfPresent(MetaV1.ListMeta.self, forKey: "metadata")
+        self.unknownFields = try UnknownFields.decode(from: container, known: Self.knownFields)
+    }
+
+    /// Encodes the fields that are set, then `unknownFields`.
+    public func encode(to encoder: any Encoder) throws {
+        var container = encoder.container(keyedBy: AnyCodingKey.self)
+        try container.encodeIfPresent(apiVersion, forKey: "apiVersion")
+        try container.encodeIfPresent(items, forKey: "items")
+        try container.encodeIfPresent(kind, forKey: "kind")
+        try container.encodeIfPresent(metadata, forKey: "metadata")
+        try UnknownFields.encode(unknownFields, to: &container)
     }
 }
 
@@ -10682,7 +17072,7 @@ extension CoreV1.ServiceAccountList: JSONFastFillable {
                 self.kind = try cursor.decode(String.self)
             case 0x28475f88f42fd020 where cursor.key(jsonKey, is: "metadata"):
                 try cursor.fill(&self.metadata)
-            default: try cursor.skipValue()
+            default: try cursor.keepUnknown(jsonKey, in: &self.unknownFields)
             }
         }
     }
@@ -10699,6 +17089,13 @@ extension CoreV1 {
         /// 
         /// Required by the API.
         public var path: String?
+        /// Members of the JSON object this model does not know (fields added by a newer API server, say),
+        /// kept so that decoding and encoding again loses nothing.
+        public var unknownFields: JSONObject {
+            get { _unknownFields?.fields ?? JSONObject() }
+            set { _unknownFields = newValue.isEmpty ? nil : UnknownFieldsBox(newValue) }
+        }
+        var _unknownFields: UnknownFieldsBox?
 
         /// Creates a value; every field defaults to `nil` (left out of the JSON).
         public init(
@@ -10710,6 +17107,29 @@ extension CoreV1 {
             self.expirationSeconds = expirationSeconds
             self.path = path
         }
+    }
+}
+
+extension CoreV1.ServiceAccountTokenProjection {
+    static let knownFields: Set<String> = ["audience", "expirationSeconds", "path"]
+
+    /// Decodes the known fields and keeps the other members in `unknownFields`.
+    public init(from decoder: any Decoder) throws {
+        let container = try decoder.container(keyedBy: AnyCodingKey.self)
+        self.init()
+        self.audience = try container.decodeIfPresent(String.self, forKey: "audience")
+        self.expirationSeconds = try container.decodeIfPresent(Int64.self, forKey: "expirationSeconds")
+        self.path = try container.decodeIfPresent(String.self, forKey: "path")
+        self.unknownFields = try UnknownFields.decode(from: container, known: Self.knownFields)
+    }
+
+    /// Encodes the fields that are set, then `unknownFields`.
+    public func encode(to encoder: any Encoder) throws {
+        var container = encoder.container(keyedBy: AnyCodingKey.self)
+        try container.encodeIfPresent(audience, forKey: "audience")
+        try container.encodeIfPresent(expirationSeconds, forKey: "expirationSeconds")
+        try container.encodeIfPresent(path, forKey: "path")
+        try UnknownFields.encode(unknownFields, to: &container)
     }
 }
 
@@ -10726,7 +17146,7 @@ extension CoreV1.ServiceAccountTokenProjection: JSONFastFillable {
                 self.expirationSeconds = try cursor.decode(Int64.self)
             case 0x3c52d0debd70676 where cursor.key(jsonKey, is: "path"):
                 self.path = try cursor.decode(String.self)
-            default: try cursor.skipValue()
+            default: try cursor.keepUnknown(jsonKey, in: &self.unknownFields)
             }
         }
     }
@@ -10745,6 +17165,13 @@ extension CoreV1 {
         public var kind: String?
         /// Standard list metadata. More info: https://git.k8s.io/community/contributors/devel/sig-architecture/api-conventions.md#types-kinds
         public var metadata: MetaV1.ListMeta?
+        /// Members of the JSON object this model does not know (fields added by a newer API server, say),
+        /// kept so that decoding and encoding again loses nothing.
+        public var unknownFields: JSONObject {
+            get { _unknownFields?.fields ?? JSONObject() }
+            set { _unknownFields = newValue.isEmpty ? nil : UnknownFieldsBox(newValue) }
+        }
+        var _unknownFields: UnknownFieldsBox?
 
         /// Creates a value; every field defaults to `nil` (left out of the JSON).
         public init(
@@ -10758,6 +17185,31 @@ extension CoreV1 {
             self.kind = kind
             self.metadata = metadata
         }
+    }
+}
+
+extension CoreV1.ServiceList {
+    static let knownFields: Set<String> = ["apiVersion", "items", "kind", "metadata"]
+
+    /// Decodes the known fields and keeps the other members in `unknownFields`.
+    public init(from decoder: any Decoder) throws {
+        let container = try decoder.container(keyedBy: AnyCodingKey.self)
+        self.init()
+        self.apiVersion = try container.decodeIfPresent(String.self, forKey: "apiVersion")
+        self.items = try container.decodeIfPresent([CoreV1.Service].self, forKey: "items")
+        self.kind = try container.decodeIfPresent(String.self, forKey: "kind")
+        self.metadata = try container.decodeIfPresent(MetaV1.ListMeta.self, forKey: "metadata")
+        self.unknownFields = try UnknownFields.decode(from: container, known: Self.knownFields)
+    }
+
+    /// Encodes the fields that are set, then `unknownFields`.
+    public func encode(to encoder: any Encoder) throws {
+        var container = encoder.container(keyedBy: AnyCodingKey.self)
+        try container.encodeIfPresent(apiVersion, forKey: "apiVersion")
+        try container.encodeIfPresent(items, forKey: "items")
+        try container.encodeIfPresent(kind, forKey: "kind")
+        try container.encodeIfPresent(metadata, forKey: "metadata")
+        try UnknownFields.encode(unknownFields, to: &container)
     }
 }
 
@@ -10776,7 +17228,7 @@ extension CoreV1.ServiceList: JSONFastFillable {
                 self.kind = try cursor.decode(String.self)
             case 0x28475f88f42fd020 where cursor.key(jsonKey, is: "metadata"):
                 try cursor.fill(&self.metadata)
-            default: try cursor.skipValue()
+            default: try cursor.keepUnknown(jsonKey, in: &self.unknownFields)
             }
         }
     }
@@ -10808,6 +17260,13 @@ extension CoreV1 {
         public var `protocol`: String?
         /// Number or name of the port to access on the pods targeted by the service. Number must be in the range 1 to 65535. Name must be an IANA_SVC_NAME. If this is a string, it will be looked up as a named port in the target Pod's container ports. If this is not specified, the value of the 'port' field is used (an identity map). This field is ignored for services with clusterIP=None, and should be omitted or set equal to the 'port' field. More info: https://kubernetes.io/docs/concepts/services-networking/service/#defining-a-service
         public var targetPort: IntOrString?
+        /// Members of the JSON object this model does not know (fields added by a newer API server, say),
+        /// kept so that decoding and encoding again loses nothing.
+        public var unknownFields: JSONObject {
+            get { _unknownFields?.fields ?? JSONObject() }
+            set { _unknownFields = newValue.isEmpty ? nil : UnknownFieldsBox(newValue) }
+        }
+        var _unknownFields: UnknownFieldsBox?
 
         /// Creates a value; every field defaults to `nil` (left out of the JSON).
         public init(
@@ -10825,6 +17284,35 @@ extension CoreV1 {
             self.`protocol` = `protocol`
             self.targetPort = targetPort
         }
+    }
+}
+
+extension CoreV1.ServicePort {
+    static let knownFields: Set<String> = ["appProtocol", "name", "nodePort", "port", "protocol", "targetPort"]
+
+    /// Decodes the known fields and keeps the other members in `unknownFields`.
+    public init(from decoder: any Decoder) throws {
+        let container = try decoder.container(keyedBy: AnyCodingKey.self)
+        self.init()
+        self.appProtocol = try container.decodeIfPresent(String.self, forKey: "appProtocol")
+        self.name = try container.decodeIfPresent(String.self, forKey: "name")
+        self.nodePort = try container.decodeIfPresent(Int32.self, forKey: "nodePort")
+        self.port = try container.decodeIfPresent(Int32.self, forKey: "port")
+        self.`protocol` = try container.decodeIfPresent(String.self, forKey: "protocol")
+        self.targetPort = try container.decodeIfPresent(IntOrString.self, forKey: "targetPort")
+        self.unknownFields = try UnknownFields.decode(from: container, known: Self.knownFields)
+    }
+
+    /// Encodes the fields that are set, then `unknownFields`.
+    public func encode(to encoder: any Encoder) throws {
+        var container = encoder.container(keyedBy: AnyCodingKey.self)
+        try container.encodeIfPresent(appProtocol, forKey: "appProtocol")
+        try container.encodeIfPresent(name, forKey: "name")
+        try container.encodeIfPresent(nodePort, forKey: "nodePort")
+        try container.encodeIfPresent(port, forKey: "port")
+        try container.encodeIfPresent(`protocol`, forKey: "protocol")
+        try container.encodeIfPresent(targetPort, forKey: "targetPort")
+        try UnknownFields.encode(unknownFields, to: &container)
     }
 }
 
@@ -10847,7 +17335,7 @@ extension CoreV1.ServicePort: JSONFastFillable {
                 self.`protocol` = try cursor.decode(String.self)
             case 0x86a8a86f6549f793 where cursor.key(jsonKey, is: "targetPort"):
                 self.targetPort = try cursor.decode(IntOrString.self)
-            default: try cursor.skipValue()
+            default: try cursor.keepUnknown(jsonKey, in: &self.unknownFields)
             }
         }
     }
@@ -10900,6 +17388,13 @@ extension CoreV1 {
         public var trafficDistribution: String?
         /// type determines how the Service is exposed. Defaults to ClusterIP. Valid options are ExternalName, ClusterIP, NodePort, and LoadBalancer. "ClusterIP" allocates a cluster-internal IP address for load-balancing to endpoints. Endpoints are determined by the selector or if that is not specified, by manual construction of an Endpoints object or EndpointSlice objects. If clusterIP is "None", no virtual IP is allocated and the endpoints are published as a set of endpoints rather than a virtual IP. "NodePort" builds on ClusterIP and allocates a port on every node which routes to the same endpoints as the clusterIP. "LoadBalancer" builds on NodePort and creates an external load-balancer (if supported in the current cloud) which routes to the same endpoints as the clusterIP. "ExternalName" aliases this service to the specified externalName. Several other fields do not apply to ExternalName services. More info: https://kubernetes.io/docs/concepts/services-networking/service/#publishing-services-service-types
         public var type: String?
+        /// Members of the JSON object this model does not know (fields added by a newer API server, say),
+        /// kept so that decoding and encoding again loses nothing.
+        public var unknownFields: JSONObject {
+            get { _unknownFields?.fields ?? JSONObject() }
+            set { _unknownFields = newValue.isEmpty ? nil : UnknownFieldsBox(newValue) }
+        }
+        var _unknownFields: UnknownFieldsBox?
 
         /// Creates a value; every field defaults to `nil` (left out of the JSON).
         public init(
@@ -10945,6 +17440,63 @@ extension CoreV1 {
             self.trafficDistribution = trafficDistribution
             self.type = type
         }
+    }
+}
+
+extension CoreV1.ServiceSpec {
+    static let knownFields: Set<String> = ["allocateLoadBalancerNodePorts", "clusterIP", "clusterIPs", "externalIPs", "externalName", "externalTrafficPolicy", "healthCheckNodePort", "internalTrafficPolicy", "ipFamilies", "ipFamilyPolicy", "loadBalancerClass", "loadBalancerIP", "loadBalancerSourceRanges", "ports", "publishNotReadyAddresses", "selector", "sessionAffinity", "sessionAffinityConfig", "trafficDistribution", "type"]
+
+    /// Decodes the known fields and keeps the other members in `unknownFields`.
+    public init(from decoder: any Decoder) throws {
+        let container = try decoder.container(keyedBy: AnyCodingKey.self)
+        self.init()
+        self.allocateLoadBalancerNodePorts = try container.decodeIfPresent(Bool.self, forKey: "allocateLoadBalancerNodePorts")
+        self.clusterIP = try container.decodeIfPresent(String.self, forKey: "clusterIP")
+        self.clusterIPs = try container.decodeIfPresent([String].self, forKey: "clusterIPs")
+        self.externalIPs = try container.decodeIfPresent([String].self, forKey: "externalIPs")
+        self.externalName = try container.decodeIfPresent(String.self, forKey: "externalName")
+        self.externalTrafficPolicy = try container.decodeIfPresent(String.self, forKey: "externalTrafficPolicy")
+        self.healthCheckNodePort = try container.decodeIfPresent(Int32.self, forKey: "healthCheckNodePort")
+        self.internalTrafficPolicy = try container.decodeIfPresent(String.self, forKey: "internalTrafficPolicy")
+        self.ipFamilies = try container.decodeIfPresent([String].self, forKey: "ipFamilies")
+        self.ipFamilyPolicy = try container.decodeIfPresent(String.self, forKey: "ipFamilyPolicy")
+        self.loadBalancerClass = try container.decodeIfPresent(String.self, forKey: "loadBalancerClass")
+        self.loadBalancerIP = try container.decodeIfPresent(String.self, forKey: "loadBalancerIP")
+        self.loadBalancerSourceRanges = try container.decodeIfPresent([String].self, forKey: "loadBalancerSourceRanges")
+        self.ports = try container.decodeIfPresent([CoreV1.ServicePort].self, forKey: "ports")
+        self.publishNotReadyAddresses = try container.decodeIfPresent(Bool.self, forKey: "publishNotReadyAddresses")
+        self.selector = try container.decodeIfPresent([String: String].self, forKey: "selector")
+        self.sessionAffinity = try container.decodeIfPresent(String.self, forKey: "sessionAffinity")
+        self.sessionAffinityConfig = try container.decodeIfPresent(CoreV1.SessionAffinityConfig.self, forKey: "sessionAffinityConfig")
+        self.trafficDistribution = try container.decodeIfPresent(String.self, forKey: "trafficDistribution")
+        self.type = try container.decodeIfPresent(String.self, forKey: "type")
+        self.unknownFields = try UnknownFields.decode(from: container, known: Self.knownFields)
+    }
+
+    /// Encodes the fields that are set, then `unknownFields`.
+    public func encode(to encoder: any Encoder) throws {
+        var container = encoder.container(keyedBy: AnyCodingKey.self)
+        try container.encodeIfPresent(allocateLoadBalancerNodePorts, forKey: "allocateLoadBalancerNodePorts")
+        try container.encodeIfPresent(clusterIP, forKey: "clusterIP")
+        try container.encodeIfPresent(clusterIPs, forKey: "clusterIPs")
+        try container.encodeIfPresent(externalIPs, forKey: "externalIPs")
+        try container.encodeIfPresent(externalName, forKey: "externalName")
+        try container.encodeIfPresent(externalTrafficPolicy, forKey: "externalTrafficPolicy")
+        try container.encodeIfPresent(healthCheckNodePort, forKey: "healthCheckNodePort")
+        try container.encodeIfPresent(internalTrafficPolicy, forKey: "internalTrafficPolicy")
+        try container.encodeIfPresent(ipFamilies, forKey: "ipFamilies")
+        try container.encodeIfPresent(ipFamilyPolicy, forKey: "ipFamilyPolicy")
+        try container.encodeIfPresent(loadBalancerClass, forKey: "loadBalancerClass")
+        try container.encodeIfPresent(loadBalancerIP, forKey: "loadBalancerIP")
+        try container.encodeIfPresent(loadBalancerSourceRanges, forKey: "loadBalancerSourceRanges")
+        try container.encodeIfPresent(ports, forKey: "ports")
+        try container.encodeIfPresent(publishNotReadyAddresses, forKey: "publishNotReadyAddresses")
+        try container.encodeIfPresent(selector, forKey: "selector")
+        try container.encodeIfPresent(sessionAffinity, forKey: "sessionAffinity")
+        try container.encodeIfPresent(sessionAffinityConfig, forKey: "sessionAffinityConfig")
+        try container.encodeIfPresent(trafficDistribution, forKey: "trafficDistribution")
+        try container.encodeIfPresent(type, forKey: "type")
+        try UnknownFields.encode(unknownFields, to: &container)
     }
 }
 
@@ -10995,7 +17547,7 @@ extension CoreV1.ServiceSpec: JSONFastFillable {
                 self.trafficDistribution = try cursor.decode(String.self)
             case 0xa79439ef7bfa9c2d where cursor.key(jsonKey, is: "type"):
                 self.type = try cursor.decode(String.self)
-            default: try cursor.skipValue()
+            default: try cursor.keepUnknown(jsonKey, in: &self.unknownFields)
             }
         }
     }
@@ -11008,6 +17560,13 @@ extension CoreV1 {
         public var conditions: [MetaV1.Condition]?
         /// LoadBalancer contains the current status of the load-balancer, if one is present.
         public var loadBalancer: CoreV1.LoadBalancerStatus?
+        /// Members of the JSON object this model does not know (fields added by a newer API server, say),
+        /// kept so that decoding and encoding again loses nothing.
+        public var unknownFields: JSONObject {
+            get { _unknownFields?.fields ?? JSONObject() }
+            set { _unknownFields = newValue.isEmpty ? nil : UnknownFieldsBox(newValue) }
+        }
+        var _unknownFields: UnknownFieldsBox?
 
         /// Creates a value; every field defaults to `nil` (left out of the JSON).
         public init(
@@ -11017,6 +17576,27 @@ extension CoreV1 {
             self.conditions = conditions
             self.loadBalancer = loadBalancer
         }
+    }
+}
+
+extension CoreV1.ServiceStatus {
+    static let knownFields: Set<String> = ["conditions", "loadBalancer"]
+
+    /// Decodes the known fields and keeps the other members in `unknownFields`.
+    public init(from decoder: any Decoder) throws {
+        let container = try decoder.container(keyedBy: AnyCodingKey.self)
+        self.init()
+        self.conditions = try container.decodeIfPresent([MetaV1.Condition].self, forKey: "conditions")
+        self.loadBalancer = try container.decodeIfPresent(CoreV1.LoadBalancerStatus.self, forKey: "loadBalancer")
+        self.unknownFields = try UnknownFields.decode(from: container, known: Self.knownFields)
+    }
+
+    /// Encodes the fields that are set, then `unknownFields`.
+    public func encode(to encoder: any Encoder) throws {
+        var container = encoder.container(keyedBy: AnyCodingKey.self)
+        try container.encodeIfPresent(conditions, forKey: "conditions")
+        try container.encodeIfPresent(loadBalancer, forKey: "loadBalancer")
+        try UnknownFields.encode(unknownFields, to: &container)
     }
 }
 
@@ -11031,7 +17611,7 @@ extension CoreV1.ServiceStatus: JSONFastFillable {
                 try cursor.fillArray(&self.conditions)
             case 0x461526f6e17a6cc7 where cursor.key(jsonKey, is: "loadBalancer"):
                 try cursor.fill(&self.loadBalancer)
-            default: try cursor.skipValue()
+            default: try cursor.keepUnknown(jsonKey, in: &self.unknownFields)
             }
         }
     }
@@ -11042,6 +17622,13 @@ extension CoreV1 {
     public struct SessionAffinityConfig: Codable, Hashable, Sendable {
         /// clientIP contains the configurations of Client IP based session affinity.
         public var clientIP: CoreV1.ClientIPConfig?
+        /// Members of the JSON object this model does not know (fields added by a newer API server, say),
+        /// kept so that decoding and encoding again loses nothing.
+        public var unknownFields: JSONObject {
+            get { _unknownFields?.fields ?? JSONObject() }
+            set { _unknownFields = newValue.isEmpty ? nil : UnknownFieldsBox(newValue) }
+        }
+        var _unknownFields: UnknownFieldsBox?
 
         /// Creates a value; every field defaults to `nil` (left out of the JSON).
         public init(
@@ -11049,6 +17636,25 @@ extension CoreV1 {
         ) {
             self.clientIP = clientIP
         }
+    }
+}
+
+extension CoreV1.SessionAffinityConfig {
+    static let knownFields: Set<String> = ["clientIP"]
+
+    /// Decodes the known fields and keeps the other members in `unknownFields`.
+    public init(from decoder: any Decoder) throws {
+        let container = try decoder.container(keyedBy: AnyCodingKey.self)
+        self.init()
+        self.clientIP = try container.decodeIfPresent(CoreV1.ClientIPConfig.self, forKey: "clientIP")
+        self.unknownFields = try UnknownFields.decode(from: container, known: Self.knownFields)
+    }
+
+    /// Encodes the fields that are set, then `unknownFields`.
+    public func encode(to encoder: any Encoder) throws {
+        var container = encoder.container(keyedBy: AnyCodingKey.self)
+        try container.encodeIfPresent(clientIP, forKey: "clientIP")
+        try UnknownFields.encode(unknownFields, to: &container)
     }
 }
 
@@ -11061,7 +17667,7 @@ extension CoreV1.SessionAffinityConfig: JSONFastFillable {
             switch cursor.keyHash {
             case 0xb4e57bd207ca39bf where cursor.key(jsonKey, is: "clientIP"):
                 try cursor.fill(&self.clientIP)
-            default: try cursor.skipValue()
+            default: try cursor.keepUnknown(jsonKey, in: &self.unknownFields)
             }
         }
     }
@@ -11074,6 +17680,13 @@ extension CoreV1 {
         /// 
         /// Required by the API.
         public var seconds: Int64?
+        /// Members of the JSON object this model does not know (fields added by a newer API server, say),
+        /// kept so that decoding and encoding again loses nothing.
+        public var unknownFields: JSONObject {
+            get { _unknownFields?.fields ?? JSONObject() }
+            set { _unknownFields = newValue.isEmpty ? nil : UnknownFieldsBox(newValue) }
+        }
+        var _unknownFields: UnknownFieldsBox?
 
         /// Creates a value; every field defaults to `nil` (left out of the JSON).
         public init(
@@ -11081,6 +17694,25 @@ extension CoreV1 {
         ) {
             self.seconds = seconds
         }
+    }
+}
+
+extension CoreV1.SleepAction {
+    static let knownFields: Set<String> = ["seconds"]
+
+    /// Decodes the known fields and keeps the other members in `unknownFields`.
+    public init(from decoder: any Decoder) throws {
+        let container = try decoder.container(keyedBy: AnyCodingKey.self)
+        self.init()
+        self.seconds = try container.decodeIfPresent(Int64.self, forKey: "seconds")
+        self.unknownFields = try UnknownFields.decode(from: container, known: Self.knownFields)
+    }
+
+    /// Encodes the fields that are set, then `unknownFields`.
+    public func encode(to encoder: any Encoder) throws {
+        var container = encoder.container(keyedBy: AnyCodingKey.self)
+        try container.encodeIfPresent(seconds, forKey: "seconds")
+        try UnknownFields.encode(unknownFields, to: &container)
     }
 }
 
@@ -11093,7 +17725,7 @@ extension CoreV1.SleepAction: JSONFastFillable {
             switch cursor.keyHash {
             case 0x9eff639fb8a1be0a where cursor.key(jsonKey, is: "seconds"):
                 self.seconds = try cursor.decode(Int64.self)
-            default: try cursor.skipValue()
+            default: try cursor.keepUnknown(jsonKey, in: &self.unknownFields)
             }
         }
     }
@@ -11112,6 +17744,13 @@ extension CoreV1 {
         public var volumeName: String?
         /// volumeNamespace specifies the scope of the volume within StorageOS.  If no namespace is specified then the Pod's namespace will be used.  This allows the Kubernetes name scoping to be mirrored within StorageOS for tighter integration. Set VolumeName to any name to override the default behaviour. Set to "default" if you are not using namespaces within StorageOS. Namespaces that do not pre-exist within StorageOS will be created.
         public var volumeNamespace: String?
+        /// Members of the JSON object this model does not know (fields added by a newer API server, say),
+        /// kept so that decoding and encoding again loses nothing.
+        public var unknownFields: JSONObject {
+            get { _unknownFields?.fields ?? JSONObject() }
+            set { _unknownFields = newValue.isEmpty ? nil : UnknownFieldsBox(newValue) }
+        }
+        var _unknownFields: UnknownFieldsBox?
 
         /// Creates a value; every field defaults to `nil` (left out of the JSON).
         public init(
@@ -11127,6 +17766,33 @@ extension CoreV1 {
             self.volumeName = volumeName
             self.volumeNamespace = volumeNamespace
         }
+    }
+}
+
+extension CoreV1.StorageOSPersistentVolumeSource {
+    static let knownFields: Set<String> = ["fsType", "readOnly", "secretRef", "volumeName", "volumeNamespace"]
+
+    /// Decodes the known fields and keeps the other members in `unknownFields`.
+    public init(from decoder: any Decoder) throws {
+        let container = try decoder.container(keyedBy: AnyCodingKey.self)
+        self.init()
+        self.fsType = try container.decodeIfPresent(String.self, forKey: "fsType")
+        self.readOnly = try container.decodeIfPresent(Bool.self, forKey: "readOnly")
+        self.secretRef = try container.decodeIfPresent(CoreV1.ObjectReference.self, forKey: "secretRef")
+        self.volumeName = try container.decodeIfPresent(String.self, forKey: "volumeName")
+        self.volumeNamespace = try container.decodeIfPresent(String.self, forKey: "volumeNamespace")
+        self.unknownFields = try UnknownFields.decode(from: container, known: Self.knownFields)
+    }
+
+    /// Encodes the fields that are set, then `unknownFields`.
+    public func encode(to encoder: any Encoder) throws {
+        var container = encoder.container(keyedBy: AnyCodingKey.self)
+        try container.encodeIfPresent(fsType, forKey: "fsType")
+        try container.encodeIfPresent(readOnly, forKey: "readOnly")
+        try container.encodeIfPresent(secretRef, forKey: "secretRef")
+        try container.encodeIfPresent(volumeName, forKey: "volumeName")
+        try container.encodeIfPresent(volumeNamespace, forKey: "volumeNamespace")
+        try UnknownFields.encode(unknownFields, to: &container)
     }
 }
 
@@ -11147,7 +17813,7 @@ extension CoreV1.StorageOSPersistentVolumeSource: JSONFastFillable {
                 self.volumeName = try cursor.decode(String.self)
             case 0xf8a213e1aaad7cd2 where cursor.key(jsonKey, is: "volumeNamespace"):
                 self.volumeNamespace = try cursor.decode(String.self)
-            default: try cursor.skipValue()
+            default: try cursor.keepUnknown(jsonKey, in: &self.unknownFields)
             }
         }
     }
@@ -11166,6 +17832,13 @@ extension CoreV1 {
         public var volumeName: String?
         /// volumeNamespace specifies the scope of the volume within StorageOS.  If no namespace is specified then the Pod's namespace will be used.  This allows the Kubernetes name scoping to be mirrored within StorageOS for tighter integration. Set VolumeName to any name to override the default behaviour. Set to "default" if you are not using namespaces within StorageOS. Namespaces that do not pre-exist within StorageOS will be created.
         public var volumeNamespace: String?
+        /// Members of the JSON object this model does not know (fields added by a newer API server, say),
+        /// kept so that decoding and encoding again loses nothing.
+        public var unknownFields: JSONObject {
+            get { _unknownFields?.fields ?? JSONObject() }
+            set { _unknownFields = newValue.isEmpty ? nil : UnknownFieldsBox(newValue) }
+        }
+        var _unknownFields: UnknownFieldsBox?
 
         /// Creates a value; every field defaults to `nil` (left out of the JSON).
         public init(
@@ -11181,6 +17854,33 @@ extension CoreV1 {
             self.volumeName = volumeName
             self.volumeNamespace = volumeNamespace
         }
+    }
+}
+
+extension CoreV1.StorageOSVolumeSource {
+    static let knownFields: Set<String> = ["fsType", "readOnly", "secretRef", "volumeName", "volumeNamespace"]
+
+    /// Decodes the known fields and keeps the other members in `unknownFields`.
+    public init(from decoder: any Decoder) throws {
+        let container = try decoder.container(keyedBy: AnyCodingKey.self)
+        self.init()
+        self.fsType = try container.decodeIfPresent(String.self, forKey: "fsType")
+        self.readOnly = try container.decodeIfPresent(Bool.self, forKey: "readOnly")
+        self.secretRef = try container.decodeIfPresent(CoreV1.LocalObjectReference.self, forKey: "secretRef")
+        self.volumeName = try container.decodeIfPresent(String.self, forKey: "volumeName")
+        self.volumeNamespace = try container.decodeIfPresent(String.self, forKey: "volumeNamespace")
+        self.unknownFields = try UnknownFields.decode(from: container, known: Self.knownFields)
+    }
+
+    /// Encodes the fields that are set, then `unknownFields`.
+    public func encode(to encoder: any Encoder) throws {
+        var container = encoder.container(keyedBy: AnyCodingKey.self)
+        try container.encodeIfPresent(fsType, forKey: "fsType")
+        try container.encodeIfPresent(readOnly, forKey: "readOnly")
+        try container.encodeIfPresent(secretRef, forKey: "secretRef")
+        try container.encodeIfPresent(volumeName, forKey: "volumeName")
+        try container.encodeIfPresent(volumeNamespace, forKey: "volumeNamespace")
+        try UnknownFields.encode(unknownFields, to: &container)
     }
 }
 
@@ -11201,7 +17901,7 @@ extension CoreV1.StorageOSVolumeSource: JSONFastFillable {
                 self.volumeName = try cursor.decode(String.self)
             case 0xf8a213e1aaad7cd2 where cursor.key(jsonKey, is: "volumeNamespace"):
                 self.volumeNamespace = try cursor.decode(String.self)
-            default: try cursor.skipValue()
+            default: try cursor.keepUnknown(jsonKey, in: &self.unknownFields)
             }
         }
     }
@@ -11218,6 +17918,13 @@ extension CoreV1 {
         /// 
         /// Required by the API.
         public var value: String?
+        /// Members of the JSON object this model does not know (fields added by a newer API server, say),
+        /// kept so that decoding and encoding again loses nothing.
+        public var unknownFields: JSONObject {
+            get { _unknownFields?.fields ?? JSONObject() }
+            set { _unknownFields = newValue.isEmpty ? nil : UnknownFieldsBox(newValue) }
+        }
+        var _unknownFields: UnknownFieldsBox?
 
         /// Creates a value; every field defaults to `nil` (left out of the JSON).
         public init(
@@ -11227,6 +17934,27 @@ extension CoreV1 {
             self.name = name
             self.value = value
         }
+    }
+}
+
+extension CoreV1.Sysctl {
+    static let knownFields: Set<String> = ["name", "value"]
+
+    /// Decodes the known fields and keeps the other members in `unknownFields`.
+    public init(from decoder: any Decoder) throws {
+        let container = try decoder.container(keyedBy: AnyCodingKey.self)
+        self.init()
+        self.name = try container.decodeIfPresent(String.self, forKey: "name")
+        self.value = try container.decodeIfPresent(String.self, forKey: "value")
+        self.unknownFields = try UnknownFields.decode(from: container, known: Self.knownFields)
+    }
+
+    /// Encodes the fields that are set, then `unknownFields`.
+    public func encode(to encoder: any Encoder) throws {
+        var container = encoder.container(keyedBy: AnyCodingKey.self)
+        try container.encodeIfPresent(name, forKey: "name")
+        try container.encodeIfPresent(value, forKey: "value")
+        try UnknownFields.encode(unknownFields, to: &container)
     }
 }
 
@@ -11241,7 +17969,7 @@ extension CoreV1.Sysctl: JSONFastFillable {
                 self.name = try cursor.decode(String.self)
             case 0x7ce4fd9430e80cea where cursor.key(jsonKey, is: "value"):
                 self.value = try cursor.decode(String.self)
-            default: try cursor.skipValue()
+            default: try cursor.keepUnknown(jsonKey, in: &self.unknownFields)
             }
         }
     }
@@ -11256,6 +17984,13 @@ extension CoreV1 {
         /// 
         /// Required by the API.
         public var port: IntOrString?
+        /// Members of the JSON object this model does not know (fields added by a newer API server, say),
+        /// kept so that decoding and encoding again loses nothing.
+        public var unknownFields: JSONObject {
+            get { _unknownFields?.fields ?? JSONObject() }
+            set { _unknownFields = newValue.isEmpty ? nil : UnknownFieldsBox(newValue) }
+        }
+        var _unknownFields: UnknownFieldsBox?
 
         /// Creates a value; every field defaults to `nil` (left out of the JSON).
         public init(
@@ -11265,6 +18000,27 @@ extension CoreV1 {
             self.host = host
             self.port = port
         }
+    }
+}
+
+extension CoreV1.TCPSocketAction {
+    static let knownFields: Set<String> = ["host", "port"]
+
+    /// Decodes the known fields and keeps the other members in `unknownFields`.
+    public init(from decoder: any Decoder) throws {
+        let container = try decoder.container(keyedBy: AnyCodingKey.self)
+        self.init()
+        self.host = try container.decodeIfPresent(String.self, forKey: "host")
+        self.port = try container.decodeIfPresent(IntOrString.self, forKey: "port")
+        self.unknownFields = try UnknownFields.decode(from: container, known: Self.knownFields)
+    }
+
+    /// Encodes the fields that are set, then `unknownFields`.
+    public func encode(to encoder: any Encoder) throws {
+        var container = encoder.container(keyedBy: AnyCodingKey.self)
+        try container.encodeIfPresent(host, forKey: "host")
+        try container.encodeIfPresent(port, forKey: "port")
+        try UnknownFields.encode(unknownFields, to: &container)
     }
 }
 
@@ -11279,7 +18035,7 @@ extension CoreV1.TCPSocketAction: JSONFastFillable {
                 self.host = try cursor.decode(String.self)
             case 0x8c2cdb0da8933fa6 where cursor.key(jsonKey, is: "port"):
                 self.port = try cursor.decode(IntOrString.self)
-            default: try cursor.skipValue()
+            default: try cursor.keepUnknown(jsonKey, in: &self.unknownFields)
             }
         }
     }
@@ -11300,6 +18056,13 @@ extension CoreV1 {
         public var timeAdded: Time?
         /// The taint value corresponding to the taint key.
         public var value: String?
+        /// Members of the JSON object this model does not know (fields added by a newer API server, say),
+        /// kept so that decoding and encoding again loses nothing.
+        public var unknownFields: JSONObject {
+            get { _unknownFields?.fields ?? JSONObject() }
+            set { _unknownFields = newValue.isEmpty ? nil : UnknownFieldsBox(newValue) }
+        }
+        var _unknownFields: UnknownFieldsBox?
 
         /// Creates a value; every field defaults to `nil` (left out of the JSON).
         public init(
@@ -11313,6 +18076,31 @@ extension CoreV1 {
             self.timeAdded = timeAdded
             self.value = value
         }
+    }
+}
+
+extension CoreV1.Taint {
+    static let knownFields: Set<String> = ["effect", "key", "timeAdded", "value"]
+
+    /// Decodes the known fields and keeps the other members in `unknownFields`.
+    public init(from decoder: any Decoder) throws {
+        let container = try decoder.container(keyedBy: AnyCodingKey.self)
+        self.init()
+        self.effect = try container.decodeIfPresent(String.self, forKey: "effect")
+        self.key = try container.decodeIfPresent(String.self, forKey: "key")
+        self.timeAdded = try container.decodeIfPresent(Time.self, forKey: "timeAdded")
+        self.value = try container.decodeIfPresent(String.self, forKey: "value")
+        self.unknownFields = try UnknownFields.decode(from: container, known: Self.knownFields)
+    }
+
+    /// Encodes the fields that are set, then `unknownFields`.
+    public func encode(to encoder: any Encoder) throws {
+        var container = encoder.container(keyedBy: AnyCodingKey.self)
+        try container.encodeIfPresent(effect, forKey: "effect")
+        try container.encodeIfPresent(key, forKey: "key")
+        try container.encodeIfPresent(timeAdded, forKey: "timeAdded")
+        try container.encodeIfPresent(value, forKey: "value")
+        try UnknownFields.encode(unknownFields, to: &container)
     }
 }
 
@@ -11331,7 +18119,7 @@ extension CoreV1.Taint: JSONFastFillable {
                 self.timeAdded = try cursor.decode(Time.self)
             case 0x7ce4fd9430e80cea where cursor.key(jsonKey, is: "value"):
                 self.value = try cursor.decode(String.self)
-            default: try cursor.skipValue()
+            default: try cursor.keepUnknown(jsonKey, in: &self.unknownFields)
             }
         }
     }
@@ -11350,6 +18138,13 @@ extension CoreV1 {
         public var tolerationSeconds: Int64?
         /// Value is the taint value the toleration matches to. If the operator is Exists, the value should be empty, otherwise just a regular string.
         public var value: String?
+        /// Members of the JSON object this model does not know (fields added by a newer API server, say),
+        /// kept so that decoding and encoding again loses nothing.
+        public var unknownFields: JSONObject {
+            get { _unknownFields?.fields ?? JSONObject() }
+            set { _unknownFields = newValue.isEmpty ? nil : UnknownFieldsBox(newValue) }
+        }
+        var _unknownFields: UnknownFieldsBox?
 
         /// Creates a value; every field defaults to `nil` (left out of the JSON).
         public init(
@@ -11365,6 +18160,33 @@ extension CoreV1 {
             self.tolerationSeconds = tolerationSeconds
             self.value = value
         }
+    }
+}
+
+extension CoreV1.Toleration {
+    static let knownFields: Set<String> = ["effect", "key", "operator", "tolerationSeconds", "value"]
+
+    /// Decodes the known fields and keeps the other members in `unknownFields`.
+    public init(from decoder: any Decoder) throws {
+        let container = try decoder.container(keyedBy: AnyCodingKey.self)
+        self.init()
+        self.effect = try container.decodeIfPresent(String.self, forKey: "effect")
+        self.key = try container.decodeIfPresent(String.self, forKey: "key")
+        self.`operator` = try container.decodeIfPresent(String.self, forKey: "operator")
+        self.tolerationSeconds = try container.decodeIfPresent(Int64.self, forKey: "tolerationSeconds")
+        self.value = try container.decodeIfPresent(String.self, forKey: "value")
+        self.unknownFields = try UnknownFields.decode(from: container, known: Self.knownFields)
+    }
+
+    /// Encodes the fields that are set, then `unknownFields`.
+    public func encode(to encoder: any Encoder) throws {
+        var container = encoder.container(keyedBy: AnyCodingKey.self)
+        try container.encodeIfPresent(effect, forKey: "effect")
+        try container.encodeIfPresent(key, forKey: "key")
+        try container.encodeIfPresent(`operator`, forKey: "operator")
+        try container.encodeIfPresent(tolerationSeconds, forKey: "tolerationSeconds")
+        try container.encodeIfPresent(value, forKey: "value")
+        try UnknownFields.encode(unknownFields, to: &container)
     }
 }
 
@@ -11385,7 +18207,7 @@ extension CoreV1.Toleration: JSONFastFillable {
                 self.tolerationSeconds = try cursor.decode(Int64.self)
             case 0x7ce4fd9430e80cea where cursor.key(jsonKey, is: "value"):
                 self.value = try cursor.decode(String.self)
-            default: try cursor.skipValue()
+            default: try cursor.keepUnknown(jsonKey, in: &self.unknownFields)
             }
         }
     }
@@ -11402,6 +18224,13 @@ extension CoreV1 {
         /// 
         /// Required by the API.
         public var values: [String]?
+        /// Members of the JSON object this model does not know (fields added by a newer API server, say),
+        /// kept so that decoding and encoding again loses nothing.
+        public var unknownFields: JSONObject {
+            get { _unknownFields?.fields ?? JSONObject() }
+            set { _unknownFields = newValue.isEmpty ? nil : UnknownFieldsBox(newValue) }
+        }
+        var _unknownFields: UnknownFieldsBox?
 
         /// Creates a value; every field defaults to `nil` (left out of the JSON).
         public init(
@@ -11411,6 +18240,27 @@ extension CoreV1 {
             self.key = key
             self.values = values
         }
+    }
+}
+
+extension CoreV1.TopologySelectorLabelRequirement {
+    static let knownFields: Set<String> = ["key", "values"]
+
+    /// Decodes the known fields and keeps the other members in `unknownFields`.
+    public init(from decoder: any Decoder) throws {
+        let container = try decoder.container(keyedBy: AnyCodingKey.self)
+        self.init()
+        self.key = try container.decodeIfPresent(String.self, forKey: "key")
+        self.values = try container.decodeIfPresent([String].self, forKey: "values")
+        self.unknownFields = try UnknownFields.decode(from: container, known: Self.knownFields)
+    }
+
+    /// Encodes the fields that are set, then `unknownFields`.
+    public func encode(to encoder: any Encoder) throws {
+        var container = encoder.container(keyedBy: AnyCodingKey.self)
+        try container.encodeIfPresent(key, forKey: "key")
+        try container.encodeIfPresent(values, forKey: "values")
+        try UnknownFields.encode(unknownFields, to: &container)
     }
 }
 
@@ -11425,7 +18275,7 @@ extension CoreV1.TopologySelectorLabelRequirement: JSONFastFillable {
                 self.key = try cursor.decode(String.self)
             case 0x21277bcf1a4d67fb where cursor.key(jsonKey, is: "values"):
                 self.values = try cursor.decode([String].self)
-            default: try cursor.skipValue()
+            default: try cursor.keepUnknown(jsonKey, in: &self.unknownFields)
             }
         }
     }
@@ -11436,6 +18286,13 @@ extension CoreV1 {
     public struct TopologySelectorTerm: Codable, Hashable, Sendable {
         /// A list of topology selector requirements by labels.
         public var matchLabelExpressions: [CoreV1.TopologySelectorLabelRequirement]?
+        /// Members of the JSON object this model does not know (fields added by a newer API server, say),
+        /// kept so that decoding and encoding again loses nothing.
+        public var unknownFields: JSONObject {
+            get { _unknownFields?.fields ?? JSONObject() }
+            set { _unknownFields = newValue.isEmpty ? nil : UnknownFieldsBox(newValue) }
+        }
+        var _unknownFields: UnknownFieldsBox?
 
         /// Creates a value; every field defaults to `nil` (left out of the JSON).
         public init(
@@ -11443,6 +18300,25 @@ extension CoreV1 {
         ) {
             self.matchLabelExpressions = matchLabelExpressions
         }
+    }
+}
+
+extension CoreV1.TopologySelectorTerm {
+    static let knownFields: Set<String> = ["matchLabelExpressions"]
+
+    /// Decodes the known fields and keeps the other members in `unknownFields`.
+    public init(from decoder: any Decoder) throws {
+        let container = try decoder.container(keyedBy: AnyCodingKey.self)
+        self.init()
+        self.matchLabelExpressions = try container.decodeIfPresent([CoreV1.TopologySelectorLabelRequirement].self, forKey: "matchLabelExpressions")
+        self.unknownFields = try UnknownFields.decode(from: container, known: Self.knownFields)
+    }
+
+    /// Encodes the fields that are set, then `unknownFields`.
+    public func encode(to encoder: any Encoder) throws {
+        var container = encoder.container(keyedBy: AnyCodingKey.self)
+        try container.encodeIfPresent(matchLabelExpressions, forKey: "matchLabelExpressions")
+        try UnknownFields.encode(unknownFields, to: &container)
     }
 }
 
@@ -11455,7 +18331,7 @@ extension CoreV1.TopologySelectorTerm: JSONFastFillable {
             switch cursor.keyHash {
             case 0x39aaf0c92f914807 where cursor.key(jsonKey, is: "matchLabelExpressions"):
                 try cursor.fillArray(&self.matchLabelExpressions)
-            default: try cursor.skipValue()
+            default: try cursor.keepUnknown(jsonKey, in: &self.unknownFields)
             }
         }
     }
@@ -11497,6 +18373,13 @@ extension CoreV1 {
         /// 
         /// Required by the API.
         public var whenUnsatisfiable: String?
+        /// Members of the JSON object this model does not know (fields added by a newer API server, say),
+        /// kept so that decoding and encoding again loses nothing.
+        public var unknownFields: JSONObject {
+            get { _unknownFields?.fields ?? JSONObject() }
+            set { _unknownFields = newValue.isEmpty ? nil : UnknownFieldsBox(newValue) }
+        }
+        var _unknownFields: UnknownFieldsBox?
 
         /// Creates a value; every field defaults to `nil` (left out of the JSON).
         public init(
@@ -11518,6 +18401,39 @@ extension CoreV1 {
             self.topologyKey = topologyKey
             self.whenUnsatisfiable = whenUnsatisfiable
         }
+    }
+}
+
+extension CoreV1.TopologySpreadConstraint {
+    static let knownFields: Set<String> = ["labelSelector", "matchLabelKeys", "maxSkew", "minDomains", "nodeAffinityPolicy", "nodeTaintsPolicy", "topologyKey", "whenUnsatisfiable"]
+
+    /// Decodes the known fields and keeps the other members in `unknownFields`.
+    public init(from decoder: any Decoder) throws {
+        let container = try decoder.container(keyedBy: AnyCodingKey.self)
+        self.init()
+        self.labelSelector = try container.decodeIfPresent(MetaV1.LabelSelector.self, forKey: "labelSelector")
+        self.matchLabelKeys = try container.decodeIfPresent([String].self, forKey: "matchLabelKeys")
+        self.maxSkew = try container.decodeIfPresent(Int32.self, forKey: "maxSkew")
+        self.minDomains = try container.decodeIfPresent(Int32.self, forKey: "minDomains")
+        self.nodeAffinityPolicy = try container.decodeIfPresent(String.self, forKey: "nodeAffinityPolicy")
+        self.nodeTaintsPolicy = try container.decodeIfPresent(String.self, forKey: "nodeTaintsPolicy")
+        self.topologyKey = try container.decodeIfPresent(String.self, forKey: "topologyKey")
+        self.whenUnsatisfiable = try container.decodeIfPresent(String.self, forKey: "whenUnsatisfiable")
+        self.unknownFields = try UnknownFields.decode(from: container, known: Self.knownFields)
+    }
+
+    /// Encodes the fields that are set, then `unknownFields`.
+    public func encode(to encoder: any Encoder) throws {
+        var container = encoder.container(keyedBy: AnyCodingKey.self)
+        try container.encodeIfPresent(labelSelector, forKey: "labelSelector")
+        try container.encodeIfPresent(matchLabelKeys, forKey: "matchLabelKeys")
+        try container.encodeIfPresent(maxSkew, forKey: "maxSkew")
+        try container.encodeIfPresent(minDomains, forKey: "minDomains")
+        try container.encodeIfPresent(nodeAffinityPolicy, forKey: "nodeAffinityPolicy")
+        try container.encodeIfPresent(nodeTaintsPolicy, forKey: "nodeTaintsPolicy")
+        try container.encodeIfPresent(topologyKey, forKey: "topologyKey")
+        try container.encodeIfPresent(whenUnsatisfiable, forKey: "whenUnsatisfiable")
+        try UnknownFields.encode(unknownFields, to: &container)
     }
 }
 
@@ -11544,7 +18460,7 @@ extension CoreV1.TopologySpreadConstraint: JSONFastFillable {
                 self.topologyKey = try cursor.decode(String.self)
             case 0xd16929abf8748a17 where cursor.key(jsonKey, is: "whenUnsatisfiable"):
                 self.whenUnsatisfiable = try cursor.decode(String.self)
-            default: try cursor.skipValue()
+            default: try cursor.keepUnknown(jsonKey, in: &self.unknownFields)
             }
         }
     }
@@ -11563,6 +18479,13 @@ extension CoreV1 {
         /// 
         /// Required by the API.
         public var name: String?
+        /// Members of the JSON object this model does not know (fields added by a newer API server, say),
+        /// kept so that decoding and encoding again loses nothing.
+        public var unknownFields: JSONObject {
+            get { _unknownFields?.fields ?? JSONObject() }
+            set { _unknownFields = newValue.isEmpty ? nil : UnknownFieldsBox(newValue) }
+        }
+        var _unknownFields: UnknownFieldsBox?
 
         /// Creates a value; every field defaults to `nil` (left out of the JSON).
         public init(
@@ -11574,6 +18497,29 @@ extension CoreV1 {
             self.kind = kind
             self.name = name
         }
+    }
+}
+
+extension CoreV1.TypedLocalObjectReference {
+    static let knownFields: Set<String> = ["apiGroup", "kind", "name"]
+
+    /// Decodes the known fields and keeps the other members in `unknownFields`.
+    public init(from decoder: any Decoder) throws {
+        let container = try decoder.container(keyedBy: AnyCodingKey.self)
+        self.init()
+        self.apiGroup = try container.decodeIfPresent(String.self, forKey: "apiGroup")
+        self.kind = try container.decodeIfPresent(String.self, forKey: "kind")
+        self.name = try container.decodeIfPresent(String.self, forKey: "name")
+        self.unknownFields = try UnknownFields.decode(from: container, known: Self.knownFields)
+    }
+
+    /// Encodes the fields that are set, then `unknownFields`.
+    public func encode(to encoder: any Encoder) throws {
+        var container = encoder.container(keyedBy: AnyCodingKey.self)
+        try container.encodeIfPresent(apiGroup, forKey: "apiGroup")
+        try container.encodeIfPresent(kind, forKey: "kind")
+        try container.encodeIfPresent(name, forKey: "name")
+        try UnknownFields.encode(unknownFields, to: &container)
     }
 }
 
@@ -11590,7 +18536,7 @@ extension CoreV1.TypedLocalObjectReference: JSONFastFillable {
                 self.kind = try cursor.decode(String.self)
             case 0xc4bcadba8e631b86 where cursor.key(jsonKey, is: "name"):
                 self.name = try cursor.decode(String.self)
-            default: try cursor.skipValue()
+            default: try cursor.keepUnknown(jsonKey, in: &self.unknownFields)
             }
         }
     }
@@ -11611,6 +18557,13 @@ extension CoreV1 {
         public var name: String?
         /// Namespace is the namespace of resource being referenced Note that when a namespace is specified, a gateway.networking.k8s.io/ReferenceGrant object is required in the referent namespace to allow that namespace's owner to accept the reference. See the ReferenceGrant documentation for details. (Alpha) This field requires the CrossNamespaceVolumeDataSource feature gate to be enabled.
         public var namespace: String?
+        /// Members of the JSON object this model does not know (fields added by a newer API server, say),
+        /// kept so that decoding and encoding again loses nothing.
+        public var unknownFields: JSONObject {
+            get { _unknownFields?.fields ?? JSONObject() }
+            set { _unknownFields = newValue.isEmpty ? nil : UnknownFieldsBox(newValue) }
+        }
+        var _unknownFields: UnknownFieldsBox?
 
         /// Creates a value; every field defaults to `nil` (left out of the JSON).
         public init(
@@ -11624,6 +18577,31 @@ extension CoreV1 {
             self.name = name
             self.namespace = namespace
         }
+    }
+}
+
+extension CoreV1.TypedObjectReference {
+    static let knownFields: Set<String> = ["apiGroup", "kind", "name", "namespace"]
+
+    /// Decodes the known fields and keeps the other members in `unknownFields`.
+    public init(from decoder: any Decoder) throws {
+        let container = try decoder.container(keyedBy: AnyCodingKey.self)
+        self.init()
+        self.apiGroup = try container.decodeIfPresent(String.self, forKey: "apiGroup")
+        self.kind = try container.decodeIfPresent(String.self, forKey: "kind")
+        self.name = try container.decodeIfPresent(String.self, forKey: "name")
+        self.namespace = try container.decodeIfPresent(String.self, forKey: "namespace")
+        self.unknownFields = try UnknownFields.decode(from: container, known: Self.knownFields)
+    }
+
+    /// Encodes the fields that are set, then `unknownFields`.
+    public func encode(to encoder: any Encoder) throws {
+        var container = encoder.container(keyedBy: AnyCodingKey.self)
+        try container.encodeIfPresent(apiGroup, forKey: "apiGroup")
+        try container.encodeIfPresent(kind, forKey: "kind")
+        try container.encodeIfPresent(name, forKey: "name")
+        try container.encodeIfPresent(namespace, forKey: "namespace")
+        try UnknownFields.encode(unknownFields, to: &container)
     }
 }
 
@@ -11642,7 +18620,7 @@ extension CoreV1.TypedObjectReference: JSONFastFillable {
                 self.name = try cursor.decode(String.self)
             case 0xdc1c4a04cb5c6da0 where cursor.key(jsonKey, is: "namespace"):
                 self.namespace = try cursor.decode(String.self)
-            default: try cursor.skipValue()
+            default: try cursor.keepUnknown(jsonKey, in: &self.unknownFields)
             }
         }
     }
@@ -11732,6 +18710,13 @@ extension CoreV1 {
         public var storageos: CoreV1.StorageOSVolumeSource?
         /// vsphereVolume represents a vSphere volume attached and mounted on kubelets host machine. Deprecated: VsphereVolume is deprecated. All operations for the in-tree vsphereVolume type are redirected to the csi.vsphere.vmware.com CSI driver.
         public var vsphereVolume: CoreV1.VsphereVirtualDiskVolumeSource?
+        /// Members of the JSON object this model does not know (fields added by a newer API server, say),
+        /// kept so that decoding and encoding again loses nothing.
+        public var unknownFields: JSONObject {
+            get { _unknownFields?.fields ?? JSONObject() }
+            set { _unknownFields = newValue.isEmpty ? nil : UnknownFieldsBox(newValue) }
+        }
+        var _unknownFields: UnknownFieldsBox?
 
         /// Creates a value; every field defaults to `nil` (left out of the JSON).
         public init(
@@ -11799,6 +18784,85 @@ extension CoreV1 {
             self.storageos = storageos
             self.vsphereVolume = vsphereVolume
         }
+    }
+}
+
+extension CoreV1.Volume {
+    static let knownFields: Set<String> = ["awsElasticBlockStore", "azureDisk", "azureFile", "cephfs", "cinder", "configMap", "csi", "downwardAPI", "emptyDir", "ephemeral", "fc", "flexVolume", "flocker", "gcePersistentDisk", "gitRepo", "glusterfs", "hostPath", "image", "iscsi", "name", "nfs", "persistentVolumeClaim", "photonPersistentDisk", "portworxVolume", "projected", "quobyte", "rbd", "scaleIO", "secret", "storageos", "vsphereVolume"]
+
+    /// Decodes the known fields and keeps the other members in `unknownFields`.
+    public init(from decoder: any Decoder) throws {
+        let container = try decoder.container(keyedBy: AnyCodingKey.self)
+        self.init()
+        self.awsElasticBlockStore = try container.decodeIfPresent(CoreV1.AWSElasticBlockStoreVolumeSource.self, forKey: "awsElasticBlockStore")
+        self.azureDisk = try container.decodeIfPresent(CoreV1.AzureDiskVolumeSource.self, forKey: "azureDisk")
+        self.azureFile = try container.decodeIfPresent(CoreV1.AzureFileVolumeSource.self, forKey: "azureFile")
+        self.cephfs = try container.decodeIfPresent(CoreV1.CephFSVolumeSource.self, forKey: "cephfs")
+        self.cinder = try container.decodeIfPresent(CoreV1.CinderVolumeSource.self, forKey: "cinder")
+        self.configMap = try container.decodeIfPresent(CoreV1.ConfigMapVolumeSource.self, forKey: "configMap")
+        self.csi = try container.decodeIfPresent(CoreV1.CSIVolumeSource.self, forKey: "csi")
+        self.downwardAPI = try container.decodeIfPresent(CoreV1.DownwardAPIVolumeSource.self, forKey: "downwardAPI")
+        self.emptyDir = try container.decodeIfPresent(CoreV1.EmptyDirVolumeSource.self, forKey: "emptyDir")
+        self.ephemeral = try container.decodeIfPresent(CoreV1.EphemeralVolumeSource.self, forKey: "ephemeral")
+        self.fc = try container.decodeIfPresent(CoreV1.FCVolumeSource.self, forKey: "fc")
+        self.flexVolume = try container.decodeIfPresent(CoreV1.FlexVolumeSource.self, forKey: "flexVolume")
+        self.flocker = try container.decodeIfPresent(CoreV1.FlockerVolumeSource.self, forKey: "flocker")
+        self.gcePersistentDisk = try container.decodeIfPresent(CoreV1.GCEPersistentDiskVolumeSource.self, forKey: "gcePersistentDisk")
+        self.gitRepo = try container.decodeIfPresent(CoreV1.GitRepoVolumeSource.self, forKey: "gitRepo")
+        self.glusterfs = try container.decodeIfPresent(CoreV1.GlusterfsVolumeSource.self, forKey: "glusterfs")
+        self.hostPath = try container.decodeIfPresent(CoreV1.HostPathVolumeSource.self, forKey: "hostPath")
+        self.image = try container.decodeIfPresent(CoreV1.ImageVolumeSource.self, forKey: "image")
+        self.iscsi = try container.decodeIfPresent(CoreV1.ISCSIVolumeSource.self, forKey: "iscsi")
+        self.name = try container.decodeIfPresent(String.self, forKey: "name")
+        self.nfs = try container.decodeIfPresent(CoreV1.NFSVolumeSource.self, forKey: "nfs")
+        self.persistentVolumeClaim = try container.decodeIfPresent(CoreV1.PersistentVolumeClaimVolumeSource.self, forKey: "persistentVolumeClaim")
+        self.photonPersistentDisk = try container.decodeIfPresent(CoreV1.PhotonPersistentDiskVolumeSource.self, forKey: "photonPersistentDisk")
+        self.portworxVolume = try container.decodeIfPresent(CoreV1.PortworxVolumeSource.self, forKey: "portworxVolume")
+        self.projected = try container.decodeIfPresent(CoreV1.ProjectedVolumeSource.self, forKey: "projected")
+        self.quobyte = try container.decodeIfPresent(CoreV1.QuobyteVolumeSource.self, forKey: "quobyte")
+        self.rbd = try container.decodeIfPresent(CoreV1.RBDVolumeSource.self, forKey: "rbd")
+        self.scaleIO = try container.decodeIfPresent(CoreV1.ScaleIOVolumeSource.self, forKey: "scaleIO")
+        self.secret = try container.decodeIfPresent(CoreV1.SecretVolumeSource.self, forKey: "secret")
+        self.storageos = try container.decodeIfPresent(CoreV1.StorageOSVolumeSource.self, forKey: "storageos")
+        self.vsphereVolume = try container.decodeIfPresent(CoreV1.VsphereVirtualDiskVolumeSource.self, forKey: "vsphereVolume")
+        self.unknownFields = try UnknownFields.decode(from: container, known: Self.knownFields)
+    }
+
+    /// Encodes the fields that are set, then `unknownFields`.
+    public func encode(to encoder: any Encoder) throws {
+        var container = encoder.container(keyedBy: AnyCodingKey.self)
+        try container.encodeIfPresent(awsElasticBlockStore, forKey: "awsElasticBlockStore")
+        try container.encodeIfPresent(azureDisk, forKey: "azureDisk")
+        try container.encodeIfPresent(azureFile, forKey: "azureFile")
+        try container.encodeIfPresent(cephfs, forKey: "cephfs")
+        try container.encodeIfPresent(cinder, forKey: "cinder")
+        try container.encodeIfPresent(configMap, forKey: "configMap")
+        try container.encodeIfPresent(csi, forKey: "csi")
+        try container.encodeIfPresent(downwardAPI, forKey: "downwardAPI")
+        try container.encodeIfPresent(emptyDir, forKey: "emptyDir")
+        try container.encodeIfPresent(ephemeral, forKey: "ephemeral")
+        try container.encodeIfPresent(fc, forKey: "fc")
+        try container.encodeIfPresent(flexVolume, forKey: "flexVolume")
+        try container.encodeIfPresent(flocker, forKey: "flocker")
+        try container.encodeIfPresent(gcePersistentDisk, forKey: "gcePersistentDisk")
+        try container.encodeIfPresent(gitRepo, forKey: "gitRepo")
+        try container.encodeIfPresent(glusterfs, forKey: "glusterfs")
+        try container.encodeIfPresent(hostPath, forKey: "hostPath")
+        try container.encodeIfPresent(image, forKey: "image")
+        try container.encodeIfPresent(iscsi, forKey: "iscsi")
+        try container.encodeIfPresent(name, forKey: "name")
+        try container.encodeIfPresent(nfs, forKey: "nfs")
+        try container.encodeIfPresent(persistentVolumeClaim, forKey: "persistentVolumeClaim")
+        try container.encodeIfPresent(photonPersistentDisk, forKey: "photonPersistentDisk")
+        try container.encodeIfPresent(portworxVolume, forKey: "portworxVolume")
+        try container.encodeIfPresent(projected, forKey: "projected")
+        try container.encodeIfPresent(quobyte, forKey: "quobyte")
+        try container.encodeIfPresent(rbd, forKey: "rbd")
+        try container.encodeIfPresent(scaleIO, forKey: "scaleIO")
+        try container.encodeIfPresent(secret, forKey: "secret")
+        try container.encodeIfPresent(storageos, forKey: "storageos")
+        try container.encodeIfPresent(vsphereVolume, forKey: "vsphereVolume")
+        try UnknownFields.encode(unknownFields, to: &container)
     }
 }
 
@@ -11871,7 +18935,7 @@ extension CoreV1.Volume: JSONFastFillable {
                 try cursor.fill(&self.storageos)
             case 0x6c810588b67dd8ee where cursor.key(jsonKey, is: "vsphereVolume"):
                 try cursor.fill(&self.vsphereVolume)
-            default: try cursor.skipValue()
+            default: try cursor.keepUnknown(jsonKey, in: &self.unknownFields)
             }
         }
     }
@@ -11888,6 +18952,13 @@ extension CoreV1 {
         /// 
         /// Required by the API.
         public var name: String?
+        /// Members of the JSON object this model does not know (fields added by a newer API server, say),
+        /// kept so that decoding and encoding again loses nothing.
+        public var unknownFields: JSONObject {
+            get { _unknownFields?.fields ?? JSONObject() }
+            set { _unknownFields = newValue.isEmpty ? nil : UnknownFieldsBox(newValue) }
+        }
+        var _unknownFields: UnknownFieldsBox?
 
         /// Creates a value; every field defaults to `nil` (left out of the JSON).
         public init(
@@ -11897,6 +18968,27 @@ extension CoreV1 {
             self.devicePath = devicePath
             self.name = name
         }
+    }
+}
+
+extension CoreV1.VolumeDevice {
+    static let knownFields: Set<String> = ["devicePath", "name"]
+
+    /// Decodes the known fields and keeps the other members in `unknownFields`.
+    public init(from decoder: any Decoder) throws {
+        let container = try decoder.container(keyedBy: AnyCodingKey.self)
+        self.init()
+        self.devicePath = try container.decodeIfPresent(String.self, forKey: "devicePath")
+        self.name = try container.decodeIfPresent(String.self, forKey: "name")
+        self.unknownFields = try UnknownFields.decode(from: container, known: Self.knownFields)
+    }
+
+    /// Encodes the fields that are set, then `unknownFields`.
+    public func encode(to encoder: any Encoder) throws {
+        var container = encoder.container(keyedBy: AnyCodingKey.self)
+        try container.encodeIfPresent(devicePath, forKey: "devicePath")
+        try container.encodeIfPresent(name, forKey: "name")
+        try UnknownFields.encode(unknownFields, to: &container)
     }
 }
 
@@ -11911,7 +19003,7 @@ extension CoreV1.VolumeDevice: JSONFastFillable {
                 self.devicePath = try cursor.decode(String.self)
             case 0xc4bcadba8e631b86 where cursor.key(jsonKey, is: "name"):
                 self.name = try cursor.decode(String.self)
-            default: try cursor.skipValue()
+            default: try cursor.keepUnknown(jsonKey, in: &self.unknownFields)
             }
         }
     }
@@ -11946,6 +19038,13 @@ extension CoreV1 {
         public var subPath: String?
         /// Expanded path within the volume from which the container's volume should be mounted. Behaves similarly to SubPath but environment variable references $(VAR_NAME) are expanded using the container's environment. Defaults to "" (volume's root). SubPathExpr and SubPath are mutually exclusive.
         public var subPathExpr: String?
+        /// Members of the JSON object this model does not know (fields added by a newer API server, say),
+        /// kept so that decoding and encoding again loses nothing.
+        public var unknownFields: JSONObject {
+            get { _unknownFields?.fields ?? JSONObject() }
+            set { _unknownFields = newValue.isEmpty ? nil : UnknownFieldsBox(newValue) }
+        }
+        var _unknownFields: UnknownFieldsBox?
 
         /// Creates a value; every field defaults to `nil` (left out of the JSON).
         public init(
@@ -11965,6 +19064,37 @@ extension CoreV1 {
             self.subPath = subPath
             self.subPathExpr = subPathExpr
         }
+    }
+}
+
+extension CoreV1.VolumeMount {
+    static let knownFields: Set<String> = ["mountPath", "mountPropagation", "name", "readOnly", "recursiveReadOnly", "subPath", "subPathExpr"]
+
+    /// Decodes the known fields and keeps the other members in `unknownFields`.
+    public init(from decoder: any Decoder) throws {
+        let container = try decoder.container(keyedBy: AnyCodingKey.self)
+        self.init()
+        self.mountPath = try container.decodeIfPresent(String.self, forKey: "mountPath")
+        self.mountPropagation = try container.decodeIfPresent(String.self, forKey: "mountPropagation")
+        self.name = try container.decodeIfPresent(String.self, forKey: "name")
+        self.readOnly = try container.decodeIfPresent(Bool.self, forKey: "readOnly")
+        self.recursiveReadOnly = try container.decodeIfPresent(String.self, forKey: "recursiveReadOnly")
+        self.subPath = try container.decodeIfPresent(String.self, forKey: "subPath")
+        self.subPathExpr = try container.decodeIfPresent(String.self, forKey: "subPathExpr")
+        self.unknownFields = try UnknownFields.decode(from: container, known: Self.knownFields)
+    }
+
+    /// Encodes the fields that are set, then `unknownFields`.
+    public func encode(to encoder: any Encoder) throws {
+        var container = encoder.container(keyedBy: AnyCodingKey.self)
+        try container.encodeIfPresent(mountPath, forKey: "mountPath")
+        try container.encodeIfPresent(mountPropagation, forKey: "mountPropagation")
+        try container.encodeIfPresent(name, forKey: "name")
+        try container.encodeIfPresent(readOnly, forKey: "readOnly")
+        try container.encodeIfPresent(recursiveReadOnly, forKey: "recursiveReadOnly")
+        try container.encodeIfPresent(subPath, forKey: "subPath")
+        try container.encodeIfPresent(subPathExpr, forKey: "subPathExpr")
+        try UnknownFields.encode(unknownFields, to: &container)
     }
 }
 
@@ -11989,7 +19119,7 @@ extension CoreV1.VolumeMount: JSONFastFillable {
                 self.subPath = try cursor.decode(String.self)
             case 0x7ad1ddacb5b78fd1 where cursor.key(jsonKey, is: "subPathExpr"):
                 self.subPathExpr = try cursor.decode(String.self)
-            default: try cursor.skipValue()
+            default: try cursor.keepUnknown(jsonKey, in: &self.unknownFields)
             }
         }
     }
@@ -12012,6 +19142,13 @@ extension CoreV1 {
         public var recursiveReadOnly: String?
         /// volumeStatus represents volume-type-specific status about the mounted volume.
         public var volumeStatus: CoreV1.VolumeStatus?
+        /// Members of the JSON object this model does not know (fields added by a newer API server, say),
+        /// kept so that decoding and encoding again loses nothing.
+        public var unknownFields: JSONObject {
+            get { _unknownFields?.fields ?? JSONObject() }
+            set { _unknownFields = newValue.isEmpty ? nil : UnknownFieldsBox(newValue) }
+        }
+        var _unknownFields: UnknownFieldsBox?
 
         /// Creates a value; every field defaults to `nil` (left out of the JSON).
         public init(
@@ -12027,6 +19164,33 @@ extension CoreV1 {
             self.recursiveReadOnly = recursiveReadOnly
             self.volumeStatus = volumeStatus
         }
+    }
+}
+
+extension CoreV1.VolumeMountStatus {
+    static let knownFields: Set<String> = ["mountPath", "name", "readOnly", "recursiveReadOnly", "volumeStatus"]
+
+    /// Decodes the known fields and keeps the other members in `unknownFields`.
+    public init(from decoder: any Decoder) throws {
+        let container = try decoder.container(keyedBy: AnyCodingKey.self)
+        self.init()
+        self.mountPath = try container.decodeIfPresent(String.self, forKey: "mountPath")
+        self.name = try container.decodeIfPresent(String.self, forKey: "name")
+        self.readOnly = try container.decodeIfPresent(Bool.self, forKey: "readOnly")
+        self.recursiveReadOnly = try container.decodeIfPresent(String.self, forKey: "recursiveReadOnly")
+        self.volumeStatus = try container.decodeIfPresent(CoreV1.VolumeStatus.self, forKey: "volumeStatus")
+        self.unknownFields = try UnknownFields.decode(from: container, known: Self.knownFields)
+    }
+
+    /// Encodes the fields that are set, then `unknownFields`.
+    public func encode(to encoder: any Encoder) throws {
+        var container = encoder.container(keyedBy: AnyCodingKey.self)
+        try container.encodeIfPresent(mountPath, forKey: "mountPath")
+        try container.encodeIfPresent(name, forKey: "name")
+        try container.encodeIfPresent(readOnly, forKey: "readOnly")
+        try container.encodeIfPresent(recursiveReadOnly, forKey: "recursiveReadOnly")
+        try container.encodeIfPresent(volumeStatus, forKey: "volumeStatus")
+        try UnknownFields.encode(unknownFields, to: &container)
     }
 }
 
@@ -12047,7 +19211,7 @@ extension CoreV1.VolumeMountStatus: JSONFastFillable {
                 self.recursiveReadOnly = try cursor.decode(String.self)
             case 0x9a39bd5475326259 where cursor.key(jsonKey, is: "volumeStatus"):
                 try cursor.fill(&self.volumeStatus)
-            default: try cursor.skipValue()
+            default: try cursor.keepUnknown(jsonKey, in: &self.unknownFields)
             }
         }
     }
@@ -12058,6 +19222,13 @@ extension CoreV1 {
     public struct VolumeNodeAffinity: Codable, Hashable, Sendable {
         /// required specifies hard node constraints that must be met.
         public var required: CoreV1.NodeSelector?
+        /// Members of the JSON object this model does not know (fields added by a newer API server, say),
+        /// kept so that decoding and encoding again loses nothing.
+        public var unknownFields: JSONObject {
+            get { _unknownFields?.fields ?? JSONObject() }
+            set { _unknownFields = newValue.isEmpty ? nil : UnknownFieldsBox(newValue) }
+        }
+        var _unknownFields: UnknownFieldsBox?
 
         /// Creates a value; every field defaults to `nil` (left out of the JSON).
         public init(
@@ -12065,6 +19236,25 @@ extension CoreV1 {
         ) {
             self.required = required
         }
+    }
+}
+
+extension CoreV1.VolumeNodeAffinity {
+    static let knownFields: Set<String> = ["required"]
+
+    /// Decodes the known fields and keeps the other members in `unknownFields`.
+    public init(from decoder: any Decoder) throws {
+        let container = try decoder.container(keyedBy: AnyCodingKey.self)
+        self.init()
+        self.required = try container.decodeIfPresent(CoreV1.NodeSelector.self, forKey: "required")
+        self.unknownFields = try UnknownFields.decode(from: container, known: Self.knownFields)
+    }
+
+    /// Encodes the fields that are set, then `unknownFields`.
+    public func encode(to encoder: any Encoder) throws {
+        var container = encoder.container(keyedBy: AnyCodingKey.self)
+        try container.encodeIfPresent(required, forKey: "required")
+        try UnknownFields.encode(unknownFields, to: &container)
     }
 }
 
@@ -12077,7 +19267,7 @@ extension CoreV1.VolumeNodeAffinity: JSONFastFillable {
             switch cursor.keyHash {
             case 0x39bba60b440fcf00 where cursor.key(jsonKey, is: "required"):
                 try cursor.fill(&self.required)
-            default: try cursor.skipValue()
+            default: try cursor.keepUnknown(jsonKey, in: &self.unknownFields)
             }
         }
     }
@@ -12116,6 +19306,13 @@ extension CoreV1 {
         public var secret: CoreV1.SecretProjection?
         /// serviceAccountToken is information about the serviceAccountToken data to project
         public var serviceAccountToken: CoreV1.ServiceAccountTokenProjection?
+        /// Members of the JSON object this model does not know (fields added by a newer API server, say),
+        /// kept so that decoding and encoding again loses nothing.
+        public var unknownFields: JSONObject {
+            get { _unknownFields?.fields ?? JSONObject() }
+            set { _unknownFields = newValue.isEmpty ? nil : UnknownFieldsBox(newValue) }
+        }
+        var _unknownFields: UnknownFieldsBox?
 
         /// Creates a value; every field defaults to `nil` (left out of the JSON).
         public init(
@@ -12133,6 +19330,35 @@ extension CoreV1 {
             self.secret = secret
             self.serviceAccountToken = serviceAccountToken
         }
+    }
+}
+
+extension CoreV1.VolumeProjection {
+    static let knownFields: Set<String> = ["clusterTrustBundle", "configMap", "downwardAPI", "podCertificate", "secret", "serviceAccountToken"]
+
+    /// Decodes the known fields and keeps the other members in `unknownFields`.
+    public init(from decoder: any Decoder) throws {
+        let container = try decoder.container(keyedBy: AnyCodingKey.self)
+        self.init()
+        self.clusterTrustBundle = try container.decodeIfPresent(CoreV1.ClusterTrustBundleProjection.self, forKey: "clusterTrustBundle")
+        self.configMap = try container.decodeIfPresent(CoreV1.ConfigMapProjection.self, forKey: "configMap")
+        self.downwardAPI = try container.decodeIfPresent(CoreV1.DownwardAPIProjection.self, forKey: "downwardAPI")
+        self.podCertificate = try container.decodeIfPresent(CoreV1.PodCertificateProjection.self, forKey: "podCertificate")
+        self.secret = try container.decodeIfPresent(CoreV1.SecretProjection.self, forKey: "secret")
+        self.serviceAccountToken = try container.decodeIfPresent(CoreV1.ServiceAccountTokenProjection.self, forKey: "serviceAccountToken")
+        self.unknownFields = try UnknownFields.decode(from: container, known: Self.knownFields)
+    }
+
+    /// Encodes the fields that are set, then `unknownFields`.
+    public func encode(to encoder: any Encoder) throws {
+        var container = encoder.container(keyedBy: AnyCodingKey.self)
+        try container.encodeIfPresent(clusterTrustBundle, forKey: "clusterTrustBundle")
+        try container.encodeIfPresent(configMap, forKey: "configMap")
+        try container.encodeIfPresent(downwardAPI, forKey: "downwardAPI")
+        try container.encodeIfPresent(podCertificate, forKey: "podCertificate")
+        try container.encodeIfPresent(secret, forKey: "secret")
+        try container.encodeIfPresent(serviceAccountToken, forKey: "serviceAccountToken")
+        try UnknownFields.encode(unknownFields, to: &container)
     }
 }
 
@@ -12155,7 +19381,7 @@ extension CoreV1.VolumeProjection: JSONFastFillable {
                 try cursor.fill(&self.secret)
             case 0xebfda6733d058008 where cursor.key(jsonKey, is: "serviceAccountToken"):
                 try cursor.fill(&self.serviceAccountToken)
-            default: try cursor.skipValue()
+            default: try cursor.keepUnknown(jsonKey, in: &self.unknownFields)
             }
         }
     }
@@ -12168,6 +19394,13 @@ extension CoreV1 {
         public var limits: [String: Quantity]?
         /// Requests describes the minimum amount of compute resources required. If Requests is omitted for a container, it defaults to Limits if that is explicitly specified, otherwise to an implementation-defined value. Requests cannot exceed Limits. More info: https://kubernetes.io/docs/concepts/configuration/manage-resources-containers/
         public var requests: [String: Quantity]?
+        /// Members of the JSON object this model does not know (fields added by a newer API server, say),
+        /// kept so that decoding and encoding again loses nothing.
+        public var unknownFields: JSONObject {
+            get { _unknownFields?.fields ?? JSONObject() }
+            set { _unknownFields = newValue.isEmpty ? nil : UnknownFieldsBox(newValue) }
+        }
+        var _unknownFields: UnknownFieldsBox?
 
         /// Creates a value; every field defaults to `nil` (left out of the JSON).
         public init(
@@ -12177,6 +19410,27 @@ extension CoreV1 {
             self.limits = limits
             self.requests = requests
         }
+    }
+}
+
+extension CoreV1.VolumeResourceRequirements {
+    static let knownFields: Set<String> = ["limits", "requests"]
+
+    /// Decodes the known fields and keeps the other members in `unknownFields`.
+    public init(from decoder: any Decoder) throws {
+        let container = try decoder.container(keyedBy: AnyCodingKey.self)
+        self.init()
+        self.limits = try container.decodeIfPresent([String: Quantity].self, forKey: "limits")
+        self.requests = try container.decodeIfPresent([String: Quantity].self, forKey: "requests")
+        self.unknownFields = try UnknownFields.decode(from: container, known: Self.knownFields)
+    }
+
+    /// Encodes the fields that are set, then `unknownFields`.
+    public func encode(to encoder: any Encoder) throws {
+        var container = encoder.container(keyedBy: AnyCodingKey.self)
+        try container.encodeIfPresent(limits, forKey: "limits")
+        try container.encodeIfPresent(requests, forKey: "requests")
+        try UnknownFields.encode(unknownFields, to: &container)
     }
 }
 
@@ -12191,7 +19445,7 @@ extension CoreV1.VolumeResourceRequirements: JSONFastFillable {
                 self.limits = try cursor.decode([String: Quantity].self)
             case 0x7166d3e80f26d1f3 where cursor.key(jsonKey, is: "requests"):
                 self.requests = try cursor.decode([String: Quantity].self)
-            default: try cursor.skipValue()
+            default: try cursor.keepUnknown(jsonKey, in: &self.unknownFields)
             }
         }
     }
@@ -12202,6 +19456,13 @@ extension CoreV1 {
     public struct VolumeStatus: Codable, Hashable, Sendable {
         /// image represents an OCI object (a container image or artifact) pulled and mounted on the kubelet's host machine.
         public var image: CoreV1.ImageVolumeStatus?
+        /// Members of the JSON object this model does not know (fields added by a newer API server, say),
+        /// kept so that decoding and encoding again loses nothing.
+        public var unknownFields: JSONObject {
+            get { _unknownFields?.fields ?? JSONObject() }
+            set { _unknownFields = newValue.isEmpty ? nil : UnknownFieldsBox(newValue) }
+        }
+        var _unknownFields: UnknownFieldsBox?
 
         /// Creates a value; every field defaults to `nil` (left out of the JSON).
         public init(
@@ -12209,6 +19470,25 @@ extension CoreV1 {
         ) {
             self.image = image
         }
+    }
+}
+
+extension CoreV1.VolumeStatus {
+    static let knownFields: Set<String> = ["image"]
+
+    /// Decodes the known fields and keeps the other members in `unknownFields`.
+    public init(from decoder: any Decoder) throws {
+        let container = try decoder.container(keyedBy: AnyCodingKey.self)
+        self.init()
+        self.image = try container.decodeIfPresent(CoreV1.ImageVolumeStatus.self, forKey: "image")
+        self.unknownFields = try UnknownFields.decode(from: container, known: Self.knownFields)
+    }
+
+    /// Encodes the fields that are set, then `unknownFields`.
+    public func encode(to encoder: any Encoder) throws {
+        var container = encoder.container(keyedBy: AnyCodingKey.self)
+        try container.encodeIfPresent(image, forKey: "image")
+        try UnknownFields.encode(unknownFields, to: &container)
     }
 }
 
@@ -12221,7 +19501,7 @@ extension CoreV1.VolumeStatus: JSONFastFillable {
             switch cursor.keyHash {
             case 0x2ab612888528489a where cursor.key(jsonKey, is: "image"):
                 try cursor.fill(&self.image)
-            default: try cursor.skipValue()
+            default: try cursor.keepUnknown(jsonKey, in: &self.unknownFields)
             }
         }
     }
@@ -12240,6 +19520,13 @@ extension CoreV1 {
         /// 
         /// Required by the API.
         public var volumePath: String?
+        /// Members of the JSON object this model does not know (fields added by a newer API server, say),
+        /// kept so that decoding and encoding again loses nothing.
+        public var unknownFields: JSONObject {
+            get { _unknownFields?.fields ?? JSONObject() }
+            set { _unknownFields = newValue.isEmpty ? nil : UnknownFieldsBox(newValue) }
+        }
+        var _unknownFields: UnknownFieldsBox?
 
         /// Creates a value; every field defaults to `nil` (left out of the JSON).
         public init(
@@ -12253,6 +19540,31 @@ extension CoreV1 {
             self.storagePolicyName = storagePolicyName
             self.volumePath = volumePath
         }
+    }
+}
+
+extension CoreV1.VsphereVirtualDiskVolumeSource {
+    static let knownFields: Set<String> = ["fsType", "storagePolicyID", "storagePolicyName", "volumePath"]
+
+    /// Decodes the known fields and keeps the other members in `unknownFields`.
+    public init(from decoder: any Decoder) throws {
+        let container = try decoder.container(keyedBy: AnyCodingKey.self)
+        self.init()
+        self.fsType = try container.decodeIfPresent(String.self, forKey: "fsType")
+        self.storagePolicyID = try container.decodeIfPresent(String.self, forKey: "storagePolicyID")
+        self.storagePolicyName = try container.decodeIfPresent(String.self, forKey: "storagePolicyName")
+        self.volumePath = try container.decodeIfPresent(String.self, forKey: "volumePath")
+        self.unknownFields = try UnknownFields.decode(from: container, known: Self.knownFields)
+    }
+
+    /// Encodes the fields that are set, then `unknownFields`.
+    public func encode(to encoder: any Encoder) throws {
+        var container = encoder.container(keyedBy: AnyCodingKey.self)
+        try container.encodeIfPresent(fsType, forKey: "fsType")
+        try container.encodeIfPresent(storagePolicyID, forKey: "storagePolicyID")
+        try container.encodeIfPresent(storagePolicyName, forKey: "storagePolicyName")
+        try container.encodeIfPresent(volumePath, forKey: "volumePath")
+        try UnknownFields.encode(unknownFields, to: &container)
     }
 }
 
@@ -12271,7 +19583,7 @@ extension CoreV1.VsphereVirtualDiskVolumeSource: JSONFastFillable {
                 self.storagePolicyName = try cursor.decode(String.self)
             case 0x1d5882bc27ba5a48 where cursor.key(jsonKey, is: "volumePath"):
                 self.volumePath = try cursor.decode(String.self)
-            default: try cursor.skipValue()
+            default: try cursor.keepUnknown(jsonKey, in: &self.unknownFields)
             }
         }
     }
@@ -12288,6 +19600,13 @@ extension CoreV1 {
         /// 
         /// Required by the API.
         public var weight: Int32?
+        /// Members of the JSON object this model does not know (fields added by a newer API server, say),
+        /// kept so that decoding and encoding again loses nothing.
+        public var unknownFields: JSONObject {
+            get { _unknownFields?.fields ?? JSONObject() }
+            set { _unknownFields = newValue.isEmpty ? nil : UnknownFieldsBox(newValue) }
+        }
+        var _unknownFields: UnknownFieldsBox?
 
         /// Creates a value; every field defaults to `nil` (left out of the JSON).
         public init(
@@ -12297,6 +19616,27 @@ extension CoreV1 {
             self.podAffinityTerm = podAffinityTerm
             self.weight = weight
         }
+    }
+}
+
+extension CoreV1.WeightedPodAffinityTerm {
+    static let knownFields: Set<String> = ["podAffinityTerm", "weight"]
+
+    /// Decodes the known fields and keeps the other members in `unknownFields`.
+    public init(from decoder: any Decoder) throws {
+        let container = try decoder.container(keyedBy: AnyCodingKey.self)
+        self.init()
+        self.podAffinityTerm = try container.decodeIfPresent(CoreV1.PodAffinityTerm.self, forKey: "podAffinityTerm")
+        self.weight = try container.decodeIfPresent(Int32.self, forKey: "weight")
+        self.unknownFields = try UnknownFields.decode(from: container, known: Self.knownFields)
+    }
+
+    /// Encodes the fields that are set, then `unknownFields`.
+    public func encode(to encoder: any Encoder) throws {
+        var container = encoder.container(keyedBy: AnyCodingKey.self)
+        try container.encodeIfPresent(podAffinityTerm, forKey: "podAffinityTerm")
+        try container.encodeIfPresent(weight, forKey: "weight")
+        try UnknownFields.encode(unknownFields, to: &container)
     }
 }
 
@@ -12311,7 +19651,7 @@ extension CoreV1.WeightedPodAffinityTerm: JSONFastFillable {
                 try cursor.fill(&self.podAffinityTerm)
             case 0x6911f8de1f27bf19 where cursor.key(jsonKey, is: "weight"):
                 self.weight = try cursor.decode(Int32.self)
-            default: try cursor.skipValue()
+            default: try cursor.keepUnknown(jsonKey, in: &self.unknownFields)
             }
         }
     }
@@ -12328,6 +19668,13 @@ extension CoreV1 {
         public var hostProcess: Bool?
         /// The UserName in Windows to run the entrypoint of the container process. Defaults to the user specified in image metadata if unspecified. May also be set in PodSecurityContext. If set in both SecurityContext and PodSecurityContext, the value specified in SecurityContext takes precedence.
         public var runAsUserName: String?
+        /// Members of the JSON object this model does not know (fields added by a newer API server, say),
+        /// kept so that decoding and encoding again loses nothing.
+        public var unknownFields: JSONObject {
+            get { _unknownFields?.fields ?? JSONObject() }
+            set { _unknownFields = newValue.isEmpty ? nil : UnknownFieldsBox(newValue) }
+        }
+        var _unknownFields: UnknownFieldsBox?
 
         /// Creates a value; every field defaults to `nil` (left out of the JSON).
         public init(
@@ -12341,6 +19688,31 @@ extension CoreV1 {
             self.hostProcess = hostProcess
             self.runAsUserName = runAsUserName
         }
+    }
+}
+
+extension CoreV1.WindowsSecurityContextOptions {
+    static let knownFields: Set<String> = ["gmsaCredentialSpec", "gmsaCredentialSpecName", "hostProcess", "runAsUserName"]
+
+    /// Decodes the known fields and keeps the other members in `unknownFields`.
+    public init(from decoder: any Decoder) throws {
+        let container = try decoder.container(keyedBy: AnyCodingKey.self)
+        self.init()
+        self.gmsaCredentialSpec = try container.decodeIfPresent(String.self, forKey: "gmsaCredentialSpec")
+        self.gmsaCredentialSpecName = try container.decodeIfPresent(String.self, forKey: "gmsaCredentialSpecName")
+        self.hostProcess = try container.decodeIfPresent(Bool.self, forKey: "hostProcess")
+        self.runAsUserName = try container.decodeIfPresent(String.self, forKey: "runAsUserName")
+        self.unknownFields = try UnknownFields.decode(from: container, known: Self.knownFields)
+    }
+
+    /// Encodes the fields that are set, then `unknownFields`.
+    public func encode(to encoder: any Encoder) throws {
+        var container = encoder.container(keyedBy: AnyCodingKey.self)
+        try container.encodeIfPresent(gmsaCredentialSpec, forKey: "gmsaCredentialSpec")
+        try container.encodeIfPresent(gmsaCredentialSpecName, forKey: "gmsaCredentialSpecName")
+        try container.encodeIfPresent(hostProcess, forKey: "hostProcess")
+        try container.encodeIfPresent(runAsUserName, forKey: "runAsUserName")
+        try UnknownFields.encode(unknownFields, to: &container)
     }
 }
 
@@ -12359,7 +19731,7 @@ extension CoreV1.WindowsSecurityContextOptions: JSONFastFillable {
                 self.hostProcess = try cursor.decode(Bool.self)
             case 0x87f2b8bed574f092 where cursor.key(jsonKey, is: "runAsUserName"):
                 self.runAsUserName = try cursor.decode(String.self)
-            default: try cursor.skipValue()
+            default: try cursor.keepUnknown(jsonKey, in: &self.unknownFields)
             }
         }
     }

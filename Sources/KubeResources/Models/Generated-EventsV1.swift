@@ -45,6 +45,13 @@ extension EventsV1 {
         public var series: EventsV1.EventSeries?
         /// type is the type of this event (Normal, Warning), new types could be added in the future. It is machine-readable. This field cannot be empty for new Events.
         public var type: String?
+        /// Members of the JSON object this model does not know (fields added by a newer API server, say),
+        /// kept so that decoding and encoding again loses nothing.
+        public var unknownFields: JSONObject {
+            get { _unknownFields?.fields ?? JSONObject() }
+            set { _unknownFields = newValue.isEmpty ? nil : UnknownFieldsBox(newValue) }
+        }
+        var _unknownFields: UnknownFieldsBox?
 
         /// Creates a value; every field defaults to `nil` (left out of the JSON).
         public init(
@@ -84,6 +91,57 @@ extension EventsV1 {
             self.series = series
             self.type = type
         }
+    }
+}
+
+extension EventsV1.Event {
+    static let knownFields: Set<String> = ["action", "apiVersion", "deprecatedCount", "deprecatedFirstTimestamp", "deprecatedLastTimestamp", "deprecatedSource", "eventTime", "kind", "metadata", "note", "reason", "regarding", "related", "reportingController", "reportingInstance", "series", "type"]
+
+    /// Decodes the known fields and keeps the other members in `unknownFields`.
+    public init(from decoder: any Decoder) throws {
+        let container = try decoder.container(keyedBy: AnyCodingKey.self)
+        self.init()
+        self.action = try container.decodeIfPresent(String.self, forKey: "action")
+        self.apiVersion = try container.decodeIfPresent(String.self, forKey: "apiVersion")
+        self.deprecatedCount = try container.decodeIfPresent(Int32.self, forKey: "deprecatedCount")
+        self.deprecatedFirstTimestamp = try container.decodeIfPresent(Time.self, forKey: "deprecatedFirstTimestamp")
+        self.deprecatedLastTimestamp = try container.decodeIfPresent(Time.self, forKey: "deprecatedLastTimestamp")
+        self.deprecatedSource = try container.decodeIfPresent(CoreV1.EventSource.self, forKey: "deprecatedSource")
+        self.eventTime = try container.decodeIfPresent(MicroTime.self, forKey: "eventTime")
+        self.kind = try container.decodeIfPresent(String.self, forKey: "kind")
+        self.metadata = try container.decodeIfPresent(MetaV1.ObjectMeta.self, forKey: "metadata")
+        self.note = try container.decodeIfPresent(String.self, forKey: "note")
+        self.reason = try container.decodeIfPresent(String.self, forKey: "reason")
+        self.regarding = try container.decodeIfPresent(CoreV1.ObjectReference.self, forKey: "regarding")
+        self.related = try container.decodeIfPresent(CoreV1.ObjectReference.self, forKey: "related")
+        self.reportingController = try container.decodeIfPresent(String.self, forKey: "reportingController")
+        self.reportingInstance = try container.decodeIfPresent(String.self, forKey: "reportingInstance")
+        self.series = try container.decodeIfPresent(EventsV1.EventSeries.self, forKey: "series")
+        self.type = try container.decodeIfPresent(String.self, forKey: "type")
+        self.unknownFields = try UnknownFields.decode(from: container, known: Self.knownFields)
+    }
+
+    /// Encodes the fields that are set, then `unknownFields`.
+    public func encode(to encoder: any Encoder) throws {
+        var container = encoder.container(keyedBy: AnyCodingKey.self)
+        try container.encodeIfPresent(action, forKey: "action")
+        try container.encodeIfPresent(apiVersion, forKey: "apiVersion")
+        try container.encodeIfPresent(deprecatedCount, forKey: "deprecatedCount")
+        try container.encodeIfPresent(deprecatedFirstTimestamp, forKey: "deprecatedFirstTimestamp")
+        try container.encodeIfPresent(deprecatedLastTimestamp, forKey: "deprecatedLastTimestamp")
+        try container.encodeIfPresent(deprecatedSource, forKey: "deprecatedSource")
+        try container.encodeIfPresent(eventTime, forKey: "eventTime")
+        try container.encodeIfPresent(kind, forKey: "kind")
+        try container.encodeIfPresent(metadata, forKey: "metadata")
+        try container.encodeIfPresent(note, forKey: "note")
+        try container.encodeIfPresent(reason, forKey: "reason")
+        try container.encodeIfPresent(regarding, forKey: "regarding")
+        try container.encodeIfPresent(related, forKey: "related")
+        try container.encodeIfPresent(reportingController, forKey: "reportingController")
+        try container.encodeIfPresent(reportingInstance, forKey: "reportingInstance")
+        try container.encodeIfPresent(series, forKey: "series")
+        try container.encodeIfPresent(type, forKey: "type")
+        try UnknownFields.encode(unknownFields, to: &container)
     }
 }
 
@@ -128,7 +186,7 @@ extension EventsV1.Event: JSONFastFillable {
                 try cursor.fill(&self.series)
             case 0xa79439ef7bfa9c2d where cursor.key(jsonKey, is: "type"):
                 self.type = try cursor.decode(String.self)
-            default: try cursor.skipValue()
+            default: try cursor.keepUnknown(jsonKey, in: &self.unknownFields)
             }
         }
     }
@@ -160,6 +218,13 @@ extension EventsV1 {
         public var kind: String?
         /// Standard list metadata. More info: https://git.k8s.io/community/contributors/devel/sig-architecture/api-conventions.md#metadata
         public var metadata: MetaV1.ListMeta?
+        /// Members of the JSON object this model does not know (fields added by a newer API server, say),
+        /// kept so that decoding and encoding again loses nothing.
+        public var unknownFields: JSONObject {
+            get { _unknownFields?.fields ?? JSONObject() }
+            set { _unknownFields = newValue.isEmpty ? nil : UnknownFieldsBox(newValue) }
+        }
+        var _unknownFields: UnknownFieldsBox?
 
         /// Creates a value; every field defaults to `nil` (left out of the JSON).
         public init(
@@ -173,6 +238,31 @@ extension EventsV1 {
             self.kind = kind
             self.metadata = metadata
         }
+    }
+}
+
+extension EventsV1.EventList {
+    static let knownFields: Set<String> = ["apiVersion", "items", "kind", "metadata"]
+
+    /// Decodes the known fields and keeps the other members in `unknownFields`.
+    public init(from decoder: any Decoder) throws {
+        let container = try decoder.container(keyedBy: AnyCodingKey.self)
+        self.init()
+        self.apiVersion = try container.decodeIfPresent(String.self, forKey: "apiVersion")
+        self.items = try container.decodeIfPresent([EventsV1.Event].self, forKey: "items")
+        self.kind = try container.decodeIfPresent(String.self, forKey: "kind")
+        self.metadata = try container.decodeIfPresent(MetaV1.ListMeta.self, forKey: "metadata")
+        self.unknownFields = try UnknownFields.decode(from: container, known: Self.knownFields)
+    }
+
+    /// Encodes the fields that are set, then `unknownFields`.
+    public func encode(to encoder: any Encoder) throws {
+        var container = encoder.container(keyedBy: AnyCodingKey.self)
+        try container.encodeIfPresent(apiVersion, forKey: "apiVersion")
+        try container.encodeIfPresent(items, forKey: "items")
+        try container.encodeIfPresent(kind, forKey: "kind")
+        try container.encodeIfPresent(metadata, forKey: "metadata")
+        try UnknownFields.encode(unknownFields, to: &container)
     }
 }
 
@@ -191,7 +281,7 @@ extension EventsV1.EventList: JSONFastFillable {
                 self.kind = try cursor.decode(String.self)
             case 0x28475f88f42fd020 where cursor.key(jsonKey, is: "metadata"):
                 try cursor.fill(&self.metadata)
-            default: try cursor.skipValue()
+            default: try cursor.keepUnknown(jsonKey, in: &self.unknownFields)
             }
         }
     }
@@ -208,6 +298,13 @@ extension EventsV1 {
         /// 
         /// Required by the API.
         public var lastObservedTime: MicroTime?
+        /// Members of the JSON object this model does not know (fields added by a newer API server, say),
+        /// kept so that decoding and encoding again loses nothing.
+        public var unknownFields: JSONObject {
+            get { _unknownFields?.fields ?? JSONObject() }
+            set { _unknownFields = newValue.isEmpty ? nil : UnknownFieldsBox(newValue) }
+        }
+        var _unknownFields: UnknownFieldsBox?
 
         /// Creates a value; every field defaults to `nil` (left out of the JSON).
         public init(
@@ -217,6 +314,27 @@ extension EventsV1 {
             self.count = count
             self.lastObservedTime = lastObservedTime
         }
+    }
+}
+
+extension EventsV1.EventSeries {
+    static let knownFields: Set<String> = ["count", "lastObservedTime"]
+
+    /// Decodes the known fields and keeps the other members in `unknownFields`.
+    public init(from decoder: any Decoder) throws {
+        let container = try decoder.container(keyedBy: AnyCodingKey.self)
+        self.init()
+        self.count = try container.decodeIfPresent(Int32.self, forKey: "count")
+        self.lastObservedTime = try container.decodeIfPresent(MicroTime.self, forKey: "lastObservedTime")
+        self.unknownFields = try UnknownFields.decode(from: container, known: Self.knownFields)
+    }
+
+    /// Encodes the fields that are set, then `unknownFields`.
+    public func encode(to encoder: any Encoder) throws {
+        var container = encoder.container(keyedBy: AnyCodingKey.self)
+        try container.encodeIfPresent(count, forKey: "count")
+        try container.encodeIfPresent(lastObservedTime, forKey: "lastObservedTime")
+        try UnknownFields.encode(unknownFields, to: &container)
     }
 }
 
@@ -231,7 +349,7 @@ extension EventsV1.EventSeries: JSONFastFillable {
                 self.count = try cursor.decode(Int32.self)
             case 0x1a21b6beb4a6e78c where cursor.key(jsonKey, is: "lastObservedTime"):
                 self.lastObservedTime = try cursor.decode(MicroTime.self)
-            default: try cursor.skipValue()
+            default: try cursor.keepUnknown(jsonKey, in: &self.unknownFields)
             }
         }
     }

@@ -25,6 +25,13 @@ extension MetaV1 {
         /// 
         /// Required by the API.
         public var versions: [MetaV1.GroupVersionForDiscovery]?
+        /// Members of the JSON object this model does not know (fields added by a newer API server, say),
+        /// kept so that decoding and encoding again loses nothing.
+        public var unknownFields: JSONObject {
+            get { _unknownFields?.fields ?? JSONObject() }
+            set { _unknownFields = newValue.isEmpty ? nil : UnknownFieldsBox(newValue) }
+        }
+        var _unknownFields: UnknownFieldsBox?
 
         /// Creates a value; every field defaults to `nil` (left out of the JSON).
         public init(
@@ -42,6 +49,35 @@ extension MetaV1 {
             self.serverAddressByClientCIDRs = serverAddressByClientCIDRs
             self.versions = versions
         }
+    }
+}
+
+extension MetaV1.APIGroup {
+    static let knownFields: Set<String> = ["apiVersion", "kind", "name", "preferredVersion", "serverAddressByClientCIDRs", "versions"]
+
+    /// Decodes the known fields and keeps the other members in `unknownFields`.
+    public init(from decoder: any Decoder) throws {
+        let container = try decoder.container(keyedBy: AnyCodingKey.self)
+        self.init()
+        self.apiVersion = try container.decodeIfPresent(String.self, forKey: "apiVersion")
+        self.kind = try container.decodeIfPresent(String.self, forKey: "kind")
+        self.name = try container.decodeIfPresent(String.self, forKey: "name")
+        self.preferredVersion = try container.decodeIfPresent(MetaV1.GroupVersionForDiscovery.self, forKey: "preferredVersion")
+        self.serverAddressByClientCIDRs = try container.decodeIfPresent([MetaV1.ServerAddressByClientCIDR].self, forKey: "serverAddressByClientCIDRs")
+        self.versions = try container.decodeIfPresent([MetaV1.GroupVersionForDiscovery].self, forKey: "versions")
+        self.unknownFields = try UnknownFields.decode(from: container, known: Self.knownFields)
+    }
+
+    /// Encodes the fields that are set, then `unknownFields`.
+    public func encode(to encoder: any Encoder) throws {
+        var container = encoder.container(keyedBy: AnyCodingKey.self)
+        try container.encodeIfPresent(apiVersion, forKey: "apiVersion")
+        try container.encodeIfPresent(kind, forKey: "kind")
+        try container.encodeIfPresent(name, forKey: "name")
+        try container.encodeIfPresent(preferredVersion, forKey: "preferredVersion")
+        try container.encodeIfPresent(serverAddressByClientCIDRs, forKey: "serverAddressByClientCIDRs")
+        try container.encodeIfPresent(versions, forKey: "versions")
+        try UnknownFields.encode(unknownFields, to: &container)
     }
 }
 
@@ -64,7 +100,7 @@ extension MetaV1.APIGroup: JSONFastFillable {
                 try cursor.fillArray(&self.serverAddressByClientCIDRs)
             case 0x71c101c65726118c where cursor.key(jsonKey, is: "versions"):
                 try cursor.fillArray(&self.versions)
-            default: try cursor.skipValue()
+            default: try cursor.keepUnknown(jsonKey, in: &self.unknownFields)
             }
         }
     }
@@ -81,6 +117,13 @@ extension MetaV1 {
         public var groups: [MetaV1.APIGroup]?
         /// Kind is a string value representing the REST resource this object represents. Servers may infer this from the endpoint the client submits requests to. Cannot be updated. In CamelCase. More info: https://git.k8s.io/community/contributors/devel/sig-architecture/api-conventions.md#types-kinds
         public var kind: String?
+        /// Members of the JSON object this model does not know (fields added by a newer API server, say),
+        /// kept so that decoding and encoding again loses nothing.
+        public var unknownFields: JSONObject {
+            get { _unknownFields?.fields ?? JSONObject() }
+            set { _unknownFields = newValue.isEmpty ? nil : UnknownFieldsBox(newValue) }
+        }
+        var _unknownFields: UnknownFieldsBox?
 
         /// Creates a value; every field defaults to `nil` (left out of the JSON).
         public init(
@@ -92,6 +135,29 @@ extension MetaV1 {
             self.groups = groups
             self.kind = kind
         }
+    }
+}
+
+extension MetaV1.APIGroupList {
+    static let knownFields: Set<String> = ["apiVersion", "groups", "kind"]
+
+    /// Decodes the known fields and keeps the other members in `unknownFields`.
+    public init(from decoder: any Decoder) throws {
+        let container = try decoder.container(keyedBy: AnyCodingKey.self)
+        self.init()
+        self.apiVersion = try container.decodeIfPresent(String.self, forKey: "apiVersion")
+        self.groups = try container.decodeIfPresent([MetaV1.APIGroup].self, forKey: "groups")
+        self.kind = try container.decodeIfPresent(String.self, forKey: "kind")
+        self.unknownFields = try UnknownFields.decode(from: container, known: Self.knownFields)
+    }
+
+    /// Encodes the fields that are set, then `unknownFields`.
+    public func encode(to encoder: any Encoder) throws {
+        var container = encoder.container(keyedBy: AnyCodingKey.self)
+        try container.encodeIfPresent(apiVersion, forKey: "apiVersion")
+        try container.encodeIfPresent(groups, forKey: "groups")
+        try container.encodeIfPresent(kind, forKey: "kind")
+        try UnknownFields.encode(unknownFields, to: &container)
     }
 }
 
@@ -108,7 +174,7 @@ extension MetaV1.APIGroupList: JSONFastFillable {
                 try cursor.fillArray(&self.groups)
             case 0xef9c96d721673243 where cursor.key(jsonKey, is: "kind"):
                 self.kind = try cursor.decode(String.self)
-            default: try cursor.skipValue()
+            default: try cursor.keepUnknown(jsonKey, in: &self.unknownFields)
             }
         }
     }
@@ -147,6 +213,13 @@ extension MetaV1 {
         public var verbs: [String]?
         /// version is the preferred version of the resource.  Empty implies the version of the containing resource list For subresources, this may have a different value, for example: v1 (while inside a v1beta1 version of the core resource's group)".
         public var version: String?
+        /// Members of the JSON object this model does not know (fields added by a newer API server, say),
+        /// kept so that decoding and encoding again loses nothing.
+        public var unknownFields: JSONObject {
+            get { _unknownFields?.fields ?? JSONObject() }
+            set { _unknownFields = newValue.isEmpty ? nil : UnknownFieldsBox(newValue) }
+        }
+        var _unknownFields: UnknownFieldsBox?
 
         /// Creates a value; every field defaults to `nil` (left out of the JSON).
         public init(
@@ -172,6 +245,43 @@ extension MetaV1 {
             self.verbs = verbs
             self.version = version
         }
+    }
+}
+
+extension MetaV1.APIResource {
+    static let knownFields: Set<String> = ["categories", "group", "kind", "name", "namespaced", "shortNames", "singularName", "storageVersionHash", "verbs", "version"]
+
+    /// Decodes the known fields and keeps the other members in `unknownFields`.
+    public init(from decoder: any Decoder) throws {
+        let container = try decoder.container(keyedBy: AnyCodingKey.self)
+        self.init()
+        self.categories = try container.decodeIfPresent([String].self, forKey: "categories")
+        self.group = try container.decodeIfPresent(String.self, forKey: "group")
+        self.kind = try container.decodeIfPresent(String.self, forKey: "kind")
+        self.name = try container.decodeIfPresent(String.self, forKey: "name")
+        self.namespaced = try container.decodeIfPresent(Bool.self, forKey: "namespaced")
+        self.shortNames = try container.decodeIfPresent([String].self, forKey: "shortNames")
+        self.singularName = try container.decodeIfPresent(String.self, forKey: "singularName")
+        self.storageVersionHash = try container.decodeIfPresent(String.self, forKey: "storageVersionHash")
+        self.verbs = try container.decodeIfPresent([String].self, forKey: "verbs")
+        self.version = try container.decodeIfPresent(String.self, forKey: "version")
+        self.unknownFields = try UnknownFields.decode(from: container, known: Self.knownFields)
+    }
+
+    /// Encodes the fields that are set, then `unknownFields`.
+    public func encode(to encoder: any Encoder) throws {
+        var container = encoder.container(keyedBy: AnyCodingKey.self)
+        try container.encodeIfPresent(categories, forKey: "categories")
+        try container.encodeIfPresent(group, forKey: "group")
+        try container.encodeIfPresent(kind, forKey: "kind")
+        try container.encodeIfPresent(name, forKey: "name")
+        try container.encodeIfPresent(namespaced, forKey: "namespaced")
+        try container.encodeIfPresent(shortNames, forKey: "shortNames")
+        try container.encodeIfPresent(singularName, forKey: "singularName")
+        try container.encodeIfPresent(storageVersionHash, forKey: "storageVersionHash")
+        try container.encodeIfPresent(verbs, forKey: "verbs")
+        try container.encodeIfPresent(version, forKey: "version")
+        try UnknownFields.encode(unknownFields, to: &container)
     }
 }
 
@@ -202,7 +312,7 @@ extension MetaV1.APIResource: JSONFastFillable {
                 self.verbs = try cursor.decode([String].self)
             case 0xbb62c62c9808ea37 where cursor.key(jsonKey, is: "version"):
                 self.version = try cursor.decode(String.self)
-            default: try cursor.skipValue()
+            default: try cursor.keepUnknown(jsonKey, in: &self.unknownFields)
             }
         }
     }
@@ -223,6 +333,13 @@ extension MetaV1 {
         /// 
         /// Required by the API.
         public var resources: [MetaV1.APIResource]?
+        /// Members of the JSON object this model does not know (fields added by a newer API server, say),
+        /// kept so that decoding and encoding again loses nothing.
+        public var unknownFields: JSONObject {
+            get { _unknownFields?.fields ?? JSONObject() }
+            set { _unknownFields = newValue.isEmpty ? nil : UnknownFieldsBox(newValue) }
+        }
+        var _unknownFields: UnknownFieldsBox?
 
         /// Creates a value; every field defaults to `nil` (left out of the JSON).
         public init(
@@ -236,6 +353,31 @@ extension MetaV1 {
             self.kind = kind
             self.resources = resources
         }
+    }
+}
+
+extension MetaV1.APIResourceList {
+    static let knownFields: Set<String> = ["apiVersion", "groupVersion", "kind", "resources"]
+
+    /// Decodes the known fields and keeps the other members in `unknownFields`.
+    public init(from decoder: any Decoder) throws {
+        let container = try decoder.container(keyedBy: AnyCodingKey.self)
+        self.init()
+        self.apiVersion = try container.decodeIfPresent(String.self, forKey: "apiVersion")
+        self.groupVersion = try container.decodeIfPresent(String.self, forKey: "groupVersion")
+        self.kind = try container.decodeIfPresent(String.self, forKey: "kind")
+        self.resources = try container.decodeIfPresent([MetaV1.APIResource].self, forKey: "resources")
+        self.unknownFields = try UnknownFields.decode(from: container, known: Self.knownFields)
+    }
+
+    /// Encodes the fields that are set, then `unknownFields`.
+    public func encode(to encoder: any Encoder) throws {
+        var container = encoder.container(keyedBy: AnyCodingKey.self)
+        try container.encodeIfPresent(apiVersion, forKey: "apiVersion")
+        try container.encodeIfPresent(groupVersion, forKey: "groupVersion")
+        try container.encodeIfPresent(kind, forKey: "kind")
+        try container.encodeIfPresent(resources, forKey: "resources")
+        try UnknownFields.encode(unknownFields, to: &container)
     }
 }
 
@@ -254,7 +396,7 @@ extension MetaV1.APIResourceList: JSONFastFillable {
                 self.kind = try cursor.decode(String.self)
             case 0x34d5a1bef245df2 where cursor.key(jsonKey, is: "resources"):
                 try cursor.fillArray(&self.resources)
-            default: try cursor.skipValue()
+            default: try cursor.keepUnknown(jsonKey, in: &self.unknownFields)
             }
         }
     }
@@ -275,6 +417,13 @@ extension MetaV1 {
         /// 
         /// Required by the API.
         public var versions: [String]?
+        /// Members of the JSON object this model does not know (fields added by a newer API server, say),
+        /// kept so that decoding and encoding again loses nothing.
+        public var unknownFields: JSONObject {
+            get { _unknownFields?.fields ?? JSONObject() }
+            set { _unknownFields = newValue.isEmpty ? nil : UnknownFieldsBox(newValue) }
+        }
+        var _unknownFields: UnknownFieldsBox?
 
         /// Creates a value; every field defaults to `nil` (left out of the JSON).
         public init(
@@ -288,6 +437,31 @@ extension MetaV1 {
             self.serverAddressByClientCIDRs = serverAddressByClientCIDRs
             self.versions = versions
         }
+    }
+}
+
+extension MetaV1.APIVersions {
+    static let knownFields: Set<String> = ["apiVersion", "kind", "serverAddressByClientCIDRs", "versions"]
+
+    /// Decodes the known fields and keeps the other members in `unknownFields`.
+    public init(from decoder: any Decoder) throws {
+        let container = try decoder.container(keyedBy: AnyCodingKey.self)
+        self.init()
+        self.apiVersion = try container.decodeIfPresent(String.self, forKey: "apiVersion")
+        self.kind = try container.decodeIfPresent(String.self, forKey: "kind")
+        self.serverAddressByClientCIDRs = try container.decodeIfPresent([MetaV1.ServerAddressByClientCIDR].self, forKey: "serverAddressByClientCIDRs")
+        self.versions = try container.decodeIfPresent([String].self, forKey: "versions")
+        self.unknownFields = try UnknownFields.decode(from: container, known: Self.knownFields)
+    }
+
+    /// Encodes the fields that are set, then `unknownFields`.
+    public func encode(to encoder: any Encoder) throws {
+        var container = encoder.container(keyedBy: AnyCodingKey.self)
+        try container.encodeIfPresent(apiVersion, forKey: "apiVersion")
+        try container.encodeIfPresent(kind, forKey: "kind")
+        try container.encodeIfPresent(serverAddressByClientCIDRs, forKey: "serverAddressByClientCIDRs")
+        try container.encodeIfPresent(versions, forKey: "versions")
+        try UnknownFields.encode(unknownFields, to: &container)
     }
 }
 
@@ -306,7 +480,7 @@ extension MetaV1.APIVersions: JSONFastFillable {
                 try cursor.fillArray(&self.serverAddressByClientCIDRs)
             case 0x71c101c65726118c where cursor.key(jsonKey, is: "versions"):
                 self.versions = try cursor.decode([String].self)
-            default: try cursor.skipValue()
+            default: try cursor.keepUnknown(jsonKey, in: &self.unknownFields)
             }
         }
     }
@@ -337,6 +511,13 @@ extension MetaV1 {
         /// 
         /// Required by the API.
         public var type: String?
+        /// Members of the JSON object this model does not know (fields added by a newer API server, say),
+        /// kept so that decoding and encoding again loses nothing.
+        public var unknownFields: JSONObject {
+            get { _unknownFields?.fields ?? JSONObject() }
+            set { _unknownFields = newValue.isEmpty ? nil : UnknownFieldsBox(newValue) }
+        }
+        var _unknownFields: UnknownFieldsBox?
 
         /// Creates a value; every field defaults to `nil` (left out of the JSON).
         public init(
@@ -354,6 +535,35 @@ extension MetaV1 {
             self.status = status
             self.type = type
         }
+    }
+}
+
+extension MetaV1.Condition {
+    static let knownFields: Set<String> = ["lastTransitionTime", "message", "observedGeneration", "reason", "status", "type"]
+
+    /// Decodes the known fields and keeps the other members in `unknownFields`.
+    public init(from decoder: any Decoder) throws {
+        let container = try decoder.container(keyedBy: AnyCodingKey.self)
+        self.init()
+        self.lastTransitionTime = try container.decodeIfPresent(Time.self, forKey: "lastTransitionTime")
+        self.message = try container.decodeIfPresent(String.self, forKey: "message")
+        self.observedGeneration = try container.decodeIfPresent(Int64.self, forKey: "observedGeneration")
+        self.reason = try container.decodeIfPresent(String.self, forKey: "reason")
+        self.status = try container.decodeIfPresent(String.self, forKey: "status")
+        self.type = try container.decodeIfPresent(String.self, forKey: "type")
+        self.unknownFields = try UnknownFields.decode(from: container, known: Self.knownFields)
+    }
+
+    /// Encodes the fields that are set, then `unknownFields`.
+    public func encode(to encoder: any Encoder) throws {
+        var container = encoder.container(keyedBy: AnyCodingKey.self)
+        try container.encodeIfPresent(lastTransitionTime, forKey: "lastTransitionTime")
+        try container.encodeIfPresent(message, forKey: "message")
+        try container.encodeIfPresent(observedGeneration, forKey: "observedGeneration")
+        try container.encodeIfPresent(reason, forKey: "reason")
+        try container.encodeIfPresent(status, forKey: "status")
+        try container.encodeIfPresent(type, forKey: "type")
+        try UnknownFields.encode(unknownFields, to: &container)
     }
 }
 
@@ -376,7 +586,7 @@ extension MetaV1.Condition: JSONFastFillable {
                 self.status = try cursor.decode(String.self)
             case 0xa79439ef7bfa9c2d where cursor.key(jsonKey, is: "type"):
                 self.type = try cursor.decode(String.self)
-            default: try cursor.skipValue()
+            default: try cursor.keepUnknown(jsonKey, in: &self.unknownFields)
             }
         }
     }
@@ -401,6 +611,13 @@ extension MetaV1 {
         public var preconditions: MetaV1.Preconditions?
         /// Whether and how garbage collection will be performed. Either this field or OrphanDependents may be set, but not both. The default policy is decided by the existing finalizer set in the metadata.finalizers and the resource-specific default policy. Acceptable values are: 'Orphan' - orphan the dependents; 'Background' - allow the garbage collector to delete the dependents in the background; 'Foreground' - a cascading policy that deletes all dependents in the foreground.
         public var propagationPolicy: String?
+        /// Members of the JSON object this model does not know (fields added by a newer API server, say),
+        /// kept so that decoding and encoding again loses nothing.
+        public var unknownFields: JSONObject {
+            get { _unknownFields?.fields ?? JSONObject() }
+            set { _unknownFields = newValue.isEmpty ? nil : UnknownFieldsBox(newValue) }
+        }
+        var _unknownFields: UnknownFieldsBox?
 
         /// Creates a value; every field defaults to `nil` (left out of the JSON).
         public init(
@@ -422,6 +639,39 @@ extension MetaV1 {
             self.preconditions = preconditions
             self.propagationPolicy = propagationPolicy
         }
+    }
+}
+
+extension MetaV1.DeleteOptions {
+    static let knownFields: Set<String> = ["apiVersion", "dryRun", "gracePeriodSeconds", "ignoreStoreReadErrorWithClusterBreakingPotential", "kind", "orphanDependents", "preconditions", "propagationPolicy"]
+
+    /// Decodes the known fields and keeps the other members in `unknownFields`.
+    public init(from decoder: any Decoder) throws {
+        let container = try decoder.container(keyedBy: AnyCodingKey.self)
+        self.init()
+        self.apiVersion = try container.decodeIfPresent(String.self, forKey: "apiVersion")
+        self.dryRun = try container.decodeIfPresent([String].self, forKey: "dryRun")
+        self.gracePeriodSeconds = try container.decodeIfPresent(Int64.self, forKey: "gracePeriodSeconds")
+        self.ignoreStoreReadErrorWithClusterBreakingPotential = try container.decodeIfPresent(Bool.self, forKey: "ignoreStoreReadErrorWithClusterBreakingPotential")
+        self.kind = try container.decodeIfPresent(String.self, forKey: "kind")
+        self.orphanDependents = try container.decodeIfPresent(Bool.self, forKey: "orphanDependents")
+        self.preconditions = try container.decodeIfPresent(MetaV1.Preconditions.self, forKey: "preconditions")
+        self.propagationPolicy = try container.decodeIfPresent(String.self, forKey: "propagationPolicy")
+        self.unknownFields = try UnknownFields.decode(from: container, known: Self.knownFields)
+    }
+
+    /// Encodes the fields that are set, then `unknownFields`.
+    public func encode(to encoder: any Encoder) throws {
+        var container = encoder.container(keyedBy: AnyCodingKey.self)
+        try container.encodeIfPresent(apiVersion, forKey: "apiVersion")
+        try container.encodeIfPresent(dryRun, forKey: "dryRun")
+        try container.encodeIfPresent(gracePeriodSeconds, forKey: "gracePeriodSeconds")
+        try container.encodeIfPresent(ignoreStoreReadErrorWithClusterBreakingPotential, forKey: "ignoreStoreReadErrorWithClusterBreakingPotential")
+        try container.encodeIfPresent(kind, forKey: "kind")
+        try container.encodeIfPresent(orphanDependents, forKey: "orphanDependents")
+        try container.encodeIfPresent(preconditions, forKey: "preconditions")
+        try container.encodeIfPresent(propagationPolicy, forKey: "propagationPolicy")
+        try UnknownFields.encode(unknownFields, to: &container)
     }
 }
 
@@ -448,7 +698,7 @@ extension MetaV1.DeleteOptions: JSONFastFillable {
                 try cursor.fill(&self.preconditions)
             case 0xba345df98a90b05b where cursor.key(jsonKey, is: "propagationPolicy"):
                 self.propagationPolicy = try cursor.decode(String.self)
-            default: try cursor.skipValue()
+            default: try cursor.keepUnknown(jsonKey, in: &self.unknownFields)
             }
         }
     }
@@ -467,6 +717,13 @@ extension MetaV1 {
         public var `operator`: String?
         /// values is an array of string values. If the operator is In or NotIn, the values array must be non-empty. If the operator is Exists or DoesNotExist, the values array must be empty.
         public var values: [String]?
+        /// Members of the JSON object this model does not know (fields added by a newer API server, say),
+        /// kept so that decoding and encoding again loses nothing.
+        public var unknownFields: JSONObject {
+            get { _unknownFields?.fields ?? JSONObject() }
+            set { _unknownFields = newValue.isEmpty ? nil : UnknownFieldsBox(newValue) }
+        }
+        var _unknownFields: UnknownFieldsBox?
 
         /// Creates a value; every field defaults to `nil` (left out of the JSON).
         public init(
@@ -478,6 +735,29 @@ extension MetaV1 {
             self.`operator` = `operator`
             self.values = values
         }
+    }
+}
+
+extension MetaV1.FieldSelectorRequirement {
+    static let knownFields: Set<String> = ["key", "operator", "values"]
+
+    /// Decodes the known fields and keeps the other members in `unknownFields`.
+    public init(from decoder: any Decoder) throws {
+        let container = try decoder.container(keyedBy: AnyCodingKey.self)
+        self.init()
+        self.key = try container.decodeIfPresent(String.self, forKey: "key")
+        self.`operator` = try container.decodeIfPresent(String.self, forKey: "operator")
+        self.values = try container.decodeIfPresent([String].self, forKey: "values")
+        self.unknownFields = try UnknownFields.decode(from: container, known: Self.knownFields)
+    }
+
+    /// Encodes the fields that are set, then `unknownFields`.
+    public func encode(to encoder: any Encoder) throws {
+        var container = encoder.container(keyedBy: AnyCodingKey.self)
+        try container.encodeIfPresent(key, forKey: "key")
+        try container.encodeIfPresent(`operator`, forKey: "operator")
+        try container.encodeIfPresent(values, forKey: "values")
+        try UnknownFields.encode(unknownFields, to: &container)
     }
 }
 
@@ -494,7 +774,7 @@ extension MetaV1.FieldSelectorRequirement: JSONFastFillable {
                 self.`operator` = try cursor.decode(String.self)
             case 0x21277bcf1a4d67fb where cursor.key(jsonKey, is: "values"):
                 self.values = try cursor.decode([String].self)
-            default: try cursor.skipValue()
+            default: try cursor.keepUnknown(jsonKey, in: &self.unknownFields)
             }
         }
     }
@@ -507,6 +787,13 @@ extension MetaV1 {
         public var group: String?
         /// Required by the API.
         public var resource: String?
+        /// Members of the JSON object this model does not know (fields added by a newer API server, say),
+        /// kept so that decoding and encoding again loses nothing.
+        public var unknownFields: JSONObject {
+            get { _unknownFields?.fields ?? JSONObject() }
+            set { _unknownFields = newValue.isEmpty ? nil : UnknownFieldsBox(newValue) }
+        }
+        var _unknownFields: UnknownFieldsBox?
 
         /// Creates a value; every field defaults to `nil` (left out of the JSON).
         public init(
@@ -516,6 +803,27 @@ extension MetaV1 {
             self.group = group
             self.resource = resource
         }
+    }
+}
+
+extension MetaV1.GroupResource {
+    static let knownFields: Set<String> = ["group", "resource"]
+
+    /// Decodes the known fields and keeps the other members in `unknownFields`.
+    public init(from decoder: any Decoder) throws {
+        let container = try decoder.container(keyedBy: AnyCodingKey.self)
+        self.init()
+        self.group = try container.decodeIfPresent(String.self, forKey: "group")
+        self.resource = try container.decodeIfPresent(String.self, forKey: "resource")
+        self.unknownFields = try UnknownFields.decode(from: container, known: Self.knownFields)
+    }
+
+    /// Encodes the fields that are set, then `unknownFields`.
+    public func encode(to encoder: any Encoder) throws {
+        var container = encoder.container(keyedBy: AnyCodingKey.self)
+        try container.encodeIfPresent(group, forKey: "group")
+        try container.encodeIfPresent(resource, forKey: "resource")
+        try UnknownFields.encode(unknownFields, to: &container)
     }
 }
 
@@ -530,7 +838,7 @@ extension MetaV1.GroupResource: JSONFastFillable {
                 self.group = try cursor.decode(String.self)
             case 0xb571c404c5b2fd35 where cursor.key(jsonKey, is: "resource"):
                 self.resource = try cursor.decode(String.self)
-            default: try cursor.skipValue()
+            default: try cursor.keepUnknown(jsonKey, in: &self.unknownFields)
             }
         }
     }
@@ -547,6 +855,13 @@ extension MetaV1 {
         /// 
         /// Required by the API.
         public var version: String?
+        /// Members of the JSON object this model does not know (fields added by a newer API server, say),
+        /// kept so that decoding and encoding again loses nothing.
+        public var unknownFields: JSONObject {
+            get { _unknownFields?.fields ?? JSONObject() }
+            set { _unknownFields = newValue.isEmpty ? nil : UnknownFieldsBox(newValue) }
+        }
+        var _unknownFields: UnknownFieldsBox?
 
         /// Creates a value; every field defaults to `nil` (left out of the JSON).
         public init(
@@ -556,6 +871,27 @@ extension MetaV1 {
             self.groupVersion = groupVersion
             self.version = version
         }
+    }
+}
+
+extension MetaV1.GroupVersionForDiscovery {
+    static let knownFields: Set<String> = ["groupVersion", "version"]
+
+    /// Decodes the known fields and keeps the other members in `unknownFields`.
+    public init(from decoder: any Decoder) throws {
+        let container = try decoder.container(keyedBy: AnyCodingKey.self)
+        self.init()
+        self.groupVersion = try container.decodeIfPresent(String.self, forKey: "groupVersion")
+        self.version = try container.decodeIfPresent(String.self, forKey: "version")
+        self.unknownFields = try UnknownFields.decode(from: container, known: Self.knownFields)
+    }
+
+    /// Encodes the fields that are set, then `unknownFields`.
+    public func encode(to encoder: any Encoder) throws {
+        var container = encoder.container(keyedBy: AnyCodingKey.self)
+        try container.encodeIfPresent(groupVersion, forKey: "groupVersion")
+        try container.encodeIfPresent(version, forKey: "version")
+        try UnknownFields.encode(unknownFields, to: &container)
     }
 }
 
@@ -570,7 +906,7 @@ extension MetaV1.GroupVersionForDiscovery: JSONFastFillable {
                 self.groupVersion = try cursor.decode(String.self)
             case 0xbb62c62c9808ea37 where cursor.key(jsonKey, is: "version"):
                 self.version = try cursor.decode(String.self)
-            default: try cursor.skipValue()
+            default: try cursor.keepUnknown(jsonKey, in: &self.unknownFields)
             }
         }
     }
@@ -583,6 +919,13 @@ extension MetaV1 {
         public var matchExpressions: [MetaV1.LabelSelectorRequirement]?
         /// matchLabels is a map of {key,value} pairs. A single {key,value} in the matchLabels map is equivalent to an element of matchExpressions, whose key field is "key", the operator is "In", and the values array contains only "value". The requirements are ANDed.
         public var matchLabels: [String: String]?
+        /// Members of the JSON object this model does not know (fields added by a newer API server, say),
+        /// kept so that decoding and encoding again loses nothing.
+        public var unknownFields: JSONObject {
+            get { _unknownFields?.fields ?? JSONObject() }
+            set { _unknownFields = newValue.isEmpty ? nil : UnknownFieldsBox(newValue) }
+        }
+        var _unknownFields: UnknownFieldsBox?
 
         /// Creates a value; every field defaults to `nil` (left out of the JSON).
         public init(
@@ -592,6 +935,27 @@ extension MetaV1 {
             self.matchExpressions = matchExpressions
             self.matchLabels = matchLabels
         }
+    }
+}
+
+extension MetaV1.LabelSelector {
+    static let knownFields: Set<String> = ["matchExpressions", "matchLabels"]
+
+    /// Decodes the known fields and keeps the other members in `unknownFields`.
+    public init(from decoder: any Decoder) throws {
+        let container = try decoder.container(keyedBy: AnyCodingKey.self)
+        self.init()
+        self.matchExpressions = try container.decodeIfPresent([MetaV1.LabelSelectorRequirement].self, forKey: "matchExpressions")
+        self.matchLabels = try container.decodeIfPresent([String: String].self, forKey: "matchLabels")
+        self.unknownFields = try UnknownFields.decode(from: container, known: Self.knownFields)
+    }
+
+    /// Encodes the fields that are set, then `unknownFields`.
+    public func encode(to encoder: any Encoder) throws {
+        var container = encoder.container(keyedBy: AnyCodingKey.self)
+        try container.encodeIfPresent(matchExpressions, forKey: "matchExpressions")
+        try container.encodeIfPresent(matchLabels, forKey: "matchLabels")
+        try UnknownFields.encode(unknownFields, to: &container)
     }
 }
 
@@ -606,7 +970,7 @@ extension MetaV1.LabelSelector: JSONFastFillable {
                 try cursor.fillArray(&self.matchExpressions)
             case 0xa17e84eaff4c7b7d where cursor.key(jsonKey, is: "matchLabels"):
                 self.matchLabels = try cursor.decode([String: String].self)
-            default: try cursor.skipValue()
+            default: try cursor.keepUnknown(jsonKey, in: &self.unknownFields)
             }
         }
     }
@@ -625,6 +989,13 @@ extension MetaV1 {
         public var `operator`: String?
         /// values is an array of string values. If the operator is In or NotIn, the values array must be non-empty. If the operator is Exists or DoesNotExist, the values array must be empty. This array is replaced during a strategic merge patch.
         public var values: [String]?
+        /// Members of the JSON object this model does not know (fields added by a newer API server, say),
+        /// kept so that decoding and encoding again loses nothing.
+        public var unknownFields: JSONObject {
+            get { _unknownFields?.fields ?? JSONObject() }
+            set { _unknownFields = newValue.isEmpty ? nil : UnknownFieldsBox(newValue) }
+        }
+        var _unknownFields: UnknownFieldsBox?
 
         /// Creates a value; every field defaults to `nil` (left out of the JSON).
         public init(
@@ -636,6 +1007,29 @@ extension MetaV1 {
             self.`operator` = `operator`
             self.values = values
         }
+    }
+}
+
+extension MetaV1.LabelSelectorRequirement {
+    static let knownFields: Set<String> = ["key", "operator", "values"]
+
+    /// Decodes the known fields and keeps the other members in `unknownFields`.
+    public init(from decoder: any Decoder) throws {
+        let container = try decoder.container(keyedBy: AnyCodingKey.self)
+        self.init()
+        self.key = try container.decodeIfPresent(String.self, forKey: "key")
+        self.`operator` = try container.decodeIfPresent(String.self, forKey: "operator")
+        self.values = try container.decodeIfPresent([String].self, forKey: "values")
+        self.unknownFields = try UnknownFields.decode(from: container, known: Self.knownFields)
+    }
+
+    /// Encodes the fields that are set, then `unknownFields`.
+    public func encode(to encoder: any Encoder) throws {
+        var container = encoder.container(keyedBy: AnyCodingKey.self)
+        try container.encodeIfPresent(key, forKey: "key")
+        try container.encodeIfPresent(`operator`, forKey: "operator")
+        try container.encodeIfPresent(values, forKey: "values")
+        try UnknownFields.encode(unknownFields, to: &container)
     }
 }
 
@@ -652,7 +1046,7 @@ extension MetaV1.LabelSelectorRequirement: JSONFastFillable {
                 self.`operator` = try cursor.decode(String.self)
             case 0x21277bcf1a4d67fb where cursor.key(jsonKey, is: "values"):
                 self.values = try cursor.decode([String].self)
-            default: try cursor.skipValue()
+            default: try cursor.keepUnknown(jsonKey, in: &self.unknownFields)
             }
         }
     }
@@ -673,6 +1067,13 @@ extension MetaV1 {
         /// 
         /// This is an alpha field and requires enabling the ShardedListAndWatch feature gate.
         public var shardInfo: MetaV1.ShardInfo?
+        /// Members of the JSON object this model does not know (fields added by a newer API server, say),
+        /// kept so that decoding and encoding again loses nothing.
+        public var unknownFields: JSONObject {
+            get { _unknownFields?.fields ?? JSONObject() }
+            set { _unknownFields = newValue.isEmpty ? nil : UnknownFieldsBox(newValue) }
+        }
+        var _unknownFields: UnknownFieldsBox?
 
         /// Creates a value; every field defaults to `nil` (left out of the JSON).
         public init(
@@ -688,6 +1089,33 @@ extension MetaV1 {
             self.selfLink = selfLink
             self.shardInfo = shardInfo
         }
+    }
+}
+
+extension MetaV1.ListMeta {
+    static let knownFields: Set<String> = ["continue", "remainingItemCount", "resourceVersion", "selfLink", "shardInfo"]
+
+    /// Decodes the known fields and keeps the other members in `unknownFields`.
+    public init(from decoder: any Decoder) throws {
+        let container = try decoder.container(keyedBy: AnyCodingKey.self)
+        self.init()
+        self.`continue` = try container.decodeIfPresent(String.self, forKey: "continue")
+        self.remainingItemCount = try container.decodeIfPresent(Int64.self, forKey: "remainingItemCount")
+        self.resourceVersion = try container.decodeIfPresent(String.self, forKey: "resourceVersion")
+        self.selfLink = try container.decodeIfPresent(String.self, forKey: "selfLink")
+        self.shardInfo = try container.decodeIfPresent(MetaV1.ShardInfo.self, forKey: "shardInfo")
+        self.unknownFields = try UnknownFields.decode(from: container, known: Self.knownFields)
+    }
+
+    /// Encodes the fields that are set, then `unknownFields`.
+    public func encode(to encoder: any Encoder) throws {
+        var container = encoder.container(keyedBy: AnyCodingKey.self)
+        try container.encodeIfPresent(`continue`, forKey: "continue")
+        try container.encodeIfPresent(remainingItemCount, forKey: "remainingItemCount")
+        try container.encodeIfPresent(resourceVersion, forKey: "resourceVersion")
+        try container.encodeIfPresent(selfLink, forKey: "selfLink")
+        try container.encodeIfPresent(shardInfo, forKey: "shardInfo")
+        try UnknownFields.encode(unknownFields, to: &container)
     }
 }
 
@@ -708,7 +1136,7 @@ extension MetaV1.ListMeta: JSONFastFillable {
                 self.selfLink = try cursor.decode(String.self)
             case 0x1682fb4e3900490f where cursor.key(jsonKey, is: "shardInfo"):
                 try cursor.fill(&self.shardInfo)
-            default: try cursor.skipValue()
+            default: try cursor.keepUnknown(jsonKey, in: &self.unknownFields)
             }
         }
     }
@@ -731,6 +1159,13 @@ extension MetaV1 {
         public var subresource: String?
         /// Time is the timestamp of when the ManagedFields entry was added. The timestamp will also be updated if a field is added, the manager changes any of the owned fields value or removes a field. The timestamp does not update when a field is removed from the entry because another manager took it over.
         public var time: Time?
+        /// Members of the JSON object this model does not know (fields added by a newer API server, say),
+        /// kept so that decoding and encoding again loses nothing.
+        public var unknownFields: JSONObject {
+            get { _unknownFields?.fields ?? JSONObject() }
+            set { _unknownFields = newValue.isEmpty ? nil : UnknownFieldsBox(newValue) }
+        }
+        var _unknownFields: UnknownFieldsBox?
 
         /// Creates a value; every field defaults to `nil` (left out of the JSON).
         public init(
@@ -750,6 +1185,37 @@ extension MetaV1 {
             self.subresource = subresource
             self.time = time
         }
+    }
+}
+
+extension MetaV1.ManagedFieldsEntry {
+    static let knownFields: Set<String> = ["apiVersion", "fieldsType", "fieldsV1", "manager", "operation", "subresource", "time"]
+
+    /// Decodes the known fields and keeps the other members in `unknownFields`.
+    public init(from decoder: any Decoder) throws {
+        let container = try decoder.container(keyedBy: AnyCodingKey.self)
+        self.init()
+        self.apiVersion = try container.decodeIfPresent(String.self, forKey: "apiVersion")
+        self.fieldsType = try container.decodeIfPresent(String.self, forKey: "fieldsType")
+        self.fieldsV1 = try container.decodeIfPresent(FieldsV1.self, forKey: "fieldsV1")
+        self.manager = try container.decodeIfPresent(String.self, forKey: "manager")
+        self.operation = try container.decodeIfPresent(String.self, forKey: "operation")
+        self.subresource = try container.decodeIfPresent(String.self, forKey: "subresource")
+        self.time = try container.decodeIfPresent(Time.self, forKey: "time")
+        self.unknownFields = try UnknownFields.decode(from: container, known: Self.knownFields)
+    }
+
+    /// Encodes the fields that are set, then `unknownFields`.
+    public func encode(to encoder: any Encoder) throws {
+        var container = encoder.container(keyedBy: AnyCodingKey.self)
+        try container.encodeIfPresent(apiVersion, forKey: "apiVersion")
+        try container.encodeIfPresent(fieldsType, forKey: "fieldsType")
+        try container.encodeIfPresent(fieldsV1, forKey: "fieldsV1")
+        try container.encodeIfPresent(manager, forKey: "manager")
+        try container.encodeIfPresent(operation, forKey: "operation")
+        try container.encodeIfPresent(subresource, forKey: "subresource")
+        try container.encodeIfPresent(time, forKey: "time")
+        try UnknownFields.encode(unknownFields, to: &container)
     }
 }
 
@@ -774,7 +1240,7 @@ extension MetaV1.ManagedFieldsEntry: JSONFastFillable {
                 self.subresource = try cursor.decode(String.self)
             case 0x1e5485ef2e9f9384 where cursor.key(jsonKey, is: "time"):
                 self.time = try cursor.decode(Time.self)
-            default: try cursor.skipValue()
+            default: try cursor.keepUnknown(jsonKey, in: &self.unknownFields)
             }
         }
     }
@@ -827,6 +1293,13 @@ extension MetaV1 {
         /// 
         /// Populated by the system. Read-only. More info: https://kubernetes.io/docs/concepts/overview/working-with-objects/names#uids
         public var uid: String?
+        /// Members of the JSON object this model does not know (fields added by a newer API server, say),
+        /// kept so that decoding and encoding again loses nothing.
+        public var unknownFields: JSONObject {
+            get { _unknownFields?.fields ?? JSONObject() }
+            set { _unknownFields = newValue.isEmpty ? nil : UnknownFieldsBox(newValue) }
+        }
+        var _unknownFields: UnknownFieldsBox?
 
         /// Creates a value; every field defaults to `nil` (left out of the JSON).
         public init(
@@ -862,6 +1335,53 @@ extension MetaV1 {
             self.selfLink = selfLink
             self.uid = uid
         }
+    }
+}
+
+extension MetaV1.ObjectMeta {
+    static let knownFields: Set<String> = ["annotations", "creationTimestamp", "deletionGracePeriodSeconds", "deletionTimestamp", "finalizers", "generateName", "generation", "labels", "managedFields", "name", "namespace", "ownerReferences", "resourceVersion", "selfLink", "uid"]
+
+    /// Decodes the known fields and keeps the other members in `unknownFields`.
+    public init(from decoder: any Decoder) throws {
+        let container = try decoder.container(keyedBy: AnyCodingKey.self)
+        self.init()
+        self.annotations = try container.decodeIfPresent([String: String].self, forKey: "annotations")
+        self.creationTimestamp = try container.decodeIfPresent(Time.self, forKey: "creationTimestamp")
+        self.deletionGracePeriodSeconds = try container.decodeIfPresent(Int64.self, forKey: "deletionGracePeriodSeconds")
+        self.deletionTimestamp = try container.decodeIfPresent(Time.self, forKey: "deletionTimestamp")
+        self.finalizers = try container.decodeIfPresent([String].self, forKey: "finalizers")
+        self.generateName = try container.decodeIfPresent(String.self, forKey: "generateName")
+        self.generation = try container.decodeIfPresent(Int64.self, forKey: "generation")
+        self.labels = try container.decodeIfPresent([String: String].self, forKey: "labels")
+        self.managedFields = try container.decodeIfPresent([MetaV1.ManagedFieldsEntry].self, forKey: "managedFields")
+        self.name = try container.decodeIfPresent(String.self, forKey: "name")
+        self.namespace = try container.decodeIfPresent(String.self, forKey: "namespace")
+        self.ownerReferences = try container.decodeIfPresent([MetaV1.OwnerReference].self, forKey: "ownerReferences")
+        self.resourceVersion = try container.decodeIfPresent(String.self, forKey: "resourceVersion")
+        self.selfLink = try container.decodeIfPresent(String.self, forKey: "selfLink")
+        self.uid = try container.decodeIfPresent(String.self, forKey: "uid")
+        self.unknownFields = try UnknownFields.decode(from: container, known: Self.knownFields)
+    }
+
+    /// Encodes the fields that are set, then `unknownFields`.
+    public func encode(to encoder: any Encoder) throws {
+        var container = encoder.container(keyedBy: AnyCodingKey.self)
+        try container.encodeIfPresent(annotations, forKey: "annotations")
+        try container.encodeIfPresent(creationTimestamp, forKey: "creationTimestamp")
+        try container.encodeIfPresent(deletionGracePeriodSeconds, forKey: "deletionGracePeriodSeconds")
+        try container.encodeIfPresent(deletionTimestamp, forKey: "deletionTimestamp")
+        try container.encodeIfPresent(finalizers, forKey: "finalizers")
+        try container.encodeIfPresent(generateName, forKey: "generateName")
+        try container.encodeIfPresent(generation, forKey: "generation")
+        try container.encodeIfPresent(labels, forKey: "labels")
+        try container.encodeIfPresent(managedFields, forKey: "managedFields")
+        try container.encodeIfPresent(name, forKey: "name")
+        try container.encodeIfPresent(namespace, forKey: "namespace")
+        try container.encodeIfPresent(ownerReferences, forKey: "ownerReferences")
+        try container.encodeIfPresent(resourceVersion, forKey: "resourceVersion")
+        try container.encodeIfPresent(selfLink, forKey: "selfLink")
+        try container.encodeIfPresent(uid, forKey: "uid")
+        try UnknownFields.encode(unknownFields, to: &container)
     }
 }
 
@@ -902,7 +1422,7 @@ extension MetaV1.ObjectMeta: JSONFastFillable {
                 self.selfLink = try cursor.decode(String.self)
             case 0x4c9cb5193e0b272d where cursor.key(jsonKey, is: "uid"):
                 self.uid = try cursor.decode(String.self)
-            default: try cursor.skipValue()
+            default: try cursor.keepUnknown(jsonKey, in: &self.unknownFields)
             }
         }
     }
@@ -931,6 +1451,13 @@ extension MetaV1 {
         /// 
         /// Required by the API.
         public var uid: String?
+        /// Members of the JSON object this model does not know (fields added by a newer API server, say),
+        /// kept so that decoding and encoding again loses nothing.
+        public var unknownFields: JSONObject {
+            get { _unknownFields?.fields ?? JSONObject() }
+            set { _unknownFields = newValue.isEmpty ? nil : UnknownFieldsBox(newValue) }
+        }
+        var _unknownFields: UnknownFieldsBox?
 
         /// Creates a value; every field defaults to `nil` (left out of the JSON).
         public init(
@@ -948,6 +1475,35 @@ extension MetaV1 {
             self.name = name
             self.uid = uid
         }
+    }
+}
+
+extension MetaV1.OwnerReference {
+    static let knownFields: Set<String> = ["apiVersion", "blockOwnerDeletion", "controller", "kind", "name", "uid"]
+
+    /// Decodes the known fields and keeps the other members in `unknownFields`.
+    public init(from decoder: any Decoder) throws {
+        let container = try decoder.container(keyedBy: AnyCodingKey.self)
+        self.init()
+        self.apiVersion = try container.decodeIfPresent(String.self, forKey: "apiVersion")
+        self.blockOwnerDeletion = try container.decodeIfPresent(Bool.self, forKey: "blockOwnerDeletion")
+        self.controller = try container.decodeIfPresent(Bool.self, forKey: "controller")
+        self.kind = try container.decodeIfPresent(String.self, forKey: "kind")
+        self.name = try container.decodeIfPresent(String.self, forKey: "name")
+        self.uid = try container.decodeIfPresent(String.self, forKey: "uid")
+        self.unknownFields = try UnknownFields.decode(from: container, known: Self.knownFields)
+    }
+
+    /// Encodes the fields that are set, then `unknownFields`.
+    public func encode(to encoder: any Encoder) throws {
+        var container = encoder.container(keyedBy: AnyCodingKey.self)
+        try container.encodeIfPresent(apiVersion, forKey: "apiVersion")
+        try container.encodeIfPresent(blockOwnerDeletion, forKey: "blockOwnerDeletion")
+        try container.encodeIfPresent(controller, forKey: "controller")
+        try container.encodeIfPresent(kind, forKey: "kind")
+        try container.encodeIfPresent(name, forKey: "name")
+        try container.encodeIfPresent(uid, forKey: "uid")
+        try UnknownFields.encode(unknownFields, to: &container)
     }
 }
 
@@ -970,7 +1526,7 @@ extension MetaV1.OwnerReference: JSONFastFillable {
                 self.name = try cursor.decode(String.self)
             case 0x4c9cb5193e0b272d where cursor.key(jsonKey, is: "uid"):
                 self.uid = try cursor.decode(String.self)
-            default: try cursor.skipValue()
+            default: try cursor.keepUnknown(jsonKey, in: &self.unknownFields)
             }
         }
     }
@@ -983,6 +1539,13 @@ extension MetaV1 {
         public var resourceVersion: String?
         /// Specifies the target UID.
         public var uid: String?
+        /// Members of the JSON object this model does not know (fields added by a newer API server, say),
+        /// kept so that decoding and encoding again loses nothing.
+        public var unknownFields: JSONObject {
+            get { _unknownFields?.fields ?? JSONObject() }
+            set { _unknownFields = newValue.isEmpty ? nil : UnknownFieldsBox(newValue) }
+        }
+        var _unknownFields: UnknownFieldsBox?
 
         /// Creates a value; every field defaults to `nil` (left out of the JSON).
         public init(
@@ -992,6 +1555,27 @@ extension MetaV1 {
             self.resourceVersion = resourceVersion
             self.uid = uid
         }
+    }
+}
+
+extension MetaV1.Preconditions {
+    static let knownFields: Set<String> = ["resourceVersion", "uid"]
+
+    /// Decodes the known fields and keeps the other members in `unknownFields`.
+    public init(from decoder: any Decoder) throws {
+        let container = try decoder.container(keyedBy: AnyCodingKey.self)
+        self.init()
+        self.resourceVersion = try container.decodeIfPresent(String.self, forKey: "resourceVersion")
+        self.uid = try container.decodeIfPresent(String.self, forKey: "uid")
+        self.unknownFields = try UnknownFields.decode(from: container, known: Self.knownFields)
+    }
+
+    /// Encodes the fields that are set, then `unknownFields`.
+    public func encode(to encoder: any Encoder) throws {
+        var container = encoder.container(keyedBy: AnyCodingKey.self)
+        try container.encodeIfPresent(resourceVersion, forKey: "resourceVersion")
+        try container.encodeIfPresent(uid, forKey: "uid")
+        try UnknownFields.encode(unknownFields, to: &container)
     }
 }
 
@@ -1006,7 +1590,7 @@ extension MetaV1.Preconditions: JSONFastFillable {
                 self.resourceVersion = try cursor.decode(String.self)
             case 0x4c9cb5193e0b272d where cursor.key(jsonKey, is: "uid"):
                 self.uid = try cursor.decode(String.self)
-            default: try cursor.skipValue()
+            default: try cursor.keepUnknown(jsonKey, in: &self.unknownFields)
             }
         }
     }
@@ -1023,6 +1607,13 @@ extension MetaV1 {
         /// 
         /// Required by the API.
         public var serverAddress: String?
+        /// Members of the JSON object this model does not know (fields added by a newer API server, say),
+        /// kept so that decoding and encoding again loses nothing.
+        public var unknownFields: JSONObject {
+            get { _unknownFields?.fields ?? JSONObject() }
+            set { _unknownFields = newValue.isEmpty ? nil : UnknownFieldsBox(newValue) }
+        }
+        var _unknownFields: UnknownFieldsBox?
 
         /// Creates a value; every field defaults to `nil` (left out of the JSON).
         public init(
@@ -1032,6 +1623,27 @@ extension MetaV1 {
             self.clientCIDR = clientCIDR
             self.serverAddress = serverAddress
         }
+    }
+}
+
+extension MetaV1.ServerAddressByClientCIDR {
+    static let knownFields: Set<String> = ["clientCIDR", "serverAddress"]
+
+    /// Decodes the known fields and keeps the other members in `unknownFields`.
+    public init(from decoder: any Decoder) throws {
+        let container = try decoder.container(keyedBy: AnyCodingKey.self)
+        self.init()
+        self.clientCIDR = try container.decodeIfPresent(String.self, forKey: "clientCIDR")
+        self.serverAddress = try container.decodeIfPresent(String.self, forKey: "serverAddress")
+        self.unknownFields = try UnknownFields.decode(from: container, known: Self.knownFields)
+    }
+
+    /// Encodes the fields that are set, then `unknownFields`.
+    public func encode(to encoder: any Encoder) throws {
+        var container = encoder.container(keyedBy: AnyCodingKey.self)
+        try container.encodeIfPresent(clientCIDR, forKey: "clientCIDR")
+        try container.encodeIfPresent(serverAddress, forKey: "serverAddress")
+        try UnknownFields.encode(unknownFields, to: &container)
     }
 }
 
@@ -1046,7 +1658,7 @@ extension MetaV1.ServerAddressByClientCIDR: JSONFastFillable {
                 self.clientCIDR = try cursor.decode(String.self)
             case 0x30e66f381aba527a where cursor.key(jsonKey, is: "serverAddress"):
                 self.serverAddress = try cursor.decode(String.self)
-            default: try cursor.skipValue()
+            default: try cursor.keepUnknown(jsonKey, in: &self.unknownFields)
             }
         }
     }
@@ -1059,6 +1671,13 @@ extension MetaV1 {
         /// 
         /// Required by the API.
         public var selector: String?
+        /// Members of the JSON object this model does not know (fields added by a newer API server, say),
+        /// kept so that decoding and encoding again loses nothing.
+        public var unknownFields: JSONObject {
+            get { _unknownFields?.fields ?? JSONObject() }
+            set { _unknownFields = newValue.isEmpty ? nil : UnknownFieldsBox(newValue) }
+        }
+        var _unknownFields: UnknownFieldsBox?
 
         /// Creates a value; every field defaults to `nil` (left out of the JSON).
         public init(
@@ -1066,6 +1685,25 @@ extension MetaV1 {
         ) {
             self.selector = selector
         }
+    }
+}
+
+extension MetaV1.ShardInfo {
+    static let knownFields: Set<String> = ["selector"]
+
+    /// Decodes the known fields and keeps the other members in `unknownFields`.
+    public init(from decoder: any Decoder) throws {
+        let container = try decoder.container(keyedBy: AnyCodingKey.self)
+        self.init()
+        self.selector = try container.decodeIfPresent(String.self, forKey: "selector")
+        self.unknownFields = try UnknownFields.decode(from: container, known: Self.knownFields)
+    }
+
+    /// Encodes the fields that are set, then `unknownFields`.
+    public func encode(to encoder: any Encoder) throws {
+        var container = encoder.container(keyedBy: AnyCodingKey.self)
+        try container.encodeIfPresent(selector, forKey: "selector")
+        try UnknownFields.encode(unknownFields, to: &container)
     }
 }
 
@@ -1078,7 +1716,7 @@ extension MetaV1.ShardInfo: JSONFastFillable {
             switch cursor.keyHash {
             case 0x3b0355a1af4ac9c where cursor.key(jsonKey, is: "selector"):
                 self.selector = try cursor.decode(String.self)
-            default: try cursor.skipValue()
+            default: try cursor.keepUnknown(jsonKey, in: &self.unknownFields)
             }
         }
     }
@@ -1103,6 +1741,13 @@ extension MetaV1 {
         public var reason: String?
         /// Status of the operation. One of: "Success" or "Failure". More info: https://git.k8s.io/community/contributors/devel/sig-architecture/api-conventions.md#spec-and-status
         public var status: String?
+        /// Members of the JSON object this model does not know (fields added by a newer API server, say),
+        /// kept so that decoding and encoding again loses nothing.
+        public var unknownFields: JSONObject {
+            get { _unknownFields?.fields ?? JSONObject() }
+            set { _unknownFields = newValue.isEmpty ? nil : UnknownFieldsBox(newValue) }
+        }
+        var _unknownFields: UnknownFieldsBox?
 
         /// Creates a value; every field defaults to `nil` (left out of the JSON).
         public init(
@@ -1124,6 +1769,39 @@ extension MetaV1 {
             self.reason = reason
             self.status = status
         }
+    }
+}
+
+extension MetaV1.Status {
+    static let knownFields: Set<String> = ["apiVersion", "code", "details", "kind", "message", "metadata", "reason", "status"]
+
+    /// Decodes the known fields and keeps the other members in `unknownFields`.
+    public init(from decoder: any Decoder) throws {
+        let container = try decoder.container(keyedBy: AnyCodingKey.self)
+        self.init()
+        self.apiVersion = try container.decodeIfPresent(String.self, forKey: "apiVersion")
+        self.code = try container.decodeIfPresent(Int32.self, forKey: "code")
+        self.details = try container.decodeIfPresent(MetaV1.StatusDetails.self, forKey: "details")
+        self.kind = try container.decodeIfPresent(String.self, forKey: "kind")
+        self.message = try container.decodeIfPresent(String.self, forKey: "message")
+        self.metadata = try container.decodeIfPresent(MetaV1.ListMeta.self, forKey: "metadata")
+        self.reason = try container.decodeIfPresent(String.self, forKey: "reason")
+        self.status = try container.decodeIfPresent(String.self, forKey: "status")
+        self.unknownFields = try UnknownFields.decode(from: container, known: Self.knownFields)
+    }
+
+    /// Encodes the fields that are set, then `unknownFields`.
+    public func encode(to encoder: any Encoder) throws {
+        var container = encoder.container(keyedBy: AnyCodingKey.self)
+        try container.encodeIfPresent(apiVersion, forKey: "apiVersion")
+        try container.encodeIfPresent(code, forKey: "code")
+        try container.encodeIfPresent(details, forKey: "details")
+        try container.encodeIfPresent(kind, forKey: "kind")
+        try container.encodeIfPresent(message, forKey: "message")
+        try container.encodeIfPresent(metadata, forKey: "metadata")
+        try container.encodeIfPresent(reason, forKey: "reason")
+        try container.encodeIfPresent(status, forKey: "status")
+        try UnknownFields.encode(unknownFields, to: &container)
     }
 }
 
@@ -1150,7 +1828,7 @@ extension MetaV1.Status: JSONFastFillable {
                 self.reason = try cursor.decode(String.self)
             case 0xc4d5696d6cc12c2f where cursor.key(jsonKey, is: "status"):
                 self.status = try cursor.decode(String.self)
-            default: try cursor.skipValue()
+            default: try cursor.keepUnknown(jsonKey, in: &self.unknownFields)
             }
         }
     }
@@ -1169,6 +1847,13 @@ extension MetaV1 {
         public var message: String?
         /// A machine-readable description of the cause of the error. If this value is empty there is no information available.
         public var reason: String?
+        /// Members of the JSON object this model does not know (fields added by a newer API server, say),
+        /// kept so that decoding and encoding again loses nothing.
+        public var unknownFields: JSONObject {
+            get { _unknownFields?.fields ?? JSONObject() }
+            set { _unknownFields = newValue.isEmpty ? nil : UnknownFieldsBox(newValue) }
+        }
+        var _unknownFields: UnknownFieldsBox?
 
         /// Creates a value; every field defaults to `nil` (left out of the JSON).
         public init(
@@ -1180,6 +1865,29 @@ extension MetaV1 {
             self.message = message
             self.reason = reason
         }
+    }
+}
+
+extension MetaV1.StatusCause {
+    static let knownFields: Set<String> = ["field", "message", "reason"]
+
+    /// Decodes the known fields and keeps the other members in `unknownFields`.
+    public init(from decoder: any Decoder) throws {
+        let container = try decoder.container(keyedBy: AnyCodingKey.self)
+        self.init()
+        self.field = try container.decodeIfPresent(String.self, forKey: "field")
+        self.message = try container.decodeIfPresent(String.self, forKey: "message")
+        self.reason = try container.decodeIfPresent(String.self, forKey: "reason")
+        self.unknownFields = try UnknownFields.decode(from: container, known: Self.knownFields)
+    }
+
+    /// Encodes the fields that are set, then `unknownFields`.
+    public func encode(to encoder: any Encoder) throws {
+        var container = encoder.container(keyedBy: AnyCodingKey.self)
+        try container.encodeIfPresent(field, forKey: "field")
+        try container.encodeIfPresent(message, forKey: "message")
+        try container.encodeIfPresent(reason, forKey: "reason")
+        try UnknownFields.encode(unknownFields, to: &container)
     }
 }
 
@@ -1196,7 +1904,7 @@ extension MetaV1.StatusCause: JSONFastFillable {
                 self.message = try cursor.decode(String.self)
             case 0x65e8d7f3474f2639 where cursor.key(jsonKey, is: "reason"):
                 self.reason = try cursor.decode(String.self)
-            default: try cursor.skipValue()
+            default: try cursor.keepUnknown(jsonKey, in: &self.unknownFields)
             }
         }
     }
@@ -1217,6 +1925,13 @@ extension MetaV1 {
         public var retryAfterSeconds: Int32?
         /// UID of the resource. (when there is a single resource which can be described). More info: https://kubernetes.io/docs/concepts/overview/working-with-objects/names#uids
         public var uid: String?
+        /// Members of the JSON object this model does not know (fields added by a newer API server, say),
+        /// kept so that decoding and encoding again loses nothing.
+        public var unknownFields: JSONObject {
+            get { _unknownFields?.fields ?? JSONObject() }
+            set { _unknownFields = newValue.isEmpty ? nil : UnknownFieldsBox(newValue) }
+        }
+        var _unknownFields: UnknownFieldsBox?
 
         /// Creates a value; every field defaults to `nil` (left out of the JSON).
         public init(
@@ -1234,6 +1949,35 @@ extension MetaV1 {
             self.retryAfterSeconds = retryAfterSeconds
             self.uid = uid
         }
+    }
+}
+
+extension MetaV1.StatusDetails {
+    static let knownFields: Set<String> = ["causes", "group", "kind", "name", "retryAfterSeconds", "uid"]
+
+    /// Decodes the known fields and keeps the other members in `unknownFields`.
+    public init(from decoder: any Decoder) throws {
+        let container = try decoder.container(keyedBy: AnyCodingKey.self)
+        self.init()
+        self.causes = try container.decodeIfPresent([MetaV1.StatusCause].self, forKey: "causes")
+        self.group = try container.decodeIfPresent(String.self, forKey: "group")
+        self.kind = try container.decodeIfPresent(String.self, forKey: "kind")
+        self.name = try container.decodeIfPresent(String.self, forKey: "name")
+        self.retryAfterSeconds = try container.decodeIfPresent(Int32.self, forKey: "retryAfterSeconds")
+        self.uid = try container.decodeIfPresent(String.self, forKey: "uid")
+        self.unknownFields = try UnknownFields.decode(from: container, known: Self.knownFields)
+    }
+
+    /// Encodes the fields that are set, then `unknownFields`.
+    public func encode(to encoder: any Encoder) throws {
+        var container = encoder.container(keyedBy: AnyCodingKey.self)
+        try container.encodeIfPresent(causes, forKey: "causes")
+        try container.encodeIfPresent(group, forKey: "group")
+        try container.encodeIfPresent(kind, forKey: "kind")
+        try container.encodeIfPresent(name, forKey: "name")
+        try container.encodeIfPresent(retryAfterSeconds, forKey: "retryAfterSeconds")
+        try container.encodeIfPresent(uid, forKey: "uid")
+        try UnknownFields.encode(unknownFields, to: &container)
     }
 }
 
@@ -1256,7 +2000,7 @@ extension MetaV1.StatusDetails: JSONFastFillable {
                 self.retryAfterSeconds = try cursor.decode(Int32.self)
             case 0x4c9cb5193e0b272d where cursor.key(jsonKey, is: "uid"):
                 self.uid = try cursor.decode(String.self)
-            default: try cursor.skipValue()
+            default: try cursor.keepUnknown(jsonKey, in: &self.unknownFields)
             }
         }
     }
@@ -1275,6 +2019,13 @@ extension MetaV1 {
         public var object: JSONValue?
         /// Required by the API.
         public var type: String?
+        /// Members of the JSON object this model does not know (fields added by a newer API server, say),
+        /// kept so that decoding and encoding again loses nothing.
+        public var unknownFields: JSONObject {
+            get { _unknownFields?.fields ?? JSONObject() }
+            set { _unknownFields = newValue.isEmpty ? nil : UnknownFieldsBox(newValue) }
+        }
+        var _unknownFields: UnknownFieldsBox?
 
         /// Creates a value; every field defaults to `nil` (left out of the JSON).
         public init(
@@ -1284,6 +2035,27 @@ extension MetaV1 {
             self.object = object
             self.type = type
         }
+    }
+}
+
+extension MetaV1.WatchEvent {
+    static let knownFields: Set<String> = ["object", "type"]
+
+    /// Decodes the known fields and keeps the other members in `unknownFields`.
+    public init(from decoder: any Decoder) throws {
+        let container = try decoder.container(keyedBy: AnyCodingKey.self)
+        self.init()
+        self.object = try container.decodeIfPresent(JSONValue.self, forKey: "object")
+        self.type = try container.decodeIfPresent(String.self, forKey: "type")
+        self.unknownFields = try UnknownFields.decode(from: container, known: Self.knownFields)
+    }
+
+    /// Encodes the fields that are set, then `unknownFields`.
+    public func encode(to encoder: any Encoder) throws {
+        var container = encoder.container(keyedBy: AnyCodingKey.self)
+        try container.encodeIfPresent(object, forKey: "object")
+        try container.encodeIfPresent(type, forKey: "type")
+        try UnknownFields.encode(unknownFields, to: &container)
     }
 }
 
@@ -1298,7 +2070,7 @@ extension MetaV1.WatchEvent: JSONFastFillable {
                 self.object = try cursor.decode(JSONValue.self)
             case 0xa79439ef7bfa9c2d where cursor.key(jsonKey, is: "type"):
                 self.type = try cursor.decode(String.self)
-            default: try cursor.skipValue()
+            default: try cursor.keepUnknown(jsonKey, in: &self.unknownFields)
             }
         }
     }

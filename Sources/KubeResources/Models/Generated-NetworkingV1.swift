@@ -29,6 +29,13 @@ extension NetworkingV1 {
         /// 
         /// Required by the API.
         public var pathType: String?
+        /// Members of the JSON object this model does not know (fields added by a newer API server, say),
+        /// kept so that decoding and encoding again loses nothing.
+        public var unknownFields: JSONObject {
+            get { _unknownFields?.fields ?? JSONObject() }
+            set { _unknownFields = newValue.isEmpty ? nil : UnknownFieldsBox(newValue) }
+        }
+        var _unknownFields: UnknownFieldsBox?
 
         /// Creates a value; every field defaults to `nil` (left out of the JSON).
         public init(
@@ -40,6 +47,29 @@ extension NetworkingV1 {
             self.path = path
             self.pathType = pathType
         }
+    }
+}
+
+extension NetworkingV1.HTTPIngressPath {
+    static let knownFields: Set<String> = ["backend", "path", "pathType"]
+
+    /// Decodes the known fields and keeps the other members in `unknownFields`.
+    public init(from decoder: any Decoder) throws {
+        let container = try decoder.container(keyedBy: AnyCodingKey.self)
+        self.init()
+        self.backend = try container.decodeIfPresent(NetworkingV1.IngressBackend.self, forKey: "backend")
+        self.path = try container.decodeIfPresent(String.self, forKey: "path")
+        self.pathType = try container.decodeIfPresent(String.self, forKey: "pathType")
+        self.unknownFields = try UnknownFields.decode(from: container, known: Self.knownFields)
+    }
+
+    /// Encodes the fields that are set, then `unknownFields`.
+    public func encode(to encoder: any Encoder) throws {
+        var container = encoder.container(keyedBy: AnyCodingKey.self)
+        try container.encodeIfPresent(backend, forKey: "backend")
+        try container.encodeIfPresent(path, forKey: "path")
+        try container.encodeIfPresent(pathType, forKey: "pathType")
+        try UnknownFields.encode(unknownFields, to: &container)
     }
 }
 
@@ -56,7 +86,7 @@ extension NetworkingV1.HTTPIngressPath: JSONFastFillable {
                 self.path = try cursor.decode(String.self)
             case 0xa7c5b4b80d4030e6 where cursor.key(jsonKey, is: "pathType"):
                 self.pathType = try cursor.decode(String.self)
-            default: try cursor.skipValue()
+            default: try cursor.keepUnknown(jsonKey, in: &self.unknownFields)
             }
         }
     }
@@ -69,6 +99,13 @@ extension NetworkingV1 {
         /// 
         /// Required by the API.
         public var paths: [NetworkingV1.HTTPIngressPath]?
+        /// Members of the JSON object this model does not know (fields added by a newer API server, say),
+        /// kept so that decoding and encoding again loses nothing.
+        public var unknownFields: JSONObject {
+            get { _unknownFields?.fields ?? JSONObject() }
+            set { _unknownFields = newValue.isEmpty ? nil : UnknownFieldsBox(newValue) }
+        }
+        var _unknownFields: UnknownFieldsBox?
 
         /// Creates a value; every field defaults to `nil` (left out of the JSON).
         public init(
@@ -76,6 +113,25 @@ extension NetworkingV1 {
         ) {
             self.paths = paths
         }
+    }
+}
+
+extension NetworkingV1.HTTPIngressRuleValue {
+    static let knownFields: Set<String> = ["paths"]
+
+    /// Decodes the known fields and keeps the other members in `unknownFields`.
+    public init(from decoder: any Decoder) throws {
+        let container = try decoder.container(keyedBy: AnyCodingKey.self)
+        self.init()
+        self.paths = try container.decodeIfPresent([NetworkingV1.HTTPIngressPath].self, forKey: "paths")
+        self.unknownFields = try UnknownFields.decode(from: container, known: Self.knownFields)
+    }
+
+    /// Encodes the fields that are set, then `unknownFields`.
+    public func encode(to encoder: any Encoder) throws {
+        var container = encoder.container(keyedBy: AnyCodingKey.self)
+        try container.encodeIfPresent(paths, forKey: "paths")
+        try UnknownFields.encode(unknownFields, to: &container)
     }
 }
 
@@ -88,7 +144,7 @@ extension NetworkingV1.HTTPIngressRuleValue: JSONFastFillable {
             switch cursor.keyHash {
             case 0x3f1193a7be5f3a7f where cursor.key(jsonKey, is: "paths"):
                 try cursor.fillArray(&self.paths)
-            default: try cursor.skipValue()
+            default: try cursor.keepUnknown(jsonKey, in: &self.unknownFields)
             }
         }
     }
@@ -107,6 +163,13 @@ extension NetworkingV1 {
         /// 
         /// Required by the API.
         public var spec: NetworkingV1.IPAddressSpec?
+        /// Members of the JSON object this model does not know (fields added by a newer API server, say),
+        /// kept so that decoding and encoding again loses nothing.
+        public var unknownFields: JSONObject {
+            get { _unknownFields?.fields ?? JSONObject() }
+            set { _unknownFields = newValue.isEmpty ? nil : UnknownFieldsBox(newValue) }
+        }
+        var _unknownFields: UnknownFieldsBox?
 
         /// Creates a value; every field defaults to `nil` (left out of the JSON).
         public init(
@@ -120,6 +183,31 @@ extension NetworkingV1 {
             self.metadata = metadata
             self.spec = spec
         }
+    }
+}
+
+extension NetworkingV1.IPAddress {
+    static let knownFields: Set<String> = ["apiVersion", "kind", "metadata", "spec"]
+
+    /// Decodes the known fields and keeps the other members in `unknownFields`.
+    public init(from decoder: any Decoder) throws {
+        let container = try decoder.container(keyedBy: AnyCodingKey.self)
+        self.init()
+        self.apiVersion = try container.decodeIfPresent(String.self, forKey: "apiVersion")
+        self.kind = try container.decodeIfPresent(String.self, forKey: "kind")
+        self.metadata = try container.decodeIfPresent(MetaV1.ObjectMeta.self, forKey: "metadata")
+        self.spec = try container.decodeIfPresent(NetworkingV1.IPAddressSpec.self, forKey: "spec")
+        self.unknownFields = try UnknownFields.decode(from: container, known: Self.knownFields)
+    }
+
+    /// Encodes the fields that are set, then `unknownFields`.
+    public func encode(to encoder: any Encoder) throws {
+        var container = encoder.container(keyedBy: AnyCodingKey.self)
+        try container.encodeIfPresent(apiVersion, forKey: "apiVersion")
+        try container.encodeIfPresent(kind, forKey: "kind")
+        try container.encodeIfPresent(metadata, forKey: "metadata")
+        try container.encodeIfPresent(spec, forKey: "spec")
+        try UnknownFields.encode(unknownFields, to: &container)
     }
 }
 
@@ -138,7 +226,7 @@ extension NetworkingV1.IPAddress: JSONFastFillable {
                 try cursor.fill(&self.metadata)
             case 0x8b70a3190932153e where cursor.key(jsonKey, is: "spec"):
                 try cursor.fill(&self.spec)
-            default: try cursor.skipValue()
+            default: try cursor.keepUnknown(jsonKey, in: &self.unknownFields)
             }
         }
     }
@@ -170,6 +258,13 @@ extension NetworkingV1 {
         public var kind: String?
         /// Standard object's metadata. More info: https://git.k8s.io/community/contributors/devel/sig-architecture/api-conventions.md#metadata
         public var metadata: MetaV1.ListMeta?
+        /// Members of the JSON object this model does not know (fields added by a newer API server, say),
+        /// kept so that decoding and encoding again loses nothing.
+        public var unknownFields: JSONObject {
+            get { _unknownFields?.fields ?? JSONObject() }
+            set { _unknownFields = newValue.isEmpty ? nil : UnknownFieldsBox(newValue) }
+        }
+        var _unknownFields: UnknownFieldsBox?
 
         /// Creates a value; every field defaults to `nil` (left out of the JSON).
         public init(
@@ -183,6 +278,31 @@ extension NetworkingV1 {
             self.kind = kind
             self.metadata = metadata
         }
+    }
+}
+
+extension NetworkingV1.IPAddressList {
+    static let knownFields: Set<String> = ["apiVersion", "items", "kind", "metadata"]
+
+    /// Decodes the known fields and keeps the other members in `unknownFields`.
+    public init(from decoder: any Decoder) throws {
+        let container = try decoder.container(keyedBy: AnyCodingKey.self)
+        self.init()
+        self.apiVersion = try container.decodeIfPresent(String.self, forKey: "apiVersion")
+        self.items = try container.decodeIfPresent([NetworkingV1.IPAddress].self, forKey: "items")
+        self.kind = try container.decodeIfPresent(String.self, forKey: "kind")
+        self.metadata = try container.decodeIfPresent(MetaV1.ListMeta.self, forKey: "metadata")
+        self.unknownFields = try UnknownFields.decode(from: container, known: Self.knownFields)
+    }
+
+    /// Encodes the fields that are set, then `unknownFields`.
+    public func encode(to encoder: any Encoder) throws {
+        var container = encoder.container(keyedBy: AnyCodingKey.self)
+        try container.encodeIfPresent(apiVersion, forKey: "apiVersion")
+        try container.encodeIfPresent(items, forKey: "items")
+        try container.encodeIfPresent(kind, forKey: "kind")
+        try container.encodeIfPresent(metadata, forKey: "metadata")
+        try UnknownFields.encode(unknownFields, to: &container)
     }
 }
 
@@ -201,7 +321,7 @@ extension NetworkingV1.IPAddressList: JSONFastFillable {
                 self.kind = try cursor.decode(String.self)
             case 0x28475f88f42fd020 where cursor.key(jsonKey, is: "metadata"):
                 try cursor.fill(&self.metadata)
-            default: try cursor.skipValue()
+            default: try cursor.keepUnknown(jsonKey, in: &self.unknownFields)
             }
         }
     }
@@ -214,6 +334,13 @@ extension NetworkingV1 {
         /// 
         /// Required by the API.
         public var parentRef: NetworkingV1.ParentReference?
+        /// Members of the JSON object this model does not know (fields added by a newer API server, say),
+        /// kept so that decoding and encoding again loses nothing.
+        public var unknownFields: JSONObject {
+            get { _unknownFields?.fields ?? JSONObject() }
+            set { _unknownFields = newValue.isEmpty ? nil : UnknownFieldsBox(newValue) }
+        }
+        var _unknownFields: UnknownFieldsBox?
 
         /// Creates a value; every field defaults to `nil` (left out of the JSON).
         public init(
@@ -221,6 +348,25 @@ extension NetworkingV1 {
         ) {
             self.parentRef = parentRef
         }
+    }
+}
+
+extension NetworkingV1.IPAddressSpec {
+    static let knownFields: Set<String> = ["parentRef"]
+
+    /// Decodes the known fields and keeps the other members in `unknownFields`.
+    public init(from decoder: any Decoder) throws {
+        let container = try decoder.container(keyedBy: AnyCodingKey.self)
+        self.init()
+        self.parentRef = try container.decodeIfPresent(NetworkingV1.ParentReference.self, forKey: "parentRef")
+        self.unknownFields = try UnknownFields.decode(from: container, known: Self.knownFields)
+    }
+
+    /// Encodes the fields that are set, then `unknownFields`.
+    public func encode(to encoder: any Encoder) throws {
+        var container = encoder.container(keyedBy: AnyCodingKey.self)
+        try container.encodeIfPresent(parentRef, forKey: "parentRef")
+        try UnknownFields.encode(unknownFields, to: &container)
     }
 }
 
@@ -233,7 +379,7 @@ extension NetworkingV1.IPAddressSpec: JSONFastFillable {
             switch cursor.keyHash {
             case 0x2e4fe2907fa1c5aa where cursor.key(jsonKey, is: "parentRef"):
                 try cursor.fill(&self.parentRef)
-            default: try cursor.skipValue()
+            default: try cursor.keepUnknown(jsonKey, in: &self.unknownFields)
             }
         }
     }
@@ -248,6 +394,13 @@ extension NetworkingV1 {
         public var cidr: String?
         /// except is a slice of CIDRs that should not be included within an IPBlock Valid examples are "192.168.1.0/24" or "2001:db8::/64" Except values will be rejected if they are outside the cidr range
         public var except: [String]?
+        /// Members of the JSON object this model does not know (fields added by a newer API server, say),
+        /// kept so that decoding and encoding again loses nothing.
+        public var unknownFields: JSONObject {
+            get { _unknownFields?.fields ?? JSONObject() }
+            set { _unknownFields = newValue.isEmpty ? nil : UnknownFieldsBox(newValue) }
+        }
+        var _unknownFields: UnknownFieldsBox?
 
         /// Creates a value; every field defaults to `nil` (left out of the JSON).
         public init(
@@ -257,6 +410,27 @@ extension NetworkingV1 {
             self.cidr = cidr
             self.except = except
         }
+    }
+}
+
+extension NetworkingV1.IPBlock {
+    static let knownFields: Set<String> = ["cidr", "except"]
+
+    /// Decodes the known fields and keeps the other members in `unknownFields`.
+    public init(from decoder: any Decoder) throws {
+        let container = try decoder.container(keyedBy: AnyCodingKey.self)
+        self.init()
+        self.cidr = try container.decodeIfPresent(String.self, forKey: "cidr")
+        self.except = try container.decodeIfPresent([String].self, forKey: "except")
+        self.unknownFields = try UnknownFields.decode(from: container, known: Self.knownFields)
+    }
+
+    /// Encodes the fields that are set, then `unknownFields`.
+    public func encode(to encoder: any Encoder) throws {
+        var container = encoder.container(keyedBy: AnyCodingKey.self)
+        try container.encodeIfPresent(cidr, forKey: "cidr")
+        try container.encodeIfPresent(except, forKey: "except")
+        try UnknownFields.encode(unknownFields, to: &container)
     }
 }
 
@@ -271,7 +445,7 @@ extension NetworkingV1.IPBlock: JSONFastFillable {
                 self.cidr = try cursor.decode(String.self)
             case 0x6e815727576f5930 where cursor.key(jsonKey, is: "except"):
                 self.except = try cursor.decode([String].self)
-            default: try cursor.skipValue()
+            default: try cursor.keepUnknown(jsonKey, in: &self.unknownFields)
             }
         }
     }
@@ -290,6 +464,13 @@ extension NetworkingV1 {
         public var spec: NetworkingV1.IngressSpec?
         /// status is the current state of the Ingress. More info: https://git.k8s.io/community/contributors/devel/sig-architecture/api-conventions.md#spec-and-status
         public var status: NetworkingV1.IngressStatus?
+        /// Members of the JSON object this model does not know (fields added by a newer API server, say),
+        /// kept so that decoding and encoding again loses nothing.
+        public var unknownFields: JSONObject {
+            get { _unknownFields?.fields ?? JSONObject() }
+            set { _unknownFields = newValue.isEmpty ? nil : UnknownFieldsBox(newValue) }
+        }
+        var _unknownFields: UnknownFieldsBox?
 
         /// Creates a value; every field defaults to `nil` (left out of the JSON).
         public init(
@@ -305,6 +486,33 @@ extension NetworkingV1 {
             self.spec = spec
             self.status = status
         }
+    }
+}
+
+extension NetworkingV1.Ingress {
+    static let knownFields: Set<String> = ["apiVersion", "kind", "metadata", "spec", "status"]
+
+    /// Decodes the known fields and keeps the other members in `unknownFields`.
+    public init(from decoder: any Decoder) throws {
+        let container = try decoder.container(keyedBy: AnyCodingKey.self)
+        self.init()
+        self.apiVersion = try container.decodeIfPresent(String.self, forKey: "apiVersion")
+        self.kind = try container.decodeIfPresent(String.self, forKey: "kind")
+        self.metadata = try container.decodeIfPresent(MetaV1.ObjectMeta.self, forKey: "metadata")
+        self.spec = try container.decodeIfPresent(NetworkingV1.IngressSpec.self, forKey: "spec")
+        self.status = try container.decodeIfPresent(NetworkingV1.IngressStatus.self, forKey: "status")
+        self.unknownFields = try UnknownFields.decode(from: container, known: Self.knownFields)
+    }
+
+    /// Encodes the fields that are set, then `unknownFields`.
+    public func encode(to encoder: any Encoder) throws {
+        var container = encoder.container(keyedBy: AnyCodingKey.self)
+        try container.encodeIfPresent(apiVersion, forKey: "apiVersion")
+        try container.encodeIfPresent(kind, forKey: "kind")
+        try container.encodeIfPresent(metadata, forKey: "metadata")
+        try container.encodeIfPresent(spec, forKey: "spec")
+        try container.encodeIfPresent(status, forKey: "status")
+        try UnknownFields.encode(unknownFields, to: &container)
     }
 }
 
@@ -325,7 +533,7 @@ extension NetworkingV1.Ingress: JSONFastFillable {
                 try cursor.fill(&self.spec)
             case 0xc4d5696d6cc12c2f where cursor.key(jsonKey, is: "status"):
                 try cursor.fill(&self.status)
-            default: try cursor.skipValue()
+            default: try cursor.keepUnknown(jsonKey, in: &self.unknownFields)
             }
         }
     }
@@ -351,6 +559,13 @@ extension NetworkingV1 {
         public var resource: CoreV1.TypedLocalObjectReference?
         /// service references a service as a backend. This is a mutually exclusive setting with "Resource".
         public var service: NetworkingV1.IngressServiceBackend?
+        /// Members of the JSON object this model does not know (fields added by a newer API server, say),
+        /// kept so that decoding and encoding again loses nothing.
+        public var unknownFields: JSONObject {
+            get { _unknownFields?.fields ?? JSONObject() }
+            set { _unknownFields = newValue.isEmpty ? nil : UnknownFieldsBox(newValue) }
+        }
+        var _unknownFields: UnknownFieldsBox?
 
         /// Creates a value; every field defaults to `nil` (left out of the JSON).
         public init(
@@ -360,6 +575,27 @@ extension NetworkingV1 {
             self.resource = resource
             self.service = service
         }
+    }
+}
+
+extension NetworkingV1.IngressBackend {
+    static let knownFields: Set<String> = ["resource", "service"]
+
+    /// Decodes the known fields and keeps the other members in `unknownFields`.
+    public init(from decoder: any Decoder) throws {
+        let container = try decoder.container(keyedBy: AnyCodingKey.self)
+        self.init()
+        self.resource = try container.decodeIfPresent(CoreV1.TypedLocalObjectReference.self, forKey: "resource")
+        self.service = try container.decodeIfPresent(NetworkingV1.IngressServiceBackend.self, forKey: "service")
+        self.unknownFields = try UnknownFields.decode(from: container, known: Self.knownFields)
+    }
+
+    /// Encodes the fields that are set, then `unknownFields`.
+    public func encode(to encoder: any Encoder) throws {
+        var container = encoder.container(keyedBy: AnyCodingKey.self)
+        try container.encodeIfPresent(resource, forKey: "resource")
+        try container.encodeIfPresent(service, forKey: "service")
+        try UnknownFields.encode(unknownFields, to: &container)
     }
 }
 
@@ -374,7 +610,7 @@ extension NetworkingV1.IngressBackend: JSONFastFillable {
                 try cursor.fill(&self.resource)
             case 0xcc37e1946446a284 where cursor.key(jsonKey, is: "service"):
                 try cursor.fill(&self.service)
-            default: try cursor.skipValue()
+            default: try cursor.keepUnknown(jsonKey, in: &self.unknownFields)
             }
         }
     }
@@ -391,6 +627,13 @@ extension NetworkingV1 {
         public var metadata: MetaV1.ObjectMeta?
         /// spec is the desired state of the IngressClass. More info: https://git.k8s.io/community/contributors/devel/sig-architecture/api-conventions.md#spec-and-status
         public var spec: NetworkingV1.IngressClassSpec?
+        /// Members of the JSON object this model does not know (fields added by a newer API server, say),
+        /// kept so that decoding and encoding again loses nothing.
+        public var unknownFields: JSONObject {
+            get { _unknownFields?.fields ?? JSONObject() }
+            set { _unknownFields = newValue.isEmpty ? nil : UnknownFieldsBox(newValue) }
+        }
+        var _unknownFields: UnknownFieldsBox?
 
         /// Creates a value; every field defaults to `nil` (left out of the JSON).
         public init(
@@ -404,6 +647,31 @@ extension NetworkingV1 {
             self.metadata = metadata
             self.spec = spec
         }
+    }
+}
+
+extension NetworkingV1.IngressClass {
+    static let knownFields: Set<String> = ["apiVersion", "kind", "metadata", "spec"]
+
+    /// Decodes the known fields and keeps the other members in `unknownFields`.
+    public init(from decoder: any Decoder) throws {
+        let container = try decoder.container(keyedBy: AnyCodingKey.self)
+        self.init()
+        self.apiVersion = try container.decodeIfPresent(String.self, forKey: "apiVersion")
+        self.kind = try container.decodeIfPresent(String.self, forKey: "kind")
+        self.metadata = try container.decodeIfPresent(MetaV1.ObjectMeta.self, forKey: "metadata")
+        self.spec = try container.decodeIfPresent(NetworkingV1.IngressClassSpec.self, forKey: "spec")
+        self.unknownFields = try UnknownFields.decode(from: container, known: Self.knownFields)
+    }
+
+    /// Encodes the fields that are set, then `unknownFields`.
+    public func encode(to encoder: any Encoder) throws {
+        var container = encoder.container(keyedBy: AnyCodingKey.self)
+        try container.encodeIfPresent(apiVersion, forKey: "apiVersion")
+        try container.encodeIfPresent(kind, forKey: "kind")
+        try container.encodeIfPresent(metadata, forKey: "metadata")
+        try container.encodeIfPresent(spec, forKey: "spec")
+        try UnknownFields.encode(unknownFields, to: &container)
     }
 }
 
@@ -422,7 +690,7 @@ extension NetworkingV1.IngressClass: JSONFastFillable {
                 try cursor.fill(&self.metadata)
             case 0x8b70a3190932153e where cursor.key(jsonKey, is: "spec"):
                 try cursor.fill(&self.spec)
-            default: try cursor.skipValue()
+            default: try cursor.keepUnknown(jsonKey, in: &self.unknownFields)
             }
         }
     }
@@ -454,6 +722,13 @@ extension NetworkingV1 {
         public var kind: String?
         /// Standard list metadata.
         public var metadata: MetaV1.ListMeta?
+        /// Members of the JSON object this model does not know (fields added by a newer API server, say),
+        /// kept so that decoding and encoding again loses nothing.
+        public var unknownFields: JSONObject {
+            get { _unknownFields?.fields ?? JSONObject() }
+            set { _unknownFields = newValue.isEmpty ? nil : UnknownFieldsBox(newValue) }
+        }
+        var _unknownFields: UnknownFieldsBox?
 
         /// Creates a value; every field defaults to `nil` (left out of the JSON).
         public init(
@@ -467,6 +742,31 @@ extension NetworkingV1 {
             self.kind = kind
             self.metadata = metadata
         }
+    }
+}
+
+extension NetworkingV1.IngressClassList {
+    static let knownFields: Set<String> = ["apiVersion", "items", "kind", "metadata"]
+
+    /// Decodes the known fields and keeps the other members in `unknownFields`.
+    public init(from decoder: any Decoder) throws {
+        let container = try decoder.container(keyedBy: AnyCodingKey.self)
+        self.init()
+        self.apiVersion = try container.decodeIfPresent(String.self, forKey: "apiVersion")
+        self.items = try container.decodeIfPresent([NetworkingV1.IngressClass].self, forKey: "items")
+        self.kind = try container.decodeIfPresent(String.self, forKey: "kind")
+        self.metadata = try container.decodeIfPresent(MetaV1.ListMeta.self, forKey: "metadata")
+        self.unknownFields = try UnknownFields.decode(from: container, known: Self.knownFields)
+    }
+
+    /// Encodes the fields that are set, then `unknownFields`.
+    public func encode(to encoder: any Encoder) throws {
+        var container = encoder.container(keyedBy: AnyCodingKey.self)
+        try container.encodeIfPresent(apiVersion, forKey: "apiVersion")
+        try container.encodeIfPresent(items, forKey: "items")
+        try container.encodeIfPresent(kind, forKey: "kind")
+        try container.encodeIfPresent(metadata, forKey: "metadata")
+        try UnknownFields.encode(unknownFields, to: &container)
     }
 }
 
@@ -485,7 +785,7 @@ extension NetworkingV1.IngressClassList: JSONFastFillable {
                 self.kind = try cursor.decode(String.self)
             case 0x28475f88f42fd020 where cursor.key(jsonKey, is: "metadata"):
                 try cursor.fill(&self.metadata)
-            default: try cursor.skipValue()
+            default: try cursor.keepUnknown(jsonKey, in: &self.unknownFields)
             }
         }
     }
@@ -508,6 +808,13 @@ extension NetworkingV1 {
         public var namespace: String?
         /// scope represents if this refers to a cluster or namespace scoped resource. This may be set to "Cluster" (default) or "Namespace".
         public var scope: String?
+        /// Members of the JSON object this model does not know (fields added by a newer API server, say),
+        /// kept so that decoding and encoding again loses nothing.
+        public var unknownFields: JSONObject {
+            get { _unknownFields?.fields ?? JSONObject() }
+            set { _unknownFields = newValue.isEmpty ? nil : UnknownFieldsBox(newValue) }
+        }
+        var _unknownFields: UnknownFieldsBox?
 
         /// Creates a value; every field defaults to `nil` (left out of the JSON).
         public init(
@@ -523,6 +830,33 @@ extension NetworkingV1 {
             self.namespace = namespace
             self.scope = scope
         }
+    }
+}
+
+extension NetworkingV1.IngressClassParametersReference {
+    static let knownFields: Set<String> = ["apiGroup", "kind", "name", "namespace", "scope"]
+
+    /// Decodes the known fields and keeps the other members in `unknownFields`.
+    public init(from decoder: any Decoder) throws {
+        let container = try decoder.container(keyedBy: AnyCodingKey.self)
+        self.init()
+        self.apiGroup = try container.decodeIfPresent(String.self, forKey: "apiGroup")
+        self.kind = try container.decodeIfPresent(String.self, forKey: "kind")
+        self.name = try container.decodeIfPresent(String.self, forKey: "name")
+        self.namespace = try container.decodeIfPresent(String.self, forKey: "namespace")
+        self.scope = try container.decodeIfPresent(String.self, forKey: "scope")
+        self.unknownFields = try UnknownFields.decode(from: container, known: Self.knownFields)
+    }
+
+    /// Encodes the fields that are set, then `unknownFields`.
+    public func encode(to encoder: any Encoder) throws {
+        var container = encoder.container(keyedBy: AnyCodingKey.self)
+        try container.encodeIfPresent(apiGroup, forKey: "apiGroup")
+        try container.encodeIfPresent(kind, forKey: "kind")
+        try container.encodeIfPresent(name, forKey: "name")
+        try container.encodeIfPresent(namespace, forKey: "namespace")
+        try container.encodeIfPresent(scope, forKey: "scope")
+        try UnknownFields.encode(unknownFields, to: &container)
     }
 }
 
@@ -543,7 +877,7 @@ extension NetworkingV1.IngressClassParametersReference: JSONFastFillable {
                 self.namespace = try cursor.decode(String.self)
             case 0xc1074ffbe7efe44b where cursor.key(jsonKey, is: "scope"):
                 self.scope = try cursor.decode(String.self)
-            default: try cursor.skipValue()
+            default: try cursor.keepUnknown(jsonKey, in: &self.unknownFields)
             }
         }
     }
@@ -556,6 +890,13 @@ extension NetworkingV1 {
         public var controller: String?
         /// parameters is a link to a custom resource containing additional configuration for the controller. This is optional if the controller does not require extra parameters.
         public var parameters: NetworkingV1.IngressClassParametersReference?
+        /// Members of the JSON object this model does not know (fields added by a newer API server, say),
+        /// kept so that decoding and encoding again loses nothing.
+        public var unknownFields: JSONObject {
+            get { _unknownFields?.fields ?? JSONObject() }
+            set { _unknownFields = newValue.isEmpty ? nil : UnknownFieldsBox(newValue) }
+        }
+        var _unknownFields: UnknownFieldsBox?
 
         /// Creates a value; every field defaults to `nil` (left out of the JSON).
         public init(
@@ -565,6 +906,27 @@ extension NetworkingV1 {
             self.controller = controller
             self.parameters = parameters
         }
+    }
+}
+
+extension NetworkingV1.IngressClassSpec {
+    static let knownFields: Set<String> = ["controller", "parameters"]
+
+    /// Decodes the known fields and keeps the other members in `unknownFields`.
+    public init(from decoder: any Decoder) throws {
+        let container = try decoder.container(keyedBy: AnyCodingKey.self)
+        self.init()
+        self.controller = try container.decodeIfPresent(String.self, forKey: "controller")
+        self.parameters = try container.decodeIfPresent(NetworkingV1.IngressClassParametersReference.self, forKey: "parameters")
+        self.unknownFields = try UnknownFields.decode(from: container, known: Self.knownFields)
+    }
+
+    /// Encodes the fields that are set, then `unknownFields`.
+    public func encode(to encoder: any Encoder) throws {
+        var container = encoder.container(keyedBy: AnyCodingKey.self)
+        try container.encodeIfPresent(controller, forKey: "controller")
+        try container.encodeIfPresent(parameters, forKey: "parameters")
+        try UnknownFields.encode(unknownFields, to: &container)
     }
 }
 
@@ -579,7 +941,7 @@ extension NetworkingV1.IngressClassSpec: JSONFastFillable {
                 self.controller = try cursor.decode(String.self)
             case 0x34b43b0a3234cd99 where cursor.key(jsonKey, is: "parameters"):
                 try cursor.fill(&self.parameters)
-            default: try cursor.skipValue()
+            default: try cursor.keepUnknown(jsonKey, in: &self.unknownFields)
             }
         }
     }
@@ -598,6 +960,13 @@ extension NetworkingV1 {
         public var kind: String?
         /// Standard object's metadata. More info: https://git.k8s.io/community/contributors/devel/sig-architecture/api-conventions.md#metadata
         public var metadata: MetaV1.ListMeta?
+        /// Members of the JSON object this model does not know (fields added by a newer API server, say),
+        /// kept so that decoding and encoding again loses nothing.
+        public var unknownFields: JSONObject {
+            get { _unknownFields?.fields ?? JSONObject() }
+            set { _unknownFields = newValue.isEmpty ? nil : UnknownFieldsBox(newValue) }
+        }
+        var _unknownFields: UnknownFieldsBox?
 
         /// Creates a value; every field defaults to `nil` (left out of the JSON).
         public init(
@@ -611,6 +980,31 @@ extension NetworkingV1 {
             self.kind = kind
             self.metadata = metadata
         }
+    }
+}
+
+extension NetworkingV1.IngressList {
+    static let knownFields: Set<String> = ["apiVersion", "items", "kind", "metadata"]
+
+    /// Decodes the known fields and keeps the other members in `unknownFields`.
+    public init(from decoder: any Decoder) throws {
+        let container = try decoder.container(keyedBy: AnyCodingKey.self)
+        self.init()
+        self.apiVersion = try container.decodeIfPresent(String.self, forKey: "apiVersion")
+        self.items = try container.decodeIfPresent([NetworkingV1.Ingress].self, forKey: "items")
+        self.kind = try container.decodeIfPresent(String.self, forKey: "kind")
+        self.metadata = try container.decodeIfPresent(MetaV1.ListMeta.self, forKey: "metadata")
+        self.unknownFields = try UnknownFields.decode(from: container, known: Self.knownFields)
+    }
+
+    /// Encodes the fields that are set, then `unknownFields`.
+    public func encode(to encoder: any Encoder) throws {
+        var container = encoder.container(keyedBy: AnyCodingKey.self)
+        try container.encodeIfPresent(apiVersion, forKey: "apiVersion")
+        try container.encodeIfPresent(items, forKey: "items")
+        try container.encodeIfPresent(kind, forKey: "kind")
+        try container.encodeIfPresent(metadata, forKey: "metadata")
+        try UnknownFields.encode(unknownFields, to: &container)
     }
 }
 
@@ -629,7 +1023,7 @@ extension NetworkingV1.IngressList: JSONFastFillable {
                 self.kind = try cursor.decode(String.self)
             case 0x28475f88f42fd020 where cursor.key(jsonKey, is: "metadata"):
                 try cursor.fill(&self.metadata)
-            default: try cursor.skipValue()
+            default: try cursor.keepUnknown(jsonKey, in: &self.unknownFields)
             }
         }
     }
@@ -644,6 +1038,13 @@ extension NetworkingV1 {
         public var ip: String?
         /// ports provides information about the ports exposed by this LoadBalancer.
         public var ports: [NetworkingV1.IngressPortStatus]?
+        /// Members of the JSON object this model does not know (fields added by a newer API server, say),
+        /// kept so that decoding and encoding again loses nothing.
+        public var unknownFields: JSONObject {
+            get { _unknownFields?.fields ?? JSONObject() }
+            set { _unknownFields = newValue.isEmpty ? nil : UnknownFieldsBox(newValue) }
+        }
+        var _unknownFields: UnknownFieldsBox?
 
         /// Creates a value; every field defaults to `nil` (left out of the JSON).
         public init(
@@ -655,6 +1056,29 @@ extension NetworkingV1 {
             self.ip = ip
             self.ports = ports
         }
+    }
+}
+
+extension NetworkingV1.IngressLoadBalancerIngress {
+    static let knownFields: Set<String> = ["hostname", "ip", "ports"]
+
+    /// Decodes the known fields and keeps the other members in `unknownFields`.
+    public init(from decoder: any Decoder) throws {
+        let container = try decoder.container(keyedBy: AnyCodingKey.self)
+        self.init()
+        self.hostname = try container.decodeIfPresent(String.self, forKey: "hostname")
+        self.ip = try container.decodeIfPresent(String.self, forKey: "ip")
+        self.ports = try container.decodeIfPresent([NetworkingV1.IngressPortStatus].self, forKey: "ports")
+        self.unknownFields = try UnknownFields.decode(from: container, known: Self.knownFields)
+    }
+
+    /// Encodes the fields that are set, then `unknownFields`.
+    public func encode(to encoder: any Encoder) throws {
+        var container = encoder.container(keyedBy: AnyCodingKey.self)
+        try container.encodeIfPresent(hostname, forKey: "hostname")
+        try container.encodeIfPresent(ip, forKey: "ip")
+        try container.encodeIfPresent(ports, forKey: "ports")
+        try UnknownFields.encode(unknownFields, to: &container)
     }
 }
 
@@ -671,7 +1095,7 @@ extension NetworkingV1.IngressLoadBalancerIngress: JSONFastFillable {
                 self.ip = try cursor.decode(String.self)
             case 0xc3780d35723576ef where cursor.key(jsonKey, is: "ports"):
                 try cursor.fillArray(&self.ports)
-            default: try cursor.skipValue()
+            default: try cursor.keepUnknown(jsonKey, in: &self.unknownFields)
             }
         }
     }
@@ -682,6 +1106,13 @@ extension NetworkingV1 {
     public struct IngressLoadBalancerStatus: Codable, Hashable, Sendable {
         /// ingress is a list containing ingress points for the load-balancer.
         public var ingress: [NetworkingV1.IngressLoadBalancerIngress]?
+        /// Members of the JSON object this model does not know (fields added by a newer API server, say),
+        /// kept so that decoding and encoding again loses nothing.
+        public var unknownFields: JSONObject {
+            get { _unknownFields?.fields ?? JSONObject() }
+            set { _unknownFields = newValue.isEmpty ? nil : UnknownFieldsBox(newValue) }
+        }
+        var _unknownFields: UnknownFieldsBox?
 
         /// Creates a value; every field defaults to `nil` (left out of the JSON).
         public init(
@@ -689,6 +1120,25 @@ extension NetworkingV1 {
         ) {
             self.ingress = ingress
         }
+    }
+}
+
+extension NetworkingV1.IngressLoadBalancerStatus {
+    static let knownFields: Set<String> = ["ingress"]
+
+    /// Decodes the known fields and keeps the other members in `unknownFields`.
+    public init(from decoder: any Decoder) throws {
+        let container = try decoder.container(keyedBy: AnyCodingKey.self)
+        self.init()
+        self.ingress = try container.decodeIfPresent([NetworkingV1.IngressLoadBalancerIngress].self, forKey: "ingress")
+        self.unknownFields = try UnknownFields.decode(from: container, known: Self.knownFields)
+    }
+
+    /// Encodes the fields that are set, then `unknownFields`.
+    public func encode(to encoder: any Encoder) throws {
+        var container = encoder.container(keyedBy: AnyCodingKey.self)
+        try container.encodeIfPresent(ingress, forKey: "ingress")
+        try UnknownFields.encode(unknownFields, to: &container)
     }
 }
 
@@ -701,7 +1151,7 @@ extension NetworkingV1.IngressLoadBalancerStatus: JSONFastFillable {
             switch cursor.keyHash {
             case 0xb40d01a852cd5798 where cursor.key(jsonKey, is: "ingress"):
                 try cursor.fillArray(&self.ingress)
-            default: try cursor.skipValue()
+            default: try cursor.keepUnknown(jsonKey, in: &self.unknownFields)
             }
         }
     }
@@ -723,6 +1173,13 @@ extension NetworkingV1 {
         /// 
         /// Required by the API.
         public var `protocol`: String?
+        /// Members of the JSON object this model does not know (fields added by a newer API server, say),
+        /// kept so that decoding and encoding again loses nothing.
+        public var unknownFields: JSONObject {
+            get { _unknownFields?.fields ?? JSONObject() }
+            set { _unknownFields = newValue.isEmpty ? nil : UnknownFieldsBox(newValue) }
+        }
+        var _unknownFields: UnknownFieldsBox?
 
         /// Creates a value; every field defaults to `nil` (left out of the JSON).
         public init(
@@ -734,6 +1191,29 @@ extension NetworkingV1 {
             self.port = port
             self.`protocol` = `protocol`
         }
+    }
+}
+
+extension NetworkingV1.IngressPortStatus {
+    static let knownFields: Set<String> = ["error", "port", "protocol"]
+
+    /// Decodes the known fields and keeps the other members in `unknownFields`.
+    public init(from decoder: any Decoder) throws {
+        let container = try decoder.container(keyedBy: AnyCodingKey.self)
+        self.init()
+        self.error = try container.decodeIfPresent(String.self, forKey: "error")
+        self.port = try container.decodeIfPresent(Int32.self, forKey: "port")
+        self.`protocol` = try container.decodeIfPresent(String.self, forKey: "protocol")
+        self.unknownFields = try UnknownFields.decode(from: container, known: Self.knownFields)
+    }
+
+    /// Encodes the fields that are set, then `unknownFields`.
+    public func encode(to encoder: any Encoder) throws {
+        var container = encoder.container(keyedBy: AnyCodingKey.self)
+        try container.encodeIfPresent(error, forKey: "error")
+        try container.encodeIfPresent(port, forKey: "port")
+        try container.encodeIfPresent(`protocol`, forKey: "protocol")
+        try UnknownFields.encode(unknownFields, to: &container)
     }
 }
 
@@ -750,7 +1230,7 @@ extension NetworkingV1.IngressPortStatus: JSONFastFillable {
                 self.port = try cursor.decode(Int32.self)
             case 0xb2b41998fa3bfff5 where cursor.key(jsonKey, is: "protocol"):
                 self.`protocol` = try cursor.decode(String.self)
-            default: try cursor.skipValue()
+            default: try cursor.keepUnknown(jsonKey, in: &self.unknownFields)
             }
         }
     }
@@ -770,6 +1250,13 @@ extension NetworkingV1 {
         public var host: String?
         /// (No description in the OpenAPI spec.)
         public var http: NetworkingV1.HTTPIngressRuleValue?
+        /// Members of the JSON object this model does not know (fields added by a newer API server, say),
+        /// kept so that decoding and encoding again loses nothing.
+        public var unknownFields: JSONObject {
+            get { _unknownFields?.fields ?? JSONObject() }
+            set { _unknownFields = newValue.isEmpty ? nil : UnknownFieldsBox(newValue) }
+        }
+        var _unknownFields: UnknownFieldsBox?
 
         /// Creates a value; every field defaults to `nil` (left out of the JSON).
         public init(
@@ -779,6 +1266,27 @@ extension NetworkingV1 {
             self.host = host
             self.http = http
         }
+    }
+}
+
+extension NetworkingV1.IngressRule {
+    static let knownFields: Set<String> = ["host", "http"]
+
+    /// Decodes the known fields and keeps the other members in `unknownFields`.
+    public init(from decoder: any Decoder) throws {
+        let container = try decoder.container(keyedBy: AnyCodingKey.self)
+        self.init()
+        self.host = try container.decodeIfPresent(String.self, forKey: "host")
+        self.http = try container.decodeIfPresent(NetworkingV1.HTTPIngressRuleValue.self, forKey: "http")
+        self.unknownFields = try UnknownFields.decode(from: container, known: Self.knownFields)
+    }
+
+    /// Encodes the fields that are set, then `unknownFields`.
+    public func encode(to encoder: any Encoder) throws {
+        var container = encoder.container(keyedBy: AnyCodingKey.self)
+        try container.encodeIfPresent(host, forKey: "host")
+        try container.encodeIfPresent(http, forKey: "http")
+        try UnknownFields.encode(unknownFields, to: &container)
     }
 }
 
@@ -793,7 +1301,7 @@ extension NetworkingV1.IngressRule: JSONFastFillable {
                 self.host = try cursor.decode(String.self)
             case 0x8874a3cc15dc8285 where cursor.key(jsonKey, is: "http"):
                 try cursor.fill(&self.http)
-            default: try cursor.skipValue()
+            default: try cursor.keepUnknown(jsonKey, in: &self.unknownFields)
             }
         }
     }
@@ -808,6 +1316,13 @@ extension NetworkingV1 {
         public var name: String?
         /// port of the referenced service. A port name or port number is required for a IngressServiceBackend.
         public var port: NetworkingV1.ServiceBackendPort?
+        /// Members of the JSON object this model does not know (fields added by a newer API server, say),
+        /// kept so that decoding and encoding again loses nothing.
+        public var unknownFields: JSONObject {
+            get { _unknownFields?.fields ?? JSONObject() }
+            set { _unknownFields = newValue.isEmpty ? nil : UnknownFieldsBox(newValue) }
+        }
+        var _unknownFields: UnknownFieldsBox?
 
         /// Creates a value; every field defaults to `nil` (left out of the JSON).
         public init(
@@ -817,6 +1332,27 @@ extension NetworkingV1 {
             self.name = name
             self.port = port
         }
+    }
+}
+
+extension NetworkingV1.IngressServiceBackend {
+    static let knownFields: Set<String> = ["name", "port"]
+
+    /// Decodes the known fields and keeps the other members in `unknownFields`.
+    public init(from decoder: any Decoder) throws {
+        let container = try decoder.container(keyedBy: AnyCodingKey.self)
+        self.init()
+        self.name = try container.decodeIfPresent(String.self, forKey: "name")
+        self.port = try container.decodeIfPresent(NetworkingV1.ServiceBackendPort.self, forKey: "port")
+        self.unknownFields = try UnknownFields.decode(from: container, known: Self.knownFields)
+    }
+
+    /// Encodes the fields that are set, then `unknownFields`.
+    public func encode(to encoder: any Encoder) throws {
+        var container = encoder.container(keyedBy: AnyCodingKey.self)
+        try container.encodeIfPresent(name, forKey: "name")
+        try container.encodeIfPresent(port, forKey: "port")
+        try UnknownFields.encode(unknownFields, to: &container)
     }
 }
 
@@ -831,7 +1367,7 @@ extension NetworkingV1.IngressServiceBackend: JSONFastFillable {
                 self.name = try cursor.decode(String.self)
             case 0x8c2cdb0da8933fa6 where cursor.key(jsonKey, is: "port"):
                 try cursor.fill(&self.port)
-            default: try cursor.skipValue()
+            default: try cursor.keepUnknown(jsonKey, in: &self.unknownFields)
             }
         }
     }
@@ -848,6 +1384,13 @@ extension NetworkingV1 {
         public var rules: [NetworkingV1.IngressRule]?
         /// tls represents the TLS configuration. Currently the Ingress only supports a single TLS port, 443. If multiple members of this list specify different hosts, they will be multiplexed on the same port according to the hostname specified through the SNI TLS extension, if the ingress controller fulfilling the ingress supports SNI.
         public var tls: [NetworkingV1.IngressTLS]?
+        /// Members of the JSON object this model does not know (fields added by a newer API server, say),
+        /// kept so that decoding and encoding again loses nothing.
+        public var unknownFields: JSONObject {
+            get { _unknownFields?.fields ?? JSONObject() }
+            set { _unknownFields = newValue.isEmpty ? nil : UnknownFieldsBox(newValue) }
+        }
+        var _unknownFields: UnknownFieldsBox?
 
         /// Creates a value; every field defaults to `nil` (left out of the JSON).
         public init(
@@ -861,6 +1404,31 @@ extension NetworkingV1 {
             self.rules = rules
             self.tls = tls
         }
+    }
+}
+
+extension NetworkingV1.IngressSpec {
+    static let knownFields: Set<String> = ["defaultBackend", "ingressClassName", "rules", "tls"]
+
+    /// Decodes the known fields and keeps the other members in `unknownFields`.
+    public init(from decoder: any Decoder) throws {
+        let container = try decoder.container(keyedBy: AnyCodingKey.self)
+        self.init()
+        self.defaultBackend = try container.decodeIfPresent(NetworkingV1.IngressBackend.self, forKey: "defaultBackend")
+        self.ingressClassName = try container.decodeIfPresent(String.self, forKey: "ingressClassName")
+        self.rules = try container.decodeIfPresent([NetworkingV1.IngressRule].self, forKey: "rules")
+        self.tls = try container.decodeIfPresent([NetworkingV1.IngressTLS].self, forKey: "tls")
+        self.unknownFields = try UnknownFields.decode(from: container, known: Self.knownFields)
+    }
+
+    /// Encodes the fields that are set, then `unknownFields`.
+    public func encode(to encoder: any Encoder) throws {
+        var container = encoder.container(keyedBy: AnyCodingKey.self)
+        try container.encodeIfPresent(defaultBackend, forKey: "defaultBackend")
+        try container.encodeIfPresent(ingressClassName, forKey: "ingressClassName")
+        try container.encodeIfPresent(rules, forKey: "rules")
+        try container.encodeIfPresent(tls, forKey: "tls")
+        try UnknownFields.encode(unknownFields, to: &container)
     }
 }
 
@@ -879,7 +1447,7 @@ extension NetworkingV1.IngressSpec: JSONFastFillable {
                 try cursor.fillArray(&self.rules)
             case 0x5703cf19446e1d0a where cursor.key(jsonKey, is: "tls"):
                 try cursor.fillArray(&self.tls)
-            default: try cursor.skipValue()
+            default: try cursor.keepUnknown(jsonKey, in: &self.unknownFields)
             }
         }
     }
@@ -890,6 +1458,13 @@ extension NetworkingV1 {
     public struct IngressStatus: Codable, Hashable, Sendable {
         /// loadBalancer contains the current status of the load-balancer.
         public var loadBalancer: NetworkingV1.IngressLoadBalancerStatus?
+        /// Members of the JSON object this model does not know (fields added by a newer API server, say),
+        /// kept so that decoding and encoding again loses nothing.
+        public var unknownFields: JSONObject {
+            get { _unknownFields?.fields ?? JSONObject() }
+            set { _unknownFields = newValue.isEmpty ? nil : UnknownFieldsBox(newValue) }
+        }
+        var _unknownFields: UnknownFieldsBox?
 
         /// Creates a value; every field defaults to `nil` (left out of the JSON).
         public init(
@@ -897,6 +1472,25 @@ extension NetworkingV1 {
         ) {
             self.loadBalancer = loadBalancer
         }
+    }
+}
+
+extension NetworkingV1.IngressStatus {
+    static let knownFields: Set<String> = ["loadBalancer"]
+
+    /// Decodes the known fields and keeps the other members in `unknownFields`.
+    public init(from decoder: any Decoder) throws {
+        let container = try decoder.container(keyedBy: AnyCodingKey.self)
+        self.init()
+        self.loadBalancer = try container.decodeIfPresent(NetworkingV1.IngressLoadBalancerStatus.self, forKey: "loadBalancer")
+        self.unknownFields = try UnknownFields.decode(from: container, known: Self.knownFields)
+    }
+
+    /// Encodes the fields that are set, then `unknownFields`.
+    public func encode(to encoder: any Encoder) throws {
+        var container = encoder.container(keyedBy: AnyCodingKey.self)
+        try container.encodeIfPresent(loadBalancer, forKey: "loadBalancer")
+        try UnknownFields.encode(unknownFields, to: &container)
     }
 }
 
@@ -909,7 +1503,7 @@ extension NetworkingV1.IngressStatus: JSONFastFillable {
             switch cursor.keyHash {
             case 0x461526f6e17a6cc7 where cursor.key(jsonKey, is: "loadBalancer"):
                 try cursor.fill(&self.loadBalancer)
-            default: try cursor.skipValue()
+            default: try cursor.keepUnknown(jsonKey, in: &self.unknownFields)
             }
         }
     }
@@ -922,6 +1516,13 @@ extension NetworkingV1 {
         public var hosts: [String]?
         /// secretName is the name of the secret used to terminate TLS traffic on port 443. Field is left optional to allow TLS routing based on SNI hostname alone. If the SNI host in a listener conflicts with the "Host" header field used by an IngressRule, the SNI host is used for termination and value of the "Host" header is used for routing.
         public var secretName: String?
+        /// Members of the JSON object this model does not know (fields added by a newer API server, say),
+        /// kept so that decoding and encoding again loses nothing.
+        public var unknownFields: JSONObject {
+            get { _unknownFields?.fields ?? JSONObject() }
+            set { _unknownFields = newValue.isEmpty ? nil : UnknownFieldsBox(newValue) }
+        }
+        var _unknownFields: UnknownFieldsBox?
 
         /// Creates a value; every field defaults to `nil` (left out of the JSON).
         public init(
@@ -931,6 +1532,27 @@ extension NetworkingV1 {
             self.hosts = hosts
             self.secretName = secretName
         }
+    }
+}
+
+extension NetworkingV1.IngressTLS {
+    static let knownFields: Set<String> = ["hosts", "secretName"]
+
+    /// Decodes the known fields and keeps the other members in `unknownFields`.
+    public init(from decoder: any Decoder) throws {
+        let container = try decoder.container(keyedBy: AnyCodingKey.self)
+        self.init()
+        self.hosts = try container.decodeIfPresent([String].self, forKey: "hosts")
+        self.secretName = try container.decodeIfPresent(String.self, forKey: "secretName")
+        self.unknownFields = try UnknownFields.decode(from: container, known: Self.knownFields)
+    }
+
+    /// Encodes the fields that are set, then `unknownFields`.
+    public func encode(to encoder: any Encoder) throws {
+        var container = encoder.container(keyedBy: AnyCodingKey.self)
+        try container.encodeIfPresent(hosts, forKey: "hosts")
+        try container.encodeIfPresent(secretName, forKey: "secretName")
+        try UnknownFields.encode(unknownFields, to: &container)
     }
 }
 
@@ -945,7 +1567,7 @@ extension NetworkingV1.IngressTLS: JSONFastFillable {
                 self.hosts = try cursor.decode([String].self)
             case 0x28b4b9a58c33026a where cursor.key(jsonKey, is: "secretName"):
                 self.secretName = try cursor.decode(String.self)
-            default: try cursor.skipValue()
+            default: try cursor.keepUnknown(jsonKey, in: &self.unknownFields)
             }
         }
     }
@@ -962,6 +1584,13 @@ extension NetworkingV1 {
         public var metadata: MetaV1.ObjectMeta?
         /// spec represents the specification of the desired behavior for this NetworkPolicy.
         public var spec: NetworkingV1.NetworkPolicySpec?
+        /// Members of the JSON object this model does not know (fields added by a newer API server, say),
+        /// kept so that decoding and encoding again loses nothing.
+        public var unknownFields: JSONObject {
+            get { _unknownFields?.fields ?? JSONObject() }
+            set { _unknownFields = newValue.isEmpty ? nil : UnknownFieldsBox(newValue) }
+        }
+        var _unknownFields: UnknownFieldsBox?
 
         /// Creates a value; every field defaults to `nil` (left out of the JSON).
         public init(
@@ -975,6 +1604,31 @@ extension NetworkingV1 {
             self.metadata = metadata
             self.spec = spec
         }
+    }
+}
+
+extension NetworkingV1.NetworkPolicy {
+    static let knownFields: Set<String> = ["apiVersion", "kind", "metadata", "spec"]
+
+    /// Decodes the known fields and keeps the other members in `unknownFields`.
+    public init(from decoder: any Decoder) throws {
+        let container = try decoder.container(keyedBy: AnyCodingKey.self)
+        self.init()
+        self.apiVersion = try container.decodeIfPresent(String.self, forKey: "apiVersion")
+        self.kind = try container.decodeIfPresent(String.self, forKey: "kind")
+        self.metadata = try container.decodeIfPresent(MetaV1.ObjectMeta.self, forKey: "metadata")
+        self.spec = try container.decodeIfPresent(NetworkingV1.NetworkPolicySpec.self, forKey: "spec")
+        self.unknownFields = try UnknownFields.decode(from: container, known: Self.knownFields)
+    }
+
+    /// Encodes the fields that are set, then `unknownFields`.
+    public func encode(to encoder: any Encoder) throws {
+        var container = encoder.container(keyedBy: AnyCodingKey.self)
+        try container.encodeIfPresent(apiVersion, forKey: "apiVersion")
+        try container.encodeIfPresent(kind, forKey: "kind")
+        try container.encodeIfPresent(metadata, forKey: "metadata")
+        try container.encodeIfPresent(spec, forKey: "spec")
+        try UnknownFields.encode(unknownFields, to: &container)
     }
 }
 
@@ -993,7 +1647,7 @@ extension NetworkingV1.NetworkPolicy: JSONFastFillable {
                 try cursor.fill(&self.metadata)
             case 0x8b70a3190932153e where cursor.key(jsonKey, is: "spec"):
                 try cursor.fill(&self.spec)
-            default: try cursor.skipValue()
+            default: try cursor.keepUnknown(jsonKey, in: &self.unknownFields)
             }
         }
     }
@@ -1019,6 +1673,13 @@ extension NetworkingV1 {
         public var ports: [NetworkingV1.NetworkPolicyPort]?
         /// to is a list of destinations for outgoing traffic of pods selected for this rule. Items in this list are combined using a logical OR operation. If this field is empty or missing, this rule matches all destinations (traffic not restricted by destination). If this field is present and contains at least one item, this rule allows traffic only if the traffic matches at least one item in the to list.
         public var to: [NetworkingV1.NetworkPolicyPeer]?
+        /// Members of the JSON object this model does not know (fields added by a newer API server, say),
+        /// kept so that decoding and encoding again loses nothing.
+        public var unknownFields: JSONObject {
+            get { _unknownFields?.fields ?? JSONObject() }
+            set { _unknownFields = newValue.isEmpty ? nil : UnknownFieldsBox(newValue) }
+        }
+        var _unknownFields: UnknownFieldsBox?
 
         /// Creates a value; every field defaults to `nil` (left out of the JSON).
         public init(
@@ -1028,6 +1689,27 @@ extension NetworkingV1 {
             self.ports = ports
             self.to = to
         }
+    }
+}
+
+extension NetworkingV1.NetworkPolicyEgressRule {
+    static let knownFields: Set<String> = ["ports", "to"]
+
+    /// Decodes the known fields and keeps the other members in `unknownFields`.
+    public init(from decoder: any Decoder) throws {
+        let container = try decoder.container(keyedBy: AnyCodingKey.self)
+        self.init()
+        self.ports = try container.decodeIfPresent([NetworkingV1.NetworkPolicyPort].self, forKey: "ports")
+        self.to = try container.decodeIfPresent([NetworkingV1.NetworkPolicyPeer].self, forKey: "to")
+        self.unknownFields = try UnknownFields.decode(from: container, known: Self.knownFields)
+    }
+
+    /// Encodes the fields that are set, then `unknownFields`.
+    public func encode(to encoder: any Encoder) throws {
+        var container = encoder.container(keyedBy: AnyCodingKey.self)
+        try container.encodeIfPresent(ports, forKey: "ports")
+        try container.encodeIfPresent(to, forKey: "to")
+        try UnknownFields.encode(unknownFields, to: &container)
     }
 }
 
@@ -1042,7 +1724,7 @@ extension NetworkingV1.NetworkPolicyEgressRule: JSONFastFillable {
                 try cursor.fillArray(&self.ports)
             case 0x8c83907b56ac0a4 where cursor.key(jsonKey, is: "to"):
                 try cursor.fillArray(&self.to)
-            default: try cursor.skipValue()
+            default: try cursor.keepUnknown(jsonKey, in: &self.unknownFields)
             }
         }
     }
@@ -1055,6 +1737,13 @@ extension NetworkingV1 {
         public var from: [NetworkingV1.NetworkPolicyPeer]?
         /// ports is a list of ports which should be made accessible on the pods selected for this rule. Each item in this list is combined using a logical OR. If this field is empty or missing, this rule matches all ports (traffic not restricted by port). If this field is present and contains at least one item, then this rule allows traffic only if the traffic matches at least one port in the list.
         public var ports: [NetworkingV1.NetworkPolicyPort]?
+        /// Members of the JSON object this model does not know (fields added by a newer API server, say),
+        /// kept so that decoding and encoding again loses nothing.
+        public var unknownFields: JSONObject {
+            get { _unknownFields?.fields ?? JSONObject() }
+            set { _unknownFields = newValue.isEmpty ? nil : UnknownFieldsBox(newValue) }
+        }
+        var _unknownFields: UnknownFieldsBox?
 
         /// Creates a value; every field defaults to `nil` (left out of the JSON).
         public init(
@@ -1064,6 +1753,27 @@ extension NetworkingV1 {
             self.from = from
             self.ports = ports
         }
+    }
+}
+
+extension NetworkingV1.NetworkPolicyIngressRule {
+    static let knownFields: Set<String> = ["from", "ports"]
+
+    /// Decodes the known fields and keeps the other members in `unknownFields`.
+    public init(from decoder: any Decoder) throws {
+        let container = try decoder.container(keyedBy: AnyCodingKey.self)
+        self.init()
+        self.from = try container.decodeIfPresent([NetworkingV1.NetworkPolicyPeer].self, forKey: "from")
+        self.ports = try container.decodeIfPresent([NetworkingV1.NetworkPolicyPort].self, forKey: "ports")
+        self.unknownFields = try UnknownFields.decode(from: container, known: Self.knownFields)
+    }
+
+    /// Encodes the fields that are set, then `unknownFields`.
+    public func encode(to encoder: any Encoder) throws {
+        var container = encoder.container(keyedBy: AnyCodingKey.self)
+        try container.encodeIfPresent(from, forKey: "from")
+        try container.encodeIfPresent(ports, forKey: "ports")
+        try UnknownFields.encode(unknownFields, to: &container)
     }
 }
 
@@ -1078,7 +1788,7 @@ extension NetworkingV1.NetworkPolicyIngressRule: JSONFastFillable {
                 try cursor.fillArray(&self.from)
             case 0xc3780d35723576ef where cursor.key(jsonKey, is: "ports"):
                 try cursor.fillArray(&self.ports)
-            default: try cursor.skipValue()
+            default: try cursor.keepUnknown(jsonKey, in: &self.unknownFields)
             }
         }
     }
@@ -1097,6 +1807,13 @@ extension NetworkingV1 {
         public var kind: String?
         /// Standard list metadata. More info: https://git.k8s.io/community/contributors/devel/sig-architecture/api-conventions.md#metadata
         public var metadata: MetaV1.ListMeta?
+        /// Members of the JSON object this model does not know (fields added by a newer API server, say),
+        /// kept so that decoding and encoding again loses nothing.
+        public var unknownFields: JSONObject {
+            get { _unknownFields?.fields ?? JSONObject() }
+            set { _unknownFields = newValue.isEmpty ? nil : UnknownFieldsBox(newValue) }
+        }
+        var _unknownFields: UnknownFieldsBox?
 
         /// Creates a value; every field defaults to `nil` (left out of the JSON).
         public init(
@@ -1110,6 +1827,31 @@ extension NetworkingV1 {
             self.kind = kind
             self.metadata = metadata
         }
+    }
+}
+
+extension NetworkingV1.NetworkPolicyList {
+    static let knownFields: Set<String> = ["apiVersion", "items", "kind", "metadata"]
+
+    /// Decodes the known fields and keeps the other members in `unknownFields`.
+    public init(from decoder: any Decoder) throws {
+        let container = try decoder.container(keyedBy: AnyCodingKey.self)
+        self.init()
+        self.apiVersion = try container.decodeIfPresent(String.self, forKey: "apiVersion")
+        self.items = try container.decodeIfPresent([NetworkingV1.NetworkPolicy].self, forKey: "items")
+        self.kind = try container.decodeIfPresent(String.self, forKey: "kind")
+        self.metadata = try container.decodeIfPresent(MetaV1.ListMeta.self, forKey: "metadata")
+        self.unknownFields = try UnknownFields.decode(from: container, known: Self.knownFields)
+    }
+
+    /// Encodes the fields that are set, then `unknownFields`.
+    public func encode(to encoder: any Encoder) throws {
+        var container = encoder.container(keyedBy: AnyCodingKey.self)
+        try container.encodeIfPresent(apiVersion, forKey: "apiVersion")
+        try container.encodeIfPresent(items, forKey: "items")
+        try container.encodeIfPresent(kind, forKey: "kind")
+        try container.encodeIfPresent(metadata, forKey: "metadata")
+        try UnknownFields.encode(unknownFields, to: &container)
     }
 }
 
@@ -1128,7 +1870,7 @@ extension NetworkingV1.NetworkPolicyList: JSONFastFillable {
                 self.kind = try cursor.decode(String.self)
             case 0x28475f88f42fd020 where cursor.key(jsonKey, is: "metadata"):
                 try cursor.fill(&self.metadata)
-            default: try cursor.skipValue()
+            default: try cursor.keepUnknown(jsonKey, in: &self.unknownFields)
             }
         }
     }
@@ -1147,6 +1889,13 @@ extension NetworkingV1 {
         /// 
         /// If namespaceSelector is also set, then the NetworkPolicyPeer as a whole selects the pods matching podSelector in the Namespaces selected by NamespaceSelector. Otherwise it selects the pods matching podSelector in the policy's own namespace.
         public var podSelector: MetaV1.LabelSelector?
+        /// Members of the JSON object this model does not know (fields added by a newer API server, say),
+        /// kept so that decoding and encoding again loses nothing.
+        public var unknownFields: JSONObject {
+            get { _unknownFields?.fields ?? JSONObject() }
+            set { _unknownFields = newValue.isEmpty ? nil : UnknownFieldsBox(newValue) }
+        }
+        var _unknownFields: UnknownFieldsBox?
 
         /// Creates a value; every field defaults to `nil` (left out of the JSON).
         public init(
@@ -1158,6 +1907,29 @@ extension NetworkingV1 {
             self.namespaceSelector = namespaceSelector
             self.podSelector = podSelector
         }
+    }
+}
+
+extension NetworkingV1.NetworkPolicyPeer {
+    static let knownFields: Set<String> = ["ipBlock", "namespaceSelector", "podSelector"]
+
+    /// Decodes the known fields and keeps the other members in `unknownFields`.
+    public init(from decoder: any Decoder) throws {
+        let container = try decoder.container(keyedBy: AnyCodingKey.self)
+        self.init()
+        self.ipBlock = try container.decodeIfPresent(NetworkingV1.IPBlock.self, forKey: "ipBlock")
+        self.namespaceSelector = try container.decodeIfPresent(MetaV1.LabelSelector.self, forKey: "namespaceSelector")
+        self.podSelector = try container.decodeIfPresent(MetaV1.LabelSelector.self, forKey: "podSelector")
+        self.unknownFields = try UnknownFields.decode(from: container, known: Self.knownFields)
+    }
+
+    /// Encodes the fields that are set, then `unknownFields`.
+    public func encode(to encoder: any Encoder) throws {
+        var container = encoder.container(keyedBy: AnyCodingKey.self)
+        try container.encodeIfPresent(ipBlock, forKey: "ipBlock")
+        try container.encodeIfPresent(namespaceSelector, forKey: "namespaceSelector")
+        try container.encodeIfPresent(podSelector, forKey: "podSelector")
+        try UnknownFields.encode(unknownFields, to: &container)
     }
 }
 
@@ -1174,7 +1946,7 @@ extension NetworkingV1.NetworkPolicyPeer: JSONFastFillable {
                 try cursor.fill(&self.namespaceSelector)
             case 0x206dc754b8a20a09 where cursor.key(jsonKey, is: "podSelector"):
                 try cursor.fill(&self.podSelector)
-            default: try cursor.skipValue()
+            default: try cursor.keepUnknown(jsonKey, in: &self.unknownFields)
             }
         }
     }
@@ -1189,6 +1961,13 @@ extension NetworkingV1 {
         public var port: IntOrString?
         /// protocol represents the protocol (TCP, UDP, or SCTP) which traffic must match. If not specified, this field defaults to TCP.
         public var `protocol`: String?
+        /// Members of the JSON object this model does not know (fields added by a newer API server, say),
+        /// kept so that decoding and encoding again loses nothing.
+        public var unknownFields: JSONObject {
+            get { _unknownFields?.fields ?? JSONObject() }
+            set { _unknownFields = newValue.isEmpty ? nil : UnknownFieldsBox(newValue) }
+        }
+        var _unknownFields: UnknownFieldsBox?
 
         /// Creates a value; every field defaults to `nil` (left out of the JSON).
         public init(
@@ -1200,6 +1979,29 @@ extension NetworkingV1 {
             self.port = port
             self.`protocol` = `protocol`
         }
+    }
+}
+
+extension NetworkingV1.NetworkPolicyPort {
+    static let knownFields: Set<String> = ["endPort", "port", "protocol"]
+
+    /// Decodes the known fields and keeps the other members in `unknownFields`.
+    public init(from decoder: any Decoder) throws {
+        let container = try decoder.container(keyedBy: AnyCodingKey.self)
+        self.init()
+        self.endPort = try container.decodeIfPresent(Int32.self, forKey: "endPort")
+        self.port = try container.decodeIfPresent(IntOrString.self, forKey: "port")
+        self.`protocol` = try container.decodeIfPresent(String.self, forKey: "protocol")
+        self.unknownFields = try UnknownFields.decode(from: container, known: Self.knownFields)
+    }
+
+    /// Encodes the fields that are set, then `unknownFields`.
+    public func encode(to encoder: any Encoder) throws {
+        var container = encoder.container(keyedBy: AnyCodingKey.self)
+        try container.encodeIfPresent(endPort, forKey: "endPort")
+        try container.encodeIfPresent(port, forKey: "port")
+        try container.encodeIfPresent(`protocol`, forKey: "protocol")
+        try UnknownFields.encode(unknownFields, to: &container)
     }
 }
 
@@ -1216,7 +2018,7 @@ extension NetworkingV1.NetworkPolicyPort: JSONFastFillable {
                 self.port = try cursor.decode(IntOrString.self)
             case 0xb2b41998fa3bfff5 where cursor.key(jsonKey, is: "protocol"):
                 self.`protocol` = try cursor.decode(String.self)
-            default: try cursor.skipValue()
+            default: try cursor.keepUnknown(jsonKey, in: &self.unknownFields)
             }
         }
     }
@@ -1233,6 +2035,13 @@ extension NetworkingV1 {
         public var podSelector: MetaV1.LabelSelector?
         /// policyTypes is a list of rule types that the NetworkPolicy relates to. Valid options are ["Ingress"], ["Egress"], or ["Ingress", "Egress"]. If this field is not specified, it will default based on the existence of ingress or egress rules; policies that contain an egress section are assumed to affect egress, and all policies (whether or not they contain an ingress section) are assumed to affect ingress. If you want to write an egress-only policy, you must explicitly specify policyTypes [ "Egress" ]. Likewise, if you want to write a policy that specifies that no egress is allowed, you must specify a policyTypes value that include "Egress" (since such a policy would not include an egress section and would otherwise default to just [ "Ingress" ]). This field is beta-level in 1.8
         public var policyTypes: [String]?
+        /// Members of the JSON object this model does not know (fields added by a newer API server, say),
+        /// kept so that decoding and encoding again loses nothing.
+        public var unknownFields: JSONObject {
+            get { _unknownFields?.fields ?? JSONObject() }
+            set { _unknownFields = newValue.isEmpty ? nil : UnknownFieldsBox(newValue) }
+        }
+        var _unknownFields: UnknownFieldsBox?
 
         /// Creates a value; every field defaults to `nil` (left out of the JSON).
         public init(
@@ -1246,6 +2055,31 @@ extension NetworkingV1 {
             self.podSelector = podSelector
             self.policyTypes = policyTypes
         }
+    }
+}
+
+extension NetworkingV1.NetworkPolicySpec {
+    static let knownFields: Set<String> = ["egress", "ingress", "podSelector", "policyTypes"]
+
+    /// Decodes the known fields and keeps the other members in `unknownFields`.
+    public init(from decoder: any Decoder) throws {
+        let container = try decoder.container(keyedBy: AnyCodingKey.self)
+        self.init()
+        self.egress = try container.decodeIfPresent([NetworkingV1.NetworkPolicyEgressRule].self, forKey: "egress")
+        self.ingress = try container.decodeIfPresent([NetworkingV1.NetworkPolicyIngressRule].self, forKey: "ingress")
+        self.podSelector = try container.decodeIfPresent(MetaV1.LabelSelector.self, forKey: "podSelector")
+        self.policyTypes = try container.decodeIfPresent([String].self, forKey: "policyTypes")
+        self.unknownFields = try UnknownFields.decode(from: container, known: Self.knownFields)
+    }
+
+    /// Encodes the fields that are set, then `unknownFields`.
+    public func encode(to encoder: any Encoder) throws {
+        var container = encoder.container(keyedBy: AnyCodingKey.self)
+        try container.encodeIfPresent(egress, forKey: "egress")
+        try container.encodeIfPresent(ingress, forKey: "ingress")
+        try container.encodeIfPresent(podSelector, forKey: "podSelector")
+        try container.encodeIfPresent(policyTypes, forKey: "policyTypes")
+        try UnknownFields.encode(unknownFields, to: &container)
     }
 }
 
@@ -1264,7 +2098,7 @@ extension NetworkingV1.NetworkPolicySpec: JSONFastFillable {
                 try cursor.fill(&self.podSelector)
             case 0x3229e77b279607c where cursor.key(jsonKey, is: "policyTypes"):
                 self.policyTypes = try cursor.decode([String].self)
-            default: try cursor.skipValue()
+            default: try cursor.keepUnknown(jsonKey, in: &self.unknownFields)
             }
         }
     }
@@ -1285,6 +2119,13 @@ extension NetworkingV1 {
         /// 
         /// Required by the API.
         public var resource: String?
+        /// Members of the JSON object this model does not know (fields added by a newer API server, say),
+        /// kept so that decoding and encoding again loses nothing.
+        public var unknownFields: JSONObject {
+            get { _unknownFields?.fields ?? JSONObject() }
+            set { _unknownFields = newValue.isEmpty ? nil : UnknownFieldsBox(newValue) }
+        }
+        var _unknownFields: UnknownFieldsBox?
 
         /// Creates a value; every field defaults to `nil` (left out of the JSON).
         public init(
@@ -1298,6 +2139,31 @@ extension NetworkingV1 {
             self.namespace = namespace
             self.resource = resource
         }
+    }
+}
+
+extension NetworkingV1.ParentReference {
+    static let knownFields: Set<String> = ["group", "name", "namespace", "resource"]
+
+    /// Decodes the known fields and keeps the other members in `unknownFields`.
+    public init(from decoder: any Decoder) throws {
+        let container = try decoder.container(keyedBy: AnyCodingKey.self)
+        self.init()
+        self.group = try container.decodeIfPresent(String.self, forKey: "group")
+        self.name = try container.decodeIfPresent(String.self, forKey: "name")
+        self.namespace = try container.decodeIfPresent(String.self, forKey: "namespace")
+        self.resource = try container.decodeIfPresent(String.self, forKey: "resource")
+        self.unknownFields = try UnknownFields.decode(from: container, known: Self.knownFields)
+    }
+
+    /// Encodes the fields that are set, then `unknownFields`.
+    public func encode(to encoder: any Encoder) throws {
+        var container = encoder.container(keyedBy: AnyCodingKey.self)
+        try container.encodeIfPresent(group, forKey: "group")
+        try container.encodeIfPresent(name, forKey: "name")
+        try container.encodeIfPresent(namespace, forKey: "namespace")
+        try container.encodeIfPresent(resource, forKey: "resource")
+        try UnknownFields.encode(unknownFields, to: &container)
     }
 }
 
@@ -1316,7 +2182,7 @@ extension NetworkingV1.ParentReference: JSONFastFillable {
                 self.namespace = try cursor.decode(String.self)
             case 0xb571c404c5b2fd35 where cursor.key(jsonKey, is: "resource"):
                 self.resource = try cursor.decode(String.self)
-            default: try cursor.skipValue()
+            default: try cursor.keepUnknown(jsonKey, in: &self.unknownFields)
             }
         }
     }
@@ -1329,6 +2195,13 @@ extension NetworkingV1 {
         public var name: String?
         /// number is the numerical port number (e.g. 80) on the Service. This is a mutually exclusive setting with "Name".
         public var number: Int32?
+        /// Members of the JSON object this model does not know (fields added by a newer API server, say),
+        /// kept so that decoding and encoding again loses nothing.
+        public var unknownFields: JSONObject {
+            get { _unknownFields?.fields ?? JSONObject() }
+            set { _unknownFields = newValue.isEmpty ? nil : UnknownFieldsBox(newValue) }
+        }
+        var _unknownFields: UnknownFieldsBox?
 
         /// Creates a value; every field defaults to `nil` (left out of the JSON).
         public init(
@@ -1338,6 +2211,27 @@ extension NetworkingV1 {
             self.name = name
             self.number = number
         }
+    }
+}
+
+extension NetworkingV1.ServiceBackendPort {
+    static let knownFields: Set<String> = ["name", "number"]
+
+    /// Decodes the known fields and keeps the other members in `unknownFields`.
+    public init(from decoder: any Decoder) throws {
+        let container = try decoder.container(keyedBy: AnyCodingKey.self)
+        self.init()
+        self.name = try container.decodeIfPresent(String.self, forKey: "name")
+        self.number = try container.decodeIfPresent(Int32.self, forKey: "number")
+        self.unknownFields = try UnknownFields.decode(from: container, known: Self.knownFields)
+    }
+
+    /// Encodes the fields that are set, then `unknownFields`.
+    public func encode(to encoder: any Encoder) throws {
+        var container = encoder.container(keyedBy: AnyCodingKey.self)
+        try container.encodeIfPresent(name, forKey: "name")
+        try container.encodeIfPresent(number, forKey: "number")
+        try UnknownFields.encode(unknownFields, to: &container)
     }
 }
 
@@ -1352,7 +2246,7 @@ extension NetworkingV1.ServiceBackendPort: JSONFastFillable {
                 self.name = try cursor.decode(String.self)
             case 0x8031a80d73f6ebe0 where cursor.key(jsonKey, is: "number"):
                 self.number = try cursor.decode(Int32.self)
-            default: try cursor.skipValue()
+            default: try cursor.keepUnknown(jsonKey, in: &self.unknownFields)
             }
         }
     }
@@ -1371,6 +2265,13 @@ extension NetworkingV1 {
         public var spec: NetworkingV1.ServiceCIDRSpec?
         /// status represents the current state of the ServiceCIDR. More info: https://git.k8s.io/community/contributors/devel/sig-architecture/api-conventions.md#spec-and-status
         public var status: NetworkingV1.ServiceCIDRStatus?
+        /// Members of the JSON object this model does not know (fields added by a newer API server, say),
+        /// kept so that decoding and encoding again loses nothing.
+        public var unknownFields: JSONObject {
+            get { _unknownFields?.fields ?? JSONObject() }
+            set { _unknownFields = newValue.isEmpty ? nil : UnknownFieldsBox(newValue) }
+        }
+        var _unknownFields: UnknownFieldsBox?
 
         /// Creates a value; every field defaults to `nil` (left out of the JSON).
         public init(
@@ -1386,6 +2287,33 @@ extension NetworkingV1 {
             self.spec = spec
             self.status = status
         }
+    }
+}
+
+extension NetworkingV1.ServiceCIDR {
+    static let knownFields: Set<String> = ["apiVersion", "kind", "metadata", "spec", "status"]
+
+    /// Decodes the known fields and keeps the other members in `unknownFields`.
+    public init(from decoder: any Decoder) throws {
+        let container = try decoder.container(keyedBy: AnyCodingKey.self)
+        self.init()
+        self.apiVersion = try container.decodeIfPresent(String.self, forKey: "apiVersion")
+        self.kind = try container.decodeIfPresent(String.self, forKey: "kind")
+        self.metadata = try container.decodeIfPresent(MetaV1.ObjectMeta.self, forKey: "metadata")
+        self.spec = try container.decodeIfPresent(NetworkingV1.ServiceCIDRSpec.self, forKey: "spec")
+        self.status = try container.decodeIfPresent(NetworkingV1.ServiceCIDRStatus.self, forKey: "status")
+        self.unknownFields = try UnknownFields.decode(from: container, known: Self.knownFields)
+    }
+
+    /// Encodes the fields that are set, then `unknownFields`.
+    public func encode(to encoder: any Encoder) throws {
+        var container = encoder.container(keyedBy: AnyCodingKey.self)
+        try container.encodeIfPresent(apiVersion, forKey: "apiVersion")
+        try container.encodeIfPresent(kind, forKey: "kind")
+        try container.encodeIfPresent(metadata, forKey: "metadata")
+        try container.encodeIfPresent(spec, forKey: "spec")
+        try container.encodeIfPresent(status, forKey: "status")
+        try UnknownFields.encode(unknownFields, to: &container)
     }
 }
 
@@ -1406,7 +2334,7 @@ extension NetworkingV1.ServiceCIDR: JSONFastFillable {
                 try cursor.fill(&self.spec)
             case 0xc4d5696d6cc12c2f where cursor.key(jsonKey, is: "status"):
                 try cursor.fill(&self.status)
-            default: try cursor.skipValue()
+            default: try cursor.keepUnknown(jsonKey, in: &self.unknownFields)
             }
         }
     }
@@ -1438,6 +2366,13 @@ extension NetworkingV1 {
         public var kind: String?
         /// Standard object's metadata. More info: https://git.k8s.io/community/contributors/devel/sig-architecture/api-conventions.md#metadata
         public var metadata: MetaV1.ListMeta?
+        /// Members of the JSON object this model does not know (fields added by a newer API server, say),
+        /// kept so that decoding and encoding again loses nothing.
+        public var unknownFields: JSONObject {
+            get { _unknownFields?.fields ?? JSONObject() }
+            set { _unknownFields = newValue.isEmpty ? nil : UnknownFieldsBox(newValue) }
+        }
+        var _unknownFields: UnknownFieldsBox?
 
         /// Creates a value; every field defaults to `nil` (left out of the JSON).
         public init(
@@ -1451,6 +2386,31 @@ extension NetworkingV1 {
             self.kind = kind
             self.metadata = metadata
         }
+    }
+}
+
+extension NetworkingV1.ServiceCIDRList {
+    static let knownFields: Set<String> = ["apiVersion", "items", "kind", "metadata"]
+
+    /// Decodes the known fields and keeps the other members in `unknownFields`.
+    public init(from decoder: any Decoder) throws {
+        let container = try decoder.container(keyedBy: AnyCodingKey.self)
+        self.init()
+        self.apiVersion = try container.decodeIfPresent(String.self, forKey: "apiVersion")
+        self.items = try container.decodeIfPresent([NetworkingV1.ServiceCIDR].self, forKey: "items")
+        self.kind = try container.decodeIfPresent(String.self, forKey: "kind")
+        self.metadata = try container.decodeIfPresent(MetaV1.ListMeta.self, forKey: "metadata")
+        self.unknownFields = try UnknownFields.decode(from: container, known: Self.knownFields)
+    }
+
+    /// Encodes the fields that are set, then `unknownFields`.
+    public func encode(to encoder: any Encoder) throws {
+        var container = encoder.container(keyedBy: AnyCodingKey.self)
+        try container.encodeIfPresent(apiVersion, forKey: "apiVersion")
+        try container.encodeIfPresent(items, forKey: "items")
+        try container.encodeIfPresent(kind, forKey: "kind")
+        try container.encodeIfPresent(metadata, forKey: "metadata")
+        try UnknownFields.encode(unknownFields, to: &container)
     }
 }
 
@@ -1469,7 +2429,7 @@ extension NetworkingV1.ServiceCIDRList: JSONFastFillable {
                 self.kind = try cursor.decode(String.self)
             case 0x28475f88f42fd020 where cursor.key(jsonKey, is: "metadata"):
                 try cursor.fill(&self.metadata)
-            default: try cursor.skipValue()
+            default: try cursor.keepUnknown(jsonKey, in: &self.unknownFields)
             }
         }
     }
@@ -1480,6 +2440,13 @@ extension NetworkingV1 {
     public struct ServiceCIDRSpec: Codable, Hashable, Sendable {
         /// CIDRs defines the IP blocks in CIDR notation (e.g. "192.168.0.0/24" or "2001:db8::/64") from which to assign service cluster IPs. Max of two CIDRs is allowed, one of each IP family. This field is immutable.
         public var cidrs: [String]?
+        /// Members of the JSON object this model does not know (fields added by a newer API server, say),
+        /// kept so that decoding and encoding again loses nothing.
+        public var unknownFields: JSONObject {
+            get { _unknownFields?.fields ?? JSONObject() }
+            set { _unknownFields = newValue.isEmpty ? nil : UnknownFieldsBox(newValue) }
+        }
+        var _unknownFields: UnknownFieldsBox?
 
         /// Creates a value; every field defaults to `nil` (left out of the JSON).
         public init(
@@ -1487,6 +2454,25 @@ extension NetworkingV1 {
         ) {
             self.cidrs = cidrs
         }
+    }
+}
+
+extension NetworkingV1.ServiceCIDRSpec {
+    static let knownFields: Set<String> = ["cidrs"]
+
+    /// Decodes the known fields and keeps the other members in `unknownFields`.
+    public init(from decoder: any Decoder) throws {
+        let container = try decoder.container(keyedBy: AnyCodingKey.self)
+        self.init()
+        self.cidrs = try container.decodeIfPresent([String].self, forKey: "cidrs")
+        self.unknownFields = try UnknownFields.decode(from: container, known: Self.knownFields)
+    }
+
+    /// Encodes the fields that are set, then `unknownFields`.
+    public func encode(to encoder: any Encoder) throws {
+        var container = encoder.container(keyedBy: AnyCodingKey.self)
+        try container.encodeIfPresent(cidrs, forKey: "cidrs")
+        try UnknownFields.encode(unknownFields, to: &container)
     }
 }
 
@@ -1499,7 +2485,7 @@ extension NetworkingV1.ServiceCIDRSpec: JSONFastFillable {
             switch cursor.keyHash {
             case 0xaabce7c3b7d5fec where cursor.key(jsonKey, is: "cidrs"):
                 self.cidrs = try cursor.decode([String].self)
-            default: try cursor.skipValue()
+            default: try cursor.keepUnknown(jsonKey, in: &self.unknownFields)
             }
         }
     }
@@ -1510,6 +2496,13 @@ extension NetworkingV1 {
     public struct ServiceCIDRStatus: Codable, Hashable, Sendable {
         /// conditions holds an array of metav1.Condition that describe the state of the ServiceCIDR. Current service state
         public var conditions: [MetaV1.Condition]?
+        /// Members of the JSON object this model does not know (fields added by a newer API server, say),
+        /// kept so that decoding and encoding again loses nothing.
+        public var unknownFields: JSONObject {
+            get { _unknownFields?.fields ?? JSONObject() }
+            set { _unknownFields = newValue.isEmpty ? nil : UnknownFieldsBox(newValue) }
+        }
+        var _unknownFields: UnknownFieldsBox?
 
         /// Creates a value; every field defaults to `nil` (left out of the JSON).
         public init(
@@ -1517,6 +2510,25 @@ extension NetworkingV1 {
         ) {
             self.conditions = conditions
         }
+    }
+}
+
+extension NetworkingV1.ServiceCIDRStatus {
+    static let knownFields: Set<String> = ["conditions"]
+
+    /// Decodes the known fields and keeps the other members in `unknownFields`.
+    public init(from decoder: any Decoder) throws {
+        let container = try decoder.container(keyedBy: AnyCodingKey.self)
+        self.init()
+        self.conditions = try container.decodeIfPresent([MetaV1.Condition].self, forKey: "conditions")
+        self.unknownFields = try UnknownFields.decode(from: container, known: Self.knownFields)
+    }
+
+    /// Encodes the fields that are set, then `unknownFields`.
+    public func encode(to encoder: any Encoder) throws {
+        var container = encoder.container(keyedBy: AnyCodingKey.self)
+        try container.encodeIfPresent(conditions, forKey: "conditions")
+        try UnknownFields.encode(unknownFields, to: &container)
     }
 }
 
@@ -1529,7 +2541,7 @@ extension NetworkingV1.ServiceCIDRStatus: JSONFastFillable {
             switch cursor.keyHash {
             case 0x5f6d4dd9db56877 where cursor.key(jsonKey, is: "conditions"):
                 try cursor.fillArray(&self.conditions)
-            default: try cursor.skipValue()
+            default: try cursor.keepUnknown(jsonKey, in: &self.unknownFields)
             }
         }
     }

@@ -17,6 +17,13 @@ extension PolicyV1 {
         public var kind: String?
         /// ObjectMeta describes the pod that is being evicted.
         public var metadata: MetaV1.ObjectMeta?
+        /// Members of the JSON object this model does not know (fields added by a newer API server, say),
+        /// kept so that decoding and encoding again loses nothing.
+        public var unknownFields: JSONObject {
+            get { _unknownFields?.fields ?? JSONObject() }
+            set { _unknownFields = newValue.isEmpty ? nil : UnknownFieldsBox(newValue) }
+        }
+        var _unknownFields: UnknownFieldsBox?
 
         /// Creates a value; every field defaults to `nil` (left out of the JSON).
         public init(
@@ -30,6 +37,31 @@ extension PolicyV1 {
             self.kind = kind
             self.metadata = metadata
         }
+    }
+}
+
+extension PolicyV1.Eviction {
+    static let knownFields: Set<String> = ["apiVersion", "deleteOptions", "kind", "metadata"]
+
+    /// Decodes the known fields and keeps the other members in `unknownFields`.
+    public init(from decoder: any Decoder) throws {
+        let container = try decoder.container(keyedBy: AnyCodingKey.self)
+        self.init()
+        self.apiVersion = try container.decodeIfPresent(String.self, forKey: "apiVersion")
+        self.deleteOptions = try container.decodeIfPresent(MetaV1.DeleteOptions.self, forKey: "deleteOptions")
+        self.kind = try container.decodeIfPresent(String.self, forKey: "kind")
+        self.metadata = try container.decodeIfPresent(MetaV1.ObjectMeta.self, forKey: "metadata")
+        self.unknownFields = try UnknownFields.decode(from: container, known: Self.knownFields)
+    }
+
+    /// Encodes the fields that are set, then `unknownFields`.
+    public func encode(to encoder: any Encoder) throws {
+        var container = encoder.container(keyedBy: AnyCodingKey.self)
+        try container.encodeIfPresent(apiVersion, forKey: "apiVersion")
+        try container.encodeIfPresent(deleteOptions, forKey: "deleteOptions")
+        try container.encodeIfPresent(kind, forKey: "kind")
+        try container.encodeIfPresent(metadata, forKey: "metadata")
+        try UnknownFields.encode(unknownFields, to: &container)
     }
 }
 
@@ -48,7 +80,7 @@ extension PolicyV1.Eviction: JSONFastFillable {
                 self.kind = try cursor.decode(String.self)
             case 0x28475f88f42fd020 where cursor.key(jsonKey, is: "metadata"):
                 try cursor.fill(&self.metadata)
-            default: try cursor.skipValue()
+            default: try cursor.keepUnknown(jsonKey, in: &self.unknownFields)
             }
         }
     }
@@ -67,6 +99,13 @@ extension PolicyV1 {
         public var spec: PolicyV1.PodDisruptionBudgetSpec?
         /// Most recently observed status of the PodDisruptionBudget.
         public var status: PolicyV1.PodDisruptionBudgetStatus?
+        /// Members of the JSON object this model does not know (fields added by a newer API server, say),
+        /// kept so that decoding and encoding again loses nothing.
+        public var unknownFields: JSONObject {
+            get { _unknownFields?.fields ?? JSONObject() }
+            set { _unknownFields = newValue.isEmpty ? nil : UnknownFieldsBox(newValue) }
+        }
+        var _unknownFields: UnknownFieldsBox?
 
         /// Creates a value; every field defaults to `nil` (left out of the JSON).
         public init(
@@ -82,6 +121,33 @@ extension PolicyV1 {
             self.spec = spec
             self.status = status
         }
+    }
+}
+
+extension PolicyV1.PodDisruptionBudget {
+    static let knownFields: Set<String> = ["apiVersion", "kind", "metadata", "spec", "status"]
+
+    /// Decodes the known fields and keeps the other members in `unknownFields`.
+    public init(from decoder: any Decoder) throws {
+        let container = try decoder.container(keyedBy: AnyCodingKey.self)
+        self.init()
+        self.apiVersion = try container.decodeIfPresent(String.self, forKey: "apiVersion")
+        self.kind = try container.decodeIfPresent(String.self, forKey: "kind")
+        self.metadata = try container.decodeIfPresent(MetaV1.ObjectMeta.self, forKey: "metadata")
+        self.spec = try container.decodeIfPresent(PolicyV1.PodDisruptionBudgetSpec.self, forKey: "spec")
+        self.status = try container.decodeIfPresent(PolicyV1.PodDisruptionBudgetStatus.self, forKey: "status")
+        self.unknownFields = try UnknownFields.decode(from: container, known: Self.knownFields)
+    }
+
+    /// Encodes the fields that are set, then `unknownFields`.
+    public func encode(to encoder: any Encoder) throws {
+        var container = encoder.container(keyedBy: AnyCodingKey.self)
+        try container.encodeIfPresent(apiVersion, forKey: "apiVersion")
+        try container.encodeIfPresent(kind, forKey: "kind")
+        try container.encodeIfPresent(metadata, forKey: "metadata")
+        try container.encodeIfPresent(spec, forKey: "spec")
+        try container.encodeIfPresent(status, forKey: "status")
+        try UnknownFields.encode(unknownFields, to: &container)
     }
 }
 
@@ -102,7 +168,7 @@ extension PolicyV1.PodDisruptionBudget: JSONFastFillable {
                 try cursor.fill(&self.spec)
             case 0xc4d5696d6cc12c2f where cursor.key(jsonKey, is: "status"):
                 try cursor.fill(&self.status)
-            default: try cursor.skipValue()
+            default: try cursor.keepUnknown(jsonKey, in: &self.unknownFields)
             }
         }
     }
@@ -134,6 +200,13 @@ extension PolicyV1 {
         public var kind: String?
         /// Standard object's metadata. More info: https://git.k8s.io/community/contributors/devel/sig-architecture/api-conventions.md#metadata
         public var metadata: MetaV1.ListMeta?
+        /// Members of the JSON object this model does not know (fields added by a newer API server, say),
+        /// kept so that decoding and encoding again loses nothing.
+        public var unknownFields: JSONObject {
+            get { _unknownFields?.fields ?? JSONObject() }
+            set { _unknownFields = newValue.isEmpty ? nil : UnknownFieldsBox(newValue) }
+        }
+        var _unknownFields: UnknownFieldsBox?
 
         /// Creates a value; every field defaults to `nil` (left out of the JSON).
         public init(
@@ -147,6 +220,31 @@ extension PolicyV1 {
             self.kind = kind
             self.metadata = metadata
         }
+    }
+}
+
+extension PolicyV1.PodDisruptionBudgetList {
+    static let knownFields: Set<String> = ["apiVersion", "items", "kind", "metadata"]
+
+    /// Decodes the known fields and keeps the other members in `unknownFields`.
+    public init(from decoder: any Decoder) throws {
+        let container = try decoder.container(keyedBy: AnyCodingKey.self)
+        self.init()
+        self.apiVersion = try container.decodeIfPresent(String.self, forKey: "apiVersion")
+        self.items = try container.decodeIfPresent([PolicyV1.PodDisruptionBudget].self, forKey: "items")
+        self.kind = try container.decodeIfPresent(String.self, forKey: "kind")
+        self.metadata = try container.decodeIfPresent(MetaV1.ListMeta.self, forKey: "metadata")
+        self.unknownFields = try UnknownFields.decode(from: container, known: Self.knownFields)
+    }
+
+    /// Encodes the fields that are set, then `unknownFields`.
+    public func encode(to encoder: any Encoder) throws {
+        var container = encoder.container(keyedBy: AnyCodingKey.self)
+        try container.encodeIfPresent(apiVersion, forKey: "apiVersion")
+        try container.encodeIfPresent(items, forKey: "items")
+        try container.encodeIfPresent(kind, forKey: "kind")
+        try container.encodeIfPresent(metadata, forKey: "metadata")
+        try UnknownFields.encode(unknownFields, to: &container)
     }
 }
 
@@ -165,7 +263,7 @@ extension PolicyV1.PodDisruptionBudgetList: JSONFastFillable {
                 self.kind = try cursor.decode(String.self)
             case 0x28475f88f42fd020 where cursor.key(jsonKey, is: "metadata"):
                 try cursor.fill(&self.metadata)
-            default: try cursor.skipValue()
+            default: try cursor.keepUnknown(jsonKey, in: &self.unknownFields)
             }
         }
     }
@@ -190,6 +288,13 @@ extension PolicyV1 {
         /// 
         /// Additional policies may be added in the future. Clients making eviction decisions should disallow eviction of unhealthy pods if they encounter an unrecognized policy in this field.
         public var unhealthyPodEvictionPolicy: String?
+        /// Members of the JSON object this model does not know (fields added by a newer API server, say),
+        /// kept so that decoding and encoding again loses nothing.
+        public var unknownFields: JSONObject {
+            get { _unknownFields?.fields ?? JSONObject() }
+            set { _unknownFields = newValue.isEmpty ? nil : UnknownFieldsBox(newValue) }
+        }
+        var _unknownFields: UnknownFieldsBox?
 
         /// Creates a value; every field defaults to `nil` (left out of the JSON).
         public init(
@@ -203,6 +308,31 @@ extension PolicyV1 {
             self.selector = selector
             self.unhealthyPodEvictionPolicy = unhealthyPodEvictionPolicy
         }
+    }
+}
+
+extension PolicyV1.PodDisruptionBudgetSpec {
+    static let knownFields: Set<String> = ["maxUnavailable", "minAvailable", "selector", "unhealthyPodEvictionPolicy"]
+
+    /// Decodes the known fields and keeps the other members in `unknownFields`.
+    public init(from decoder: any Decoder) throws {
+        let container = try decoder.container(keyedBy: AnyCodingKey.self)
+        self.init()
+        self.maxUnavailable = try container.decodeIfPresent(IntOrString.self, forKey: "maxUnavailable")
+        self.minAvailable = try container.decodeIfPresent(IntOrString.self, forKey: "minAvailable")
+        self.selector = try container.decodeIfPresent(MetaV1.LabelSelector.self, forKey: "selector")
+        self.unhealthyPodEvictionPolicy = try container.decodeIfPresent(String.self, forKey: "unhealthyPodEvictionPolicy")
+        self.unknownFields = try UnknownFields.decode(from: container, known: Self.knownFields)
+    }
+
+    /// Encodes the fields that are set, then `unknownFields`.
+    public func encode(to encoder: any Encoder) throws {
+        var container = encoder.container(keyedBy: AnyCodingKey.self)
+        try container.encodeIfPresent(maxUnavailable, forKey: "maxUnavailable")
+        try container.encodeIfPresent(minAvailable, forKey: "minAvailable")
+        try container.encodeIfPresent(selector, forKey: "selector")
+        try container.encodeIfPresent(unhealthyPodEvictionPolicy, forKey: "unhealthyPodEvictionPolicy")
+        try UnknownFields.encode(unknownFields, to: &container)
     }
 }
 
@@ -221,7 +351,7 @@ extension PolicyV1.PodDisruptionBudgetSpec: JSONFastFillable {
                 try cursor.fill(&self.selector)
             case 0xb2e8ed5d41e3bd5d where cursor.key(jsonKey, is: "unhealthyPodEvictionPolicy"):
                 self.unhealthyPodEvictionPolicy = try cursor.decode(String.self)
-            default: try cursor.skipValue()
+            default: try cursor.keepUnknown(jsonKey, in: &self.unknownFields)
             }
         }
     }
@@ -252,6 +382,13 @@ extension PolicyV1 {
         public var expectedPods: Int32?
         /// Most recent generation observed when updating this PDB status. DisruptionsAllowed and other status information is valid only if observedGeneration equals to PDB's object generation.
         public var observedGeneration: Int64?
+        /// Members of the JSON object this model does not know (fields added by a newer API server, say),
+        /// kept so that decoding and encoding again loses nothing.
+        public var unknownFields: JSONObject {
+            get { _unknownFields?.fields ?? JSONObject() }
+            set { _unknownFields = newValue.isEmpty ? nil : UnknownFieldsBox(newValue) }
+        }
+        var _unknownFields: UnknownFieldsBox?
 
         /// Creates a value; every field defaults to `nil` (left out of the JSON).
         public init(
@@ -271,6 +408,37 @@ extension PolicyV1 {
             self.expectedPods = expectedPods
             self.observedGeneration = observedGeneration
         }
+    }
+}
+
+extension PolicyV1.PodDisruptionBudgetStatus {
+    static let knownFields: Set<String> = ["conditions", "currentHealthy", "desiredHealthy", "disruptedPods", "disruptionsAllowed", "expectedPods", "observedGeneration"]
+
+    /// Decodes the known fields and keeps the other members in `unknownFields`.
+    public init(from decoder: any Decoder) throws {
+        let container = try decoder.container(keyedBy: AnyCodingKey.self)
+        self.init()
+        self.conditions = try container.decodeIfPresent([MetaV1.Condition].self, forKey: "conditions")
+        self.currentHealthy = try container.decodeIfPresent(Int32.self, forKey: "currentHealthy")
+        self.desiredHealthy = try container.decodeIfPresent(Int32.self, forKey: "desiredHealthy")
+        self.disruptedPods = try container.decodeIfPresent([String: Time].self, forKey: "disruptedPods")
+        self.disruptionsAllowed = try container.decodeIfPresent(Int32.self, forKey: "disruptionsAllowed")
+        self.expectedPods = try container.decodeIfPresent(Int32.self, forKey: "expectedPods")
+        self.observedGeneration = try container.decodeIfPresent(Int64.self, forKey: "observedGeneration")
+        self.unknownFields = try UnknownFields.decode(from: container, known: Self.knownFields)
+    }
+
+    /// Encodes the fields that are set, then `unknownFields`.
+    public func encode(to encoder: any Encoder) throws {
+        var container = encoder.container(keyedBy: AnyCodingKey.self)
+        try container.encodeIfPresent(conditions, forKey: "conditions")
+        try container.encodeIfPresent(currentHealthy, forKey: "currentHealthy")
+        try container.encodeIfPresent(desiredHealthy, forKey: "desiredHealthy")
+        try container.encodeIfPresent(disruptedPods, forKey: "disruptedPods")
+        try container.encodeIfPresent(disruptionsAllowed, forKey: "disruptionsAllowed")
+        try container.encodeIfPresent(expectedPods, forKey: "expectedPods")
+        try container.encodeIfPresent(observedGeneration, forKey: "observedGeneration")
+        try UnknownFields.encode(unknownFields, to: &container)
     }
 }
 
@@ -295,7 +463,7 @@ extension PolicyV1.PodDisruptionBudgetStatus: JSONFastFillable {
                 self.expectedPods = try cursor.decode(Int32.self)
             case 0x4bbc628adf0ff70b where cursor.key(jsonKey, is: "observedGeneration"):
                 self.observedGeneration = try cursor.decode(Int64.self)
-            default: try cursor.skipValue()
+            default: try cursor.keepUnknown(jsonKey, in: &self.unknownFields)
             }
         }
     }

@@ -11,6 +11,13 @@ extension RBACV1 {
     public struct AggregationRule: Codable, Hashable, Sendable {
         /// ClusterRoleSelectors holds a list of selectors which will be used to find ClusterRoles and create the rules. If any of the selectors match, then the ClusterRole's permissions will be added
         public var clusterRoleSelectors: [MetaV1.LabelSelector]?
+        /// Members of the JSON object this model does not know (fields added by a newer API server, say),
+        /// kept so that decoding and encoding again loses nothing.
+        public var unknownFields: JSONObject {
+            get { _unknownFields?.fields ?? JSONObject() }
+            set { _unknownFields = newValue.isEmpty ? nil : UnknownFieldsBox(newValue) }
+        }
+        var _unknownFields: UnknownFieldsBox?
 
         /// Creates a value; every field defaults to `nil` (left out of the JSON).
         public init(
@@ -18,6 +25,25 @@ extension RBACV1 {
         ) {
             self.clusterRoleSelectors = clusterRoleSelectors
         }
+    }
+}
+
+extension RBACV1.AggregationRule {
+    static let knownFields: Set<String> = ["clusterRoleSelectors"]
+
+    /// Decodes the known fields and keeps the other members in `unknownFields`.
+    public init(from decoder: any Decoder) throws {
+        let container = try decoder.container(keyedBy: AnyCodingKey.self)
+        self.init()
+        self.clusterRoleSelectors = try container.decodeIfPresent([MetaV1.LabelSelector].self, forKey: "clusterRoleSelectors")
+        self.unknownFields = try UnknownFields.decode(from: container, known: Self.knownFields)
+    }
+
+    /// Encodes the fields that are set, then `unknownFields`.
+    public func encode(to encoder: any Encoder) throws {
+        var container = encoder.container(keyedBy: AnyCodingKey.self)
+        try container.encodeIfPresent(clusterRoleSelectors, forKey: "clusterRoleSelectors")
+        try UnknownFields.encode(unknownFields, to: &container)
     }
 }
 
@@ -30,7 +56,7 @@ extension RBACV1.AggregationRule: JSONFastFillable {
             switch cursor.keyHash {
             case 0x968aea879b16cf79 where cursor.key(jsonKey, is: "clusterRoleSelectors"):
                 try cursor.fillArray(&self.clusterRoleSelectors)
-            default: try cursor.skipValue()
+            default: try cursor.keepUnknown(jsonKey, in: &self.unknownFields)
             }
         }
     }
@@ -49,6 +75,13 @@ extension RBACV1 {
         public var metadata: MetaV1.ObjectMeta?
         /// Rules holds all the PolicyRules for this ClusterRole
         public var rules: [RBACV1.PolicyRule]?
+        /// Members of the JSON object this model does not know (fields added by a newer API server, say),
+        /// kept so that decoding and encoding again loses nothing.
+        public var unknownFields: JSONObject {
+            get { _unknownFields?.fields ?? JSONObject() }
+            set { _unknownFields = newValue.isEmpty ? nil : UnknownFieldsBox(newValue) }
+        }
+        var _unknownFields: UnknownFieldsBox?
 
         /// Creates a value; every field defaults to `nil` (left out of the JSON).
         public init(
@@ -64,6 +97,33 @@ extension RBACV1 {
             self.metadata = metadata
             self.rules = rules
         }
+    }
+}
+
+extension RBACV1.ClusterRole {
+    static let knownFields: Set<String> = ["aggregationRule", "apiVersion", "kind", "metadata", "rules"]
+
+    /// Decodes the known fields and keeps the other members in `unknownFields`.
+    public init(from decoder: any Decoder) throws {
+        let container = try decoder.container(keyedBy: AnyCodingKey.self)
+        self.init()
+        self.aggregationRule = try container.decodeIfPresent(RBACV1.AggregationRule.self, forKey: "aggregationRule")
+        self.apiVersion = try container.decodeIfPresent(String.self, forKey: "apiVersion")
+        self.kind = try container.decodeIfPresent(String.self, forKey: "kind")
+        self.metadata = try container.decodeIfPresent(MetaV1.ObjectMeta.self, forKey: "metadata")
+        self.rules = try container.decodeIfPresent([RBACV1.PolicyRule].self, forKey: "rules")
+        self.unknownFields = try UnknownFields.decode(from: container, known: Self.knownFields)
+    }
+
+    /// Encodes the fields that are set, then `unknownFields`.
+    public func encode(to encoder: any Encoder) throws {
+        var container = encoder.container(keyedBy: AnyCodingKey.self)
+        try container.encodeIfPresent(aggregationRule, forKey: "aggregationRule")
+        try container.encodeIfPresent(apiVersion, forKey: "apiVersion")
+        try container.encodeIfPresent(kind, forKey: "kind")
+        try container.encodeIfPresent(metadata, forKey: "metadata")
+        try container.encodeIfPresent(rules, forKey: "rules")
+        try UnknownFields.encode(unknownFields, to: &container)
     }
 }
 
@@ -84,7 +144,7 @@ extension RBACV1.ClusterRole: JSONFastFillable {
                 try cursor.fill(&self.metadata)
             case 0x67124f6a285153c0 where cursor.key(jsonKey, is: "rules"):
                 try cursor.fillArray(&self.rules)
-            default: try cursor.skipValue()
+            default: try cursor.keepUnknown(jsonKey, in: &self.unknownFields)
             }
         }
     }
@@ -118,6 +178,13 @@ extension RBACV1 {
         public var roleRef: RBACV1.RoleRef?
         /// Subjects holds references to the objects the role applies to.
         public var subjects: [RBACV1.Subject]?
+        /// Members of the JSON object this model does not know (fields added by a newer API server, say),
+        /// kept so that decoding and encoding again loses nothing.
+        public var unknownFields: JSONObject {
+            get { _unknownFields?.fields ?? JSONObject() }
+            set { _unknownFields = newValue.isEmpty ? nil : UnknownFieldsBox(newValue) }
+        }
+        var _unknownFields: UnknownFieldsBox?
 
         /// Creates a value; every field defaults to `nil` (left out of the JSON).
         public init(
@@ -133,6 +200,33 @@ extension RBACV1 {
             self.roleRef = roleRef
             self.subjects = subjects
         }
+    }
+}
+
+extension RBACV1.ClusterRoleBinding {
+    static let knownFields: Set<String> = ["apiVersion", "kind", "metadata", "roleRef", "subjects"]
+
+    /// Decodes the known fields and keeps the other members in `unknownFields`.
+    public init(from decoder: any Decoder) throws {
+        let container = try decoder.container(keyedBy: AnyCodingKey.self)
+        self.init()
+        self.apiVersion = try container.decodeIfPresent(String.self, forKey: "apiVersion")
+        self.kind = try container.decodeIfPresent(String.self, forKey: "kind")
+        self.metadata = try container.decodeIfPresent(MetaV1.ObjectMeta.self, forKey: "metadata")
+        self.roleRef = try container.decodeIfPresent(RBACV1.RoleRef.self, forKey: "roleRef")
+        self.subjects = try container.decodeIfPresent([RBACV1.Subject].self, forKey: "subjects")
+        self.unknownFields = try UnknownFields.decode(from: container, known: Self.knownFields)
+    }
+
+    /// Encodes the fields that are set, then `unknownFields`.
+    public func encode(to encoder: any Encoder) throws {
+        var container = encoder.container(keyedBy: AnyCodingKey.self)
+        try container.encodeIfPresent(apiVersion, forKey: "apiVersion")
+        try container.encodeIfPresent(kind, forKey: "kind")
+        try container.encodeIfPresent(metadata, forKey: "metadata")
+        try container.encodeIfPresent(roleRef, forKey: "roleRef")
+        try container.encodeIfPresent(subjects, forKey: "subjects")
+        try UnknownFields.encode(unknownFields, to: &container)
     }
 }
 
@@ -153,7 +247,7 @@ extension RBACV1.ClusterRoleBinding: JSONFastFillable {
                 try cursor.fill(&self.roleRef)
             case 0x38907132bf0036b4 where cursor.key(jsonKey, is: "subjects"):
                 try cursor.fillArray(&self.subjects)
-            default: try cursor.skipValue()
+            default: try cursor.keepUnknown(jsonKey, in: &self.unknownFields)
             }
         }
     }
@@ -185,6 +279,13 @@ extension RBACV1 {
         public var kind: String?
         /// Standard object's metadata.
         public var metadata: MetaV1.ListMeta?
+        /// Members of the JSON object this model does not know (fields added by a newer API server, say),
+        /// kept so that decoding and encoding again loses nothing.
+        public var unknownFields: JSONObject {
+            get { _unknownFields?.fields ?? JSONObject() }
+            set { _unknownFields = newValue.isEmpty ? nil : UnknownFieldsBox(newValue) }
+        }
+        var _unknownFields: UnknownFieldsBox?
 
         /// Creates a value; every field defaults to `nil` (left out of the JSON).
         public init(
@@ -198,6 +299,31 @@ extension RBACV1 {
             self.kind = kind
             self.metadata = metadata
         }
+    }
+}
+
+extension RBACV1.ClusterRoleBindingList {
+    static let knownFields: Set<String> = ["apiVersion", "items", "kind", "metadata"]
+
+    /// Decodes the known fields and keeps the other members in `unknownFields`.
+    public init(from decoder: any Decoder) throws {
+        let container = try decoder.container(keyedBy: AnyCodingKey.self)
+        self.init()
+        self.apiVersion = try container.decodeIfPresent(String.self, forKey: "apiVersion")
+        self.items = try container.decodeIfPresent([RBACV1.ClusterRoleBinding].self, forKey: "items")
+        self.kind = try container.decodeIfPresent(String.self, forKey: "kind")
+        self.metadata = try container.decodeIfPresent(MetaV1.ListMeta.self, forKey: "metadata")
+        self.unknownFields = try UnknownFields.decode(from: container, known: Self.knownFields)
+    }
+
+    /// Encodes the fields that are set, then `unknownFields`.
+    public func encode(to encoder: any Encoder) throws {
+        var container = encoder.container(keyedBy: AnyCodingKey.self)
+        try container.encodeIfPresent(apiVersion, forKey: "apiVersion")
+        try container.encodeIfPresent(items, forKey: "items")
+        try container.encodeIfPresent(kind, forKey: "kind")
+        try container.encodeIfPresent(metadata, forKey: "metadata")
+        try UnknownFields.encode(unknownFields, to: &container)
     }
 }
 
@@ -216,7 +342,7 @@ extension RBACV1.ClusterRoleBindingList: JSONFastFillable {
                 self.kind = try cursor.decode(String.self)
             case 0x28475f88f42fd020 where cursor.key(jsonKey, is: "metadata"):
                 try cursor.fill(&self.metadata)
-            default: try cursor.skipValue()
+            default: try cursor.keepUnknown(jsonKey, in: &self.unknownFields)
             }
         }
     }
@@ -235,6 +361,13 @@ extension RBACV1 {
         public var kind: String?
         /// Standard object's metadata.
         public var metadata: MetaV1.ListMeta?
+        /// Members of the JSON object this model does not know (fields added by a newer API server, say),
+        /// kept so that decoding and encoding again loses nothing.
+        public var unknownFields: JSONObject {
+            get { _unknownFields?.fields ?? JSONObject() }
+            set { _unknownFields = newValue.isEmpty ? nil : UnknownFieldsBox(newValue) }
+        }
+        var _unknownFields: UnknownFieldsBox?
 
         /// Creates a value; every field defaults to `nil` (left out of the JSON).
         public init(
@@ -248,6 +381,31 @@ extension RBACV1 {
             self.kind = kind
             self.metadata = metadata
         }
+    }
+}
+
+extension RBACV1.ClusterRoleList {
+    static let knownFields: Set<String> = ["apiVersion", "items", "kind", "metadata"]
+
+    /// Decodes the known fields and keeps the other members in `unknownFields`.
+    public init(from decoder: any Decoder) throws {
+        let container = try decoder.container(keyedBy: AnyCodingKey.self)
+        self.init()
+        self.apiVersion = try container.decodeIfPresent(String.self, forKey: "apiVersion")
+        self.items = try container.decodeIfPresent([RBACV1.ClusterRole].self, forKey: "items")
+        self.kind = try container.decodeIfPresent(String.self, forKey: "kind")
+        self.metadata = try container.decodeIfPresent(MetaV1.ListMeta.self, forKey: "metadata")
+        self.unknownFields = try UnknownFields.decode(from: container, known: Self.knownFields)
+    }
+
+    /// Encodes the fields that are set, then `unknownFields`.
+    public func encode(to encoder: any Encoder) throws {
+        var container = encoder.container(keyedBy: AnyCodingKey.self)
+        try container.encodeIfPresent(apiVersion, forKey: "apiVersion")
+        try container.encodeIfPresent(items, forKey: "items")
+        try container.encodeIfPresent(kind, forKey: "kind")
+        try container.encodeIfPresent(metadata, forKey: "metadata")
+        try UnknownFields.encode(unknownFields, to: &container)
     }
 }
 
@@ -266,7 +424,7 @@ extension RBACV1.ClusterRoleList: JSONFastFillable {
                 self.kind = try cursor.decode(String.self)
             case 0x28475f88f42fd020 where cursor.key(jsonKey, is: "metadata"):
                 try cursor.fill(&self.metadata)
-            default: try cursor.skipValue()
+            default: try cursor.keepUnknown(jsonKey, in: &self.unknownFields)
             }
         }
     }
@@ -287,6 +445,13 @@ extension RBACV1 {
         /// 
         /// Required by the API.
         public var verbs: [String]?
+        /// Members of the JSON object this model does not know (fields added by a newer API server, say),
+        /// kept so that decoding and encoding again loses nothing.
+        public var unknownFields: JSONObject {
+            get { _unknownFields?.fields ?? JSONObject() }
+            set { _unknownFields = newValue.isEmpty ? nil : UnknownFieldsBox(newValue) }
+        }
+        var _unknownFields: UnknownFieldsBox?
 
         /// Creates a value; every field defaults to `nil` (left out of the JSON).
         public init(
@@ -302,6 +467,33 @@ extension RBACV1 {
             self.resources = resources
             self.verbs = verbs
         }
+    }
+}
+
+extension RBACV1.PolicyRule {
+    static let knownFields: Set<String> = ["apiGroups", "nonResourceURLs", "resourceNames", "resources", "verbs"]
+
+    /// Decodes the known fields and keeps the other members in `unknownFields`.
+    public init(from decoder: any Decoder) throws {
+        let container = try decoder.container(keyedBy: AnyCodingKey.self)
+        self.init()
+        self.apiGroups = try container.decodeIfPresent([String].self, forKey: "apiGroups")
+        self.nonResourceURLs = try container.decodeIfPresent([String].self, forKey: "nonResourceURLs")
+        self.resourceNames = try container.decodeIfPresent([String].self, forKey: "resourceNames")
+        self.resources = try container.decodeIfPresent([String].self, forKey: "resources")
+        self.verbs = try container.decodeIfPresent([String].self, forKey: "verbs")
+        self.unknownFields = try UnknownFields.decode(from: container, known: Self.knownFields)
+    }
+
+    /// Encodes the fields that are set, then `unknownFields`.
+    public func encode(to encoder: any Encoder) throws {
+        var container = encoder.container(keyedBy: AnyCodingKey.self)
+        try container.encodeIfPresent(apiGroups, forKey: "apiGroups")
+        try container.encodeIfPresent(nonResourceURLs, forKey: "nonResourceURLs")
+        try container.encodeIfPresent(resourceNames, forKey: "resourceNames")
+        try container.encodeIfPresent(resources, forKey: "resources")
+        try container.encodeIfPresent(verbs, forKey: "verbs")
+        try UnknownFields.encode(unknownFields, to: &container)
     }
 }
 
@@ -322,7 +514,7 @@ extension RBACV1.PolicyRule: JSONFastFillable {
                 self.resources = try cursor.decode([String].self)
             case 0xe6d215b730981b09 where cursor.key(jsonKey, is: "verbs"):
                 self.verbs = try cursor.decode([String].self)
-            default: try cursor.skipValue()
+            default: try cursor.keepUnknown(jsonKey, in: &self.unknownFields)
             }
         }
     }
@@ -339,6 +531,13 @@ extension RBACV1 {
         public var metadata: MetaV1.ObjectMeta?
         /// Rules holds all the PolicyRules for this Role
         public var rules: [RBACV1.PolicyRule]?
+        /// Members of the JSON object this model does not know (fields added by a newer API server, say),
+        /// kept so that decoding and encoding again loses nothing.
+        public var unknownFields: JSONObject {
+            get { _unknownFields?.fields ?? JSONObject() }
+            set { _unknownFields = newValue.isEmpty ? nil : UnknownFieldsBox(newValue) }
+        }
+        var _unknownFields: UnknownFieldsBox?
 
         /// Creates a value; every field defaults to `nil` (left out of the JSON).
         public init(
@@ -352,6 +551,31 @@ extension RBACV1 {
             self.metadata = metadata
             self.rules = rules
         }
+    }
+}
+
+extension RBACV1.Role {
+    static let knownFields: Set<String> = ["apiVersion", "kind", "metadata", "rules"]
+
+    /// Decodes the known fields and keeps the other members in `unknownFields`.
+    public init(from decoder: any Decoder) throws {
+        let container = try decoder.container(keyedBy: AnyCodingKey.self)
+        self.init()
+        self.apiVersion = try container.decodeIfPresent(String.self, forKey: "apiVersion")
+        self.kind = try container.decodeIfPresent(String.self, forKey: "kind")
+        self.metadata = try container.decodeIfPresent(MetaV1.ObjectMeta.self, forKey: "metadata")
+        self.rules = try container.decodeIfPresent([RBACV1.PolicyRule].self, forKey: "rules")
+        self.unknownFields = try UnknownFields.decode(from: container, known: Self.knownFields)
+    }
+
+    /// Encodes the fields that are set, then `unknownFields`.
+    public func encode(to encoder: any Encoder) throws {
+        var container = encoder.container(keyedBy: AnyCodingKey.self)
+        try container.encodeIfPresent(apiVersion, forKey: "apiVersion")
+        try container.encodeIfPresent(kind, forKey: "kind")
+        try container.encodeIfPresent(metadata, forKey: "metadata")
+        try container.encodeIfPresent(rules, forKey: "rules")
+        try UnknownFields.encode(unknownFields, to: &container)
     }
 }
 
@@ -370,7 +594,7 @@ extension RBACV1.Role: JSONFastFillable {
                 try cursor.fill(&self.metadata)
             case 0x67124f6a285153c0 where cursor.key(jsonKey, is: "rules"):
                 try cursor.fillArray(&self.rules)
-            default: try cursor.skipValue()
+            default: try cursor.keepUnknown(jsonKey, in: &self.unknownFields)
             }
         }
     }
@@ -404,6 +628,13 @@ extension RBACV1 {
         public var roleRef: RBACV1.RoleRef?
         /// Subjects holds references to the objects the role applies to.
         public var subjects: [RBACV1.Subject]?
+        /// Members of the JSON object this model does not know (fields added by a newer API server, say),
+        /// kept so that decoding and encoding again loses nothing.
+        public var unknownFields: JSONObject {
+            get { _unknownFields?.fields ?? JSONObject() }
+            set { _unknownFields = newValue.isEmpty ? nil : UnknownFieldsBox(newValue) }
+        }
+        var _unknownFields: UnknownFieldsBox?
 
         /// Creates a value; every field defaults to `nil` (left out of the JSON).
         public init(
@@ -419,6 +650,33 @@ extension RBACV1 {
             self.roleRef = roleRef
             self.subjects = subjects
         }
+    }
+}
+
+extension RBACV1.RoleBinding {
+    static let knownFields: Set<String> = ["apiVersion", "kind", "metadata", "roleRef", "subjects"]
+
+    /// Decodes the known fields and keeps the other members in `unknownFields`.
+    public init(from decoder: any Decoder) throws {
+        let container = try decoder.container(keyedBy: AnyCodingKey.self)
+        self.init()
+        self.apiVersion = try container.decodeIfPresent(String.self, forKey: "apiVersion")
+        self.kind = try container.decodeIfPresent(String.self, forKey: "kind")
+        self.metadata = try container.decodeIfPresent(MetaV1.ObjectMeta.self, forKey: "metadata")
+        self.roleRef = try container.decodeIfPresent(RBACV1.RoleRef.self, forKey: "roleRef")
+        self.subjects = try container.decodeIfPresent([RBACV1.Subject].self, forKey: "subjects")
+        self.unknownFields = try UnknownFields.decode(from: container, known: Self.knownFields)
+    }
+
+    /// Encodes the fields that are set, then `unknownFields`.
+    public func encode(to encoder: any Encoder) throws {
+        var container = encoder.container(keyedBy: AnyCodingKey.self)
+        try container.encodeIfPresent(apiVersion, forKey: "apiVersion")
+        try container.encodeIfPresent(kind, forKey: "kind")
+        try container.encodeIfPresent(metadata, forKey: "metadata")
+        try container.encodeIfPresent(roleRef, forKey: "roleRef")
+        try container.encodeIfPresent(subjects, forKey: "subjects")
+        try UnknownFields.encode(unknownFields, to: &container)
     }
 }
 
@@ -439,7 +697,7 @@ extension RBACV1.RoleBinding: JSONFastFillable {
                 try cursor.fill(&self.roleRef)
             case 0x38907132bf0036b4 where cursor.key(jsonKey, is: "subjects"):
                 try cursor.fillArray(&self.subjects)
-            default: try cursor.skipValue()
+            default: try cursor.keepUnknown(jsonKey, in: &self.unknownFields)
             }
         }
     }
@@ -471,6 +729,13 @@ extension RBACV1 {
         public var kind: String?
         /// Standard object's metadata.
         public var metadata: MetaV1.ListMeta?
+        /// Members of the JSON object this model does not know (fields added by a newer API server, say),
+        /// kept so that decoding and encoding again loses nothing.
+        public var unknownFields: JSONObject {
+            get { _unknownFields?.fields ?? JSONObject() }
+            set { _unknownFields = newValue.isEmpty ? nil : UnknownFieldsBox(newValue) }
+        }
+        var _unknownFields: UnknownFieldsBox?
 
         /// Creates a value; every field defaults to `nil` (left out of the JSON).
         public init(
@@ -484,6 +749,31 @@ extension RBACV1 {
             self.kind = kind
             self.metadata = metadata
         }
+    }
+}
+
+extension RBACV1.RoleBindingList {
+    static let knownFields: Set<String> = ["apiVersion", "items", "kind", "metadata"]
+
+    /// Decodes the known fields and keeps the other members in `unknownFields`.
+    public init(from decoder: any Decoder) throws {
+        let container = try decoder.container(keyedBy: AnyCodingKey.self)
+        self.init()
+        self.apiVersion = try container.decodeIfPresent(String.self, forKey: "apiVersion")
+        self.items = try container.decodeIfPresent([RBACV1.RoleBinding].self, forKey: "items")
+        self.kind = try container.decodeIfPresent(String.self, forKey: "kind")
+        self.metadata = try container.decodeIfPresent(MetaV1.ListMeta.self, forKey: "metadata")
+        self.unknownFields = try UnknownFields.decode(from: container, known: Self.knownFields)
+    }
+
+    /// Encodes the fields that are set, then `unknownFields`.
+    public func encode(to encoder: any Encoder) throws {
+        var container = encoder.container(keyedBy: AnyCodingKey.self)
+        try container.encodeIfPresent(apiVersion, forKey: "apiVersion")
+        try container.encodeIfPresent(items, forKey: "items")
+        try container.encodeIfPresent(kind, forKey: "kind")
+        try container.encodeIfPresent(metadata, forKey: "metadata")
+        try UnknownFields.encode(unknownFields, to: &container)
     }
 }
 
@@ -502,7 +792,7 @@ extension RBACV1.RoleBindingList: JSONFastFillable {
                 self.kind = try cursor.decode(String.self)
             case 0x28475f88f42fd020 where cursor.key(jsonKey, is: "metadata"):
                 try cursor.fill(&self.metadata)
-            default: try cursor.skipValue()
+            default: try cursor.keepUnknown(jsonKey, in: &self.unknownFields)
             }
         }
     }
@@ -521,6 +811,13 @@ extension RBACV1 {
         public var kind: String?
         /// Standard object's metadata.
         public var metadata: MetaV1.ListMeta?
+        /// Members of the JSON object this model does not know (fields added by a newer API server, say),
+        /// kept so that decoding and encoding again loses nothing.
+        public var unknownFields: JSONObject {
+            get { _unknownFields?.fields ?? JSONObject() }
+            set { _unknownFields = newValue.isEmpty ? nil : UnknownFieldsBox(newValue) }
+        }
+        var _unknownFields: UnknownFieldsBox?
 
         /// Creates a value; every field defaults to `nil` (left out of the JSON).
         public init(
@@ -534,6 +831,31 @@ extension RBACV1 {
             self.kind = kind
             self.metadata = metadata
         }
+    }
+}
+
+extension RBACV1.RoleList {
+    static let knownFields: Set<String> = ["apiVersion", "items", "kind", "metadata"]
+
+    /// Decodes the known fields and keeps the other members in `unknownFields`.
+    public init(from decoder: any Decoder) throws {
+        let container = try decoder.container(keyedBy: AnyCodingKey.self)
+        self.init()
+        self.apiVersion = try container.decodeIfPresent(String.self, forKey: "apiVersion")
+        self.items = try container.decodeIfPresent([RBACV1.Role].self, forKey: "items")
+        self.kind = try container.decodeIfPresent(String.self, forKey: "kind")
+        self.metadata = try container.decodeIfPresent(MetaV1.ListMeta.self, forKey: "metadata")
+        self.unknownFields = try UnknownFields.decode(from: container, known: Self.knownFields)
+    }
+
+    /// Encodes the fields that are set, then `unknownFields`.
+    public func encode(to encoder: any Encoder) throws {
+        var container = encoder.container(keyedBy: AnyCodingKey.self)
+        try container.encodeIfPresent(apiVersion, forKey: "apiVersion")
+        try container.encodeIfPresent(items, forKey: "items")
+        try container.encodeIfPresent(kind, forKey: "kind")
+        try container.encodeIfPresent(metadata, forKey: "metadata")
+        try UnknownFields.encode(unknownFields, to: &container)
     }
 }
 
@@ -552,7 +874,7 @@ extension RBACV1.RoleList: JSONFastFillable {
                 self.kind = try cursor.decode(String.self)
             case 0x28475f88f42fd020 where cursor.key(jsonKey, is: "metadata"):
                 try cursor.fill(&self.metadata)
-            default: try cursor.skipValue()
+            default: try cursor.keepUnknown(jsonKey, in: &self.unknownFields)
             }
         }
     }
@@ -571,6 +893,13 @@ extension RBACV1 {
         /// 
         /// Required by the API.
         public var name: String?
+        /// Members of the JSON object this model does not know (fields added by a newer API server, say),
+        /// kept so that decoding and encoding again loses nothing.
+        public var unknownFields: JSONObject {
+            get { _unknownFields?.fields ?? JSONObject() }
+            set { _unknownFields = newValue.isEmpty ? nil : UnknownFieldsBox(newValue) }
+        }
+        var _unknownFields: UnknownFieldsBox?
 
         /// Creates a value; every field defaults to `nil` (left out of the JSON).
         public init(
@@ -582,6 +911,29 @@ extension RBACV1 {
             self.kind = kind
             self.name = name
         }
+    }
+}
+
+extension RBACV1.RoleRef {
+    static let knownFields: Set<String> = ["apiGroup", "kind", "name"]
+
+    /// Decodes the known fields and keeps the other members in `unknownFields`.
+    public init(from decoder: any Decoder) throws {
+        let container = try decoder.container(keyedBy: AnyCodingKey.self)
+        self.init()
+        self.apiGroup = try container.decodeIfPresent(String.self, forKey: "apiGroup")
+        self.kind = try container.decodeIfPresent(String.self, forKey: "kind")
+        self.name = try container.decodeIfPresent(String.self, forKey: "name")
+        self.unknownFields = try UnknownFields.decode(from: container, known: Self.knownFields)
+    }
+
+    /// Encodes the fields that are set, then `unknownFields`.
+    public func encode(to encoder: any Encoder) throws {
+        var container = encoder.container(keyedBy: AnyCodingKey.self)
+        try container.encodeIfPresent(apiGroup, forKey: "apiGroup")
+        try container.encodeIfPresent(kind, forKey: "kind")
+        try container.encodeIfPresent(name, forKey: "name")
+        try UnknownFields.encode(unknownFields, to: &container)
     }
 }
 
@@ -598,7 +950,7 @@ extension RBACV1.RoleRef: JSONFastFillable {
                 self.kind = try cursor.decode(String.self)
             case 0xc4bcadba8e631b86 where cursor.key(jsonKey, is: "name"):
                 self.name = try cursor.decode(String.self)
-            default: try cursor.skipValue()
+            default: try cursor.keepUnknown(jsonKey, in: &self.unknownFields)
             }
         }
     }
@@ -619,6 +971,13 @@ extension RBACV1 {
         public var name: String?
         /// Namespace of the referenced object.  If the object kind is non-namespace, such as "User" or "Group", and this value is not empty the Authorizer should report an error.
         public var namespace: String?
+        /// Members of the JSON object this model does not know (fields added by a newer API server, say),
+        /// kept so that decoding and encoding again loses nothing.
+        public var unknownFields: JSONObject {
+            get { _unknownFields?.fields ?? JSONObject() }
+            set { _unknownFields = newValue.isEmpty ? nil : UnknownFieldsBox(newValue) }
+        }
+        var _unknownFields: UnknownFieldsBox?
 
         /// Creates a value; every field defaults to `nil` (left out of the JSON).
         public init(
@@ -632,6 +991,31 @@ extension RBACV1 {
             self.name = name
             self.namespace = namespace
         }
+    }
+}
+
+extension RBACV1.Subject {
+    static let knownFields: Set<String> = ["apiGroup", "kind", "name", "namespace"]
+
+    /// Decodes the known fields and keeps the other members in `unknownFields`.
+    public init(from decoder: any Decoder) throws {
+        let container = try decoder.container(keyedBy: AnyCodingKey.self)
+        self.init()
+        self.apiGroup = try container.decodeIfPresent(String.self, forKey: "apiGroup")
+        self.kind = try container.decodeIfPresent(String.self, forKey: "kind")
+        self.name = try container.decodeIfPresent(String.self, forKey: "name")
+        self.namespace = try container.decodeIfPresent(String.self, forKey: "namespace")
+        self.unknownFields = try UnknownFields.decode(from: container, known: Self.knownFields)
+    }
+
+    /// Encodes the fields that are set, then `unknownFields`.
+    public func encode(to encoder: any Encoder) throws {
+        var container = encoder.container(keyedBy: AnyCodingKey.self)
+        try container.encodeIfPresent(apiGroup, forKey: "apiGroup")
+        try container.encodeIfPresent(kind, forKey: "kind")
+        try container.encodeIfPresent(name, forKey: "name")
+        try container.encodeIfPresent(namespace, forKey: "namespace")
+        try UnknownFields.encode(unknownFields, to: &container)
     }
 }
 
@@ -650,7 +1034,7 @@ extension RBACV1.Subject: JSONFastFillable {
                 self.name = try cursor.decode(String.self)
             case 0xdc1c4a04cb5c6da0 where cursor.key(jsonKey, is: "namespace"):
                 self.namespace = try cursor.decode(String.self)
-            default: try cursor.skipValue()
+            default: try cursor.keepUnknown(jsonKey, in: &self.unknownFields)
             }
         }
     }
