@@ -6,17 +6,8 @@ import KubeConfig
 /// The generated models against objects recorded from kube-apiserver v1.36.2.
 @Suite("Generated models decode and round-trip real API objects")
 struct ModelTests {
-    static let recordings = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
-        .appendingPathComponent("Recordings")
-
-    struct Exchange: Decodable {
-        struct Response: Decodable { var body: String }
-        var response: Response
-    }
-
     func body(_ file: String) throws -> Data {
-        let exchange = try JSONDecoder().decode(Exchange.self, from: Data(contentsOf: Self.recordings.appendingPathComponent(file)))
-        return Data(exchange.response.body.utf8)
+        Data(try Fixtures.body(String(file.dropLast(".json".count))).utf8)
     }
 
     func json(_ data: Data) throws -> JSONValue {

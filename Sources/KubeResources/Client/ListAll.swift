@@ -48,6 +48,9 @@ public struct ListAllSequence<Resource: KubeObject>: AsyncSequence, Sendable {
         var finished = false
         /// The pages requested so far (for tests and progress reporting).
         public private(set) var pages = 0
+        /// The version the collection was read at (from the first page; every page shares it): where a
+        /// watch of the same collection starts.
+        public private(set) var resourceVersion: String?
 
         init(resources: ResourceClient<Resource>, options: ListOptions, onExpired: ExpiredContinuePolicy) {
             self.resources = resources
@@ -79,6 +82,7 @@ public struct ListAllSequence<Resource: KubeObject>: AsyncSequence, Sendable {
                     throw error
                 case .restart:
                     options.continueToken = nil
+                    resourceVersion = nil
                     return
                 case .continueInconsistently:
                     guard let token = error.status?.metadata?.continue, !token.isEmpty else { throw error }
@@ -88,6 +92,7 @@ public struct ListAllSequence<Resource: KubeObject>: AsyncSequence, Sendable {
             }
             buffer = page.items
             position = 0
+            resourceVersion = resourceVersion ?? page.resourceVersion
             if let token = page.continueToken {
                 options.continueToken = token
             } else {

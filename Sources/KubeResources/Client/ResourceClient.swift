@@ -304,16 +304,19 @@ public struct ResourceClient<Resource: KubeObject>: Sendable {
 
     // MARK: Helpers
 
-    func name(of object: Resource) throws -> String {
-        guard let name = object.metadata?.name, !name.isEmpty else {
-            throw KubeError(code: .invalidArgument, message: "the \(type.kind) has no metadata.name",
-                            location: .init(field: "metadata.name"))
-        }
-        return name
+    func name(of object: Resource) throws -> String { try requireName(object.metadata, kind: type.kind) }
+}
+
+/// `metadata.name`, or an error naming the field.
+func requireName(_ metadata: MetaV1.ObjectMeta?, kind: String) throws -> String {
+    guard let name = metadata?.name, !name.isEmpty else {
+        throw KubeError(code: .invalidArgument, message: "the \(kind) has no metadata.name", location: .init(field: "metadata.name"))
     }
+    return name
 }
 
 /// Reads only `kind`, to tell a `Status` from an object.
 struct KindProbe: Decodable {
     var kind: String?
+    init() {}
 }

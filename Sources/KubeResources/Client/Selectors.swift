@@ -159,11 +159,13 @@ public struct LabelSelector: Sendable, Hashable, CustomStringConvertible, Expres
             case .in(_, let values), .notIn(_, let values): values
             case .exists, .doesNotExist: []
             }
-            if case .in = requirement, values.isEmpty {
-                throw KubeError(code: .invalidArgument, message: "invalid label selector \"\(description)\": \"in\" needs at least one value")
-            }
-            if case .notIn = requirement, values.isEmpty {
-                throw KubeError(code: .invalidArgument, message: "invalid label selector \"\(description)\": \"notin\" needs at least one value")
+            switch requirement {
+            case .in, .notIn:
+                if values.isEmpty {
+                    let operation = if case .in = requirement { "in" } else { "notin" }
+                    throw KubeError(code: .invalidArgument, message: "invalid label selector \"\(description)\": \"\(operation)\" needs at least one value")
+                }
+            default: break
             }
             for value in values where !value.isEmpty {
                 if let problem = Self.nameProblem(value) {

@@ -232,17 +232,11 @@ public struct ResourceWatch<Resource: KubeObject>: AsyncSequence, Sendable {
         }
 
         private func relist() async throws -> ([Resource], String?) {
-            var options = ListOptions(labelSelector: watch.options.labelSelector, fieldSelector: watch.options.fieldSelector, limit: 500)
+            let options = ListOptions(labelSelector: watch.options.labelSelector, fieldSelector: watch.options.fieldSelector)
+            var pages = watch.resources.listAll(options).makeAsyncIterator()
             var items: [Resource] = []
-            var version: String?
-            while true {
-                let page = try await watch.resources.list(options)
-                items.append(contentsOf: page.items)
-                version = version ?? page.resourceVersion
-                guard let token = page.continueToken else { break }
-                options.continueToken = token
-            }
-            return (items, version)
+            while let item = try await pages.next() { items.append(item) }
+            return (items, pages.resourceVersion)
         }
     }
 }

@@ -85,17 +85,9 @@ public struct DynamicObject: KubeObject, CustomStringConvertible {
         "\(kind ?? "object") \(metadata?.namespace.map { "\($0)/" } ?? "")\(metadata?.name ?? "<unnamed>")"
     }
 
-    private struct Key: CodingKey {
-        var stringValue: String
-        var intValue: Int? { nil }
-        init(_ string: String) { stringValue = string }
-        init?(stringValue: String) { self.stringValue = stringValue }
-        init?(intValue: Int) { nil }
-    }
-
     /// Decodes any object.
     public init(from decoder: any Decoder) throws {
-        let container = try decoder.container(keyedBy: Key.self)
+        let container = try decoder.container(keyedBy: AnyCodingKey.self)
         fields = JSONObject()
         for key in container.allKeys {
             switch key.stringValue {
@@ -109,11 +101,11 @@ public struct DynamicObject: KubeObject, CustomStringConvertible {
 
     /// Encodes `apiVersion`, `kind`, `metadata`, then the other fields in order.
     public func encode(to encoder: any Encoder) throws {
-        var container = encoder.container(keyedBy: Key.self)
-        try container.encodeIfPresent(apiVersion, forKey: Key("apiVersion"))
-        try container.encodeIfPresent(kind, forKey: Key("kind"))
-        try container.encodeIfPresent(metadata, forKey: Key("metadata"))
-        for (key, value) in fields { try container.encode(value, forKey: Key(key)) }
+        var container = encoder.container(keyedBy: AnyCodingKey.self)
+        try container.encodeIfPresent(apiVersion, forKey: "apiVersion")
+        try container.encodeIfPresent(kind, forKey: "kind")
+        try container.encodeIfPresent(metadata, forKey: "metadata")
+        for (key, value) in fields { try container.encode(value, forKey: AnyCodingKey(key)) }
     }
 }
 

@@ -137,44 +137,23 @@ extension KubeClient {
     }
 
     private func applyOne(_ object: DynamicObject, document: Int, line: Int, source: String?, options: ManifestApplyOptions) async -> ManifestApplyResult {
-        var result = ManifestApplyResult(document: document, line: line, kind: object.kind, apiVersion: object.apiVersion,
-                                         name: object.metadata?.name, outcome: .failure(KubeError(code: .invalidManifest, message: "")),
-                                         dryRun: options.dryRun)
         let location = KubeError.SourceLocation(file: source, line: line)
+        var namespace: String?
+        let outcome: Result<(operation: ManifestApplyResult.Operation, object: DynamicObject), KubeError>
         do {
-            guard let apiVersion = object.apiVersion, !apiVersion.isEmpty else {
-                throw KubeError(code: .invalidManifest, message: "the object has no apiVersion", location: location)
-            }
-            guard let kind = object.kind, !kind.isEmpty else {
-                throw KubeError(code: .invalidManifest, message: "the object has no kind", location: location)
-            }
-            guard let name = object.metadata?.name, !name.isEmpty else {
-                if let generateName = object.metadata?.generateName {
-                    throw KubeError(code: .invalidManifest, message: "from \(generateName): cannot use generate name with apply", location: location)
-                }
-                throw KubeError(code: .invalidManifest, message: "the \(kind) has no metadata.name", location: location)
-            }
-            let info: APIResourceInfo
-            do {
-                info = try await resourceInfo(apiVersion: apiVersion, kind: kind)
-            } catch let error as KubeError where error.code == .resourceNotMapped {
-                let namespace = object.metadata?.namespace ?? options.namespace ?? self.namespace
-                throw KubeError(code: .resourceNotMapped,
-                                message: "resource mapping not found for name: \"\(name)\" namespace: \"\(namespace)\" from \"\(source ?? "manifest")\": \(error.message)",
-                                location: location, hint: error.hint)
-            }
+            let (info, name) = try await mapping(of: object, location: location, source: source, options: options)
             var object = object
             if info.isNamespaced {
-                let namespace = object.metadata?.namespace ?? options.namespace ?? self.namespace
-                if let wanted = options.namespace, namespace != wanted {
+                let resolved = object.metadata?.namespace ?? options.namespace ?? self.namespace
+                if let wanted = options.namespace, resolved != wanted {
                     throw KubeError(code: .invalidManifest,
-                                    message: "the namespace from the provided object \"\(namespace)\" does not match the namespace \"\(wanted)\". You must pass '--namespace=\(namespace)' to perform this operation.",
+                                    message: "the namespace from the provided object \"\(resolved)\" does not match the namespace \"\(wanted)\". You must pass '--namespace=\(resolved)' to perform this operation.",
                                     location: location)
                 }
-                object.metadata?.namespace = namespace
-                result.namespace = namespace
+                object.metadata?.namespace = resolved
+                namespace = resolved
             }
-            let resources = ResourceClient<DynamicObject>(client: self, namespace: result.namespace, type: info)
+            let resources = ResourceClient<DynamicObject>(client: self, namespace: namespace, type: info)
             let before: DynamicObject?
             do {
                 before = try await resources.get(name)
@@ -184,21 +163,45 @@ extension KubeClient {
             let applied = try await resources.apply(
                 object, options: ApplyOptions(fieldManager: options.fieldManager, force: options.force, dryRun: options.dryRun,
                                               fieldValidation: options.fieldValidation))
-            let operation: ManifestApplyResult.Operation
-            if let before {
-                operation = Self.sameState(before, applied, dryRun: options.dryRun) ? .unchanged : .configured
+            let operation: ManifestApplyResult.Operation = if let before {
+                Self.sameState(before, applied, dryRun: options.dryRun) ? .unchanged : .configured
             } else {
-                operation = .created
+                .created
             }
-            result.outcome = .success((operation, applied))
-        } catch let error as KubeError {
-            var error = error
+            outcome = .success((operation, applied))
+        } catch var error as KubeError {
             if error.location == nil { error.location = location }
-            result.outcome = .failure(error)
+            outcome = .failure(error)
         } catch {
-            result.outcome = .failure(KubeError(code: .invalidManifest, message: "\(error)", location: location))
+            outcome = .failure(KubeError(code: .invalidManifest, message: "\(error)", location: location))
         }
-        return result
+        return ManifestApplyResult(document: document, line: line, kind: object.kind, apiVersion: object.apiVersion,
+                                   name: object.metadata?.name, namespace: namespace, outcome: outcome, dryRun: options.dryRun)
+    }
+
+    /// The object's resource type and name, or the error kubectl would give.
+    private func mapping(of object: DynamicObject, location: KubeError.SourceLocation, source: String?,
+                         options: ManifestApplyOptions) async throws -> (APIResourceInfo, String) {
+        guard let apiVersion = object.apiVersion, !apiVersion.isEmpty else {
+            throw KubeError(code: .invalidManifest, message: "the object has no apiVersion", location: location)
+        }
+        guard let kind = object.kind, !kind.isEmpty else {
+            throw KubeError(code: .invalidManifest, message: "the object has no kind", location: location)
+        }
+        guard let name = object.metadata?.name, !name.isEmpty else {
+            if let generateName = object.metadata?.generateName {
+                throw KubeError(code: .invalidManifest, message: "from \(generateName): cannot use generate name with apply", location: location)
+            }
+            throw KubeError(code: .invalidManifest, message: "the \(kind) has no metadata.name", location: location)
+        }
+        do {
+            return (try await resourceInfo(apiVersion: apiVersion, kind: kind), name)
+        } catch let error as KubeError where error.code == .resourceNotMapped {
+            let namespace = object.metadata?.namespace ?? options.namespace ?? self.namespace
+            throw KubeError(code: .resourceNotMapped,
+                            message: "resource mapping not found for name: \"\(name)\" namespace: \"\(namespace)\" from \"\(source ?? "manifest")\": \(error.message)",
+                            location: location, hint: error.hint)
+        }
     }
 
     /// Whether an apply changed nothing: the resource version stayed (a dry run never bumps it, so there the

@@ -262,7 +262,7 @@ struct JSONCursor {
     }
 
     /// The span of a number token.
-    private mutating func numberSpan() throws -> Range<Int> {
+    mutating func numberSpan() throws -> Range<Int> {
         _ = try peek()
         let start = index
         while index < bytes.count {
@@ -374,12 +374,13 @@ struct JSONCursor {
             try expectLiteral("null")
             return .null
         default:
-            let start = index
-            if let integer = try? readInt64(), !bytes[start..<index].contains(where: { $0 == UInt8(ascii: ".") || $0 | 0x20 == UInt8(ascii: "e") }) {
-                return .integer(integer)
-            }
-            index = start
-            return .double(try readDouble())
+            // One scan of the number: an integer unless it has a fraction or an exponent.
+            let span = try numberSpan()
+            let isInteger = !bytes[span].contains { $0 == UInt8(ascii: ".") || $0 | 0x20 == UInt8(ascii: "e") }
+            let text = String(decoding: bytes[span], as: UTF8.self)
+            if isInteger, let integer = Int64(text) { return .integer(integer) }
+            guard let double = Double(text) else { throw fail("expected a number") }
+            return .double(double)
         }
     }
 

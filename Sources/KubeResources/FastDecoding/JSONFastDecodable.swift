@@ -102,7 +102,12 @@ extension JSONValue: JSONFastDecodable {
     init(from cursor: inout JSONCursor) throws { self = try cursor.readJSONValue() }
 }
 
-extension Time: JSONFastDecodable {
+/// `Time` and `MicroTime`: an RFC 3339 string on the wire.
+protocol RFC3339Decodable: JSONFastDecodable {
+    init(secondsSinceEpoch: Int64, nanoseconds: Int32)
+}
+
+extension RFC3339Decodable {
     init(from cursor: inout JSONCursor) throws {
         let text = try cursor.readString()
         guard let parsed = RFC3339Timestamp.parse(text) else { throw cursor.fail("not an RFC 3339 time") }
@@ -110,13 +115,8 @@ extension Time: JSONFastDecodable {
     }
 }
 
-extension MicroTime: JSONFastDecodable {
-    init(from cursor: inout JSONCursor) throws {
-        let text = try cursor.readString()
-        guard let parsed = RFC3339Timestamp.parse(text) else { throw cursor.fail("not an RFC 3339 time") }
-        self.init(secondsSinceEpoch: parsed.0, nanoseconds: parsed.1)
-    }
-}
+extension Time: RFC3339Decodable {}
+extension MicroTime: RFC3339Decodable {}
 
 extension Quantity: JSONFastDecodable {
     init(from cursor: inout JSONCursor) throws {
@@ -195,5 +195,20 @@ extension FieldsV1: JSONFastDecodable {
         let start = cursor.index
         try cursor.skipValue()
         self.init(json: String(decoding: cursor.bytes[start..<cursor.index], as: UTF8.self))
+    }
+}
+
+extension KindProbe: JSONFastDecodable {
+    /// Reads `kind` and skips everything else without building it.
+    init(from cursor: inout JSONCursor) throws {
+        self.init()
+        try cursor.beginObject()
+        while let key = try cursor.nextKeyRange() {
+            if cursor.key(key, is: "kind") {
+                kind = try cursor.decode(String.self)
+            } else {
+                try cursor.skipValue()
+            }
+        }
     }
 }

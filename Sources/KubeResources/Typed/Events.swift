@@ -60,18 +60,11 @@ extension ResourceClient where Resource == CoreV1.Event {
 
     /// The events about `object` (its kind, name and UID), oldest first.
     public func events<Object: KubeResource>(for object: Object) async throws -> [CoreV1.Event] {
-        try await events(forKind: Object.kind, name: try name(of: object), uid: object.metadata?.uid)
+        try await events(forKind: Object.kind, name: try requireName(object.metadata, kind: Object.kind), uid: object.metadata?.uid)
     }
 
     /// Events oldest first, by ``CoreV1/Event/lastSeen``.
     public func sorted(_ events: [CoreV1.Event]) -> [CoreV1.Event] { sortedByLastSeen(events, \.lastSeen) }
-
-    private func name<Object: KubeResource>(of object: Object) throws -> String {
-        guard let name = object.metadata?.name else {
-            throw KubeError(code: .invalidArgument, message: "the \(Object.kind) has no metadata.name", location: .init(field: "metadata.name"))
-        }
-        return name
-    }
 }
 
 extension ResourceClient where Resource == EventsV1.Event {
