@@ -5,9 +5,16 @@
 //   kubekit-bench get-pod NAME [--kubeconfig FILE] [--namespace NS] [--repeat N] [--concurrency C]   (W2, W3)
 //   kubekit-bench list-pods [--kubeconfig FILE] [--namespace NS] [--limit N]                        (W1, W5)
 //   kubekit-bench watch-pods [--kubeconfig FILE] [--namespace NS] [--resume]                        (W4)
+//   kubekit-bench yaml FILE [--strict]                                           (manifest reading, no server)
+//   kubekit-bench yaml-input configmap|list|documents N FILE                  (writes a yaml benchmark input)
 //
 // get-pod: N GETs of one pod (sequential, or C in flight), each decoded; prints the number decoded.
 // list-pods: one list, or with --limit every page following continue tokens; prints the pods decoded.
+// yaml: reads FILE as `kubectl apply -f` would (ManifestReader) and serializes every object to the JSON
+//   apply would send; prints the number of objects. Time and peak memory come from the harness (or
+//   /usr/bin/time -v).
+// yaml-input: writes the large inputs of Documentation/YAML.md: a ConfigMap with N keys, a JSON List of N
+//   ConfigMaps, or N small YAML documents.
 // watch-pods: one watch request, every event decoded until the stream ends; prints the events decoded.
 //   With --resume, the resilient watch (re-watch from the last resourceVersion, re-list on 410) runs until
 //   SIGINT or SIGTERM, then prints the number of distinct events (type, uid, resourceVersion) and exits 0.
@@ -23,7 +30,7 @@ struct Arguments {
     var command = ""
     var positional: [String] = []
     var options: [String: String] = [:]
-    static let flags: Set<String> = ["resume"]
+    static let flags: Set<String> = ["resume", "strict"]
 
     init(_ arguments: [String]) {
         var iterator = arguments.makeIterator()
@@ -141,6 +148,42 @@ func watchPods(_ arguments: Arguments) async throws -> Int {
     return count
 }
 
+func readYAML(_ arguments: Arguments) throws -> Int {
+    guard let path = arguments.positional.first else { fail("yaml needs a file") }
+    guard let data = FileManager.default.contents(atPath: path) else { fail("cannot read \(path)") }
+    let manifests = ManifestReader.read([UInt8](data), source: path,
+                                        options: .init(strictDuplicateKeys: arguments.options["strict"] != nil))
+    if let failure = manifests.failures.first { fail("\(failure)") }
+    var bytes = 0
+    for item in manifests.objects { bytes += item.object.jsonText.utf8.count }
+    return bytes > 0 ? manifests.objects.count : 0
+}
+
+func writeYAMLInput(_ arguments: Arguments) throws -> Int {
+    guard arguments.positional.count == 3, let count = Int(arguments.positional[1]) else {
+        fail("yaml-input needs configmap|list|documents N FILE")
+    }
+    var text = ""
+    switch arguments.positional[0] {
+    case "configmap":
+        text = "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: big\ndata:\n"
+        for key in 0..<count { text += "  key-\(key): \"value number \(key)\"\n" }
+    case "list":
+        text = "{\"apiVersion\": \"v1\", \"kind\": \"List\", \"items\": [\n"
+        for item in 0..<count {
+            if item > 0 { text += ",\n" }
+            text += #"{"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": "cm-\#(item)", "namespace": "bench", "labels": {"app": "web", "tier": "frontend", "index": "\#(item)"}, "annotations": {"note": "\#(String(repeating: "x", count: 300))"}}, "data": {"a": "alpha", "b": "beta", "c": "gamma", "n": "\#(item)", "config.yaml": "line one\nline two\nline three\n"}}"#
+        }
+        text += "\n]}\n"
+    case "documents":
+        for item in 0..<count { text += "---\napiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: cm-\(item)\ndata: {k: v}\n" }
+    default:
+        fail("yaml-input needs configmap|list|documents")
+    }
+    FileManager.default.createFile(atPath: arguments.positional[2], contents: Data(text.utf8))
+    return text.utf8.count
+}
+
 let arguments = Arguments(Array(CommandLine.arguments.dropFirst()))
 do {
     switch arguments.command {
@@ -150,8 +193,12 @@ do {
         print(try await listPods(arguments))
     case "watch-pods":
         print(try await watchPods(arguments))
+    case "yaml":
+        print(try readYAML(arguments))
+    case "yaml-input":
+        print(try writeYAMLInput(arguments))
     default:
-        fail("unknown command \"\(arguments.command)\"; commands: get-pod, list-pods, watch-pods")
+        fail("unknown command \"\(arguments.command)\"; commands: get-pod, list-pods, watch-pods, yaml, yaml-input")
     }
 } catch {
     fail("\(error)")

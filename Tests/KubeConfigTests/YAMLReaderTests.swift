@@ -24,7 +24,7 @@ struct YAMLReaderTests {
             k: 2001-12-14
             l: '0777'
             m: .5
-            n: 12abc
+            nn: 12abc
             o: !!str 42
             p: !!float 3
             q: |
@@ -34,7 +34,7 @@ struct YAMLReaderTests {
         #expect(json == .object([
             "a": .bool(true), "b": .bool(false), "c": .string("yes"), "d": .integer(31), "e": .integer(511),
             "f": .integer(1000), "g": .integer(-12), "h": .double(1500), "i": .null, "j": .null,
-            "k": .string("2001-12-14"), "l": .string("0777"), "m": .double(0.5), "n": .string("12abc"),
+            "k": .string("2001-12-14"), "l": .string("0777"), "m": .double(0.5), "nn": .string("12abc"),
             "o": .string("42"), "p": .double(3), "q": .string("line one\nline two"),
         ]))
     }
@@ -55,7 +55,8 @@ struct YAMLReaderTests {
             """)
         #expect(json["web"] == .object(["image": .string("nginx"), "port": .integer(81), "debug": .bool(true)]))
         #expect(json["copy"] == json["base"])
-        #expect(json["web"]?.objectValue?.keys == ["image", "debug", "port"])
+        // go-yaml v2 applies the later mapping of the sequence first, so earlier ones override it.
+        #expect(json["web"]?.objectValue?.keys == ["port", "debug", "image"])
     }
 
     @Test func multipleDocumentsWithStartLines() throws {
@@ -101,10 +102,10 @@ struct YAMLReaderTests {
         #expect(error?.description == "f.yaml:3:1: duplicate key \"name\" (first defined at line 1)")
     }
 
-    @Test func unknownAliasAndTagsAndInfinityAreErrors() {
+    @Test func unknownAliasAndTagsAndInfinityAreErrors() throws {
         #expect(throws: KubeError.self) { try YAMLReader.documents(in: "a: *nothing\n") }
-        let tag = #expect(throws: KubeError.self) { try YAMLReader.documents(in: "a: !custom x\n") }
-        #expect(tag?.message == "unsupported YAML tag !custom")
+        // Unknown tags are ignored, as kubectl does.
+        #expect(try YAMLReader.documents(in: "a: !custom 1\n").first?.root?.json == ["a": "1"])
         let infinity = #expect(throws: KubeError.self) { try YAMLReader.documents(in: "a: .inf\n") }
         #expect(infinity?.message == "the YAML value .inf has no JSON representation")
         #expect(throws: KubeError.self) { try YAMLReader.documents(in: "? [a, b]\n: c\n") }

@@ -177,12 +177,7 @@ struct DynamicTests {
         #expect(!transport.receivedRequests.contains { $0.method == .patch })
     }
 
-    @Test func listsAreFlattenedAndChunksKeepTheirLines() throws {
-        let text = "---\napiVersion: v1\nkind: List\nitems:\n- {apiVersion: v1, kind: ConfigMap, metadata: {name: a}}\n- {apiVersion: v1, kind: Secret, metadata: {name: b}}\n---\n# only a comment\n---\napiVersion: v1\nkind: ConfigMap\nmetadata: {name: c}\n"
-        let chunks = ManifestParsing.split(text)
-        #expect(chunks.map(\.index) == [0, 1])
-        let objects = try chunks.flatMap { try ManifestParsing.objects(in: $0, source: nil) }
-        #expect(objects.map { "\($0.0) \($0.1.name ?? "")" } == ["5 a", "6 b", "10 c"])
+    @Test func installOrderPutsDependenciesFirst() throws {
         #expect(ManifestParsing.priority("Namespace") < ManifestParsing.priority("Deployment"))
         #expect(ManifestParsing.priority("Widget") == ManifestParsing.installOrder.count)
     }

@@ -9,6 +9,8 @@ public enum JSONValue: Sendable, Hashable {
     case bool(Bool)
     /// A whole number that fits in 64 bits.
     case integer(Int64)
+    /// A whole number above `Int64.max` that fits in an unsigned 64-bit integer.
+    case unsignedInteger(UInt64)
     /// Any other number.
     case double(Double)
     /// A string.
@@ -39,7 +41,7 @@ public enum JSONValue: Sendable, Hashable {
         switch self {
         case .null: "null"
         case .bool: "boolean"
-        case .integer, .double: "number"
+        case .integer, .unsignedInteger, .double: "number"
         case .string: "string"
         case .array: "array"
         case .object: "object"
@@ -110,34 +112,46 @@ extension JSONValue {
         return output
     }
 
+    /// Writes the value with an explicit stack instead of recursion, so any depth prints on any thread.
     private func write(to output: inout String) {
-        switch self {
-        case .null: output += "null"
-        case .bool(let value): output += value ? "true" : "false"
-        case .integer(let value): output += String(value)
-        case .double(let value):
-            if value.isFinite, value == value.rounded(), abs(value) < 1e15 {
-                output += String(Int64(value))
-            } else {
-                output += value.isFinite ? String(value) : "null"
+        enum Step {
+            case value(JSONValue)
+            case text(String)
+        }
+        var steps: [Step] = [.value(self)]
+        while let step = steps.popLast() {
+            switch step {
+            case .text(let text):
+                output += text
+            case .value(let value):
+                switch value {
+                case .null: output += "null"
+                case .bool(let flag): output += flag ? "true" : "false"
+                case .integer(let number): output += String(number)
+                case .unsignedInteger(let number): output += String(number)
+                case .double(let number):
+                    // As Go's encoding/json writes float64 (what kubectl sends): 1e+21, 100000000000000000000, 1e-7.
+                    output += GoFloat.format(number, style: .json)
+                case .string(let text): JSONValue.writeString(text, to: &output)
+                case .array(let values):
+                    output += "["
+                    steps.append(.text("]"))
+                    for (index, element) in values.enumerated().reversed() {
+                        steps.append(.value(element))
+                        if index > 0 { steps.append(.text(",")) }
+                    }
+                case .object(let object):
+                    output += "{"
+                    steps.append(.text("}"))
+                    for (index, member) in object.enumerated().reversed() {
+                        steps.append(.value(member.value))
+                        var key = ""
+                        JSONValue.writeString(member.key, to: &key)
+                        steps.append(.text(key + ":"))
+                        if index > 0 { steps.append(.text(",")) }
+                    }
+                }
             }
-        case .string(let value): JSONValue.writeString(value, to: &output)
-        case .array(let values):
-            output += "["
-            for (index, value) in values.enumerated() {
-                if index > 0 { output += "," }
-                value.write(to: &output)
-            }
-            output += "]"
-        case .object(let object):
-            output += "{"
-            for (index, member) in object.enumerated() {
-                if index > 0 { output += "," }
-                JSONValue.writeString(member.key, to: &output)
-                output += ":"
-                member.value.write(to: &output)
-            }
-            output += "}"
         }
     }
 
@@ -186,6 +200,8 @@ extension JSONValue: Codable {
             self = .bool(value)
         } else if let value = try? single.decode(Int64.self) {
             self = .integer(value)
+        } else if let value = try? single.decode(UInt64.self) {
+            self = .unsignedInteger(value)
         } else if let value = try? single.decode(Double.self) {
             self = .double(value)
         } else {
@@ -203,6 +219,9 @@ extension JSONValue: Codable {
             var container = encoder.singleValueContainer()
             try container.encode(value)
         case .integer(let value):
+            var container = encoder.singleValueContainer()
+            try container.encode(value)
+        case .unsignedInteger(let value):
             var container = encoder.singleValueContainer()
             try container.encode(value)
         case .double(let value):

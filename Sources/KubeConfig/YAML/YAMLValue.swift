@@ -12,6 +12,8 @@ public struct YAMLValue: Sendable, Hashable {
         case bool(Bool)
         /// An integer.
         case integer(Int64)
+        /// A positive integer above `Int64.max` (go-yaml v2 reads `0x8000000000000000` as a `uint64`).
+        case unsignedInteger(UInt64)
         /// A floating-point number.
         case double(Double)
         /// A string.
@@ -59,15 +61,69 @@ public struct YAMLValue: Sendable, Hashable {
     }
 
     /// The value without positions.
+    ///
+    /// Built with an explicit stack rather than recursion, so a document nested as deep as the reader
+    /// allows (10,000 levels) converts on any thread.
     public var json: JSONValue {
+        switch content {
+        case .array, .object: break
+        default: return Self.scalarJSON(content)
+        }
+        // Each frame is an open collection: its source value, the next child to visit, what is built so far.
+        struct Frame {
+            let value: YAMLValue
+            var next = 0
+            var items: [JSONValue] = []
+            var object = JSONObject()
+
+            /// Takes the converted child at `next`.
+            mutating func append(_ converted: JSONValue) {
+                if case .object(let members) = value.content {
+                    object[members[next].key] = converted
+                } else {
+                    items.append(converted)
+                }
+                next += 1
+            }
+        }
+        var stack = [Frame(value: self)]
+        while true {
+            let top = stack.count - 1
+            let child: YAMLValue?
+            switch stack[top].value.content {
+            case .array(let values):
+                child = stack[top].next < values.count ? values[stack[top].next] : nil
+            case .object(let members):
+                child = stack[top].next < members.count ? members[stack[top].next].value : nil
+            default:
+                child = nil
+            }
+            if let child {
+                switch child.content {
+                case .array, .object:
+                    stack.append(Frame(value: child))
+                    continue
+                default:
+                    stack[top].append(Self.scalarJSON(child.content))
+                }
+                continue
+            }
+            let finished = stack.removeLast()
+            let built: JSONValue = if case .array = finished.value.content { .array(finished.items) } else { .object(finished.object) }
+            if stack.isEmpty { return built }
+            stack[stack.count - 1].append(built)
+        }
+    }
+
+    private static func scalarJSON(_ content: Content) -> JSONValue {
         switch content {
         case .null: .null
         case .bool(let value): .bool(value)
         case .integer(let value): .integer(value)
+        case .unsignedInteger(let value): .unsignedInteger(value)
         case .double(let value): .double(value)
         case .string(let value): .string(value)
-        case .array(let values): .array(values.map(\.json))
-        case .object(let members): .object(JSONObject(members.map { ($0.key, $0.value.json) }))
+        case .array, .object: .null
         }
     }
 
@@ -89,4 +145,14 @@ public struct YAMLDocument: Sendable, Hashable {
     public var startLine: Int
     /// The root value; `nil` for an empty document.
     public var root: YAMLValue?
+    /// What the reader accepted but flagged (duplicate keys under ``YAMLReader/Options/DuplicateKeys-swift.enum/lastWins``).
+    public var warnings: [YAMLWarning]
+
+    /// Creates a document.
+    public init(index: Int, startLine: Int, root: YAMLValue?, warnings: [YAMLWarning] = []) {
+        self.index = index
+        self.startLine = startLine
+        self.root = root
+        self.warnings = warnings
+    }
 }

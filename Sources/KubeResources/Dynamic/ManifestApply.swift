@@ -28,10 +28,14 @@ public struct ManifestApplyOptions: Sendable, Hashable {
     public var order: Order
     /// Stop at the first failure instead of applying the other objects.
     public var stopOnError: Bool
+    /// Refuse manifests with duplicate mapping keys (kubectl keeps the last value; so does KubeKit by
+    /// default, with a warning in the result).
+    public var strictDuplicateKeys: Bool
 
     /// Creates options.
     public init(fieldManager: String? = nil, force: Bool = false, dryRun: Bool = false, fieldValidation: FieldValidation? = nil,
-                namespace: String? = nil, order: Order = .dependenciesFirst, stopOnError: Bool = false) {
+                namespace: String? = nil, order: Order = .dependenciesFirst, stopOnError: Bool = false, strictDuplicateKeys: Bool = false) {
+        self.strictDuplicateKeys = strictDuplicateKeys
         self.fieldManager = fieldManager
         self.force = force
         self.dryRun = dryRun
@@ -70,6 +74,8 @@ public struct ManifestApplyResult: Sendable, CustomStringConvertible {
     public var outcome: Result<(operation: Operation, object: DynamicObject), KubeError>
     /// Whether this was a server dry run.
     public var dryRun: Bool
+    /// What the reader flagged in the object's document, such as a duplicate key (whose last value was used).
+    public var warnings: [YAMLWarning] = []
 
     /// The operation, when the apply succeeded.
     public var operation: Operation? { if case .success(let success) = outcome { success.operation } else { nil } }
@@ -108,17 +114,37 @@ extension KubeClient {
     ///   - source: A file name for messages.
     /// - Returns: One result per object, in the order applied.
     public func apply(manifests: String, source: String? = nil, options: ManifestApplyOptions = ManifestApplyOptions()) async throws -> [ManifestApplyResult] {
+        try await apply(manifests: Array(manifests.utf8), source: source, options: options)
+    }
+
+    /// Applies manifest bytes (UTF-8, or UTF-16 with a byte order mark); see ``apply(manifests:source:options:)-(String,_,_)``.
+    public func apply(manifests: [UInt8], source: String? = nil, options: ManifestApplyOptions = ManifestApplyOptions()) async throws -> [ManifestApplyResult] {
         try authorize("apply", needs: .write, on: "manifests")
+        let read = ManifestReader.read(manifests, source: source, options: .init(strictDuplicateKeys: options.strictDuplicateKeys))
+        return await applyRead(read, source: source, options: options)
+    }
+
+    /// Applies manifests already read with ``ManifestReader`` (after the caller checked or changed them).
+    public func apply(_ manifests: Manifests, source: String? = nil, options: ManifestApplyOptions = ManifestApplyOptions()) async throws -> [ManifestApplyResult] {
+        try authorize("apply", needs: .write, on: "manifests")
+        return await applyRead(manifests, source: source, options: options)
+    }
+
+    private func applyRead(_ manifests: Manifests, source: String?, options: ManifestApplyOptions) async -> [ManifestApplyResult] {
         var results: [ManifestApplyResult] = []
-        var objects: [(document: Int, line: Int, object: DynamicObject)] = []
-        for chunk in ManifestParsing.split(manifests) {
+        for failure in manifests.failures {
+            results.append(ManifestApplyResult(document: failure.document, line: failure.line, outcome: .failure(failure.error), dryRun: options.dryRun))
+            if options.stopOnError { return results }
+        }
+        var objects: [(item: ManifestObject, object: DynamicObject)] = []
+        for item in manifests.objects {
             do {
-                for (line, object) in try ManifestParsing.objects(in: chunk, source: source) {
-                    objects.append((chunk.index, line, object))
-                }
-            } catch let error as KubeError {
-                results.append(ManifestApplyResult(document: chunk.index, line: error.location?.line ?? chunk.startLine,
-                                                   outcome: .failure(error), dryRun: options.dryRun))
+                objects.append((item, try DynamicObject(json: item.object)))
+            } catch {
+                var failure = error as? KubeError ?? KubeError(code: .invalidManifest, message: "\(error)")
+                failure.location = KubeError.SourceLocation(file: source, line: item.line, field: failure.location?.field)
+                results.append(ManifestApplyResult(document: item.document, line: item.line, outcome: .failure(failure),
+                                                   dryRun: options.dryRun, warnings: item.warnings))
                 if options.stopOnError { return results }
             }
         }
@@ -128,8 +154,9 @@ extension KubeClient {
                 return left != right ? left < right : $0.offset < $1.offset
             }.map(\.element)
         }
-        for item in objects {
-            let result = await applyOne(item.object, document: item.document, line: item.line, source: source, options: options)
+        for entry in objects {
+            var result = await applyOne(entry.object, document: entry.item.document, line: entry.item.line, source: source, options: options)
+            result.warnings = entry.item.warnings
             results.append(result)
             if options.stopOnError, result.error != nil { break }
         }
@@ -216,73 +243,6 @@ extension KubeClient {
 }
 
 enum ManifestParsing {
-    struct Chunk {
-        var index: Int
-        var startLine: Int
-        var text: [UInt8]
-    }
-
-    /// Splits a YAML stream at its `---` lines so that a syntax error in one document spares the others.
-    /// Each chunk is padded with newlines so positions stay those of the whole text.
-    static func split(_ text: String) -> [Chunk] {
-        var chunks: [Chunk] = []
-        var current: [UInt8] = []
-        var currentStart = 1
-        var lineNumber = 0
-        var sawContent = false
-        for lineSlice in text.utf8.split(separator: UInt8(ascii: "\n"), omittingEmptySubsequences: false) {
-            let line = Array(lineSlice)
-            lineNumber += 1
-            let isMarker = line.starts(with: Array("---".utf8))
-                && (line.count == 3 || [UInt8(ascii: " "), UInt8(ascii: "\t"), UInt8(ascii: "\r")].contains(line[3]))
-            if isMarker && sawContent {
-                chunks.append(Chunk(index: chunks.count, startLine: currentStart, text: current))
-                current = Array(repeating: UInt8(ascii: "\n"), count: lineNumber - 1)
-                currentStart = lineNumber
-                sawContent = false
-            }
-            if isMarker && current.isEmpty { currentStart = lineNumber }
-            let trimmed = line.drop { $0 == UInt8(ascii: " ") || $0 == UInt8(ascii: "\t") || $0 == UInt8(ascii: "\r") }
-            if !isMarker, !trimmed.isEmpty, trimmed.first != UInt8(ascii: "#") { sawContent = true }
-            current.append(contentsOf: line)
-            current.append(UInt8(ascii: "\n"))
-        }
-        if sawContent { chunks.append(Chunk(index: chunks.count, startLine: currentStart, text: current)) }
-        return chunks
-    }
-
-    /// The objects of one chunk with their lines; `kind: List` is flattened.
-    static func objects(in chunk: Chunk, source: String?) throws -> [(Int, DynamicObject)] {
-        var result: [(Int, DynamicObject)] = []
-        for document in try YAMLReader.documents(in: chunk.text, file: source) {
-            guard let root = document.root, root.json != .null else { continue }
-            let location = KubeError.SourceLocation(file: source, line: root.position.line, column: root.position.column)
-            guard case .object = root.json else {
-                throw KubeError(code: .invalidManifest, message: "a manifest document must be an object, not \(root.typeName)", location: location)
-            }
-            let kind = root.json["kind"]?.stringValue
-            if let kind, kind == "List" || (kind.hasSuffix("List") && root.member("items") != nil) {
-                guard case .array(let items) = root.member("items")?.value.content else {
-                    throw KubeError(code: .invalidManifest, message: "\(kind) needs an items list", location: location)
-                }
-                for item in items { result.append((item.position.line, try object(item, source: source))) }
-            } else {
-                result.append((root.position.line, try object(root, source: source)))
-            }
-        }
-        return result
-    }
-
-    private static func object(_ value: YAMLValue, source: String?) throws -> DynamicObject {
-        do {
-            return try DynamicObject(json: value.json)
-        } catch var error as KubeError {
-            error.location = KubeError.SourceLocation(file: source, line: value.position.line, column: value.position.column,
-                                                      field: error.location?.field)
-            throw error
-        }
-    }
-
     /// Helm's install order; unknown kinds (custom resources) last.
     static let installOrder = [
         "PriorityClass", "Namespace", "NetworkPolicy", "ResourceQuota", "LimitRange", "PodSecurityPolicy", "PodDisruptionBudget",
