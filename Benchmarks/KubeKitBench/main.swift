@@ -180,7 +180,7 @@ func writeYAMLInput(_ arguments: Arguments) throws -> Int {
     default:
         fail("yaml-input needs configmap|list|documents")
     }
-    FileManager.default.createFile(atPath: arguments.positional[2], contents: Data(text.utf8))
+    _ = FileManager.default.createFile(atPath: arguments.positional[2], contents: Data(text.utf8))
     return text.utf8.count
 }
 

@@ -2,18 +2,52 @@ import KubeErrors
 
 /// When and how long to wait before re-sending a failed request.
 ///
-/// The rules follow client-go and the Kubernetes API's guarantees:
-/// - A 429 or 5xx response carrying a numeric `Retry-After` header (or a Status with
-///   `details.retryAfterSeconds`) is retried for **every** verb after the server's delay: kube-apiserver
-///   sends those only from filters that run before the request is handled (priority and fairness,
-///   shutdown), so the request was not executed.
-/// - Other 5xx responses (500, 502, 503, 504) are retried with exponential backoff for idempotent requests only.
-/// - A failure before the request reached the server (DNS, connection refused, TLS handshake) is
-///   retried for every verb; a failure after it was sent (reset, timeout) only for idempotent requests.
-/// - Everything else (4xx, decoding errors, cancellation) is not retried.
+/// The rules are meant to be predictable for tools that run unattended (see Documentation/Retries.md, which
+/// sets them beside client-go's):
+/// - **Never retried**: failures that another attempt cannot fix — TLS verification (unknown CA, wrong host
+///   name, expired), client certificate or key problems, an unsupported protocol or malformed URL
+///   (``TransportFailure/permanent``) — and every 4xx response except 429.
+/// - **Connection failures** (``TransportFailure/connection(requestMayHaveArrived:)``: refused, DNS, the
+///   peer closing before any response): up to ``connectionAttempts`` quick attempts within
+///   ``connectionRetryWindow``. A failure after the request may have reached the server is re-sent only
+///   when the request is idempotent.
+/// - **5xx without `Retry-After`** (500, 502, 503, 504) on idempotent requests: up to ``maxAttempts``
+///   attempts with short exponential backoff.
+/// - **429 or 5xx with `Retry-After`** (or a Status with `details.retryAfterSeconds`), any verb: the
+///   server's delay is honoured up to ``maxRetryAfter``, for up to ``retryAfterAttempts`` attempts.
+///   kube-apiserver sends these only from filters that run before a request is handled (priority and
+///   fairness, shutdown), so the request was not executed.
+///
+/// The transport also bounds each call by one time budget across all attempts and waits
+/// (`CurlTransport.Configuration.requestTimeout`, 30 s by default): a wait that would outlast it is not
+/// started, and the error names the last status and the number of attempts.
 public struct RetryPolicy: Sendable, Hashable {
-    /// Attempts in total, the first included (client-go: 1 + 10 retries).
+    /// Why an attempt got no response.
+    public enum TransportFailure: Sendable, Hashable {
+        /// No connection, or it closed before any response: DNS failure, connection refused, TLS handshake
+        /// cut short, the peer closing the connection. `requestMayHaveArrived` is `false` when the request
+        /// provably was not sent (so re-sending even a POST is safe).
+        case connection(requestMayHaveArrived: Bool)
+        /// A failure another attempt cannot fix: TLS verification, client certificate or key, protocol, URL.
+        case permanent
+    }
+
+    /// What happened to one attempt.
+    public enum Outcome: Sendable, Hashable {
+        /// The server answered with `status`; `retryAfterSeconds` from the header or the Status body.
+        case response(status: Int, retryAfterSeconds: Int?)
+        /// No response.
+        case transportFailure(TransportFailure)
+    }
+
+    /// Attempts in total, the first included, for 5xx responses without `Retry-After`.
     public var maxAttempts: Int
+    /// Attempts in total for connection failures.
+    public var connectionAttempts: Int
+    /// Connection failures are retried only while the call has taken less than this.
+    public var connectionRetryWindow: Duration
+    /// Attempts in total when the server asks to retry with `Retry-After` (client-go: 1 + 10).
+    public var retryAfterAttempts: Int
     /// The first backoff delay.
     public var initialBackoff: Duration
     /// The backoff never exceeds this.
@@ -26,9 +60,13 @@ public struct RetryPolicy: Sendable, Hashable {
     public var maxRetryAfter: Duration
 
     /// Creates a policy.
-    public init(maxAttempts: Int = 11, initialBackoff: Duration = .milliseconds(500), maxBackoff: Duration = .seconds(30),
-                multiplier: Double = 2, jitter: Double = 0.2, maxRetryAfter: Duration = .seconds(60)) {
+    public init(maxAttempts: Int = 3, connectionAttempts: Int = 3, connectionRetryWindow: Duration = .seconds(2),
+                retryAfterAttempts: Int = 11, initialBackoff: Duration = .milliseconds(200), maxBackoff: Duration = .seconds(2),
+                multiplier: Double = 2, jitter: Double = 0.2, maxRetryAfter: Duration = .seconds(30)) {
         self.maxAttempts = max(1, maxAttempts)
+        self.connectionAttempts = max(1, connectionAttempts)
+        self.connectionRetryWindow = connectionRetryWindow
+        self.retryAfterAttempts = max(1, retryAfterAttempts)
         self.initialBackoff = initialBackoff
         self.maxBackoff = maxBackoff
         self.multiplier = multiplier
@@ -36,35 +74,33 @@ public struct RetryPolicy: Sendable, Hashable {
         self.maxRetryAfter = maxRetryAfter
     }
 
-    /// The transport's default: up to 10 retries, 0.5 s → 30 s backoff, Retry-After honoured up to 60 s.
+    /// The transport's default: 3 attempts for 5xx and connection failures (0.2 s, 0.4 s apart, within 2 s
+    /// for connections), `Retry-After` honoured up to 30 s for up to 11 attempts.
     public static let `default` = RetryPolicy()
     /// Never retry.
-    public static let disabled = RetryPolicy(maxAttempts: 1)
-
-    /// What happened to one attempt.
-    public enum Outcome: Sendable, Hashable {
-        /// The server answered with `status`; `retryAfterSeconds` from the header or the Status body.
-        case response(status: Int, retryAfterSeconds: Int?)
-        /// No response; `reachedServer` is `false` when the request provably never got there.
-        case transportFailure(reachedServer: Bool)
-    }
+    public static let disabled = RetryPolicy(maxAttempts: 1, connectionAttempts: 1, retryAfterAttempts: 1)
 
     /// The delay before the next attempt, or `nil` to stop.
     /// - Parameters:
     ///   - outcome: What happened to attempt number `attempt` (1-based).
     ///   - isIdempotent: Whether re-sending cannot apply the request twice.
+    ///   - elapsed: How long the call has taken so far (attempts and waits).
     ///   - random: A number in `0..<1` for the jitter.
-    public func delay(after outcome: Outcome, attempt: Int, isIdempotent: Bool,
+    public func delay(after outcome: Outcome, attempt: Int, isIdempotent: Bool, elapsed: Duration = .zero,
                       random: Double = Double.random(in: 0..<1)) -> Duration? {
-        guard attempt < maxAttempts else { return nil }
         switch outcome {
+        case .transportFailure(.permanent):
+            return nil
+        case .transportFailure(.connection(let mayHaveArrived)):
+            guard attempt < connectionAttempts, !mayHaveArrived || isIdempotent else { return nil }
+            let delay = backoff(forRetry: attempt, random: random)
+            return elapsed + delay < connectionRetryWindow ? delay : nil
         case .response(let status, let retryAfter?) where status == 429 || status >= 500:
+            guard attempt < retryAfterAttempts else { return nil }
             let delay = Duration.seconds(max(0, retryAfter))
             return delay <= maxRetryAfter ? delay : nil
         case .response(let status, nil) where [500, 502, 503, 504].contains(status) && isIdempotent:
-            return backoff(forRetry: attempt, random: random)
-        case .transportFailure(let reachedServer) where !reachedServer || isIdempotent:
-            return backoff(forRetry: attempt, random: random)
+            return attempt < maxAttempts ? backoff(forRetry: attempt, random: random) : nil
         default:
             return nil
         }

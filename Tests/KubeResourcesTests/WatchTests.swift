@@ -6,7 +6,7 @@ import KubeTesting
 import KubeTransport
 @testable import KubeResources
 
-@Suite("Watch: one stream, and the resilient watch that resumes and re-lists")
+@Suite("Watch: one stream, and the resilient watch that resumes and re-lists", .timeLimit(.minutes(2)))
 struct WatchTests {
     static let watchFrom496 = "/api/v1/namespaces/demo/pods?allowWatchBookmarks=true&resourceVersion=496&timeoutSeconds=8&watch=true"
 

@@ -13,8 +13,10 @@ struct RetryPolicyTests {
         }
         #expect(policy.delay(after: .response(status: 429, retryAfterSeconds: 0), attempt: 1, isIdempotent: false) == .zero)
         #expect(policy.delay(after: .response(status: 409, retryAfterSeconds: 7), attempt: 1, isIdempotent: true) == nil)
-        #expect(policy.delay(after: .response(status: 429, retryAfterSeconds: 61), attempt: 1, isIdempotent: true) == nil,
+        #expect(policy.delay(after: .response(status: 429, retryAfterSeconds: 31), attempt: 1, isIdempotent: true) == nil,
                 "a delay beyond maxRetryAfter is not waited for")
+        #expect(RetryPolicy.default.delay(after: .response(status: 429, retryAfterSeconds: 1), attempt: 10, isIdempotent: true) == .seconds(1))
+        #expect(RetryPolicy.default.delay(after: .response(status: 429, retryAfterSeconds: 1), attempt: 11, isIdempotent: true) == nil)
     }
 
     @Test func serverErrorsWithoutRetryAfterOnlyForIdempotentRequests() {
@@ -27,17 +29,34 @@ struct RetryPolicyTests {
         }
     }
 
-    @Test func transportFailures() {
-        #expect(policy.delay(after: .transportFailure(reachedServer: false), attempt: 1, isIdempotent: false, random: 0) == .milliseconds(500))
-        #expect(policy.delay(after: .transportFailure(reachedServer: true), attempt: 1, isIdempotent: false) == nil)
-        #expect(policy.delay(after: .transportFailure(reachedServer: true), attempt: 1, isIdempotent: true, random: 0) == .milliseconds(500))
+    @Test("the default: 5xx three attempts 0.2 s and 0.4 s apart, nothing for permanent failures")
+    func defaults() {
+        let policy = RetryPolicy.default
+        let fiveHundred = RetryPolicy.Outcome.response(status: 500, retryAfterSeconds: nil)
+        #expect((1...3).map { policy.delay(after: fiveHundred, attempt: $0, isIdempotent: true, random: 0) }
+                == [.milliseconds(200), .milliseconds(400), nil])
+        #expect(policy.delay(after: .transportFailure(.permanent), attempt: 1, isIdempotent: true) == nil)
+    }
+
+    @Test("connection failures: a few quick attempts inside the window; after sending only when idempotent")
+    func connectionFailures() {
+        let notSent = RetryPolicy.Outcome.transportFailure(.connection(requestMayHaveArrived: false))
+        let maybeSent = RetryPolicy.Outcome.transportFailure(.connection(requestMayHaveArrived: true))
+        let policy = RetryPolicy.default
+        #expect(policy.delay(after: notSent, attempt: 1, isIdempotent: false, random: 0) == .milliseconds(200))
+        #expect(policy.delay(after: notSent, attempt: 2, isIdempotent: false, elapsed: .milliseconds(300), random: 0) == .milliseconds(400))
+        #expect(policy.delay(after: notSent, attempt: 3, isIdempotent: false, random: 0) == nil, "at most 3 attempts")
+        #expect(policy.delay(after: notSent, attempt: 1, isIdempotent: true, elapsed: .milliseconds(1900), random: 0) == nil,
+                "no retry that would end past the 2 s window")
+        #expect(policy.delay(after: maybeSent, attempt: 1, isIdempotent: false) == nil)
+        #expect(policy.delay(after: maybeSent, attempt: 1, isIdempotent: true, random: 0) == .milliseconds(200))
     }
 
     @Test func attemptsAreCapped() {
-        #expect(policy.delay(after: .transportFailure(reachedServer: false), attempt: 3, isIdempotent: true) != nil)
-        #expect(policy.delay(after: .transportFailure(reachedServer: false), attempt: 4, isIdempotent: true) == nil)
+        #expect(policy.delay(after: .response(status: 500, retryAfterSeconds: nil), attempt: 3, isIdempotent: true) != nil)
+        #expect(policy.delay(after: .response(status: 500, retryAfterSeconds: nil), attempt: 4, isIdempotent: true) == nil)
         #expect(RetryPolicy.disabled.delay(after: .response(status: 429, retryAfterSeconds: 1), attempt: 1, isIdempotent: true) == nil)
-        #expect(RetryPolicy.default.maxAttempts == 11)
+        #expect(RetryPolicy.disabled.delay(after: .transportFailure(.connection(requestMayHaveArrived: false)), attempt: 1, isIdempotent: true) == nil)
     }
 
     @Test func exponentialBackoffWithCapAndJitter() {

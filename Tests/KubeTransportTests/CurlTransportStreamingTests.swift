@@ -5,7 +5,7 @@ import KubeErrors
 import KubeRetry
 @testable import KubeTransport
 
-@Suite("CurlTransport streaming, cancellation, timeouts, auth and retries")
+@Suite("CurlTransport streaming, cancellation, timeouts, auth and retries", .timeLimit(.minutes(2)))
 struct CurlTransportStreamingTests {
     @Test func chunkedStreamsArriveAsLines() async throws {
         let events = (1...500).map { #"{"type":"MODIFIED","object":{"n":\#($0)}}"# + "\n" }
@@ -189,7 +189,8 @@ struct CurlTransportStreamingTests {
         let get = await #expect(throws: KubeError.self) { try await transport.send(KubeRequest(path: "/api/v1/namespaces/demo/pods")) }
         #expect(get?.isServiceUnavailable == true)
         #expect(server.requests.count == 4)
-        #expect(clock.sleeps.map { ($0 / .milliseconds(100)).rounded() } == [5, 10])
+        #expect(clock.sleeps.map { ($0 / .milliseconds(100)).rounded() } == [2, 4])
+        #expect(get?.message.contains("(after 3 attempts in ") == true)
     }
 
     @Test func connectionRefusedIsRetriedEvenForPOSTAndThenReported() async throws {
@@ -202,6 +203,8 @@ struct CurlTransportStreamingTests {
         let error = await #expect(throws: KubeError.self) { try await transport.send(KubeRequest(.post, path: "/api/v1/namespaces/demo/pods", body: [])) }
         #expect(error?.code == .transport)
         #expect(error?.message.contains("refused") == true)
+        #expect(error?.message.contains("127.0.0.1:\(server.port)") == true)
+        #expect(error?.message.contains("after 3 attempts") == true)
         #expect(clock.sleeps.count == 2, "never reached the server, so even a POST is retried")
     }
 }
@@ -219,7 +222,7 @@ private extension Duration {
 
 import Synchronization
 
-@Suite("Response heads arrive before the body")
+@Suite("Response heads arrive before the body", .timeLimit(.minutes(2)))
 struct ResponseHeadTests {
     @Test("send returns as soon as the headers are in, even when the first body byte is far away")
     func headBeforeBody() async throws {
@@ -239,7 +242,7 @@ struct ResponseHeadTests {
     }
 }
 
-@Suite("Cancellation edge cases")
+@Suite("Cancellation edge cases", .timeLimit(.minutes(2)))
 struct CancellationEdgeTests {
     @Test("a request sent from an already-cancelled task fails at once instead of hanging")
     func alreadyCancelledTask() async throws {

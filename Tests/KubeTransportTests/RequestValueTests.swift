@@ -7,7 +7,7 @@ import KubeErrors
 import KubeRetry
 @testable import KubeTransport
 
-@Suite("Request values, headers, warnings and bodies")
+@Suite("Request values, headers, warnings and bodies", .timeLimit(.minutes(2)))
 struct RequestValueTests {
     @Test func queriesAreSortedAndEncodedLikeGo() {
         let request = KubeRequest(.get, path: "/api/v1/pods", query: [
@@ -103,7 +103,7 @@ struct RequestValueTests {
     }
 }
 
-@Suite("CurlTransport configuration details")
+@Suite("CurlTransport configuration details", .timeLimit(.minutes(2)))
 struct CurlTransportDetailTests {
     @Test func theConfiguredProxyIsUsed() async throws {
         let server = try LoopbackServer { _ in .json("{}") }
@@ -153,7 +153,7 @@ struct CurlTransportDetailTests {
     }
 }
 
-@Suite("Body lines")
+@Suite("Body lines", .timeLimit(.minutes(2)))
 struct BodyLineTests {
     @Test("lines split across chunk boundaries, empty lines kept, a last line without newline delivered")
     func linesAcrossChunks() async throws {

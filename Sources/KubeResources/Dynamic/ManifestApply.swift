@@ -117,7 +117,7 @@ extension KubeClient {
         try await apply(manifests: Array(manifests.utf8), source: source, options: options)
     }
 
-    /// Applies manifest bytes (UTF-8, or UTF-16 with a byte order mark); see ``apply(manifests:source:options:)-(String,_,_)``.
+    /// Applies manifest bytes (UTF-8, or UTF-16 with a byte order mark), as the `String` variant does.
     public func apply(manifests: [UInt8], source: String? = nil, options: ManifestApplyOptions = ManifestApplyOptions()) async throws -> [ManifestApplyResult] {
         try authorize("apply", needs: .write, on: "manifests")
         let read = ManifestReader.read(manifests, source: source, options: .init(strictDuplicateKeys: options.strictDuplicateKeys))

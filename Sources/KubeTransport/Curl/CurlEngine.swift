@@ -2,6 +2,7 @@ import CKubeCurl
 import Foundation
 import KubeConfig
 import KubeErrors
+import KubeRetry
 import Synchronization
 
 /// Everything libcurl needs for one transfer, prepared on the caller's side.
@@ -19,6 +20,8 @@ struct CurlRequest: Sendable {
     var connectTimeout: Duration
     var totalTimeout: Duration?
     var idleTimeout: Duration?
+    /// The kubeconfig names to put in hints (`clusters[name]`), never secrets.
+    var clusterName: String?
     var highWatermark: Int
     var lowWatermark: Int
 }
@@ -34,8 +37,8 @@ struct CurlHead: Sendable {
 /// A transport failure with what the retry policy needs to know.
 struct CurlFailure: Error, Sendable {
     var error: KubeError
-    /// `false` when the request provably never reached the server (DNS, connect, TLS handshake).
-    var reachedServer: Bool
+    /// How the retry policy should see it.
+    var kind: RetryPolicy.TransportFailure
 }
 
 /// One libcurl multi handle driven by its own thread.
@@ -61,12 +64,22 @@ final class CurlEngine: @unchecked Sendable {
         case resume(Transfer)
     }
 
+    /// Connections per host while every server has answered over HTTP/2.
+    static let http2HostConnections = 2
+    /// Connections per host once a server answered over HTTP/1.1, where each in-flight request (a watch
+    /// included) needs a connection of its own: libcurl's limit is per multi handle, so it is lifted.
+    static let http1HostConnections = 0
+    private var limitLifted = false
+
     private static let globalInit: Void = { curl_global_init(Int(CURL_GLOBAL_ALL)) }()
 
     init() {
         _ = Self.globalInit
         multi = curl_multi_init()
         ckube_multi_setopt_long(multi, CURLMOPT_PIPELINING, Int(CURLPIPE_MULTIPLEX))
+        // HTTP/2: once a connection carries the server's stream limit (kube-apiserver: 100), further
+        // transfers wait for a free stream instead of each opening a connection of its own.
+        ckube_multi_setopt_long(multi, CURLMOPT_MAX_HOST_CONNECTIONS, Self.http2HostConnections)
         let thread = Thread { [self] in run() }
         thread.name = "KubeKit.CurlEngine"
         thread.start()
@@ -99,7 +112,7 @@ final class CurlEngine: @unchecked Sendable {
                 } else {
                     transfer.headContinuation = nil
                     continuation.resume(throwing: CurlFailure(
-                        error: KubeError(code: .transport, message: "the transport has been shut down"), reachedServer: false))
+                        error: KubeError(code: .transport, message: "the transport has been shut down"), kind: .permanent))
                 }
             }
         } onCancel: {
@@ -130,7 +143,8 @@ final class CurlEngine: @unchecked Sendable {
             for command in pending { handle(command) }
             if stopped { break }
             var running: Int32 = 0
-            curl_multi_perform(multi, &running)
+            let performed = curl_multi_perform(multi, &running)
+            if performed != CURLM_OK { failAll(performed) }
             var remaining: Int32 = 0
             while let message = curl_multi_info_read(multi, &remaining) {
                 guard message.pointee.msg == CURLMSG_DONE, let easy = message.pointee.easy_handle else { continue }
@@ -141,7 +155,8 @@ final class CurlEngine: @unchecked Sendable {
                 let transfer = Unmanaged<Transfer>.fromOpaque(UnsafeRawPointer(pointer)).takeUnretainedValue()
                 complete(transfer, result: result)
             }
-            curl_multi_poll(multi, nil, 0, 1000, nil)
+            let polled = curl_multi_poll(multi, nil, 0, 1000, nil)
+            if polled != CURLM_OK { failAll(polled) }
         }
         // Shutting down: abort whatever is still running.
         for command in commands.withLock({ $0.pending }) {
@@ -153,7 +168,7 @@ final class CurlEngine: @unchecked Sendable {
     }
 
     private static let shutdownFailure = CurlFailure(
-        error: KubeError(code: .cancelled, message: "the transport was shut down while the request was running"), reachedServer: true)
+        error: KubeError(code: .cancelled, message: "the transport was shut down while the request was running"), kind: .permanent)
 
     private var active: [ObjectIdentifier: Transfer] = [:]
     private func activeTransfers() -> [Transfer] { Array(active.values) }
@@ -173,8 +188,14 @@ final class CurlEngine: @unchecked Sendable {
                 transfer.release()
                 return
             }
+            let added = curl_multi_add_handle(multi, transfer.easy)
+            guard added == CURLM_OK else {
+                transfer.fail(CurlFailure(error: KubeError(code: .transport, message: "libcurl could not start the transfer: \(String(cString: curl_multi_strerror(added)))"),
+                                          kind: .permanent))
+                transfer.release()
+                return
+            }
             active[ObjectIdentifier(transfer)] = transfer
-            curl_multi_add_handle(multi, transfer.easy)
         case .cancel(let transfer):
             transfer.cancelled = true
             if active[ObjectIdentifier(transfer)] != nil {
@@ -186,6 +207,21 @@ final class CurlEngine: @unchecked Sendable {
                 curl_easy_pause(transfer.easy, CURLPAUSE_CONT)
             }
         }
+    }
+
+    /// The multi handle itself failed (out of memory, a bad socket): every running transfer gets the error
+    /// instead of waiting for a loop that cannot make progress.
+    private func failAll(_ code: CURLMcode) {
+        let failure = CurlFailure(error: KubeError(code: .transport, message: "libcurl's multi interface failed: \(String(cString: curl_multi_strerror(code)))"),
+                                  kind: .permanent)
+        for transfer in activeTransfers() { abort(transfer, with: failure) }
+    }
+
+    /// A server answered over HTTP/1.x: lift the per-host connection limit (see ``http1HostConnections``).
+    fileprivate func sawHTTP1() {
+        guard !limitLifted else { return }
+        limitLifted = true
+        ckube_multi_setopt_long(multi, CURLMOPT_MAX_HOST_CONNECTIONS, Self.http1HostConnections)
     }
 
     /// Removes a running transfer; `failure == nil` means the caller cancelled it.
@@ -266,7 +302,7 @@ private final class Transfer: @unchecked Sendable {
         func check(_ code: CURLcode, _ what: String) throws(CurlFailure) {
             guard code == CURLE_OK else {
                 throw CurlFailure(error: KubeError(
-                    code: .transport, message: "libcurl rejected \(what): \(String(cString: curl_easy_strerror(code)))"), reachedServer: false)
+                    code: .transport, message: "libcurl rejected \(what): \(String(cString: curl_easy_strerror(code)))"), kind: .permanent)
             }
         }
         let retainedSelf = Unmanaged.passRetained(self)
@@ -286,6 +322,8 @@ private final class Transfer: @unchecked Sendable {
         ckube_easy_setopt_long(easy, CURLOPT_CONNECTTIMEOUT_MS, request.connectTimeout.milliseconds)
         if let total = request.totalTimeout { ckube_easy_setopt_long(easy, CURLOPT_TIMEOUT_MS, total.milliseconds) }
         if let idle = request.idleTimeout {
+            // No byte for this long fails the transfer ("stalled"); a paused transfer is exempt, which is
+            // right: then the consumer, not the server, is the slow side.
             ckube_easy_setopt_long(easy, CURLOPT_LOW_SPEED_LIMIT, 1)
             ckube_easy_setopt_long(easy, CURLOPT_LOW_SPEED_TIME, max(1, idle.milliseconds / 1000))
         }
@@ -376,8 +414,10 @@ private final class Transfer: @unchecked Sendable {
             return bytes.count
         }
         // The consumer is behind: libcurl keeps this chunk and hands it over again after CURLPAUSE_CONT.
+        // The resume handler was registered with the head, before the first write: the stream's refusal
+        // and its resume path are armed under one lock, so a consumer that drains the buffer right after the
+        // refusal always finds the handler (registering it here, after the refusal, lost that wake-up).
         paused = true
-        writer.onResume { [engine, self] in engine.resume(self) }
         return Int(CURL_WRITEFUNC_PAUSE)
     }
 
@@ -387,6 +427,8 @@ private final class Transfer: @unchecked Sendable {
         headContinuation = nil
         pendingBody = nil
         writer.onCancel { [engine, self] in engine.cancel(self) }
+        writer.onResume { [engine, self] in engine.resume(self) }
+        if httpVersion?.hasPrefix("HTTP/1") == true { engine.sawHTTP1() }
         continuation.resume(returning: CurlHead(status: status, headers: headers, httpVersion: httpVersion, body: body))
     }
 
@@ -398,7 +440,7 @@ private final class Transfer: @unchecked Sendable {
     }
 
     func fail(_ error: any Error) {
-        let failure = error as? CurlFailure ?? CurlFailure(error: KubeError(code: .transport, message: "\(error)"), reachedServer: true)
+        let failure = error as? CurlFailure ?? CurlFailure(error: KubeError(code: .transport, message: "\(error)"), kind: .permanent)
         if let continuation = headContinuation {
             headContinuation = nil
             continuation.resume(throwing: failure)
@@ -419,36 +461,75 @@ private final class Transfer: @unchecked Sendable {
     func failure(for code: CURLcode) -> CurlFailure {
         let detail = String(cString: errorBuffer)
         let text = detail.isEmpty ? String(cString: curl_easy_strerror(code)) : detail
-        let notReached: Set<UInt32> = [
-            CURLE_COULDNT_RESOLVE_HOST.rawValue, CURLE_COULDNT_RESOLVE_PROXY.rawValue, CURLE_COULDNT_CONNECT.rawValue,
-            CURLE_SSL_CONNECT_ERROR.rawValue, CURLE_PEER_FAILED_VERIFICATION.rawValue, CURLE_SSL_CERTPROBLEM.rawValue,
-            CURLE_SSL_CACERT_BADFILE.rawValue, CURLE_SSL_CIPHER.rawValue, CURLE_UNSUPPORTED_PROTOCOL.rawValue,
-        ]
         var pretransfer: curl_off_t = 0
         ckube_easy_getinfo_off_t(easy, CURLINFO_PRETRANSFER_TIME_T, &pretransfer)
-        let reached = !notReached.contains(code.rawValue) && pretransfer > 0
-        let host = URLComponents(string: request.url)?.host ?? request.url
-        let message: String
-        let errorCode: KubeError.Code
+        let components = URLComponents(string: request.url)
+        let host = components?.host ?? request.url
+        let port = components?.port ?? (components?.scheme == "http" ? 80 : 443)
+        let cluster = request.clusterName.map { "the cluster \"\($0)\"" } ?? "the cluster"
+        let (errorCode, message, kind, hint) = Self.classify(code, text: text, host: host, port: port, cluster: cluster,
+                                                              headDelivered: headDelivered, requestSent: pretransfer > 0,
+                                                              bodyBytes: bodyBytes)
+        return CurlFailure(error: KubeError(code: errorCode, message: message, hint: hint), kind: headDelivered ? .permanent : kind)
+    }
+
+    /// What a libcurl error means for the caller and for the retry policy.
+    static func classify(_ code: CURLcode, text: String, host: String, port: Int, cluster: String, headDelivered: Bool,
+                         requestSent: Bool, bodyBytes: Int) -> (KubeError.Code, String, RetryPolicy.TransportFailure, String?) {
+        let address = "\(host):\(port)"
         switch code {
         case CURLE_OPERATION_TIMEDOUT:
-            errorCode = .timeout
-            message = headDelivered
-                ? "the response from \(host) stalled or exceeded its timeout after \(bodyBytes) bytes of the body: \(text)"
-                : "no response from \(host) in time: \(text)"
+            if text.contains("too slow") {
+                return (.timeout, "the response from \(address) stalled: no data arrived for too long after \(bodyBytes) bytes (\(text))", .permanent, nil)
+            }
+            if !requestSent {
+                return (.timeout, "could not connect to \(address) in time (\(text))", .connection(requestMayHaveArrived: false),
+                        "Check the server address of \(cluster) in the kubeconfig and that the API server is reachable.")
+            }
+            return (.timeout, headDelivered
+                ? "the response from \(address) exceeded the call's time limit after \(bodyBytes) bytes of the body (\(text))"
+                : "no response from \(address) within the call's time limit (\(text))", .permanent, nil)
         case CURLE_COULDNT_CONNECT:
-            errorCode = .transport
-            message = "The connection to the server \(host) was refused or failed - did you specify the right host or port? (\(text))"
-        case CURLE_PEER_FAILED_VERIFICATION, CURLE_SSL_CACERT_BADFILE:
-            errorCode = .transport
-            message = "the server's TLS certificate could not be verified: \(text)"
+            return (.transport, "the connection to the server \(address) was refused or failed - did you specify the right host or port? (\(text))",
+                    .connection(requestMayHaveArrived: false), "Check the server address of \(cluster) in the kubeconfig.")
+        case CURLE_COULDNT_RESOLVE_HOST:
+            return (.transport, "the server name \(host) could not be resolved (\(text))", .connection(requestMayHaveArrived: false),
+                    "Check the server address of \(cluster) in the kubeconfig.")
+        case CURLE_COULDNT_RESOLVE_PROXY:
+            return (.transport, "the proxy could not be resolved (\(text))", .connection(requestMayHaveArrived: false),
+                    "Check proxy-url of \(cluster) in the kubeconfig, or HTTPS_PROXY.")
+        case CURLE_PEER_FAILED_VERIFICATION, CURLE_SSL_CACERT_BADFILE, CURLE_SSL_ISSUER_ERROR, CURLE_SSL_PINNEDPUBKEYNOTMATCH,
+             CURLE_SSL_INVALIDCERTSTATUS:
+            let reason = text.contains("subject name") || text.contains("host name")
+                ? "its certificate is not valid for the host name \(host)"
+                : text.contains("expired") ? "its certificate has expired or is not yet valid"
+                : "its certificate is not signed by a trusted certificate authority"
+            return (.transport, "the TLS certificate of \(address) could not be verified: \(reason) (\(text))", .permanent,
+                    "Set certificate-authority or certificate-authority-data of \(cluster) in the kubeconfig to the CA that signed "
+                        + "the server's certificate, or tls-server-name to a name the certificate holds.")
+        case CURLE_SSL_CERTPROBLEM, CURLE_SSL_ENGINE_NOTFOUND, CURLE_SSL_ENGINE_SETFAILED, CURLE_SSL_ENGINE_INITFAILED:
+            return (.transport, "the client certificate or key could not be used (\(text))", .permanent,
+                    "Check client-certificate(-data) and client-key(-data) of the user in the kubeconfig: they must be PEM and belong together.")
+        case CURLE_SSL_CIPHER:
+            return (.transport, "no TLS cipher in common with \(address) (\(text))", .permanent, nil)
+        case CURLE_UNSUPPORTED_PROTOCOL, CURLE_URL_MALFORMAT:
+            return (.transport, "the server URL cannot be used (\(text))", .permanent,
+                    "The server of \(cluster) in the kubeconfig must be an https:// (or http://) URL.")
+        case CURLE_SSL_CONNECT_ERROR:
+            // The TLS handshake did not complete: the peer closed the connection, or refused our certificate.
+            return (.transport, "the TLS handshake with \(address) failed (\(text))", .connection(requestMayHaveArrived: false),
+                    "If this persists, check client-certificate and client-key of the user, and that \(address) speaks TLS.")
+        case CURLE_GOT_NOTHING, CURLE_RECV_ERROR, CURLE_SEND_ERROR, CURLE_HTTP2, CURLE_HTTP2_STREAM, CURLE_PARTIAL_FILE:
+            if headDelivered {
+                return (.transport, "stream error when reading the response body after \(bodyBytes) bytes, may be caused by a closed connection: \(text)", .permanent, nil)
+            }
+            return (.transport, "the connection to \(address) closed before a response arrived (\(text))",
+                    .connection(requestMayHaveArrived: requestSent), nil)
         default:
-            errorCode = .transport
-            message = headDelivered
-                ? "stream error when reading the response body after \(bodyBytes) bytes, may be caused by a closed connection: \(text)"
-                : "Unable to connect to the server \(host): \(text)"
+            return (.transport, headDelivered
+                ? "stream error when reading the response body after \(bodyBytes) bytes: \(text)"
+                : "unable to connect to the server \(address): \(text)", .permanent, nil)
         }
-        return CurlFailure(error: KubeError(code: errorCode, message: message), reachedServer: reached || headDelivered)
     }
 }
 

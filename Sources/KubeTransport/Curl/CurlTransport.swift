@@ -35,10 +35,14 @@ public final class CurlTransport: KubeTransport {
     /// Transport settings.
     public struct Configuration: Sendable {
         /// How long connecting (TCP + TLS) may take.
-        public var connectTimeout: Duration = .seconds(30)
-        /// The overall limit for a unary request, body included; `nil` for none.
-        public var requestTimeout: Duration? = .seconds(60)
-        /// A stream (watch, log follow) fails when no byte arrives for this long.
+        public var connectTimeout: Duration = .seconds(10)
+        /// One time budget per call across every attempt and every wait between attempts; for a unary call
+        /// it covers the body too, for a stream it covers getting the response head. ``KubeRequest/timeout``
+        /// overrides it per call; `nil` for none.
+        public var requestTimeout: Duration? = .seconds(30)
+        /// A unary response fails as "stalled" when no byte arrives for this long.
+        public var stallTimeout: Duration = .seconds(30)
+        /// A stream (watch, log follow) fails when no byte arrives for this long; streams have no total limit.
         public var streamIdleTimeout: Duration = .seconds(300)
         /// The most bytes of an error body that are read to decode its Status.
         public var maximumErrorBodySize = 1 << 20
@@ -52,7 +56,8 @@ public final class CurlTransport: KubeTransport {
         public var lowWatermark = BodyStream.defaultLowWatermark
         /// Called for each distinct warning text once (in addition to logging it).
         public var warningHandler: (@Sendable (KubeWarning) -> Void)?
-        /// Where request lines (debug), warnings and retries go. Secrets are never logged.
+        /// Where request lines and retries (debug) and server warnings go. Secrets are never logged, and
+        /// nothing that the caller also receives as an error is logged above debug.
         public var logger = Logger(label: "KubeKit.Transport")
         /// The clock retries sleep on; tests replace it.
         public var clock: any Clock<Duration> = ContinuousClock()
@@ -86,19 +91,24 @@ public final class CurlTransport: KubeTransport {
     /// Sends a request with credentials, 401 refresh and retries; see the type's documentation.
     public func send(_ request: KubeRequest) async throws -> KubeResponse {
         let context = KubeError.RequestContext(method: request.method.rawValue, path: request.path)
+        let budget = request.timeout ?? configuration.requestTimeout
         var credentials = try await client.credentials.credentials()
         var refreshed = false
         var justRefreshed = false
         var attempt = 1
+        // Time spent in attempts (measured) and in waits (as asked of the clock, so an injected clock counts).
+        var spent = Duration.zero
         while true {
             // Each retry asks again: a long Retry-After may outlive a short-lived token.
             if attempt > 1, !justRefreshed { credentials = try await client.credentials.credentials() }
             justRefreshed = false
             let started = ContinuousClock.now
             let outcome: RetryPolicy.Outcome
-            let failure: KubeError
+            var failure: KubeError
+            var lastStatus: String
             do {
-                let head = try await engine.start(prepare(request, credentials: credentials))
+                let remaining = budget.map { Swift.max($0 - spent, .milliseconds(1)) }
+                let head = try await engine.start(prepare(request, credentials: credentials, remaining: remaining))
                 log(request, status: head.status, since: started, version: head.httpVersion)
                 if head.status < 400 {
                     let response = KubeResponse(status: head.status, headers: head.headers, body: head.body, httpVersion: head.httpVersion)
@@ -117,6 +127,7 @@ public final class CurlTransport: KubeTransport {
                                                        metadata: ["request": "\(request)", "credentials": "\(client.credentialKind)"])
                             credentials = renewed
                             justRefreshed = true
+                            spent += ContinuousClock.now - started
                             continue
                         }
                         error.code = .unauthorized
@@ -133,26 +144,45 @@ public final class CurlTransport: KubeTransport {
                     ?? error.status?.details?.retryAfterSeconds
                 outcome = .response(status: head.status, retryAfterSeconds: retryAfter)
                 failure = error
+                lastStatus = "\(head.status)"
             } catch let curl as CurlFailure {
                 log(request, failure: curl.error, since: started)
-                outcome = .transportFailure(reachedServer: curl.reachedServer)
-                var error = curl.error
-                error.request = context
-                failure = error
+                outcome = .transportFailure(curl.kind)
+                failure = curl.error
+                failure.request = context
+                lastStatus = failure.message
             }
-            guard let delay = configuration.retryPolicy.delay(after: outcome, attempt: attempt, isIdempotent: request.isIdempotent) else {
+            spent += ContinuousClock.now - started
+            guard let delay = configuration.retryPolicy.delay(after: outcome, attempt: attempt, isIdempotent: request.isIdempotent,
+                                                              elapsed: spent) else {
+                if attempt > 1 { failure.message += " (after \(attempt) attempts in \(Self.format(spent)))" }
                 throw failure
             }
-            configuration.logger.info("retrying request", metadata: [
-                "request": "\(request)", "attempt": "\(attempt + 1)", "delay": "\(delay)", "reason": "\(failure.message)",
+            if let budget, spent + delay >= budget {
+                // The next wait would outlast the call's budget: report now instead of sleeping first.
+                failure.message += " (gave up after \(attempt) attempt\(attempt == 1 ? "" : "s") in \(Self.format(spent)): "
+                    + "the next retry in \(Self.format(delay)) would pass the call's time budget of \(Self.format(budget)))"
+                throw failure
+            }
+            configuration.logger.debug("retrying request", metadata: [
+                "request": "\(request)", "attempt": "\(attempt + 1)", "delay": "\(delay)", "last": "\(lastStatus)",
             ])
             try await configuration.clock.sleep(for: delay)
+            spent += delay
             attempt += 1
         }
     }
 
+    /// `1.5 s`, `200 ms`.
+    static func format(_ duration: Duration) -> String {
+        let seconds = duration.seconds
+        if seconds < 1 { return "\(Int((seconds * 1000).rounded())) ms" }
+        let tenths = (seconds * 10).rounded() / 10
+        return tenths == tenths.rounded() ? "\(Int(tenths)) s" : "\(tenths) s"
+    }
+
     /// Turns a request into libcurl settings for this cluster.
-    func prepare(_ request: KubeRequest, credentials: Credentials) -> CurlRequest {
+    func prepare(_ request: KubeRequest, credentials: Credentials, remaining: Duration? = nil) -> CurlRequest {
         var url = client.server.absoluteString
         var connectTo: String?
         var headers: [String] = []
@@ -193,8 +223,9 @@ public final class CurlTransport: KubeTransport {
             proxy: client.proxyURL?.absoluteString,
             acceptGzip: !client.disableCompression,
             connectTimeout: configuration.connectTimeout,
-            totalTimeout: request.timeout ?? (stream ? nil : configuration.requestTimeout),
-            idleTimeout: stream ? configuration.streamIdleTimeout : nil,
+            totalTimeout: stream ? nil : (remaining ?? request.timeout ?? configuration.requestTimeout),
+            idleTimeout: stream ? configuration.streamIdleTimeout : configuration.stallTimeout,
+            clusterName: client.clusterName,
             highWatermark: configuration.highWatermark,
             lowWatermark: configuration.lowWatermark)
     }
