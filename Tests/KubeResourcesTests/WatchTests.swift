@@ -1,3 +1,4 @@
+import Synchronization
 import Foundation
 import Testing
 import KubeConfig
@@ -85,6 +86,44 @@ struct WatchTests {
         ])
     }
 
+    @Test("410 Gone, then a 503 on the re-list, then 200: the watch carries on and delivers every event once")
+    func relistFailuresBackOffInsteadOfEndingTheWatch() async throws {
+        let unavailable = Recording(request: .init(method: "GET", path: "/api/v1/namespaces/demo/pods?limit=500"),
+                                    response: .init(status: 503, headers: ["Content-Type": "application/json"],
+                                                    body: #"{"kind":"Status","apiVersion":"v1","status":"Failure","message":"etcd leader changed","reason":"ServiceUnavailable","code":503}"#))
+        let recordings = [
+            try Fixtures.recording("errors/15-410-watch-too-old-resource-version",
+                                   target: "/api/v1/namespaces/demo/pods?allowWatchBookmarks=true&resourceVersion=1&timeoutSeconds=8&watch=true"),
+            unavailable,
+            try Fixtures.recording("pods/03-list-pods", target: "/api/v1/namespaces/demo/pods?limit=500"),
+            try Fixtures.recording("pods/10-watch-pods", target: Self.watchFrom496),
+        ]
+        let (client, transport) = Fixtures.client(recordings)
+        let clock = SleepRecordingClock()
+        let watch = client.pods().watch(WatchOptions(resourceVersion: "1", timeoutSeconds: 8))
+            .pacing(restartDelay: .seconds(1), initialBackoff: .milliseconds(800), maximumBackoff: .seconds(30), clock: clock)
+        var seen: [String] = []
+        for try await event in watch {
+            if case .relisted(let pods) = event {
+                seen.append("RELISTED \(pods.count)")
+            } else {
+                seen.append("\(event.type) \(event.object?.metadata?.resourceVersion ?? "")")
+            }
+            if seen.count == 11 { break }
+        }
+        #expect(transport.receivedRequests.map(\.description) == [
+            "GET /api/v1/namespaces/demo/pods?allowWatchBookmarks=true&resourceVersion=1&timeoutSeconds=8&watch=true",
+            "GET /api/v1/namespaces/demo/pods?limit=500",
+            "GET /api/v1/namespaces/demo/pods?limit=500",
+            "GET \(Self.watchFrom496)",
+        ])
+        #expect(seen == [
+            "RELISTED 5", "MODIFIED 497", "MODIFIED 498", "ADDED 499", "MODIFIED 505", "MODIFIED 508", "MODIFIED 511",
+            "MODIFIED 512", "DELETED 513", "MODIFIED 516", "MODIFIED 519",
+        ])
+        #expect(clock.sleeps.map { Int(($0 / .milliseconds(1)).rounded()) } == [800, 1000], "one backoff after the 503, the restart pause before the watch")
+    }
+
     @Test func resilientWatchStopsOnPermanentErrors() async throws {
         let (client, _) = Fixtures.client([
             try Fixtures.recording("errors/12-403-forbidden-impersonation",
@@ -105,5 +144,17 @@ struct WatchTests {
                                                   as: CoreV1.Pod.self, request: request)
         #expect(event.type == "DELETED")
         #expect(event.object?.metadata?.name == "a")
+    }
+}
+
+/// A clock whose sleeps return at once and are recorded.
+final class SleepRecordingClock: Clock, Sendable {
+    typealias Instant = ContinuousClock.Instant
+    private let recorded = Mutex<[Duration]>([])
+    var now: Instant { ContinuousClock.now }
+    var minimumResolution: Duration { .zero }
+    var sleeps: [Duration] { recorded.withLock { $0 } }
+    func sleep(until deadline: Instant, tolerance: Duration?) async throws {
+        recorded.withLock { $0.append(deadline - ContinuousClock.now) }
     }
 }

@@ -138,6 +138,12 @@ extension ResourceClient {
 }
 
 /// The resilient watch of ``ResourceClient/watch(_:)``.
+///
+/// It ends only when the task is cancelled, when the consumer stops iterating, or on 401 Unauthorized and
+/// 403 Forbidden (the transport has already tried refreshing the credentials once). Before the first
+/// successful request, errors that another attempt cannot fix (a 404 for an unknown resource, a 400 for a
+/// bad selector) end it too; after that, every failure — of a watch, of a re-list, of decoding a line —
+/// goes through the same backoff and the watch carries on.
 public struct ResourceWatch<Resource: KubeObject>: AsyncSequence, Sendable {
     /// An event.
     public typealias Element = WatchEvent<Resource>
@@ -149,16 +155,20 @@ public struct ResourceWatch<Resource: KubeObject>: AsyncSequence, Sendable {
     /// The first back-off after a failure; doubles up to ``maximumBackoff``.
     var initialBackoff: Duration = .milliseconds(800)
     var maximumBackoff: Duration = .seconds(30)
+    /// What the pauses sleep on; tests inject one.
+    var clock: any Clock<Duration> = ContinuousClock()
 
     /// Starts watching when first asked for an event.
     public func makeAsyncIterator() -> Iterator { Iterator(watch: self) }
 
-    /// The same watch with other pauses (tests use short ones).
-    public func pacing(restartDelay: Duration, initialBackoff: Duration, maximumBackoff: Duration) -> ResourceWatch {
+    /// The same watch with other pauses, slept on `clock` (tests use short pauses or a clock that records).
+    public func pacing(restartDelay: Duration, initialBackoff: Duration, maximumBackoff: Duration,
+                       clock: any Clock<Duration> = ContinuousClock()) -> ResourceWatch {
         var copy = self
         copy.restartDelay = restartDelay
         copy.initialBackoff = initialBackoff
         copy.maximumBackoff = maximumBackoff
+        copy.clock = clock
         return copy
     }
 
@@ -170,6 +180,8 @@ public struct ResourceWatch<Resource: KubeObject>: AsyncSequence, Sendable {
         public private(set) var resourceVersion: String?
         var needsRelist = false
         var startedOnce = false
+        /// Whether a request has succeeded: from then on only 401/403 end the watch.
+        var established = false
         var backoff: Duration
 
         init(watch: ResourceWatch) {
@@ -182,27 +194,25 @@ public struct ResourceWatch<Resource: KubeObject>: AsyncSequence, Sendable {
         public mutating func next() async throws -> WatchEvent<Resource>? {
             while true {
                 try Task.checkCancellation()
-                if needsRelist {
-                    needsRelist = false
-                    let (items, version) = try await relist()
-                    resourceVersion = version
-                    return .relisted(items)
-                }
-                if stream == nil {
-                    do {
-                        if startedOnce { try await Task.sleep(for: watch.restartDelay) }
+                do {
+                    if needsRelist {
+                        let (items, version) = try await relist()
+                        needsRelist = false
+                        established = true
+                        backoff = watch.initialBackoff
+                        resourceVersion = version
+                        return .relisted(items)
+                    }
+                    if stream == nil {
+                        if startedOnce { try await watch.clock.sleep(for: watch.restartDelay) }
                         startedOnce = true
                         var options = watch.options
                         options.resourceVersion = resourceVersion
                         // The initial-events mode only makes sense for the first request.
                         if resourceVersion != nil { options.sendInitialEvents = false }
                         stream = try await watch.resources.watchStream(options).makeAsyncIterator()
-                    } catch let error as KubeError {
-                        try await handle(error)
-                        continue
+                        established = true
                     }
-                }
-                do {
                     guard let event = try await stream?.next() else {
                         stream = nil  // a normal end: re-watch from resourceVersion
                         continue
@@ -223,11 +233,12 @@ public struct ResourceWatch<Resource: KubeObject>: AsyncSequence, Sendable {
                 needsRelist = true
                 return
             }
+            if error.code == .cancelled || error.code == .unauthorized || error.isUnauthorized || error.isForbidden { throw error }
             let transient = error.code == .transport || error.code == .timeout || error.isTooManyRequests
                 || (error.code == .api && (error.httpStatusCode ?? 0) >= 500)
-            guard transient else { throw error }
+            guard transient || established else { throw error }
             let retryAfter = error.status?.details?.retryAfterSeconds.map { Duration.seconds($0) }
-            try await Task.sleep(for: Swift.max(retryAfter ?? .zero, backoff))
+            try await watch.clock.sleep(for: Swift.max(retryAfter ?? .zero, backoff))
             backoff = Swift.min(backoff * 2, watch.maximumBackoff)
         }
 
