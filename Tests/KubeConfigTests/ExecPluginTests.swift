@@ -39,6 +39,30 @@ struct ExecPluginTests {
         #expect(await provider.runCount == 2)
     }
 
+    @Test("a plugin that never finishes is stopped after the timeout, with an error naming it")
+    func hangingPluginTimesOut() async throws {
+        let dir = try TemporaryDirectory()
+        let provider = ExecCredentialProvider(config: exec(tokenPlugin, env: ["RUN_LOG": dir.file("runs"), "SLEEP": "30"]),
+                                              stdinIsTerminal: { false }, timeout: .milliseconds(300))
+        let started = ContinuousClock.now
+        let error = await #expect(throws: KubeError.self) { try await provider.credentials() }
+        #expect(error?.code == .execPluginFailed)
+        #expect(error?.message == "exec: executable \(tokenPlugin) did not finish within 300 ms; it was stopped")
+        #expect(ContinuousClock.now - started < .seconds(20), "stopped, not waited for")
+    }
+
+    @Test("cancelling the only caller stops the plugin")
+    func cancellingTheCallerStopsThePlugin() async throws {
+        let dir = try TemporaryDirectory()
+        let provider = provider(exec(tokenPlugin, env: ["RUN_LOG": dir.file("runs"), "SLEEP": "30"]))
+        let task = Task { try await provider.credentials() }
+        try await Task.sleep(for: .milliseconds(200))
+        let started = ContinuousClock.now
+        task.cancel()
+        await #expect(throws: CancellationError.self) { try await task.value }
+        #expect(ContinuousClock.now - started < .seconds(20))
+    }
+
     @Test func concurrentCallersShareOneRunAndOneRefresh() async throws {
         let dir = try TemporaryDirectory()
         let provider = provider(exec(tokenPlugin, env: ["RUN_LOG": dir.file("runs"), "SLEEP": "0.3"]))

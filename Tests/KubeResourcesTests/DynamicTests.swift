@@ -98,7 +98,7 @@ struct DynamicTests {
             #expect(results[0].description == "configmap/app-config \(expected.rawValue)")
             #expect(results[0].object?.name == "app-config")
             let requests = transport.receivedRequests
-            #expect(requests.map(\.description) == ["GET /api", "GET /apis", "GET \(Self.configMapPath)", "PATCH \(Self.configMapPath)?fieldManager=kubekit"])
+            #expect(requests.map(\.description) == ["GET /api", "GET /apis", "GET \(Self.configMapPath)", "PATCH \(Self.configMapPath)?fieldManager=kubekit&fieldValidation=Strict"])
             #expect(requests[3].headers["Content-Type"] == "application/apply-patch+yaml")
             #expect(try Fixtures.json(requests[3].body) == (try Fixtures.json(yaml)))
         }
@@ -108,7 +108,7 @@ struct DynamicTests {
         let path = "/api/v1/namespaces/demo/configmaps/app-config-preview"
         let (client, transport) = Fixtures.client(try Self.recordings(Self.aggregated + [Self.notFound, "apply/09-apply-dry-run"]))
         let results = try await client.apply(manifests: try manifest("apply/09-apply-dry-run"), options: ManifestApplyOptions(dryRun: true))
-        #expect(transport.receivedRequests.last?.description == "PATCH \(path)?dryRun=All&fieldManager=kubekit")
+        #expect(transport.receivedRequests.last?.description == "PATCH \(path)?dryRun=All&fieldManager=kubekit&fieldValidation=Strict")
         #expect(results.map(\.description) == ["configmap/app-config-preview created (server dry run)"])
     }
 

@@ -18,6 +18,16 @@ enum Fixtures {
         var recording = try Recording.load(from: root.appendingPathComponent(name + ".json"))[0]
         if let method { recording.request.method = method }
         if let target { recording.request.path = target }
+        // The apply fixtures were recorded with curl, without the `fieldValidation=Strict` that kubectl
+        // apply --server-side (and KubeKit) sends; the server treats the valid objects recorded alike.
+        let isApply = recording.request.method == "PATCH"
+            && recording.request.headers.contains { $0.key.lowercased() == "content-type" && $0.value.hasPrefix("application/apply-patch") }
+        if isApply, !recording.request.path.contains("fieldValidation=") {
+            let request = KubeRequest(.patch, target: recording.request.path)
+            var retargeted = KubeRequest(.patch, path: request.path, query: request.query)
+            retargeted.addQuery("fieldValidation", "Strict")
+            recording.request.path = retargeted.target
+        }
         return recording
     }
 

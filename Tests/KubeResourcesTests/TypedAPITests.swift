@@ -132,6 +132,16 @@ struct SelectorTests {
         #expect(literal.description == "app=web,tier=frontend")
     }
 
+    @Test("a raw selector keeps the requirements added to it")
+    func rawSelectorPlusRequirements() async throws {
+        #expect(LabelSelector(raw: "app=web").equals("tier", "db").description == "app=web,tier=db")
+        #expect(LabelSelector(raw: "").equals("tier", "db").description == "tier=db")
+        #expect(!LabelSelector(raw: "").equals("tier", "db").isEmpty)
+        let (client, transport) = Fixtures.client([])
+        _ = try? await client.pods().list(ListOptions(labelSelector: LabelSelector(raw: "app=web").equals("tier", "db")))
+        #expect(transport.receivedRequests.first?.queryValue("labelSelector") == "app=web,tier=db")
+    }
+
     @Test func labelSelectorFromTheAPIObjectIsSortedByKey() throws {
         let api = MetaV1.LabelSelector(
             matchExpressions: [.init(key: "env", operator: "In", values: ["prod"]), .init(key: "canary", operator: "DoesNotExist")],

@@ -89,8 +89,8 @@ struct WriteTests {
     }
 
     @Test(arguments: [
-        ("apply/01-apply-configmap-create", ApplyOptions(), "PATCH /api/v1/namespaces/demo/configmaps/app-config?fieldManager=kubekit"),
-        ("apply/08-apply-conflict-force", ApplyOptions(force: true), "PATCH /api/v1/namespaces/demo/configmaps/app-config?fieldManager=kubekit&force=true"),
+        ("apply/01-apply-configmap-create", ApplyOptions(), "PATCH /api/v1/namespaces/demo/configmaps/app-config?fieldManager=kubekit&fieldValidation=Strict"),
+        ("apply/08-apply-conflict-force", ApplyOptions(force: true), "PATCH /api/v1/namespaces/demo/configmaps/app-config?fieldManager=kubekit&fieldValidation=Strict&force=true"),
     ])
     func serverSideApply(recording: String, options: ApplyOptions, expected: String) async throws {
         let (client, transport) = Fixtures.client([try Fixtures.recording(recording)])

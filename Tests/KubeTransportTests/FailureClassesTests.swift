@@ -141,3 +141,22 @@ struct FailureClassesTests {
         #expect(!handler.entries.contains { $0.level >= .info })
     }
 }
+
+@Suite("Header values cannot inject headers", .timeLimit(.minutes(1)))
+struct HeaderInjectionTests {
+    @Test func lineBreaksInHeadersAreRefusedBeforeSending() async throws {
+        let server = try LoopbackServer { _ in .json("{}") }
+        let transport = CurlTransport(server.client(), configuration: .testing())
+        defer { transport.shutdown() }
+        for headers: HTTPHeaders in [["X-Note": "a\r\nX-Evil: 1"], ["X-Note": "a\nb"], ["Bad Name": "x"], ["X-Nul": "a\u{0}b"]] {
+            let error = await #expect(throws: KubeError.self) { try await transport.send(KubeRequest(path: "/api", headers: headers)) }
+            #expect(error?.code == .invalidArgument)
+            #expect(error?.message.contains("has an invalid name or a line break in its value") == true)
+            #expect(error?.message.contains("X-Evil") == false, "the value is never echoed")
+        }
+        let impersonating = CurlTransport(server.client(impersonation: Impersonation(user: "alice\r\nX-Evil: 1")), configuration: .testing())
+        defer { impersonating.shutdown() }
+        await #expect(throws: KubeError.self) { try await impersonating.send(KubeRequest(path: "/api")) }
+        #expect(server.requests.isEmpty)
+    }
+}

@@ -36,7 +36,12 @@ public actor ExecCredentialProvider: CredentialProvider {
     private let now: @Sendable () -> Date
     private let logger: Logger
 
+    /// How long the plugin may run before it is stopped and the call fails (`nil`: no limit). client-go sets
+    /// none; an unattended tool needs one, because a plugin waiting for a browser login never ends by itself.
+    public nonisolated let timeout: Duration?
     private var cached: Credentials?
+    private var waiting = 0
+    private var cancelledWaiting = 0
     private var running: Task<Credentials, any Error>?
     /// How many times the plugin has been started (for diagnostics and tests).
     public private(set) var runCount = 0
@@ -56,8 +61,10 @@ public actor ExecCredentialProvider: CredentialProvider {
         environment: [String: String] = ProcessInfo.processInfo.environment,
         stdinIsTerminal: @escaping @Sendable () -> Bool = { isatty(0) == 1 },
         now: @escaping @Sendable () -> Date = { Date() },
-        logger: Logger = Logger(label: "KubeKit.Credentials")
+        logger: Logger = Logger(label: "KubeKit.Credentials"),
+        timeout: Duration? = .seconds(60)
     ) {
+        self.timeout = timeout
         self.config = config
         self.cluster = config.provideClusterInfo ? cluster : nil
         self.staticClientCertificate = staticClientCertificate
@@ -113,13 +120,33 @@ public actor ExecCredentialProvider: CredentialProvider {
 
     /// Starts the plugin, or joins the run in progress.
     private func run() async throws -> Credentials {
-        if let running { return try await running.value }
-        let task = Task { try await self.execute() }
-        running = task
-        defer { running = nil }
-        let result = try await task.value
-        cached = result
+        let task: Task<Credentials, any Error>
+        let starter = running == nil
+        if let running {
+            task = running
+        } else {
+            task = Task { try await self.execute() }
+            running = task
+            waiting = 0
+            cancelledWaiting = 0
+        }
+        waiting += 1
+        defer { if starter { running = nil } }
+        // A cancelled caller stops waiting only when every caller waiting on this run was cancelled: then the
+        // run itself is cancelled, which stops the plugin.
+        let result = try await withTaskCancellationHandler {
+            try await task.value
+        } onCancel: {
+            Task { await self.callerCancelled(task) }
+        }
+        if starter { cached = result }
         return result
+    }
+
+    private func callerCancelled(_ task: Task<Credentials, any Error>) {
+        guard running == task else { return }
+        cancelledWaiting += 1
+        if cancelledWaiting >= waiting { task.cancel() }
     }
 
     private func execute() async throws -> Credentials {
@@ -133,7 +160,8 @@ public actor ExecCredentialProvider: CredentialProvider {
         logger.debug("running exec credential plugin", metadata: ["command": "\(config.command)"])
         let result = try await ProcessRunner.run(
             executable: executable, arguments: config.args, environment: environment,
-            interactive: interactive, maximumOutput: Self.maximumOutputBytes, maximumStderr: Self.maximumStderrExcerpt)
+            interactive: interactive, maximumOutput: Self.maximumOutputBytes, maximumStderr: Self.maximumStderrExcerpt,
+            timeout: timeout)
         if result.exitCode != 0 {
             var message = "exec: executable \(config.command) failed with exit code \(result.exitCode)"
             if result.signalled { message = "exec: executable \(config.command) was terminated by signal \(result.exitCode)" }

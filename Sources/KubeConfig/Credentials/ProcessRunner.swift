@@ -1,5 +1,6 @@
 import Foundation
 import KubeErrors
+import Synchronization
 
 /// Runs a child process and collects its output on dedicated threads.
 ///
@@ -14,23 +15,98 @@ enum ProcessRunner {
         var stderrExcerpt: String
     }
 
+    /// Runs the process; it is terminated (SIGTERM, then SIGKILL 2 s later) when `timeout` passes or the
+    /// calling task is cancelled.
     static func run(executable: String, arguments: [String], environment: [String: String], interactive: Bool,
-                    maximumOutput: Int, maximumStderr: Int) async throws -> Result {
-        try await withCheckedThrowingContinuation { continuation in
-            Thread.detachNewThread {
-                do {
-                    continuation.resume(returning: try runBlocking(
-                        executable: executable, arguments: arguments, environment: environment, interactive: interactive,
-                        maximumOutput: maximumOutput, maximumStderr: maximumStderr))
-                } catch {
-                    continuation.resume(throwing: error)
+                    maximumOutput: Int, maximumStderr: Int, timeout: Duration? = nil) async throws -> Result {
+        let control = Control()
+        return try await withTaskCancellationHandler {
+            let result: Result = try await withCheckedThrowingContinuation { continuation in
+                Thread.detachNewThread {
+                    do {
+                        continuation.resume(returning: try runBlocking(
+                            executable: executable, arguments: arguments, environment: environment, interactive: interactive,
+                            maximumOutput: maximumOutput, maximumStderr: maximumStderr, control: control, timeout: timeout))
+                    } catch {
+                        continuation.resume(throwing: error)
+                    }
                 }
+            }
+            switch control.ending {
+            case .cancelled: throw CancellationError()
+            case .timedOut:
+                throw KubeError(code: .execPluginFailed,
+                                message: "exec: executable \(executable) did not finish within \(timeout.map(describe) ?? "its time limit"); it was stopped",
+                                hint: "A credential plugin that waits for a login or a network call can hang; check that it runs on its own.")
+            case nil: return result
+            }
+        } onCancel: {
+            control.stop(.cancelled)
+        }
+    }
+
+    /// `60 s`, `300 ms`.
+    private static func describe(_ duration: Duration) -> String {
+        let (seconds, attoseconds) = duration.components
+        return seconds >= 1 ? "\(seconds) s" : "\(attoseconds / 1_000_000_000_000_000) ms"
+    }
+
+    /// How a run was ended from outside, and the process to end.
+    final class Control: Sendable {
+        enum Ending: Sendable { case cancelled, timedOut }
+        private struct State {
+            var process: Process?
+            var ending: Ending?
+            var done = false
+        }
+        // Process is not Sendable; it is only touched under this lock, and only while the run that owns it
+        // has not finished (so a signal never reaches a reused process id).
+        private let state = Mutex<State>(State())
+
+        var ending: Ending? { state.withLock { $0.ending } }
+
+        /// Registers the started process; returns `false` when the run was already ended.
+        func started(_ process: Process) -> Bool {
+            state.withLock { state in
+                guard state.ending == nil else { return false }
+                state.process = process
+                return true
+            }
+        }
+
+        func stop(_ ending: Ending) {
+            let signalled = state.withLock { state -> Bool in
+                guard state.ending == nil, !state.done else { return false }
+                state.ending = ending
+                return signal(SIGTERM, state: &state)
+            }
+            guard signalled else { return }
+            DispatchQueue.global().asyncAfter(deadline: .now() + 2) { [self] in
+                _ = self.state.withLock { self.signal(SIGKILL, state: &$0) }
+            }
+        }
+
+        private func signal(_ number: Int32, state: inout State) -> Bool {
+            guard !state.done, let process = state.process, process.isRunning else { return false }
+            // The plugin's own children (a shell script's `sleep`, a browser helper) hold its output pipe
+            // open: signal its process group too when it leads one.
+            let pid = process.processIdentifier
+            if getpgid(pid) == pid { kill(-pid, number) }
+            kill(pid, number)
+            return true
+        }
+
+        func finished() {
+            state.withLock {
+                $0.process = nil
+                $0.done = true
             }
         }
     }
 
     private static func runBlocking(executable: String, arguments: [String], environment: [String: String],
-                                    interactive: Bool, maximumOutput: Int, maximumStderr: Int) throws -> Result {
+                                    interactive: Bool, maximumOutput: Int, maximumStderr: Int, control: Control,
+                                    timeout: Duration?) throws -> Result {
         let process = Process()
         process.executableURL = URL(fileURLWithPath: executable)
         process.arguments = arguments
@@ -45,6 +121,17 @@ enum ProcessRunner {
         } catch {
             throw KubeError(code: .execPluginFailed, message: "exec: cannot start \(executable): \(error.localizedDescription)",
                             underlying: error)
+        }
+        guard control.started(process) else {
+            process.terminate()
+            process.waitUntilExit()
+            return Result(exitCode: -1, signalled: true, stdout: [], stderrExcerpt: "")
+        }
+        defer { control.finished() }
+        if let timeout {
+            let (seconds, attoseconds) = timeout.components
+            let delay = Double(seconds) + Double(attoseconds) / 1e18
+            DispatchQueue.global().asyncAfter(deadline: .now() + delay) { control.stop(.timedOut) }
         }
         // Drain stderr concurrently so a chatty plugin cannot block on a full pipe.
         let stderrBox = StderrBox()

@@ -164,11 +164,13 @@ public struct ApplyOptions: Sendable, Hashable {
     public var force: Bool
     /// Validate and admit without persisting (`dryRun=All`).
     public var dryRun: Bool
-    /// How unknown fields are treated.
+    /// How unknown and duplicate fields are treated: ``FieldValidation/strict`` by default, as
+    /// `kubectl apply --server-side` sends, so a misspelt field fails instead of being dropped; `nil` leaves
+    /// it to the server (which warns).
     public var fieldValidation: FieldValidation?
 
     /// Creates options.
-    public init(fieldManager: String? = nil, force: Bool = false, dryRun: Bool = false, fieldValidation: FieldValidation? = nil) {
+    public init(fieldManager: String? = nil, force: Bool = false, dryRun: Bool = false, fieldValidation: FieldValidation? = .strict) {
         self.fieldManager = fieldManager
         self.force = force
         self.dryRun = dryRun

@@ -128,9 +128,11 @@ public struct LabelSelector: Sendable, Hashable, CustomStringConvertible, Expres
     /// `true` when the selector matches everything.
     public var isEmpty: Bool { requirements.isEmpty && (raw ?? "").isEmpty }
 
-    /// The selector in the API's syntax, e.g. `app=web,tier in (a,b)`.
+    /// The selector in the API's syntax, e.g. `app=web,tier in (a,b)`: a raw selector first, then the
+    /// requirements added to it.
     public var description: String {
-        raw ?? requirements.map(\.description).joined(separator: ",")
+        let parts = (raw.map { [$0] } ?? []).filter { !$0.isEmpty } + requirements.map(\.description)
+        return parts.joined(separator: ",")
     }
 
     /// Whether `labels` satisfy every requirement (client-side filtering, as the server would).

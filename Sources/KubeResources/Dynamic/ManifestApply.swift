@@ -19,7 +19,8 @@ public struct ManifestApplyOptions: Sendable, Hashable {
     public var force: Bool
     /// Validate and admit without persisting (`dryRun=All`).
     public var dryRun: Bool
-    /// How unknown fields are treated.
+    /// How unknown and duplicate fields are treated (``FieldValidation/strict`` by default, as
+    /// `kubectl apply --server-side` sends).
     public var fieldValidation: FieldValidation?
     /// The namespace for namespaced objects that name none (the client's default when `nil`). When set,
     /// an object naming another namespace is an error, as with `kubectl apply --namespace`.
@@ -33,7 +34,7 @@ public struct ManifestApplyOptions: Sendable, Hashable {
     public var strictDuplicateKeys: Bool
 
     /// Creates options.
-    public init(fieldManager: String? = nil, force: Bool = false, dryRun: Bool = false, fieldValidation: FieldValidation? = nil,
+    public init(fieldManager: String? = nil, force: Bool = false, dryRun: Bool = false, fieldValidation: FieldValidation? = .strict,
                 namespace: String? = nil, order: Order = .dependenciesFirst, stopOnError: Bool = false, strictDuplicateKeys: Bool = false) {
         self.strictDuplicateKeys = strictDuplicateKeys
         self.fieldManager = fieldManager

@@ -108,7 +108,7 @@ public final class CurlTransport: KubeTransport {
             var lastStatus: String
             do {
                 let remaining = budget.map { Swift.max($0 - spent, .milliseconds(1)) }
-                let head = try await engine.start(prepare(request, credentials: credentials, remaining: remaining))
+                let head = try await engine.start(try prepare(request, credentials: credentials, remaining: remaining))
                 log(request, status: head.status, since: started, version: head.httpVersion)
                 if head.status < 400 {
                     let response = KubeResponse(status: head.status, headers: head.headers, body: head.body, httpVersion: head.httpVersion)
@@ -182,7 +182,7 @@ public final class CurlTransport: KubeTransport {
     }
 
     /// Turns a request into libcurl settings for this cluster.
-    func prepare(_ request: KubeRequest, credentials: Credentials, remaining: Duration? = nil) -> CurlRequest {
+    func prepare(_ request: KubeRequest, credentials: Credentials, remaining: Duration? = nil) throws(KubeError) -> CurlRequest {
         var url = client.server.absoluteString
         var connectTo: String?
         var headers: [String] = []
@@ -209,6 +209,17 @@ public final class CurlTransport: KubeTransport {
                 headers.append("Authorization: \(authorization.headerValue.value)")
             }
             for header in client.impersonation?.headers ?? [] { headers.append("\(header.name): \(header.value)") }
+        }
+        // A CR, LF or NUL in a header would let a value (a label from a chat message, a token file with a
+        // stray line) inject headers of its own: refuse it, naming the header but never its value.
+        for line in headers {
+            let name = line.prefix { $0 != ":" }
+            let isToken = !name.isEmpty && name.unicodeScalars.allSatisfy { $0.isASCII && $0.value > 0x20 && $0.value < 0x7F && $0 != ":" }
+            guard isToken, !line.unicodeScalars.contains(where: { $0 == "\r" || $0 == "\n" || $0 == "\0" }) else {
+                throw KubeError(code: .invalidArgument,
+                                message: "the header \"\(String(name.prefix(64)).debugDescription.dropFirst().dropLast())\" has an invalid name or a line break in its value",
+                                request: .init(method: request.method.rawValue, path: request.path))
+            }
         }
         let stream = request.kind == .stream
         return CurlRequest(
