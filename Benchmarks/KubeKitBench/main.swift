@@ -63,7 +63,7 @@ func makeClient(_ arguments: Arguments) throws -> (KubeClient, CurlTransport) {
 func getPod(_ arguments: Arguments) async throws -> Int {
     guard let name = arguments.positional.first else { fail("get-pod needs a pod name") }
     let (client, transport) = try makeClient(arguments)
-    defer { transport.shutdown() }
+    defer { transport.shutdownNow() }
     let pods = client.pods()
     let repeatCount = arguments.int("repeat") ?? 1
     let concurrency = max(1, arguments.int("concurrency") ?? 1)
@@ -97,7 +97,7 @@ func getPod(_ arguments: Arguments) async throws -> Int {
 
 func listPods(_ arguments: Arguments) async throws -> Int {
     let (client, transport) = try makeClient(arguments)
-    defer { transport.shutdown() }
+    defer { transport.shutdownNow() }
     guard let limit = arguments.int("limit") else {
         return try await client.pods().list().items.count { $0.metadata?.name != nil }
     }
@@ -110,7 +110,7 @@ func listPods(_ arguments: Arguments) async throws -> Int {
 
 func watchPods(_ arguments: Arguments) async throws -> Int {
     let (client, transport) = try makeClient(arguments)
-    defer { transport.shutdown() }
+    defer { transport.shutdownNow() }
     let options = WatchOptions(timeoutSeconds: nil)
     guard arguments.options["resume"] != nil else {
         var decoded = 0

@@ -149,7 +149,7 @@ do {
     } catch let error as KubeError where error.code == .tierDenied {
         print("\nrestart refused before sending anything: \(error.message)")
     }
-    (transport as? CurlTransport)?.shutdown()
+    await (transport as? CurlTransport)?.shutdown()
 } catch let error as KubeError {
     FileHandle.standardError.write(Data("error: \(error)\n".utf8))
     exit(1)

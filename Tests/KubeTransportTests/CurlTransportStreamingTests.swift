@@ -15,7 +15,7 @@ struct CurlTransportStreamingTests {
             })
         }
         let transport = CurlTransport(server.client(), configuration: .testing())
-        defer { transport.shutdown() }
+        defer { transport.shutdownNow() }
         let response = try await transport.send(KubeRequest(path: "/api/v1/pods", query: [("watch", "true")], kind: .stream))
         var lines: [String] = []
         for try await line in response.body.lines { lines.append(String(decoding: line, as: UTF8.self)) }
@@ -31,7 +31,7 @@ struct CurlTransportStreamingTests {
         configuration.highWatermark = 1 << 20
         configuration.lowWatermark = 256 << 10
         let transport = CurlTransport(server.client(), configuration: configuration)
-        defer { transport.shutdown() }
+        defer { transport.shutdownNow() }
         let response = try await transport.send(KubeRequest(path: "/watch", kind: .stream))
         var total = 0
         var chunks = 0
@@ -48,7 +48,7 @@ struct CurlTransportStreamingTests {
     @Test func cancellingTheTaskAbortsTheTransferPromptly() async throws {
         let server = try LoopbackServer { _ in LoopbackServer.Response(parts: [.data(Array("first\n".utf8)), .pause(milliseconds: 30_000)]) }
         let transport = CurlTransport(server.client(), configuration: .testing())
-        defer { transport.shutdown() }
+        defer { transport.shutdownNow() }
         let task = Task {
             let response = try await transport.send(KubeRequest(path: "/watch", kind: .stream))
             var lines = 0
@@ -66,7 +66,7 @@ struct CurlTransportStreamingTests {
     @Test func cancellingBeforeTheHeadArrivesThrowsCancellation() async throws {
         let server = try LoopbackServer { _ in LoopbackServer.Response(parts: [.pause(milliseconds: 30_000)]) }
         let transport = CurlTransport(server.client(), configuration: .testing())
-        defer { transport.shutdown() }
+        defer { transport.shutdownNow() }
         // The server writes its head at once; delay the head by using a handler that pauses first.
         let task = Task { try await transport.data(for: KubeRequest(path: "/slow")) }
         try await Task.sleep(for: .milliseconds(200))
@@ -82,7 +82,7 @@ struct CurlTransportStreamingTests {
         var configuration = CurlTransport.Configuration.testing(retry: .disabled)
         configuration.requestTimeout = .milliseconds(400)
         let transport = CurlTransport(server.client(), configuration: configuration)
-        defer { transport.shutdown() }
+        defer { transport.shutdownNow() }
         let started = ContinuousClock.now
         let error = await #expect(throws: KubeError.self) { try await transport.data(for: KubeRequest(path: "/slow")) }
         #expect(error?.code == .timeout)
@@ -95,7 +95,7 @@ struct CurlTransportStreamingTests {
         var configuration = CurlTransport.Configuration.testing(retry: .disabled)
         configuration.streamIdleTimeout = .seconds(1)
         let transport = CurlTransport(server.client(), configuration: configuration)
-        defer { transport.shutdown() }
+        defer { transport.shutdownNow() }
         let response = try await transport.send(KubeRequest(path: "/watch", kind: .stream))
         var lines: [String] = []
         let error = await #expect(throws: KubeError.self) {
@@ -110,7 +110,7 @@ struct CurlTransportStreamingTests {
             LoopbackServer.Response(parts: [.data(Array(#"{"kind":"PodList","items":[{"metadata":"#.utf8)), .pause(milliseconds: 50), .reset])
         }
         let transport = CurlTransport(server.client(), configuration: .testing(retry: .disabled))
-        defer { transport.shutdown() }
+        defer { transport.shutdownNow() }
         let error = await #expect(throws: KubeError.self) { try await transport.data(for: KubeRequest(path: "/api/v1/pods")) }
         #expect(error?.code == .transport)
         #expect(error?.message.hasPrefix("stream error when reading the response body after 39 bytes") == true, "\(error?.message ?? "")")
@@ -124,7 +124,7 @@ struct CurlTransportStreamingTests {
         }
         let provider = SequenceCredentialProvider(["stale", "fresh"])
         let transport = CurlTransport(server.client(credentials: provider), configuration: .testing())
-        defer { transport.shutdown() }
+        defer { transport.shutdownNow() }
         let (response, _) = try await transport.data(for: KubeRequest(.post, path: "/api/v1/namespaces/demo/configmaps", body: Array("{}".utf8)))
         #expect(response.status == 200)
         #expect(server.requests.map { $0.header("authorization") } == ["Bearer stale", "Bearer fresh"])
@@ -137,7 +137,7 @@ struct CurlTransportStreamingTests {
         }
         let provider = SequenceCredentialProvider(["one", "two", "three"])
         let transport = CurlTransport(server.client(credentials: provider), configuration: .testing())
-        defer { transport.shutdown() }
+        defer { transport.shutdownNow() }
         let error = await #expect(throws: KubeError.self) { try await transport.send(KubeRequest(path: "/api")) }
         #expect(error?.code == .unauthorized)
         #expect(error?.isUnauthorized == true)
@@ -152,7 +152,7 @@ struct CurlTransportStreamingTests {
         }
         let provider = SequenceCredentialProvider(["stale", "fresh"])
         let transport = CurlTransport(server.client(credentials: provider), configuration: .testing())
-        defer { transport.shutdown() }
+        defer { transport.shutdownNow() }
         try await withThrowingTaskGroup(of: Int.self) { group in
             for _ in 0..<10 { group.addTask { try await transport.data(for: KubeRequest(path: "/api")).0.status } }
             for try await status in group { #expect(status == 200) }
@@ -170,7 +170,7 @@ struct CurlTransportStreamingTests {
         }
         let clock = RecordingClock()
         let transport = CurlTransport(server.client(), configuration: .testing(clock))
-        defer { transport.shutdown() }
+        defer { transport.shutdownNow() }
         let (response, _) = try await transport.data(for: KubeRequest(.post, path: "/api/v1/namespaces/demo/pods", body: Array("{}".utf8)))
         #expect(response.status == 201)
         #expect(server.requests.count == 2)
@@ -182,7 +182,7 @@ struct CurlTransportStreamingTests {
         let server = try LoopbackServer { _ in .json("", status: 503) }
         let clock = RecordingClock()
         let transport = CurlTransport(server.client(), configuration: .testing(clock, retry: RetryPolicy(maxAttempts: 3, jitter: 0)))
-        defer { transport.shutdown() }
+        defer { transport.shutdownNow() }
         let post = await #expect(throws: KubeError.self) { try await transport.send(KubeRequest(.post, path: "/api/v1/namespaces/demo/pods", body: [])) }
         #expect(post?.isServiceUnavailable == true)
         #expect(server.requests.count == 1)
@@ -199,7 +199,7 @@ struct CurlTransportStreamingTests {
         server.stop()
         let clock = RecordingClock()
         let transport = CurlTransport(client, configuration: .testing(clock, retry: RetryPolicy(maxAttempts: 3, jitter: 0)))
-        defer { transport.shutdown() }
+        defer { transport.shutdownNow() }
         let error = await #expect(throws: KubeError.self) { try await transport.send(KubeRequest(.post, path: "/api/v1/namespaces/demo/pods", body: [])) }
         #expect(error?.code == .transport)
         #expect(error?.message.contains("refused") == true)
@@ -231,7 +231,7 @@ struct ResponseHeadTests {
                                     parts: [.pause(milliseconds: 8000), .data(Array("{}\n".utf8))])
         }
         let transport = CurlTransport(server.client(), configuration: .testing())
-        defer { transport.shutdown() }
+        defer { transport.shutdownNow() }
         let started = ContinuousClock.now
         let response = try await transport.send(KubeRequest(path: "/watch", kind: .stream))
         // Far below the 8 s pause, with room for a loaded CI machine.
@@ -248,7 +248,7 @@ struct CancellationEdgeTests {
     func alreadyCancelledTask() async throws {
         let server = try LoopbackServer { _ in .json("{}") }
         let transport = CurlTransport(server.client(), configuration: .testing())
-        defer { transport.shutdown() }
+        defer { transport.shutdownNow() }
         let task = Task {
             while !Task.isCancelled { await Task.yield() }
             return try await transport.data(for: KubeRequest(path: "/api")).0.status

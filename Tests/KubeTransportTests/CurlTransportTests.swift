@@ -12,7 +12,7 @@ struct CurlTransportTests {
     @Test func getOverTLSWithHTTP2SendsTheExpectedRequest() async throws {
         let server = try LoopbackServer { _ in .json(#"{"kind":"Pod","metadata":{"name":"web-0"}}"#) }
         let transport = CurlTransport(server.client(), configuration: .testing())
-        defer { transport.shutdown() }
+        defer { transport.shutdownNow() }
         let request = KubeRequest(.get, path: "/api/v1/namespaces/demo/pods", query: [("labelSelector", "app=web,tier in (a b)"), ("limit", "2")])
         let (response, body) = try await transport.data(for: request)
         #expect(response.status == 200)
@@ -32,7 +32,7 @@ struct CurlTransportTests {
     @Test func http11WhenTheServerDoesNotOfferHTTP2() async throws {
         let server = try LoopbackServer(http2: false) { _ in .json("{}") }
         let transport = CurlTransport(server.client(), configuration: .testing())
-        defer { transport.shutdown() }
+        defer { transport.shutdownNow() }
         let (response, _) = try await transport.data(for: KubeRequest(path: "/version"))
         #expect(response.httpVersion == "HTTP/1.1")
         #expect(server.requests.first?.httpVersion == "HTTP/1.1")
@@ -41,7 +41,7 @@ struct CurlTransportTests {
     @Test func bodiesMethodsAndContentType() async throws {
         let server = try LoopbackServer { request in .json(#"{"echo":\#(request.body.count)}"#, status: request.method == "POST" ? 201 : 200) }
         let transport = CurlTransport(server.client(), configuration: .testing())
-        defer { transport.shutdown() }
+        defer { transport.shutdownNow() }
         let body = Array(#"{"apiVersion":"v1","kind":"ConfigMap"}"#.utf8) + Array(repeating: UInt8(ascii: " "), count: 4000)
         let (created, _) = try await transport.data(for: KubeRequest(.post, path: "/api/v1/namespaces/demo/configmaps", body: body))
         #expect(created.status == 201)
@@ -61,13 +61,13 @@ struct CurlTransportTests {
     @Test func clientCertificateAuthentication() async throws {
         let server = try LoopbackServer(tls: .server(requireClientCertificate: true)) { _ in .json("{}") }
         let withCertificate = CurlTransport(server.client(token: nil, clientCertificate: true), configuration: .testing(retry: .disabled))
-        defer { withCertificate.shutdown() }
+        defer { withCertificate.shutdownNow() }
         let (response, _) = try await withCertificate.data(for: KubeRequest(path: "/api"))
         #expect(response.status == 200)
         #expect(server.requests.first?.header("authorization") == nil)
 
         let without = CurlTransport(server.client(token: nil), configuration: .testing(retry: .disabled))
-        defer { without.shutdown() }
+        defer { without.shutdownNow() }
         let error = await #expect(throws: KubeError.self) { try await without.data(for: KubeRequest(path: "/api")) }
         #expect(error?.code == .transport)
         #expect(server.requests.count == 1)
@@ -77,7 +77,7 @@ struct CurlTransportTests {
         let server = try LoopbackServer { _ in .json("{}") }
         let clock = RecordingClock()
         let transport = CurlTransport(server.client(ca: "wrong-ca.pem"), configuration: .testing(clock))
-        defer { transport.shutdown() }
+        defer { transport.shutdownNow() }
         let error = await #expect(throws: KubeError.self) { try await transport.data(for: KubeRequest(path: "/api")) }
         #expect(error?.code == .transport)
         #expect(error?.message.contains("could not be verified: its certificate is not signed by a trusted certificate authority") == true)
@@ -91,7 +91,7 @@ struct CurlTransportTests {
         var configuration = CurlTransport.Configuration.testing()
         configuration.logger = Logger(label: "t") { _ in handler }
         let transport = CurlTransport(server.client(ca: nil, insecure: true), configuration: configuration)
-        defer { transport.shutdown() }
+        defer { transport.shutdownNow() }
         let (response, _) = try await transport.data(for: KubeRequest(path: "/api"))
         #expect(response.status == 200)
         #expect(handler.entries.contains { $0.level == .warning && "\($0.message)".contains("verification is disabled") })
@@ -100,13 +100,13 @@ struct CurlTransportTests {
     @Test func tlsServerNameIsUsedForVerification() async throws {
         let server = try LoopbackServer(tls: .server(certificate: "named-server")) { _ in .json("{}") }
         let named = CurlTransport(server.client(tlsServerName: "kube-apiserver.internal"), configuration: .testing(retry: .disabled))
-        defer { named.shutdown() }
+        defer { named.shutdownNow() }
         let (response, _) = try await named.data(for: KubeRequest(path: "/api"))
         #expect(response.status == 200)
         #expect(server.requests.first?.header("host") == "127.0.0.1:\(server.port)" || server.requests.first?.header(":authority") == "127.0.0.1:\(server.port)")
 
         let plain = CurlTransport(server.client(), configuration: .testing(retry: .disabled))
-        defer { plain.shutdown() }
+        defer { plain.shutdownNow() }
         let error = await #expect(throws: KubeError.self) { try await plain.data(for: KubeRequest(path: "/api")) }
         #expect(error?.message.contains("could not be verified") == true)
     }
@@ -114,7 +114,7 @@ struct CurlTransportTests {
     @Test func concurrentRequestsShareOneHTTP2Connection() async throws {
         let server = try LoopbackServer { _ in LoopbackServer.Response(parts: [.pause(milliseconds: 300), .data(Array("{}".utf8))]) }
         let transport = CurlTransport(server.client(), configuration: .testing())
-        defer { transport.shutdown() }
+        defer { transport.shutdownNow() }
         let started = ContinuousClock.now
         try await withThrowingTaskGroup(of: Int.self) { group in
             for index in 0..<20 {
@@ -131,7 +131,7 @@ struct CurlTransportTests {
     @Test func connectionsAreReusedAcrossSequentialRequests() async throws {
         let server = try LoopbackServer(http2: false) { _ in .json("{}") }
         let transport = CurlTransport(server.client(), configuration: .testing())
-        defer { transport.shutdown() }
+        defer { transport.shutdownNow() }
         for _ in 0..<5 { _ = try await transport.data(for: KubeRequest(path: "/api")) }
         #expect(server.connectionCount == 1)
     }
@@ -141,7 +141,7 @@ struct CurlTransportTests {
         let transport = CurlTransport(
             server.client(pathPrefix: "/k8s/clusters/c-1", impersonation: Impersonation(user: "jane", groups: ["dev", "ops"])),
             configuration: .testing())
-        defer { transport.shutdown() }
+        defer { transport.shutdownNow() }
         _ = try await transport.data(for: KubeRequest(path: "/api/v1/pods"))
         let received = try #require(server.requests.first)
         #expect(received.uri == "/k8s/clusters/c-1/api/v1/pods")
@@ -152,7 +152,7 @@ struct CurlTransportTests {
     @Test func plainHTTPNeverCarriesCredentials() async throws {
         let server = try LoopbackServer(tls: .none) { _ in .json("{}") }
         let transport = CurlTransport(server.client(ca: nil, scheme: "http"), configuration: .testing())
-        defer { transport.shutdown() }
+        defer { transport.shutdownNow() }
         _ = try await transport.data(for: KubeRequest(path: "/api"))
         #expect(server.requests.first?.header("authorization") == nil)
     }
@@ -161,7 +161,7 @@ struct CurlTransportTests {
         let status = #"{"kind":"Status","apiVersion":"v1","metadata":{},"status":"Failure","message":"pods \"nope\" not found","reason":"NotFound","details":{"name":"nope","kind":"pods"},"code":404}"#
         let server = try LoopbackServer { _ in .json(status, status: 404) }
         let transport = CurlTransport(server.client(), configuration: .testing())
-        defer { transport.shutdown() }
+        defer { transport.shutdownNow() }
         let error = await #expect(throws: KubeError.self) { try await transport.send(KubeRequest(path: "/api/v1/namespaces/demo/pods/nope")) }
         #expect(error?.isNotFound == true)
         #expect(error?.description == "pods \"nope\" not found in namespace \"demo\"")
@@ -176,7 +176,7 @@ struct CurlTransportTests {
         var configuration = CurlTransport.Configuration.testing()
         configuration.logger = Logger(label: "t") { _ in handler }
         let transport = CurlTransport(server.client(), configuration: configuration)
-        defer { transport.shutdown() }
+        defer { transport.shutdownNow() }
         let (first, _) = try await transport.data(for: KubeRequest(path: "/a"))
         _ = try await transport.data(for: KubeRequest(path: "/b"))
         #expect(first.warnings.map(\.text) == [#"unknown field "spec.replica""#, "v1beta1 is deprecated", "ignored low code"])

@@ -31,7 +31,7 @@ struct FailureClassesTests {
             named.clusterName = "prod"
             let clock = RecordingClock()
             let transport = transport(named, clock)
-            defer { transport.shutdown() }
+            defer { transport.shutdownNow() }
             let error = await #expect(throws: KubeError.self) { try await transport.data(for: KubeRequest(path: "/api")) }
             #expect(error?.message.hasPrefix("the TLS certificate of 127.0.0.1:\(server.port) could not be verified: its certificate is \(reason)") == true)
             #expect(error?.hint?.contains("certificate-authority-data of the cluster \"prod\"") == true)
@@ -46,7 +46,7 @@ struct FailureClassesTests {
         let server = try LoopbackServer { _ in .json(status, status: 500) }
         let clock = RecordingClock()
         let transport = transport(server.client(), clock) { $0.retryPolicy.jitter = 0 }
-        defer { transport.shutdown() }
+        defer { transport.shutdownNow() }
         let error = await #expect(throws: KubeError.self) { try await transport.data(for: KubeRequest(path: "/api/v1/namespaces/demo/pods/web/log")) }
         #expect(server.requests.count == 3)
         #expect(clock.sleeps.map { Int(($0.seconds * 10).rounded()) } == [2, 4])
@@ -63,7 +63,7 @@ struct FailureClassesTests {
         }
         let clock = RecordingClock()
         let transport = transport(server.client(), clock)
-        defer { transport.shutdown() }
+        defer { transport.shutdownNow() }
         let error = await #expect(throws: KubeError.self) { try await transport.data(for: KubeRequest(path: "/api")) }
         #expect(server.requests.count == 3)
         #expect(error?.httpStatusCode == 502)
@@ -85,7 +85,7 @@ struct FailureClassesTests {
                                              credentials: StaticCredentialProvider(Credentials()))
             let clock = RecordingClock()
             let transport = transport(client, clock)
-            defer { transport.shutdown() }
+            defer { transport.shutdownNow() }
             let error = await #expect(throws: KubeError.self) { try await transport.data(for: KubeRequest(path: "/api")) }
             #expect(error?.message.contains("127.0.0.1:\(port)") == true)
             #expect(error?.message.contains("after 3 attempts") == true, "\(error?.message ?? "")")
@@ -102,7 +102,7 @@ struct FailureClassesTests {
             LoopbackServer.Response(status: 200, parts: [.data(Array("{".utf8)), .pause(milliseconds: 30_000)])
         }
         let transport = transport(server.client()) { $0.stallTimeout = .seconds(1) }
-        defer { transport.shutdown() }
+        defer { transport.shutdownNow() }
         let response = try await transport.send(KubeRequest(path: "/api/v1/pods"))
         let error = await #expect(throws: KubeError.self) { try await response.body.collect(upTo: 1 << 20) }
         #expect(error?.code == .timeout)
@@ -117,7 +117,7 @@ struct FailureClassesTests {
         }
         let clock = RecordingClock()
         let transport = transport(server.client(), clock)
-        defer { transport.shutdown() }
+        defer { transport.shutdownNow() }
         let error = await #expect(throws: KubeError.self) {
             try await transport.send(KubeRequest(.post, path: "/api/v1/namespaces/demo/pods", body: [], timeout: .seconds(30)))
         }
@@ -135,7 +135,7 @@ struct FailureClassesTests {
             $0.logger = Logger(label: "t") { _ in handler }
             $0.logger.logLevel = .trace
         }
-        defer { transport.shutdown() }
+        defer { transport.shutdownNow() }
         _ = await #expect(throws: KubeError.self) { try await transport.data(for: KubeRequest(path: "/api")) }
         #expect(handler.entries.contains { "\($0.message)" == "retrying request" && $0.level == .debug })
         #expect(!handler.entries.contains { $0.level >= .info })
@@ -147,7 +147,7 @@ struct HeaderInjectionTests {
     @Test func lineBreaksInHeadersAreRefusedBeforeSending() async throws {
         let server = try LoopbackServer { _ in .json("{}") }
         let transport = CurlTransport(server.client(), configuration: .testing())
-        defer { transport.shutdown() }
+        defer { transport.shutdownNow() }
         for headers: HTTPHeaders in [["X-Note": "a\r\nX-Evil: 1"], ["X-Note": "a\nb"], ["Bad Name": "x"], ["X-Nul": "a\u{0}b"]] {
             let error = await #expect(throws: KubeError.self) { try await transport.send(KubeRequest(path: "/api", headers: headers)) }
             #expect(error?.code == .invalidArgument)
@@ -155,7 +155,7 @@ struct HeaderInjectionTests {
             #expect(error?.message.contains("X-Evil") == false, "the value is never echoed")
         }
         let impersonating = CurlTransport(server.client(impersonation: Impersonation(user: "alice\r\nX-Evil: 1")), configuration: .testing())
-        defer { impersonating.shutdown() }
+        defer { impersonating.shutdownNow() }
         await #expect(throws: KubeError.self) { try await impersonating.send(KubeRequest(path: "/api")) }
         #expect(server.requests.isEmpty)
     }

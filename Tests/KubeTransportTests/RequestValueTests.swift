@@ -113,7 +113,7 @@ struct CurlTransportDetailTests {
         var client = server.client()
         client.proxyURL = URL(string: "http://127.0.0.1:\(proxyPort)")
         let transport = CurlTransport(client, configuration: .testing(retry: .disabled))
-        defer { transport.shutdown() }
+        defer { transport.shutdownNow() }
         let error = await #expect(throws: KubeError.self) { try await transport.send(KubeRequest(path: "/api")) }
         #expect(error?.message.contains("\(proxyPort)") == true, "the failure names the proxy's port: \(error?.message ?? "")")
         #expect(server.requests.isEmpty)
@@ -127,7 +127,7 @@ struct CurlTransportDetailTests {
         logger.logLevel = .trace
         configuration.logger = logger
         let transport = CurlTransport(server.client(token: "very-secret-token"), configuration: configuration)
-        defer { transport.shutdown() }
+        defer { transport.shutdownNow() }
         _ = try await transport.data(for: KubeRequest(path: "/api/v1/namespaces/demo/pods", query: [("limit", "1")]))
         let lines = handler.entries.map { "\($0.message) \($0.metadata)" }
         #expect(lines.contains { $0.hasPrefix("GET /api/v1/namespaces/demo/pods?limit=1 200") && $0.contains("HTTP/2") && $0.contains("duration") })
@@ -139,7 +139,7 @@ struct CurlTransportDetailTests {
         var client = server.client()
         client.disableCompression = true
         let transport = CurlTransport(client, configuration: .testing())
-        defer { transport.shutdown() }
+        defer { transport.shutdownNow() }
         _ = try await transport.data(for: KubeRequest(path: "/api"))
         #expect(server.requests.first?.header("accept-encoding") == nil)
     }
@@ -147,7 +147,7 @@ struct CurlTransportDetailTests {
     @Test func aCallerSuppliedAuthorizationHeaderIsLeftAlone() async throws {
         let server = try LoopbackServer { _ in .json("{}") }
         let transport = CurlTransport(server.client(), configuration: .testing())
-        defer { transport.shutdown() }
+        defer { transport.shutdownNow() }
         _ = try await transport.data(for: KubeRequest(path: "/api", headers: ["Authorization": "Bearer from-caller"]))
         #expect(server.requests.first?.headers.filter { $0.0.lowercased() == "authorization" }.map(\.1) == ["Bearer from-caller"])
     }

@@ -123,7 +123,11 @@ enum ProcessRunner {
                             underlying: error)
         }
         guard control.started(process) else {
-            process.terminate()
+            // Ended before it started (cancelled at once): stop it and its children, which a shell waiting
+            // for its foreground child would otherwise outlive the signal for.
+            let pid = process.processIdentifier
+            if getpgid(pid) == pid { kill(-pid, SIGKILL) }
+            kill(pid, SIGKILL)
             process.waitUntilExit()
             return Result(exitCode: -1, signalled: true, stdout: [], stderrExcerpt: "")
         }

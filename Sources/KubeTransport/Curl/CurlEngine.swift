@@ -44,25 +44,38 @@ struct CurlFailure: Error, Sendable {
 /// One libcurl multi handle driven by its own thread.
 ///
 /// Every curl handle is touched only on that thread. Other threads talk to it through `commands`
-/// (under a mutex) and `curl_multi_wakeup`, which libcurl documents as thread-safe.
+/// (under a mutex) and `curl_multi_wakeup`, which libcurl documents as thread-safe. No call into the engine
+/// blocks: work is queued, and waiting (for a head, for a shutdown) happens on continuations.
+///
+/// ``shared`` serves every transport of the process unless one asks for a dedicated engine, so clients for
+/// the same server share connections, and creating a client costs no thread.
 final class CurlEngine: @unchecked Sendable {
-    // @unchecked: `multi` and every Transfer's curl state are used only on the engine thread (the thread
-    // loop below and the callbacks libcurl runs inside curl_multi_perform on it); the only state other
-    // threads touch is `commands`, which a Mutex guards.
+    // @unchecked: `multi`, `active`, `limitLifted` and every Transfer's curl state are used only on the
+    // engine thread (the loop below and the callbacks libcurl runs inside curl_multi_perform on it); the
+    // only state other threads touch is `commands`, which a Mutex guards.
     private let multi: UnsafeMutableRawPointer
     private let commands = Mutex(Commands())
-    private let finished = DispatchSemaphore(value: 0)
 
     private struct Commands {
         var pending: [Command] = []
+        /// No new work is accepted; the thread exits once it has aborted what runs.
         var stopped = false
+        /// The thread exits once nothing runs (a dedicated engine whose transport is gone).
+        var stopWhenIdle = false
+        var exited = false
+        var exitWaiters: [CheckedContinuation<Void, Never>] = []
     }
 
     private enum Command {
         case start(Transfer)
         case cancel(Transfer)
         case resume(Transfer)
+        /// Abort every transfer started for `owner`; resume the continuation once they have ended.
+        case abort(owner: ObjectIdentifier, done: CheckedContinuation<Void, Never>?)
     }
+
+    /// The process-wide engine, started on first use and kept for the life of the process.
+    static let shared = CurlEngine(name: "KubeKit.CurlEngine")
 
     /// Connections per host while every server has answered over HTTP/2.
     static let http2HostConnections = 2
@@ -73,43 +86,60 @@ final class CurlEngine: @unchecked Sendable {
 
     private static let globalInit: Void = { curl_global_init(Int(CURL_GLOBAL_ALL)) }()
 
-    init() {
+    init(name: String = "KubeKit.CurlEngine (dedicated)") {
         _ = Self.globalInit
         multi = curl_multi_init()
         ckube_multi_setopt_long(multi, CURLMOPT_PIPELINING, Int(CURLPIPE_MULTIPLEX))
         // HTTP/2: once a connection carries the server's stream limit (kube-apiserver: 100), further
         // transfers wait for a free stream instead of each opening a connection of its own.
         ckube_multi_setopt_long(multi, CURLMOPT_MAX_HOST_CONNECTIONS, Self.http2HostConnections)
+        // Idle connections kept for reuse. libcurl's default (4 × the transfers running) shrinks to nothing
+        // between bursts, so an engine shared by clients of several servers would keep closing and
+        // re-opening TLS connections.
+        ckube_multi_setopt_long(multi, CURLMOPT_MAXCONNECTS, 64)
         let thread = Thread { [self] in run() }
-        thread.name = "KubeKit.CurlEngine"
+        thread.name = name
         thread.start()
     }
 
-    /// Stops the thread after aborting every transfer; blocks until it has exited.
-    func shutdown() {
-        let first = commands.withLock { state -> Bool in
-            defer { state.stopped = true }
-            return !state.stopped
+    /// Aborts every transfer, stops the thread and returns once it has exited. Never blocks a thread.
+    func stop() async {
+        await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
+            let exited = commands.withLock { state -> Bool in
+                state.stopped = true
+                if state.exited { return true }
+                state.exitWaiters.append(continuation)
+                return false
+            }
+            if exited { continuation.resume() } else { curl_multi_wakeup(multi) }
         }
-        guard first else { return }
+    }
+
+    /// Lets the thread exit once no transfer runs (a body still being read keeps it going). Returns at once.
+    func stopWhenIdle() {
+        commands.withLock { $0.stopWhenIdle = true }
         curl_multi_wakeup(multi)
-        finished.wait()
+    }
+
+    /// Aborts the transfers started for `owner` and returns once they have ended.
+    func abortTransfers(of owner: ObjectIdentifier) async {
+        await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
+            if !enqueue(.abort(owner: owner, done: continuation)) { continuation.resume() }
+        }
+    }
+
+    /// Aborts the transfers started for `owner` without waiting.
+    func abortTransfersNow(of owner: ObjectIdentifier) {
+        _ = enqueue(.abort(owner: owner, done: nil))
     }
 
     /// Starts a transfer and returns when the response headers have arrived.
-    func start(_ request: CurlRequest) async throws -> CurlHead {
-        let transfer = Transfer(request: request, engine: self)
+    func start(_ request: CurlRequest, owner: ObjectIdentifier) async throws -> CurlHead {
+        let transfer = Transfer(request: request, engine: self, owner: owner)
         return try await withTaskCancellationHandler {
             try await withCheckedThrowingContinuation { continuation in
                 transfer.headContinuation = continuation
-                let accepted = commands.withLock { state -> Bool in
-                    guard !state.stopped else { return false }
-                    state.pending.append(.start(transfer))
-                    return true
-                }
-                if accepted {
-                    curl_multi_wakeup(multi)
-                } else {
+                if !enqueue(.start(transfer)) {
                     transfer.headContinuation = nil
                     continuation.resume(throwing: CurlFailure(
                         error: KubeError(code: .transport, message: "the transport has been shut down"), kind: .permanent))
@@ -123,25 +153,38 @@ final class CurlEngine: @unchecked Sendable {
     fileprivate func cancel(_ transfer: Transfer) { send(.cancel(transfer)) }
     fileprivate func resume(_ transfer: Transfer) { send(.resume(transfer)) }
 
-    private func send(_ command: Command) {
+    private func send(_ command: Command) { _ = enqueue(command) }
+
+    /// Queues a command for the engine thread; `false` once the engine has stopped.
+    private func enqueue(_ command: Command) -> Bool {
         let accepted = commands.withLock { state -> Bool in
-            guard !state.stopped else { return false }
+            guard !state.stopped, !state.exited else { return false }
             state.pending.append(command)
             return true
         }
         if accepted { curl_multi_wakeup(multi) }
+        return accepted
     }
 
     // MARK: The engine thread
 
     private func run() {
         while true {
-            let (pending, stopped) = commands.withLock { state in
+            let (pending, stopped, stopWhenIdle) = commands.withLock { state in
                 defer { state.pending.removeAll(keepingCapacity: true) }
-                return (state.pending, state.stopped)
+                return (state.pending, state.stopped, state.stopWhenIdle)
             }
             for command in pending { handle(command) }
             if stopped { break }
+            if stopWhenIdle, active.isEmpty {
+                // Exit only if nothing arrived meanwhile; new work after this point is refused.
+                let idle = commands.withLock { state -> Bool in
+                    guard state.pending.isEmpty else { return false }
+                    state.exited = true
+                    return true
+                }
+                if idle { break }
+            }
             var running: Int32 = 0
             let performed = curl_multi_perform(multi, &running)
             if performed != CURLM_OK { failAll(performed) }
@@ -158,13 +201,25 @@ final class CurlEngine: @unchecked Sendable {
             let polled = curl_multi_poll(multi, nil, 0, 1000, nil)
             if polled != CURLM_OK { failAll(polled) }
         }
-        // Shutting down: abort whatever is still running.
-        for command in commands.withLock({ $0.pending }) {
-            if case .start(let transfer) = command { transfer.fail(Self.shutdownFailure) }
+        // Stopping: abort whatever is still queued or running.
+        let (leftover, waiters) = commands.withLock { state in
+            state.exited = true
+            defer {
+                state.pending.removeAll()
+                state.exitWaiters.removeAll()
+            }
+            return (state.pending, state.exitWaiters)
+        }
+        for command in leftover {
+            switch command {
+            case .start(let transfer): transfer.fail(Self.shutdownFailure)
+            case .abort(_, let done): done?.resume()
+            case .cancel, .resume: break
+            }
         }
         for transfer in activeTransfers() { abort(transfer, with: Self.shutdownFailure) }
         curl_multi_cleanup(multi)
-        finished.signal()
+        for waiter in waiters { waiter.resume() }
     }
 
     private static let shutdownFailure = CurlFailure(
@@ -206,6 +261,9 @@ final class CurlEngine: @unchecked Sendable {
                 transfer.paused = false
                 curl_easy_pause(transfer.easy, CURLPAUSE_CONT)
             }
+        case .abort(let owner, let done):
+            for transfer in activeTransfers() where transfer.owner == owner { abort(transfer, with: Self.shutdownFailure) }
+            done?.resume()
         }
     }
 
@@ -262,7 +320,10 @@ private let headerCallback: curl_write_callback = { data, size, count, userdata 
 private final class Transfer: @unchecked Sendable {
     // @unchecked: see above; every mutable field is owned by the engine thread after hand-over.
     let request: CurlRequest
-    unowned let engine: CurlEngine
+    /// Strong: a dedicated engine lives as long as a transfer (a body still being read) needs it.
+    let engine: CurlEngine
+    /// The transport that started it (for `shutdown()` of one transport on the shared engine).
+    let owner: ObjectIdentifier
     let easy: UnsafeMutableRawPointer
     var headContinuation: CheckedContinuation<CurlHead, any Error>?
     var cancelled = false
@@ -280,9 +341,10 @@ private final class Transfer: @unchecked Sendable {
     private var pendingBody: KubeResponseBody?
     private let writer: BodyWriter
 
-    init(request: CurlRequest, engine: CurlEngine) {
+    init(request: CurlRequest, engine: CurlEngine, owner: ObjectIdentifier) {
         self.request = request
         self.engine = engine
+        self.owner = owner
         self.easy = curl_easy_init()
         errorBuffer.initialize(to: 0)
         let (body, writer) = KubeResponseBody.makeStream(highWatermark: request.highWatermark, lowWatermark: request.lowWatermark)

@@ -10,7 +10,6 @@ import Synchronization
 /// ```swift
 /// let configuration = try KubeconfigLoader().load()
 /// let transport = CurlTransport(configuration)
-/// defer { transport.shutdown() }
 /// let (_, body) = try await transport.data(for: KubeRequest(path: "/api/v1/namespaces/default/pods"))
 /// ```
 ///
@@ -22,7 +21,8 @@ import Synchronization
 ///   set (then it logs a warning once); honours `tls-server-name` and `proxy-url`. Certificates and keys go
 ///   to libcurl as in-memory blobs and never touch the disk.
 /// - Multiplexes requests over HTTP/2 when the server offers it (ALPN), HTTP/1.1 otherwise, reusing
-///   connections; one libcurl multi handle runs on one thread per transport.
+///   connections: at most 2 connections per server while it speaks HTTP/2, requests beyond its stream limit
+///   wait for a free stream.
 /// - On a 401 it asks the credential provider to refresh once (re-running an exec plugin, re-reading a
 ///   token file) and re-sends the request once; a second 401 throws ``KubeError/Code/unauthorized``
 ///   naming what was tried. Concurrent 401s share one refresh.
@@ -30,7 +30,17 @@ import Synchronization
 /// - Streams bodies with back-pressure: a slow consumer pauses the transfer instead of growing memory.
 /// - Surfaces `Warning` headers on the response and logs each distinct text once.
 ///
-/// Call ``shutdown()`` when done (it aborts running transfers and stops the thread).
+/// ## Threads and lifetime
+///
+/// Every transport shares one libcurl engine per process (one thread running one multi handle, started on
+/// first use), so clients for the same server share connections and creating a transport or a
+/// ``KubeClient`` costs no thread. Nothing a transport does blocks a Swift concurrency thread: requests
+/// wait on continuations, libcurl's callbacks run on the engine thread and hand bytes over through a
+/// bounded buffer. A transport needs no shutdown: use it for the whole program. For scoped use call
+/// ``shutdown()`` (or use ``withTransport(_:configuration:_:)``), which aborts this transport's running
+/// transfers and waits until they have ended; ``shutdownNow()`` does the same without waiting (for `defer`).
+/// ``Configuration/dedicatedEngine`` gives a transport an engine of its own, stopped when the transport is
+/// shut down or, once its last transfer has ended, released.
 public final class CurlTransport: KubeTransport {
     /// Transport settings.
     public struct Configuration: Sendable {
@@ -61,6 +71,9 @@ public final class CurlTransport: KubeTransport {
         public var logger = Logger(label: "KubeKit.Transport")
         /// The clock retries sleep on; tests replace it.
         public var clock: any Clock<Duration> = ContinuousClock()
+        /// Run this transport's transfers on a libcurl engine (thread, connections) of its own instead of the
+        /// process-wide one.
+        public var dedicatedEngine = false
 
         /// The defaults.
         public init() {}
@@ -70,27 +83,69 @@ public final class CurlTransport: KubeTransport {
     public let client: ClientConfiguration
     /// The settings.
     public let configuration: Configuration
-    private let engine = CurlEngine()
+    private let engine: CurlEngine
     private let seenWarnings = Mutex<Set<String>>([])
+    private let closed = Mutex(false)
+    private var owner: ObjectIdentifier { ObjectIdentifier(self) }
 
     /// Creates a transport for one cluster.
     public init(_ client: ClientConfiguration, configuration: Configuration = Configuration()) {
         self.client = client
         self.configuration = configuration
+        self.engine = configuration.dedicatedEngine ? CurlEngine() : .shared
         if client.insecureSkipTLSVerify {
             configuration.logger.warning("TLS certificate verification is disabled for this cluster (insecure-skip-tls-verify)",
                                          metadata: ["server": "\(client.server.absoluteString)"])
         }
     }
 
-    deinit { engine.shutdown() }
+    /// Returns at once: a dedicated engine exits once its last transfer (a body still being read) ends.
+    deinit {
+        if configuration.dedicatedEngine { engine.stopWhenIdle() }
+    }
 
-    /// Aborts running transfers and stops the transport's thread. Later requests fail.
-    public func shutdown() { engine.shutdown() }
+    /// Aborts this transport's running transfers (their bodies end with ``KubeError/Code/cancelled``) and
+    /// returns once they have ended; a dedicated engine's thread has exited too. Later requests fail.
+    public func shutdown() async {
+        closed.withLock { $0 = true }
+        if configuration.dedicatedEngine {
+            await engine.stop()
+        } else {
+            await engine.abortTransfers(of: owner)
+        }
+    }
+
+    /// ``shutdown()`` without waiting, for `defer` and other synchronous places.
+    public func shutdownNow() {
+        closed.withLock { $0 = true }
+        if configuration.dedicatedEngine {
+            engine.stopWhenIdle()
+        }
+        engine.abortTransfersNow(of: owner)
+    }
+
+    /// Runs `body` with a transport and shuts it down afterwards, whether `body` returns or throws.
+    public static func withTransport<Result>(
+        _ client: ClientConfiguration, configuration: Configuration = Configuration(),
+        _ body: (CurlTransport) async throws -> Result
+    ) async rethrows -> Result {
+        let transport = CurlTransport(client, configuration: configuration)
+        do {
+            let result = try await body(transport)
+            await transport.shutdown()
+            return result
+        } catch {
+            await transport.shutdown()
+            throw error
+        }
+    }
 
     /// Sends a request with credentials, 401 refresh and retries; see the type's documentation.
     public func send(_ request: KubeRequest) async throws -> KubeResponse {
         let context = KubeError.RequestContext(method: request.method.rawValue, path: request.path)
+        if closed.withLock({ $0 }) {
+            throw KubeError(code: .transport, message: "the transport has been shut down", request: context)
+        }
         let budget = request.timeout ?? configuration.requestTimeout
         var credentials = try await client.credentials.credentials()
         var refreshed = false
@@ -108,7 +163,7 @@ public final class CurlTransport: KubeTransport {
             var lastStatus: String
             do {
                 let remaining = budget.map { Swift.max($0 - spent, .milliseconds(1)) }
-                let head = try await engine.start(try prepare(request, credentials: credentials, remaining: remaining))
+                let head = try await engine.start(try prepare(request, credentials: credentials, remaining: remaining), owner: owner)
                 log(request, status: head.status, since: started, version: head.httpVersion)
                 if head.status < 400 {
                     let response = KubeResponse(status: head.status, headers: head.headers, body: head.body, httpVersion: head.httpVersion)
