@@ -51,6 +51,8 @@ final class LoopbackServer: Sendable {
         let requests = Mutex<[Request]>([])
         let connections = Mutex(0)
         let children = Mutex<[any Channel]>([])
+        /// Connections open now, and the most open at once.
+        let open = Mutex((now: 0, peak: 0))
     }
 
     private let group = MultiThreadedEventLoopGroup(numberOfThreads: 1)
@@ -85,6 +87,8 @@ final class LoopbackServer: Sendable {
             .childChannelInitializer { channel in
                 record.connections.withLock { $0 += 1 }
                 record.children.withLock { $0.append(channel) }
+                record.open.withLock { $0.now += 1; $0.peak = max($0.peak, $0.now) }
+                channel.closeFuture.whenComplete { _ in record.open.withLock { $0.now -= 1 } }
                 do {
                     guard let sslContext else {
                         try channel.pipeline.syncOperations.configureHTTPServerPipeline()
@@ -95,7 +99,16 @@ final class LoopbackServer: Sendable {
                 } catch {
                     return channel.eventLoop.makeFailedFuture(error)
                 }
-                return channel.configureCommonHTTPServerPipeline { streamChannel in
+                // NIO's flood protection allows 200 control frames per 30 s and answers more with GOAWAY
+                // ENHANCE_YOUR_CALM; libcurl sends a WINDOW_UPDATE per stream, so a burst of hundreds of
+                // requests trips it. kube-apiserver (Go) has no such limit: neither has this test server.
+                var connection = NIOHTTP2Handler.ConnectionConfiguration()
+                connection.controlFrameRateLimit.maximumCount = 1_000_000
+                connection.maximumConnectionGlitches = 1_000_000
+                var stream = NIOHTTP2Handler.StreamConfiguration()
+                stream.streamResetFrameRateLimit.maximumCount = 1_000_000
+                stream.streamErrorRateLimit.maximumCount = 1_000_000
+                return channel.configureCommonHTTPServerPipeline(connectionConfiguration: connection, streamConfiguration: stream) { streamChannel in
                     let isHTTP2 = streamChannel.parent != nil
                     do {
                         try streamChannel.pipeline.syncOperations.addHandler(
@@ -112,6 +125,8 @@ final class LoopbackServer: Sendable {
 
     /// Every request received so far.
     var requests: [Request] { record.requests.withLock { $0 } }
+    /// The most TCP connections that were open at the same time.
+    var peakOpenConnections: Int { record.open.withLock { $0.peak } }
     /// How many TCP connections were accepted.
     var connectionCount: Int { record.connections.withLock { $0 } }
 
