@@ -32,7 +32,7 @@ struct KubeconfigLoaderTests {
         #expect(configuration.server.absoluteString == "https://first.k8s.test:6443")
         #expect(configuration.namespace == "team-a")
         #expect(configuration.namespaceSource == .context)
-        #expect(configuration.certificateAuthority?.value == Array("test CA one\n".utf8))
+        #expect(configuration.certificateAuthority?.value == Array(Data(base64Encoded: TestPEM.ca)!))
         #expect(configuration.credentialKind == "bearer token")
         #expect(try await configuration.bearerToken() == "first-file-token")
         #expect(configuration.sources == [first, second])
@@ -47,8 +47,8 @@ struct KubeconfigLoaderTests {
         #expect(configuration.namespaceSource == .explicit)
         #expect(configuration.authentication == [.clientCertificate])
         let credentials = try await configuration.credentials.credentials()
-        #expect(credentials.clientCertificate?.certificatePEM.value == Array("test client certificate\n".utf8))
-        #expect(credentials.clientCertificate?.keyPEM.value == Array("test client key\n".utf8))
+        #expect(credentials.clientCertificate?.certificatePEM.value == Array(Data(base64Encoded: TestPEM.certificate)!))
+        #expect(credentials.clientCertificate?.keyPEM.value == Array(Data(base64Encoded: TestPEM.key)!))
         #expect(credentials.authorization == nil)
     }
 
@@ -195,6 +195,84 @@ struct KubeconfigLoaderTests {
         #expect(!text.contains("hunter2") && !text.contains("abc\""))
     }
 
+    @Test("a CA that is not PEM, a key of another certificate: load-time errors naming file, line and field")
+    func certificatesAreCheckedAtLoadTime() throws {
+        let dir = try TemporaryDirectory()
+        let otherKey = Fixtures.path("merge/certs/other-key.pem")
+        let config = try dir.write("config", """
+            current-context: a
+            contexts: [{name: a, context: {cluster: k, user: u}}]
+            clusters:
+            - name: k
+              cluster: {server: 'https://k.k8s.test', certificate-authority-data: \(Data("not a certificate".utf8).base64EncodedString())}
+            users:
+            - name: u
+              user: {client-certificate-data: \(TestPEM.certificate), client-key: \(otherKey)}
+            """)
+        let error = #expect(throws: KubeError.self) { try KubeconfigLoader(explicitPaths: [config], environment: [:]).load() }
+        let text = error?.description ?? ""
+        #expect(text.contains("* \(config):4: certificate-authority-data of cluster \"k\" holds no PEM certificate (a -----BEGIN CERTIFICATE----- block)"), "\(text)")
+        #expect(text.contains("* \(config):7: client-certificate-data and client-key \"\(otherKey)\" of user \"u\": tls: private key does not match public key"), "\(text)")
+        #expect(!text.contains("PRIVATE KEY-----\n"))
+
+        let good = try dir.write("good", """
+            current-context: a
+            contexts: [{name: a, context: {cluster: k, user: u}}]
+            clusters: [{name: k, cluster: {server: 'https://k.k8s.test', certificate-authority-data: \(TestPEM.ca)}}]
+            users: [{name: u, user: {client-certificate-data: \(TestPEM.certificate), client-key-data: \(TestPEM.key)}}]
+            """)
+        #expect(try KubeconfigLoader(explicitPaths: [good], environment: [:]).load().authentication == [.clientCertificate])
+    }
+
+    @Test("key matching: RSA in PKCS #1 and #8, EC in SEC 1 and PKCS #8, and key types that differ")
+    func keyMatching() throws {
+        func pem(_ name: String) throws -> [UInt8] { [UInt8](try Data(contentsOf: URL(fileURLWithPath: Fixtures.path("merge/certs/\(name)")))) }
+        try PEMCheck.checkClientPair(certificate: pem("client.pem"), key: pem("client-key.pem"))
+        try PEMCheck.checkClientPair(certificate: pem("client.pem"), key: pem("client-key-pkcs1.pem"))
+        try PEMCheck.checkClientPair(certificate: pem("ec.pem"), key: pem("ec-key.pem"))
+        try PEMCheck.checkClientPair(certificate: pem("ec.pem"), key: pem("ec-key-sec1.pem"))
+        #expect(throws: PEMCheck.Problem.self) { try PEMCheck.checkClientPair(certificate: pem("ec.pem"), key: pem("client-key.pem")) }
+        #expect(throws: PEMCheck.Problem.self) { try PEMCheck.checkClientPair(certificate: pem("client.pem"), key: pem("other-key.pem")) }
+        let problem = #expect(throws: PEMCheck.Problem.self) { try PEMCheck.checkClientPair(certificate: pem("client.pem"), key: Array("junk".utf8)) }
+        #expect(problem?.message == "the client key holds no PEM private key (a -----BEGIN ... PRIVATE KEY----- block)")
+        try PEMCheck.checkCertificateAuthority(pem("ca-first.pem") + pem("ec.pem"))
+    }
+
+    @Test("an empty kubeconfig file is named and called empty")
+    func emptyKubeconfigFile() throws {
+        let dir = try TemporaryDirectory()
+        let empty = try dir.write("config", "")
+        let error = #expect(throws: KubeError.self) { try KubeconfigLoader(explicitPaths: [empty], environment: [:]).load() }
+        #expect(error?.message == "the kubeconfig file \(empty) (0 bytes) is empty: it defines no cluster, context or user")
+        #expect(error?.location?.file == empty)
+        let comments = try dir.write("comments", "# nothing here yet\n")
+        let viaEnvironment = #expect(throws: KubeError.self) {
+            try KubeconfigLoader(environment: ["KUBECONFIG": comments, "HOME": dir.path]).load()
+        }
+        #expect(viaEnvironment?.message == "the kubeconfig file \(comments) is empty: it defines no cluster, context or user")
+    }
+
+    @Test("a legacy oidc user whose relative IdP CA is missing: the error names the file too")
+    func oidcWithMissingRelativeCA() throws {
+        let dir = try TemporaryDirectory()
+        let config = try dir.write("config", """
+            current-context: a
+            contexts: [{name: a, context: {cluster: k, user: u}}]
+            clusters: [{name: k, cluster: {server: 'https://k.k8s.test'}}]
+            users:
+            - name: u
+              user:
+                auth-provider:
+                  name: oidc
+                  config: {idp-issuer-url: 'https://issuer.k8s.test', client-id: kube, idp-certificate-authority: certs/idp-ca.pem, id-token: SECRET-ID-TOKEN}
+            """)
+        let error = #expect(throws: KubeError.self) { try KubeconfigLoader(explicitPaths: [config], environment: [:]).load() }
+        #expect(error?.code == .authProviderUnsupported)
+        #expect(error?.message.hasPrefix("user \"u\" uses the auth-provider \"oidc\", which KubeKit does not support; also, its idp-certificate-authority \"certs/idp-ca.pem\" does not exist (a relative path is read from the working directory") == true)
+        #expect(error?.location?.line == 5)
+        #expect(error?.description.contains("SECRET-ID-TOKEN") == false)
+    }
+
     @Test func unreadableCertificateNamesPathAndUser() throws {
         let dir = try TemporaryDirectory()
         let config = try dir.write("config", """
@@ -213,7 +291,7 @@ struct KubeconfigLoaderTests {
         let config = try Kubeconfig(yaml: """
             current-context: a
             contexts: [{name: a, context: {cluster: k}}]
-            clusters: [{name: k, cluster: {server: 'https://k.k8s.test', insecure-skip-tls-verify: true, certificate-authority-data: dGVzdA==}}]
+            clusters: [{name: k, cluster: {server: 'https://k.k8s.test', insecure-skip-tls-verify: true, certificate-authority-data: \(TestPEM.ca)}}]
             """)
         let loader = KubeconfigLoader(environment: [:])
         let error = #expect(throws: KubeError.self) { try loader.resolve(config) }
@@ -282,14 +360,16 @@ struct KubeconfigLoaderTests {
         let config = try Kubeconfig(yaml: """
             current-context: a
             contexts: [{name: a, context: {cluster: k, user: u}}]
-            clusters: [{name: k, cluster: {server: 'https://k.k8s.test', certificate-authority-data: Q0EtQllURVMtU0VDUkVU, proxy-url: 'http://user:proxypass@proxy.k8s.test:3128'}}]
-            users: [{name: u, user: {token: tok-SECRET, client-certificate-data: Q0VSVC1TRUNSRVQ=, client-key-data: S0VZLVNFQ1JFVA==}}]
+            clusters: [{name: k, cluster: {server: 'https://k.k8s.test', certificate-authority-data: \(TestPEM.ca), proxy-url: 'http://user:proxypass@proxy.k8s.test:3128'}}]
+            users: [{name: u, user: {token: tok-SECRET, client-certificate-data: \(TestPEM.certificate), client-key-data: \(TestPEM.key)}}]
             """)
         let configuration = try KubeconfigLoader(environment: [:]).resolve(config)
         var dumped = ""
         dump(config, to: &dumped)
         for text in [String(describing: config), String(reflecting: config), dumped, configuration.description, String(describing: configuration)] {
-            for secret in ["tok-SECRET", "CERT-SECRET", "KEY-SECRET", "CA-BYTES-SECRET", "proxypass"] {
+            let keyBody = String(decoding: Data(base64Encoded: TestPEM.key) ?? Data(), as: UTF8.self).split(separator: "\n")[2]
+            let certificateBody = String(decoding: Data(base64Encoded: TestPEM.certificate) ?? Data(), as: UTF8.self).split(separator: "\n")[2]
+            for secret in ["tok-SECRET", String(keyBody), String(certificateBody), String(TestPEM.key.prefix(40)), "proxypass"] {
                 #expect(!text.contains(secret), "\(secret) leaked")
             }
         }

@@ -61,3 +61,16 @@ extension ClientConfiguration {
         return nil
     }
 }
+
+/// Real (test-only) PEM material, base64-encoded as `*-data` fields hold it: the checks at load time parse
+/// certificates and match keys, so made-up bytes no longer pass.
+enum TestPEM {
+    static func base64(_ name: String) -> String {
+        let bytes = [UInt8]((try? Data(contentsOf: URL(fileURLWithPath: Fixtures.path("merge/certs/\(name)")))) ?? Data())
+        return Data(bytes).base64EncodedString()
+    }
+    static var ca: String { base64("ca-first.pem") }
+    static var otherCA: String { base64("ca-second.pem") }
+    static var certificate: String { base64("client.pem") }
+    static var key: String { base64("client-key.pem") }
+}

@@ -109,6 +109,7 @@ public struct KubeconfigLoader: Sendable {
                 return configuration
             }
             let looked = candidateFiles.map(\.path)
+            if !files.isEmpty { throw Self.emptyFilesError(files) }
             throw KubeError(
                 code: .configurationNotFound,
                 message: "no Kubernetes configuration found: "
@@ -116,9 +117,28 @@ public struct KubeconfigLoader: Sendable {
                     + ", and not running in a cluster (KUBERNETES_SERVICE_HOST is not set)",
                 hint: "Create a kubeconfig (e.g. `kind create cluster` or your provider's get-credentials command), set KUBECONFIG, or pass a path.")
         }
-        var configuration = try resolve(kubeconfig, overrides: overrides)
-        configuration.sources = files
-        return configuration
+        do {
+            var configuration = try resolve(kubeconfig, overrides: overrides)
+            configuration.sources = files
+            return configuration
+        } catch let error as KubeError where error.code == .contextNotFound && kubeconfig.isEmpty && !files.isEmpty {
+            throw Self.emptyFilesError(files)
+        }
+    }
+
+    /// Every kubeconfig file that was read is empty (no clusters, contexts, users or current-context).
+    private static func emptyFilesError(_ files: [String]) -> KubeError {
+        let sizes = files.map { path -> String in
+            let size = (try? FileManager.default.attributesOfItem(atPath: path)[.size] as? Int) ?? nil
+            return size == 0 ? "\(path) (0 bytes)" : path
+        }
+        return KubeError(
+            code: .invalidConfiguration,
+            message: files.count == 1
+                ? "the kubeconfig file \(sizes[0]) is empty: it defines no cluster, context or user"
+                : "the kubeconfig files \(sizes.joined(separator: ", ")) are empty: they define no cluster, context or user",
+            location: .init(file: files[0]),
+            hint: "Write a kubeconfig there (your provider's get-credentials command, or `kubectl config set-cluster`), or point KUBECONFIG elsewhere.")
     }
 
     /// Resolves an already loaded kubeconfig (no file lookup, no in-cluster fallback).

@@ -56,8 +56,10 @@ struct Resolver {
         }
         let userName = overrides.user ?? context.user.flatMap { $0.isEmpty ? nil : $0 }
         var user = AuthInfo()
+        var userOrigin = Origin()
         if let userName {
             if let named = kubeconfig.user(named: userName) {
+                userOrigin = named.origin
                 user = named.user
             } else if overrides.user != nil {
                 throw KubeError(code: .userNotFound, message: "user (auth info) \"\(userName)\" does not exist",
@@ -123,6 +125,17 @@ struct Resolver {
         } else if let file = cluster.certificateAuthority, !file.isEmpty {
             do { caBytes = try readCredentialFile(file, field: "certificate-authority", owner: clusterLabel) } catch { problems.append(error) }
         }
+        if let caBytes {
+            do {
+                try PEMCheck.checkCertificateAuthority(caBytes)
+            } catch {
+                let field = cluster.certificateAuthorityData != nil ? "certificate-authority-data" : "certificate-authority \"\(cluster.certificateAuthority ?? "")\""
+                problems.append(KubeError(code: .certificateUnreadable,
+                                          message: "\(field) of cluster \"\(clusterLabel)\" \(error.message)",
+                                          location: clusterOrigin.file.map { .init(file: $0, line: clusterOrigin.line) },
+                                          hint: "It must hold the PEM certificate(s) of the CA that signed the API server's certificate."))
+            }
+        }
         if cluster.insecureSkipTLSVerify == true, caBytes != nil || !(cluster.certificateAuthority ?? "").isEmpty {
             problems.append(KubeError(code: .invalidConfiguration,
                                       message: "specifying a root certificates file with the insecure flag is not allowed (cluster \"\(clusterLabel)\")"))
@@ -154,7 +167,18 @@ struct Resolver {
             if key == nil {
                 do { key = try readCredentialFile(user.clientKey!, field: "client-key", owner: userLabel) } catch { problems.append(error) }
             }
-            if let certificate, let key { clientCertificate = ClientCertificate(certificatePEM: certificate, keyPEM: key) }
+            if let certificate, let key {
+                do {
+                    try PEMCheck.checkClientPair(certificate: certificate, key: key)
+                    clientCertificate = ClientCertificate(certificatePEM: certificate, keyPEM: key)
+                } catch {
+                    let certificateField = user.clientCertificateData != nil ? "client-certificate-data" : "client-certificate \"\(user.clientCertificate ?? "")\""
+                    let keyField = user.clientKeyData != nil ? "client-key-data" : "client-key \"\(user.clientKey ?? "")\""
+                    problems.append(KubeError(code: .certificateUnreadable,
+                                              message: "\(certificateField) and \(keyField) of user \"\(userLabel)\": \(error.message)",
+                                              location: userOrigin.file.map { .init(file: $0, line: userOrigin.line) }))
+                }
+            }
         }
         let hasToken = user.token != nil || !(user.tokenFile ?? "").isEmpty
         let hasBasic = !(user.username ?? "").isEmpty || user.password != nil
@@ -172,7 +196,17 @@ struct Resolver {
             problems.append(KubeError(code: .invalidConfiguration, message:
                 "authProvider cannot be provided in combination with an exec plugin for \(userLabel)"))
         } else if let provider = user.authProvider {
-            problems.append(Self.authProviderError(provider, user: userLabel))
+            var error = Self.authProviderError(provider, user: userLabel)
+            // What client-go's oidc provider would have failed on first: a CA file that is not there. Name it,
+            // so the user fixes the path as well as the plugin.
+            if provider.name == "oidc", let path = provider.config["idp-certificate-authority"]?.value, !path.isEmpty,
+               !FileManager.default.fileExists(atPath: path) {
+                let relative = !path.hasPrefix("/")
+                error.message += "; also, its idp-certificate-authority \"\(path)\" does not exist"
+                    + (relative ? " (a relative path is read from the working directory, \(FileManager.default.currentDirectoryPath), not from the kubeconfig's folder)" : "")
+                error.location = userOrigin.file.map { .init(file: $0, line: userOrigin.line, field: "users[\(userLabel)].user.auth-provider.config.idp-certificate-authority") }
+            }
+            problems.append(error)
         }
         if var stanza = exec {
             problems += Self.validateExec(&stanza, user: userLabel)
