@@ -8,6 +8,7 @@
 //   kubekit-bench yaml FILE [--strict]                                           (manifest reading, no server)
 //   kubekit-bench yaml-input configmap|list|documents N FILE                  (writes a yaml benchmark input)
 //
+// Every command that talks to a server takes --timeout SECONDS: the per-call time budget (default 30).
 // get-pod: N GETs of one pod (sequential, or C in flight), each decoded; prints the number decoded.
 // list-pods: one list, or with --limit every page following continue tokens; prints the pods decoded.
 // yaml: reads FILE as `kubectl apply -f` would (ManifestReader) and serializes every object to the JSON
@@ -56,7 +57,11 @@ func fail(_ message: String) -> Never {
 func makeClient(_ arguments: Arguments) throws -> (KubeClient, CurlTransport) {
     let loader = KubeconfigLoader(explicitPaths: arguments.options["kubeconfig"].map { [$0] } ?? [])
     let configuration = try loader.load(ConfigOverrides(namespace: arguments.options["namespace"]))
-    let transport = CurlTransport(configuration)
+    var settings = CurlTransport.Configuration()
+    if let seconds = arguments.options["timeout"].flatMap(Double.init) {
+        settings.requestTimeout = .milliseconds(Int64(seconds * 1000))
+    }
+    let transport = CurlTransport(configuration, configuration: settings)
     return (KubeClient(transport: transport, namespace: configuration.namespace, tier: .read), transport)
 }
 

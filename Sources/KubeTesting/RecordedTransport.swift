@@ -2,7 +2,6 @@ import Foundation
 import KubeConfig
 import KubeErrors
 import KubeTransport
-import Synchronization
 
 /// A transport that answers from recordings: for tests of code that talks to Kubernetes, with no cluster.
 ///
@@ -31,7 +30,7 @@ public final class RecordedTransport: KubeTransport {
     private let recordings: [Recording]
     private let requests: [KubeRequest]
     private let bodyMatching: BodyMatching
-    private let state = Mutex<(used: [Int: Int], received: [KubeRequest])>(([:], []))
+    private let state = Locked<(used: [Int: Int], received: [KubeRequest])>(([:], []))
 
     /// Creates a transport answering with `recordings`.
     public init(_ recordings: [Recording], bodyMatching: BodyMatching = .ignore) {

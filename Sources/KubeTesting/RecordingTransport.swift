@@ -1,7 +1,6 @@
 import Foundation
 import KubeErrors
 import KubeTransport
-import Synchronization
 
 /// Wraps a real transport and records every exchange in the KubeTesting format, redacted.
 ///
@@ -16,7 +15,7 @@ import Synchronization
 public final class RecordingTransport: KubeTransport {
     private let base: any KubeTransport
     private let redaction: Redaction
-    private let recorded = Mutex<[Recording]>([])
+    private let recorded = Locked<[Recording]>([])
 
     /// Creates a recorder around `base`.
     public init(wrapping base: any KubeTransport, redaction: Redaction = .default) {

@@ -1,7 +1,6 @@
 import Foundation
 import KubeErrors
 import Logging
-import Synchronization
 
 /// Runs a kubeconfig `exec` credential plugin (client.authentication.k8s.io v1 or v1beta1) and caches
 /// what it returns.
@@ -82,7 +81,7 @@ public actor ExecCredentialProvider: CredentialProvider {
         var staticClientCertificate: ClientCertificate?
     }
 
-    private static let registry = Mutex<[CacheKey: ExecCredentialProvider]>([:])
+    private static let registry = Locked<[CacheKey: ExecCredentialProvider]>([:])
 
     /// The process-wide provider for this exec stanza and cluster (created on first use).
     public static func shared(for config: ExecConfig, cluster: ExecClusterInfo?,

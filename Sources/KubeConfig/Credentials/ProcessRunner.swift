@@ -1,6 +1,5 @@
 import Foundation
 import KubeErrors
-import Synchronization
 
 /// Runs a child process and collects its output on dedicated threads.
 ///
@@ -61,7 +60,7 @@ enum ProcessRunner {
         }
         // Process is not Sendable; it is only touched under this lock, and only while the run that owns it
         // has not finished (so a signal never reaches a reused process id).
-        private let state = Mutex<State>(State())
+        private let state = Locked<State>(State())
 
         var ending: Ending? { state.withLock { $0.ending } }
 

@@ -1,7 +1,6 @@
 import KubeConfig
 import KubeErrors
 import KubeTransport
-import Synchronization
 
 /// A resource type the server serves, as discovery describes it.
 public struct APIResourceInfo: Sendable, Hashable, CustomStringConvertible {
@@ -66,7 +65,7 @@ final class DiscoveryCache: Sendable {
         var missing: Set<String> = []
     }
 
-    let state = Mutex(State())
+    let state = Locked(State())
 
     func invalidate() { state.withLock { $0 = State() } }
 }

@@ -3,7 +3,6 @@ import Foundation
 import KubeConfig
 import KubeErrors
 import KubeRetry
-import Synchronization
 
 /// Everything libcurl needs for one transfer, prepared on the caller's side.
 struct CurlRequest: Sendable {
@@ -52,9 +51,9 @@ struct CurlFailure: Error, Sendable {
 final class CurlEngine: @unchecked Sendable {
     // @unchecked: `multi`, `active`, `limitLifted` and every Transfer's curl state are used only on the
     // engine thread (the loop below and the callbacks libcurl runs inside curl_multi_perform on it); the
-    // only state other threads touch is `commands`, which a Mutex guards.
+    // only state other threads touch is `commands`, which a lock guards.
     private let multi: UnsafeMutableRawPointer
-    private let commands = Mutex(Commands())
+    private let commands = Locked(Commands())
 
     private struct Commands {
         var pending: [Command] = []

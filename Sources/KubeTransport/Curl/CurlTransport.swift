@@ -3,7 +3,6 @@ import KubeConfig
 import KubeErrors
 import KubeRetry
 import Logging
-import Synchronization
 
 /// The real transport: libcurl with TLS, HTTP/2 multiplexing, credentials, retries and streaming.
 ///
@@ -84,8 +83,8 @@ public final class CurlTransport: KubeTransport {
     /// The settings.
     public let configuration: Configuration
     private let engine: CurlEngine
-    private let seenWarnings = Mutex<Set<String>>([])
-    private let closed = Mutex(false)
+    private let seenWarnings = Locked<Set<String>>([])
+    private let closed = Locked(false)
     private var owner: ObjectIdentifier { ObjectIdentifier(self) }
 
     /// Creates a transport for one cluster.

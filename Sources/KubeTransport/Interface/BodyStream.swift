@@ -1,5 +1,4 @@
 import KubeErrors
-import Synchronization
 
 /// The buffer between a producer (the libcurl thread) and one async consumer, with back-pressure.
 ///
@@ -26,7 +25,7 @@ public final class BodyStream: Sendable {
         var onCancel: (@Sendable () -> Void)?
     }
 
-    private let state = Mutex(State())
+    private let state = Locked(State())
     let highWatermark: Int
     let lowWatermark: Int
 

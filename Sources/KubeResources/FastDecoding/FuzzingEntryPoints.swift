@@ -1,0 +1,46 @@
+import Foundation
+import KubeConfig
+import KubeErrors
+import KubeTransport
+
+/// Entry points for the fuzz targets of `Scripts/fuzz.sh` (not API: the SPI keeps them out of sight).
+///
+/// Each takes untrusted bytes and must return without crashing, hanging or growing without bound; the
+/// decoder comparison also reports a wrong answer, taking Foundation's `JSONDecoder` as the oracle.
+@_spi(Fuzzing)
+public enum FuzzingEntryPoints {
+    /// Decodes `bytes` as a Pod, a PodList, a Deployment and a DynamicObject with the generated fast
+    /// decoders and with `JSONDecoder`. Returns a description of the first disagreement: both succeed with
+    /// different values, or the fast decoder accepts what `JSONDecoder` refuses. (The fast decoder refusing
+    /// what `JSONDecoder` accepts is not a disagreement: the fallback then answers.)
+    public static func compareDecoders(_ bytes: [UInt8]) -> String? {
+        compare(CoreV1.Pod.self, bytes) ?? compare(ResourceList<CoreV1.Pod>.self, bytes)
+            ?? compare(AppsV1.Deployment.self, bytes) ?? compare(DynamicObject.self, bytes)
+    }
+
+    private static func compare<T: Decodable & Equatable & JSONFastDecodable>(_ type: T.Type, _ bytes: [UInt8]) -> String? {
+        var cursor = JSONCursor(bytes)
+        let fast: T? = (try? T(from: &cursor)).flatMap { value in (try? cursor.expectEnd()) != nil ? value : nil }
+        guard let fast else { return nil }
+        guard let slow = try? JSONDecoder().decode(T.self, from: Data(bytes)) else {
+            return "the fast decoder accepts a \(T.self) that JSONDecoder refuses"
+        }
+        return fast == slow ? nil : "the fast decoder and JSONDecoder decode different \(T.self) values"
+    }
+
+    /// Decodes `bytes` as one line of a Pod watch stream (event, ERROR Status or decoding error).
+    public static func watchLine(_ bytes: [UInt8]) {
+        let request = KubeRequest(.get, path: "/api/v1/pods", kind: .stream)
+        _ = try? WatchEventDecoding.decode(bytes, as: CoreV1.Pod.self, request: request)
+    }
+
+    /// Reads `bytes` as manifests and prints every object as apply would send it.
+    public static func manifests(_ bytes: [UInt8]) {
+        let read = ManifestReader.read(bytes, source: "fuzz.yaml")
+        for item in read.objects {
+            _ = item.object.jsonText
+            _ = try? DynamicObject(json: item.object)
+        }
+        for failure in read.failures { _ = failure.description }
+    }
+}
