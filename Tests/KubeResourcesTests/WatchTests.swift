@@ -1,4 +1,3 @@
-import Synchronization
 import Foundation
 import Testing
 import KubeConfig
@@ -64,15 +63,7 @@ struct WatchTests {
         let (client, transport) = Fixtures.client(recordings)
         let watch = client.pods().watch(WatchOptions(resourceVersion: "1", timeoutSeconds: 8))
             .pacing(restartDelay: .milliseconds(1), initialBackoff: .milliseconds(1), maximumBackoff: .milliseconds(2))
-        var seen: [String] = []
-        for try await event in watch {
-            if case .relisted(let pods) = event {
-                seen.append("RELISTED \(pods.count)")
-            } else {
-                seen.append("\(event.type) \(event.object?.metadata?.resourceVersion ?? "")")
-            }
-            if seen.count == 14 { break }
-        }
+        let seen = try await Self.first(14, of: watch)
         #expect(transport.receivedRequests.map(\.description) == [
             "GET /api/v1/namespaces/demo/pods?allowWatchBookmarks=true&resourceVersion=1&timeoutSeconds=8&watch=true",
             "GET /api/v1/namespaces/demo/pods?limit=500",
@@ -99,18 +90,10 @@ struct WatchTests {
             try Fixtures.recording("pods/10-watch-pods", target: Self.watchFrom496),
         ]
         let (client, transport) = Fixtures.client(recordings)
-        let clock = SleepRecordingClock()
+        let clock = RecordingClock()
         let watch = client.pods().watch(WatchOptions(resourceVersion: "1", timeoutSeconds: 8))
             .pacing(restartDelay: .seconds(1), initialBackoff: .milliseconds(800), maximumBackoff: .seconds(30), clock: clock)
-        var seen: [String] = []
-        for try await event in watch {
-            if case .relisted(let pods) = event {
-                seen.append("RELISTED \(pods.count)")
-            } else {
-                seen.append("\(event.type) \(event.object?.metadata?.resourceVersion ?? "")")
-            }
-            if seen.count == 11 { break }
-        }
+        let seen = try await Self.first(11, of: watch)
         #expect(transport.receivedRequests.map(\.description) == [
             "GET /api/v1/namespaces/demo/pods?allowWatchBookmarks=true&resourceVersion=1&timeoutSeconds=8&watch=true",
             "GET /api/v1/namespaces/demo/pods?limit=500",
@@ -121,7 +104,7 @@ struct WatchTests {
             "RELISTED 5", "MODIFIED 497", "MODIFIED 498", "ADDED 499", "MODIFIED 505", "MODIFIED 508", "MODIFIED 511",
             "MODIFIED 512", "DELETED 513", "MODIFIED 516", "MODIFIED 519",
         ])
-        #expect(clock.sleeps.map { Int(($0 / .milliseconds(1)).rounded()) } == [800, 1000], "one backoff after the 503, the restart pause before the watch")
+        #expect(clock.sleeps == [.milliseconds(800), .seconds(1)], "one backoff after the 503, the restart pause before the watch")
     }
 
     @Test func resilientWatchStopsOnPermanentErrors() async throws {
@@ -145,16 +128,18 @@ struct WatchTests {
         #expect(event.type == "DELETED")
         #expect(event.object?.metadata?.name == "a")
     }
-}
 
-/// A clock whose sleeps return at once and are recorded.
-final class SleepRecordingClock: Clock, Sendable {
-    typealias Instant = ContinuousClock.Instant
-    private let recorded = Mutex<[Duration]>([])
-    var now: Instant { ContinuousClock.now }
-    var minimumResolution: Duration { .zero }
-    var sleeps: [Duration] { recorded.withLock { $0 } }
-    func sleep(until deadline: Instant, tolerance: Duration?) async throws {
-        recorded.withLock { $0.append(deadline - ContinuousClock.now) }
+    /// The first `count` events of a watch as `TYPE resourceVersion` (`RELISTED n` for a re-list).
+    static func first(_ count: Int, of watch: ResourceWatch<CoreV1.Pod>) async throws -> [String] {
+        var seen: [String] = []
+        for try await event in watch {
+            if case .relisted(let pods) = event {
+                seen.append("RELISTED \(pods.count)")
+            } else {
+                seen.append("\(event.type) \(event.object?.metadata?.resourceVersion ?? "")")
+            }
+            if seen.count == count { break }
+        }
+        return seen
     }
 }

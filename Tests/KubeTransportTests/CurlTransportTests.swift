@@ -4,6 +4,7 @@ import Logging
 import Testing
 import KubeConfig
 import KubeErrors
+import KubeTesting
 import KubeRetry
 @testable import KubeTransport
 

@@ -1,20 +1,9 @@
 import Foundation
 import KubeConfig
 import KubeErrors
+import KubeTesting
 import Synchronization
 @testable import KubeTransport
-
-/// A clock whose sleeps return at once and are recorded.
-final class RecordingClock: Clock, Sendable {
-    typealias Instant = ContinuousClock.Instant
-    private let recorded = Mutex<[Duration]>([])
-    var now: Instant { ContinuousClock.now }
-    var minimumResolution: Duration { .zero }
-    var sleeps: [Duration] { recorded.withLock { $0 } }
-    func sleep(until deadline: Instant, tolerance: Duration?) async throws {
-        recorded.withLock { $0.append(deadline - ContinuousClock.now) }
-    }
-}
 
 /// A provider that hands out `tokens` in order, one more per refresh, and counts refreshes.
 actor SequenceCredentialProvider: CredentialProvider {
