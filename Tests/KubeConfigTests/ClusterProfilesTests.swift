@@ -3,7 +3,7 @@ import Testing
 import KubeErrors
 @testable import KubeConfig
 
-@Suite("Named cluster profiles")
+@Suite("Named cluster profiles", .timeLimit(.minutes(2)))
 struct ClusterProfilesTests {
     func kubeconfig(server: String, namespace: String) -> String {
         """

@@ -3,7 +3,7 @@ import Testing
 import KubeErrors
 @testable import KubeConfig
 
-@Suite("Exec credential plugins")
+@Suite("Exec credential plugins", .timeLimit(.minutes(2)))
 struct ExecPluginTests {
     let tokenPlugin = Fixtures.path("plugins/token-plugin.sh")
 

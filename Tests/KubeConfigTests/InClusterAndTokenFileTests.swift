@@ -3,7 +3,7 @@ import Testing
 import KubeErrors
 @testable import KubeConfig
 
-@Suite("In-cluster configuration and token files")
+@Suite("In-cluster configuration and token files", .timeLimit(.minutes(2)))
 struct InClusterAndTokenFileTests {
     func serviceAccount(namespace: String? = "apps\n", ca: Bool = true) throws -> TemporaryDirectory {
         let dir = try TemporaryDirectory()

@@ -3,7 +3,7 @@ import Testing
 import KubeErrors
 @testable import KubeConfig
 
-@Suite("Kubeconfig decoding errors name file, line, column and field")
+@Suite("Kubeconfig decoding errors name file, line, column and field", .timeLimit(.minutes(2)))
 struct KubeconfigDecodingTests {
     @Test func invalidBase64() throws {
         let dir = try TemporaryDirectory()

@@ -3,7 +3,7 @@ import Testing
 import KubeErrors
 @testable import KubeConfig
 
-@Suite("Kubeconfig loading rules (client-go parity)")
+@Suite("Kubeconfig loading rules (client-go parity)", .timeLimit(.minutes(2)))
 struct KubeconfigLoaderTests {
     let first = Fixtures.path("merge/first.yaml")
     let second = Fixtures.path("merge/second.yaml")

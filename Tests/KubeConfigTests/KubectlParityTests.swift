@@ -6,7 +6,7 @@ import KubeErrors
 /// kubectl as an oracle: the merged, minified, flattened view it prints must match what KubeKit resolves.
 /// Skipped when kubectl is not installed. Servers use the never-resolving `.k8s.test` domain and kubectl
 /// runs with a temporary HOME so nothing on the machine is touched.
-@Suite("Parity with kubectl config view")
+@Suite("Parity with kubectl config view", .timeLimit(.minutes(2)))
 struct KubectlParityTests {
     static let kubectl: String? = ["/usr/local/bin/kubectl", "/usr/bin/kubectl", "/bin/kubectl"].first {
         FileManager.default.isExecutableFile(atPath: $0)

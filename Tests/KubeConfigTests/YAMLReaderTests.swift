@@ -2,7 +2,7 @@ import Testing
 import KubeErrors
 @testable import KubeConfig
 
-@Suite("YAML reader over libyaml")
+@Suite("YAML reader over libyaml", .timeLimit(.minutes(2)))
 struct YAMLReaderTests {
     func value(_ yaml: String) throws -> JSONValue {
         try YAMLReader.documents(in: yaml).first?.root?.json ?? .null

@@ -4,7 +4,7 @@ import Testing
 
 /// Every recorded error response from the real API server becomes a KubeError with a friendly message and
 /// the right classification.
-@Suite("KubeError from recorded API server responses")
+@Suite("KubeError from recorded API server responses", .timeLimit(.minutes(2)))
 struct KubeErrorFixtureTests {
     func error(_ prefix: String) throws -> KubeError {
         let exchange = try RecordedExchange.named(prefix)

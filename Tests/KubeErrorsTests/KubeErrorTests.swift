@@ -2,7 +2,7 @@ import Foundation
 import Testing
 @testable import KubeErrors
 
-@Suite("KubeError construction, classification and redaction")
+@Suite("KubeError construction, classification and redaction", .timeLimit(.minutes(2)))
 struct KubeErrorTests {
     @Test func htmlFromAProxyGivesStatusAndBoundedExcerpt() {
         let html = "<html><head><title>502 Bad Gateway</title></head>\n<body><h1>Bad Gateway</h1>" + String(repeating: "x", count: 5000) + "</body></html>"

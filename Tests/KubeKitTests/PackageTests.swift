@@ -2,7 +2,7 @@ import Foundation
 import Testing
 import KubeKit
 
-@Suite("The KubeKit package")
+@Suite("The KubeKit package", .timeLimit(.minutes(2)))
 struct PackageTests {
     @Test("import KubeKit brings every layer")
     func umbrellaReexports() throws {

@@ -6,7 +6,7 @@ import KubeTesting
 import KubeTransport
 @testable import KubeResources
 
-@Suite("Deployments: restart, pause, resume, rollout status, history, undo")
+@Suite("Deployments: restart, pause, resume, rollout status, history, undo", .timeLimit(.minutes(2)))
 struct DeploymentTests {
     static let path = "/apis/apps/v1/namespaces/demo/deployments/web"
 

@@ -6,7 +6,7 @@ import KubeTesting
 import KubeTransport
 @testable import KubeResources
 
-@Suite("Discovery, dynamic objects and manifest apply")
+@Suite("Discovery, dynamic objects and manifest apply", .timeLimit(.minutes(2)))
 struct DynamicTests {
     static let aggregated = ["discovery/08-api-aggregated-v2", "discovery/07-apis-aggregated-v2"]
 

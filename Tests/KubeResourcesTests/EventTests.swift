@@ -6,7 +6,7 @@ import KubeTesting
 import KubeTransport
 @testable import KubeResources
 
-@Suite("Events for an object, core/v1 and events.k8s.io/v1")
+@Suite("Events for an object, core/v1 and events.k8s.io/v1", .timeLimit(.minutes(2)))
 struct EventTests {
     @Test func coreEventsForAPod() async throws {
         let (client, transport) = Fixtures.client([try Fixtures.recording("events/02-list-core-events-for-pod")])

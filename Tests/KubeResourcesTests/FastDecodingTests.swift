@@ -6,7 +6,7 @@ import KubeTesting
 import KubeTransport
 @testable import KubeResources
 
-@Suite("The fast decoder agrees with JSONDecoder")
+@Suite("The fast decoder agrees with JSONDecoder", .timeLimit(.minutes(2)))
 struct FastDecodingTests {
     /// Decodes with the generated fast decoder only (no fallback), failing with the cursor's problem.
     func fast<T: JSONFastDecodable>(_ type: T.Type, _ text: String) throws -> T {

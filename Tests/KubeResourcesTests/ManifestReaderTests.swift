@@ -5,7 +5,7 @@ import KubeErrors
 
 /// Golden cases: each input is read as kubectl 1.36 reads it (apimachinery's document splitter, then
 /// sigs.k8s.io/yaml's YAMLToJSON), and the expected JSON is kubectl's, written out here.
-@Suite("Manifests read as kubectl reads them")
+@Suite("Manifests read as kubectl reads them", .timeLimit(.minutes(2)))
 struct ManifestReaderTests {
     func objects(_ text: String, strict: Bool = false) throws -> [JSONValue] {
         try ManifestReader.read(text, source: "m.yaml", options: .init(strictDuplicateKeys: strict)).get().map(\.object)
@@ -145,7 +145,7 @@ struct ManifestReaderTests {
     }
 }
 
-@Suite("Go's float formatting")
+@Suite("Go's float formatting", .timeLimit(.minutes(2)))
 struct GoFloatTests {
     @Test func jsonStyle() {
         let cases: [(Double, String)] = [(1, "1"), (1.5, "1.5"), (1e20, "100000000000000000000"), (1e21, "1e+21"),

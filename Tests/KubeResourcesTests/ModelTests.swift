@@ -4,7 +4,7 @@ import KubeConfig
 @testable import KubeResources
 
 /// The generated models against objects recorded from kube-apiserver v1.36.2.
-@Suite("Generated models decode and round-trip real API objects")
+@Suite("Generated models decode and round-trip real API objects", .timeLimit(.minutes(2)))
 struct ModelTests {
     func body(_ file: String) throws -> Data {
         Data(try Fixtures.body(String(file.dropLast(".json".count))).utf8)

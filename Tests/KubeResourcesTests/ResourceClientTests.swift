@@ -6,7 +6,7 @@ import KubeTesting
 import KubeTransport
 @testable import KubeResources
 
-@Suite("ResourceClient verbs against recorded kube-apiserver exchanges")
+@Suite("ResourceClient verbs against recorded kube-apiserver exchanges", .timeLimit(.minutes(2)))
 struct ResourceClientTests {
     @Test func getDecodesTheRecordedPod() async throws {
         let (client, transport) = Fixtures.client([try Fixtures.recording("pods/01-get-running-pod")])

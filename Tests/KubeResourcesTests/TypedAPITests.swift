@@ -6,7 +6,7 @@ import KubeTesting
 import KubeTransport
 @testable import KubeResources
 
-@Suite("Pods: logs and eviction")
+@Suite("Pods: logs and eviction", .timeLimit(.minutes(2)))
 struct PodTests {
     static let logPath = "/api/v1/namespaces/demo/pods/web-555cfbbb78-8ltcv/log"
 
@@ -82,7 +82,7 @@ struct PodTests {
     }
 }
 
-@Suite("Safety tiers")
+@Suite("Safety tiers", .timeLimit(.minutes(2)))
 struct TierTests {
     @Test func aReadClientCannotWrite() async throws {
         let (client, transport) = Fixtures.client([try Fixtures.recording("pods/01-get-running-pod")], tier: .read)
@@ -121,7 +121,7 @@ struct TierTests {
     }
 }
 
-@Suite("Label and field selectors")
+@Suite("Label and field selectors", .timeLimit(.minutes(2)))
 struct SelectorTests {
     @Test func labelSelectorSyntax() throws {
         let selector = LabelSelector.equals("app", "web").notEquals("tier", "cache").in("env", ["prod", "stage"])
@@ -191,7 +191,7 @@ struct SelectorTests {
     }
 }
 
-@Suite("List options and expired continue tokens")
+@Suite("List options and expired continue tokens", .timeLimit(.minutes(2)))
 struct ListOptionTests {
     @Test func consistencyParameters() throws {
         func query(_ options: ListOptions) throws -> String {

@@ -6,7 +6,7 @@ import KubeTesting
 import KubeTransport
 @testable import KubeResources
 
-@Suite("Writes: create, replace, patch, apply, delete, scale, status")
+@Suite("Writes: create, replace, patch, apply, delete, scale, status", .timeLimit(.minutes(2)))
 struct WriteTests {
     static let newPod = CoreV1.Pod(
         metadata: .init(labels: ["app": "web"], name: "web-f9cfb4c88-2bhrx", namespace: "demo"),

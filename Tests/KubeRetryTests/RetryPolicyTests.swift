@@ -3,7 +3,7 @@ import Testing
 import KubeErrors
 @testable import KubeRetry
 
-@Suite("RetryPolicy and retryOnConflict")
+@Suite("RetryPolicy and retryOnConflict", .timeLimit(.minutes(2)))
 struct RetryPolicyTests {
     let policy = RetryPolicy(maxAttempts: 4, initialBackoff: .milliseconds(500), maxBackoff: .seconds(3), multiplier: 2, jitter: 0.5)
 

@@ -9,7 +9,7 @@ enum Recordings {
     static func url(_ path: String) -> URL { root.appendingPathComponent(path) }
 }
 
-@Suite("RecordedTransport replays exchanges recorded from kube-apiserver v1.36.2")
+@Suite("RecordedTransport replays exchanges recorded from kube-apiserver v1.36.2", .timeLimit(.minutes(2)))
 struct RecordedTransportTests {
     @Test func everyRecordingLoads() throws {
         var count = 0

@@ -4,7 +4,7 @@ import KubeErrors
 import KubeTransport
 @testable import KubeTesting
 
-@Suite("RecordingTransport records redacted exchanges")
+@Suite("RecordingTransport records redacted exchanges", .timeLimit(.minutes(2)))
 struct RecordingTransportTests {
     let secret = #"{"apiVersion":"v1","kind":"Secret","metadata":{"name":"db"},"data":{"password":"aHVudGVyMg=="},"stringData":{"user":"admin"}}"#
     let tokenRequest = #"{"kind":"TokenRequest","apiVersion":"authentication.k8s.io/v1","status":{"token":"eyJhbGciOi.secret","expirationTimestamp":"2030-01-01T00:00:00Z"}}"#

@@ -1,7 +1,7 @@
 import Testing
 import KubeTransport
 
-@Suite("libcurl linkage")
+@Suite("libcurl linkage", .timeLimit(.minutes(2)))
 struct LibcurlTests {
     @Test("the linked libcurl has what the transport needs: TLS, HTTP/2, gzip, in-memory certificates")
     func linkedLibcurlCapabilities() {
