@@ -85,7 +85,8 @@ struct FailureClassesTests {
             let client = ClientConfiguration(server: URL(string: "\(scheme)://127.0.0.1:\(port)")!, authentication: [],
                                              credentials: StaticCredentialProvider(Credentials()))
             let clock = RecordingClock()
-            let transport = transport(client, clock)
+            // A wide window: the real 2 s one is checked in RetryPolicyTests, not against a loaded machine.
+            let transport = transport(client, clock) { $0.retryPolicy.connectionRetryWindow = .seconds(60) }
             defer { transport.shutdownNow() }
             let error = await #expect(throws: KubeError.self) { try await transport.data(for: KubeRequest(path: "/api")) }
             #expect(error?.message.contains("127.0.0.1:\(port)") == true)
