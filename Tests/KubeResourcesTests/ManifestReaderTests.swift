@@ -133,6 +133,28 @@ struct ManifestReaderTests {
         #expect(throws: KubeError.self) { try YAMLReader.documents(in: "[[[[x]]]]", options: .init(maximumDepth: 3)) }
     }
 
+    @Test("a manifest nested 3,000 levels deep becomes an apply body without recursion")
+    func deepManifestBecomesAnApplyBody() throws {
+        let depth = 3_000
+        let text = "apiVersion: example.com/v1\nkind: Deep\nmetadata: {name: d}\nspec: " + String(repeating: "[", count: depth) + String(repeating: "]", count: depth) + "\n"
+        let item = try #require(try ManifestReader.read(text).get().first)
+        let object = try DynamicObject(json: item.object)
+        let (client, _) = Fixtures.client([])
+        let info = APIResourceInfo(group: "example.com", version: "v1", kind: "Deep", plural: "deeps", isNamespaced: true)
+        let body = try ResourceClient<DynamicObject>(client: client, namespace: "demo", type: info).applyDocument(object).jsonText
+        #expect(body.hasPrefix(#"{"apiVersion":"example.com/v1","kind":"Deep","metadata":{"name":"d"},"spec":[[["#))
+        #expect(body.utf8.count == #"{"apiVersion":"example.com/v1","kind":"Deep","metadata":{"name":"d"},"spec":}"#.utf8.count + 2 * depth)
+    }
+
+    @Test("the fast JSON reader refuses nesting deeper than JSONDecoder does, instead of recursing without bound")
+    func fastReaderDepthLimit() throws {
+        let deep = Array((String(repeating: "[", count: 600) + String(repeating: "]", count: 600)).utf8)
+        var cursor = JSONCursor(deep)
+        #expect(throws: JSONCursor.Failure.self) { try cursor.readJSONValue() }
+        var shallow = JSONCursor(Array("[[1, 18446744073709551615]]".utf8))
+        #expect(try shallow.readJSONValue() == [[1, .unsignedInteger(.max)]])
+    }
+
     @Test("cost is linear: many keys and many documents")
     func largeInputsStayLinear() throws {
         var configMap = "kind: ConfigMap\ndata:\n"

@@ -23,9 +23,25 @@ enum Target: String {
     }()
 }
 
+// SwiftPM links an executable's entry point as `<module>_main`; with `-parse-as-library` there is none, so
+// this is it, and it hands control to libFuzzer's driver (whose own `main` is then not linked).
+@_silgen_name("LLVMFuzzerRunDriver")
+func LLVMFuzzerRunDriver(
+    _ argc: UnsafeMutablePointer<CInt>,
+    _ argv: UnsafeMutablePointer<UnsafeMutablePointer<UnsafeMutablePointer<CChar>?>?>,
+    _ callback: @convention(c) (UnsafePointer<UInt8>?, Int) -> CInt
+) -> CInt
+
+@_cdecl("KubeKitFuzz_main")
+func fuzzerMain(_ argc: CInt, _ argv: UnsafeMutablePointer<UnsafeMutablePointer<CChar>?>?) -> CInt {
+    var count = argc
+    var arguments = argv
+    return LLVMFuzzerRunDriver(&count, &arguments) { data, size in fuzz(data, size) }
+}
+
 @_cdecl("LLVMFuzzerTestOneInput")
-public func fuzz(_ start: UnsafeRawPointer?, _ count: Int) -> CInt {
-    let bytes = start.map { [UInt8](UnsafeRawBufferPointer(start: $0, count: count)) } ?? []
+public func fuzz(_ start: UnsafePointer<UInt8>?, _ count: Int) -> CInt {
+    let bytes = start.map { [UInt8](UnsafeBufferPointer(start: $0, count: count)) } ?? []
     switch Target.selected {
     case .yaml:
         for duplicates in [YAMLReader.Options.DuplicateKeys.reject, .lastWins] {
@@ -36,7 +52,7 @@ public func fuzz(_ start: UnsafeRawPointer?, _ count: Int) -> CInt {
         FuzzingEntryPoints.manifests(bytes)
     case .kubeconfig:
         if let config = try? Kubeconfig(yaml: String(decoding: bytes, as: UTF8.self)) {
-            _ = config.description
+            _ = String(describing: config)
             if let resolved = try? KubeconfigLoader(environment: [:]).resolve(config) { _ = resolved.description }
         }
     case .status:

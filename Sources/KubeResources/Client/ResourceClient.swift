@@ -204,7 +204,13 @@ public struct ResourceClient<Resource: KubeObject>: Sendable {
 
     func applyDocument(_ object: Resource) throws -> JSONValue {
         var members: [(String, JSONValue)] = [("apiVersion", .string(type.apiVersion)), ("kind", .string(type.kind))]
-        let encoded = try KubeCoding.decode(JSONValue.self, from: try KubeCoding.encode(object))
+        // A DynamicObject (every manifest apply) is JSON already: no encode/decode round trip, and no
+        // recursion through JSONEncoder for a deeply nested manifest (the YAML reader allows 10,000 levels).
+        let encoded = if let dynamic = object as? DynamicObject {
+            dynamic.json
+        } else {
+            try KubeCoding.decode(JSONValue.self, from: try KubeCoding.encode(object))
+        }
         for (key, value) in encoded.objectValue ?? JSONObject() where key != "apiVersion" && key != "kind" {
             if key == "metadata", var metadata = value.objectValue {
                 metadata["managedFields"] = nil

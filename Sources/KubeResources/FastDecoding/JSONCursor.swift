@@ -355,9 +355,20 @@ struct JSONCursor {
         }
     }
 
+    /// The deepest nesting ``readJSONValue()`` accepts: Foundation's `JSONDecoder` refuses deeper input too
+    /// (so the fallback agrees), and it bounds the recursion on untrusted bytes.
+    static let maximumDepth = 512
+    private var depth = 0
+
     /// Reads any value as a ``JSONValue`` (for `RawExtension`, `FieldsV1` and dynamic fields).
     mutating func readJSONValue() throws -> JSONValue {
-        switch try peek() {
+        let next = try peek()
+        if next == UInt8(ascii: "{") || next == UInt8(ascii: "[") {
+            guard depth < Self.maximumDepth else { throw fail("nested deeper than \(Self.maximumDepth) levels") }
+            depth += 1
+        }
+        defer { if next == UInt8(ascii: "{") || next == UInt8(ascii: "[") { depth -= 1 } }
+        switch next {
         case UInt8(ascii: "\""): return .string(try readString())
         case UInt8(ascii: "{"):
             try beginObject()
@@ -379,6 +390,7 @@ struct JSONCursor {
             let isInteger = !bytes[span].contains { $0 == UInt8(ascii: ".") || $0 | 0x20 == UInt8(ascii: "e") }
             let text = String(decoding: bytes[span], as: UTF8.self)
             if isInteger, let integer = Int64(text) { return .integer(integer) }
+            if isInteger, let unsigned = UInt64(text) { return .unsignedInteger(unsigned) }
             guard let double = Double(text) else { throw fail("expected a number") }
             return .double(double)
         }
