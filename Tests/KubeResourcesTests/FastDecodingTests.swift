@@ -115,4 +115,45 @@ struct FastDecodingTests {
         let error = #expect(throws: KubeError.self) { try KubeCoding.decode(CoreV1.Pod.self, from: Array(text.utf8)) }
         #expect(error?.code == .decoding)
     }
+
+    @Test("what JSONDecoder refuses, the fast reader refuses too, in skipped fields as well (found by fuzzing)")
+    func strictLikeJSONDecoder() throws {
+        func fastRefuses(_ bytes: [UInt8]) -> Bool {
+            var cursor = JSONCursor(bytes)
+            do {
+                _ = try ResourceList<CoreV1.Pod>(from: &cursor)
+                try cursor.expectEnd()
+                return false
+            } catch {
+                return true
+            }
+        }
+        func decoderRefuses(_ bytes: [UInt8]) -> Bool {
+            (try? JSONDecoder().decode(ResourceList<CoreV1.Pod>.self, from: Data(bytes))) == nil
+        }
+        let refusedByBoth: [[UInt8]] = [
+            // The fuzzer's find: a lone 0xA0 byte (a non-breaking space's tail) between members of a skipped field.
+            Array(#"{"items":[],"status":{"a":null,"#.utf8) + [0xA0] + Array(#""b":1}}"#.utf8),
+            Array(#"{"items":[],"x":{"a" 1}}"#.utf8),                                         // missing colon
+            Array(#"{"items":[],"metadata":{"remainingItemCount":1e400}}"#.utf8),              // not finite
+            Array(#"{"items":[],"metadata":{"continue":""#.utf8) + [0x01] + Array(#""}}"#.utf8),  // control character
+            Array(#"{"items":[],"metadata":{"continue":""#.utf8) + [0xFF] + Array(#""}}"#.utf8),  // invalid UTF-8
+        ]
+        for bytes in refusedByBoth {
+            #expect(fastRefuses(bytes) && decoderRefuses(bytes), "\(String(decoding: bytes, as: UTF8.self))")
+        }
+        // JSONDecoder does not look closely at members nobody decodes; the fast reader does, and then the
+        // fallback (JSONDecoder) answers: never the other way round.
+        let refusedByTheFastReader: [[UInt8]] = [
+            Array(#"{"items":[],"x":""#.utf8) + [0x01] + Array(#""}"#.utf8),
+            Array(#"{"items":[],"x":""#.utf8) + [0xFF] + Array(#""}"#.utf8),
+            Array(#"{"items":[],"x":01}"#.utf8), Array(#"{"items":[],"x":1.}"#.utf8), Array(#"{"items":[],"x":-}"#.utf8),
+            Array(#"{"items":[],"x":[1,]}"#.utf8), Array(#"{"items":[],"x":"\q"}"#.utf8),
+        ]
+        for bytes in refusedByTheFastReader {
+            #expect(fastRefuses(bytes), "\(String(decoding: bytes, as: UTF8.self))")
+        }
+        let valid = Array(#"{"items":[],"x":{"a":[1,-0.5e+3,"\u00e9\ud83d\ude00",true,null,{}],"b":"é"}}"#.utf8)
+        #expect(!fastRefuses(valid) && !decoderRefuses(valid))
+    }
 }

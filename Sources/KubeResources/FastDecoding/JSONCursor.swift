@@ -107,14 +107,18 @@ struct JSONCursor {
         index += 1
         let start = index
         var hash = JSONCursor.hashSeed
+        var ascii = true
         while index < bytes.count {
             let current = bytes[index]
             if current == UInt8(ascii: "\"") { break }
             if current == UInt8(ascii: "\\") { throw fail("escaped key") }
+            if current < 0x20 { throw fail("unescaped control character in a key") }
+            if current >= 0x80 { ascii = false }
             hash = (hash ^ UInt64(current)) &* JSONCursor.hashPrime
             index += 1
         }
         guard index < bytes.count else { throw fail("unterminated key") }
+        guard ascii || Self.isValidUTF8(bytes, start..<index) else { throw fail("invalid UTF-8 in a key") }
         keyHash = hash
         let range = start..<index
         index += 1
@@ -175,14 +179,19 @@ struct JSONCursor {
     private mutating func readStringBody() throws -> String {
         index += 1
         let start = index
+        var ascii = true
         while index < bytes.count {
             let byte = bytes[index]
             if byte == UInt8(ascii: "\"") {
+                // JSONDecoder refuses invalid UTF-8; so does this reader, so the two never disagree.
+                guard ascii || Self.isValidUTF8(bytes, start..<index) else { throw fail("invalid UTF-8 in a string") }
                 let text = String(decoding: bytes[start..<index], as: UTF8.self)
                 index += 1
                 return text
             }
             if byte == UInt8(ascii: "\\") { return try readEscapedString(from: start) }
+            if byte < 0x20 { throw fail("unescaped control character in a string") }
+            if byte >= 0x80 { ascii = false }
             index += 1
         }
         throw fail("unterminated string")
@@ -195,7 +204,8 @@ struct JSONCursor {
             index += 1
             switch byte {
             case UInt8(ascii: "\""):
-                return String(decoding: output, as: UTF8.self)
+                guard let text = String(validating: output, as: UTF8.self) else { throw fail("invalid UTF-8 in a string") }
+                return text
             case UInt8(ascii: "\\"):
                 guard index < bytes.count else { throw fail("unterminated escape") }
                 let escape = bytes[index]
@@ -225,10 +235,83 @@ struct JSONCursor {
                     throw fail("invalid escape")
                 }
             default:
+                guard byte >= 0x20 else { throw fail("unescaped control character in a string") }
                 output.append(byte)
             }
         }
         throw fail("unterminated string")
+    }
+
+    /// Skips a string whose opening quote is next, checking it as ``readString()`` would.
+    private mutating func skipString() throws {
+        index += 1
+        let start = index
+        var ascii = true
+        while index < bytes.count {
+            let byte = bytes[index]
+            switch byte {
+            case UInt8(ascii: "\""):
+                guard ascii || Self.isValidUTF8(bytes, start..<index) else { throw fail("invalid UTF-8 in a string") }
+                index += 1
+                return
+            case UInt8(ascii: "\\"):
+                index += 1
+                guard index < bytes.count else { throw fail("unterminated escape") }
+                switch bytes[index] {
+                case UInt8(ascii: "\""), UInt8(ascii: "\\"), UInt8(ascii: "/"), UInt8(ascii: "b"), UInt8(ascii: "f"),
+                     UInt8(ascii: "n"), UInt8(ascii: "r"), UInt8(ascii: "t"):
+                    index += 1
+                case UInt8(ascii: "u"):
+                    index += 1
+                    let scalar = try readHex4()
+                    if (0xD800..<0xDC00).contains(scalar) {
+                        guard index + 1 < bytes.count, bytes[index] == UInt8(ascii: "\\"), bytes[index + 1] == UInt8(ascii: "u") else {
+                            throw fail("unpaired surrogate")
+                        }
+                        index += 2
+                        guard (0xDC00..<0xE000).contains(try readHex4()) else { throw fail("invalid surrogate pair") }
+                    } else if (0xDC00..<0xE000).contains(scalar) {
+                        throw fail("unpaired surrogate")
+                    }
+                default:
+                    throw fail("invalid escape")
+                }
+            default:
+                if byte < 0x20 { throw fail("unescaped control character in a string") }
+                if byte >= 0x80 { ascii = false }
+                index += 1
+            }
+        }
+        throw fail("unterminated string")
+    }
+
+    /// Whether `bytes[range]` is well-formed UTF-8 (no overlong forms, surrogates or values past U+10FFFF).
+    static func isValidUTF8(_ bytes: [UInt8], _ range: Range<Int>) -> Bool {
+        var position = range.lowerBound
+        let end = range.upperBound
+        while position < end {
+            let lead = bytes[position]
+            if lead < 0x80 {
+                position += 1
+                continue
+            }
+            let (count, minimum, initial): (Int, UInt32, UInt32) = switch lead {
+            case 0xC0...0xDF: (1, 0x80, UInt32(lead & 0x1F))
+            case 0xE0...0xEF: (2, 0x800, UInt32(lead & 0x0F))
+            case 0xF0...0xF7: (3, 0x10000, UInt32(lead & 0x07))
+            default: (0, 0, 0)
+            }
+            guard count > 0, position + count < end else { return false }
+            var scalar = initial
+            for offset in 1...count {
+                let continuation = bytes[position + offset]
+                guard continuation & 0xC0 == 0x80 else { return false }
+                scalar = scalar << 6 | UInt32(continuation & 0x3F)
+            }
+            guard scalar >= minimum, scalar <= 0x10FFFF, !(0xD800...0xDFFF).contains(scalar) else { return false }
+            position += count + 1
+        }
+        return true
     }
 
     private mutating func readHex4() throws -> UInt32 {
@@ -261,21 +344,38 @@ struct JSONCursor {
         }
     }
 
-    /// The span of a number token.
+    /// The span of a number token, checked against JSON's grammar:
+    /// `-? (0 | [1-9][0-9]*) (. [0-9]+)? ([eE] [+-]? [0-9]+)?`.
     mutating func numberSpan() throws -> Range<Int> {
         _ = try peek()
         let start = index
-        while index < bytes.count {
-            switch bytes[index] {
-            case UInt8(ascii: "0")...UInt8(ascii: "9"), UInt8(ascii: "-"), UInt8(ascii: "+"), UInt8(ascii: "."),
-                 UInt8(ascii: "e"), UInt8(ascii: "E"):
-                index += 1
-            default:
-                guard index > start else { throw fail("expected a number") }
-                return start..<index
-            }
+        func isDigit(_ position: Int) -> Bool {
+            position < bytes.count && bytes[position] >= UInt8(ascii: "0") && bytes[position] <= UInt8(ascii: "9")
         }
-        guard index > start else { throw fail("expected a number") }
+        func digits() -> Int {
+            var count = 0
+            while isDigit(index) {
+                index += 1
+                count += 1
+            }
+            return count
+        }
+        if index < bytes.count, bytes[index] == UInt8(ascii: "-") { index += 1 }
+        if index < bytes.count, bytes[index] == UInt8(ascii: "0") {
+            index += 1
+        } else if digits() == 0 {
+            index = start
+            throw fail("expected a number")
+        }
+        if index < bytes.count, bytes[index] == UInt8(ascii: ".") {
+            index += 1
+            guard digits() > 0 else { throw fail("expected digits after the decimal point") }
+        }
+        if index < bytes.count, bytes[index] | 0x20 == UInt8(ascii: "e") {
+            index += 1
+            if index < bytes.count, bytes[index] == UInt8(ascii: "+") || bytes[index] == UInt8(ascii: "-") { index += 1 }
+            guard digits() > 0 else { throw fail("expected digits in the exponent") }
+        }
         return start..<index
     }
 
@@ -305,54 +405,68 @@ struct JSONCursor {
 
     mutating func readDouble() throws -> Double {
         let span = try numberSpan()
-        guard let value = Double(String(decoding: bytes[span], as: UTF8.self)) else { throw fail("expected a number") }
+        guard let value = Double(String(decoding: bytes[span], as: UTF8.self)), value.isFinite else { throw fail("expected a finite number") }
         return value
     }
 
-    /// Skips one value of any type without building it.
+    /// Skips one value of any type without building it, checking it as strictly as ``readJSONValue()``
+    /// would (so skipped fields cannot make this reader accept what JSONDecoder refuses). Iterative, with the
+    /// same depth limit.
     mutating func skipValue() throws {
-        switch try peek() {
-        case UInt8(ascii: "\""):
-            index += 1
-            while index < bytes.count {
-                let byte = bytes[index]
+        var open: [UInt8] = []
+        while true {
+            // A value starts here.
+            switch try peek() {
+            case UInt8(ascii: "\""):
+                try skipString()
+            case UInt8(ascii: "{"):
+                guard open.count < Self.maximumDepth else { throw fail("nested deeper than \(Self.maximumDepth) levels") }
                 index += 1
-                if byte == UInt8(ascii: "\\") {
+                if try peek() == UInt8(ascii: "}") {
                     index += 1
-                } else if byte == UInt8(ascii: "\"") {
-                    return
+                } else {
+                    open.append(UInt8(ascii: "{"))
+                    try skipKey()
+                    continue
                 }
-            }
-            throw fail("unterminated string")
-        case UInt8(ascii: "{"), UInt8(ascii: "["):
-            var depth = 0
-            while index < bytes.count {
-                let byte = bytes[index]
+            case UInt8(ascii: "["):
+                guard open.count < Self.maximumDepth else { throw fail("nested deeper than \(Self.maximumDepth) levels") }
                 index += 1
-                switch byte {
-                case UInt8(ascii: "{"), UInt8(ascii: "["): depth += 1
-                case UInt8(ascii: "}"), UInt8(ascii: "]"):
-                    depth -= 1
-                    if depth == 0 { return }
-                case UInt8(ascii: "\""):
-                    while index < bytes.count {
-                        let inner = bytes[index]
-                        index += 1
-                        if inner == UInt8(ascii: "\\") {
-                            index += 1
-                        } else if inner == UInt8(ascii: "\"") {
-                            break
-                        }
-                    }
-                default: break
+                if try peek() == UInt8(ascii: "]") {
+                    index += 1
+                } else {
+                    open.append(UInt8(ascii: "["))
+                    continue
                 }
+            case UInt8(ascii: "t"): try expectLiteral("true")
+            case UInt8(ascii: "f"): try expectLiteral("false")
+            case UInt8(ascii: "n"): try expectLiteral("null")
+            default: _ = try numberSpan()
             }
-            throw fail("unterminated container")
-        case UInt8(ascii: "t"): try expectLiteral("true")
-        case UInt8(ascii: "f"): try expectLiteral("false")
-        case UInt8(ascii: "n"): try expectLiteral("null")
-        default: _ = try numberSpan()
+            // A value ended: close containers or move to the next member.
+            while let container = open.last {
+                let byte = try peek()
+                if byte == UInt8(ascii: ",") {
+                    index += 1
+                    if container == UInt8(ascii: "{") { try skipKey() }
+                    break
+                }
+                guard byte == (container == UInt8(ascii: "{") ? UInt8(ascii: "}") : UInt8(ascii: "]")) else {
+                    throw fail(container == UInt8(ascii: "{") ? "expected , or }" : "expected , or ]")
+                }
+                index += 1
+                open.removeLast()
+            }
+            if open.isEmpty { return }
         }
+    }
+
+    /// Skips `"key":` inside an object.
+    private mutating func skipKey() throws {
+        guard try peek() == UInt8(ascii: "\"") else { throw fail("expected a key") }
+        try skipString()
+        guard try peek() == UInt8(ascii: ":") else { throw fail("expected :") }
+        index += 1
     }
 
     /// The deepest nesting ``readJSONValue()`` accepts: Foundation's `JSONDecoder` refuses deeper input too
@@ -391,7 +505,7 @@ struct JSONCursor {
             let text = String(decoding: bytes[span], as: UTF8.self)
             if isInteger, let integer = Int64(text) { return .integer(integer) }
             if isInteger, let unsigned = UInt64(text) { return .unsignedInteger(unsigned) }
-            guard let double = Double(text) else { throw fail("expected a number") }
+            guard let double = Double(text), double.isFinite else { throw fail("expected a finite number") }
             return .double(double)
         }
     }
