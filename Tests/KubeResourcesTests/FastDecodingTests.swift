@@ -156,4 +156,12 @@ struct FastDecodingTests {
         let valid = Array(#"{"items":[],"x":{"a":[1,-0.5e+3,"\u00e9\ud83d\ude00",true,null,{}],"b":"é"}}"#.utf8)
         #expect(!fastRefuses(valid) && !decoderRefuses(valid))
     }
+
+    @Test("managed fields compare as JSON whatever their white space (found by fuzzing)")
+    func fieldsV1ComparesAsJSON() throws {
+        let spaced = FieldsV1(json: "{\"f:spec\":{\"f:volumes\"   \n:{\"k:{\\\"name\\\":\\\"cache\\\"}\":{}}}}")
+        let compact = FieldsV1(try #require(spaced.value))
+        #expect(spaced == compact)
+        #expect(spaced.value?["f:spec"]?["f:volumes"]?.objectValue?.keys == [#"k:{"name":"cache"}"#])
+    }
 }

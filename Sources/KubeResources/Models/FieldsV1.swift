@@ -15,9 +15,12 @@ public struct FieldsV1: Codable, Hashable, Sendable, CustomStringConvertible {
     /// Wraps a JSON value.
     public init(_ value: JSONValue) { json = value.jsonText }
 
-    /// The parsed trie (`nil` if the text is not valid JSON).
+    /// The parsed trie (`nil` if the text is not valid JSON). Parsed as JSON, not as YAML: a JSON text that
+    /// YAML reads differently (a key and its colon on different lines) must not change the value.
     public var value: JSONValue? {
-        try? YAMLReader.documents(in: json).first?.root?.json
+        var cursor = JSONCursor(Array(json.utf8))
+        guard let value = try? cursor.readJSONValue(), (try? cursor.expectEnd()) != nil else { return nil }
+        return value
     }
 
     /// Decodes any JSON value.
