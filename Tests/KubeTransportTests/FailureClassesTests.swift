@@ -129,6 +129,17 @@ struct FailureClassesTests {
         #expect(error?.message.hasSuffix("the next retry in 12 s would pass the call's time budget of 30 s)") == true)
     }
 
+    @Test("a transport shut down while a request waits to retry does not send it again")
+    func shutdownDuringARetryWait() async throws {
+        let server = try LoopbackServer { _ in .json("", status: 503) }
+        let clock = ActionClock()
+        let transport = transport(server.client(), RecordingClock()) { $0.clock = clock }
+        clock.action = { transport.shutdownNow() }
+        let error = await #expect(throws: KubeError.self) { try await transport.data(for: KubeRequest(path: "/api")) }
+        #expect(error?.message == "the transport has been shut down")
+        #expect(server.requests.count == 1)
+    }
+
     @Test("retries log at debug only")
     func retriesAreQuiet() async throws {
         let server = try LoopbackServer { _ in .json("", status: 503) }
@@ -162,4 +173,14 @@ struct HeaderInjectionTests {
         #expect(impersonationError?.code == .invalidArgument)
         #expect(server.requests.isEmpty)
     }
+}
+
+/// A clock whose sleeps return at once after running `action` (set before use).
+final class ActionClock: Clock, @unchecked Sendable {
+    // @unchecked: `action` is set once before the clock is used and only read afterwards.
+    typealias Instant = ContinuousClock.Instant
+    var action: @Sendable () -> Void = {}
+    var now: Instant { ContinuousClock.now }
+    var minimumResolution: Duration { .zero }
+    func sleep(until deadline: Instant, tolerance: Duration?) async throws { action() }
 }

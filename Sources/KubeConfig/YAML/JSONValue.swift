@@ -117,12 +117,17 @@ extension JSONValue {
         enum Step {
             case value(JSONValue)
             case text(String)
+            /// An object key and its colon.
+            case key(String)
         }
         var steps: [Step] = [.value(self)]
         while let step = steps.popLast() {
             switch step {
             case .text(let text):
                 output += text
+            case .key(let key):
+                JSONValue.writeString(key, to: &output)
+                output += ":"
             case .value(let value):
                 switch value {
                 case .null: output += "null"
@@ -145,9 +150,7 @@ extension JSONValue {
                     steps.append(.text("}"))
                     for (index, member) in object.enumerated().reversed() {
                         steps.append(.value(member.value))
-                        var key = ""
-                        JSONValue.writeString(member.key, to: &key)
-                        steps.append(.text(key + ":"))
+                        steps.append(.key(member.key))
                         if index > 0 { steps.append(.text(",")) }
                     }
                 }

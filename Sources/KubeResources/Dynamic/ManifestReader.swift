@@ -228,10 +228,6 @@ private struct StreamReader {
         return start
     }
 
-    private func column(of offset: Int) -> Int {
-        offset - lineStart(of: offset) + 1
-    }
-
     // MARK: YAML streams (apimachinery's YAMLReader, then sigs.k8s.io/yaml per document)
 
     private mutating func readYAML(from start: Int) {

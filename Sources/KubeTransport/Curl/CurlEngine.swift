@@ -96,7 +96,6 @@ final class CurlEngine: @unchecked Sendable {
         // between bursts, so an engine shared by clients of several servers would keep closing and
         // re-opening TLS connections.
         ckube_multi_setopt_long(multi, CURLMOPT_MAXCONNECTS, 64)
-        ckube_multi_setopt_long(multi, CURLMOPT_MAX_CONCURRENT_STREAMS, 100)
         let thread = Thread { [self] in run() }
         thread.name = name
         thread.start()

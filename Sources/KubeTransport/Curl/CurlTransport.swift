@@ -46,8 +46,9 @@ public final class CurlTransport: KubeTransport {
         /// How long connecting (TCP + TLS) may take.
         public var connectTimeout: Duration = .seconds(10)
         /// One time budget per call across every attempt and every wait between attempts; for a unary call
-        /// it covers the body too, for a stream it covers getting the response head. ``KubeRequest/timeout``
-        /// overrides it per call; `nil` for none.
+        /// it covers the body too. For a stream it bounds the retries only (a stream's head and body are
+        /// watched by ``streamIdleTimeout``). ``KubeRequest/timeout`` overrides it per call, and on a stream
+        /// is also the stream's total limit; `nil` for none.
         public var requestTimeout: Duration? = .seconds(30)
         /// A unary response fails as "stalled" when no byte arrives for this long.
         public var stallTimeout: Duration = .seconds(30)
@@ -142,9 +143,6 @@ public final class CurlTransport: KubeTransport {
     /// Sends a request with credentials, 401 refresh and retries; see the type's documentation.
     public func send(_ request: KubeRequest) async throws -> KubeResponse {
         let context = KubeError.RequestContext(method: request.method.rawValue, path: request.path)
-        if closed.withLock({ $0 }) {
-            throw KubeError(code: .transport, message: "the transport has been shut down", request: context)
-        }
         let budget = request.timeout ?? configuration.requestTimeout
         var credentials = try await client.credentials.credentials()
         var refreshed = false
@@ -153,6 +151,10 @@ public final class CurlTransport: KubeTransport {
         // Time spent in attempts (measured) and in waits (as asked of the clock, so an injected clock counts).
         var spent = Duration.zero
         while true {
+            // Checked per attempt: a retry waiting while the transport was shut down must not start again.
+            if closed.withLock({ $0 }) {
+                throw KubeError(code: .transport, message: "the transport has been shut down", request: context)
+            }
             // Each retry asks again: a long Retry-After may outlive a short-lived token.
             if attempt > 1, !justRefreshed { credentials = try await client.credentials.credentials() }
             justRefreshed = false
@@ -288,7 +290,7 @@ public final class CurlTransport: KubeTransport {
             proxy: client.proxyURL?.absoluteString,
             acceptGzip: !client.disableCompression,
             connectTimeout: configuration.connectTimeout,
-            totalTimeout: stream ? nil : (remaining ?? request.timeout ?? configuration.requestTimeout),
+            totalTimeout: stream ? request.timeout : (remaining ?? request.timeout ?? configuration.requestTimeout),
             idleTimeout: stream ? configuration.streamIdleTimeout : configuration.stallTimeout,
             clusterName: client.clusterName,
             highWatermark: configuration.highWatermark,
