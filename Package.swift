@@ -119,6 +119,21 @@ let package = Package(
         ),
 
         // MARK: Tests
+
+        // An in-process exec / attach / port-forward WebSocket server (for the tests and kubekit-bench).
+        .target(
+            name: "KubeStreamTestServer",
+            dependencies: [
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+                .product(name: "NIOWebSocket", package: "swift-nio"),
+                .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
+                .product(name: "NIOSSL", package: "swift-nio-ssl"),
+            ],
+            path: "Tests/KubeStreamTestServer",
+            swiftSettings: swiftSettings
+        ),
         .testTarget(
             name: "KubeErrorsTests",
             dependencies: ["KubeErrors"],
@@ -147,7 +162,7 @@ let package = Package(
         ),
         .testTarget(
             name: "KubeResourcesTests",
-            dependencies: ["KubeResources", "KubeConfig", "KubeErrors", "KubeTransport", "KubeTesting"],
+            dependencies: ["KubeResources", "KubeConfig", "KubeErrors", "KubeTransport", "KubeTesting", "KubeStreamTestServer"],
             swiftSettings: swiftSettings
         ),
         .testTarget(
@@ -163,6 +178,7 @@ let package = Package(
                 "KubeErrors",
                 "KubeRetry",
                 "KubeTesting",
+                "KubeStreamTestServer",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "NIOHTTP1", package: "swift-nio"),

@@ -51,6 +51,15 @@ static inline CURLcode ckube_easy_getinfo_off_t(CURL *handle, CURLINFO info, cur
     return curl_easy_getinfo(handle, info, value);
 }
 
+static inline CURLcode ckube_easy_getinfo_socket(CURL *handle, CURLINFO info, curl_socket_t *value) {
+    return curl_easy_getinfo(handle, info, value);
+}
+
+/// Sets CURLOPT_XFERINFOFUNCTION (progress; returning non-zero aborts the transfer).
+static inline CURLcode ckube_easy_setopt_xferinfo(CURL *handle, curl_xferinfo_callback callback) {
+    return curl_easy_setopt(handle, CURLOPT_XFERINFOFUNCTION, callback);
+}
+
 static inline CURLMcode ckube_multi_setopt_long(CURLM *handle, CURLMoption option, long value) {
     return curl_multi_setopt(handle, option, value);
 }

@@ -85,7 +85,7 @@ public final class CurlTransport: KubeTransport {
     public let configuration: Configuration
     private let engine: CurlEngine
     private let seenWarnings = Locked<Set<String>>([])
-    private let closed = Locked(false)
+    let closed = Locked(false)
     private var owner: ObjectIdentifier { ObjectIdentifier(self) }
 
     /// Creates a transport for one cluster.
@@ -309,7 +309,7 @@ public final class CurlTransport: KubeTransport {
         ])
     }
 
-    private func report(_ warnings: [KubeWarning]) {
+    func report(_ warnings: [KubeWarning]) {
         for warning in warnings where warning.code == 299 {
             let isNew = seenWarnings.withLock { $0.insert(warning.text).inserted }
             guard isNew else { continue }
