@@ -81,7 +81,7 @@ let package = Package(
         ),
         .target(
             name: "KubeResources",
-            dependencies: ["KubeTransport", "KubeConfig", "KubeErrors"],
+            dependencies: ["KubeTransport", "KubeConfig", "KubeErrors", .product(name: "Logging", package: "swift-log")],
             swiftSettings: swiftSettings
         ),
         .target(
@@ -106,7 +106,7 @@ let package = Package(
         // MARK: Benchmarks (measured with the peer harness; see Documentation/Benchmarks.md)
         .executableTarget(
             name: "KubeKitBench",
-            dependencies: ["KubeConfig", "KubeErrors", "KubeTransport", "KubeResources"],
+            dependencies: ["KubeConfig", "KubeErrors", "KubeTransport", "KubeResources", "KubeStreamTestServer"],
             path: "Benchmarks/KubeKitBench",
             swiftSettings: swiftSettings
         ),

@@ -16,6 +16,7 @@ let package = Package(
                 .product(name: "KubeConfig", package: "KubeKit"),
                 .product(name: "KubeErrors", package: "KubeKit"),
                 .product(name: "KubeResources", package: "KubeKit"),
+                .product(name: "KubeTransport", package: "KubeKit"),
             ],
             swiftSettings: [.unsafeFlags(["-parse-as-library"])]
         ),

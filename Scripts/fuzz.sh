@@ -3,21 +3,21 @@
 #
 #   Scripts/fuzz.sh TARGET SECONDS [libFuzzer options...]
 #
-# TARGET: yaml | manifests | kubeconfig | status | watch | json (see Fuzz/Sources/KubeKitFuzz).
+# TARGET: yaml | manifests | kubeconfig | status | watch | json | websocket | tar (see Fuzz/Sources/KubeKitFuzz).
 # Seeds come from Fuzz/Corpus/TARGET (committed); what the fuzzer finds goes to .build-fuzz/corpus/TARGET and
 # crashes to .build-fuzz/crashes/TARGET (neither is committed). Reproduce a crash with:
 #   KUBEKIT_FUZZ_TARGET=TARGET .build-fuzz/release/KubeKitFuzz .build-fuzz/crashes/TARGET/crash-...
 set -euo pipefail
 cd "$(dirname "$0")/.."
 if [ $# -lt 2 ]; then
-  echo "usage: Scripts/fuzz.sh yaml|manifests|kubeconfig|status|watch|json SECONDS [libFuzzer options]" >&2
+  echo "usage: Scripts/fuzz.sh yaml|manifests|kubeconfig|status|watch|json|websocket|tar SECONDS [libFuzzer options]" >&2
   exit 2
 fi
 target=$1
 seconds=$2
 shift 2
 case "$target" in
-  yaml|manifests|kubeconfig|status|watch|json) ;;
+  yaml|manifests|kubeconfig|status|watch|json|websocket|tar) ;;
   *) echo "fuzz.sh: unknown target $target" >&2; exit 2 ;;
 esac
 bash Scripts/setup.sh

@@ -7,6 +7,8 @@
 //   kubekit-bench watch-pods [--kubeconfig FILE] [--namespace NS] [--resume]                        (W4)
 //   kubekit-bench yaml FILE [--strict]                                           (manifest reading, no server)
 //   kubekit-bench yaml-input configmap|list|documents N FILE                  (writes a yaml benchmark input)
+//   kubekit-bench exec-cat BYTES [--pod NAME] [--kubeconfig FILE] [--namespace NS] [--test-server]
+//   kubekit-bench port-forward-copy BYTES [--pod NAME] [--port P] [--kubeconfig FILE] [--test-server]
 //
 // Every command that talks to a server takes --timeout SECONDS: the per-call time budget (default 30).
 // get-pod: N GETs of one pod (sequential, or C in flight), each decoded; prints the number decoded.
@@ -16,6 +18,11 @@
 //   /usr/bin/time -v).
 // yaml-input: writes the large inputs of Documentation/YAML.md: a ConfigMap with N keys, a JSON List of N
 //   ConfigMaps, or N small YAML documents.
+// exec-cat: runs `head -c BYTES /dev/zero` in pod NAME (default: web) and reads stdout to the end; prints
+//   the bytes read, and the throughput on stderr. With --test-server it runs against KubeKit's in-process
+//   exec server (TLS on loopback, Tests/KubeStreamTestServer) instead of a kubeconfig's cluster.
+// port-forward-copy: forwards a local port to port P of pod NAME (default 7; the test server echoes every
+//   port) and sends BYTES through one local TCP connection, reading them back; prints the bytes echoed.
 // watch-pods: one watch request, every event decoded until the stream ends; prints the events decoded.
 //   With --resume, the resilient watch (re-watch from the last resourceVersion, re-list on 410) runs until
 //   SIGINT or SIGTERM, then prints the number of distinct events (type, uid, resourceVersion) and exits 0.
@@ -25,13 +32,17 @@ import Foundation
 import KubeConfig
 import KubeErrors
 import KubeResources
+import KubeStreamTestServer
 import KubeTransport
+#if canImport(Glibc)
+import Glibc
+#endif
 
 struct Arguments {
     var command = ""
     var positional: [String] = []
     var options: [String: String] = [:]
-    static let flags: Set<String> = ["resume", "strict"]
+    static let flags: Set<String> = ["resume", "strict", "test-server"]
 
     init(_ arguments: [String]) {
         var iterator = arguments.makeIterator()
@@ -63,6 +74,90 @@ func makeClient(_ arguments: Arguments) throws -> (KubeClient, CurlTransport) {
     }
     let transport = CurlTransport(configuration, configuration: settings)
     return (KubeClient(transport: transport, namespace: configuration.namespace, tier: .read), transport)
+}
+
+/// A full-tier client for the streaming commands: the in-process test server, or the kubeconfig's cluster.
+func makeStreamingClient(_ arguments: Arguments) throws -> (KubeClient, CurlTransport, StreamTestServer?) {
+    guard arguments.options["test-server"] != nil else {
+        let (client, transport) = try makeClient(arguments)
+        return (client.withTier(.full), transport, nil)
+    }
+    let server = try StreamTestServer()
+    let configuration = ClientConfiguration(server: URL(string: "https://127.0.0.1:\(server.port)")!,
+                                            certificateAuthority: StreamTestServer.resource("ca.pem"))
+    let transport = CurlTransport(configuration)
+    return (KubeClient(transport: transport, namespace: "default", tier: .full), transport, server)
+}
+
+func report(_ what: String, bytes: Int, since start: ContinuousClock.Instant) {
+    let seconds = (ContinuousClock.now - start) / .seconds(1)
+    FileHandle.standardError.write(Data(String(format: "%@: %d bytes in %.3f s (%.1f MB/s)\n", what, bytes, seconds,
+                                               Double(bytes) / seconds / 1_000_000).utf8))
+}
+
+func execCat(_ arguments: Arguments) async throws -> Int {
+    guard let bytes = arguments.positional.first.flatMap(Int.init) else { fail("exec-cat needs a byte count") }
+    let (client, transport, server) = try makeStreamingClient(arguments)
+    defer { transport.shutdownNow(); server?.stop() }
+    let start = ContinuousClock.now
+    let session = try await client.pods().exec(arguments.options["pod"] ?? "web", command: ["head", "-c", "\(bytes)", "/dev/zero"],
+                                               options: ExecOptions(stdout: true, stderr: true))
+    async let errors = session.stderr.collect()
+    var total = 0
+    for try await chunk in session.stdout { total += chunk.count }
+    _ = try await errors
+    let status = try await session.status()
+    guard status.exitCode == 0 else { fail("the command exited with \(status.exitCode)") }
+    report("exec-cat", bytes: total, since: start)
+    return total
+}
+
+func portForwardCopy(_ arguments: Arguments) async throws -> Int {
+    guard let bytes = arguments.positional.first.flatMap(Int.init) else { fail("port-forward-copy needs a byte count") }
+    let (client, transport, server) = try makeStreamingClient(arguments)
+    defer { transport.shutdownNow(); server?.stop() }
+    let forwarder = try await client.pods().forward(arguments.options["pod"] ?? "web",
+                                                    ports: [PortMapping(local: 0, remote: arguments.int("port") ?? 7)])
+    let start = ContinuousClock.now
+    let echoed = try await tcpEcho(port: forwarder.mappings[0].local, bytes: bytes)
+    report("port-forward-copy", bytes: echoed, since: start)
+    await forwarder.close()
+    return echoed
+}
+
+/// Sends `bytes` zero bytes to 127.0.0.1:`port` while reading the echo; returns the bytes read back.
+func tcpEcho(port: Int, bytes: Int) async throws -> Int {
+    await withCheckedContinuation { continuation in
+        Thread {
+            let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+            var address = sockaddr_in()
+            address.sin_family = sa_family_t(AF_INET)
+            address.sin_port = in_port_t(UInt16(port).bigEndian)
+            address.sin_addr.s_addr = inet_addr("127.0.0.1")
+            let connected = withUnsafePointer(to: &address) {
+                $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
+            }
+            guard connected == 0 else { fail("could not connect to the forwarded port \(port)") }
+            Thread {
+                let chunk = [UInt8](repeating: 0, count: 256 * 1024)
+                var sent = 0
+                while sent < bytes {
+                    let count = chunk.withUnsafeBytes { Glibc.send(fd, $0.baseAddress, min($0.count, bytes - sent), Int32(MSG_NOSIGNAL)) }
+                    if count <= 0 { break }
+                    sent += count
+                }
+            }.start()
+            var buffer = [UInt8](repeating: 0, count: 256 * 1024)
+            var received = 0
+            while received < bytes {
+                let count = recv(fd, &buffer, buffer.count, 0)
+                if count <= 0 { break }
+                received += count
+            }
+            close(fd)
+            continuation.resume(returning: received)
+        }.start()
+    }
 }
 
 func getPod(_ arguments: Arguments) async throws -> Int {
@@ -202,8 +297,12 @@ do {
         print(try readYAML(arguments))
     case "yaml-input":
         print(try writeYAMLInput(arguments))
+    case "exec-cat":
+        print(try await execCat(arguments))
+    case "port-forward-copy":
+        print(try await portForwardCopy(arguments))
     default:
-        fail("unknown command \"\(arguments.command)\"; commands: get-pod, list-pods, watch-pods, yaml, yaml-input")
+        fail("unknown command \"\(arguments.command)\"; commands: get-pod, list-pods, watch-pods, yaml, yaml-input, exec-cat, port-forward-copy")
     }
 } catch {
     fail("\(error)")

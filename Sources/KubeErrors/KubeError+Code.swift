@@ -42,6 +42,9 @@ extension KubeError {
             case invalidManifest
             case resourceNotMapped
             case rollout
+            // Streaming (exec, cp)
+            case commandFailed
+            case unsafeArchive
         }
 
         private let wrapped: Wrapped
@@ -120,5 +123,11 @@ extension KubeError {
         /// A rollout action cannot proceed or a rollout failed (paused deployment, progress deadline
         /// exceeded, unknown revision...).
         public static let rollout = Code(.rollout)
+        /// A command run in a container (by ``KubeError`` producers such as `cp`) exited with a non-zero code;
+        /// the message carries its stderr.
+        public static let commandFailed = Code(.commandFailed)
+        /// An archive from a container (`cp` from a pod) holds an entry that would be written outside the
+        /// destination (`../x`, an absolute link target, a path through a symbolic link); nothing of it is written.
+        public static let unsafeArchive = Code(.unsafeArchive)
     }
 }

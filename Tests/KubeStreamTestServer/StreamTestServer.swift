@@ -13,12 +13,12 @@ import NIOWebSocket
 ///
 /// Containers are simulated. `exec` understands these commands:
 /// - `echo WORDS...`: the words on stdout; `exit N`: exit code N; `fail TEXT N`: TEXT on stderr, exit N
-/// - `cat`: stdin back on stdout until stdin closes; `generate BYTES`: BYTES bytes on stdout, written as
-///   fast as the client reads (back-pressure through TCP)
+/// - `cat`: stdin back on stdout until stdin closes; `generate BYTES` (or `head -c BYTES /dev/zero`): BYTES
+///   bytes on stdout, written as fast as the client reads (back-pressure through TCP)
 /// - `size`: waits for a resize message and prints `WIDTHxHEIGHT`
 /// - `close-early`: some stdout, then the connection drops without a status
 /// - `missing`: the runtime's "executable file not found" failure (InternalError)
-/// - `tar ...`: runs the real `tar` on this machine (for cp tests), stdin and stdout streamed
+/// - `tar ...`, `test ...`: run the real programs of this machine (for cp tests), stdin and stdout streamed
 /// `attach` behaves like `cat`. Port-forward: every port echoes, except 9 (connection refused on the error channel).
 public final class StreamTestServer: Sendable {
     /// A received upgrade request.
@@ -257,6 +257,12 @@ class ChannelProtocolHandler: ChannelInboundHandler {
         closed = true
         clientClosed()
     }
+
+    /// Back-pressure for echoes: stop reading from the client while our replies cannot be written.
+    func channelWritabilityChanged(context: ChannelHandlerContext) {
+        context.channel.setOption(ChannelOptions.autoRead, value: context.channel.isWritable).whenFailure { _ in }
+        context.fireChannelWritabilityChanged()
+    }
 }
 
 /// exec and attach.
@@ -311,6 +317,8 @@ private final class ExecHandler: ChannelProtocolHandler, @unchecked Sendable {
             }
         case "generate":
             generate(remaining: Int(command.dropFirst().first ?? "0") ?? 0)
+        case "head" where command.count == 4 && command[1] == "-c" && command[3] == "/dev/zero":
+            generate(remaining: Int(command[2]) ?? 0, byte: 0)
         case "close-early":
             send(channel: stdout, Array("partial".utf8)).whenComplete { [weak self] _ in
                 self?.closed = true
@@ -319,53 +327,57 @@ private final class ExecHandler: ChannelProtocolHandler, @unchecked Sendable {
         case "missing":
             send(channel: 3, Array(#"{"metadata":{},"status":"Failure","message":"error executing command in container: failed to exec in container: exec: \"missing\": executable file not found in $PATH","reason":"InternalError","details":{"causes":[{"message":"error executing command in container: exec: \"missing\": executable file not found in $PATH"}]},"code":500}"#.utf8))
             closeWebSocket()
-        case "tar":
-            runTar(Array(command.dropFirst()))
+        case "tar", "test":
+            runProcess(command[0] == "tar" ? "/bin/tar" : "/usr/bin/test", Array(command.dropFirst()))
         default:
             send(channel: 2, Array("unknown command \(command)\n".utf8))
             exit(127)
         }
     }
 
-    private func generate(remaining: Int) {
+    private func generate(remaining: Int, byte: UInt8 = UInt8(ascii: "x")) {
         guard remaining > 0 else { return succeed() }
         let size = min(remaining, 32 * 1024)
-        let chunk = [UInt8](repeating: UInt8(ascii: "x"), count: size)
+        let chunk = [UInt8](repeating: byte, count: size)
         // The next chunk once this one is written: as fast as the client reads.
-        send(channel: 1, chunk).whenSuccess { [self] in generate(remaining: remaining - size) }
+        // (Through execute: a write that completes at once must not recurse a thousand frames deep.)
+        let eventLoop = context!.eventLoop
+        send(channel: 1, chunk).whenSuccess { [self] in eventLoop.execute { self.generate(remaining: remaining - size, byte: byte) } }
     }
 
-    private func runTar(_ arguments: [String]) {
+    private func runProcess(_ path: String, _ arguments: [String]) {
         guard let context else { return }
         let eventLoop = context.eventLoop
         let process = Process()
-        process.executableURL = URL(fileURLWithPath: "/bin/tar")
+        process.executableURL = URL(fileURLWithPath: path)
         process.arguments = arguments
         let input = Pipe(), output = Pipe(), errors = Pipe()
         process.standardInput = input
         process.standardOutput = output
         process.standardError = errors
-        let pending = NIOLockedValueBox(2)
+        // The status goes out once stdout and stderr reached end of file and the process was reaped
+        // (terminationHandler: waitUntilExit spins a run loop, which hangs on a dispatch thread).
+        let pending = NIOLockedValueBox(3)
         let finish: @Sendable () -> Void = { [self] in
             guard pending.withLockedValue({ $0 -= 1; return $0 }) == 0 else { return }
-            process.waitUntilExit()
             let status = Int(process.terminationStatus)
             eventLoop.execute { self.exit(status) }
         }
+        process.terminationHandler = { _ in finish() }
         for (pipe, channel) in [(output, UInt8(1)), (errors, UInt8(2))] {
             let handle = pipe.fileHandleForReading
-            let semaphore = DispatchSemaphore(value: 0)
-            handle.readabilityHandler = { [self] handle in
-                let data = handle.availableData
-                if data.isEmpty {
-                    handle.readabilityHandler = nil
-                    finish()
-                    return
+            // A thread per pipe with blocking reads (readabilityHandler misses end of file at times).
+            Thread { [self] in
+                let semaphore = DispatchSemaphore(value: 0)
+                while true {
+                    let data = handle.availableData
+                    if data.isEmpty { break }
+                    // Wait until written: back-pressure towards the process.
+                    eventLoop.execute { self.send(channel: channel, Array(data)).whenComplete { _ in semaphore.signal() } }
+                    semaphore.wait()
                 }
-                // Wait until written: back-pressure towards tar.
-                eventLoop.execute { self.send(channel: channel, Array(data)).whenComplete { _ in semaphore.signal() } }
-                semaphore.wait()
-            }
+                finish()
+            }.start()
         }
         let writer = DispatchQueue(label: "tar-stdin")
         stdinHandler = { bytes in

@@ -2,6 +2,7 @@ import Foundation
 import KubeConfig
 import KubeErrors
 @_spi(Fuzzing) import KubeResources
+@_spi(Fuzzing) import KubeTransport
 
 /// The fuzz target, chosen by `KUBEKIT_FUZZ_TARGET` (Scripts/fuzz.sh sets it):
 /// - `yaml`: YAMLReader (both duplicate-key modes), JSON conversion and printing.
@@ -10,13 +11,15 @@ import KubeErrors
 /// - `status`: an error response body (JSON Status, HTML, text) turned into a KubeError and its message.
 /// - `watch`: one watch event line.
 /// - `json`: the generated fast JSON decoders against JSONDecoder (same value or both fail).
+/// - `websocket`: WebSocket frames, the upgrade answer, chunked bodies.
+/// - `tar`: tar archives from a container (cp) and the exec error channel's Status.
 enum Target: String {
-    case yaml, manifests, kubeconfig, status, watch, json
+    case yaml, manifests, kubeconfig, status, watch, json, websocket, tar
 
     static let selected: Target = {
         let name = ProcessInfo.processInfo.environment["KUBEKIT_FUZZ_TARGET"] ?? ""
         guard let target = Target(rawValue: name) else {
-            FileHandle.standardError.write(Data("KUBEKIT_FUZZ_TARGET must be one of yaml, manifests, kubeconfig, status, watch, json\n".utf8))
+            FileHandle.standardError.write(Data("KUBEKIT_FUZZ_TARGET must be one of yaml, manifests, kubeconfig, status, watch, json, websocket, tar\n".utf8))
             exit(2)
         }
         return target
@@ -62,6 +65,11 @@ public func fuzz(_ start: UnsafePointer<UInt8>?, _ count: Int) -> CInt {
         }
     case .watch:
         FuzzingEntryPoints.watchLine(bytes)
+    case .websocket:
+        TransportFuzzingEntryPoints.webSocket(bytes)
+    case .tar:
+        FuzzingEntryPoints.tar(bytes)
+        FuzzingEntryPoints.execStatus(bytes)
     case .json:
         if let problem = FuzzingEntryPoints.compareDecoders(bytes) {
             FileHandle.standardError.write(Data("KubeKitFuzz: \(problem)\n".utf8))

@@ -74,4 +74,20 @@ public enum FuzzingEntryPoints {
         }
         for failure in read.failures { _ = failure.description }
     }
+
+    /// Reads `bytes` as a tar archive from a container (cp), entry by entry, in chunks of 7 bytes.
+    public static func tar(_ bytes: [UInt8]) {
+        var reader = TarReader()
+        var offset = 0
+        while offset < bytes.count {
+            reader.append(Array(bytes[offset..<min(bytes.count, offset + 7)]))
+            offset += 7
+            while let event = try? reader.next() { _ = event }
+        }
+    }
+
+    /// Decodes `bytes` as the exec error channel's Status (exit code or failure).
+    public static func execStatus(_ bytes: [UInt8]) {
+        _ = try? ExecSession.decodeStatus(bytes, label: "exec in pods/fuzz")
+    }
 }

@@ -118,8 +118,10 @@ final class WebSocketConnection: KubeUpgradedConnection {
             while !finished {
                 guard let frame = try decoder.next() else {
                     guard let bytes = try await stream.read() else {
+                        // RFC 6455 §7.1.5: closing the TCP connection without a close frame is an abnormal
+                        // closure (1006): the session did not end, it was cut off.
                         finished = true
-                        return nil
+                        throw KubeError(code: .transport, message: "the connection to the server was lost: it closed without a WebSocket close frame")
                     }
                     decoder.append(bytes)
                     continue

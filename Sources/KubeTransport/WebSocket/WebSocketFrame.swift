@@ -130,3 +130,22 @@ struct WebSocketFrameDecoder: Sendable {
         KubeError(code: .transport, message: "WebSocket protocol error: \(text)")
     }
 }
+
+/// Entry points for the fuzz targets of `Scripts/fuzz.sh` (not API: the SPI keeps them out of sight).
+@_spi(Fuzzing)
+public enum TransportFuzzingEntryPoints {
+    /// Feeds `bytes` to the WebSocket frame decoder in two pieces (split at the first byte's value), and
+    /// parses them as an upgrade answer and as a chunked body.
+    public static func webSocket(_ bytes: [UInt8]) {
+        var decoder = WebSocketFrameDecoder(maximumFrameSize: 1 << 20)
+        let split = min(bytes.count, Int(bytes.first ?? 0))
+        decoder.append(Array(bytes[..<split]))
+        while let frame = try? decoder.next() { _ = frame.payload.count }
+        decoder.append(Array(bytes[split...]))
+        while let frame = try? decoder.next() { _ = frame.encoded(mask: 0x1234_5678) }
+        if let response = try? WebSocketHandshake.parseResponse(bytes) {
+            _ = try? WebSocketHandshake(key: "dGhlIHNhbXBsZSBub25jZQ==").validate(response, offered: ["v5.channel.k8s.io"])
+        }
+        _ = WebSocketHandshake.dechunk(bytes)
+    }
+}
