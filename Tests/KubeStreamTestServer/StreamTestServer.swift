@@ -18,6 +18,7 @@ import NIOWebSocket
 /// - `size`: waits for a resize message and prints `WIDTHxHEIGHT`
 /// - `close-early`: some stdout, then the connection drops without a status
 /// - `missing`: the runtime's "executable file not found" failure (InternalError)
+/// - `silent`: nothing at all, not even pongs (a dead peer)
 /// - `tar ...`, `test ...`: run the real programs of this machine (for cp tests), stdin and stdout streamed
 /// `attach` behaves like `cat`. Port-forward: every port echoes, except 9 (connection refused on the error channel).
 public final class StreamTestServer: Sendable {
@@ -204,6 +205,8 @@ class ChannelProtocolHandler: ChannelInboundHandler {
     typealias OutboundOut = WebSocketFrame
     var context: ChannelHandlerContext?
     var closed = false
+    /// A dead peer stops answering pings.
+    var answersPings = true
 
     func handlerAdded(context: ChannelHandlerContext) {
         self.context = context
@@ -243,7 +246,7 @@ class ChannelProtocolHandler: ChannelInboundHandler {
             var payload = frame.unmaskedData
             guard let channel = payload.readInteger(as: UInt8.self) else { return }
             received(channel: channel, payload: payload.readBytes(length: payload.readableBytes) ?? [])
-        case .ping:
+        case .ping where answersPings:
             context.writeAndFlush(wrapOutboundOut(WebSocketFrame(fin: true, opcode: .pong, data: frame.unmaskedData)), promise: nil)
         case .connectionClose:
             clientClosed()
@@ -319,6 +322,9 @@ private final class ExecHandler: ChannelProtocolHandler, @unchecked Sendable {
             generate(remaining: Int(command.dropFirst().first ?? "0") ?? 0)
         case "head" where command.count == 4 && command[1] == "-c" && command[3] == "/dev/zero":
             generate(remaining: Int(command[2]) ?? 0, byte: 0)
+        case "silent":
+            // A peer that is gone without closing: no output, no pongs.
+            answersPings = false
         case "close-early":
             send(channel: stdout, Array("partial".utf8)).whenComplete { [weak self] _ in
                 self?.closed = true

@@ -15,8 +15,9 @@ extension CurlTransport {
     /// says, as are 429/5xx answers (which mean the command did not start). An answer other than
     /// `101 Switching Protocols` throws its `Status` as a ``KubeError``.
     ///
-    /// The connection pings the server every 15 s and fails with ``KubeError/Code/timeout`` when nothing at
-    /// all arrived for 61 s (client-go's figures) while the reader kept up.
+    /// The connection pings the server every ``Configuration/webSocketPingInterval`` (15 s) and fails with
+    /// ``KubeError/Code/timeout`` when nothing at all arrived for ``Configuration/webSocketIdleTimeout``
+    /// (61 s, client-go's figure) while the reader kept up.
     public func upgrade(_ request: KubeRequest, protocols: [String]) async throws -> any KubeUpgradedConnection {
         let context = KubeError.RequestContext(method: request.method.rawValue, path: request.path)
         let budget = request.timeout ?? configuration.requestTimeout
@@ -133,7 +134,8 @@ extension CurlTransport {
             if head.status == 101 {
                 let chosen = try handshake.validate(head, offered: protocols)
                 report(KubeWarning.parse(head.headers.values(for: "Warning")))
-                return .upgraded(WebSocketConnection(stream: stream, leftover: rest, selectedProtocol: chosen, options: WebSocketConnection.Options()))
+                return .upgraded(WebSocketConnection(stream: stream, leftover: rest, selectedProtocol: chosen, options: WebSocketConnection.Options(
+                    pingInterval: configuration.webSocketPingInterval, idleTimeout: configuration.webSocketIdleTimeout)))
             }
             let body = try await readBody(of: head, after: rest, from: stream)
             stream.close()

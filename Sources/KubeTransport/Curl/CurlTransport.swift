@@ -54,6 +54,11 @@ public final class CurlTransport: KubeTransport {
         public var stallTimeout: Duration = .seconds(30)
         /// A stream (watch, log follow) fails when no byte arrives for this long; streams have no total limit.
         public var streamIdleTimeout: Duration = .seconds(300)
+        /// How often an upgraded connection (exec, attach, port-forward) pings the server (client-go: 5 s).
+        public var webSocketPingInterval: Duration = .seconds(15)
+        /// An upgraded connection fails with ``KubeError/Code/timeout`` when nothing at all, not even a pong,
+        /// arrived for this long while its reader kept up (client-go: 61 s).
+        public var webSocketIdleTimeout: Duration = .seconds(61)
         /// The most bytes of an error body that are read to decode its Status.
         public var maximumErrorBodySize = 1 << 20
         /// When to re-send failed requests.

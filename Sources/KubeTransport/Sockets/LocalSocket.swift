@@ -130,13 +130,17 @@ package final class LocalListener: @unchecked Sendable {
         wake.close()
     }
 
-    /// Stops accepting and closes the listening socket (connections already accepted go on).
+    /// Stops accepting at once (new connections are refused) and closes the listening socket; connections
+    /// already accepted go on.
     package func close() {
         let first = state.withLock { state -> Bool in
             defer { state.closed = true }
             return !state.closed
         }
         guard first else { return }
+        // Refuse new connections now (shutdown is safe while the accept thread polls the descriptor; close
+        // is not: the number could be reused under it). The accept thread then closes the descriptor.
+        _ = Glibc.shutdown(descriptor, Int32(SHUT_RDWR))
         wake.signal()
     }
 

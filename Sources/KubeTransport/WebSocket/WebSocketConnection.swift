@@ -32,7 +32,7 @@ final class WebSocketConnection: KubeUpgradedConnection {
                 do { try await Task.sleep(for: options.pingInterval) } catch { return }
                 if stream.idleTime > options.idleTimeout {
                     stream.fail(KubeError(code: .timeout, message: "the WebSocket connection is dead: nothing arrived from the server "
-                        + "(not even a pong) for \(options.idleTimeout)"))
+                        + "(not even a pong) for \(CurlTransport.format(options.idleTimeout))"))
                     return
                 }
                 do { try await stream.write(ping.encoded(mask: .random(in: .min ... .max))) } catch { return }

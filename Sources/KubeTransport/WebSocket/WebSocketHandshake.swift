@@ -87,10 +87,12 @@ struct WebSocketHandshake: Sendable {
         while index < bytes.count {
             guard let lineEnd = (index..<(bytes.count - 1)).first(where: { bytes[$0] == 13 && bytes[$0 + 1] == 10 }) else { break }
             let sizeText = String(decoding: bytes[index..<lineEnd], as: UTF8.self).split(separator: ";").first ?? ""
-            guard let size = Int(sizeText.trimmingCharacters(in: .whitespaces), radix: 16) else { break }
+            let digits = sizeText.trimmingCharacters(in: .whitespaces)
+            // Hex digits only: Int(_:radix:) would also take a sign ("-a", found by the fuzzer).
+            guard !digits.isEmpty, digits.allSatisfy(\.isHexDigit), let size = Int(digits, radix: 16) else { break }
             if size == 0 { return (body, true) }
             let start = lineEnd + 2
-            guard start + size <= bytes.count else {
+            guard size <= bytes.count - start else {
                 body += bytes[start...]
                 break
             }
