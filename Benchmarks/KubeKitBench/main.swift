@@ -9,6 +9,7 @@
 //   kubekit-bench yaml-input configmap|list|documents N FILE                  (writes a yaml benchmark input)
 //   kubekit-bench exec-cat BYTES [--pod NAME] [--kubeconfig FILE] [--namespace NS] [--test-server]
 //   kubekit-bench port-forward-copy BYTES [--pod NAME] [--port P] [--kubeconfig FILE] [--test-server]
+//   kubekit-bench serve-exec SECONDS KUBECONFIG          (the test server for `kubectl exec`, side by side)
 //
 // Every command that talks to a server takes --timeout SECONDS: the per-call time budget (default 30).
 // get-pod: N GETs of one pod (sequential, or C in flight), each decoded; prints the number decoded.
@@ -23,6 +24,9 @@
 //   exec server (TLS on loopback, Tests/KubeStreamTestServer) instead of a kubeconfig's cluster.
 // port-forward-copy: forwards a local port to port P of pod NAME (default 7; the test server echoes every
 //   port) and sends BYTES through one local TCP connection, reading them back; prints the bytes echoed.
+// serve-exec: runs the in-process exec server for SECONDS with kubectl's discovery and pod lookups answered
+//   from Tests/Recordings, and writes a kubeconfig for it to KUBECONFIG (namespace demo, pod
+//   web-555cfbbb78-bj66h), so `kubectl exec` can be timed on the same server.
 // watch-pods: one watch request, every event decoded until the stream ends; prints the events decoded.
 //   With --resume, the resilient watch (re-watch from the last resourceVersion, re-list on 410) runs until
 //   SIGINT or SIGTERM, then prints the number of distinct events (type, uid, resourceVersion) and exits 0.
@@ -123,6 +127,46 @@ func portForwardCopy(_ arguments: Arguments) async throws -> Int {
     report("port-forward-copy", bytes: echoed, since: start)
     await forwarder.close()
     return echoed
+}
+
+func serveExec(_ arguments: Arguments) async throws -> Int {
+    guard arguments.positional.count == 2, let seconds = Int(arguments.positional[0]) else { fail("serve-exec needs SECONDS KUBECONFIG") }
+    let recordings = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+        .deletingLastPathComponent().appendingPathComponent("Tests/Recordings")
+    var documents: [String: (contentType: String, body: String)] = [:]
+    for name in ["discovery/01-version", "discovery/08-api-aggregated-v2", "discovery/07-apis-aggregated-v2", "pods/01-get-running-pod"] {
+        let data = try Data(contentsOf: recordings.appendingPathComponent(name + ".json"))
+        guard let list = try JSONSerialization.jsonObject(with: data) as? [[String: Any]], let recording = list.first,
+              let request = recording["request"] as? [String: Any], let response = recording["response"] as? [String: Any],
+              let path = request["path"] as? String, let body = response["body"] as? String else { fail("cannot read \(name)") }
+        let headers = response["headers"] as? [String: String] ?? [:]
+        documents[path] = (headers.first { $0.key.lowercased() == "content-type" }?.value ?? "application/json", body)
+    }
+    let server = try StreamTestServer(pods: ["web", "web-555cfbbb78-bj66h"], documents: documents)
+    defer { server.stop() }
+    let ca = Data(StreamTestServer.resource("ca.pem")).base64EncodedString()
+    let kubeconfig = """
+        apiVersion: v1
+        kind: Config
+        clusters:
+        - name: stream-test
+          cluster:
+            server: https://127.0.0.1:\(server.port)
+            certificate-authority-data: \(ca)
+        users:
+        - name: stream-test
+          user:
+            token: not-a-secret
+        contexts:
+        - name: stream-test
+          context: {cluster: stream-test, user: stream-test, namespace: demo}
+        current-context: stream-test
+
+        """
+    try kubeconfig.write(toFile: arguments.positional[1], atomically: true, encoding: .utf8)
+    FileHandle.standardError.write(Data("serve-exec: listening on 127.0.0.1:\(server.port) for \(seconds) s\n".utf8))
+    try await Task.sleep(for: .seconds(seconds))
+    return server.requests.count
 }
 
 /// Sends `bytes` zero bytes to 127.0.0.1:`port` while reading the echo; returns the bytes read back.
@@ -301,8 +345,10 @@ do {
         print(try await execCat(arguments))
     case "port-forward-copy":
         print(try await portForwardCopy(arguments))
+    case "serve-exec":
+        print(try await serveExec(arguments))
     default:
-        fail("unknown command \"\(arguments.command)\"; commands: get-pod, list-pods, watch-pods, yaml, yaml-input, exec-cat, port-forward-copy")
+        fail("unknown command \"\(arguments.command)\"; commands: get-pod, list-pods, watch-pods, yaml, yaml-input, exec-cat, port-forward-copy, serve-exec")
     }
 } catch {
     fail("\(error)")

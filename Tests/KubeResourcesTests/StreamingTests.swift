@@ -241,6 +241,20 @@ struct PortForwardTests {
         #expect(error?.message == "error forwarding port 9 to pod web, uid 0f8a1c6e: failed to connect to localhost:9 inside namespace: connection refused")
     }
 
+    @Test("a connection the pod refuses is reported in failures and closed; the listener goes on")
+    func listenerFailure() async throws {
+        let server = try StreamTestServer()
+        defer { server.stop() }
+        let forwarder = try await streamingClient(server).pods().forward("web", ports: [PortMapping(local: 0, remote: 9)])
+        let received = try await tcpExchange(port: forwarder.mappings[0].local, send: [1], expect: 1)
+        #expect(received.isEmpty)
+        var failures = forwarder.failures.makeAsyncIterator()
+        let failure = await failures.next()
+        #expect(failure?.message.hasPrefix("error forwarding port 9 to pod web") == true)
+        #expect(forwarder.mappings.map(\.remote) == [9])
+        await forwarder.close()
+    }
+
     @Test("bad port lists are refused before connecting")
     func portValidation() async throws {
         let pods = KubeClient(transport: UnreachableTransport(), tier: .full).pods()

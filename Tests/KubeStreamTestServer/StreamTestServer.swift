@@ -49,8 +49,11 @@ public final class StreamTestServer: Sendable {
     ///   - protocols: The subprotocols it supports, in no particular order (the client's order decides).
     ///   - pods: Pods that exist; others answer 404 like kube-apiserver.
     ///   - token: The bearer token required (`nil`: none).
+    ///   - documents: Answers for plain GETs by path (content type and body), so kubectl can run its
+    ///     discovery and pod lookup before it execs (the benchmark compares against `kubectl exec`).
     public init(tls: Bool = true, protocols: [String] = ["v5.channel.k8s.io", "v4.channel.k8s.io"],
-                pods: Set<String> = ["web"], token: String? = nil) throws {
+                pods: Set<String> = ["web"], token: String? = nil,
+                documents: [String: (contentType: String, body: String)] = [:]) throws {
         var sslContext: NIOSSLContext?
         if tls {
             var configuration = TLSConfiguration.makeServerConfiguration(
@@ -102,7 +105,7 @@ public final class StreamTestServer: Sendable {
                     })
                 do {
                     if let context { try channel.pipeline.syncOperations.addHandler(NIOSSLServerHandler(context: context)) }
-                    let refusal = RefusalHandler(pods: pods, token: token, protocols: protocols)
+                    let refusal = RefusalHandler(pods: pods, token: token, protocols: protocols, documents: documents)
                     try channel.pipeline.syncOperations.configureHTTPServerPipeline(
                         withServerUpgrade: (upgraders: [upgrader], completionHandler: { context in
                             // Upgraded: WebSocket frames must not reach the HTTP refusal handler.
@@ -167,12 +170,14 @@ private final class RefusalHandler: ChannelInboundHandler, RemovableChannelHandl
     let pods: Set<String>
     let token: String?
     let protocols: [String]
+    let documents: [String: (contentType: String, body: String)]
     private var head: HTTPRequestHead?
 
-    init(pods: Set<String>, token: String?, protocols: [String]) {
+    init(pods: Set<String>, token: String?, protocols: [String], documents: [String: (contentType: String, body: String)]) {
         self.pods = pods
         self.token = token
         self.protocols = protocols
+        self.documents = documents
     }
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
@@ -181,20 +186,26 @@ private final class RefusalHandler: ChannelInboundHandler, RemovableChannelHandl
         case .body: break
         case .end:
             guard let head else { return }
-            let (status, body): (Int, String)
-            if let token, head.headers["Authorization"].first != "Bearer \(token)" {
+            var (status, body): (Int, String)
+            var contentType = "application/json"
+            let path = head.uri.split(separator: "?", maxSplits: 1).first.map(String.init) ?? head.uri
+            if head.method == .GET, head.headers["Upgrade"].isEmpty, let document = documents[path] {
+                (status, body) = (200, document.body)
+                contentType = document.contentType
+            } else if let token, head.headers["Authorization"].first != "Bearer \(token)" {
                 (status, body) = (401, #"{"kind":"Status","apiVersion":"v1","metadata":{},"status":"Failure","message":"Unauthorized","reason":"Unauthorized","code":401}"#)
             } else if let route = Route(head.uri), !pods.contains(route.pod) {
                 (status, body) = (404, #"{"kind":"Status","apiVersion":"v1","metadata":{},"status":"Failure","message":"pods \"\#(route.pod)\" not found","reason":"NotFound","details":{"name":"\#(route.pod)","kind":"pods"},"code":404}"#)
             } else {
                 (status, body) = (400, #"{"kind":"Status","apiVersion":"v1","metadata":{},"status":"Failure","message":"Upgrade request required","reason":"BadRequest","code":400}"#)
             }
-            var headers = HTTPHeaders([("Content-Type", "application/json"), ("Content-Length", "\(body.utf8.count)")])
-            headers.add(name: "Connection", value: "close")
+            var headers = HTTPHeaders([("Content-Type", contentType), ("Content-Length", "\(body.utf8.count)")])
+            if status != 200 { headers.add(name: "Connection", value: "close") }
             context.write(wrapOutboundOut(.head(HTTPResponseHead(version: .http1_1, status: .init(statusCode: status), headers: headers))), promise: nil)
             context.write(wrapOutboundOut(.body(.byteBuffer(ByteBuffer(string: body)))), promise: nil)
             let channel = context.channel
-            context.writeAndFlush(wrapOutboundOut(.end(nil))).whenComplete { _ in channel.close(promise: nil) }
+            let keepOpen = status == 200
+            context.writeAndFlush(wrapOutboundOut(.end(nil))).whenComplete { _ in if !keepOpen { channel.close(promise: nil) } }
         }
     }
 }
