@@ -136,7 +136,8 @@ func serveExec(_ arguments: Arguments) async throws -> Int {
     var documents: [String: (contentType: String, body: String)] = [:]
     for name in ["discovery/01-version", "discovery/08-api-aggregated-v2", "discovery/07-apis-aggregated-v2", "pods/01-get-running-pod"] {
         let data = try Data(contentsOf: recordings.appendingPathComponent(name + ".json"))
-        guard let list = try JSONSerialization.jsonObject(with: data) as? [[String: Any]], let recording = list.first,
+        let json = try JSONSerialization.jsonObject(with: data)
+        guard let recording = (json as? [[String: Any]])?.first ?? json as? [String: Any],
               let request = recording["request"] as? [String: Any], let response = recording["response"] as? [String: Any],
               let path = request["path"] as? String, let body = response["body"] as? String else { fail("cannot read \(name)") }
         let headers = response["headers"] as? [String: String] ?? [:]

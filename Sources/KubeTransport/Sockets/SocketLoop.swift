@@ -265,12 +265,22 @@ final class SocketLoop: @unchecked Sendable {
         var ended = false
         var failure: KubeError?
         entry.mayHaveMore = false
+        // Fill the read buffer across several reads (TLS hands over one 16 KiB record per read) and hand it
+        // over as one chunk: a few large chunks cost far fewer wake-ups than many small ones.
+        var filled = 0
         reading: while total < room {
-            let result = buffer.withUnsafeMutableBytes { entry.endpoint.read(into: $0) }
+            let space = min(buffer.count - filled, room - total)
+            let result = buffer.withUnsafeMutableBytes { raw in
+                entry.endpoint.read(into: UnsafeMutableRawBufferPointer(rebasing: raw[filled..<(filled + space)]))
+            }
             switch result {
             case .transferred(let count):
-                chunks.append(Array(buffer[0..<count]))
+                filled += count
                 total += count
+                if filled == buffer.count {
+                    chunks.append(Array(buffer[0..<filled]))
+                    filled = 0
+                }
             case .wouldBlock:
                 break reading
             case .endOfStream:
@@ -281,6 +291,7 @@ final class SocketLoop: @unchecked Sendable {
                 break reading
             }
         }
+        if filled > 0 { chunks.append(Array(buffer[0..<filled])) }
         if total >= room, !ended, failure == nil { entry.mayHaveMore = true }
         let waiter = entry.stream.state.withLock { state -> CheckedContinuation<[UInt8]?, any Error>? in
             if total > 0 { state.lastRead = .now }
