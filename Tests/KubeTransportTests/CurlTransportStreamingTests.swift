@@ -262,7 +262,8 @@ struct CancellationEdgeTests {
         // Poll rather than await: a hanging request must fail this test, not hang the test run.
         let finished = Counter()
         Task { _ = try? await task.value; _ = finished.increment() }
-        let deadline = ContinuousClock.now + .seconds(5)
+        // Generous: under ThreadSanitizer with the whole suite running, 5 s was once not enough.
+        let deadline = ContinuousClock.now + .seconds(20)
         while finished.increment() == 1, ContinuousClock.now < deadline {
             _ = finished.decrement()
             try await Task.sleep(for: .milliseconds(20))
