@@ -4,7 +4,7 @@
 //
 // Layering (every arrow points down):
 //   KubeErrors ← KubeConfig, KubeRetry ← KubeTransport ← KubeResources ← KubeKit
-//   KubeTesting → KubeTransport, KubeResources
+//   KubeTesting → KubeTransport, KubeConfig, KubeErrors (no models)
 // System libraries: libcurl (CKubeCurl) for HTTP, libyaml (CKubeYAML) for YAML.
 
 import PackageDescription
@@ -91,7 +91,9 @@ let package = Package(
         ),
         .target(
             name: "KubeTesting",
-            dependencies: ["KubeTransport", "KubeResources"],
+            // What it imports, and no more: a test target using it does not build the generated models
+            // unless it asks for them.
+            dependencies: ["KubeTransport", "KubeConfig", "KubeErrors"],
             swiftSettings: swiftSettings
         ),
 

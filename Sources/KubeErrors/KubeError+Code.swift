@@ -45,6 +45,8 @@ extension KubeError {
             // Streaming (exec, cp)
             case commandFailed
             case unsafeArchive
+            // Testing
+            case endOfRecording
         }
 
         private let wrapped: Wrapped
@@ -129,5 +131,8 @@ extension KubeError {
         /// An archive from a container (`cp` from a pod) holds an entry that would be written outside the
         /// destination (`../x`, an absolute link target, a path through a symbolic link); nothing of it is written.
         public static let unsafeArchive = Code(.unsafeArchive)
+        /// A test transport (KubeTesting) has no more responses for a stream: its script is over. A resilient
+        /// watch ends normally on it (its loop finishes) instead of reconnecting.
+        public static let endOfRecording = Code(.endOfRecording)
     }
 }

@@ -78,6 +78,21 @@ public struct Recording: Codable, Sendable, Hashable {
                     body: request.body.map { Array($0.utf8) })
     }
 
+    /// The same exchange answering another request: `target` (path and query, as ``KubeRequest/target``)
+    /// and, when given, another method. For requests the server treats alike though they differ in text:
+    /// `watch=1` as curl recorded it against `watch=true&allowWatchBookmarks=true` as `watch()` sends it.
+    public func retargeted(to target: String, method: String? = nil) -> Recording {
+        var copy = self
+        copy.request.path = target
+        if let method { copy.request.method = method.uppercased() }
+        return copy
+    }
+
+    /// The same exchange answering exactly `request` (its method and target).
+    public func answering(_ request: KubeRequest) -> Recording {
+        retargeted(to: request.target, method: request.method.rawValue)
+    }
+
     private struct File: Codable {
         var exchanges: [Recording]
     }

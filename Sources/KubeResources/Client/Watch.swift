@@ -143,7 +143,8 @@ extension ResourceClient {
 /// 403 Forbidden (the transport has already tried refreshing the credentials once). Before the first
 /// successful request, errors that another attempt cannot fix (a 404 for an unknown resource, a 400 for a
 /// bad selector) end it too; after that, every failure — of a watch, of a re-list, of decoding a line —
-/// goes through the same backoff and the watch carries on.
+/// goes through the same backoff and the watch carries on. Under a test transport whose script is over
+/// (``KubeError/Code/endOfRecording``, from KubeTesting) it finishes normally.
 public struct ResourceWatch<Resource: KubeObject>: AsyncSequence, Sendable {
     /// An event.
     public typealias Element = WatchEvent<Resource>
@@ -182,6 +183,8 @@ public struct ResourceWatch<Resource: KubeObject>: AsyncSequence, Sendable {
         var startedOnce = false
         /// Whether a request has succeeded: from then on only 401/403 end the watch.
         var established = false
+        /// A test transport said its script is over (``KubeError/Code/endOfRecording``).
+        var finished = false
         var backoff: Duration
 
         init(watch: ResourceWatch) {
@@ -192,7 +195,7 @@ public struct ResourceWatch<Resource: KubeObject>: AsyncSequence, Sendable {
 
         /// The next event; waits (and reconnects) as long as it takes.
         public mutating func next() async throws -> WatchEvent<Resource>? {
-            while true {
+            while !finished {
                 try Task.checkCancellation()
                 do {
                     if needsRelist {
@@ -221,11 +224,16 @@ public struct ResourceWatch<Resource: KubeObject>: AsyncSequence, Sendable {
                     if let version = event.object?.metadata?.resourceVersion, !version.isEmpty { resourceVersion = version }
                     if case .bookmark = event { continue }
                     return event
+                } catch let error as KubeError where error.code == .endOfRecording {
+                    // A recorded or scripted test: no more responses, so the watch ends as a finite stream.
+                    stream = nil
+                    finished = true
                 } catch let error as KubeError {
                     stream = nil
                     try await handle(error)
                 }
             }
+            return nil
         }
 
         private mutating func handle(_ error: KubeError) async throws {
