@@ -3,7 +3,7 @@
 // KubeKit: a Kubernetes client SDK for Swift on Linux.
 //
 // Layering (every arrow points down):
-//   KubeErrors ← KubeConfig, KubeRetry ← KubeTransport ← KubeResources ← KubeKit
+//   KubeErrors ← KubeConfig, KubeRetry ← KubeTransport ← KubeResources ← KubeRuntime ← KubeKit
 //   KubeTesting → KubeTransport, KubeConfig, KubeErrors (no models)
 // System libraries: libcurl (CKubeCurl) for HTTP, libyaml (CKubeYAML) for YAML.
 
@@ -25,6 +25,7 @@ let package = Package(
         .library(name: "KubeTransport", targets: ["KubeTransport"]),
         .library(name: "KubeResources", targets: ["KubeResources"]),
         .library(name: "KubeTesting", targets: ["KubeTesting"]),
+        .library(name: "KubeRuntime", targets: ["KubeRuntime"]),
         .executable(name: "kubekit-demo", targets: ["KubeKitDemo"]),
         .executable(name: "kubekit-bench", targets: ["KubeKitBench"]),
         .executable(name: "kubekit-modelgen", targets: ["KubeKitModelGen"]),
@@ -85,8 +86,13 @@ let package = Package(
             swiftSettings: swiftSettings
         ),
         .target(
+            name: "KubeRuntime",
+            dependencies: ["KubeResources", "KubeErrors"],
+            swiftSettings: swiftSettings
+        ),
+        .target(
             name: "KubeKit",
-            dependencies: ["KubeErrors", "KubeConfig", "KubeRetry", "KubeTransport", "KubeResources"],
+            dependencies: ["KubeErrors", "KubeConfig", "KubeRetry", "KubeTransport", "KubeResources", "KubeRuntime"],
             swiftSettings: swiftSettings
         ),
         .target(
@@ -164,7 +170,7 @@ let package = Package(
         ),
         .testTarget(
             name: "KubeResourcesTests",
-            dependencies: ["KubeResources", "KubeConfig", "KubeErrors", "KubeTransport", "KubeTesting", "KubeStreamTestServer"],
+            dependencies: ["KubeResources", "KubeConfig", "KubeErrors", "KubeTransport", "KubeTesting", "KubeStreamTestServer", "KubeRuntime"],
             swiftSettings: swiftSettings
         ),
         .testTarget(

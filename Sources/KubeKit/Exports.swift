@@ -4,3 +4,4 @@
 @_exported import KubeResources
 @_exported import KubeRetry
 @_exported import KubeTransport
+@_exported import KubeRuntime
