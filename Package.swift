@@ -114,7 +114,7 @@ let package = Package(
         // MARK: Benchmarks (measured with the peer harness; see Documentation/Benchmarks.md)
         .executableTarget(
             name: "KubeKitBench",
-            dependencies: ["KubeConfig", "KubeErrors", "KubeTransport", "KubeResources", "KubeStreamTestServer"],
+            dependencies: ["KubeConfig", "KubeErrors", "KubeTransport", "KubeResources", "KubeRuntime", "KubeStreamTestServer"],
             path: "Benchmarks/KubeKitBench",
             swiftSettings: swiftSettings
         ),

@@ -10,6 +10,7 @@
 //   kubekit-bench exec-cat BYTES [--pod NAME] [--kubeconfig FILE] [--namespace NS] [--test-server]
 //   kubekit-bench port-forward-copy BYTES [--pod NAME] [--port P] [--kubeconfig FILE] [--test-server]
 //   kubekit-bench serve-exec SECONDS KUBECONFIG          (the test server for `kubectl exec`, side by side)
+//   kubekit-bench informer-pods [--events N] [--kubeconfig FILE] [--namespace NS]
 //
 // Every command that talks to a server takes --timeout SECONDS: the per-call time budget (default 30).
 // get-pod: N GETs of one pod (sequential, or C in flight), each decoded; prints the number decoded.
@@ -27,6 +28,9 @@
 // serve-exec: runs the in-process exec server for SECONDS with kubectl's discovery and pod lookups answered
 //   from Tests/Recordings, and writes a kubeconfig for it to KUBECONFIG (namespace demo, pod
 //   web-555cfbbb78-bj66h), so `kubectl exec` can be timed on the same server.
+// informer-pods: an Informer on the namespace's pods (list, then watch) until N events were delivered
+//   (default: the list's objects + 50,000); prints the objects held, and on stderr the resident memory the
+//   store added per 1,000 objects and the events per second of the watch phase.
 // watch-pods: one watch request, every event decoded until the stream ends; prints the events decoded.
 //   With --resume, the resilient watch (re-watch from the last resourceVersion, re-list on 410) runs until
 //   SIGINT or SIGTERM, then prints the number of distinct events (type, uid, resourceVersion) and exits 0.
@@ -36,6 +40,7 @@ import Foundation
 import KubeConfig
 import KubeErrors
 import KubeResources
+import KubeRuntime
 import KubeStreamTestServer
 import KubeTransport
 #if canImport(Glibc)
@@ -168,6 +173,55 @@ func serveExec(_ arguments: Arguments) async throws -> Int {
     FileHandle.standardError.write(Data("serve-exec: listening on 127.0.0.1:\(server.port) for \(seconds) s\n".utf8))
     try await Task.sleep(for: .seconds(seconds))
     return server.requests.count
+}
+
+/// Resident memory after glibc returned its free pages (malloc_trim, looked up at run time: the Glibc
+/// module does not export malloc.h), so it shows what live objects hold rather than freed-but-kept arenas.
+func heapInUse() -> Int {
+    typealias Trim = @convention(c) (Int) -> Int32
+    if let symbol = dlsym(UnsafeMutableRawPointer(bitPattern: 0), "malloc_trim") {
+        _ = unsafeBitCast(symbol, to: Trim.self)(0)
+    }
+    return residentBytes()
+}
+
+/// Resident memory now (VmRSS), in bytes.
+func residentBytes() -> Int {
+    guard let status = try? String(contentsOfFile: "/proc/self/status", encoding: .utf8),
+          let line = status.split(separator: "\n").first(where: { $0.hasPrefix("VmRSS:") }),
+          let kilobytes = line.split(separator: " ").dropFirst().first.flatMap({ Int($0) }) else { return 0 }
+    return kilobytes * 1024
+}
+
+func informerPods(_ arguments: Arguments) async throws -> Int {
+    let (client, transport) = try makeClient(arguments)
+    defer { transport.shutdownNow() }
+    let informer = Informer(client.pods())
+    let before = residentBytes()
+    let heapBefore = heapInUse()
+    let start = ContinuousClock.now
+    let running = Task { try await informer.run() }
+    await informer.waitForSync()
+    let synced = ContinuousClock.now
+    let held = informer.store.count
+    let afterList = residentBytes()
+    let heapAfterList = heapInUse()
+    let wanted = arguments.int("events") ?? held + 50_000
+    var delivered = 0
+    for await _ in informer.events {
+        delivered += 1
+        if delivered >= wanted { break }
+    }
+    let end = ContinuousClock.now
+    running.cancel()
+    let watchEvents = delivered - held
+    let watchSeconds = (end - synced) / .seconds(1)
+    FileHandle.standardError.write(Data(String(
+        format: "informer-pods: %d objects listed in %.3f s; per 1,000 objects held: %.2f MiB resident after malloc_trim, %.2f MiB before (list transients included); %d watch events in %.3f s (%.0f events/s); %d objects held, %.1f MiB resident\n",
+        held, (synced - start) / .seconds(1), Double(heapAfterList - heapBefore) / 1_048_576 / (Double(max(held, 1)) / 1000),
+        Double(afterList - before) / 1_048_576 / (Double(max(held, 1)) / 1000),
+        watchEvents, watchSeconds, Double(watchEvents) / watchSeconds, informer.store.count, Double(residentBytes()) / 1_048_576).utf8))
+    return informer.store.count
 }
 
 /// Sends `bytes` zero bytes to 127.0.0.1:`port` while reading the echo; returns the bytes read back.
@@ -348,8 +402,10 @@ do {
         print(try await portForwardCopy(arguments))
     case "serve-exec":
         print(try await serveExec(arguments))
+    case "informer-pods":
+        print(try await informerPods(arguments))
     default:
-        fail("unknown command \"\(arguments.command)\"; commands: get-pod, list-pods, watch-pods, yaml, yaml-input, exec-cat, port-forward-copy, serve-exec")
+        fail("unknown command \"\(arguments.command)\"; commands: get-pod, list-pods, watch-pods, yaml, yaml-input, exec-cat, port-forward-copy, serve-exec, informer-pods")
     }
 } catch {
     fail("\(error)")
