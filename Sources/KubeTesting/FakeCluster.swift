@@ -1,0 +1,520 @@
+import Foundation
+import KubeConfig
+import KubeErrors
+import KubeTransport
+
+/// An in-memory API server behind the transport protocol: hand a `KubeClient` a `FakeCluster` and the typed
+/// and dynamic verbs work with no network, answering as kube-apiserver v1.36 does.
+///
+/// ```swift
+/// let cluster = FakeCluster()
+/// let client = KubeClient(transport: cluster, namespace: "default", tier: .write)
+/// _ = try await client.resources(CoreV1.ConfigMap.self).create(configMap)
+/// let pods = try await client.pods().list(ListOptions(labelSelector: .equals("app", "web")))
+/// ```
+///
+/// What it does today (the first part of the fake cluster; see Documentation/Testing.md for what is next):
+/// - create, get, list, replace, delete and JSON merge / JSON patches of any built-in kind in
+///   ``ResourceType/builtIn`` (and types added with ``register(_:)``), with `uid`, a cluster-wide
+///   `resourceVersion` counter, `generation` (bumped on spec changes), `creationTimestamp`, `generateName`,
+///   `dryRun=All`; namespaced creates in a missing namespace fail as on the real server;
+/// - the real server's Status bodies for NotFound, AlreadyExists, Conflict (stale resourceVersion), Invalid
+///   (name format, missing name), unknown resources and unsupported patch types;
+/// - label selectors (`=`, `==`, `!=`, `in`, `notin`, exists, `!`exists) and field selectors on
+///   `metadata.name`, `metadata.namespace` and, for pods, `status.phase` and `spec.nodeName`;
+/// - watch from a resourceVersion (`0`/none: the current objects as `ADDED` first), live events as objects
+///   change, `timeoutSeconds`, and 410 Expired for a version before ``compact()``.
+///
+/// Thread-safe (one lock), no global state: every test makes its own.
+public final class FakeCluster: KubeTransport {
+    /// A kind the fake serves.
+    public struct ResourceType: Sendable, Hashable {
+        /// API group (`""` for core).
+        public var group: String
+        /// Version, e.g. `v1`.
+        public var version: String
+        /// Kind, e.g. `Pod`.
+        public var kind: String
+        /// Plural resource name, e.g. `pods`.
+        public var plural: String
+        /// Whether objects live in namespaces.
+        public var namespaced: Bool
+
+        /// A resource type.
+        public init(group: String, version: String, kind: String, plural: String, namespaced: Bool) {
+            self.group = group
+            self.version = version
+            self.kind = kind
+            self.plural = plural
+            self.namespaced = namespaced
+        }
+
+        /// `v1`, `apps/v1`.
+        public var apiVersion: String { group.isEmpty ? version : "\(group)/\(version)" }
+        /// `pods`, `deployments.apps`: the name in the server's messages.
+        public var qualifiedPlural: String { group.isEmpty ? plural : "\(plural).\(group)" }
+
+        /// The built-in kinds KubeKit models that the fake serves.
+        public static let builtIn: [ResourceType] = [
+            .init(group: "", version: "v1", kind: "Pod", plural: "pods", namespaced: true),
+            .init(group: "", version: "v1", kind: "Service", plural: "services", namespaced: true),
+            .init(group: "", version: "v1", kind: "ConfigMap", plural: "configmaps", namespaced: true),
+            .init(group: "", version: "v1", kind: "Secret", plural: "secrets", namespaced: true),
+            .init(group: "", version: "v1", kind: "ServiceAccount", plural: "serviceaccounts", namespaced: true),
+            .init(group: "", version: "v1", kind: "Event", plural: "events", namespaced: true),
+            .init(group: "", version: "v1", kind: "PersistentVolumeClaim", plural: "persistentvolumeclaims", namespaced: true),
+            .init(group: "", version: "v1", kind: "Namespace", plural: "namespaces", namespaced: false),
+            .init(group: "", version: "v1", kind: "Node", plural: "nodes", namespaced: false),
+            .init(group: "apps", version: "v1", kind: "Deployment", plural: "deployments", namespaced: true),
+            .init(group: "apps", version: "v1", kind: "ReplicaSet", plural: "replicasets", namespaced: true),
+            .init(group: "apps", version: "v1", kind: "StatefulSet", plural: "statefulsets", namespaced: true),
+            .init(group: "apps", version: "v1", kind: "DaemonSet", plural: "daemonsets", namespaced: true),
+            .init(group: "batch", version: "v1", kind: "Job", plural: "jobs", namespaced: true),
+            .init(group: "batch", version: "v1", kind: "CronJob", plural: "cronjobs", namespaced: true),
+            .init(group: "events.k8s.io", version: "v1", kind: "Event", plural: "events", namespaced: true),
+            .init(group: "networking.k8s.io", version: "v1", kind: "Ingress", plural: "ingresses", namespaced: true),
+            .init(group: "policy", version: "v1", kind: "PodDisruptionBudget", plural: "poddisruptionbudgets", namespaced: true),
+            .init(group: "rbac.authorization.k8s.io", version: "v1", kind: "Role", plural: "roles", namespaced: true),
+            .init(group: "rbac.authorization.k8s.io", version: "v1", kind: "RoleBinding", plural: "rolebindings", namespaced: true),
+            .init(group: "autoscaling", version: "v1", kind: "HorizontalPodAutoscaler", plural: "horizontalpodautoscalers", namespaced: true),
+        ]
+    }
+
+    private struct ObjectKey: Hashable {
+        var type: String   // group/plural
+        var namespace: String
+        var name: String
+    }
+
+    private struct Event {
+        var version: Int
+        var type: String
+        var typeKey: String
+        var namespace: String
+        var object: JSONObject
+    }
+
+    private struct Watcher {
+        var typeKey: String
+        var namespace: String?
+        var query: Query
+        var writer: BodyWriter
+    }
+
+    private struct State {
+        var types: [String: ResourceType] = [:]   // "group/version/plural"
+        var objects: [ObjectKey: JSONObject] = [:]
+        var resourceVersion = 1000
+        var events: [Event] = []
+        var compactedThrough = 0
+        var watchers: [Int: Watcher] = [:]
+        var nextWatcher = 0
+        var received: [KubeRequest] = []
+    }
+
+    private let state = Locked(State())
+    private let now: @Sendable () -> Date
+
+    /// A cluster with the namespaces of a new one (`default`, `kube-system`, `kube-public`,
+    /// `kube-node-lease`) and the built-in kinds.
+    /// - Parameter now: The time for `creationTimestamp` (tests pass a fixed one).
+    public init(namespaces: [String] = ["default", "kube-system", "kube-public", "kube-node-lease"],
+                now: @escaping @Sendable () -> Date = Date.init) {
+        self.now = now
+        for type in ResourceType.builtIn { register(type) }
+        for namespace in namespaces {
+            _ = try? store(["apiVersion": "v1", "kind": "Namespace", "metadata": .object(["name": .string(namespace)])],
+                           type: ResourceType.builtIn.first { $0.plural == "namespaces" }!, namespace: "", dryRun: false)
+        }
+    }
+
+    /// Serves another kind (a custom resource).
+    public func register(_ type: ResourceType) {
+        state.withLock { $0.types["\(type.group)/\(type.version)/\(type.plural)"] = type }
+    }
+
+    /// The current cluster-wide resourceVersion.
+    public var resourceVersion: Int { state.withLock { $0.resourceVersion } }
+
+    /// Every request received, in order.
+    public var receivedRequests: [KubeRequest] { state.withLock { $0.received } }
+
+    /// Forgets the change history up to now, as etcd compaction does: a watch from an older
+    /// resourceVersion gets 410 Expired.
+    public func compact() {
+        state.withLock { state in
+            state.compactedThrough = state.resourceVersion
+            state.events.removeAll()
+        }
+    }
+
+    /// Creates objects from JSON or YAML text (one or more documents), as a test's starting state.
+    public func seed(_ manifests: String) throws {
+        for document in try YAMLReader.documents(in: manifests) {
+            guard case .object(let object)? = document.root?.json else { continue }
+            let apiVersion = object["apiVersion"]?.stringValue ?? ""
+            let kind = object["kind"]?.stringValue ?? ""
+            guard let type = state.withLock({ state in state.types.values.first { $0.apiVersion == apiVersion && $0.kind == kind } }) else {
+                throw KubeError(code: .resourceNotMapped, message: "the fake cluster does not serve \(kind) in \(apiVersion)")
+            }
+            let namespace = type.namespaced ? (object["metadata"]?["namespace"]?.stringValue ?? "default") : ""
+            _ = try store(object, type: type, namespace: namespace, dryRun: false)
+        }
+    }
+
+    // MARK: Serving
+
+    /// Answers `request` as kube-apiserver would.
+    public func send(_ request: KubeRequest) async throws -> KubeResponse {
+        state.withLock { $0.received.append(request) }
+        do {
+            return try route(request)
+        } catch let failure as Failure {
+            return try RecordedTransport.response(status: failure.status, headers: ["Content-Type": failure.contentType],
+                                                  body: Array(failure.body.utf8), for: request)
+        }
+    }
+
+    /// An error answer: status and body as the real server writes them.
+    struct Failure: Error {
+        var status: Int
+        var body: String
+        var contentType = "application/json"
+
+        static func status(_ code: Int, reason: String, message: String, details: JSONObject? = nil) -> Failure {
+            var object: JSONObject = ["kind": "Status", "apiVersion": "v1", "metadata": .object([:]), "status": "Failure",
+                                      "message": .string(message), "reason": .string(reason)]
+            if let details { object["details"] = .object(details) }
+            object["code"] = .integer(Int64(code))
+            return Failure(status: code, body: JSONValue.object(object).jsonText)
+        }
+
+        static func notFound(_ type: ResourceType, _ name: String) -> Failure {
+            status(404, reason: "NotFound", message: "\(type.qualifiedPlural) \"\(name)\" not found",
+                   details: ["name": .string(name), "group": type.group.isEmpty ? nil : .string(type.group), "kind": .string(type.plural)].compacted)
+        }
+    }
+
+    private struct Route {
+        var type: ResourceType
+        var namespace: String?
+        var name: String?
+        var subresource: String?
+    }
+
+    private func resolve(_ path: String) throws(Failure) -> Route {
+        var segments = path.split(separator: "/").map(String.init)
+        let group: String, version: String
+        if segments.first == "api", segments.count >= 2 {
+            group = ""; version = segments[1]; segments.removeFirst(2)
+        } else if segments.first == "apis", segments.count >= 3 {
+            group = segments[1]; version = segments[2]; segments.removeFirst(3)
+        } else {
+            throw Failure(status: 404, body: "404 page not found\n", contentType: "text/plain; charset=utf-8")
+        }
+        let types = state.withLock { $0.types }
+        func type(_ plural: String) -> ResourceType? { types["\(group)/\(version)/\(plural)"] }
+        var namespace: String?
+        if segments.count >= 3, segments[0] == "namespaces", let namespaced = type(segments[2]), namespaced.namespaced {
+            namespace = segments[1]
+            segments.removeFirst(2)
+        }
+        guard let plural = segments.first, let resolved = type(plural), segments.count <= 3 else {
+            if types.values.contains(where: { $0.group == group && $0.version == version }) {
+                throw Failure.status(404, reason: "NotFound", message: "the server could not find the requested resource", details: [:])
+            }
+            throw Failure(status: 404, body: "404 page not found\n", contentType: "text/plain; charset=utf-8")
+        }
+        return Route(type: resolved, namespace: namespace, name: segments.count > 1 ? segments[1] : nil,
+                     subresource: segments.count > 2 ? segments[2] : nil)
+    }
+
+    private func route(_ request: KubeRequest) throws -> KubeResponse {
+        let route = try resolve(request.path)
+        let query = Query(request)
+        let dryRun = query.values("dryRun").contains("All")
+        switch (request.method, route.name) {
+        case (.get, nil):
+            if query.isWatch { return try watch(route, query) }
+            return try list(route, query)
+        case (.get, let name?):
+            return json(try object(route.type, namespace: route.namespace ?? "", name: name))
+        case (.post, nil):
+            guard !route.type.namespaced || route.namespace != nil else {
+                throw Failure.status(405, reason: "MethodNotAllowed", message: "the server does not allow this method on the requested resource",
+                                     details: [:])
+            }
+            let body = try parse(request.body, type: route.type)
+            return json(try store(body, type: route.type, namespace: route.namespace ?? "", dryRun: dryRun), status: dryRun ? 200 : 201)
+        case (.put, let name?):
+            let body = try parse(request.body, type: route.type)
+            return json(try replace(body, type: route.type, namespace: route.namespace ?? "", name: name, dryRun: dryRun))
+        case (.patch, let name?):
+            return json(try patch(request, type: route.type, namespace: route.namespace ?? "", name: name, dryRun: dryRun))
+        case (.delete, let name?):
+            return json(try delete(route.type, namespace: route.namespace ?? "", name: name, dryRun: dryRun))
+        default:
+            throw Failure.status(405, reason: "MethodNotAllowed", message: "the server does not allow this method on the requested resource",
+                                 details: [:])
+        }
+    }
+
+    private func json(_ object: JSONObject, status: Int = 200) -> KubeResponse {
+        var headers = HTTPHeaders()
+        headers.add("Content-Type", "application/json")
+        return KubeResponse(status: status, headers: headers, body: .bytes(Array(JSONValue.object(object).jsonText.utf8)))
+    }
+
+    private func parse(_ body: [UInt8]?, type: ResourceType) throws(Failure) -> JSONObject {
+        guard let body, !body.isEmpty, case .object(let object)? = try? YAMLReader.documents(in: body).first?.root?.json else {
+            throw Failure.status(400, reason: "BadRequest", message: "the body of the request was in an unknown format - accepted media types include: application/json, application/yaml, application/vnd.kubernetes.protobuf",
+                                 details: [:])
+        }
+        return object
+    }
+
+    // MARK: Objects
+
+    private func key(_ type: ResourceType, _ namespace: String, _ name: String) -> ObjectKey {
+        ObjectKey(type: "\(type.group)/\(type.plural)", namespace: type.namespaced ? namespace : "", name: name)
+    }
+
+    private func object(_ type: ResourceType, namespace: String, name: String) throws(Failure) -> JSONObject {
+        guard let object = state.withLock({ $0.objects[key(type, namespace, name)] }) else { throw Failure.notFound(type, name) }
+        return object
+    }
+
+    /// An RFC 1123 subdomain: dot-separated labels of lower-case letters, digits and '-', each starting and
+    /// ending with a letter or digit.
+    static func isSubdomain(_ name: String) -> Bool {
+        guard !name.isEmpty, name.utf8.count <= 253 else { return false }
+        return name.split(separator: ".", omittingEmptySubsequences: false).allSatisfy { label in
+            guard let first = label.first, let last = label.last else { return false }
+            let alphanumeric = { (c: Character) in c.isASCII && (c.isLowercase || c.isNumber) }
+            return alphanumeric(first) && alphanumeric(last) && label.allSatisfy { alphanumeric($0) || $0 == "-" }
+        }
+    }
+
+    private func store(_ body: JSONObject, type: ResourceType, namespace: String, dryRun: Bool) throws -> JSONObject {
+        var object = body
+        object["apiVersion"] = .string(type.apiVersion)
+        object["kind"] = .string(type.kind)
+        var metadata = object["metadata"]?.objectValue ?? [:]
+        var name = metadata["name"]?.stringValue ?? ""
+        if name.isEmpty, let prefix = metadata["generateName"]?.stringValue, !prefix.isEmpty {
+            let alphabet = Array("bcdfghjklmnpqrstvwxz2456789")
+            name = prefix + String((0..<5).map { _ in alphabet.randomElement()! })
+        }
+        guard !name.isEmpty else {
+            throw Failure.status(422, reason: "Invalid", message: "\(type.kind) \"\" is invalid: metadata.name: Required value: name or generateName is required",
+                                 details: ["kind": .string(type.kind), "causes": .array([.object([
+                                     "reason": "FieldValueRequired", "message": "Required value: name or generateName is required", "field": "metadata.name"])])])
+        }
+        guard Self.isSubdomain(name) else {
+            let rule = "a lowercase RFC 1123 subdomain must consist of lower case alphanumeric characters, '-' or '.', and must start and end with an alphanumeric character (e.g. 'example.com', regex used for validation is '[a-z0-9]([-a-z0-9]*[a-z0-9])?(\\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*')"
+            throw Failure.status(422, reason: "Invalid", message: "\(type.kind) \"\(name)\" is invalid: metadata.name: Invalid value: \"\(name)\": \(rule)",
+                                 details: ["name": .string(name), "kind": .string(type.kind), "causes": .array([.object([
+                                     "reason": "FieldValueInvalid", "message": .string("Invalid value: \"\(name)\": \(rule)"), "field": "metadata.name"])])])
+        }
+        let namespaceType = ResourceType.builtIn.first { $0.plural == "namespaces" }!
+        return try state.withLock { state throws -> JSONObject in
+            if type.namespaced, state.objects[ObjectKey(type: "/namespaces", namespace: "", name: namespace)] == nil {
+                throw Failure.notFound(namespaceType, namespace)
+            }
+            let objectKey = key(type, namespace, name)
+            guard state.objects[objectKey] == nil else {
+                throw Failure.status(409, reason: "AlreadyExists", message: "\(type.qualifiedPlural) \"\(name)\" already exists",
+                                     details: ["name": .string(name), "group": type.group.isEmpty ? nil : .string(type.group), "kind": .string(type.plural)].compacted)
+            }
+            metadata["name"] = .string(name)
+            if type.namespaced { metadata["namespace"] = .string(namespace) }
+            metadata["uid"] = .string(UUID().uuidString.lowercased())
+            metadata["creationTimestamp"] = .string(Self.timestamp(now()))
+            if object["spec"] != nil { metadata["generation"] = .integer(1) }
+            return commit(object, metadata: metadata, as: "ADDED", key: objectKey, type: type, dryRun: dryRun, in: &state)
+        }
+    }
+
+    private func replace(_ body: JSONObject, type: ResourceType, namespace: String, name: String, dryRun: Bool) throws -> JSONObject {
+        try state.withLock { state throws -> JSONObject in
+            let objectKey = key(type, namespace, name)
+            guard let current = state.objects[objectKey] else { throw Failure.notFound(type, name) }
+            var object = body
+            object["apiVersion"] = .string(type.apiVersion)
+            object["kind"] = .string(type.kind)
+            var metadata = object["metadata"]?.objectValue ?? [:]
+            let currentMetadata = current["metadata"]?.objectValue ?? [:]
+            if let sent = metadata["resourceVersion"]?.stringValue, !sent.isEmpty, sent != currentMetadata["resourceVersion"]?.stringValue {
+                throw Failure.status(409, reason: "Conflict",
+                                     message: "Operation cannot be fulfilled on \(type.qualifiedPlural) \"\(name)\": the object has been modified; please apply your changes to the latest version and try again",
+                                     details: ["name": .string(name), "group": type.group.isEmpty ? nil : .string(type.group), "kind": .string(type.plural)].compacted)
+            }
+            for field in ["uid", "creationTimestamp", "name", "namespace"] { metadata[field] = currentMetadata[field] }
+            var generation = currentMetadata["generation"]
+            if object["spec"] != current["spec"], case .integer(let value)? = generation { generation = .integer(value + 1) }
+            metadata["generation"] = generation
+            return commit(object, metadata: metadata, as: "MODIFIED", key: objectKey, type: type, dryRun: dryRun, in: &state)
+        }
+    }
+
+    /// Stores a created or replaced object under a new resourceVersion and records the event; a dry run
+    /// returns it unstored.
+    private func commit(_ object: JSONObject, metadata: JSONObject, as event: String, key objectKey: ObjectKey, type: ResourceType,
+                        dryRun: Bool, in state: inout State) -> JSONObject {
+        var object = object
+        var metadata = metadata
+        if !dryRun {
+            state.resourceVersion += 1
+            metadata["resourceVersion"] = .string(String(state.resourceVersion))
+        }
+        object["metadata"] = .object(metadata)
+        guard !dryRun else { return object }
+        state.objects[objectKey] = object
+        record(&state, event, type: type, namespace: objectKey.namespace, object: object)
+        return object
+    }
+
+    private func patch(_ request: KubeRequest, type: ResourceType, namespace: String, name: String, dryRun: Bool) throws -> JSONObject {
+        let contentType = request.headers["Content-Type"] ?? ""
+        let current = try object(type, namespace: namespace, name: name)
+        guard let body = request.body, let patch = try? YAMLReader.documents(in: body).first?.root?.json else {
+            throw Failure.status(400, reason: "BadRequest", message: "the body of the request was in an unknown format", details: [:])
+        }
+        var patched: JSONValue
+        if contentType.hasPrefix("application/merge-patch+json") {
+            patched = Self.mergePatch(.object(current), patch)
+        } else if contentType.hasPrefix("application/json-patch+json"), case .array(let operations) = patch {
+            patched = try Self.jsonPatch(.object(current), operations)
+        } else {
+            // Strategic merge patch and server-side apply need the OpenAPI merge keys: not in the fake yet.
+            throw Failure.status(415, reason: "UnsupportedMediaType", message: "415: Unsupported Media Type", details: [:])
+        }
+        guard case .object(var object) = patched else { throw Failure.status(422, reason: "Invalid", message: "the patch does not leave an object", details: [:]) }
+        var metadata = object["metadata"]?.objectValue ?? [:]
+        metadata["resourceVersion"] = current["metadata"]?["resourceVersion"]
+        object["metadata"] = .object(metadata)
+        return try replace(object, type: type, namespace: namespace, name: name, dryRun: dryRun)
+    }
+
+    private func delete(_ type: ResourceType, namespace: String, name: String, dryRun: Bool) throws -> JSONObject {
+        try state.withLock { state throws -> JSONObject in
+            let objectKey = key(type, namespace, name)
+            guard var object = state.objects[objectKey] else { throw Failure.notFound(type, name) }
+            guard !dryRun else { return object }
+            state.resourceVersion += 1
+            var metadata = object["metadata"]?.objectValue ?? [:]
+            metadata["resourceVersion"] = .string(String(state.resourceVersion))
+            object["metadata"] = .object(metadata)
+            state.objects[objectKey] = nil
+            record(&state, "DELETED", type: type, namespace: namespace, object: object)
+            return object
+        }
+    }
+
+    /// Appends to the history and tells the live watches.
+    private func record(_ state: inout State, _ eventType: String, type: ResourceType, namespace: String, object: JSONObject) {
+        let typeKey = "\(type.group)/\(type.plural)"
+        state.events.append(Event(version: state.resourceVersion, type: eventType, typeKey: typeKey, namespace: namespace, object: object))
+        for watcher in state.watchers.values where watcher.typeKey == typeKey && (watcher.namespace == nil || watcher.namespace == namespace)
+            && watcher.query.matches(object, type: type) {
+            watcher.writer.write(Self.line(eventType, object))
+        }
+    }
+
+    static func line(_ type: String, _ object: JSONObject) -> [UInt8] {
+        Array((JSONValue.object(["type": .string(type), "object": .object(object)]).jsonText + "\n").utf8)
+    }
+
+    // MARK: Lists and watches
+
+    private func list(_ route: Route, _ query: Query) throws(Failure) -> KubeResponse {
+        try query.validate()
+        let (items, version) = state.withLock { state in
+            let typeKey = "\(route.type.group)/\(route.type.plural)"
+            let items = state.objects.filter { $0.key.type == typeKey && (route.namespace == nil || $0.key.namespace == route.namespace) }
+                .sorted { ($0.key.namespace, $0.key.name) < ($1.key.namespace, $1.key.name) }
+                .map(\.value)
+                .filter { query.matches($0, type: route.type) }
+            return (items, state.resourceVersion)
+        }
+        let list: JSONObject = [
+            "kind": .string(route.type.kind + "List"), "apiVersion": .string(route.type.apiVersion),
+            "metadata": .object(["resourceVersion": .string(String(version))]),
+            "items": .array(items.map { item in
+                var item = item
+                item["kind"] = nil
+                item["apiVersion"] = nil
+                return .object(item)
+            }),
+        ]
+        return json(list)
+    }
+
+    private func watch(_ route: Route, _ query: Query) throws(Failure) -> KubeResponse {
+        try query.validate()
+        let (body, writer) = KubeResponseBody.makeStream()
+        let typeKey = "\(route.type.group)/\(route.type.plural)"
+        let from = query.values("resourceVersion").first.flatMap { Int($0) }
+        let id = state.withLock { state -> Int? in
+            if let from, from != 0, from < state.compactedThrough {
+                let status: JSONObject = ["kind": "Status", "apiVersion": "v1", "metadata": .object([:]), "status": "Failure",
+                                          "message": .string("too old resource version: \(from) (\(state.compactedThrough))"),
+                                          "reason": "Expired", "code": .integer(410)]
+                writer.write(Self.line("ERROR", status))
+                writer.finish()
+                return nil
+            }
+            if let from, from != 0 {
+                for event in state.events where event.version > from && event.typeKey == typeKey
+                    && (route.namespace == nil || event.namespace == route.namespace) && query.matches(event.object, type: route.type) {
+                    writer.write(Self.line(event.type, event.object))
+                }
+            } else {
+                for (key, object) in state.objects.sorted(by: { ($0.key.namespace, $0.key.name) < ($1.key.namespace, $1.key.name) })
+                    where key.type == typeKey && (route.namespace == nil || key.namespace == route.namespace) && query.matches(object, type: route.type) {
+                    writer.write(Self.line("ADDED", object))
+                }
+            }
+            state.nextWatcher += 1
+            state.watchers[state.nextWatcher] = Watcher(typeKey: typeKey, namespace: route.namespace, query: query, writer: writer)
+            return state.nextWatcher
+        }
+        if let id {
+            let end: @Sendable () -> Void = { [state] in
+                let watcher = state.withLock { $0.watchers.removeValue(forKey: id) }
+                watcher?.writer.finish()
+            }
+            writer.onCancel(end)
+            if let seconds = query.values("timeoutSeconds").first.flatMap({ Int($0) }) {
+                Task {
+                    try? await Task.sleep(for: .seconds(seconds))
+                    end()
+                }
+            }
+        }
+        var headers = HTTPHeaders()
+        headers.add("Content-Type", "application/json")
+        return KubeResponse(status: 200, headers: headers, body: body)
+    }
+
+    /// Ends every open watch (as an API server restart does); clients resume from their resourceVersion.
+    public func dropWatches() {
+        let watchers = state.withLock { state in
+            defer { state.watchers = [:] }
+            return Array(state.watchers.values)
+        }
+        for watcher in watchers { watcher.writer.finish() }
+    }
+
+    static func timestamp(_ date: Date) -> String {
+        let formatter = ISO8601DateFormatter()
+        formatter.formatOptions = [.withInternetDateTime]
+        return formatter.string(from: date)
+    }
+}
+
+extension Dictionary where Key == String, Value == JSONValue? {
+    fileprivate var compacted: JSONObject {
+        JSONObject(["name", "group", "kind"].compactMap { key in self[key].flatMap { $0 }.map { (key, $0) } })
+    }
+}

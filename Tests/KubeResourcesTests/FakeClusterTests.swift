@@ -1,0 +1,166 @@
+import Foundation
+import Testing
+import KubeConfig
+import KubeErrors
+import KubeRuntime
+import KubeTesting
+import KubeTransport
+@testable import KubeResources
+
+@Suite("FakeCluster: an in-memory API server", .timeLimit(.minutes(1)))
+struct FakeClusterTests {
+    static let fixedNow = Date(timeIntervalSince1970: 1_764_000_000)
+
+    func cluster() throws -> FakeCluster {
+        let cluster = FakeCluster(namespaces: ["default", "demo"], now: { Self.fixedNow })
+        try cluster.seed("""
+            apiVersion: v1
+            kind: ConfigMap
+            metadata: {name: app-config, namespace: demo, labels: {app: web}}
+            data: {LOG_LEVEL: warn}
+            ---
+            apiVersion: v1
+            kind: Pod
+            metadata: {name: web-1, namespace: demo, labels: {app: web, tier: front}}
+            spec: {nodeName: n1, containers: [{name: nginx, image: nginx}]}
+            status: {phase: Running}
+            ---
+            apiVersion: v1
+            kind: Pod
+            metadata: {name: db-1, namespace: demo, labels: {app: db}}
+            spec: {nodeName: n2, containers: [{name: pg, image: postgres}]}
+            status: {phase: Pending}
+            """)
+        return cluster
+    }
+
+    @Test("create sets uid, resourceVersion, generation, creationTimestamp; generateName picks a name")
+    func create() async throws {
+        let cluster = try cluster()
+        let before = cluster.resourceVersion
+        let client = KubeClient(transport: cluster, namespace: "demo", tier: .write)
+        var deployment = AppsV1.Deployment(apiVersion: "apps/v1", kind: "Deployment", metadata: MetaV1.ObjectMeta(generateName: "web-"),
+                                           spec: AppsV1.DeploymentSpec(selector: MetaV1.LabelSelector(matchLabels: ["app": "web"]),
+                                                                       template: CoreV1.PodTemplateSpec()))
+        let created = try await client.deployments().create(deployment)
+        let name = try #require(created.metadata?.name)
+        #expect(name.hasPrefix("web-") && name.count == 9)
+        #expect(created.metadata?.uid?.count == 36)
+        #expect(created.metadata?.resourceVersion == String(before + 1))
+        #expect(created.metadata?.generation == 1)
+        #expect(created.metadata?.creationTimestamp?.description == "2025-11-24T16:00:00Z")
+        // A spec change bumps the generation; a label change does not.
+        deployment = created
+        deployment.metadata?.labels = ["x": "y"]
+        #expect(try await client.deployments().replace(deployment).metadata?.generation == 1)
+        var scaled = try await client.deployments().get(name)
+        scaled.spec?.replicas = 3
+        #expect(try await client.deployments().replace(scaled).metadata?.generation == 2)
+    }
+
+    @Test("lists filter by label and field selectors")
+    func selectors() async throws {
+        let pods = KubeClient(transport: try cluster(), namespace: "demo").pods()
+        func names(_ options: ListOptions) async throws -> [String] { try await pods.list(options).items.compactMap(\.metadata?.name) }
+        #expect(try await names(ListOptions()) == ["db-1", "web-1"])
+        #expect(try await names(ListOptions(labelSelector: .equals("app", "web"))) == ["web-1"])
+        #expect(try await names(ListOptions(labelSelector: LabelSelector.in("app", ["web", "db"]).exists("tier"))) == ["web-1"])
+        #expect(try await names(ListOptions(labelSelector: LabelSelector.notIn("app", ["web"]))) == ["db-1"])
+        #expect(try await names(ListOptions(fieldSelector: .equals("status.phase", "Pending"))) == ["db-1"])
+        #expect(try await names(ListOptions(fieldSelector: .equals("metadata.name", "web-1"))) == ["web-1"])
+        let error = await #expect(throws: KubeError.self) { _ = try await names(ListOptions(fieldSelector: .equals("spec.bogus", "x"))) }
+        #expect(error?.message == "field label not supported: spec.bogus")
+    }
+
+    @Test("merge and JSON patches; strategic merge is refused as unsupported, not silently wrong")
+    func patches() async throws {
+        let cluster = try cluster()
+        let maps = KubeClient(transport: cluster, namespace: "demo", tier: .write).resources(CoreV1.ConfigMap.self)
+        let merged = try await maps.patch("app-config", .merge(.object(["data": .object(["LOG_LEVEL": .null, "MODE": "fast"])])))
+        #expect(merged.data == ["MODE": "fast"])
+        let patched = try await maps.patch("app-config", .json([.add("/data/EXTRA", .string("1")), .replace("/data/MODE", .string("slow")),
+                                                                         .copy(from: "/data/MODE", to: "/data/COPY"), .move(from: "/data/EXTRA", to: "/data/MOVED")]))
+        #expect(patched.data == ["MODE": "slow", "COPY": "slow", "MOVED": "1"])
+        let error = await #expect(throws: KubeError.self) { _ = try await maps.patch("app-config", .strategicMerge(.object(["data": .object(["A": "b"])]))) }
+        #expect(error?.statusCode == 415)
+    }
+
+    /// Sends a recorded request to the fake and compares the answer with the recorded one: status code and
+    /// Status body as JSON.
+    func replay(_ name: String, on cluster: FakeCluster) async throws {
+        let recording = try Fixtures.recording(name)
+        var request = recording.kubeRequest
+        for (header, value) in recording.request.headers where header.lowercased() == "content-type" { request.headers.add(header, value) }
+        do {
+            let (response, _) = try await cluster.data(for: request)
+            Issue.record("\(name): expected \(recording.response.status), got \(response.status)")
+        } catch let error as KubeError {
+            #expect(error.httpStatusCode == recording.response.status, "\(name)")
+            let recorded = try Fixtures.json(recording.response.body)
+            let answered = try error.status.map { try Fixtures.json(Array(JSONEncoder().encode($0))) } ?? nil
+            #expect(answered == recorded, "\(name)")
+        }
+    }
+
+    @Test("errors carry the real server's Status, compared with the recorded exchanges")
+    func errorsMatchRecordings() async throws {
+        let cluster = try cluster()
+        try cluster.seed(#"{"apiVersion":"v1","kind":"Pod","metadata":{"name":"web-f9cfb4c88-2bhrx","namespace":"demo"},"spec":{"containers":[{"name":"nginx","image":"nginx:1.27"}]}}"#)
+        for name in ["errors/01-404-not-found", "errors/02-404-namespace-not-found", "errors/04-409-already-exists",
+                     "errors/05-409-conflict-stale-resource-version", "errors/18-415-unsupported-media-type"] {
+            try await replay(name, on: cluster)
+        }
+    }
+
+    @Test("watch from a version replays what came after it, then goes on live; a compacted version is 410")
+    func watch() async throws {
+        let cluster = try cluster()
+        let client = KubeClient(transport: cluster, namespace: "demo", tier: .write)
+        let start = cluster.resourceVersion
+        _ = try await client.pods().delete("db-1")
+        var stream = try await client.pods().watchStream(WatchOptions(resourceVersion: String(start), timeoutSeconds: 30)).makeAsyncIterator()
+        guard case .deleted(let deleted)? = try await stream.next() else { Issue.record("expected the delete"); return }
+        #expect(deleted.metadata?.name == "db-1")
+        _ = try await client.resources(CoreV1.ConfigMap.self).delete("app-config")   // another kind: not seen
+        var pod = try await client.pods().get("web-1")
+        pod.metadata?.labels?["tier"] = "back"
+        _ = try await client.pods().replace(pod)
+        guard case .modified(let modified)? = try await stream.next() else { Issue.record("expected the change"); return }
+        #expect(modified.metadata?.labels?["tier"] == "back")
+        cluster.compact()
+        let error = await #expect(throws: KubeError.self) {
+            var old = try await client.pods().watchStream(WatchOptions(resourceVersion: String(start))).makeAsyncIterator()
+            _ = try await old.next()
+        }
+        #expect(error?.isGoneOrExpired == true)
+        #expect(error?.message.hasPrefix("too old resource version: \(start)") == true)
+    }
+
+    @Test("an informer on the fake cluster: live events, then a restart onto a compacted history re-lists and sends the difference")
+    func informerAcrossCompaction() async throws {
+        let cluster = try cluster()
+        let client = KubeClient(transport: cluster, namespace: "demo", tier: .write)
+        let informer = Informer(client.pods(), clock: RecordingClock())
+        let running = Task { try await informer.run() }
+        await informer.waitForSync()
+        var events = informer.events.makeAsyncIterator()
+        var initial: Set<String> = []
+        for _ in 0..<2 { if case .added(let pod)? = await events.next() { initial.insert(pod.metadata?.name ?? "") } }
+        #expect(initial == ["db-1", "web-1"])
+
+        try cluster.seed(#"{"apiVersion":"v1","kind":"Pod","metadata":{"name":"api-1","namespace":"demo"},"spec":{"containers":[]}}"#)
+        guard case .added(let added)? = await events.next() else { Issue.record("expected api-1"); return }
+        #expect(added.metadata?.name == "api-1")
+
+        // Changes while the watch is down, then the history is compacted and the server drops the watch:
+        // the informer's resume hits 410, re-lists, and reports just the difference.
+        cluster.compact()
+        _ = try await client.pods().delete("db-1")
+        cluster.compact()
+        cluster.dropWatches()
+        guard case .deleted(let gone)? = await events.next() else { Issue.record("expected db-1 deleted after the re-list"); return }
+        #expect(gone.metadata?.name == "db-1")
+        #expect(Set(informer.store.keys) == ["demo/web-1", "demo/api-1"])
+        running.cancel()
+    }
+}
