@@ -77,16 +77,18 @@ public final class FakeCluster: KubeTransport {
             .init(group: "rbac.authorization.k8s.io", version: "v1", kind: "Role", plural: "roles", namespaced: true),
             .init(group: "rbac.authorization.k8s.io", version: "v1", kind: "RoleBinding", plural: "rolebindings", namespaced: true),
             .init(group: "autoscaling", version: "v1", kind: "HorizontalPodAutoscaler", plural: "horizontalpodautoscalers", namespaced: true),
+            .init(group: "apiextensions.k8s.io", version: "v1", kind: "CustomResourceDefinition", plural: "customresourcedefinitions",
+                  namespaced: false),
         ]
     }
 
-    private struct ObjectKey: Hashable {
+    struct ObjectKey: Hashable {
         var type: String   // group/plural
         var namespace: String
         var name: String
     }
 
-    private struct Event {
+    struct Event {
         var version: Int
         var type: String
         var typeKey: String
@@ -94,14 +96,14 @@ public final class FakeCluster: KubeTransport {
         var object: JSONObject
     }
 
-    private struct Watcher {
+    struct Watcher {
         var typeKey: String
         var namespace: String?
         var query: Query
         var writer: BodyWriter
     }
 
-    private struct State {
+    struct State {
         var types: [String: ResourceType] = [:]   // "group/version/plural"
         var objects: [ObjectKey: JSONObject] = [:]
         var resourceVersion = 1000
@@ -110,10 +112,13 @@ public final class FakeCluster: KubeTransport {
         var watchers: [Int: Watcher] = [:]
         var nextWatcher = 0
         var received: [KubeRequest] = []
+        var faults: [FaultRule] = []
+        var latency: Duration = .zero
+        var logs: [String: String] = [:]
     }
 
-    private let state = Locked(State())
-    private let now: @Sendable () -> Date
+    let state = Locked(State())
+    let now: @Sendable () -> Date
 
     /// A cluster with the namespaces of a new one (`default`, `kube-system`, `kube-public`,
     /// `kube-node-lease`) and the built-in kinds.
@@ -158,7 +163,8 @@ public final class FakeCluster: KubeTransport {
                 throw KubeError(code: .resourceNotMapped, message: "the fake cluster does not serve \(kind) in \(apiVersion)")
             }
             let namespace = type.namespaced ? (object["metadata"]?["namespace"]?.stringValue ?? "default") : ""
-            _ = try store(object, type: type, namespace: namespace, dryRun: false)
+            let created = try store(object, type: type, namespace: namespace, dryRun: false)
+            if type.kind == "CustomResourceDefinition" { registerDefinition(created) }
         }
     }
 
@@ -166,8 +172,14 @@ public final class FakeCluster: KubeTransport {
 
     /// Answers `request` as kube-apiserver would.
     public func send(_ request: KubeRequest) async throws -> KubeResponse {
-        state.withLock { $0.received.append(request) }
+        let (fault, latency) = state.withLock { state -> (Fault?, Duration) in
+            state.received.append(request)
+            return (takeFault(for: request, in: &state), state.latency)
+        }
+        if latency > .zero { try await Task.sleep(for: latency) }
         do {
+            if let fault { throw fault.failure(for: request) }
+            if let discovery = try discovery(request) { return discovery }
             return try route(request)
         } catch let failure as Failure {
             return try RecordedTransport.response(status: failure.status, headers: ["Content-Type": failure.contentType],
@@ -195,14 +207,14 @@ public final class FakeCluster: KubeTransport {
         }
     }
 
-    private struct Route {
+    struct Route {
         var type: ResourceType
         var namespace: String?
         var name: String?
         var subresource: String?
     }
 
-    private func resolve(_ path: String) throws(Failure) -> Route {
+    func resolve(_ path: String) throws(Failure) -> Route {
         var segments = path.split(separator: "/").map(String.init)
         let group: String, version: String
         if segments.first == "api", segments.count >= 2 {
@@ -229,10 +241,13 @@ public final class FakeCluster: KubeTransport {
                      subresource: segments.count > 2 ? segments[2] : nil)
     }
 
-    private func route(_ request: KubeRequest) throws -> KubeResponse {
+    func route(_ request: KubeRequest) throws -> KubeResponse {
         let route = try resolve(request.path)
         let query = Query(request)
         let dryRun = query.values("dryRun").contains("All")
+        if let subresource = route.subresource, let name = route.name {
+            return try serveSubresource(subresource, of: name, route: route, request: request, dryRun: dryRun)
+        }
         switch (request.method, route.name) {
         case (.get, nil):
             if query.isWatch { return try watch(route, query) }
@@ -245,7 +260,9 @@ public final class FakeCluster: KubeTransport {
                                      details: [:])
             }
             let body = try parse(request.body, type: route.type)
-            return json(try store(body, type: route.type, namespace: route.namespace ?? "", dryRun: dryRun), status: dryRun ? 200 : 201)
+            let created = try store(body, type: route.type, namespace: route.namespace ?? "", dryRun: dryRun)
+            if route.type.kind == "CustomResourceDefinition", !dryRun { registerDefinition(created) }
+            return json(created, status: dryRun ? 200 : 201)
         case (.put, let name?):
             let body = try parse(request.body, type: route.type)
             return json(try replace(body, type: route.type, namespace: route.namespace ?? "", name: name, dryRun: dryRun))
@@ -259,13 +276,13 @@ public final class FakeCluster: KubeTransport {
         }
     }
 
-    private func json(_ object: JSONObject, status: Int = 200) -> KubeResponse {
+    func json(_ object: JSONObject, status: Int = 200) -> KubeResponse {
         var headers = HTTPHeaders()
         headers.add("Content-Type", "application/json")
         return KubeResponse(status: status, headers: headers, body: .bytes(Array(JSONValue.object(object).jsonText.utf8)))
     }
 
-    private func parse(_ body: [UInt8]?, type: ResourceType) throws(Failure) -> JSONObject {
+    func parse(_ body: [UInt8]?, type: ResourceType) throws(Failure) -> JSONObject {
         guard let body, !body.isEmpty, case .object(let object)? = try? YAMLReader.documents(in: body).first?.root?.json else {
             throw Failure.status(400, reason: "BadRequest", message: "the body of the request was in an unknown format - accepted media types include: application/json, application/yaml, application/vnd.kubernetes.protobuf",
                                  details: [:])
@@ -275,11 +292,11 @@ public final class FakeCluster: KubeTransport {
 
     // MARK: Objects
 
-    private func key(_ type: ResourceType, _ namespace: String, _ name: String) -> ObjectKey {
+    func key(_ type: ResourceType, _ namespace: String, _ name: String) -> ObjectKey {
         ObjectKey(type: "\(type.group)/\(type.plural)", namespace: type.namespaced ? namespace : "", name: name)
     }
 
-    private func object(_ type: ResourceType, namespace: String, name: String) throws(Failure) -> JSONObject {
+    func object(_ type: ResourceType, namespace: String, name: String) throws(Failure) -> JSONObject {
         guard let object = state.withLock({ $0.objects[key(type, namespace, name)] }) else { throw Failure.notFound(type, name) }
         return object
     }
@@ -295,7 +312,7 @@ public final class FakeCluster: KubeTransport {
         }
     }
 
-    private func store(_ body: JSONObject, type: ResourceType, namespace: String, dryRun: Bool) throws -> JSONObject {
+    func store(_ body: JSONObject, type: ResourceType, namespace: String, dryRun: Bool) throws -> JSONObject {
         var object = body
         object["apiVersion"] = .string(type.apiVersion)
         object["kind"] = .string(type.kind)
@@ -335,7 +352,7 @@ public final class FakeCluster: KubeTransport {
         }
     }
 
-    private func replace(_ body: JSONObject, type: ResourceType, namespace: String, name: String, dryRun: Bool) throws -> JSONObject {
+    func replace(_ body: JSONObject, type: ResourceType, namespace: String, name: String, dryRun: Bool) throws -> JSONObject {
         try state.withLock { state throws -> JSONObject in
             let objectKey = key(type, namespace, name)
             guard let current = state.objects[objectKey] else { throw Failure.notFound(type, name) }
@@ -359,7 +376,7 @@ public final class FakeCluster: KubeTransport {
 
     /// Stores a created or replaced object under a new resourceVersion and records the event; a dry run
     /// returns it unstored.
-    private func commit(_ object: JSONObject, metadata: JSONObject, as event: String, key objectKey: ObjectKey, type: ResourceType,
+    func commit(_ object: JSONObject, metadata: JSONObject, as event: String, key objectKey: ObjectKey, type: ResourceType,
                         dryRun: Bool, in state: inout State) -> JSONObject {
         var object = object
         var metadata = metadata
@@ -374,7 +391,7 @@ public final class FakeCluster: KubeTransport {
         return object
     }
 
-    private func patch(_ request: KubeRequest, type: ResourceType, namespace: String, name: String, dryRun: Bool) throws -> JSONObject {
+    func patch(_ request: KubeRequest, type: ResourceType, namespace: String, name: String, dryRun: Bool) throws -> JSONObject {
         let contentType = request.headers["Content-Type"] ?? ""
         let current = try object(type, namespace: namespace, name: name)
         guard let body = request.body, let patch = try? YAMLReader.documents(in: body).first?.root?.json else {
@@ -396,7 +413,7 @@ public final class FakeCluster: KubeTransport {
         return try replace(object, type: type, namespace: namespace, name: name, dryRun: dryRun)
     }
 
-    private func delete(_ type: ResourceType, namespace: String, name: String, dryRun: Bool) throws -> JSONObject {
+    func delete(_ type: ResourceType, namespace: String, name: String, dryRun: Bool) throws -> JSONObject {
         try state.withLock { state throws -> JSONObject in
             let objectKey = key(type, namespace, name)
             guard var object = state.objects[objectKey] else { throw Failure.notFound(type, name) }
@@ -412,7 +429,7 @@ public final class FakeCluster: KubeTransport {
     }
 
     /// Appends to the history and tells the live watches.
-    private func record(_ state: inout State, _ eventType: String, type: ResourceType, namespace: String, object: JSONObject) {
+    func record(_ state: inout State, _ eventType: String, type: ResourceType, namespace: String, object: JSONObject) {
         let typeKey = "\(type.group)/\(type.plural)"
         state.events.append(Event(version: state.resourceVersion, type: eventType, typeKey: typeKey, namespace: namespace, object: object))
         for watcher in state.watchers.values where watcher.typeKey == typeKey && (watcher.namespace == nil || watcher.namespace == namespace)
@@ -427,21 +444,46 @@ public final class FakeCluster: KubeTransport {
 
     // MARK: Lists and watches
 
-    private func list(_ route: Route, _ query: Query) throws(Failure) -> KubeResponse {
+    func list(_ route: Route, _ query: Query) throws(Failure) -> KubeResponse {
         try query.validate()
-        let (items, version) = state.withLock { state in
+        let (all, current, compacted) = state.withLock { state in
             let typeKey = "\(route.type.group)/\(route.type.plural)"
             let items = state.objects.filter { $0.key.type == typeKey && (route.namespace == nil || $0.key.namespace == route.namespace) }
-                .sorted { ($0.key.namespace, $0.key.name) < ($1.key.namespace, $1.key.name) }
-                .map(\.value)
-                .filter { query.matches($0, type: route.type) }
-            return (items, state.resourceVersion)
+                .map { (key: $0.key.namespace.isEmpty ? $0.key.name : "\($0.key.namespace)/\($0.key.name)", object: $0.value) }
+                .sorted { $0.key < $1.key }
+                .filter { query.matches($0.object, type: route.type) }
+            return (items, state.resourceVersion, state.compactedThrough)
+        }
+        // Paging: limit, and continue tokens in kube-apiserver's format. (Simplification: later pages show the
+        // current state, not the snapshot of the first page's resourceVersion.)
+        var version = current
+        var items = all[...]
+        if let token = query.values("continue").first, !token.isEmpty {
+            let (tokenVersion, start) = try Self.decodeContinue(token)
+            if tokenVersion < compacted {
+                var status: JSONObject = ["kind": "Status", "apiVersion": "v1"]
+                status["metadata"] = .object(["continue": .string(Self.continueToken(version: -1, after: start))])
+                status["status"] = "Failure"
+                status["message"] = .string(Self.expiredContinueMessage)
+                status["reason"] = "Expired"
+                status["code"] = .integer(410)
+                throw Failure(status: 410, body: JSONValue.object(status).jsonText)
+            }
+            version = tokenVersion
+            items = items.drop { $0.key <= start }
+        }
+        var metadata: JSONObject = ["resourceVersion": .string(String(version))]
+        if let limit = query.values("limit").first.flatMap({ Int($0) }), limit > 0, items.count > limit {
+            let page = items.prefix(limit)
+            metadata["continue"] = .string(Self.continueToken(version: version, after: page.last!.key))
+            metadata["remainingItemCount"] = .integer(Int64(items.count - limit))
+            items = page
         }
         let list: JSONObject = [
             "kind": .string(route.type.kind + "List"), "apiVersion": .string(route.type.apiVersion),
-            "metadata": .object(["resourceVersion": .string(String(version))]),
-            "items": .array(items.map { item in
-                var item = item
+            "metadata": .object(metadata),
+            "items": .array(items.map { entry in
+                var item = entry.object
                 item["kind"] = nil
                 item["apiVersion"] = nil
                 return .object(item)
@@ -450,7 +492,7 @@ public final class FakeCluster: KubeTransport {
         return json(list)
     }
 
-    private func watch(_ route: Route, _ query: Query) throws(Failure) -> KubeResponse {
+    func watch(_ route: Route, _ query: Query) throws(Failure) -> KubeResponse {
         try query.validate()
         let (body, writer) = KubeResponseBody.makeStream()
         let typeKey = "\(route.type.group)/\(route.type.plural)"

@@ -164,3 +164,97 @@ struct FakeClusterTests {
         running.cancel()
     }
 }
+
+@Suite("FakeCluster: discovery, custom resources, paging, subresources, faults", .timeLimit(.minutes(1)))
+struct FakeClusterFeatureTests {
+    func cluster() throws -> FakeCluster {
+        let cluster = FakeCluster(namespaces: ["default", "demo"])
+        try cluster.seed((1...7).map { #"{"apiVersion":"v1","kind":"ConfigMap","metadata":{"name":"cm-\#($0)","namespace":"demo"}}"# }.joined(separator: "\n---\n"))
+        try cluster.seed("""
+            apiVersion: apps/v1
+            kind: Deployment
+            metadata: {name: web, namespace: demo}
+            spec: {replicas: 2, selector: {matchLabels: {app: web}}, template: {metadata: {labels: {app: web}}, spec: {containers: [{name: a, image: nginx}]}}}
+            ---
+            apiVersion: v1
+            kind: Pod
+            metadata: {name: web-1, namespace: demo}
+            spec: {containers: [{name: a, image: nginx}]}
+            """)
+        return cluster
+    }
+
+    @Test("a CustomResourceDefinition makes its kind servable, found through aggregated discovery")
+    func customResources() async throws {
+        let cluster = try cluster()
+        try cluster.seed("""
+            apiVersion: apiextensions.k8s.io/v1
+            kind: CustomResourceDefinition
+            metadata: {name: widgets.example.com}
+            spec:
+              group: example.com
+              scope: Namespaced
+              names: {plural: widgets, singular: widget, kind: Widget}
+              versions: [{name: v1, served: true, storage: true}]
+            """)
+        let client = KubeClient(transport: cluster, namespace: "demo", tier: .write)
+        let widgets = try await client.dynamic(apiVersion: "example.com/v1", kind: "Widget")
+        let widget = try DynamicObject(json: .object(["apiVersion": "example.com/v1", "kind": "Widget",
+                                                      "metadata": .object(["name": "w1"]), "spec": .object(["size": 3])]))
+        _ = try await widgets.create(widget)
+        #expect(try await widgets.list().items.compactMap(\.metadata?.name) == ["w1"])
+        #expect(cluster.receivedRequests.map(\.target).contains("/apis"))
+    }
+
+    @Test("limit and continue page through a list; a token older than a compaction is 410 with the server's message")
+    func paging() async throws {
+        let cluster = try cluster()
+        let maps = KubeClient(transport: cluster, namespace: "demo").resources(CoreV1.ConfigMap.self)
+        let first = try await maps.list(ListOptions(limit: 3))
+        #expect(first.items.compactMap(\.metadata?.name) == ["cm-1", "cm-2", "cm-3"])
+        #expect(first.metadata.remainingItemCount == 4)
+        var names: [String] = []
+        for try await item in maps.listAll(ListOptions(limit: 3)) { names.append(item.metadata?.name ?? "") }
+        #expect(names == (1...7).map { "cm-\($0)" })
+        let token = try #require(first.metadata.continue)
+        // A write after the first page, then a compaction past the page's version (as etcd compacts).
+        try cluster.seed(#"{"apiVersion":"v1","kind":"ConfigMap","metadata":{"name":"cm-8","namespace":"demo"}}"#)
+        cluster.compact()
+        let error = await #expect(throws: KubeError.self) { _ = try await maps.list(ListOptions(limit: 3, continueToken: token)) }
+        #expect(error?.isGoneOrExpired == true)
+        #expect(error?.status?.message?.hasPrefix("The provided continue parameter is too old to display a consistent list result.") == true)
+    }
+
+    @Test("scale, status and log subresources; eviction deletes")
+    func subresources() async throws {
+        let cluster = try cluster()
+        let client = KubeClient(transport: cluster, namespace: "demo", tier: .write)
+        #expect(try await client.deployments().getScale("web").spec?.replicas == 2)
+        #expect(try await client.deployments().scale("web", replicas: 5).spec?.replicas == 5)
+        #expect(try await client.deployments().get("web").spec?.replicas == 5)
+        var deployment = try await client.deployments().get("web")
+        deployment.status = AppsV1.DeploymentStatus(readyReplicas: 5, replicas: 5)
+        deployment.spec?.replicas = 9   // ignored by /status
+        let updated = try await client.deployments().replaceStatus(deployment)
+        #expect(updated.status?.readyReplicas == 5 && updated.spec?.replicas == 5)
+        cluster.setLog("line 1\nline 2\n", pod: "web-1", namespace: "demo")
+        #expect(try await client.pods().logs("web-1") == "line 1\nline 2\n")
+        try await client.pods().evict("web-1")
+        await #expect(throws: KubeError.self) { _ = try await client.pods().get("web-1") }
+    }
+
+    @Test("injected faults fail the next matching requests, then the cluster answers again")
+    func faults() async throws {
+        let cluster = try cluster()
+        let maps = KubeClient(transport: cluster, namespace: "demo").resources(CoreV1.ConfigMap.self)
+        cluster.failNext(2, where: { $0.path.hasSuffix("/cm-1") }, with: .status(503, reason: "ServiceUnavailable", message: "etcd is slow"))
+        cluster.failNext(with: .transport("connection reset by peer"))
+        let transport = await #expect(throws: KubeError.self) { _ = try await maps.get("cm-2") }
+        #expect(transport?.code == .transport && transport?.message == "connection reset by peer")
+        for _ in 0..<2 {
+            let error = await #expect(throws: KubeError.self) { _ = try await maps.get("cm-1") }
+            #expect(error?.statusCode == 503 && error?.message == "etcd is slow")
+        }
+        #expect(try await maps.get("cm-1").metadata?.name == "cm-1")
+    }
+}

@@ -125,7 +125,8 @@ struct FailureClassesTests {
         }
         #expect(clock.sleeps.count == 2, "12 s and 24 s fit in 30 s; 36 s does not")
         #expect(server.requests.count == 3)
-        #expect(error?.message.hasPrefix("the server is shutting down (gave up after 3 attempts in 2") == true)
+        // The time includes the attempts themselves (real time: slower under ThreadSanitizer), so no digits here.
+        #expect(error?.message.hasPrefix("the server is shutting down (gave up after 3 attempts in ") == true)
         #expect(error?.message.hasSuffix("the next retry in 12 s would pass the call's time budget of 30 s)") == true)
     }
 
