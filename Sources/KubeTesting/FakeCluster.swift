@@ -153,7 +153,9 @@ public final class FakeCluster: KubeTransport {
         }
     }
 
-    /// Creates objects from JSON or YAML text (one or more documents), as a test's starting state.
+    /// Creates objects from JSON or YAML text (one or more documents), as a test's starting state. Unlike a
+    /// create through the API, a `uid` or `creationTimestamp` given here is kept (to reproduce a recorded
+    /// object exactly).
     public func seed(_ manifests: String) throws {
         for document in try YAMLReader.documents(in: manifests) {
             guard case .object(let object)? = document.root?.json else { continue }
@@ -163,7 +165,8 @@ public final class FakeCluster: KubeTransport {
                 throw KubeError(code: .resourceNotMapped, message: "the fake cluster does not serve \(kind) in \(apiVersion)")
             }
             let namespace = type.namespaced ? (object["metadata"]?["namespace"]?.stringValue ?? "default") : ""
-            let created = try store(object, type: type, namespace: namespace, dryRun: false)
+            let created = try store(object, type: type, namespace: namespace, dryRun: false,
+                                    keeping: object["metadata"]?.objectValue ?? [:])
             if type.kind == "CustomResourceDefinition" { registerDefinition(created) }
         }
     }
@@ -269,7 +272,18 @@ public final class FakeCluster: KubeTransport {
         case (.patch, let name?):
             return json(try patch(request, type: route.type, namespace: route.namespace ?? "", name: name, dryRun: dryRun))
         case (.delete, let name?):
-            return json(try delete(route.type, namespace: route.namespace ?? "", name: name, dryRun: dryRun))
+            let options = (request.body?.isEmpty == false) ? try parse(request.body, type: route.type) : [:]
+            return json(try delete(route.type, namespace: route.namespace ?? "", name: name, dryRun: dryRun, options: options))
+        case (.delete, nil):
+            // deletecollection: every object the selectors match; answers the list of what was deleted.
+            let options = (request.body?.isEmpty == false) ? try parse(request.body, type: route.type) : [:]
+            let names = try listNames(route, query)
+            var deleted: [JSONValue] = []
+            for (namespace, name) in names {
+                deleted.append(.object(try delete(route.type, namespace: namespace, name: name, dryRun: dryRun, options: options)))
+            }
+            return json(["kind": .string(route.type.kind + "List"), "apiVersion": .string(route.type.apiVersion),
+                         "metadata": .object(["resourceVersion": .string(String(resourceVersion))]), "items": .array(deleted)])
         default:
             throw Failure.status(405, reason: "MethodNotAllowed", message: "the server does not allow this method on the requested resource",
                                  details: [:])
@@ -312,7 +326,7 @@ public final class FakeCluster: KubeTransport {
         }
     }
 
-    func store(_ body: JSONObject, type: ResourceType, namespace: String, dryRun: Bool) throws -> JSONObject {
+    func store(_ body: JSONObject, type: ResourceType, namespace: String, dryRun: Bool, keeping seeded: JSONObject = [:]) throws -> JSONObject {
         var object = body
         object["apiVersion"] = .string(type.apiVersion)
         object["kind"] = .string(type.kind)
@@ -335,8 +349,15 @@ public final class FakeCluster: KubeTransport {
         }
         let namespaceType = ResourceType.builtIn.first { $0.plural == "namespaces" }!
         return try state.withLock { state throws -> JSONObject in
-            if type.namespaced, state.objects[ObjectKey(type: "/namespaces", namespace: "", name: namespace)] == nil {
-                throw Failure.notFound(namespaceType, namespace)
+            if type.namespaced {
+                guard let namespaceObject = state.objects[ObjectKey(type: "/namespaces", namespace: "", name: namespace)] else {
+                    throw Failure.notFound(namespaceType, namespace)
+                }
+                if namespaceObject["metadata"]?["deletionTimestamp"] != nil {
+                    throw Failure.status(403, reason: "Forbidden",
+                                         message: "\(type.qualifiedPlural) \"\(name)\" is forbidden: unable to create new content in namespace \(namespace) because it is being terminated",
+                                         details: ["name": .string(name), "group": type.group.isEmpty ? nil : .string(type.group), "kind": .string(type.plural)].compacted)
+                }
             }
             let objectKey = key(type, namespace, name)
             guard state.objects[objectKey] == nil else {
@@ -345,8 +366,8 @@ public final class FakeCluster: KubeTransport {
             }
             metadata["name"] = .string(name)
             if type.namespaced { metadata["namespace"] = .string(namespace) }
-            metadata["uid"] = .string(UUID().uuidString.lowercased())
-            metadata["creationTimestamp"] = .string(Self.timestamp(now()))
+            metadata["uid"] = seeded["uid"] ?? .string(UUID().uuidString.lowercased())
+            metadata["creationTimestamp"] = seeded["creationTimestamp"] ?? .string(Self.timestamp(now()))
             if object["spec"] != nil { metadata["generation"] = .integer(1) }
             return commit(object, metadata: metadata, as: "ADDED", key: objectKey, type: type, dryRun: dryRun, in: &state)
         }
@@ -370,6 +391,18 @@ public final class FakeCluster: KubeTransport {
             var generation = currentMetadata["generation"]
             if object["spec"] != current["spec"], case .integer(let value)? = generation { generation = .integer(value + 1) }
             metadata["generation"] = generation
+            metadata["deletionTimestamp"] = currentMetadata["deletionTimestamp"]
+            metadata["deletionGracePeriodSeconds"] = currentMetadata["deletionGracePeriodSeconds"]
+            if metadata["deletionTimestamp"] != nil, (metadata["finalizers"]?.arrayValue ?? []).isEmpty, !dryRun {
+                // The last finalizer is gone from an object being deleted: now it goes.
+                state.resourceVersion += 1
+                metadata["resourceVersion"] = .string(String(state.resourceVersion))
+                object["metadata"] = .object(metadata)
+                state.objects[objectKey] = nil
+                record(&state, "DELETED", type: type, namespace: objectKey.namespace, object: object)
+                collectDependents(of: currentMetadata["uid"]?.stringValue ?? "", orphan: false, in: &state)
+                return object
+            }
             return commit(object, metadata: metadata, as: "MODIFIED", key: objectKey, type: type, dryRun: dryRun, in: &state)
         }
     }
@@ -413,18 +446,91 @@ public final class FakeCluster: KubeTransport {
         return try replace(object, type: type, namespace: namespace, name: name, dryRun: dryRun)
     }
 
-    func delete(_ type: ResourceType, namespace: String, name: String, dryRun: Bool) throws -> JSONObject {
+    /// Deletes an object as the real server does: preconditions checked; with finalizers the object only gets
+    /// a `deletionTimestamp` (and goes once an update removes the last finalizer); dependents (owner
+    /// references to its uid) are deleted too, or released with `propagationPolicy: Orphan`.
+    func delete(_ type: ResourceType, namespace: String, name: String, dryRun: Bool, options: JSONObject = [:]) throws -> JSONObject {
         try state.withLock { state throws -> JSONObject in
             let objectKey = key(type, namespace, name)
             guard var object = state.objects[objectKey] else { throw Failure.notFound(type, name) }
+            var metadata = object["metadata"]?.objectValue ?? [:]
+            let uid = metadata["uid"]?.stringValue ?? ""
+            if let expected = options["preconditions"]?["uid"]?.stringValue, expected != uid {
+                throw Failure.status(409, reason: "Conflict",
+                                     message: "Operation cannot be fulfilled on \(type.kind) \"\(name)\": the UID in the precondition (\(expected)) does not match the UID in record (\(uid)). The object might have been deleted and then recreated",
+                                     details: ["name": .string(name), "kind": .string(type.kind)])
+            }
+            if let expected = options["preconditions"]?["resourceVersion"]?.stringValue, expected != metadata["resourceVersion"]?.stringValue {
+                throw Failure.status(409, reason: "Conflict",
+                                     message: "Operation cannot be fulfilled on \(type.kind) \"\(name)\": the ResourceVersion in the precondition (\(expected)) does not match the ResourceVersion in record (\(metadata["resourceVersion"]?.stringValue ?? "")). The object might have been modified",
+                                     details: ["name": .string(name), "kind": .string(type.kind)])
+            }
             guard !dryRun else { return object }
             state.resourceVersion += 1
-            var metadata = object["metadata"]?.objectValue ?? [:]
             metadata["resourceVersion"] = .string(String(state.resourceVersion))
+            if type.plural == "namespaces", type.group.isEmpty {
+                // As on a real cluster the namespace lingers as Terminating (creates in it are Forbidden) while
+                // its content goes; finishNamespaceDeletions() plays the namespace controller's last step.
+                metadata["deletionTimestamp"] = metadata["deletionTimestamp"] ?? .string(Self.timestamp(now()))
+                object["metadata"] = .object(metadata)
+                var status = object["status"]?.objectValue ?? [:]
+                status["phase"] = "Terminating"
+                object["status"] = .object(status)
+                state.objects[objectKey] = object
+                record(&state, "MODIFIED", type: type, namespace: "", object: object)
+                for key in state.objects.keys.filter({ $0.namespace == name }).sorted(by: { ($0.type, $0.name) < ($1.type, $1.name) }) {
+                    guard var contained = state.objects.removeValue(forKey: key),
+                          let containedType = state.types.values.first(where: { "\($0.group)/\($0.plural)" == key.type }) else { continue }
+                    state.resourceVersion += 1
+                    var containedMetadata = contained["metadata"]?.objectValue ?? [:]
+                    containedMetadata["resourceVersion"] = .string(String(state.resourceVersion))
+                    contained["metadata"] = .object(containedMetadata)
+                    record(&state, "DELETED", type: containedType, namespace: name, object: contained)
+                }
+                return object
+            }
+            if !(metadata["finalizers"]?.arrayValue ?? []).isEmpty {
+                // Finalizers hold the object: it is marked, and goes when the last finalizer is removed.
+                if metadata["deletionTimestamp"] == nil {
+                    metadata["deletionTimestamp"] = .string(Self.timestamp(now()))
+                    metadata["deletionGracePeriodSeconds"] = .integer(0)
+                }
+                object["metadata"] = .object(metadata)
+                state.objects[objectKey] = object
+                record(&state, "MODIFIED", type: type, namespace: objectKey.namespace, object: object)
+                return object
+            }
             object["metadata"] = .object(metadata)
             state.objects[objectKey] = nil
-            record(&state, "DELETED", type: type, namespace: namespace, object: object)
+            record(&state, "DELETED", type: type, namespace: objectKey.namespace, object: object)
+            collectDependents(of: uid, orphan: options["propagationPolicy"]?.stringValue == "Orphan", in: &state)
             return object
+        }
+    }
+
+    /// Garbage collection: objects whose owner references name `uid` are deleted (recursively), or with
+    /// `orphan` lose that reference.
+    func collectDependents(of uid: String, orphan: Bool, in state: inout State) {
+        let dependents = state.objects.filter { entry in
+            (entry.value["metadata"]?["ownerReferences"]?.arrayValue ?? []).contains { $0["uid"]?.stringValue == uid }
+        }
+        for (objectKey, var object) in dependents.sorted(by: { ($0.key.namespace, $0.key.name) < ($1.key.namespace, $1.key.name) }) {
+            guard let type = state.types.values.first(where: { "\($0.group)/\($0.plural)" == objectKey.type }) else { continue }
+            var metadata = object["metadata"]?.objectValue ?? [:]
+            state.resourceVersion += 1
+            metadata["resourceVersion"] = .string(String(state.resourceVersion))
+            if orphan {
+                let kept = (metadata["ownerReferences"]?.arrayValue ?? []).filter { $0["uid"]?.stringValue != uid }
+                metadata["ownerReferences"] = kept.isEmpty ? nil : .array(kept)
+                object["metadata"] = .object(metadata)
+                state.objects[objectKey] = object
+                record(&state, "MODIFIED", type: type, namespace: objectKey.namespace, object: object)
+            } else {
+                object["metadata"] = .object(metadata)
+                state.objects[objectKey] = nil
+                record(&state, "DELETED", type: type, namespace: objectKey.namespace, object: object)
+                collectDependents(of: metadata["uid"]?.stringValue ?? "", orphan: false, in: &state)
+            }
         }
     }
 
@@ -492,6 +598,18 @@ public final class FakeCluster: KubeTransport {
         return json(list)
     }
 
+    /// The (namespace, name) of every object a collection request's selectors match.
+    func listNames(_ route: Route, _ query: Query) throws(Failure) -> [(String, String)] {
+        try query.validate()
+        return state.withLock { state in
+            let typeKey = "\(route.type.group)/\(route.type.plural)"
+            return state.objects.filter { $0.key.type == typeKey && (route.namespace == nil || $0.key.namespace == route.namespace) }
+                .filter { query.matches($0.value, type: route.type) }
+                .map { ($0.key.namespace, $0.key.name) }
+                .sorted { $0 < $1 }
+        }
+    }
+
     func watch(_ route: Route, _ query: Query) throws(Failure) -> KubeResponse {
         try query.validate()
         let (body, writer) = KubeResponseBody.makeStream()
@@ -516,6 +634,13 @@ public final class FakeCluster: KubeTransport {
                     where key.type == typeKey && (route.namespace == nil || key.namespace == route.namespace) && query.matches(object, type: route.type) {
                     writer.write(Self.line("ADDED", object))
                 }
+                if query.values("sendInitialEvents").contains("true"), query.values("allowWatchBookmarks").contains("true") {
+                    // Watch-list: the initial state ends with a bookmark carrying this annotation.
+                    let bookmark: JSONObject = ["kind": .string(route.type.kind), "apiVersion": .string(route.type.apiVersion),
+                                                "metadata": .object(["resourceVersion": .string(String(state.resourceVersion)),
+                                                                     "annotations": .object(["k8s.io/initial-events-end": "true"])])]
+                    writer.write(Self.line("BOOKMARK", bookmark))
+                }
             }
             state.nextWatcher += 1
             state.watchers[state.nextWatcher] = Watcher(typeKey: typeKey, namespace: route.namespace, query: query, writer: writer)
@@ -537,6 +662,22 @@ public final class FakeCluster: KubeTransport {
         var headers = HTTPHeaders()
         headers.add("Content-Type", "application/json")
         return KubeResponse(status: 200, headers: headers, body: body)
+    }
+
+    /// Removes the namespaces being deleted (the namespace controller's last step; until then they are
+    /// Terminating and creates in them are Forbidden).
+    public func finishNamespaceDeletions() {
+        state.withLock { state in
+            guard let type = state.types["/v1/namespaces"] else { return }
+            for (key, var object) in state.objects where key.type == "/namespaces" && object["metadata"]?["deletionTimestamp"] != nil {
+                state.objects[key] = nil
+                state.resourceVersion += 1
+                var metadata = object["metadata"]?.objectValue ?? [:]
+                metadata["resourceVersion"] = .string(String(state.resourceVersion))
+                object["metadata"] = .object(metadata)
+                record(&state, "DELETED", type: type, namespace: "", object: object)
+            }
+        }
     }
 
     /// Ends every open watch (as an API server restart does); clients resume from their resourceVersion.

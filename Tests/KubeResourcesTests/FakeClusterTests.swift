@@ -258,3 +258,103 @@ struct FakeClusterFeatureTests {
         #expect(try await maps.get("cm-1").metadata?.name == "cm-1")
     }
 }
+
+@Suite("FakeCluster: deletion", .timeLimit(.minutes(1)))
+struct FakeClusterDeletionTests {
+    @Test("finalizers hold an object with a deletionTimestamp until the last one is removed")
+    func finalizers() async throws {
+        let cluster = FakeCluster(namespaces: ["demo"])
+        try cluster.seed(#"{"apiVersion":"v1","kind":"ConfigMap","metadata":{"name":"held","namespace":"demo","finalizers":["example.com/hold"]}}"#)
+        let maps = KubeClient(transport: cluster, namespace: "demo", tier: .write).resources(CoreV1.ConfigMap.self)
+        _ = try await maps.delete("held")
+        var held = try await maps.get("held")
+        #expect(held.metadata?.deletionTimestamp != nil)
+        held.metadata?.finalizers = []
+        _ = try await maps.replace(held)
+        let error = await #expect(throws: KubeError.self) { _ = try await maps.get("held") }
+        #expect(error?.isNotFound == true)
+    }
+
+    @Test("a uid precondition that does not match is the recorded Conflict")
+    func uidPrecondition() async throws {
+        let cluster = FakeCluster(namespaces: ["demo"])
+        try cluster.seed(#"{"apiVersion":"v1","kind":"Pod","metadata":{"name":"web-f9cfb4c88-2bhrx","namespace":"demo","uid":"bc3d58a0-a345-449a-8431-1de1d9d81f14"},"spec":{"containers":[]}}"#)
+        try await FakeClusterTests().replay("errors/06-409-conflict-uid-precondition", on: cluster)
+    }
+
+    @Test("deleting an owner deletes its dependents (background) or releases them (orphan)")
+    func garbageCollection() async throws {
+        for orphan in [false, true] {
+            let cluster = FakeCluster(namespaces: ["demo"])
+            try cluster.seed("""
+                apiVersion: apps/v1
+                kind: Deployment
+                metadata: {name: web, namespace: demo, uid: d-1}
+                spec: {selector: {matchLabels: {app: web}}, template: {spec: {containers: []}}}
+                ---
+                apiVersion: apps/v1
+                kind: ReplicaSet
+                metadata: {name: web-abc, namespace: demo, uid: rs-1, ownerReferences: [{apiVersion: apps/v1, kind: Deployment, name: web, uid: d-1}]}
+                spec: {selector: {matchLabels: {app: web}}, template: {spec: {containers: []}}}
+                ---
+                apiVersion: v1
+                kind: Pod
+                metadata: {name: web-abc-1, namespace: demo, ownerReferences: [{apiVersion: apps/v1, kind: ReplicaSet, name: web-abc, uid: rs-1}]}
+                spec: {containers: []}
+                """)
+            let client = KubeClient(transport: cluster, namespace: "demo", tier: .write)
+            _ = try await client.deployments().delete("web", options: DeleteOptions(propagationPolicy: orphan ? .orphan : .background))
+            let replicaSets = try await client.replicaSets().list().items
+            let pods = try await client.pods().list().items
+            if orphan {
+                #expect(replicaSets.map { $0.metadata?.ownerReferences == nil } == [true])
+                #expect(pods.count == 1)
+            } else {
+                #expect(replicaSets.isEmpty && pods.isEmpty)
+            }
+        }
+    }
+
+    @Test("deletecollection deletes what the selector matches")
+    func deleteCollection() async throws {
+        let cluster = FakeCluster(namespaces: ["demo"])
+        try cluster.seed((1...4).map { #"{"apiVersion":"v1","kind":"ConfigMap","metadata":{"name":"cm-\#($0)","namespace":"demo","labels":{"odd":"\#($0 % 2 == 1)"}}}"# }
+            .joined(separator: "\n---\n"))
+        let maps = KubeClient(transport: cluster, namespace: "demo", tier: .write).resources(CoreV1.ConfigMap.self)
+        let deleted = try await maps.deleteCollection(ListOptions(labelSelector: .equals("odd", "true")))
+        #expect(deleted.items.compactMap(\.metadata?.name) == ["cm-1", "cm-3"])
+        #expect(try await maps.list().items.compactMap(\.metadata?.name) == ["cm-2", "cm-4"])
+    }
+
+    @Test("a watch-list ends its initial events with the bookmark kubectl and client-go wait for")
+    func watchListBookmark() async throws {
+        let cluster = FakeCluster(namespaces: ["demo"])
+        try cluster.seed(#"{"apiVersion":"v1","kind":"Pod","metadata":{"name":"a","namespace":"demo"},"spec":{"containers":[]}}"#)
+        let pods = KubeClient(transport: cluster, namespace: "demo").pods()
+        var stream = try await pods.watchStream(WatchOptions(timeoutSeconds: 5, sendInitialEvents: true)).makeAsyncIterator()
+        #expect(try await stream.next()?.type == "ADDED")
+        guard case .bookmark(let marker)? = try await stream.next() else { Issue.record("no bookmark"); return }
+        #expect(marker.metadata?.annotations?["k8s.io/initial-events-end"] == "true")
+        #expect(marker.metadata?.resourceVersion == String(cluster.resourceVersion))
+    }
+}
+
+@Suite("FakeCluster: namespaces", .timeLimit(.minutes(1)))
+struct FakeClusterNamespaceTests {
+    @Test("a namespace being deleted is Terminating, its content is gone, creates in it are Forbidden")
+    func terminating() async throws {
+        let cluster = FakeCluster(namespaces: ["default", "old"])
+        try cluster.seed(#"{"apiVersion":"v1","kind":"ConfigMap","metadata":{"name":"a","namespace":"old"}}"#)
+        let client = KubeClient(transport: cluster, namespace: "old", tier: .write)
+        _ = try await client.resources(CoreV1.Namespace.self).delete("old")
+        #expect(try await client.resources(CoreV1.Namespace.self).get("old").status?.phase == "Terminating")
+        #expect(try await client.resources(CoreV1.ConfigMap.self).list().items.isEmpty)
+        let error = await #expect(throws: KubeError.self) {
+            _ = try await client.resources(CoreV1.ConfigMap.self).create(CoreV1.ConfigMap(metadata: MetaV1.ObjectMeta(name: "b")))
+        }
+        #expect(error?.isForbidden == true)
+        #expect(error?.message == #"configmaps "b" is forbidden: unable to create new content in namespace old because it is being terminated"#)
+        cluster.finishNamespaceDeletions()
+        await #expect(throws: KubeError.self) { _ = try await client.resources(CoreV1.Namespace.self).get("old") }
+    }
+}
