@@ -15,21 +15,40 @@ extension FakeCluster {
         var isWatch: Bool { values("watch").contains { $0 == "true" || $0 == "1" } }
 
         /// Selectors the real server would refuse, refused the same way.
-        func validate() throws(Failure) {
+        func validate(_ type: ResourceType) throws(Failure) {
             for selector in values("labelSelector") where (try? Self.labelRequirements(selector)) == nil {
                 throw Failure.status(400, reason: "BadRequest", message: "unable to parse requirement: invalid label selector: \(selector)", details: [:])
             }
             for selector in values("fieldSelector") {
                 for requirement in selector.split(separator: ",") {
                     let field = requirement.split(whereSeparator: { $0 == "=" || $0 == "!" }).first.map(String.init) ?? ""
-                    guard Self.fields.contains(field) else {
+                    guard Self.fields(of: type).contains(field) else {
                         throw Failure.status(400, reason: "BadRequest", message: "field label not supported: \(field)", details: [:])
                     }
                 }
             }
         }
 
-        static let fields: Set<String> = ["metadata.name", "metadata.namespace", "status.phase", "spec.nodeName"]
+        /// The field selectors kube-apiserver supports per kind (metadata.name and metadata.namespace for all).
+        static func fields(of type: ResourceType) -> Set<String> {
+            var fields: Set<String> = ["metadata.name", "metadata.namespace"]
+            switch (type.group, type.kind) {
+            case ("", "Pod"):
+                fields.formUnion(["spec.nodeName", "spec.restartPolicy", "spec.schedulerName", "spec.serviceAccountName",
+                                  "spec.hostNetwork", "status.phase", "status.podIP", "status.nominatedNodeName"])
+            case ("", "Event"):
+                fields.formUnion(["involvedObject.kind", "involvedObject.namespace", "involvedObject.name", "involvedObject.uid",
+                                  "involvedObject.apiVersion", "involvedObject.resourceVersion", "involvedObject.fieldPath",
+                                  "reason", "reportingComponent", "source", "type"])
+            case ("", "Secret"): fields.insert("type")
+            case ("", "Node"): fields.insert("spec.unschedulable")
+            case ("", "Namespace"): fields.insert("status.phase")
+            case ("", "ReplicationController"), ("apps", "ReplicaSet"): fields.insert("status.replicas")
+            case ("batch", "Job"): fields.insert("status.successful")
+            default: break
+            }
+            return fields
+        }
 
         func matches(_ object: JSONObject, type: ResourceType) -> Bool {
             let metadata = object["metadata"]?.objectValue ?? [:]
@@ -43,12 +62,15 @@ extension FakeCluster {
                     let negated = requirement.contains("!=")
                     let parts = requirement.components(separatedBy: negated ? "!=" : (requirement.contains("==") ? "==" : "="))
                     guard parts.count == 2 else { return false }
-                    let actual: String? = switch parts[0] {
-                    case "metadata.name": metadata["name"]?.stringValue
-                    case "metadata.namespace": metadata["namespace"]?.stringValue ?? ""
-                    case "status.phase": object["status"]?["phase"]?.stringValue ?? ""
-                    case "spec.nodeName": object["spec"]?["nodeName"]?.stringValue ?? ""
-                    default: nil
+                    // The field's value by its dotted path; absent fields compare as "" (as the server's field sets do).
+                    var value: JSONValue? = .object(object)
+                    for key in parts[0].split(separator: ".") { value = value?[String(key)] }
+                    let actual: String
+                    switch value {
+                    case .string(let text)?: actual = text
+                    case .bool(let flag)?: actual = flag ? "true" : "false"
+                    case .integer(let number)?: actual = String(number)
+                    default: actual = parts[0] == "metadata.namespace" ? (metadata["namespace"]?.stringValue ?? "") : ""
                     }
                     if (actual == parts[1]) == negated { return false }
                 }

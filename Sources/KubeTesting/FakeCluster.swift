@@ -115,9 +115,12 @@ public final class FakeCluster: KubeTransport {
         var faults: [FaultRule] = []
         var latency: Duration = .zero
         var logs: [String: String] = [:]
+        var controllers: Controllers = []
     }
 
     let state = Locked(State())
+    /// Serializes controller runs (requests may settle concurrently).
+    let settling = Locked(())
     let now: @Sendable () -> Date
 
     /// A cluster with the namespaces of a new one (`default`, `kube-system`, `kube-public`,
@@ -169,6 +172,7 @@ public final class FakeCluster: KubeTransport {
                                     keeping: object["metadata"]?.objectValue ?? [:])
             if type.kind == "CustomResourceDefinition" { registerDefinition(created) }
         }
+        settle()
     }
 
     // MARK: Serving
@@ -183,7 +187,9 @@ public final class FakeCluster: KubeTransport {
         do {
             if let fault { throw fault.failure(for: request) }
             if let discovery = try discovery(request) { return discovery }
-            return try route(request)
+            let response = try route(request)
+            if request.method != .get { settle() }
+            return response
         } catch let failure as Failure {
             return try RecordedTransport.response(status: failure.status, headers: ["Content-Type": failure.contentType],
                                                   body: Array(failure.body.utf8), for: request)
@@ -435,6 +441,10 @@ public final class FakeCluster: KubeTransport {
             patched = Self.mergePatch(.object(current), patch)
         } else if contentType.hasPrefix("application/json-patch+json"), case .array(let operations) = patch {
             patched = try Self.jsonPatch(.object(current), operations)
+        } else if contentType.hasPrefix("application/strategic-merge-patch+json"), !Self.needsMergeKeys(patch) {
+            // Without lists or $-directives a strategic merge patch means what a merge patch means (kubectl's
+            // rollout restart, pause, resume, scale). With them it needs the merge keys: refused below.
+            patched = Self.mergePatch(.object(current), patch)
         } else {
             // Strategic merge patch and server-side apply need the OpenAPI merge keys: not in the fake yet.
             throw Failure.status(415, reason: "UnsupportedMediaType", message: "415: Unsupported Media Type", details: [:])
@@ -449,6 +459,15 @@ public final class FakeCluster: KubeTransport {
     /// Deletes an object as the real server does: preconditions checked; with finalizers the object only gets
     /// a `deletionTimestamp` (and goes once an update removes the last finalizer); dependents (owner
     /// references to its uid) are deleted too, or released with `propagationPolicy: Orphan`.
+    /// Whether a strategic merge patch holds a list or a `$` directive (where it differs from a merge patch).
+    static func needsMergeKeys(_ patch: JSONValue) -> Bool {
+        switch patch {
+        case .array: return true
+        case .object(let object): return object.contains { $0.key.hasPrefix("$") || needsMergeKeys($0.value) }
+        default: return false
+        }
+    }
+
     func delete(_ type: ResourceType, namespace: String, name: String, dryRun: Bool, options: JSONObject = [:]) throws -> JSONObject {
         try state.withLock { state throws -> JSONObject in
             let objectKey = key(type, namespace, name)
@@ -551,7 +570,7 @@ public final class FakeCluster: KubeTransport {
     // MARK: Lists and watches
 
     func list(_ route: Route, _ query: Query) throws(Failure) -> KubeResponse {
-        try query.validate()
+        try query.validate(route.type)
         let (all, current, compacted) = state.withLock { state in
             let typeKey = "\(route.type.group)/\(route.type.plural)"
             let items = state.objects.filter { $0.key.type == typeKey && (route.namespace == nil || $0.key.namespace == route.namespace) }
@@ -600,7 +619,7 @@ public final class FakeCluster: KubeTransport {
 
     /// The (namespace, name) of every object a collection request's selectors match.
     func listNames(_ route: Route, _ query: Query) throws(Failure) -> [(String, String)] {
-        try query.validate()
+        try query.validate(route.type)
         return state.withLock { state in
             let typeKey = "\(route.type.group)/\(route.type.plural)"
             return state.objects.filter { $0.key.type == typeKey && (route.namespace == nil || $0.key.namespace == route.namespace) }
@@ -611,7 +630,7 @@ public final class FakeCluster: KubeTransport {
     }
 
     func watch(_ route: Route, _ query: Query) throws(Failure) -> KubeResponse {
-        try query.validate()
+        try query.validate(route.type)
         let (body, writer) = KubeResponseBody.makeStream()
         let typeKey = "\(route.type.group)/\(route.type.plural)"
         let from = query.values("resourceVersion").first.flatMap { Int($0) }

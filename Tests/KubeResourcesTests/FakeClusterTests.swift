@@ -72,7 +72,7 @@ struct FakeClusterTests {
         #expect(error?.message == "field label not supported: spec.bogus")
     }
 
-    @Test("merge and JSON patches; strategic merge is refused as unsupported, not silently wrong")
+    @Test("merge and JSON patches; a strategic merge patch with lists is refused as unsupported, not silently wrong")
     func patches() async throws {
         let cluster = try cluster()
         let maps = KubeClient(transport: cluster, namespace: "demo", tier: .write).resources(CoreV1.ConfigMap.self)
@@ -81,7 +81,12 @@ struct FakeClusterTests {
         let patched = try await maps.patch("app-config", .json([.add("/data/EXTRA", .string("1")), .replace("/data/MODE", .string("slow")),
                                                                          .copy(from: "/data/MODE", to: "/data/COPY"), .move(from: "/data/EXTRA", to: "/data/MOVED")]))
         #expect(patched.data == ["MODE": "slow", "COPY": "slow", "MOVED": "1"])
-        let error = await #expect(throws: KubeError.self) { _ = try await maps.patch("app-config", .strategicMerge(.object(["data": .object(["A": "b"])]))) }
+        // Without lists a strategic merge patch is a merge patch; with them it needs the merge keys: 415.
+        #expect(try await maps.patch("app-config", .strategicMerge(.object(["data": .object(["A": "b"])]))).data?["A"] == "b")
+        let pods = KubeClient(transport: cluster, namespace: "demo", tier: .write).pods()
+        let error = await #expect(throws: KubeError.self) {
+            _ = try await pods.patch("web-1", .strategicMerge(.object(["spec": .object(["containers": .array([.object(["name": "nginx", "image": "nginx:2"])])])])))
+        }
         #expect(error?.statusCode == 415)
     }
 
@@ -356,5 +361,69 @@ struct FakeClusterNamespaceTests {
         #expect(error?.message == #"configmaps "b" is forbidden: unable to create new content in namespace old because it is being terminated"#)
         cluster.finishNamespaceDeletions()
         await #expect(throws: KubeError.self) { _ = try await client.resources(CoreV1.Namespace.self).get("old") }
+    }
+}
+
+@Suite("FakeCluster: controllers (deployments, kubelet)", .timeLimit(.minutes(1)))
+struct FakeClusterControllerTests {
+    func cluster() throws -> (FakeCluster, KubeClient) {
+        let cluster = FakeCluster(namespaces: ["shop"])
+        cluster.enableControllers(.all)
+        try cluster.seed("""
+            apiVersion: apps/v1
+            kind: Deployment
+            metadata: {name: web, namespace: shop}
+            spec:
+              replicas: 2
+              selector: {matchLabels: {app: web}}
+              template:
+                metadata: {labels: {app: web}}
+                spec: {containers: [{name: nginx, image: "nginx:1.27"}]}
+            """)
+        return (cluster, KubeClient(transport: cluster, namespace: "shop", tier: .write))
+    }
+
+    @Test("a deployment gets a ReplicaSet, Running and Ready pods, a complete rollout and events")
+    func rollsOut() async throws {
+        let (_, client) = try cluster()
+        let status = try await client.deployments().rolloutStatus("web")
+        #expect(status.isComplete && status.message == #"deployment "web" successfully rolled out"#)
+        let pods = try await client.pods().list(ListOptions(labelSelector: .equals("app", "web"))).items
+        #expect(pods.count == 2 && pods.allSatisfy { $0.status?.phase == "Running" })
+        #expect(try await client.deployments().history("web").map(\.revision) == [1])
+        let deployment = try await client.deployments().get("web")
+        let events = try await client.events().events(for: deployment)
+        #expect(events.contains { $0.reason == "ScalingReplicaSet" && $0.message?.hasPrefix("Scaled up replica set web-") == true })
+        _ = try await client.deployments().waitForRollout("web", timeout: .seconds(5)) { _ in }
+    }
+
+    @Test("restart makes a new revision and scales the old one down; undo brings the old template back as the next revision")
+    func restartAndUndo() async throws {
+        let (_, client) = try cluster()
+        let before = Set(try await client.pods().list().items.compactMap(\.metadata?.name))
+        _ = try await client.deployments().restart("web")
+        #expect(try await client.deployments().history("web").map(\.revision) == [1, 2])
+        let after = Set(try await client.pods().list().items.compactMap(\.metadata?.name))
+        #expect(after.count == 2 && after.isDisjoint(with: before))
+        let sets = try await client.replicaSets().list().items
+        #expect(sets.map { $0.spec?.replicas ?? -1 }.sorted() == [0, 2])
+        _ = try await client.deployments().undoRollout("web")
+        #expect(try await client.deployments().history("web").map(\.revision) == [2, 3])
+        #expect(try await client.deployments().get("web").spec?.template?.metadata?.annotations?["kubectl.kubernetes.io/restartedAt"] == nil)
+        #expect(try await client.deployments().rolloutStatus("web").isComplete)
+    }
+
+    @Test("scaling and pausing")
+    func scaleAndPause() async throws {
+        let (_, client) = try cluster()
+        _ = try await client.deployments().scale("web", replicas: 4)
+        #expect(try await client.pods().list().items.count == 4)
+        _ = try await client.deployments().pause("web")
+        var deployment = try await client.deployments().get("web")
+        deployment.spec?.template?.spec?.containers?[0].image = "nginx:1.28"
+        _ = try await client.deployments().replace(deployment)
+        #expect(try await client.deployments().history("web").map(\.revision) == [1])   // paused: no rollout
+        _ = try await client.deployments().resume("web")
+        #expect(try await client.deployments().history("web").map(\.revision) == [1, 2])
     }
 }
