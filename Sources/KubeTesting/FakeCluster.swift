@@ -13,9 +13,10 @@ import KubeTransport
 /// let pods = try await client.pods().list(ListOptions(labelSelector: .equals("app", "web")))
 /// ```
 ///
-/// What it does today (the first part of the fake cluster; see Documentation/Testing.md for what is next):
-/// - create, get, list, replace, delete and JSON merge / JSON patches of any built-in kind in
-///   ``ResourceType/builtIn`` (and types added with ``register(_:)``), with `uid`, a cluster-wide
+/// What it does (Documentation/Testing.md has the full list and what is not there yet):
+/// - create, get, list, replace, delete, merge / JSON / strategic merge patches and server-side apply of any
+///   built-in kind in ``ResourceType/builtIn`` (and types added with ``register(_:)`` or a
+///   CustomResourceDefinition), with `uid`, a cluster-wide
 ///   `resourceVersion` counter, `generation` (bumped on spec changes), `creationTimestamp`, `generateName`,
 ///   `dryRun=All`; namespaced creates in a missing namespace fail as on the real server;
 /// - the real server's Status bodies for NotFound, AlreadyExists, Conflict (stale resourceVersion), Invalid
@@ -23,7 +24,9 @@ import KubeTransport
 /// - label selectors (`=`, `==`, `!=`, `in`, `notin`, exists, `!`exists) and field selectors on
 ///   `metadata.name`, `metadata.namespace` and, for pods, `status.phase` and `spec.nodeName`;
 /// - watch from a resourceVersion (`0`/none: the current objects as `ADDED` first), live events as objects
-///   change, `timeoutSeconds`, and 410 Expired for a version before ``compact()``.
+///   change, `timeoutSeconds`, and 410 Expired for a version before ``compact()``;
+/// - discovery, paging, subresources, deletion with finalizers and garbage collection, fault injection
+///   (``failNext(_:where:with:)``), and controllers a test switches on (``enableControllers(_:)``).
 ///
 /// Thread-safe (one lock), no global state: every test makes its own.
 public final class FakeCluster: KubeTransport {
@@ -275,6 +278,8 @@ public final class FakeCluster: KubeTransport {
         case (.put, let name?):
             let body = try parse(request.body, type: route.type)
             return json(try replace(body, type: route.type, namespace: route.namespace ?? "", name: name, dryRun: dryRun))
+        case (.patch, let name?) where (request.headers["Content-Type"] ?? "").hasPrefix("application/apply-patch"):
+            return try apply(request, route: route, name: name, dryRun: dryRun)
         case (.patch, let name?):
             return json(try patch(request, type: route.type, namespace: route.namespace ?? "", name: name, dryRun: dryRun))
         case (.delete, let name?):
@@ -441,33 +446,27 @@ public final class FakeCluster: KubeTransport {
             patched = Self.mergePatch(.object(current), patch)
         } else if contentType.hasPrefix("application/json-patch+json"), case .array(let operations) = patch {
             patched = try Self.jsonPatch(.object(current), operations)
-        } else if contentType.hasPrefix("application/strategic-merge-patch+json"), !Self.needsMergeKeys(patch) {
-            // Without lists or $-directives a strategic merge patch means what a merge patch means (kubectl's
-            // rollout restart, pause, resume, scale). With them it needs the merge keys: refused below.
-            patched = Self.mergePatch(.object(current), patch)
+        } else if contentType.hasPrefix("application/strategic-merge-patch+json"), ResourceType.builtIn.contains(type) {
+            // Merge keys and strategies from the OpenAPI spec (Generated-PatchStrategies.swift). Custom
+            // resources have none: the real server refuses strategic merge for them too (415 below).
+            let kind = "\(type.apiVersion)/\(type.kind)"
+            patched = Self.strategicMerge(.object(current), patch, kind: kind) ?? .object([:])
         } else {
-            // Strategic merge patch and server-side apply need the OpenAPI merge keys: not in the fake yet.
             throw Failure.status(415, reason: "UnsupportedMediaType", message: "415: Unsupported Media Type", details: [:])
         }
         guard case .object(var object) = patched else { throw Failure.status(422, reason: "Invalid", message: "the patch does not leave an object", details: [:]) }
         var metadata = object["metadata"]?.objectValue ?? [:]
         metadata["resourceVersion"] = current["metadata"]?["resourceVersion"]
         object["metadata"] = .object(metadata)
+        if let manager = Query(request).values("fieldManager").first, !manager.isEmpty {
+            recordUpdate(by: manager, old: current, new: &object, type: type)
+        }
         return try replace(object, type: type, namespace: namespace, name: name, dryRun: dryRun)
     }
 
     /// Deletes an object as the real server does: preconditions checked; with finalizers the object only gets
     /// a `deletionTimestamp` (and goes once an update removes the last finalizer); dependents (owner
     /// references to its uid) are deleted too, or released with `propagationPolicy: Orphan`.
-    /// Whether a strategic merge patch holds a list or a `$` directive (where it differs from a merge patch).
-    static func needsMergeKeys(_ patch: JSONValue) -> Bool {
-        switch patch {
-        case .array: return true
-        case .object(let object): return object.contains { $0.key.hasPrefix("$") || needsMergeKeys($0.value) }
-        default: return false
-        }
-    }
-
     func delete(_ type: ResourceType, namespace: String, name: String, dryRun: Bool, options: JSONObject = [:]) throws -> JSONObject {
         try state.withLock { state throws -> JSONObject in
             let objectKey = key(type, namespace, name)

@@ -72,7 +72,7 @@ struct FakeClusterTests {
         #expect(error?.message == "field label not supported: spec.bogus")
     }
 
-    @Test("merge and JSON patches; a strategic merge patch with lists is refused as unsupported, not silently wrong")
+    @Test("merge, JSON and strategic merge patches")
     func patches() async throws {
         let cluster = try cluster()
         let maps = KubeClient(transport: cluster, namespace: "demo", tier: .write).resources(CoreV1.ConfigMap.self)
@@ -81,13 +81,47 @@ struct FakeClusterTests {
         let patched = try await maps.patch("app-config", .json([.add("/data/EXTRA", .string("1")), .replace("/data/MODE", .string("slow")),
                                                                          .copy(from: "/data/MODE", to: "/data/COPY"), .move(from: "/data/EXTRA", to: "/data/MOVED")]))
         #expect(patched.data == ["MODE": "slow", "COPY": "slow", "MOVED": "1"])
-        // Without lists a strategic merge patch is a merge patch; with them it needs the merge keys: 415.
+        // Strategic merge: lists merge by the spec's merge keys.
         #expect(try await maps.patch("app-config", .strategicMerge(.object(["data": .object(["A": "b"])]))).data?["A"] == "b")
         let pods = KubeClient(transport: cluster, namespace: "demo", tier: .write).pods()
-        let error = await #expect(throws: KubeError.self) {
-            _ = try await pods.patch("web-1", .strategicMerge(.object(["spec": .object(["containers": .array([.object(["name": "nginx", "image": "nginx:2"])])])])))
-        }
-        #expect(error?.statusCode == 415)
+        let patchedPod = try await pods.patch("web-1", .strategicMerge(.object(["metadata": .object(["finalizers": .array(["example.com/b"])]),
+                                                                                "spec": .object(["containers": .array([.object(["name": "sidecar", "image": "envoy"])])])])))
+        #expect(patchedPod.spec?.containers?.map(\.name) == ["nginx", "sidecar"])   // merged by name, nginx kept
+        #expect(patchedPod.spec?.containers?.first?.image == "nginx")
+        #expect(patchedPod.metadata?.finalizers == ["example.com/b"])
+    }
+
+    @Test("strategic merge: kubectl set image, env merged by name, $patch delete, finalizers as a set; 415 for custom resources")
+    func strategicMerge() async throws {
+        let cluster = FakeCluster(namespaces: ["demo"])
+        try cluster.seed("""
+            apiVersion: apps/v1
+            kind: Deployment
+            metadata: {name: web, namespace: demo, finalizers: [a]}
+            spec:
+              selector: {matchLabels: {app: web}}
+              template:
+                metadata: {labels: {app: web}}
+                spec:
+                  containers:
+                  - {name: nginx, image: "nginx:1.27", ports: [{containerPort: 80}], env: [{name: MODE, value: slow}, {name: LOG, value: info}]}
+                  - {name: sidecar, image: envoy}
+            """)
+        let deployments = KubeClient(transport: cluster, namespace: "demo", tier: .write).deployments()
+        let patched = try await deployments.patch("web", .strategicMerge(.object([
+            "metadata": .object(["finalizers": .array(["b", "a"])]),
+            "spec": .object(["template": .object(["spec": .object(["containers": .array([
+                .object(["name": "nginx", "image": "nginx:1.28", "env": .array([.object(["name": "MODE", "value": "fast"])])]),
+                .object(["name": "sidecar", "$patch": "delete"]),
+            ])])])]),
+        ])))
+        let containers = patched.spec?.template?.spec?.containers ?? []
+        #expect(containers.map(\.name) == ["nginx"])
+        #expect(containers.first?.image == "nginx:1.28")
+        #expect(containers.first?.ports?.first?.containerPort == 80)
+        #expect(containers.first?.env?.map { "\($0.name ?? "")=\($0.value ?? "")" } == ["MODE=fast", "LOG=info"])
+        #expect(patched.metadata?.finalizers == ["a", "b"])
+        #expect(patched.metadata?.generation == 2)
     }
 
     /// Sends a recorded request to the fake and compares the answer with the recorded one: status code and
@@ -208,6 +242,9 @@ struct FakeClusterFeatureTests {
                                                       "metadata": .object(["name": "w1"]), "spec": .object(["size": 3])]))
         _ = try await widgets.create(widget)
         #expect(try await widgets.list().items.compactMap(\.metadata?.name) == ["w1"])
+        // Custom resources have no merge keys: the server refuses strategic merge for them.
+        let refused = await #expect(throws: KubeError.self) { _ = try await widgets.patch("w1", .strategicMerge(.object(["spec": .object(["size": 4])]))) }
+        #expect(refused?.statusCode == 415)
         #expect(cluster.receivedRequests.map(\.target).contains("/apis"))
     }
 
@@ -425,5 +462,70 @@ struct FakeClusterControllerTests {
         #expect(try await client.deployments().history("web").map(\.revision) == [1])   // paused: no rollout
         _ = try await client.deployments().resume("web")
         #expect(try await client.deployments().history("web").map(\.revision) == [1, 2])
+    }
+}
+
+@Suite("FakeCluster: server-side apply", .timeLimit(.minutes(1)))
+struct FakeClusterApplyTests {
+    /// Sends a recorded request (with its content type) and returns the answer's status and body.
+    func send(_ name: String, to cluster: FakeCluster) async throws -> (Int, JSONValue?) {
+        let recording = try Fixtures.recording(name)
+        var request = KubeRequest(KubeRequest.Method(rawValue: recording.request.method), target: recording.request.path,
+                                  body: recording.request.body.map { Array($0.utf8) })
+        for (header, value) in recording.request.headers where header.lowercased() == "content-type" { request.headers.add("Content-Type", value) }
+        do {
+            let (response, body) = try await cluster.data(for: request)
+            return (response.status, try Fixtures.json(body))
+        } catch let error as KubeError {
+            return (error.httpStatusCode ?? 0, try error.status.map { try Fixtures.json(Array(JSONEncoder().encode($0))) } ?? nil)
+        }
+    }
+
+    @Test("the recorded apply sequence: create, another manager edits, a conflicting apply, then force")
+    func recordedSequence() async throws {
+        let cluster = FakeCluster(namespaces: ["default", "demo"])
+        #expect(try await send("apply/01-apply-configmap-create", to: cluster).0 == 201)
+        #expect(try await send("apply/02-apply-configmap-unchanged", to: cluster).0 == 200)
+        #expect(try await send("apply/06-merge-patch-by-other-manager", to: cluster).0 == 200)
+        let (status, body) = try await send("apply/07-apply-conflict", to: cluster)
+        #expect(status == 409)
+        #expect(body == (try Fixtures.json(try Fixtures.recording("apply/07-apply-conflict").response.body)))
+        #expect(try await send("apply/08-apply-conflict-force", to: cluster).0 == 200)
+        let maps = KubeClient(transport: cluster, namespace: "demo").resources(CoreV1.ConfigMap.self)
+        let map = try await maps.get("app-config")
+        #expect(map.data?["LOG_LEVEL"] == "info" && map.data?["CACHE_TTL_SECONDS"] == "300")
+        let managers = map.metadata?.managedFields?.map { "\($0.manager ?? "") \($0.operation ?? "")" } ?? []
+        #expect(managers.contains("kubekit Apply"))
+    }
+
+    @Test("apply errors as recorded: missing field manager, namespace mismatch")
+    func recordedErrors() async throws {
+        let cluster = FakeCluster(namespaces: ["default", "demo"])
+        for name in ["apply/13-apply-missing-field-manager", "apply/14-apply-namespace-mismatch"] {
+            let recording = try Fixtures.recording(name)
+            let (status, body) = try await send(name, to: cluster)
+            #expect(status == recording.response.status, "\(name)")
+            #expect(body == (try Fixtures.json(recording.response.body)), "\(name)")
+        }
+    }
+
+    @Test("apply through the typed API and the manifest applier; fields no longer applied are removed")
+    func typedApply() async throws {
+        let cluster = FakeCluster(namespaces: ["default", "demo"])
+        let client = KubeClient(transport: cluster, namespace: "demo", tier: .write)
+        let results = try await client.apply(manifests: """
+            apiVersion: v1
+            kind: ConfigMap
+            metadata: {name: settings, namespace: demo}
+            data: {a: "1", b: "2"}
+            """)
+        #expect(results.count == 1)
+        _ = try await client.apply(manifests: """
+            apiVersion: v1
+            kind: ConfigMap
+            metadata: {name: settings, namespace: demo}
+            data: {a: "1"}
+            """)
+        #expect(try await client.resources(CoreV1.ConfigMap.self).get("settings").data == ["a": "1"])
     }
 }
