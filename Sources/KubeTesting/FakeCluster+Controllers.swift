@@ -295,6 +295,15 @@ extension FakeCluster {
 
     private func runKubelet() -> Bool {
         var changed = false
+        // Pods being deleted gracefully: the kubelet stops them and removes them (the grace period is not waited).
+        for pod in objects(Self.podType) where pod["metadata"]?["deletionTimestamp"] != nil
+            && (pod["metadata"]?["finalizers"]?.arrayValue ?? []).isEmpty {
+            guard let name = pod["metadata"]?["name"]?.stringValue, let namespace = pod["metadata"]?["namespace"]?.stringValue else { continue }
+            if (try? delete(Self.podType, namespace: namespace, name: name, dryRun: false, options: ["gracePeriodSeconds": .integer(0)])) != nil {
+                event("Killing", "Stopping container", about: pod, kind: "Pod", apiVersion: "v1", component: "kubelet")
+                changed = true
+            }
+        }
         for pod in objects(Self.podType) where pod["metadata"]?["deletionTimestamp"] == nil && !Self.isReady(pod) {
             var next = pod
             let time = JSONValue.string(Self.timestamp(now()))

@@ -106,11 +106,67 @@ extension FakeCluster {
             headers.add("Content-Type", "text/plain")
             return KubeResponse(status: 200, headers: headers, body: .bytes(Array(text.utf8)))
         case ("eviction", .post):
+            try checkDisruptionBudgets(for: try object(route.type, namespace: namespace, name: name), namespace: namespace)
             _ = try delete(route.type, namespace: namespace, name: name, dryRun: dryRun)
             return json(["kind": "Status", "apiVersion": "v1", "metadata": .object([:]), "status": "Success", "code": .integer(201)], status: 201)
         default:
             throw Failure.status(404, reason: "NotFound", message: "the server could not find the requested resource", details: [:])
         }
+    }
+
+    /// Refuses an eviction that would take a PodDisruptionBudget below what it needs, with the server's 429.
+    /// (The budget's status is computed here from the pods, where the disruption controller would write it.)
+    func checkDisruptionBudgets(for pod: JSONObject, namespace: String) throws(Failure) {
+        let labels = pod["metadata"]?["labels"]?.objectValue ?? [:]
+        let budgets = state.withLock { state in
+            state.objects.filter { $0.key.type == "policy/poddisruptionbudgets" && $0.key.namespace == namespace }.map(\.value)
+        }
+        let pods = state.withLock { state in
+            state.objects.filter { $0.key.type == "/pods" && $0.key.namespace == namespace }.map(\.value)
+        }
+        func selects(_ budget: JSONObject, _ labels: JSONObject) -> Bool {
+            let match = budget["spec"]?["selector"]?["matchLabels"]?.objectValue ?? [:]
+            return !match.isEmpty && match.allSatisfy { labels[$0.key] == $0.value }
+        }
+        for budget in budgets where selects(budget, labels) {
+            let covered = pods.filter { selects(budget, $0["metadata"]?["labels"]?.objectValue ?? [:]) }
+            let healthy = covered.filter { pod in
+                (pod["status"]?["conditions"]?.arrayValue ?? []).contains { $0["type"]?.stringValue == "Ready" && $0["status"]?.stringValue == "True" }
+            }.count
+            let spec = budget["spec"]?.objectValue ?? [:]
+            func count(_ value: JSONValue?) -> Int? {
+                switch value {
+                case .integer(let number)?: return Int(number)
+                case .string(let text)? where text.hasSuffix("%"):
+                    return Int(text.dropLast()).map { Int((Double($0) / 100 * Double(covered.count)).rounded(.up)) }
+                default: return nil
+                }
+            }
+            let needed = count(spec["minAvailable"]) ?? count(spec["maxUnavailable"]).map { covered.count - $0 } ?? covered.count
+            guard healthy - 1 < needed else { continue }
+            throw Failure.status(429, reason: "TooManyRequests", message: "Cannot evict pod as it would violate the pod's disruption budget.",
+                                 details: ["causes": .array([.object([
+                                     "reason": "DisruptionBudget",
+                                     "message": .string("The disruption budget \(budget["metadata"]?["name"]?.stringValue ?? "") needs \(needed) healthy pods and has \(healthy) currently"),
+                                 ])])])
+        }
+    }
+
+    /// Sends a BOOKMARK (the current resourceVersion) to every open watch that asked for bookmarks, as the
+    /// server does about once a minute.
+    public func sendBookmarks() {
+        state.withLock { state in
+            for watcher in state.watchers.values where watcher.query.values("allowWatchBookmarks").contains("true") {
+                guard let type = state.types.values.first(where: { "\($0.group)/\($0.plural)" == watcher.typeKey }) else { continue }
+                watcher.writer.write(Self.bookmark(type, version: state.resourceVersion))
+            }
+        }
+    }
+
+    static func bookmark(_ type: ResourceType, version: Int, initialEventsEnd: Bool = false) -> [UInt8] {
+        var metadata: JSONObject = ["resourceVersion": .string(String(version))]
+        if initialEventsEnd { metadata["annotations"] = .object(["k8s.io/initial-events-end": "true"]) }
+        return line("BOOKMARK", ["kind": .string(type.kind), "apiVersion": .string(type.apiVersion), "metadata": .object(metadata)])
     }
 
     /// The autoscaling/v1 Scale of a workload.

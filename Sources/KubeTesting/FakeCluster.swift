@@ -284,7 +284,13 @@ public final class FakeCluster: KubeTransport {
             return json(try patch(request, type: route.type, namespace: route.namespace ?? "", name: name, dryRun: dryRun))
         case (.delete, let name?):
             let options = (request.body?.isEmpty == false) ? try parse(request.body, type: route.type) : [:]
-            return json(try delete(route.type, namespace: route.namespace ?? "", name: name, dryRun: dryRun, options: options))
+            let namespace = route.namespace ?? ""
+            let result = try delete(route.type, namespace: namespace, name: name, dryRun: dryRun, options: options)
+            // Still there (finalizers, a graceful pod deletion) or a dry run: the object. Gone: a Success Status.
+            if dryRun || state.withLock({ $0.objects[key(route.type, namespace, name)] != nil }) { return json(result) }
+            return json(["kind": "Status", "apiVersion": "v1", "metadata": .object([:]), "status": "Success",
+                         "details": .object(["name": .string(name), "group": route.type.group.isEmpty ? nil : .string(route.type.group),
+                                             "kind": .string(route.type.plural), "uid": result["metadata"]?["uid"]].compacted)])
         case (.delete, nil):
             // deletecollection: every object the selectors match; answers the list of what was deleted.
             let options = (request.body?.isEmpty == false) ? try parse(request.body, type: route.type) : [:]
@@ -326,6 +332,40 @@ public final class FakeCluster: KubeTransport {
         return object
     }
 
+    /// The basics kube-apiserver validates on create and update: the name's format, and for pods (and the
+    /// pod templates of workloads) each container's name and image. Every problem is reported at once, as
+    /// the server aggregates them: `Pod "x" is invalid: [field: ..., field: ...]`.
+    static func validate(_ object: JSONObject, name: String, type: ResourceType) throws(Failure) {
+        var causes: [(field: String, reason: String, message: String)] = []
+        if !isSubdomain(name) {
+            let rule = "a lowercase RFC 1123 subdomain must consist of lower case alphanumeric characters, '-' or '.', and must start and end with an alphanumeric character (e.g. 'example.com', regex used for validation is '[a-z0-9]([-a-z0-9]*[a-z0-9])?(\\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*')"
+            causes.append(("metadata.name", "FieldValueInvalid", "Invalid value: \"\(name)\": \(rule)"))
+        }
+        let podSpec: (JSONValue?, String)? = switch (type.group, type.kind) {
+        case ("", "Pod"): (object["spec"], "spec")
+        case ("apps", "Deployment"), ("apps", "ReplicaSet"), ("apps", "StatefulSet"), ("apps", "DaemonSet"), ("batch", "Job"):
+            (object["spec"]?["template"]?["spec"], "spec.template.spec")
+        default: nil
+        }
+        if let (spec, prefix) = podSpec, let spec {
+            for (index, container) in (spec["containers"]?.arrayValue ?? []).enumerated() {
+                if (container["name"]?.stringValue ?? "").isEmpty {
+                    causes.append(("\(prefix).containers[\(index)].name", "FieldValueRequired", "Required value"))
+                }
+                if (container["image"]?.stringValue ?? "").isEmpty {
+                    causes.append(("\(prefix).containers[\(index)].image", "FieldValueRequired", "Required value"))
+                }
+            }
+        }
+        guard !causes.isEmpty else { return }
+        let listed = causes.map { "\($0.field): \($0.message)" }
+        let summary = listed.count == 1 ? listed[0] : "[" + listed.joined(separator: ", ") + "]"
+        throw Failure.status(422, reason: "Invalid", message: "\(type.kind) \"\(name)\" is invalid: \(summary)",
+                             details: ["name": .string(name), "kind": .string(type.kind), "causes": .array(causes.map { cause in
+                                 .object(["reason": .string(cause.reason), "message": .string(cause.message), "field": .string(cause.field)])
+                             })])
+    }
+
     /// An RFC 1123 subdomain: dot-separated labels of lower-case letters, digits and '-', each starting and
     /// ending with a letter or digit.
     static func isSubdomain(_ name: String) -> Bool {
@@ -352,12 +392,7 @@ public final class FakeCluster: KubeTransport {
                                  details: ["kind": .string(type.kind), "causes": .array([.object([
                                      "reason": "FieldValueRequired", "message": "Required value: name or generateName is required", "field": "metadata.name"])])])
         }
-        guard Self.isSubdomain(name) else {
-            let rule = "a lowercase RFC 1123 subdomain must consist of lower case alphanumeric characters, '-' or '.', and must start and end with an alphanumeric character (e.g. 'example.com', regex used for validation is '[a-z0-9]([-a-z0-9]*[a-z0-9])?(\\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*')"
-            throw Failure.status(422, reason: "Invalid", message: "\(type.kind) \"\(name)\" is invalid: metadata.name: Invalid value: \"\(name)\": \(rule)",
-                                 details: ["name": .string(name), "kind": .string(type.kind), "causes": .array([.object([
-                                     "reason": "FieldValueInvalid", "message": .string("Invalid value: \"\(name)\": \(rule)"), "field": "metadata.name"])])])
-        }
+        try Self.validate(object, name: name, type: type)
         let namespaceType = ResourceType.builtIn.first { $0.plural == "namespaces" }!
         return try state.withLock { state throws -> JSONObject in
             if type.namespaced {
@@ -379,7 +414,7 @@ public final class FakeCluster: KubeTransport {
             if type.namespaced { metadata["namespace"] = .string(namespace) }
             metadata["uid"] = seeded["uid"] ?? .string(UUID().uuidString.lowercased())
             metadata["creationTimestamp"] = seeded["creationTimestamp"] ?? .string(Self.timestamp(now()))
-            if object["spec"] != nil { metadata["generation"] = .integer(1) }
+            if object["spec"] != nil { metadata["generation"] = seeded["generation"] ?? .integer(1) }
             return commit(object, metadata: metadata, as: "ADDED", key: objectKey, type: type, dryRun: dryRun, in: &state)
         }
     }
@@ -507,6 +542,22 @@ public final class FakeCluster: KubeTransport {
                 }
                 return object
             }
+            let grace: Int64 = {
+                if case .integer(let seconds)? = options["gracePeriodSeconds"] { return seconds }
+                if case .integer(let seconds)? = object["spec"]?["terminationGracePeriodSeconds"] { return seconds }
+                return 30
+            }()
+            if type.group.isEmpty, type.kind == "Pod", state.controllers.contains(.kubelet), object["spec"]?["nodeName"] != nil,
+               grace > 0, metadata["deletionTimestamp"] == nil {
+                // Graceful deletion: the pod is marked and the kubelet finishes it (the fake's kubelet at once,
+                // on its next pass).
+                metadata["deletionTimestamp"] = .string(Self.timestamp(now().addingTimeInterval(TimeInterval(grace))))
+                metadata["deletionGracePeriodSeconds"] = .integer(grace)
+                object["metadata"] = .object(metadata)
+                state.objects[objectKey] = object
+                record(&state, "MODIFIED", type: type, namespace: objectKey.namespace, object: object)
+                return object
+            }
             if !(metadata["finalizers"]?.arrayValue ?? []).isEmpty {
                 // Finalizers hold the object: it is marked, and goes when the last finalizer is removed.
                 if metadata["deletionTimestamp"] == nil {
@@ -573,10 +624,22 @@ public final class FakeCluster: KubeTransport {
         let (all, current, compacted) = state.withLock { state in
             let typeKey = "\(route.type.group)/\(route.type.plural)"
             let items = state.objects.filter { $0.key.type == typeKey && (route.namespace == nil || $0.key.namespace == route.namespace) }
-                .map { (key: $0.key.namespace.isEmpty ? $0.key.name : "\($0.key.namespace)/\($0.key.name)", object: $0.value) }
+                // Keys as etcd holds them below the request's prefix, so continue tokens read like the server's.
+                .map { (key: route.namespace != nil || $0.key.namespace.isEmpty ? "/\($0.key.name)" : "/\($0.key.namespace)/\($0.key.name)",
+                        object: $0.value) }
                 .sorted { $0.key < $1.key }
                 .filter { query.matches($0.object, type: route.type) }
             return (items, state.resourceVersion, state.compactedThrough)
+        }
+        if let requested = query.values("resourceVersion").first.flatMap({ Int($0) }), requested > 0 {
+            if requested > current {
+                throw Failure.status(504, reason: "Timeout", message: "Too large resource version: \(requested), current: \(current)",
+                                     details: ["causes": .array([.object(["reason": "ResourceVersionTooLarge", "message": "Too large resource version"])]),
+                                               "retryAfterSeconds": .integer(1)])
+            }
+            if query.values("resourceVersionMatch").contains("Exact"), requested < compacted {
+                throw Failure.status(410, reason: "Expired", message: "too old resource version: \(requested) (\(compacted))", details: nil)
+            }
         }
         // Paging: limit, and continue tokens in kube-apiserver's format. (Simplification: later pages show the
         // current state, not the snapshot of the first page's resourceVersion.)
@@ -654,10 +717,7 @@ public final class FakeCluster: KubeTransport {
                 }
                 if query.values("sendInitialEvents").contains("true"), query.values("allowWatchBookmarks").contains("true") {
                     // Watch-list: the initial state ends with a bookmark carrying this annotation.
-                    let bookmark: JSONObject = ["kind": .string(route.type.kind), "apiVersion": .string(route.type.apiVersion),
-                                                "metadata": .object(["resourceVersion": .string(String(state.resourceVersion)),
-                                                                     "annotations": .object(["k8s.io/initial-events-end": "true"])])]
-                    writer.write(Self.line("BOOKMARK", bookmark))
+                    writer.write(Self.bookmark(route.type, version: state.resourceVersion, initialEventsEnd: true))
                 }
             }
             state.nextWatcher += 1
@@ -671,8 +731,15 @@ public final class FakeCluster: KubeTransport {
             }
             writer.onCancel(end)
             if let seconds = query.values("timeoutSeconds").first.flatMap({ Int($0) }) {
-                Task {
+                let bookmarks = query.values("allowWatchBookmarks").contains("true")
+                let type = route.type
+                Task { [state] in
                     try? await Task.sleep(for: .seconds(seconds))
+                    // As the server does: a bookmark with the current version right before a timed-out watch ends.
+                    if bookmarks {
+                        let (watcher, version) = state.withLock { ($0.watchers[id], $0.resourceVersion) }
+                        watcher?.writer.write(Self.bookmark(type, version: version))
+                    }
                     end()
                 }
             }
@@ -715,7 +782,8 @@ public final class FakeCluster: KubeTransport {
 }
 
 extension Dictionary where Key == String, Value == JSONValue? {
+    /// The members that are not `nil`, in the server's order (name, group, kind, uid).
     fileprivate var compacted: JSONObject {
-        JSONObject(["name", "group", "kind"].compactMap { key in self[key].flatMap { $0 }.map { (key, $0) } })
+        JSONObject(["name", "group", "kind", "uid"].compactMap { key in self[key].flatMap { $0 }.map { (key, $0) } })
     }
 }

@@ -529,3 +529,144 @@ struct FakeClusterApplyTests {
         #expect(try await client.resources(CoreV1.ConfigMap.self).get("settings").data == ["a": "1"])
     }
 }
+
+@Suite("FakeCluster: validation, disruption budgets, graceful deletion, bookmarks, versions", .timeLimit(.minutes(1)))
+struct FakeClusterMoreTests {
+    @Test("an invalid pod reports every problem at once, as recorded")
+    func invalid() async throws {
+        let cluster = FakeCluster(namespaces: ["demo"])
+        try await FakeClusterTests().replay("errors/07-422-invalid", on: cluster)
+    }
+
+    @Test("an eviction that would break a PodDisruptionBudget is the recorded 429")
+    func disruptionBudget() async throws {
+        let cluster = FakeCluster(namespaces: ["demo"])
+        let ready = "status: {phase: Running, conditions: [{type: Ready, status: \"True\"}]}"
+        try cluster.seed(["q425z", "a1b2c", "d3e4f"].map { suffix in """
+            apiVersion: v1
+            kind: Pod
+            metadata: {name: web-f9cfb4c88-\(suffix), namespace: demo, labels: {app: web}}
+            spec: {containers: [{name: nginx, image: nginx}]}
+            \(ready)
+            """ }.joined(separator: "\n---\n") + """
+
+            ---
+            apiVersion: policy/v1
+            kind: PodDisruptionBudget
+            metadata: {name: web-pdb, namespace: demo}
+            spec: {minAvailable: 3, selector: {matchLabels: {app: web}}}
+            """)
+        try await FakeClusterTests().replay("errors/21-429-eviction-blocked-by-pdb", on: cluster)
+        // With room in the budget the eviction goes through.
+        try cluster.seed("""
+            apiVersion: v1
+            kind: Pod
+            metadata: {name: web-extra, namespace: demo, labels: {app: web}}
+            spec: {containers: [{name: nginx, image: nginx}]}
+            \(ready)
+            """)
+        let pods = KubeClient(transport: cluster, namespace: "demo", tier: .write).pods()
+        try await pods.evict("web-f9cfb4c88-q425z")
+        #expect(try await pods.list().items.count == 3)
+    }
+
+    @Test("with the kubelet on, a pod is deleted gracefully: marked first, then gone")
+    func gracefulDeletion() async throws {
+        let cluster = FakeCluster(namespaces: ["demo"])
+        cluster.enableControllers(.kubelet)
+        try cluster.seed(#"{"apiVersion":"v1","kind":"Pod","metadata":{"name":"p","namespace":"demo"},"spec":{"containers":[{"name":"c","image":"i"}]}}"#)
+        let pods = KubeClient(transport: cluster, namespace: "demo", tier: .write).pods()
+        let start = cluster.resourceVersion
+        let deleted = try await pods.delete("p")
+        if case .deleting(let pod) = deleted {
+            #expect(pod.metadata?.deletionGracePeriodSeconds == 30)
+        } else {
+            Issue.record("expected the marked pod back")
+        }
+        var stream = try await pods.watchStream(WatchOptions(resourceVersion: String(start), timeoutSeconds: 5)).makeAsyncIterator()
+        #expect(try await stream.next()?.type == "MODIFIED")
+        #expect(try await stream.next()?.type == "DELETED")
+        await #expect(throws: KubeError.self) { _ = try await pods.get("p") }
+    }
+
+    @Test("bookmarks on request; list versions that are too new or compacted")
+    func bookmarksAndVersions() async throws {
+        let cluster = FakeCluster(namespaces: ["demo"])
+        try cluster.seed(#"{"apiVersion":"v1","kind":"ConfigMap","metadata":{"name":"a","namespace":"demo"}}"#)
+        let maps = KubeClient(transport: cluster, namespace: "demo").resources(CoreV1.ConfigMap.self)
+        var stream = try await maps.watchStream(WatchOptions(resourceVersion: String(cluster.resourceVersion), timeoutSeconds: 30)).makeAsyncIterator()
+        cluster.sendBookmarks()
+        guard case .bookmark(let marker)? = try await stream.next() else { Issue.record("no bookmark"); return }
+        #expect(marker.metadata?.resourceVersion == String(cluster.resourceVersion))
+
+        let tooNew = await #expect(throws: KubeError.self) {
+            _ = try await cluster.data(for: KubeRequest(path: "/api/v1/namespaces/demo/configmaps", query: [("resourceVersion", "999999")]))
+        }
+        #expect(tooNew?.statusCode == 504)
+        #expect(tooNew?.status?.details?.causes?.first?.reason == "ResourceVersionTooLarge")
+        let old = cluster.resourceVersion
+        try cluster.seed(#"{"apiVersion":"v1","kind":"ConfigMap","metadata":{"name":"b","namespace":"demo"}}"#)
+        cluster.compact()
+        let gone = await #expect(throws: KubeError.self) {
+            _ = try await cluster.data(for: KubeRequest(path: "/api/v1/namespaces/demo/configmaps",
+                                                        query: [("resourceVersion", String(old)), ("resourceVersionMatch", "Exact")]))
+        }
+        #expect(gone?.isGoneOrExpired == true)
+    }
+}
+
+@Suite("FakeCluster replays the recorded exchanges it can serve", .timeLimit(.minutes(1)))
+struct FakeClusterReplayTests {
+    /// A body with the values that legitimately differ between two servers replaced: uids, timestamps,
+    /// resourceVersions (and continue tokens, which carry one).
+    static func normalized(_ value: JSONValue?) -> JSONValue? {
+        let volatile: Set<String> = ["uid", "resourceVersion", "creationTimestamp", "time", "lastTransitionTime", "lastUpdateTime",
+                                     "startTime", "startedAt", "finishedAt", "lastProbeTime", "continue", "deletionTimestamp"]
+        switch value {
+        case .object(let object)?:
+            return .object(JSONObject(object.map { ($0.key, volatile.contains($0.key) ? .string("*") : normalized($0.value) ?? .null) }))
+        case .array(let items)?:
+            return .array(items.map { normalized($0) ?? .null })
+        default:
+            return value
+        }
+    }
+
+    /// A cluster holding the items of a recorded list.
+    func cluster(seededFrom name: String) throws -> FakeCluster {
+        let body = try #require(try Fixtures.json(try Fixtures.recording(name).response.body)?.objectValue)
+        let kind = String((body["kind"]?.stringValue ?? "").dropLast(4))   // PodList → Pod
+        let items = body["items"]?.arrayValue ?? []
+        let namespaces = Set(items.compactMap { $0["metadata"]?["namespace"]?.stringValue })
+        let cluster = FakeCluster(namespaces: Array(namespaces).sorted())
+        for item in items {
+            var object = item.objectValue ?? [:]
+            object["apiVersion"] = body["apiVersion"]
+            object["kind"] = .string(kind)
+            try cluster.seed(JSONValue.object(object).jsonText)
+        }
+        return cluster
+    }
+
+    func replay(_ name: String, on cluster: FakeCluster) async throws {
+        let recording = try Fixtures.recording(name)
+        let (status, body) = try await FakeClusterApplyTests().send(name, to: cluster)
+        #expect(status == recording.response.status, "\(name)")
+        #expect(Self.normalized(body) == Self.normalized(try Fixtures.json(recording.response.body)), "\(name)")
+    }
+
+    @Test("pod lists: plain, by label, by field, and page by page with the server's own continue tokens")
+    func podLists() async throws {
+        let cluster = try cluster(seededFrom: "pods/03-list-pods")
+        for name in ["pods/03-list-pods", "pods/04-list-pods-label-selector", "pods/09-list-pods-field-selector-running",
+                     "pods/05-list-pods-limit-page1", "pods/06-list-pods-limit-page2", "pods/07-list-pods-limit-page3"] {
+            try await replay(name, on: cluster)
+        }
+    }
+
+    @Test("deployment and ReplicaSet lists")
+    func workloadLists() async throws {
+        try await replay("deployments/02-list-deployments", on: try cluster(seededFrom: "deployments/02-list-deployments"))
+        try await replay("deployments/09-list-replicasets-label-selector", on: try cluster(seededFrom: "deployments/09-list-replicasets-label-selector"))
+    }
+}
