@@ -114,7 +114,7 @@ let package = Package(
         // MARK: Benchmarks (measured with the peer harness; see Documentation/Benchmarks.md)
         .executableTarget(
             name: "KubeKitBench",
-            dependencies: ["KubeConfig", "KubeErrors", "KubeTransport", "KubeResources", "KubeRuntime", "KubeStreamTestServer"],
+            dependencies: ["KubeConfig", "KubeErrors", "KubeTransport", "KubeResources", "KubeRuntime", "KubeTesting", "KubeStreamTestServer"],
             path: "Benchmarks/KubeKitBench",
             swiftSettings: swiftSettings
         ),

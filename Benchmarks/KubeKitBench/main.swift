@@ -11,6 +11,7 @@
 //   kubekit-bench port-forward-copy BYTES [--pod NAME] [--port P] [--kubeconfig FILE] [--test-server]
 //   kubekit-bench serve-exec SECONDS KUBECONFIG          (the test server for `kubectl exec`, side by side)
 //   kubekit-bench informer-pods [--events N] [--kubeconfig FILE] [--namespace NS]
+//   kubekit-bench fake-list N                      (KubeTesting's FakeCluster: seed N pods, list them, no server)
 //
 // Every command that talks to a server takes --timeout SECONDS: the per-call time budget (default 30).
 // get-pod: N GETs of one pod (sequential, or C in flight), each decoded; prints the number decoded.
@@ -31,6 +32,8 @@
 // informer-pods: an Informer on the namespace's pods (list, then watch) until N events were delivered
 //   (default: the list's objects + 50,000); prints the objects held, and on stderr the resident memory the
 //   store added per 1,000 objects and the events per second of the watch phase.
+// fake-list: seeds a FakeCluster with N pods and lists them through KubeClient (typed decoding included) 5
+//   times; prints N, and on stderr the seeding time and the fastest and slowest list.
 // watch-pods: one watch request, every event decoded until the stream ends; prints the events decoded.
 //   With --resume, the resilient watch (re-watch from the last resourceVersion, re-list on 410) runs until
 //   SIGINT or SIGTERM, then prints the number of distinct events (type, uid, resourceVersion) and exits 0.
@@ -42,6 +45,7 @@ import KubeErrors
 import KubeResources
 import KubeRuntime
 import KubeStreamTestServer
+import KubeTesting
 import KubeTransport
 #if canImport(Glibc)
 import Glibc
@@ -173,6 +177,35 @@ func serveExec(_ arguments: Arguments) async throws -> Int {
     FileHandle.standardError.write(Data("serve-exec: listening on 127.0.0.1:\(server.port) for \(seconds) s\n".utf8))
     try await Task.sleep(for: .seconds(seconds))
     return server.requests.count
+}
+
+func fakeList(_ arguments: Arguments) async throws -> Int {
+    guard let count = arguments.positional.first.flatMap(Int.init) else { fail("fake-list needs a count") }
+    let cluster = FakeCluster(namespaces: ["default", "bench"])
+    let seedStart = ContinuousClock.now
+    var manifests: [String] = []
+    for index in 0..<count {
+        manifests.append(#"{"apiVersion":"v1","kind":"Pod","metadata":{"name":"pod-\#(index)","namespace":"bench","labels":{"app":"web","shard":"\#(index % 10)"}},"spec":{"nodeName":"n\#(index % 5)","containers":[{"name":"app","image":"registry.example.com/app:1.\#(index % 7)","ports":[{"containerPort":8080}]}]},"status":{"phase":"Running"}}"#)
+        if manifests.count == 1000 {
+            try cluster.seed(manifests.joined(separator: "\n---\n"))
+            manifests.removeAll()
+        }
+    }
+    if !manifests.isEmpty { try cluster.seed(manifests.joined(separator: "\n---\n")) }
+    let seeded = ContinuousClock.now - seedStart
+    let pods = KubeClient(transport: cluster, namespace: "bench").pods()
+    var times: [Duration] = []
+    var listed = 0
+    for _ in 0..<5 {
+        let start = ContinuousClock.now
+        listed = try await pods.list().items.count
+        times.append(ContinuousClock.now - start)
+    }
+    let selectorStart = ContinuousClock.now
+    let selected = try await pods.list(ListOptions(labelSelector: .equals("shard", "3"))).items.count
+    let selectorTime = ContinuousClock.now - selectorStart
+    FileHandle.standardError.write(Data("fake-list: \(count) pods seeded in \(seeded); list of \(listed): fastest \(times.min()!), slowest \(times.max()!); label-selected \(selected) in \(selectorTime)\n".utf8))
+    return listed
 }
 
 /// Resident memory after glibc returned its free pages (malloc_trim, looked up at run time: the Glibc
@@ -404,8 +437,10 @@ do {
         print(try await serveExec(arguments))
     case "informer-pods":
         print(try await informerPods(arguments))
+    case "fake-list":
+        print(try await fakeList(arguments))
     default:
-        fail("unknown command \"\(arguments.command)\"; commands: get-pod, list-pods, watch-pods, yaml, yaml-input, exec-cat, port-forward-copy, serve-exec, informer-pods")
+        fail("unknown command \"\(arguments.command)\"; commands: get-pod, list-pods, watch-pods, yaml, yaml-input, exec-cat, port-forward-copy, serve-exec, informer-pods, fake-list")
     }
 } catch {
     fail("\(error)")

@@ -7,8 +7,15 @@ extension FakeCluster {
     /// The query of a list or watch: selectors and watch parameters.
     struct Query: Sendable {
         var items: [(name: String, value: String)]
+        /// The label selectors, parsed once (`nil`: one does not parse, and `validate` refuses it).
+        let labelSelectors: [[Requirement]]?
 
-        init(_ request: KubeRequest) { items = request.query }
+        init(_ request: KubeRequest) {
+            items = request.query
+            let selectors = request.query.filter { $0.name == "labelSelector" }.map(\.value)
+            let parsed = selectors.compactMap { try? Self.labelRequirements($0) }
+            labelSelectors = parsed.count == selectors.count ? parsed : nil
+        }
 
         func values(_ name: String) -> [String] { items.filter { $0.name == name }.map(\.value) }
 
@@ -53,8 +60,8 @@ extension FakeCluster {
         func matches(_ object: JSONObject, type: ResourceType) -> Bool {
             let metadata = object["metadata"]?.objectValue ?? [:]
             let labels = metadata["labels"]?.objectValue ?? [:]
-            for selector in values("labelSelector") {
-                guard let requirements = try? Self.labelRequirements(selector) else { return false }
+            guard let selectors = labelSelectors else { return false }
+            for requirements in selectors {
                 for requirement in requirements where !requirement(labels) { return false }
             }
             for selector in values("fieldSelector") {

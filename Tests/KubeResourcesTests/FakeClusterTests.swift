@@ -670,3 +670,21 @@ struct FakeClusterReplayTests {
         try await replay("deployments/09-list-replicasets-label-selector", on: try cluster(seededFrom: "deployments/09-list-replicasets-label-selector"))
     }
 }
+
+extension FakeClusterReplayTests {
+    @Test("single objects and subresources: a pod, a deployment, its scale and status")
+    func objects() async throws {
+        let pods = try cluster(seededFrom: "pods/03-list-pods")
+        try await replay("pods/01-get-running-pod", on: pods)
+        let deployment = try Fixtures.json(try Fixtures.recording("deployments/01-get-deployment").response.body)
+        let cluster = FakeCluster(namespaces: ["demo"])
+        try cluster.seed(try #require(deployment).jsonText)
+        for name in ["deployments/01-get-deployment", "deployments/03-get-scale"] {
+            try await replay(name, on: cluster)
+        }
+        // The status was recorded later, after more rollouts: seed that state for it.
+        let later = FakeCluster(namespaces: ["demo"])
+        try later.seed(try #require(try Fixtures.json(try Fixtures.recording("deployments/08-get-status").response.body)).jsonText)
+        try await replay("deployments/08-get-status", on: later)
+    }
+}
