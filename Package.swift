@@ -171,6 +171,7 @@ let package = Package(
         .testTarget(
             name: "KubeResourcesTests",
             dependencies: ["KubeResources", "KubeConfig", "KubeErrors", "KubeTransport", "KubeTesting", "KubeStreamTestServer", "KubeRuntime"],
+            exclude: ["Golden"],
             swiftSettings: swiftSettings
         ),
         .testTarget(

@@ -143,7 +143,8 @@ func serveExec(_ arguments: Arguments) async throws -> Int {
     let recordings = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
         .deletingLastPathComponent().appendingPathComponent("Tests/Recordings")
     var documents: [String: (contentType: String, body: String)] = [:]
-    for name in ["discovery/01-version", "discovery/08-api-aggregated-v2", "discovery/07-apis-aggregated-v2", "pods/01-get-running-pod"] {
+    for name in ["discovery/01-version", "discovery/08-api-aggregated-v2", "discovery/07-apis-aggregated-v2", "pods/01-get-running-pod",
+                 "pods/20-list-pods-as-table"] {
         let data = try Data(contentsOf: recordings.appendingPathComponent(name + ".json"))
         let json = try JSONSerialization.jsonObject(with: data)
         guard let recording = (json as? [[String: Any]])?.first ?? json as? [String: Any],
