@@ -144,7 +144,7 @@ func serveExec(_ arguments: Arguments) async throws -> Int {
         .deletingLastPathComponent().appendingPathComponent("Tests/Recordings")
     var documents: [String: (contentType: String, body: String)] = [:]
     for name in ["discovery/01-version", "discovery/08-api-aggregated-v2", "discovery/07-apis-aggregated-v2", "pods/01-get-running-pod",
-                 "pods/20-list-pods-as-table"] {
+                 "pods/20-list-pods-as-table", "apply/03-apply-configmap-changed"] {
         let data = try Data(contentsOf: recordings.appendingPathComponent(name + ".json"))
         let json = try JSONSerialization.jsonObject(with: data)
         guard let recording = (json as? [[String: Any]])?.first ?? json as? [String: Any],
@@ -153,6 +153,11 @@ func serveExec(_ arguments: Arguments) async throws -> Int {
         let headers = response["headers"] as? [String: String] ?? [:]
         documents[path] = (headers.first { $0.key.lowercased() == "content-type" }?.value ?? "application/json", body)
     }
+    // The configmap's recorded answer was to a PATCH; kubectl describe GETs it. No events recorded for it.
+    if let configMap = documents["/api/v1/namespaces/demo/configmaps/app-config?fieldManager=kubekit"] {
+        documents["/api/v1/namespaces/demo/configmaps/app-config"] = configMap
+    }
+    documents["/api/v1/namespaces/demo/events"] = ("application/json", #"{"kind":"EventList","apiVersion":"v1","metadata":{"resourceVersion":"1"},"items":[]}"#)
     let server = try StreamTestServer(pods: ["web", "web-555cfbbb78-bj66h"], documents: documents)
     defer { server.stop() }
     let ca = Data(StreamTestServer.resource("ca.pem")).base64EncodedString()

@@ -1,0 +1,40 @@
+import Foundation
+import Testing
+import KubeConfig
+import KubeTesting
+import KubeTransport
+@testable import KubeResources
+
+@Suite("describe as kubectl prints it", .timeLimit(.minutes(1)))
+struct DescribeTests {
+    @Test("a ConfigMap, byte for byte as kubectl 1.32 describes the recorded object (golden file made with kubectl)")
+    func configMap() async throws {
+        let recording = try Fixtures.recording("apply/03-apply-configmap-changed")
+        let cluster = FakeCluster(namespaces: ["demo"])
+        try cluster.seed(recording.response.body)
+        let text = try await KubeClient(transport: cluster, namespace: "demo").resources(CoreV1.ConfigMap.self).describe("app-config")
+        #expect(text == (try TableTests.golden("configmap-describe.txt")))
+    }
+
+    @Test("labels and annotations on several lines; events as a table with ages")
+    func sections() throws {
+        let now = Date(timeIntervalSince1970: 1_764_590_400)
+        #expect(KubeDescribe.tabulate(KubeDescribe.multiline("Labels", ["b": "2", "a": "1"]) + KubeDescribe.multiline("Annotations", nil))
+                == "Labels:       a=1\n              b=2\nAnnotations:  <none>\n")
+        var event = CoreV1.Event(involvedObject: CoreV1.ObjectReference(), metadata: MetaV1.ObjectMeta())
+        event.type = "Normal"
+        event.reason = "Pulled"
+        event.message = "Container image pulled"
+        event.source = CoreV1.EventSource(component: "kubelet")
+        event.count = 3
+        event.firstTimestamp = Time(secondsSinceEpoch: 1_764_590_400 - 600, nanoseconds: 0)
+        event.lastTimestamp = Time(secondsSinceEpoch: 1_764_590_400 - 42, nanoseconds: 0)
+        #expect(KubeDescribe.tabulate(KubeDescribe.describeEvents([event], now: now)) == """
+            Events:
+              Type    Reason  Age                From     Message
+              ----    ------  ----               ----     -------
+              Normal  Pulled  42s (x3 over 10m)  kubelet  Container image pulled
+
+            """)
+    }
+}
