@@ -158,6 +158,10 @@ func serveExec(_ arguments: Arguments) async throws -> Int {
         documents["/api/v1/namespaces/demo/configmaps/app-config"] = configMap
     }
     documents["/api/v1/namespaces/demo/events"] = ("application/json", #"{"kind":"EventList","apiVersion":"v1","metadata":{"resourceVersion":"1"},"items":[]}"#)
+    // A namespace for `kubectl describe namespace demo` (no quota, no limit range).
+    documents["/api/v1/namespaces/demo"] = ("application/json", #"{"kind":"Namespace","apiVersion":"v1","metadata":{"name":"demo","uid":"5a1f0c7e-1111-4d6e-9a51-2b3c4d5e6f70","resourceVersion":"12","creationTimestamp":"2026-11-22T10:40:00Z","labels":{"kubernetes.io/metadata.name":"demo","team":"shop"},"annotations":{"owner":"platform"}},"spec":{"finalizers":["kubernetes"]},"status":{"phase":"Active"}}"#)
+    documents["/api/v1/namespaces/demo/resourcequotas"] = ("application/json", #"{"kind":"ResourceQuotaList","apiVersion":"v1","metadata":{"resourceVersion":"1"},"items":[{"metadata":{"name":"compute","namespace":"demo"},"spec":{"hard":{"pods":"10","requests.cpu":"4"}},"status":{"hard":{"pods":"10","requests.cpu":"4"},"used":{"pods":"5","requests.cpu":"1500m"}}}]}"#)
+    documents["/api/v1/namespaces/demo/limitranges"] = ("application/json", #"{"kind":"LimitRangeList","apiVersion":"v1","metadata":{"resourceVersion":"1"},"items":[]}"#)
     let server = try StreamTestServer(pods: ["web", "web-555cfbbb78-bj66h"], documents: documents)
     defer { server.stop() }
     let ca = Data(StreamTestServer.resource("ca.pem")).base64EncodedString()

@@ -66,6 +66,8 @@ public final class FakeCluster: KubeTransport {
             .init(group: "", version: "v1", kind: "ServiceAccount", plural: "serviceaccounts", namespaced: true),
             .init(group: "", version: "v1", kind: "Event", plural: "events", namespaced: true),
             .init(group: "", version: "v1", kind: "PersistentVolumeClaim", plural: "persistentvolumeclaims", namespaced: true),
+            .init(group: "", version: "v1", kind: "ResourceQuota", plural: "resourcequotas", namespaced: true),
+            .init(group: "", version: "v1", kind: "LimitRange", plural: "limitranges", namespaced: true),
             .init(group: "", version: "v1", kind: "Namespace", plural: "namespaces", namespaced: false),
             .init(group: "", version: "v1", kind: "Node", plural: "nodes", namespaced: false),
             .init(group: "apps", version: "v1", kind: "Deployment", plural: "deployments", namespaced: true),

@@ -4,7 +4,7 @@ import KubeErrors
 /// `kubectl describe` text, laid out as kubectl lays it out (its tabwriter: cells padded to the widest in
 /// their block plus two spaces).
 ///
-/// So far ConfigMaps; the other kinds of `kubectl describe` follow (issue 11).
+/// So far ConfigMaps and Namespaces; the other kinds of `kubectl describe` follow (issue 11).
 public enum KubeDescribe {
     /// A ConfigMap: name, namespace, labels, annotations, each data key with its value, binary keys with their
     /// sizes, and the events (`nil`: not looked up, so no Events section).
@@ -13,7 +13,7 @@ public enum KubeDescribe {
         text += "Name:\t\(configMap.metadata?.name ?? "")\n"
         text += "Namespace:\t\(configMap.metadata?.namespace ?? "")\n"
         text += multiline("Labels", configMap.metadata?.labels)
-        text += multiline("Annotations", configMap.metadata?.annotations?.filter { $0.key != "kubectl.kubernetes.io/last-applied-configuration" })
+        text += annotations(configMap.metadata?.annotations)
         text += "\nData\n====\n"
         for (key, value) in (configMap.data ?? [:]).sorted(by: { $0.key < $1.key }) {
             text += "\(key):\n----\n\(value)\n\n"
@@ -27,12 +27,56 @@ public enum KubeDescribe {
         return tabulate(text)
     }
 
-    /// `Labels:\tk=v` then `\tk=v` per further key, sorted; `<none>` when empty.
-    static func multiline(_ title: String, _ values: [String: String]?) -> String {
+    /// `Labels:\tk=v` then `\tk=v` per further key, sorted; `<none>` when empty. Annotations use `k: v`.
+    static func multiline(_ title: String, _ values: [String: String]?, separator: String = "=") -> String {
         guard let values, !values.isEmpty else { return "\(title):\t<none>\n" }
         return values.sorted { $0.key < $1.key }.enumerated().map { index, entry in
-            (index == 0 ? "\(title):" : "") + "\t\(entry.key)=\(entry.value)\n"
+            (index == 0 ? "\(title):" : "") + "\t\(entry.key)\(separator)\(entry.value)\n"
         }.joined()
+    }
+
+    /// Annotations as kubectl shows them (`key: value`), without kubectl's own last-applied configuration.
+    static func annotations(_ values: [String: String]?) -> String {
+        multiline("Annotations", values?.filter { $0.key != "kubectl.kubernetes.io/last-applied-configuration" }, separator: ": ")
+    }
+
+    /// A Namespace: name, labels, annotations, phase, then its resource quotas (used against hard, per
+    /// resource) and limit ranges.
+    public static func namespace(_ namespace: CoreV1.Namespace, quotas: [CoreV1.ResourceQuota], limitRanges: [CoreV1.LimitRange]) -> String {
+        var text = "Name:\t\(namespace.metadata?.name ?? "")\n"
+        text += multiline("Labels", namespace.metadata?.labels)
+        text += annotations(namespace.metadata?.annotations)
+        text += "Status:\t\(namespace.status?.phase ?? "")\n"
+        if quotas.isEmpty {
+            text += "\nNo resource quota.\n"
+        } else {
+            text += "\nResource Quotas\n"
+            for quota in quotas.sorted(by: { ($0.metadata?.name ?? "") < ($1.metadata?.name ?? "") }) {
+                text += "  Name:\t\(quota.metadata?.name ?? "")\n  Resource\tUsed\tHard\n  --------\t---\t---\n"
+                let hard = quota.status?.hard ?? [:]
+                let used = quota.status?.used ?? [:]
+                for resource in hard.keys.sorted() {
+                    text += "  \(resource)\t\(used[resource]?.description ?? "0")\t\(hard[resource]?.description ?? "")\n"
+                }
+            }
+        }
+        if limitRanges.isEmpty {
+            text += "\nNo LimitRange resource.\n"
+        } else {
+            text += "\nResource Limits\n Type\tResource\tMin\tMax\tDefault Request\tDefault Limit\tMax Limit/Request Ratio\n"
+                + " ----\t--------\t---\t---\t---------------\t-------------\t-----------------------\n"
+            for range in limitRanges {
+                for item in range.spec?.limits ?? [] {
+                    var resources = Set<String>()
+                    for map in [item.min, item.max, item.defaultRequest, item.default, item.maxLimitRequestRatio] { resources.formUnion(map?.keys ?? [:].keys) }
+                    for resource in resources.sorted() {
+                        let cells = [item.min, item.max, item.defaultRequest, item.default, item.maxLimitRequestRatio].map { $0?[resource]?.description ?? "-" }
+                        text += " \(item.type ?? "")\t\(resource)\t" + cells.joined(separator: "\t") + "\n"
+                    }
+                }
+            }
+        }
+        return tabulate(text)
     }
 
     /// The Events section: `<none>`, or a table of type, reason, age, source and message.
@@ -90,5 +134,15 @@ extension ResourceClient where Resource == CoreV1.ConfigMap {
         let configMap = try await get(name)
         let events = try await client.events(in: namespace).events(for: configMap)
         return KubeDescribe.configMap(configMap, events: events)
+    }
+}
+
+extension ResourceClient where Resource == CoreV1.Namespace {
+    /// `kubectl describe namespace NAME`: the namespace, its resource quotas and limit ranges.
+    public func describe(_ name: String) async throws -> String {
+        let namespace = try await get(name)
+        let quotas = try await client.resources(CoreV1.ResourceQuota.self, in: name).list().items
+        let limitRanges = try await client.resources(CoreV1.LimitRange.self, in: name).list().items
+        return KubeDescribe.namespace(namespace, quotas: quotas, limitRanges: limitRanges)
     }
 }
