@@ -132,7 +132,7 @@ func portForwardCopy(_ arguments: Arguments) async throws -> Int {
     let forwarder = try await client.pods().forward(arguments.options["pod"] ?? "web",
                                                     ports: [PortMapping(local: 0, remote: arguments.int("port") ?? 7)])
     let start = ContinuousClock.now
-    let echoed = try await tcpEcho(port: forwarder.mappings[0].local, bytes: bytes)
+    let echoed = try await LoopbackClient.echo(port: forwarder.mappings[0].local, count: bytes).received
     report("port-forward-copy", bytes: echoed, since: start)
     await forwarder.close()
     return echoed
@@ -267,40 +267,6 @@ func informerPods(_ arguments: Arguments) async throws -> Int {
     return informer.store.count
 }
 
-/// Sends `bytes` zero bytes to 127.0.0.1:`port` while reading the echo; returns the bytes read back.
-func tcpEcho(port: Int, bytes: Int) async throws -> Int {
-    await withCheckedContinuation { continuation in
-        Thread {
-            let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
-            var address = sockaddr_in()
-            address.sin_family = sa_family_t(AF_INET)
-            address.sin_port = in_port_t(UInt16(port).bigEndian)
-            address.sin_addr.s_addr = inet_addr("127.0.0.1")
-            let connected = withUnsafePointer(to: &address) {
-                $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
-            }
-            guard connected == 0 else { fail("could not connect to the forwarded port \(port)") }
-            Thread {
-                let chunk = [UInt8](repeating: 0, count: 256 * 1024)
-                var sent = 0
-                while sent < bytes {
-                    let count = chunk.withUnsafeBytes { Glibc.send(fd, $0.baseAddress, min($0.count, bytes - sent), Int32(MSG_NOSIGNAL)) }
-                    if count <= 0 { break }
-                    sent += count
-                }
-            }.start()
-            var buffer = [UInt8](repeating: 0, count: 256 * 1024)
-            var received = 0
-            while received < bytes {
-                let count = recv(fd, &buffer, buffer.count, 0)
-                if count <= 0 { break }
-                received += count
-            }
-            close(fd)
-            continuation.resume(returning: received)
-        }.start()
-    }
-}
 
 func getPod(_ arguments: Arguments) async throws -> Int {
     guard let name = arguments.positional.first else { fail("get-pod needs a pod name") }

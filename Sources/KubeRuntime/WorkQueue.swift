@@ -55,15 +55,20 @@ public final class WorkQueue<Item: Hashable & Sendable>: Sendable {
             state.dirty.insert(item)
             // Being processed: it goes back in line when its worker calls done().
             guard !state.processing.contains(item) else { return nil }
-            if !state.waiters.isEmpty {
-                state.dirty.remove(item)
-                state.processing.insert(item)
-                return state.waiters.removeFirst()
-            }
+            return Self.dispatch(item, in: &state)
+        }
+        waiter?.resume(returning: item)
+    }
+
+    /// Hands a dirty `item` to a waiting worker (returned, to resume outside the lock), or queues it.
+    private static func dispatch(_ item: Item, in state: inout State) -> CheckedContinuation<Item?, Never>? {
+        guard !state.waiters.isEmpty else {
             state.queue.append(item)
             return nil
         }
-        waiter?.resume(returning: item)
+        state.dirty.remove(item)
+        state.processing.insert(item)
+        return state.waiters.removeFirst()
     }
 
     /// Queues `item` after `delay`.
@@ -132,13 +137,7 @@ public final class WorkQueue<Item: Hashable & Sendable>: Sendable {
         let waiter = state.withLock { state -> CheckedContinuation<Item?, Never>? in
             state.processing.remove(item)
             guard state.dirty.contains(item) else { return nil }
-            if !state.waiters.isEmpty {
-                state.dirty.remove(item)
-                state.processing.insert(item)
-                return state.waiters.removeFirst()
-            }
-            state.queue.append(item)
-            return nil
+            return Self.dispatch(item, in: &state)
         }
         waiter?.resume(returning: item)
     }

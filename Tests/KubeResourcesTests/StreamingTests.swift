@@ -170,47 +170,6 @@ struct ExecTests {
     }
 }
 
-/// Connects to 127.0.0.1:`port`, sends `bytes`, reads `expect` bytes back, closes. On a thread of its own
-/// (blocking socket calls must not occupy the concurrency pool).
-func tcpExchange(port: Int, send bytes: [UInt8], expect count: Int) async throws -> [UInt8] {
-    try await withCheckedThrowingContinuation { continuation in
-        Thread {
-            let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
-            var address = sockaddr_in()
-            address.sin_family = sa_family_t(AF_INET)
-            address.sin_port = in_port_t(UInt16(port).bigEndian)
-            address.sin_addr.s_addr = inet_addr("127.0.0.1")
-            let connected = withUnsafePointer(to: &address) {
-                $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
-            }
-            guard connected == 0 else {
-                close(fd)
-                return continuation.resume(throwing: KubeError(code: .transport, message: "connect failed"))
-            }
-            var received: [UInt8] = []
-            let writer = Thread {
-                var offset = 0
-                bytes.withUnsafeBytes { raw in
-                    while offset < raw.count {
-                        let sent = Glibc.send(fd, raw.baseAddress! + offset, raw.count - offset, Int32(MSG_NOSIGNAL))
-                        if sent <= 0 { break }
-                        offset += sent
-                    }
-                }
-            }
-            writer.start()
-            var buffer = [UInt8](repeating: 0, count: 65536)
-            while received.count < count {
-                let n = recv(fd, &buffer, buffer.count, 0)
-                if n <= 0 { break }
-                received += buffer[0..<n]
-            }
-            close(fd)
-            continuation.resume(returning: received)
-        }.start()
-    }
-}
-
 @Suite("port-forward over WebSocket", .timeLimit(.minutes(2)))
 struct PortForwardTests {
     @Test("one session, two ports: the prefixes are checked and data is echoed per port")
@@ -246,8 +205,8 @@ struct PortForwardTests {
         let server = try StreamTestServer()
         defer { server.stop() }
         let forwarder = try await streamingClient(server).pods().forward("web", ports: [PortMapping(local: 0, remote: 9)])
-        let received = try await tcpExchange(port: forwarder.mappings[0].local, send: [1], expect: 1)
-        #expect(received.isEmpty)
+        let exchange = try await LoopbackClient.echo(port: forwarder.mappings[0].local, count: 1) { _ in 1 }
+        #expect(exchange.received == 0)
         var failures = forwarder.failures.makeAsyncIterator()
         let failure = await failures.next()
         #expect(failure?.message.hasPrefix("error forwarding port 9 to pod web") == true)
@@ -274,8 +233,7 @@ struct PortForwardTests {
         try await withThrowingTaskGroup(of: Bool.self) { group in
             for index in 0..<6 {
                 group.addTask {
-                    let payload = (0..<(200_000 + index)).map { UInt8(truncatingIfNeeded: $0 &* (index + 1)) }
-                    return try await tcpExchange(port: port, send: payload, expect: payload.count) == payload
+                    try await LoopbackClient.echo(port: port, count: 200_000 + index) { UInt8(truncatingIfNeeded: $0 &* (index + 1)) }.echoed
                 }
             }
             for try await matched in group { #expect(matched) }
@@ -283,7 +241,7 @@ struct PortForwardTests {
         #expect(server.requests.count == 6)
         await forwarder.close()
         // Closed: nothing listens any more.
-        await #expect(throws: KubeError.self) { _ = try await tcpExchange(port: port, send: [1], expect: 1) }
+        await #expect(throws: LoopbackClient.ConnectionRefused.self) { _ = try await LoopbackClient.echo(port: port, count: 1) { _ in 1 } }
     }
 }
 

@@ -2,6 +2,19 @@ import Foundation
 import KubeErrors
 import KubeTransport
 
+extension KubeUpgradedConnection {
+    /// Sends `bytes` on a channel of the Kubernetes channel protocols: `[channel] + payload` messages of at
+    /// most 32 KiB.
+    func send(_ bytes: [UInt8], onChannel channel: UInt8) async throws {
+        var offset = 0
+        while offset < bytes.count {
+            let end = min(bytes.count, offset + 32 * 1024)
+            try await send(.binary([channel] + bytes[offset..<end]))
+            offset = end
+        }
+    }
+}
+
 /// The subprotocols KubeKit offers for exec and attach, most preferred first.
 ///
 /// `v5.channel.k8s.io` (kube-apiserver 1.30+) can close stdin on its own; on `v4.channel.k8s.io` closing stdin
@@ -223,12 +236,7 @@ public final class ExecSession: Sendable {
         guard !stdinClosed.withLock({ $0 }) else {
             throw KubeError(code: .invalidArgument, message: "\(label): stdin is already closed")
         }
-        var offset = 0
-        while offset < bytes.count {
-            let end = min(bytes.count, offset + 32 * 1024)
-            try await connection.send(.binary([0] + bytes[offset..<end]))
-            offset = end
-        }
+        try await connection.send(bytes, onChannel: 0)
     }
 
     func closeStdin() async throws {

@@ -90,12 +90,7 @@ public final class PortForwardSession: Sendable {
     }
 
     func send(_ bytes: [UInt8], channel: UInt8) async throws {
-        var offset = 0
-        while offset < bytes.count {
-            let end = min(bytes.count, offset + 32 * 1024)
-            try await connection.send(.binary([channel] + bytes[offset..<end]))
-            offset = end
-        }
+        try await connection.send(bytes, onChannel: channel)
     }
 
     /// Closes the WebSocket (every port's connection in the pod).

@@ -54,8 +54,6 @@ package final class LocalListener: @unchecked Sendable {
     // @unchecked: `descriptor` and `wake` are immutable; `state` is behind a lock.
     /// The port bound (the one asked for, or the one the system chose for port 0).
     package let port: Int
-    /// The address bound.
-    package let address: String
     private let descriptor: Int32
     private let wake = WakePipe()
     private let state = Locked<(closed: Bool, exited: Bool)>((false, false))
@@ -102,7 +100,6 @@ package final class LocalListener: @unchecked Sendable {
         }
         descriptor = fd
         self.port = Int(actual)
-        self.address = address
         let thread = Thread { [descriptor, wake, state] in
             Self.acceptLoop(descriptor: descriptor, wake: wake, state: state, accept: accept)
         }

@@ -41,6 +41,7 @@ final class SocketStream: Sendable {
         var ended = false
         var failure: KubeError?
         var outbound: [[UInt8]] = []
+        var outboundHead = 0
         var outboundBytes = 0
         var writeWaiters: [CheckedContinuation<Void, any Error>] = []
         var finishWriting = false
@@ -86,7 +87,7 @@ final class SocketStream: Sendable {
         }
     }
 
-    private static func take(_ state: inout State, lowWatermark: Int) -> (bytes: [UInt8], wake: Bool)? {
+    static func take(_ state: inout State, lowWatermark: Int) -> (bytes: [UInt8], wake: Bool)? {
         guard state.inboundHead < state.inbound.count else { return nil }
         let chunk = state.inbound[state.inboundHead]
         state.inboundHead += 1
@@ -293,7 +294,7 @@ final class SocketLoop: @unchecked Sendable {
         }
         if filled > 0 { chunks.append(Array(buffer[0..<filled])) }
         if total >= room, !ended, failure == nil { entry.mayHaveMore = true }
-        let waiter = entry.stream.state.withLock { state -> CheckedContinuation<[UInt8]?, any Error>? in
+        let handover = entry.stream.state.withLock { state -> (CheckedContinuation<[UInt8]?, any Error>, [UInt8]?)? in
             if total > 0 { state.lastRead = .now }
             state.inbound += chunks
             state.inboundBytes += total
@@ -301,24 +302,14 @@ final class SocketLoop: @unchecked Sendable {
             if state.inboundBytes >= entry.stream.highWatermark { state.readPaused = true }
             if ended { state.ended = true }
             guard let waiter = state.readWaiter else { return nil }
-            if state.inboundHead < state.inbound.count || state.ended || failure != nil {
-                state.readWaiter = nil
-                return waiter
-            }
-            return nil
+            // A waiting reader gets the first chunk (this is the loop thread: no wake-up needed), or the end.
+            let chunk = SocketStream.take(&state, lowWatermark: entry.stream.lowWatermark)?.bytes
+            guard chunk != nil || state.ended || failure != nil else { return nil }
+            state.readWaiter = nil
+            return (waiter, chunk)
         }
-        if let waiter {
-            // Hand over the first chunk (or the end) outside the lock.
-            let next = entry.stream.state.withLock { state -> [UInt8]? in
-                guard state.inboundHead < state.inbound.count else { return nil }
-                let chunk = state.inbound[state.inboundHead]
-                state.inboundHead += 1
-                if state.inboundHead == state.inbound.count { state.inbound.removeAll(keepingCapacity: true); state.inboundHead = 0 }
-                state.inboundBytes -= chunk.count
-                if state.readPaused, state.inboundBytes <= entry.stream.lowWatermark { state.readPaused = false }
-                return chunk
-            }
-            if let next { waiter.resume(returning: next) } else if let failure { waiter.resume(throwing: failure) } else { waiter.resume(returning: nil) }
+        if let (waiter, chunk) = handover {
+            if let chunk { waiter.resume(returning: chunk) } else if let failure { waiter.resume(throwing: failure) } else { waiter.resume(returning: nil) }
         }
         return failure
     }
@@ -328,7 +319,12 @@ final class SocketLoop: @unchecked Sendable {
         while true {
             if entry.current.isEmpty || entry.currentOffset == entry.current.count {
                 let next = entry.stream.state.withLock { state -> [UInt8]? in
-                    state.outbound.isEmpty ? nil : state.outbound.removeFirst()
+                    guard state.outboundHead < state.outbound.count else { return nil }
+                    // A head index, not removeFirst: that would move every queued frame for each one sent.
+                    let chunk = state.outbound[state.outboundHead]
+                    state.outboundHead += 1
+                    if state.outboundHead == state.outbound.count { state.outbound.removeAll(keepingCapacity: true); state.outboundHead = 0 }
+                    return chunk
                 }
                 guard let next else {
                     entry.current = []
@@ -374,6 +370,7 @@ final class SocketLoop: @unchecked Sendable {
             state.ended = true
             state.closeRequested = true
             state.outbound = []
+            state.outboundHead = 0
             defer { state.readWaiter = nil; state.writeWaiters = [] }
             return (state.readWaiter, state.writeWaiters)
         }

@@ -68,8 +68,6 @@ struct WebSocketFrameDecoder: Sendable {
 
     init(maximumFrameSize: Int) { self.maximumFrameSize = maximumFrameSize }
 
-    /// Bytes held that do not yet form a frame.
-    var bufferedCount: Int { buffer.count - offset }
 
     mutating func append(_ bytes: [UInt8]) {
         if offset == buffer.count {
