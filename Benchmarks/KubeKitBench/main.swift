@@ -138,6 +138,43 @@ func portForwardCopy(_ arguments: Arguments) async throws -> Int {
     return echoed
 }
 
+/// A list document filtered by the request's equality label and field selectors (`a=b`, `a!=b`, comma-separated),
+/// as kube-apiserver would: kubectl describe asks for an object's events, a replica set's pods, a node's pods.
+func selected(_ uri: String, from documents: [String: (contentType: String, body: String)]) -> (contentType: String, body: String)? {
+    guard let components = URLComponents(string: uri), let document = documents[components.path],
+          let items = components.queryItems, items.contains(where: { $0.name == "labelSelector" || $0.name == "fieldSelector" }),
+          var list = (try? JSONSerialization.jsonObject(with: Data(document.body.utf8))) as? [String: Any],
+          let objects = list["items"] as? [[String: Any]] else { return nil }
+    func value(_ object: [String: Any], _ path: String) -> String {
+        var current: Any? = object
+        for key in path.split(separator: ".") { current = (current as? [String: Any])?[String(key)] }
+        return current.map { "\($0)" } ?? ""
+    }
+    var tests: [([String: Any]) -> Bool] = []
+    for item in items {
+        for term in (item.value ?? "").split(separator: ",").map(String.init) where !term.isEmpty {
+            let negated = term.contains("!=")
+            let parts = term.components(separatedBy: negated ? "!=" : "=")
+            let (key, expected) = (parts[0], parts.count > 1 ? parts[1] : "")
+            if item.name == "labelSelector" {
+                tests.append { ((($0["metadata"] as? [String: Any])?["labels"] as? [String: String])?[key] == expected) != negated }
+            } else if item.name == "fieldSelector" {
+                tests.append { (value($0, key) == expected) != negated }
+            }
+        }
+    }
+    list["items"] = objects.filter { object in tests.allSatisfy { $0(object) } }
+    return (document.contentType, String(decoding: (try? JSONSerialization.data(withJSONObject: list)) ?? Data(), as: UTF8.self))
+}
+
+/// The response body of a recorded exchange (its first, for a recorded sequence).
+func recordedBody(_ name: String, in recordings: URL) throws -> String {
+    let json = try JSONSerialization.jsonObject(with: Data(contentsOf: recordings.appendingPathComponent(name + ".json")))
+    guard let recording = (json as? [[String: Any]])?.first ?? json as? [String: Any],
+          let body = (recording["response"] as? [String: Any])?["body"] as? String else { fail("cannot read \(name)") }
+    return body
+}
+
 func serveExec(_ arguments: Arguments) async throws -> Int {
     guard arguments.positional.count == 2, let seconds = Int(arguments.positional[0]) else { fail("serve-exec needs SECONDS KUBECONFIG") }
     let recordings = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
@@ -162,7 +199,43 @@ func serveExec(_ arguments: Arguments) async throws -> Int {
     documents["/api/v1/namespaces/demo"] = ("application/json", #"{"kind":"Namespace","apiVersion":"v1","metadata":{"name":"demo","uid":"5a1f0c7e-1111-4d6e-9a51-2b3c4d5e6f70","resourceVersion":"12","creationTimestamp":"2026-11-22T10:40:00Z","labels":{"kubernetes.io/metadata.name":"demo","team":"shop"},"annotations":{"owner":"platform"}},"spec":{"finalizers":["kubernetes"]},"status":{"phase":"Active"}}"#)
     documents["/api/v1/namespaces/demo/resourcequotas"] = ("application/json", #"{"kind":"ResourceQuotaList","apiVersion":"v1","metadata":{"resourceVersion":"1"},"items":[{"metadata":{"name":"compute","namespace":"demo"},"spec":{"hard":{"pods":"10","requests.cpu":"4"}},"status":{"hard":{"pods":"10","requests.cpu":"4"},"used":{"pods":"5","requests.cpu":"1500m"}}}]}"#)
     documents["/api/v1/namespaces/demo/limitranges"] = ("application/json", #"{"kind":"LimitRangeList","apiVersion":"v1","metadata":{"resourceVersion":"1"},"items":[]}"#)
-    let server = try StreamTestServer(pods: ["web", "web-555cfbbb78-bj66h"], documents: documents)
+    // For the describe goldens: the deployment, its replica sets and pods, the service, a node, and the events
+    // of each object (served by exact query: kubectl asks for an object's events with a field selector).
+    for (name, path) in [("deployments/01-get-deployment", "/apis/apps/v1/namespaces/demo/deployments/web"),
+                         ("deployments/09-list-replicasets-label-selector", "/apis/apps/v1/namespaces/demo/replicasets"),
+                         ("pods/03-list-pods", "/api/v1/namespaces/demo/pods"),
+                         ("apply/04-apply-service", "/api/v1/namespaces/demo/services/web"),
+                         ("pods/02-get-pending-pod", "/api/v1/namespaces/demo/pods/api-b97456c9b-5jpx9")] {
+        documents[path] = ("application/json", try recordedBody(name, in: recordings))
+    }
+    let replicaSets = try JSONSerialization.jsonObject(with: Data(try recordedBody("deployments/09-list-replicasets-label-selector", in: recordings).utf8)) as? [String: Any]
+    for item in replicaSets?["items"] as? [[String: Any]] ?? [] {
+        let name = (item["metadata"] as? [String: Any])?["name"] as? String ?? ""
+        var object = item
+        object["kind"] = "ReplicaSet"
+        object["apiVersion"] = "apps/v1"
+        documents["/apis/apps/v1/namespaces/demo/replicasets/\(name)"] = ("application/json", String(decoding: try JSONSerialization.data(withJSONObject: object), as: UTF8.self))
+    }
+    documents["/api/v1/nodes/node-1"] = ("application/json", try String(contentsOf: recordings.appendingPathComponent("describe/node-1.json"), encoding: .utf8))
+    documents["/api/v1/pods"] = documents["/api/v1/namespaces/demo/pods"]
+    let emptyEvents = #"{"kind":"EventList","apiVersion":"v1","metadata":{"resourceVersion":"1"},"items":[]}"#
+    documents["/api/v1/events"] = ("application/json", emptyEvents)
+    documents["/apis/coordination.k8s.io/v1/namespaces/kube-node-lease/leases/node-1"] = ("application/json", #"{"kind":"Lease","apiVersion":"coordination.k8s.io/v1","metadata":{"name":"node-1","namespace":"kube-node-lease","uid":"2f0d7c8e-5b1a-4c3d-9e8f-7a6b5c4d3e2f","resourceVersion":"948","creationTimestamp":"2026-11-22T10:38:13Z"},"spec":{"holderIdentity":"node-1","leaseDurationSeconds":40,"renewTime":"2026-11-22T10:55:03.123456Z"}}"#)
+    documents["/apis/discovery.k8s.io/v1/namespaces/demo/endpointslices"] = ("application/json", #"{"kind":"EndpointSliceList","apiVersion":"discovery.k8s.io/v1","metadata":{"resourceVersion":"1"},"items":[{"metadata":{"name":"web-x7k2p","namespace":"demo","labels":{"kubernetes.io/service-name":"web"}},"addressType":"IPv4","endpoints":[{"addresses":["10.244.0.5"],"conditions":{"ready":true}},{"addresses":["10.244.0.6"],"conditions":{"ready":true}},{"addresses":["10.244.0.9"],"conditions":{"ready":false}}],"ports":[{"name":"http","port":80,"protocol":"TCP"}]}]}"#)
+    documents["/api/v1/namespaces/demo/events"] = ("application/json", try recordedBody("events/01-list-core-events", in: recordings))
+    // Single events for `kubectl describe event NAME` (kubectl's generic layout).
+    let recordedEvents = try JSONSerialization.jsonObject(with: Data(try recordedBody("events/01-list-core-events", in: recordings).utf8)) as? [String: Any]
+    for item in recordedEvents?["items"] as? [[String: Any]] ?? [] {
+        var event = item
+        event["kind"] = "Event"
+        event["apiVersion"] = "v1"
+        let name = (item["metadata"] as? [String: Any])?["name"] as? String ?? ""
+        documents["/api/v1/namespaces/demo/events/\(name)"] = ("application/json", String(decoding: try JSONSerialization.data(withJSONObject: event), as: UTF8.self))
+    }
+    let lists = documents
+    let server = try StreamTestServer(pods: ["web", "web-555cfbbb78-bj66h"], documents: documents) { uri in
+        selected(uri, from: lists)
+    }
     defer { server.stop() }
     let ca = Data(StreamTestServer.resource("ca.pem")).base64EncodedString()
     let kubeconfig = """

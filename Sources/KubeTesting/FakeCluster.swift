@@ -77,6 +77,8 @@ public final class FakeCluster: KubeTransport {
             .init(group: "batch", version: "v1", kind: "Job", plural: "jobs", namespaced: true),
             .init(group: "batch", version: "v1", kind: "CronJob", plural: "cronjobs", namespaced: true),
             .init(group: "events.k8s.io", version: "v1", kind: "Event", plural: "events", namespaced: true),
+            .init(group: "discovery.k8s.io", version: "v1", kind: "EndpointSlice", plural: "endpointslices", namespaced: true),
+            .init(group: "coordination.k8s.io", version: "v1", kind: "Lease", plural: "leases", namespaced: true),
             .init(group: "networking.k8s.io", version: "v1", kind: "Ingress", plural: "ingresses", namespaced: true),
             .init(group: "policy", version: "v1", kind: "PodDisruptionBudget", plural: "poddisruptionbudgets", namespaced: true),
             .init(group: "rbac.authorization.k8s.io", version: "v1", kind: "Role", plural: "roles", namespaced: true),

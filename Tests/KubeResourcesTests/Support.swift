@@ -9,6 +9,9 @@ enum Fixtures {
     static let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
         .appendingPathComponent("Recordings")
 
+    /// A file under Tests/Recordings as text (`describe/node-1.json`: an object written for the tests, not recorded).
+    static func text(_ name: String) throws -> String { try String(contentsOf: root.appendingPathComponent(name), encoding: .utf8) }
+
     /// The recording `name` (`pods/01-get-running-pod`), optionally answering another request target.
     ///
     /// Retargeting keeps the server's bytes and changes only what the recording answers, for requests that

@@ -49,11 +49,14 @@ public final class StreamTestServer: Sendable {
     ///   - protocols: The subprotocols it supports, in no particular order (the client's order decides).
     ///   - pods: Pods that exist; others answer 404 like kube-apiserver.
     ///   - token: The bearer token required (`nil`: none).
+    ///   - answer: Answers plain GETs by request URI (path and query) before `documents` is asked, for
+    ///     lists the caller filters by their selectors.
     ///   - documents: Answers for plain GETs by path (content type and body), so kubectl can run its
     ///     discovery and pod lookup before it execs (the benchmark compares against `kubectl exec`).
     public init(tls: Bool = true, protocols: [String] = ["v5.channel.k8s.io", "v4.channel.k8s.io"],
                 pods: Set<String> = ["web"], token: String? = nil,
-                documents: [String: (contentType: String, body: String)] = [:]) throws {
+                documents: [String: (contentType: String, body: String)] = [:],
+                answer: (@Sendable (_ uri: String) -> (contentType: String, body: String)?)? = nil) throws {
         var sslContext: NIOSSLContext?
         if tls {
             var configuration = TLSConfiguration.makeServerConfiguration(
@@ -105,7 +108,7 @@ public final class StreamTestServer: Sendable {
                     })
                 do {
                     if let context { try channel.pipeline.syncOperations.addHandler(NIOSSLServerHandler(context: context)) }
-                    let refusal = RefusalHandler(pods: pods, token: token, protocols: protocols, documents: documents)
+                    let refusal = RefusalHandler(pods: pods, token: token, protocols: protocols, documents: documents, answer: answer)
                     try channel.pipeline.syncOperations.configureHTTPServerPipeline(
                         withServerUpgrade: (upgraders: [upgrader], completionHandler: { context in
                             // Upgraded: WebSocket frames must not reach the HTTP refusal handler.
@@ -171,9 +174,12 @@ private final class RefusalHandler: ChannelInboundHandler, RemovableChannelHandl
     let token: String?
     let protocols: [String]
     let documents: [String: (contentType: String, body: String)]
+    let answer: (@Sendable (String) -> (contentType: String, body: String)?)?
     private var head: HTTPRequestHead?
 
-    init(pods: Set<String>, token: String?, protocols: [String], documents: [String: (contentType: String, body: String)]) {
+    init(pods: Set<String>, token: String?, protocols: [String], documents: [String: (contentType: String, body: String)],
+         answer: (@Sendable (String) -> (contentType: String, body: String)?)?) {
+        self.answer = answer
         self.pods = pods
         self.token = token
         self.protocols = protocols
@@ -189,7 +195,7 @@ private final class RefusalHandler: ChannelInboundHandler, RemovableChannelHandl
             var (status, body): (Int, String)
             var contentType = "application/json"
             let path = head.uri.split(separator: "?", maxSplits: 1).first.map(String.init) ?? head.uri
-            if head.method == .GET, head.headers["Upgrade"].isEmpty, let document = documents[path] {
+            if head.method == .GET, head.headers["Upgrade"].isEmpty, let document = answer?(head.uri) ?? documents[path] {
                 (status, body) = (200, document.body)
                 contentType = document.contentType
             } else if let token, head.headers["Authorization"].first != "Bearer \(token)" {

@@ -55,7 +55,13 @@ public struct Quantity: Codable, Hashable, Sendable, ExpressibleByStringLiteral,
 
     /// The amount in thousandths, rounded up (CPU in millicores: `0.25` → 250, `1` → 1000).
     public var milliValue: Int64? {
-        value.map { Int64(($0 * 1000).rounded(.up)) }
+        value.map { amount in
+            // `1.4 * 1000` is 1400.0000000000002 in binary floating point: what is within a rounding error of a
+            // whole number is that number, only a true fraction rounds up.
+            let milli = amount * 1000
+            let nearest = milli.rounded()
+            return Int64(abs(milli - nearest) <= abs(milli) * 1e-12 ? nearest : milli.rounded(.up))
+        }
     }
 
     private static func number(_ text: String) -> Double? {

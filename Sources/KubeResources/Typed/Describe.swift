@@ -1,14 +1,48 @@
 import Foundation
 import KubeErrors
 
-/// `kubectl describe` text, laid out as kubectl lays it out (its tabwriter: cells padded to the widest in
-/// their block plus two spaces).
+/// `kubectl describe` text, laid out as kubectl 1.32 lays it out (its tabwriter: cells padded to the widest in
+/// their column block plus two spaces), for Pods, Deployments, ReplicaSets, Services, Nodes, Namespaces,
+/// ConfigMaps, and any other object through the generic layout kubectl uses for kinds it has no describer for
+/// (Events and custom resources among them).
 ///
-/// So far ConfigMaps and Namespaces; the other kinds of `kubectl describe` follow (issue 11).
+/// The functions here only format: the `describe` methods on ``ResourceClient`` fetch the object and what
+/// kubectl shows with it (events, replica sets, pods, endpoint slices, the node lease). Map keys kubectl prints
+/// in Go's random map order (a ConfigMap's data) are sorted here.
 public enum KubeDescribe {
+    /// When "now" is (for ages) and which time zone absolute times are printed in (kubectl uses the local one).
+    public struct Options: Sendable {
+        /// The moment ages are measured from.
+        public var now: Date
+        /// The zone of printed times (`Sun, 22 Nov 2026 10:49:50 +0000`).
+        public var timeZone: TimeZone
+
+        /// Ages from `now`, times in `timeZone` (by default: the current time in the local zone).
+        public init(now: Date = Date(), timeZone: TimeZone = .current) {
+            self.now = now
+            self.timeZone = timeZone
+        }
+
+        /// A time as kubectl prints it (Go's RFC 1123 with a numeric zone).
+        func format(_ time: Time?) -> String {
+            guard let time else { return "<unset>" }
+            let formatter = DateFormatter()
+            formatter.locale = Locale(identifier: "en_US_POSIX")
+            formatter.timeZone = timeZone
+            formatter.dateFormat = "EEE, dd MMM yyyy HH:mm:ss Z"
+            return formatter.string(from: Date(timeIntervalSince1970: TimeInterval(time.secondsSinceEpoch)))
+        }
+
+        /// How long ago `time` was, as kubectl's ages (`<unknown>` without one).
+        func age(_ seconds: Int64?) -> String {
+            guard let seconds else { return "<unknown>" }
+            return KubeAge.format(now.timeIntervalSince1970 - TimeInterval(seconds))
+        }
+    }
+
     /// A ConfigMap: name, namespace, labels, annotations, each data key with its value, binary keys with their
     /// sizes, and the events (`nil`: not looked up, so no Events section).
-    public static func configMap(_ configMap: CoreV1.ConfigMap, events: [CoreV1.Event]?) -> String {
+    public static func configMap(_ configMap: CoreV1.ConfigMap, events: [CoreV1.Event]?, options: Options = Options()) -> String {
         var text = ""
         text += "Name:\t\(configMap.metadata?.name ?? "")\n"
         text += "Namespace:\t\(configMap.metadata?.namespace ?? "")\n"
@@ -23,11 +57,11 @@ public enum KubeDescribe {
             text += "\(key): \(Data(base64Encoded: value)?.count ?? 0) bytes\n"
         }
         text += "\n"
-        if let events { text += describeEvents(events) }
+        if let events { text += describeEvents(events, options: options) }
         return tabulate(text)
     }
 
-    /// `Labels:\tk=v` then `\tk=v` per further key, sorted; `<none>` when empty. Annotations use `k: v`.
+    /// `Labels:\tk=v` then `\tk=v` per further key, sorted; `<none>` when empty.
     static func multiline(_ title: String, _ values: [String: String]?, separator: String = "=") -> String {
         guard let values, !values.isEmpty else { return "\(title):\t<none>\n" }
         return values.sorted { $0.key < $1.key }.enumerated().map { index, entry in
@@ -35,9 +69,27 @@ public enum KubeDescribe {
         }.joined()
     }
 
-    /// Annotations as kubectl shows them (`key: value`), without kubectl's own last-applied configuration.
-    static func annotations(_ values: [String: String]?) -> String {
-        multiline("Annotations", values?.filter { $0.key != "kubectl.kubernetes.io/last-applied-configuration" }, separator: ": ")
+    /// Annotations as kubectl shows them (`key: value`), without kubectl's own last-applied configuration; a
+    /// value with line breaks, or longer than 140 characters with its key, goes on lines of its own below the
+    /// key, each cut at 138 characters with `...`.
+    static func annotations(_ values: [String: String]?, title: String = "Annotations") -> String {
+        let keys = (values ?? [:]).keys.filter { $0 != "kubectl.kubernetes.io/last-applied-configuration" }.sorted()
+        guard let values, !keys.isEmpty else { return "\(title):\t<none>\n" }
+        var text = "\(title):\t"
+        for (index, key) in keys.enumerated() {
+            if index != 0 { text += "\t" }
+            var value = values[key] ?? ""
+            if value.hasSuffix("\n") { value.removeLast() }
+            if value.utf8.count + key.utf8.count + 2 > 140 || value.contains("\n") {
+                text += "\(key):\n"
+                for line in value.components(separatedBy: "\n") {
+                    text += "\t  \(line.count > 138 ? String(line.prefix(138)) + "..." : line)\n"
+                }
+            } else {
+                text += "\(key): \(value)\n"
+            }
+        }
+        return text
     }
 
     /// A Namespace: name, labels, annotations, phase, then its resource quotas (used against hard, per
@@ -79,52 +131,59 @@ public enum KubeDescribe {
         return tabulate(text)
     }
 
-    /// The Events section: `<none>`, or a table of type, reason, age, source and message.
-    static func describeEvents(_ events: [CoreV1.Event], now: Date = Date()) -> String {
+    /// The Events section: `<none>`, or a table of type, reason, age (`9d`, `9d (x8 over 9d)`), source component
+    /// (else the reporting controller) and message, in the order given (the clients sort them oldest first).
+    static func describeEvents(_ events: [CoreV1.Event], options: Options = Options()) -> String {
         guard !events.isEmpty else { return "Events:\t<none>\n" }
         var text = "Events:\n  Type\tReason\tAge\tFrom\tMessage\n  ----\t------\t----\t----\t-------\n"
         for event in events {
-            let last = event.lastTimestamp.map { now.timeIntervalSince1970 - Double($0.secondsSinceEpoch) }
-            let first = event.firstTimestamp.map { now.timeIntervalSince1970 - Double($0.secondsSinceEpoch) }
-            var age = last.map { KubeAge.format($0) } ?? "<unknown>"
-            if let count = event.count, count > 1, let first { age = "\(age) (x\(count) over \(KubeAge.format(first)))" }
-            let source = [event.source?.component, event.source?.host].compactMap { $0 }.joined(separator: ", ")
-            text += "  \(event.type ?? "")\t\(event.reason ?? "")\t\(age)\t\(source)\t\(event.message ?? "")\n"
+            var age: String
+            if let count = event.count, count > 1 {
+                age = "\(options.age(event.lastTimestamp?.secondsSinceEpoch)) (x\(count) over \(options.age(event.firstTimestamp?.secondsSinceEpoch)))"
+            } else {
+                age = options.age(event.firstTimestamp?.secondsSinceEpoch ?? event.eventTime?.secondsSinceEpoch)
+            }
+            let component = event.source?.component ?? ""
+            let source = component.isEmpty ? event.reportingComponent ?? "" : component
+            let message = (event.message ?? "").trimmingCharacters(in: .whitespacesAndNewlines)
+            text += "  \(event.type ?? "")\t\(event.reason ?? "")\t\(age)\t\(source)\t\(message)\n"
         }
         return text
     }
 
-    /// Go's tabwriter as kubectl describe configures it (min width 0, padding 2): consecutive lines with tabs
-    /// form a block; each tab-terminated cell is padded to the block's widest in its column plus two.
+    /// Go's tabwriter as kubectl describe configures it (min width 0, padding 2): a column block is a run of
+    /// consecutive lines that have a tab-terminated cell in that column; each such cell is padded to the block's
+    /// widest plus two, and the next column's blocks are found inside it.
     static func tabulate(_ text: String) -> String {
-        var output: [String] = []
-        var block: [[String]] = []
-        func flush() {
-            guard !block.isEmpty else { return }
-            let columns = block.map { $0.count }.max() ?? 0
-            var widths = [Int](repeating: 0, count: columns)
-            for cells in block {
-                for index in 0..<(cells.count - 1) { widths[index] = max(widths[index], cells[index].count + 2) }
-            }
-            for cells in block {
-                output.append(cells.enumerated().map { index, cell in
-                    index == cells.count - 1 ? cell : cell.padding(toLength: widths[index], withPad: " ", startingAt: 0)
-                }.joined())
-            }
-            block = []
-        }
-        let lines = text.components(separatedBy: "\n")
-        for (index, line) in lines.enumerated() {
-            if index == lines.count - 1 && line.isEmpty { break }
-            if line.contains("\t") {
-                block.append(line.components(separatedBy: "\t"))
-            } else {
-                flush()
-                output.append(line)
+        var lines = text.components(separatedBy: "\n").map { $0.components(separatedBy: "\t") }
+        if lines.last == [""] { lines.removeLast() }
+        var widths: [[Int]] = Array(repeating: [], count: lines.count)
+        func format(_ start: Int, _ end: Int, column: Int) {
+            var line = start
+            while line < end {
+                guard column < lines[line].count - 1 else { line += 1; continue }
+                let blockStart = line
+                var width = 0
+                while line < end, column < lines[line].count - 1 {
+                    width = max(width, lines[line][column].unicodeScalars.count + 2)
+                    line += 1
+                }
+                for index in blockStart..<line { widths[index].append(width) }
+                format(blockStart, line, column: column + 1)
             }
         }
-        flush()
-        return output.joined(separator: "\n") + "\n"
+        format(0, lines.count, column: 0)
+        var output = ""
+        for (index, cells) in lines.enumerated() {
+            for (column, cell) in cells.enumerated() {
+                output += cell
+                if column < cells.count - 1 {
+                    output += String(repeating: " ", count: max(0, widths[index][column] - cell.unicodeScalars.count))
+                }
+            }
+            output += "\n"
+        }
+        return output
     }
 }
 
