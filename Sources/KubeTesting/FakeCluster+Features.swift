@@ -206,7 +206,7 @@ extension FakeCluster {
         let aggregated = (request.headers["Accept"] ?? "").contains("as=APIGroupDiscoveryList")
         func resource(_ type: ResourceType) -> JSONObject {
             ["name": .string(type.plural), "singularName": .string(type.kind.lowercased()), "namespaced": .bool(type.namespaced),
-             "kind": .string(type.kind), "verbs": .array(Self.verbs.map { .string($0) })]
+             "kind": .string(type.kind), "verbs": .array(Self.verbs.map { .string($0) }), "shortNames": .array(type.shortNames.map { .string($0) })]
         }
         func versions(_ group: String) -> [String] { Array(Set(types.filter { $0.group == group }.map(\.version))).sorted() }
         if aggregated, segments == ["api"] || segments == ["apis"] {
@@ -220,6 +220,7 @@ extension FakeCluster {
                                                    "responseKind": .object(["group": .string(group), "version": .string(version), "kind": .string(type.kind)]),
                                                    "scope": .string(type.namespaced ? "Namespaced" : "Cluster"),
                                                    "singularResource": .string(type.kind.lowercased()),
+                                                   "shortNames": .array(type.shortNames.map { .string($0) }),
                                                    "verbs": .array(Self.verbs.map { .string($0) })])
                                       })])
                          })])

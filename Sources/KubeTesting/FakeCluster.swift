@@ -42,14 +42,17 @@ public final class FakeCluster: KubeTransport {
         public var plural: String
         /// Whether objects live in namespaces.
         public var namespaced: Bool
+        /// The short names discovery lists (`po`, `deploy`), as kube-apiserver's.
+        public var shortNames: [String]
 
         /// A resource type.
-        public init(group: String, version: String, kind: String, plural: String, namespaced: Bool) {
+        public init(group: String, version: String, kind: String, plural: String, namespaced: Bool, shortNames: [String] = []) {
             self.group = group
             self.version = version
             self.kind = kind
             self.plural = plural
             self.namespaced = namespaced
+            self.shortNames = shortNames
         }
 
         /// `v1`, `apps/v1`.
@@ -59,33 +62,33 @@ public final class FakeCluster: KubeTransport {
 
         /// The built-in kinds KubeKit models that the fake serves.
         public static let builtIn: [ResourceType] = [
-            .init(group: "", version: "v1", kind: "Pod", plural: "pods", namespaced: true),
-            .init(group: "", version: "v1", kind: "Service", plural: "services", namespaced: true),
-            .init(group: "", version: "v1", kind: "ConfigMap", plural: "configmaps", namespaced: true),
+            .init(group: "", version: "v1", kind: "Pod", plural: "pods", namespaced: true, shortNames: ["po"]),
+            .init(group: "", version: "v1", kind: "Service", plural: "services", namespaced: true, shortNames: ["svc"]),
+            .init(group: "", version: "v1", kind: "ConfigMap", plural: "configmaps", namespaced: true, shortNames: ["cm"]),
             .init(group: "", version: "v1", kind: "Secret", plural: "secrets", namespaced: true),
-            .init(group: "", version: "v1", kind: "ServiceAccount", plural: "serviceaccounts", namespaced: true),
-            .init(group: "", version: "v1", kind: "Event", plural: "events", namespaced: true),
-            .init(group: "", version: "v1", kind: "PersistentVolumeClaim", plural: "persistentvolumeclaims", namespaced: true),
-            .init(group: "", version: "v1", kind: "ResourceQuota", plural: "resourcequotas", namespaced: true),
-            .init(group: "", version: "v1", kind: "LimitRange", plural: "limitranges", namespaced: true),
-            .init(group: "", version: "v1", kind: "Namespace", plural: "namespaces", namespaced: false),
-            .init(group: "", version: "v1", kind: "Node", plural: "nodes", namespaced: false),
-            .init(group: "apps", version: "v1", kind: "Deployment", plural: "deployments", namespaced: true),
-            .init(group: "apps", version: "v1", kind: "ReplicaSet", plural: "replicasets", namespaced: true),
-            .init(group: "apps", version: "v1", kind: "StatefulSet", plural: "statefulsets", namespaced: true),
-            .init(group: "apps", version: "v1", kind: "DaemonSet", plural: "daemonsets", namespaced: true),
+            .init(group: "", version: "v1", kind: "ServiceAccount", plural: "serviceaccounts", namespaced: true, shortNames: ["sa"]),
+            .init(group: "", version: "v1", kind: "Event", plural: "events", namespaced: true, shortNames: ["ev"]),
+            .init(group: "", version: "v1", kind: "PersistentVolumeClaim", plural: "persistentvolumeclaims", namespaced: true, shortNames: ["pvc"]),
+            .init(group: "", version: "v1", kind: "ResourceQuota", plural: "resourcequotas", namespaced: true, shortNames: ["quota"]),
+            .init(group: "", version: "v1", kind: "LimitRange", plural: "limitranges", namespaced: true, shortNames: ["limits"]),
+            .init(group: "", version: "v1", kind: "Namespace", plural: "namespaces", namespaced: false, shortNames: ["ns"]),
+            .init(group: "", version: "v1", kind: "Node", plural: "nodes", namespaced: false, shortNames: ["no"]),
+            .init(group: "apps", version: "v1", kind: "Deployment", plural: "deployments", namespaced: true, shortNames: ["deploy"]),
+            .init(group: "apps", version: "v1", kind: "ReplicaSet", plural: "replicasets", namespaced: true, shortNames: ["rs"]),
+            .init(group: "apps", version: "v1", kind: "StatefulSet", plural: "statefulsets", namespaced: true, shortNames: ["sts"]),
+            .init(group: "apps", version: "v1", kind: "DaemonSet", plural: "daemonsets", namespaced: true, shortNames: ["ds"]),
             .init(group: "batch", version: "v1", kind: "Job", plural: "jobs", namespaced: true),
-            .init(group: "batch", version: "v1", kind: "CronJob", plural: "cronjobs", namespaced: true),
-            .init(group: "events.k8s.io", version: "v1", kind: "Event", plural: "events", namespaced: true),
+            .init(group: "batch", version: "v1", kind: "CronJob", plural: "cronjobs", namespaced: true, shortNames: ["cj"]),
+            .init(group: "events.k8s.io", version: "v1", kind: "Event", plural: "events", namespaced: true, shortNames: ["ev"]),
             .init(group: "discovery.k8s.io", version: "v1", kind: "EndpointSlice", plural: "endpointslices", namespaced: true),
             .init(group: "coordination.k8s.io", version: "v1", kind: "Lease", plural: "leases", namespaced: true),
-            .init(group: "networking.k8s.io", version: "v1", kind: "Ingress", plural: "ingresses", namespaced: true),
-            .init(group: "policy", version: "v1", kind: "PodDisruptionBudget", plural: "poddisruptionbudgets", namespaced: true),
+            .init(group: "networking.k8s.io", version: "v1", kind: "Ingress", plural: "ingresses", namespaced: true, shortNames: ["ing"]),
+            .init(group: "policy", version: "v1", kind: "PodDisruptionBudget", plural: "poddisruptionbudgets", namespaced: true, shortNames: ["pdb"]),
             .init(group: "rbac.authorization.k8s.io", version: "v1", kind: "Role", plural: "roles", namespaced: true),
             .init(group: "rbac.authorization.k8s.io", version: "v1", kind: "RoleBinding", plural: "rolebindings", namespaced: true),
-            .init(group: "autoscaling", version: "v1", kind: "HorizontalPodAutoscaler", plural: "horizontalpodautoscalers", namespaced: true),
+            .init(group: "autoscaling", version: "v1", kind: "HorizontalPodAutoscaler", plural: "horizontalpodautoscalers", namespaced: true, shortNames: ["hpa"]),
             .init(group: "apiextensions.k8s.io", version: "v1", kind: "CustomResourceDefinition", plural: "customresourcedefinitions",
-                  namespaced: false),
+                  namespaced: false, shortNames: ["crd", "crds"]),
         ]
     }
 
@@ -267,9 +270,11 @@ public final class FakeCluster: KubeTransport {
         switch (request.method, route.name) {
         case (.get, nil):
             if query.isWatch { return try watch(route, query) }
-            return try list(route, query)
+            return try list(route, query, asTable: Self.wantsTable(request))
         case (.get, let name?):
-            return json(try object(route.type, namespace: route.namespace ?? "", name: name))
+            let found = try object(route.type, namespace: route.namespace ?? "", name: name)
+            if Self.wantsTable(request) { return json(table([found], type: route.type, resourceVersion: nil)) }
+            return json(found)
         case (.post, nil):
             guard !route.type.namespaced || route.namespace != nil else {
                 throw Failure.status(405, reason: "MethodNotAllowed", message: "the server does not allow this method on the requested resource",
@@ -623,7 +628,7 @@ public final class FakeCluster: KubeTransport {
 
     // MARK: Lists and watches
 
-    func list(_ route: Route, _ query: Query) throws(Failure) -> KubeResponse {
+    func list(_ route: Route, _ query: Query, asTable: Bool = false) throws(Failure) -> KubeResponse {
         try query.validate(route.type)
         let (all, current, compacted) = state.withLock { state in
             let typeKey = "\(route.type.group)/\(route.type.plural)"
@@ -669,6 +674,11 @@ public final class FakeCluster: KubeTransport {
             metadata["continue"] = .string(Self.continueToken(version: version, after: page.last!.key))
             metadata["remainingItemCount"] = .integer(Int64(items.count - limit))
             items = page
+        }
+        if asTable {
+            var table = table(items.map(\.object), type: route.type, resourceVersion: String(version))
+            table["metadata"] = .object(metadata)
+            return json(table)
         }
         let list: JSONObject = [
             "kind": .string(route.type.kind + "List"), "apiVersion": .string(route.type.apiVersion),

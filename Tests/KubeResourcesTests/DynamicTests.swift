@@ -182,3 +182,29 @@ struct DynamicTests {
         #expect(ManifestParsing.priority("Widget") == ManifestParsing.installOrder.count)
     }
 }
+
+@Suite("resource arguments as kubectl reads them", .timeLimit(.minutes(1)))
+struct ResolveResourceTests {
+    @Test("plural, singular, short name, kind and group-qualified names find the resource; core wins for events")
+    func resolves() async throws {
+        let client = KubeClient(transport: FakeCluster(), namespace: "default")
+        for argument in ["pods", "pod", "po", "Pod", "PODS"] {
+            #expect(try await client.resolveResource(argument).plural == "pods")
+        }
+        for argument in ["deploy", "deployments.apps", "deploy.apps", "deployments.v1.apps", "Deployment"] {
+            let info = try await client.resolveResource(argument)
+            #expect(info.apiVersion == "apps/v1" && info.plural == "deployments")
+        }
+        #expect(try await client.resolveResource("events").group == "")
+        #expect(try await client.resolveResource("events.events.k8s.io").group == "events.k8s.io")
+        #expect(try await client.resolveResource("svc").kind == "Service")
+    }
+
+    @Test("an unknown name is kubectl's error")
+    func unknown() async throws {
+        let client = KubeClient(transport: FakeCluster(), namespace: "default")
+        let error = await #expect(throws: KubeError.self) { try await client.resolveResource("widgets") }
+        #expect(error?.code == .resourceNotMapped)
+        #expect(error?.message == "the server doesn't have a resource type \"widgets\"")
+    }
+}

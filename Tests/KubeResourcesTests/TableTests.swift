@@ -54,3 +54,48 @@ struct TableTests {
         for (seconds, text) in cases { #expect(KubeAge.format(seconds) == text, "\(seconds)") }
     }
 }
+
+@Suite("the fake cluster prints tables as kube-apiserver does", .timeLimit(.minutes(1)))
+struct FakeClusterTableTests {
+    /// The recorded pods, deployment and service in a fake cluster whose clock reads 20 minutes after the
+    /// recording.
+    func cluster() throws -> FakeCluster {
+        let cluster = FakeCluster(namespaces: ["demo"], now: { Date(timeIntervalSince1970: 1_795_345_789) })
+        let list = try JSONDecoder().decode(JSONValue.self, from: Data(try Fixtures.recording("pods/03-list-pods").response.body.utf8))
+        for item in list["items"]?.arrayValue ?? [] {
+            guard var pod = item.objectValue else { continue }
+            pod["kind"] = "Pod"
+            pod["apiVersion"] = "v1"
+            try cluster.seed(JSONValue.object(pod).jsonText)
+        }
+        try cluster.seed(try Fixtures.recording("deployments/01-get-deployment").response.body)
+        try cluster.seed(try Fixtures.recording("apply/04-apply-service").response.body)
+        return cluster
+    }
+
+    @Test("pods: ready containers, status, restarts, age; wide adds IP and node")
+    func pods() async throws {
+        let client = KubeClient(transport: try cluster(), namespace: "demo")
+        let table = try await client.pods().table()
+        #expect(table.formatted() == """
+            NAME                   READY   STATUS    RESTARTS   AGE
+            api-b97456c9b-5jpx9    0/1     Pending   0          20m
+            api-b97456c9b-894pb    0/1     Pending   0          20m
+            web-555cfbbb78-bj66h   1/1     Running   0          20m
+            web-555cfbbb78-l79ph   1/1     Running   0          20m
+            web-555cfbbb78-mzj7h   1/1     Running   0          20m
+
+            """)
+        let wide = try await client.pods().table().formatted(wide: true)
+        #expect(wide.contains("web-555cfbbb78-bj66h   1/1     Running   0          20m   10.244.0.5   node-1   <none>           <none>\n"))
+    }
+
+    @Test("deployments, services and one object by name")
+    func others() async throws {
+        let client = KubeClient(transport: try cluster(), namespace: "demo")
+        #expect(try await client.deployments().table().formatted() == "NAME   READY   UP-TO-DATE   AVAILABLE   AGE\nweb    3/3     3            3           20m\n")
+        #expect(try await client.resources(CoreV1.Service.self).table().formatted(wide: true)
+                == "NAME   TYPE        CLUSTER-IP   EXTERNAL-IP   PORT(S)   AGE   SELECTOR\nweb    ClusterIP   10.0.0.172   <none>        80/TCP    16m   app=web\n")
+        #expect(try await client.pods().table("web-555cfbbb78-bj66h").rows.count == 1)
+    }
+}

@@ -104,6 +104,36 @@ extension KubeClient {
         return all.keys.sorted().flatMap { all[$0]! }
     }
 
+    /// Finds the resource a kubectl-style argument names: its plural (`pods`), singular (`pod`), a short name
+    /// (`po`) or its kind (`Pod`), in any case, optionally qualified by its group (`deployments.apps`,
+    /// `deploy.apps`) or version and group (`deployments.v1.apps`). Where several groups serve the name, the
+    /// core group wins, then the server's order (kubectl's preference), and within a group its preferred version.
+    /// - Throws: ``KubeError/Code/resourceNotMapped`` with kubectl's message when nothing matches.
+    public func resolveResource(_ argument: String) async throws -> APIResourceInfo {
+        let wanted = argument.lowercased()
+        func matches(_ info: APIResourceInfo, _ name: String) -> Bool {
+            info.plural == name || info.singular == name || info.kind.lowercased() == name || info.shortNames.contains(name)
+        }
+        func search(_ resources: [APIResourceInfo]) -> APIResourceInfo? {
+            let parts = wanted.split(separator: ".", maxSplits: 1).map(String.init)
+            var candidates = resources.filter { matches($0, wanted) }
+            if candidates.isEmpty, parts.count == 2 {
+                let (name, qualifier) = (parts[0], parts[1])
+                candidates = resources.filter { info in
+                    matches(info, name) && (info.group == qualifier || "\(info.version).\(info.group)" == qualifier)
+                }
+            }
+            return candidates.enumerated().min { lhs, rhs in
+                (lhs.element.group.isEmpty ? 0 : 1, lhs.offset) < (rhs.element.group.isEmpty ? 0 : 1, rhs.offset)
+            }?.element
+        }
+        if let found = search(try await serverResources()) { return found }
+        discovery.invalidate()
+        if let found = search(try await serverResources()) { return found }
+        throw KubeError(code: .resourceNotMapped, message: "the server doesn't have a resource type \"\(argument)\"",
+                        hint: "List what the server serves with `kubectl api-resources`; a custom resource needs its CRD installed.")
+    }
+
     /// Forgets the discovery cache (after installing CRDs, for example); the next lookup reads it again.
     public func invalidateDiscovery() { discovery.invalidate() }
 
