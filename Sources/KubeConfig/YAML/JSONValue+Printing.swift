@@ -1,0 +1,158 @@
+import Foundation
+
+// Human-readable text of a JSON value, as kubectl prints objects: `-o json` (indented, keys in the order
+// the server sent them) and `-o yaml` (sigs.k8s.io/yaml: keys sorted, block style, sequences not indented
+// under their key, strings quoted only where YAML would read them as something else).
+
+extension JSONValue {
+    /// JSON indented by `indent` spaces per level (kubectl's `-o json` uses 4), keys in stored order, with a
+    /// final newline.
+    public func prettyJSONText(indent: Int = 4) -> String {
+        var output = ""
+        writePretty(to: &output, level: 0, indent: indent)
+        return output + "\n"
+    }
+
+    private func writePretty(to output: inout String, level: Int, indent: Int) {
+        let inner = String(repeating: " ", count: (level + 1) * indent)
+        let outer = String(repeating: " ", count: level * indent)
+        switch self {
+        case .array(let values) where !values.isEmpty:
+            output += "[\n"
+            for (index, value) in values.enumerated() {
+                output += inner
+                value.writePretty(to: &output, level: level + 1, indent: indent)
+                output += index == values.count - 1 ? "\n" : ",\n"
+            }
+            output += outer + "]"
+        case .object(let object) where !object.isEmpty:
+            output += "{\n"
+            for (index, member) in object.enumerated() {
+                output += inner + JSONValue.string(member.key).jsonText + ": "
+                member.value.writePretty(to: &output, level: level + 1, indent: indent)
+                output += index == object.count - 1 ? "\n" : ",\n"
+            }
+            output += outer + "}"
+        default:
+            output += jsonText
+        }
+    }
+
+    /// YAML as kubectl's `-o yaml` writes it: mapping keys sorted, two-space indentation, sequence items at
+    /// their key's indentation, multi-line strings as literal blocks; ends with a newline.
+    public var yamlText: String {
+        var output = ""
+        switch self {
+        case .object(let object) where !object.isEmpty: JSONValue.writeMapping(object, to: &output, indent: "")
+        case .array(let values) where !values.isEmpty: JSONValue.writeSequence(values, to: &output, indent: "")
+        default: output += JSONValue.yamlScalar(self, indent: "") + "\n"
+        }
+        return output
+    }
+
+    private static func writeMapping(_ object: JSONObject, to output: inout String, indent: String) {
+        for key in object.keys.sorted() {
+            guard let value = object[key] else { continue }
+            output += indent + yamlString(key, indent: indent) + ":"
+            writeNested(value, to: &output, indent: indent, inSequence: false)
+        }
+    }
+
+    private static func writeSequence(_ values: [JSONValue], to output: inout String, indent: String) {
+        for value in values {
+            output += indent + "-"
+            writeNested(value, to: &output, indent: indent, inSequence: true)
+        }
+    }
+
+    /// What follows `key:` or `-`: a scalar on the same line, or a nested block.
+    private static func writeNested(_ value: JSONValue, to output: inout String, indent: String, inSequence: Bool) {
+        switch value {
+        case .object(let members) where !members.isEmpty:
+            if inSequence {
+                // The first key goes on the dash's line; the others align with it.
+                var block = ""
+                writeMapping(members, to: &block, indent: indent + "  ")
+                output += " " + block.dropFirst(indent.count + 2)
+            } else {
+                output += "\n"
+                writeMapping(members, to: &output, indent: indent + "  ")
+            }
+        case .array(let items) where !items.isEmpty:
+            if inSequence {
+                var block = ""
+                writeSequence(items, to: &block, indent: indent + "  ")
+                output += " " + block.dropFirst(indent.count + 2)
+            } else {
+                output += "\n"
+                writeSequence(items, to: &output, indent: indent)
+            }
+        default:
+            output += " " + yamlScalar(value, indent: indent + "  ") + "\n"
+        }
+    }
+
+    private static func yamlScalar(_ value: JSONValue, indent: String) -> String {
+        switch value {
+        case .null: "null"
+        case .bool(let flag): flag ? "true" : "false"
+        case .integer(let number): String(number)
+        case .unsignedInteger(let number): String(number)
+        case .double(let number): GoFloat.format(number, style: .json)
+        case .string(let text): yamlString(text, indent: indent)
+        case .array: "[]"
+        case .object: "{}"
+        }
+    }
+
+    /// A string plain where YAML reads it back as the same string, else quoted: single quotes, or double
+    /// quotes with escapes for control characters; several lines as a literal block.
+    private static func yamlString(_ text: String, indent: String) -> String {
+        if text.contains("\n"), !text.unicodeScalars.contains(where: { $0.value < 0x20 && $0 != "\n" }),
+           !text.hasPrefix(" "), !text.contains(" \n") {
+            let chomp = text.hasSuffix("\n") ? (text.hasSuffix("\n\n") ? "+" : "") : "-"
+            var body = text
+            if body.hasSuffix("\n") { body.removeLast() }
+            let lines = body.components(separatedBy: "\n").map { $0.isEmpty ? "" : indent + $0 }
+            return "|" + chomp + "\n" + lines.joined(separator: "\n")
+        }
+        if text.unicodeScalars.contains(where: { ($0.value < 0x20 && $0 != "\t") || $0.value == 0x7F || $0 == "\t" || $0 == "\n" }) {
+            var escaped = "\""
+            for scalar in text.unicodeScalars {
+                switch scalar {
+                case "\"": escaped += "\\\""
+                case "\\": escaped += "\\\\"
+                case "\n": escaped += "\\n"
+                case "\t": escaped += "\\t"
+                case "\r": escaped += "\\r"
+                case _ where scalar.value < 0x20 || scalar.value == 0x7F:
+                    let hex = String(scalar.value, radix: 16, uppercase: true)
+                    escaped += "\\x" + String(repeating: "0", count: 2 - hex.count) + hex
+                default: escaped.unicodeScalars.append(scalar)
+                }
+            }
+            return escaped + "\""
+        }
+        return needsQuotes(text) ? "'" + text.replacingOccurrences(of: "'", with: "''") + "'" : text
+    }
+
+    /// Whether a plain scalar would read back as something other than this string.
+    private static func needsQuotes(_ text: String) -> Bool {
+        guard let first = text.first, let last = text.last else { return true }
+        if first == " " || last == " " { return true }
+        if "-?:".contains(first) {
+            // `-g`, `:x`, `?x` are plain; `- x`, a lone `-`, are not.
+            if text.count == 1 || text.dropFirst().first == " " { return true }
+        } else if ",[]{}#&*!|>'\"%@`".contains(first) {
+            return true
+        }
+        if text.contains(": ") || text.contains(" #") || text.hasSuffix(":") { return true }
+        let lowered = text.lowercased()
+        if ["true", "false", "yes", "no", "on", "off", "y", "n", "null", "~", ".inf", "-.inf", "+.inf", ".nan"].contains(lowered) { return true }
+        let unsigned = text.hasPrefix("-") || text.hasPrefix("+") ? String(text.dropFirst()) : text
+        if Double(text) != nil || ["0x", "0o", "0b"].contains(where: { unsigned.lowercased().hasPrefix($0) }) { return true }
+        // Sexagesimal and date-like forms YAML 1.1 resolvers turn into numbers or times.
+        if text.allSatisfy({ $0.isNumber || $0 == ":" || $0 == "." || $0 == "-" || $0 == "_" || $0 == "+" }) { return true }
+        return false
+    }
+}

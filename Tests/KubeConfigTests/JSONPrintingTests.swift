@@ -1,0 +1,66 @@
+import Foundation
+import Testing
+@testable import KubeConfig
+
+@Suite("JSON and YAML text of objects, as kubectl -o json / -o yaml print them")
+struct JSONPrintingTests {
+    let pod: JSONValue = [
+        "apiVersion": "v1", "kind": "Pod",
+        "metadata": ["name": "web", "labels": ["app": "web", "tier": "true"], "annotations": [:]],
+        "spec": ["containers": [["name": "nginx", "image": "nginx:1.27", "args": ["-g", "daemon off;"], "ports": [["containerPort": 80]]]],
+                 "nodeSelector": ["disk": "ssd"]],
+        "data": ["script": "echo hi\necho bye\n", "empty": "", "number": "0123", "colon": "a: b", "null": "null", "spaced": " x"],
+        "ratio": 0.5, "on": true, "missing": nil, "list": [],
+    ]
+
+    @Test("YAML: sorted keys, sequences at their key's indentation, quoting where needed, literal blocks")
+    func yaml() throws {
+        #expect(pod.yamlText == """
+            apiVersion: v1
+            data:
+              colon: 'a: b'
+              empty: ''
+              "null": 'null'
+              number: '0123'
+              script: |
+                echo hi
+                echo bye
+              spaced: ' x'
+            kind: Pod
+            list: []
+            metadata:
+              annotations: {}
+              labels:
+                app: web
+                tier: 'true'
+              name: web
+            missing: null
+            "on": true
+            ratio: 0.5
+            spec:
+              containers:
+              - args:
+                - -g
+                - daemon off;
+                image: nginx:1.27
+                name: nginx
+                ports:
+                - containerPort: 80
+              nodeSelector:
+                disk: ssd
+
+            """.replacingOccurrences(of: "\"null\"", with: "'null'").replacingOccurrences(of: "\"on\"", with: "'on'"))
+    }
+
+    @Test("YAML text reads back as the same value")
+    func roundTrip() throws {
+        let documents = try YAMLReader.documents(in: pod.yamlText)
+        #expect(documents.first?.root?.json == pod)
+    }
+
+    @Test("JSON indented four spaces, keys in stored order")
+    func json() {
+        let value: JSONValue = ["kind": "List", "items": [["a": 1]], "metadata": [:]]
+        #expect(value.prettyJSONText() == "{\n    \"kind\": \"List\",\n    \"items\": [\n        {\n            \"a\": 1\n        }\n    ],\n    \"metadata\": {}\n}\n")
+    }
+}
