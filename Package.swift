@@ -6,6 +6,8 @@
 //   KubeErrors ← KubeConfig, KubeRetry ← KubeTransport ← KubeResources ← KubeRuntime ← KubeKit
 //   KubeTesting → KubeTransport, KubeConfig, KubeErrors (no models)
 // System libraries: libcurl (CKubeCurl) for HTTP, libyaml (CKubeYAML) for YAML.
+// The examples (the kubekit CLI, the MCP tool server, small programs) are a package of their own in Examples/,
+// so their dependencies (swift-argument-parser, the MCP SDK) stay out of this one.
 
 import PackageDescription
 
@@ -26,7 +28,6 @@ let package = Package(
         .library(name: "KubeResources", targets: ["KubeResources"]),
         .library(name: "KubeTesting", targets: ["KubeTesting"]),
         .library(name: "KubeRuntime", targets: ["KubeRuntime"]),
-        .executable(name: "kubekit-demo", targets: ["KubeKitDemo"]),
         .executable(name: "kubekit-bench", targets: ["KubeKitBench"]),
         .executable(name: "kubekit-modelgen", targets: ["KubeKitModelGen"]),
     ],
@@ -100,14 +101,6 @@ let package = Package(
             // What it imports, and no more: a test target using it does not build the generated models
             // unless it asks for them.
             dependencies: ["KubeTransport", "KubeConfig", "KubeErrors"],
-            swiftSettings: swiftSettings
-        ),
-
-        // MARK: Examples
-        .executableTarget(
-            name: "KubeKitDemo",
-            dependencies: ["KubeKit", "KubeTesting"],
-            path: "Examples/Demo",
             swiftSettings: swiftSettings
         ),
 

@@ -15,8 +15,11 @@ extension FakeCluster {
         public static let deployments = Controllers(rawValue: 1)
         /// A kubelet that binds pods to a node and marks them Running and Ready at once.
         public static let kubelet = Controllers(rawValue: 2)
-        /// Both.
-        public static let all: Controllers = [.deployments, .kubelet]
+        /// An EndpointSlice per Service with a selector, listing the matching pods' addresses (ready or not) and
+        /// the service's ports resolved against the pods' named container ports.
+        public static let endpoints = Controllers(rawValue: 4)
+        /// All of them.
+        public static let all: Controllers = [.deployments, .kubelet, .endpoints]
     }
 
     /// Switches controllers on. They run after every change, synchronously, until nothing changes — so when a
@@ -38,6 +41,7 @@ extension FakeCluster {
                     changed = reconcileReplicaSets() || changed
                 }
                 if controllers.contains(.kubelet) { changed = runKubelet() || changed }
+                if controllers.contains(.endpoints) { changed = reconcileEndpoints() || changed }
                 if !changed { break }
             }
         }
@@ -47,6 +51,55 @@ extension FakeCluster {
     private static let replicaSetType = ResourceType.builtIn.first { $0.kind == "ReplicaSet" }!
     private static let podType = ResourceType.builtIn.first { $0.kind == "Pod" }!
     private static let eventType = ResourceType.builtIn.first { $0.kind == "Event" && $0.group.isEmpty }!
+    private static let serviceType = ResourceType.builtIn.first { $0.kind == "Service" }!
+    private static let sliceType = ResourceType.builtIn.first { $0.kind == "EndpointSlice" }!
+
+    /// The endpoint slice controller, simplified: one slice per service, named after it.
+    private func reconcileEndpoints() -> Bool {
+        var changed = false
+        let pods = objects(Self.podType)
+        for service in objects(Self.serviceType) {
+            guard let selector = service["spec"]?["selector"]?.objectValue, !selector.isEmpty,
+                  let name = service["metadata"]?["name"]?.stringValue, let namespace = service["metadata"]?["namespace"]?.stringValue else { continue }
+            let matching = pods.filter { pod in
+                pod["metadata"]?["namespace"]?.stringValue == namespace && pod["metadata"]?["deletionTimestamp"] == nil
+                    && pod["status"]?["podIP"]?.stringValue != nil
+                    && selector.allSatisfy { pod["metadata"]?["labels"]?[$0.key] == $0.value }
+            }
+            let endpoints: [JSONValue] = matching.map { pod in
+                let ready = Self.isReady(pod)
+                return .object(["addresses": .array([pod["status"]?["podIP"] ?? .null]),
+                                "conditions": .object(["ready": .bool(ready), "serving": .bool(ready), "terminating": false]),
+                                "nodeName": pod["spec"]?["nodeName"] ?? .null,
+                                "targetRef": .object(["kind": "Pod", "namespace": .string(namespace), "name": pod["metadata"]?["name"] ?? .null,
+                                                      "uid": pod["metadata"]?["uid"] ?? .null])])
+            }
+            let containerPorts = matching.first?["spec"]?["containers"]?.arrayValue?.flatMap { $0["ports"]?.arrayValue ?? [] } ?? []
+            let ports: [JSONValue] = (service["spec"]?["ports"]?.arrayValue ?? []).map { port in
+                var target = port["targetPort"] ?? port["port"] ?? .null
+                if case .string(let portName)? = port["targetPort"] {
+                    target = containerPorts.first { $0["name"]?.stringValue == portName }?["containerPort"] ?? .null
+                }
+                return .object(["name": port["name"] ?? "", "port": target, "protocol": port["protocol"] ?? "TCP"])
+            }
+            let slice: JSONObject = [
+                "apiVersion": "discovery.k8s.io/v1", "kind": "EndpointSlice",
+                "metadata": .object(["name": .string(name), "namespace": .string(namespace),
+                                     "labels": .object(["kubernetes.io/service-name": .string(name),
+                                                        "endpointslice.kubernetes.io/managed-by": "endpointslice-controller.k8s.io"])]),
+                "addressType": "IPv4", "endpoints": .array(endpoints), "ports": .array(ports),
+            ]
+            if let current = state.withLock({ $0.objects[key(Self.sliceType, namespace, name)] }) {
+                var next = current
+                next["endpoints"] = slice["endpoints"]
+                next["ports"] = slice["ports"]
+                if update(next, from: current, type: Self.sliceType) { changed = true }
+            } else if (try? store(slice, type: Self.sliceType, namespace: namespace, dryRun: false)) != nil {
+                changed = true
+            }
+        }
+        return changed
+    }
 
     private func objects(_ type: ResourceType) -> [JSONObject] {
         state.withLock { state in
@@ -75,7 +128,8 @@ extension FakeCluster {
         let metadata = object["metadata"]?.objectValue ?? [:]
         let namespace = metadata["namespace"]?.stringValue ?? "default"
         let time = JSONValue.string(Self.timestamp(now()))
-        let name = (metadata["name"]?.stringValue ?? "object") + "." + String(UInt64.random(in: 0 ... UInt64(UInt32.max)), radix: 16)
+        let object = metadata["name"]?.stringValue ?? "object"
+        let name = object + "." + String(generatedHash(for: object) >> 4, radix: 16)
         let event: JSONObject = [
             "apiVersion": "v1", "kind": "Event",
             "metadata": .object(["name": .string(name), "namespace": .string(namespace)]),
@@ -246,7 +300,6 @@ extension FakeCluster {
 
     private func reconcileReplicaSets() -> Bool {
         var changed = false
-        let alphabet = Array("bcdfghjklmnpqrstvwxz2456789")
         for replicaSet in objects(Self.replicaSetType) {
             let metadata = replicaSet["metadata"]?.objectValue ?? [:]
             guard let name = metadata["name"]?.stringValue, let namespace = metadata["namespace"]?.stringValue,
@@ -257,7 +310,7 @@ extension FakeCluster {
             while Int64(pods.count) < desired {
                 let template = replicaSet["spec"]?["template"]?.objectValue ?? [:]
                 var podMetadata = template["metadata"]?.objectValue ?? [:]
-                podMetadata["name"] = .string(name + "-" + String((0..<5).map { _ in alphabet.randomElement()! }))
+                podMetadata["name"] = .string(name + "-" + generatedSuffix(for: name + "-"))
                 podMetadata["namespace"] = .string(namespace)
                 podMetadata["ownerReferences"] = .array([.object(["apiVersion": "apps/v1", "kind": "ReplicaSet", "name": .string(name),
                                                                   "uid": .string(uid), "controller": true, "blockOwnerDeletion": true])])
@@ -293,6 +346,24 @@ extension FakeCluster {
 
     // MARK: Kubelet
 
+    /// Kubernetes' QoS class: Guaranteed when every container's requests equal its limits for CPU and memory,
+    /// BestEffort when none asks for any, Burstable otherwise.
+    static func qosClass(_ containers: [JSONValue]) -> String {
+        var any = false
+        var guaranteed = true
+        for container in containers {
+            let requests: JSONObject = container["resources"]?["requests"]?.objectValue ?? [:]
+            let limits: JSONObject = container["resources"]?["limits"]?.objectValue ?? [:]
+            if !requests.isEmpty || !limits.isEmpty { any = true }
+            for resource in ["cpu", "memory"] {
+                let limit: JSONValue? = limits[resource]
+                let request: JSONValue? = requests[resource]
+                if limit == nil || (request != nil && request != limit) { guaranteed = false }
+            }
+        }
+        return !any ? "BestEffort" : (guaranteed ? "Guaranteed" : "Burstable")
+    }
+
     private func runKubelet() -> Bool {
         var changed = false
         // Pods being deleted gracefully: the kubelet stops them and removes them (the grace period is not waited).
@@ -314,9 +385,15 @@ extension FakeCluster {
             let conditions: [JSONValue] = ["PodReadyToStartContainers", "Initialized", "Ready", "ContainersReady", "PodScheduled"].map {
                 .object(["type": .string($0), "status": "True", "lastProbeTime": .null, "lastTransitionTime": time])
             }
+            // Each pod its own address (10.244.0.10 onwards), as a CNI hands them out; QoS from the resources.
+            let podIP = state.withLock { state -> String in
+                defer { state.podAddresses += 1 }
+                return "10.244.\(state.podAddresses / 240).\(10 + state.podAddresses % 240)"
+            }
             next["status"] = .object([
-                "phase": "Running", "conditions": .array(conditions), "hostIP": "10.0.0.1", "podIP": "10.244.0.10",
-                "startTime": time, "qosClass": "BestEffort",
+                "phase": "Running", "conditions": .array(conditions), "hostIP": "10.0.0.1", "podIP": .string(podIP),
+                "podIPs": .array([.object(["ip": .string(podIP)])]),
+                "startTime": time, "qosClass": .string(Self.qosClass(containers)),
                 "containerStatuses": .array(containers.map { container in
                     .object(["name": container["name"] ?? "", "image": container["image"] ?? "", "imageID": "", "ready": true,
                              "started": true, "restartCount": .integer(0), "state": .object(["running": .object(["startedAt": time])])])

@@ -126,6 +126,10 @@ public final class FakeCluster: KubeTransport {
         var latency: Duration = .zero
         var logs: [String: String] = [:]
         var controllers: Controllers = []
+        /// How many pods the kubelet has given an address, and names made from `generateName`.
+        var podAddresses = 0
+        var serviceAddresses = 0
+        var generatedNames = 0
     }
 
     let state = Locked(State())
@@ -332,6 +336,31 @@ public final class FakeCluster: KubeTransport {
 
     // MARK: Objects
 
+    /// Five characters of the API server's alphabet for a generated name, from a hash of the prefix and a
+    /// counter: the same steps give the same names in every run (tests and the examples can name what they made).
+    func generatedSuffix(for prefix: String) -> String {
+        let alphabet = Array("bcdfghjklmnpqrstvwxz2456789")
+        var hash = generatedHash(for: prefix)
+        var suffix = ""
+        for _ in 0..<5 {
+            suffix.append(alphabet[Int(hash % UInt64(alphabet.count))])
+            hash /= UInt64(alphabet.count)
+        }
+        return suffix
+    }
+
+    /// FNV-1a of `prefix` and the next value of the cluster's name counter.
+    func generatedHash(for prefix: String) -> UInt64 {
+        let sequence = state.withLock { state in
+            defer { state.generatedNames += 1 }
+            return state.generatedNames
+        }
+        let prime: UInt64 = 0x100_0000_01b3
+        var hash: UInt64 = 0xcbf2_9ce4_8422_2325
+        for byte in Array("\(prefix)\(sequence)".utf8) { hash = (hash ^ UInt64(byte)) &* prime }
+        return hash
+    }
+
     func key(_ type: ResourceType, _ namespace: String, _ name: String) -> ObjectKey {
         ObjectKey(type: "\(type.group)/\(type.plural)", namespace: type.namespaced ? namespace : "", name: name)
     }
@@ -393,8 +422,7 @@ public final class FakeCluster: KubeTransport {
         var metadata = object["metadata"]?.objectValue ?? [:]
         var name = metadata["name"]?.stringValue ?? ""
         if name.isEmpty, let prefix = metadata["generateName"]?.stringValue, !prefix.isEmpty {
-            let alphabet = Array("bcdfghjklmnpqrstvwxz2456789")
-            name = prefix + String((0..<5).map { _ in alphabet.randomElement()! })
+            name = prefix + generatedSuffix(for: prefix)
         }
         guard !name.isEmpty else {
             throw Failure.status(422, reason: "Invalid", message: "\(type.kind) \"\" is invalid: metadata.name: Required value: name or generateName is required",
@@ -424,8 +452,39 @@ public final class FakeCluster: KubeTransport {
             metadata["uid"] = seeded["uid"] ?? .string(UUID().uuidString.lowercased())
             metadata["creationTimestamp"] = seeded["creationTimestamp"] ?? .string(Self.timestamp(now()))
             if object["spec"] != nil { metadata["generation"] = seeded["generation"] ?? .integer(1) }
+            Self.applyDefaults(&object, type: type, state: &state)
             return commit(object, metadata: metadata, as: "ADDED", key: objectKey, type: type, dryRun: dryRun, in: &state)
         }
+    }
+
+    /// Some of kube-apiserver's defaulting on create: a Service's type, cluster IP (allocated from
+    /// 10.96.0.0/16), families and policies; a Deployment's replicas, strategy and limits.
+    static func applyDefaults(_ object: inout JSONObject, type: ResourceType, state: inout State) {
+        guard var spec = object["spec"]?.objectValue else { return }
+        func setDefault(_ key: String, _ value: JSONValue) { if spec[key] == nil { spec[key] = value } }
+        switch (type.group, type.kind) {
+        case ("", "Service"):
+            setDefault("type", "ClusterIP")
+            if spec["type"]?.stringValue != "ExternalName" {
+                if spec["clusterIP"] == nil {
+                    state.serviceAddresses += 1
+                    spec["clusterIP"] = .string("10.96.\(state.serviceAddresses / 250).\(state.serviceAddresses % 250)")
+                }
+                setDefault("clusterIPs", .array([spec["clusterIP"] ?? .null]))
+                setDefault("ipFamilies", ["IPv4"])
+                setDefault("ipFamilyPolicy", "SingleStack")
+                setDefault("internalTrafficPolicy", "Cluster")
+            }
+            setDefault("sessionAffinity", "None")
+        case ("apps", "Deployment"):
+            setDefault("replicas", 1)
+            setDefault("strategy", ["type": "RollingUpdate", "rollingUpdate": ["maxUnavailable": "25%", "maxSurge": "25%"]])
+            setDefault("revisionHistoryLimit", 10)
+            setDefault("progressDeadlineSeconds", 600)
+        default:
+            return
+        }
+        object["spec"] = .object(spec)
     }
 
     func replace(_ body: JSONObject, type: ResourceType, namespace: String, name: String, dryRun: Bool) throws -> JSONObject {

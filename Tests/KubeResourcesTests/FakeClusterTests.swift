@@ -688,3 +688,38 @@ extension FakeClusterReplayTests {
         try await replay("deployments/08-get-status", on: later)
     }
 }
+
+@Suite("the fake cluster's endpoint slices", .timeLimit(.minutes(1)))
+struct FakeClusterEndpointTests {
+    @Test("a service's slice lists its pods' addresses with the named target port resolved; describe shows them")
+    func slices() async throws {
+        let cluster = FakeCluster(namespaces: ["demo"])
+        cluster.enableControllers(.all)
+        try cluster.seed("""
+            apiVersion: apps/v1
+            kind: Deployment
+            metadata: {name: web, namespace: demo}
+            spec:
+              replicas: 2
+              selector: {matchLabels: {app: web}}
+              template:
+                metadata: {labels: {app: web}}
+                spec: {containers: [{name: nginx, image: nginx, ports: [{name: http, containerPort: 8080}]}]}
+            ---
+            apiVersion: v1
+            kind: Service
+            metadata: {name: web, namespace: demo}
+            spec: {selector: {app: web}, ports: [{name: http, port: 80, targetPort: http, protocol: TCP}]}
+            """)
+        let client = KubeClient(transport: cluster, namespace: "demo")
+        let slices = try await client.dynamic(apiVersion: "discovery.k8s.io/v1", kind: "EndpointSlice", in: "demo").list().items
+        #expect(slices.count == 1)
+        #expect(slices.first?.metadata?.labels?["kubernetes.io/service-name"] == "web")
+        #expect(slices.first?["ports"] == [["name": "http", "port": 8080, "protocol": "TCP"]])
+        let addresses = (slices.first?["endpoints"]?.arrayValue ?? []).compactMap { $0["addresses"]?.arrayValue?.first?.stringValue }
+        #expect(addresses.sorted() == ["10.244.0.10", "10.244.0.11"])
+        let text = try await client.resources(CoreV1.Service.self).describe("web")
+        #expect(text.contains("Type:                     ClusterIP\nIP Family Policy:         SingleStack\nIP Families:              IPv4\nIP:                       10.96.0.1\n"))
+        #expect(text.contains("Endpoints:                10.244.0.10:8080,10.244.0.11:8080\n"))
+    }
+}

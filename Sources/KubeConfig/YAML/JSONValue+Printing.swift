@@ -105,8 +105,8 @@ extension JSONValue {
         }
     }
 
-    /// A string plain where YAML reads it back as the same string, else quoted: single quotes, or double
-    /// quotes with escapes for control characters; several lines as a literal block.
+    /// A string plain where YAML reads it back as the same string, else in double quotes (as go-yaml, so
+    /// kubectl, writes them); several lines as a literal block.
     private static func yamlString(_ text: String, indent: String) -> String {
         if text.contains("\n"), !text.unicodeScalars.contains(where: { $0.value < 0x20 && $0 != "\n" }),
            !text.hasPrefix(" "), !text.contains(" \n") {
@@ -133,7 +133,7 @@ extension JSONValue {
             }
             return escaped + "\""
         }
-        return needsQuotes(text) ? "'" + text.replacingOccurrences(of: "'", with: "''") + "'" : text
+        return needsQuotes(text) ? JSONValue.string(text).jsonText : text
     }
 
     /// Whether a plain scalar would read back as something other than this string.
@@ -151,8 +151,10 @@ extension JSONValue {
         if ["true", "false", "yes", "no", "on", "off", "y", "n", "null", "~", ".inf", "-.inf", "+.inf", ".nan"].contains(lowered) { return true }
         let unsigned = text.hasPrefix("-") || text.hasPrefix("+") ? String(text.dropFirst()) : text
         if Double(text) != nil || ["0x", "0o", "0b"].contains(where: { unsigned.lowercased().hasPrefix($0) }) { return true }
-        // Sexagesimal and date-like forms YAML 1.1 resolvers turn into numbers or times.
+        // Sexagesimal and date-like forms YAML 1.1 resolvers turn into numbers or times (`2026-12-01T14:48:18Z`).
         if text.allSatisfy({ $0.isNumber || $0 == ":" || $0 == "." || $0 == "-" || $0 == "_" || $0 == "+" }) { return true }
+        let head = Array(text.prefix(10))
+        if head.count == 10, head[4] == "-", head[7] == "-", [0, 1, 2, 3, 5, 6, 8, 9].allSatisfy({ head[$0].isASCII && head[$0].isNumber }) { return true }
         return false
     }
 }

@@ -108,8 +108,14 @@ public struct KubeClient: Sendable {
 
     // MARK: Sending
 
-    /// Throws ``KubeError/Code/tierDenied`` unless the client's tier allows `verb`.
-    func authorize(_ verb: String, needs required: AccessTier, on target: String) throws {
+    /// Throws ``KubeError/Code/tierDenied`` unless the client's tier allows `verb` — every operation checks
+    /// this before sending anything; front ends call it to refuse a command before any other work (discovery,
+    /// reading files).
+    /// - Parameters:
+    ///   - verb: What the caller wants to do (`scale`), for the message.
+    ///   - required: The tier it needs.
+    ///   - target: What it acts on (`deployments.apps`), for the message.
+    public func authorize(_ verb: String, needs required: AccessTier, on target: String) throws {
         guard tier < required else { return }
         throw KubeError(
             code: .tierDenied,
