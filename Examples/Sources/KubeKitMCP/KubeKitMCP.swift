@@ -148,7 +148,8 @@ enum ToolCatalog {
 /// once and the embedded demo cluster keeps its state between calls.
 actor ToolServer {
     let settings: ServerSettings
-    var sessions: [ConnectionOptions: Session] = [:]
+    /// Connecting tasks by options: concurrent first calls share one connection (and one demo cluster).
+    var sessions: [ConnectionOptions: Task<Session, any Error>] = [:]
     var forwarders: [PortForwarder] = []
 
     init(settings: ServerSettings) { self.settings = settings }
@@ -158,10 +159,15 @@ actor ToolServer {
         if let profile = arguments["profile"]?.stringValue { options.profile = profile }
         if let context = arguments["context"]?.stringValue { options.context = context }
         options.tier = options.profile == "production" ? min(settings.tier, settings.productionTier) : settings.tier
-        if let session = sessions[options] { return session }
-        let session = try await Session.connect(options)
-        sessions[options] = session
-        return session
+        if let connecting = sessions[options] { return try await connecting.value }
+        let connecting = Task { try await Session.connect(options) }
+        sessions[options] = connecting
+        do {
+            return try await connecting.value
+        } catch {
+            sessions[options] = nil   // a broken kubeconfig may be fixed before the next call
+            throw error
+        }
     }
 
     func call(_ name: String, arguments: [String: Value]) async -> CallTool.Result {
@@ -259,8 +265,10 @@ actor ToolServer {
                               structured: ["ports": .array(forwarder.mappings.map { ["local": .integer(Int64($0.local)), "remote": .integer(Int64($0.remote))] }),
                                            "seconds": .integer(Int64(seconds))])
         case "k8s_cp":
-            return try await operations.copy(from: try require("source"), to: try require("destination"), namespace: namespace,
-                                             container: string("container"))
+            var output = try await operations.copy(from: try require("source"), to: try require("destination"), namespace: namespace,
+                                                   container: string("container"))
+            output.text = "copied \(output.structured["files"]?.jsonText ?? "0") file(s), \(output.structured["bytes"]?.jsonText ?? "0") bytes"
+            return output
         default:
             throw KubeError(code: .invalidArgument, message: "unknown tool \"\(name)\"")
         }
@@ -268,7 +276,7 @@ actor ToolServer {
 
     func shutdown() async {
         for forwarder in forwarders { await forwarder.close() }
-        for session in sessions.values { await session.shutdown() }
+        for connecting in sessions.values { await (try? connecting.value)?.shutdown() }
     }
 
     /// KubeKit's JSON as the MCP SDK's value.

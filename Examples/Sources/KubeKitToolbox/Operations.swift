@@ -369,6 +369,10 @@ public struct KubeOperations: Sendable {
             throw KubeError(code: .invalidArgument, message: "one of source or destination must be a remote file specification (POD:PATH)",
                             hint: "kubectl cp copies between this machine and a pod.")
         }
-        return ToolOutput(text: "\(report)\n", structured: ["report": .string("\(report)")])
+        // kubectl cp prints nothing on success; what was skipped (special files) goes to standard error.
+        let skipped = report.skipped.map { "skipped \($0)" }.joined(separator: "\n")
+        return ToolOutput(text: "", structured: ["files": .integer(Int64(report.files)), "directories": .integer(Int64(report.directories)),
+                                                 "bytes": .integer(Int64(report.bytes)), "skipped": .array(report.skipped.map { .string($0) })],
+                          notice: skipped.isEmpty ? nil : skipped)
     }
 }
