@@ -25,18 +25,19 @@ final class CurlSocket: SocketEndpoint, @unchecked Sendable {
     /// Connects on a short-lived thread of its own (libcurl's connect-only perform blocks until connected or
     /// `connectTimeout`); cancelling the task returns at once and the thread cleans up when libcurl returns.
     static func connect(_ request: CurlRequest) async throws -> CurlSocket {
-        let outcome = Locked<(continuation: CheckedContinuation<CurlSocket, any Error>?, finished: Bool)>((nil, false))
-        return try await withTaskCancellationHandler {
-            try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<CurlSocket, any Error>) in
+        let outcome = Locked<(continuation: CheckedContinuation<Void, any Error>?, finished: Bool, socket: CurlSocket?)>((nil, false, nil))
+        try await withTaskCancellationHandler {
+            try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<Void, any Error>) in
                 outcome.withLock { $0.continuation = continuation }
                 let thread = Thread {
                     let result = Result { () throws(CurlFailure) -> CurlSocket in try connectBlocking(request) }
                     let waiter = outcome.withLock { state in
                         defer { state.continuation = nil; state.finished = true }
+                        if state.continuation != nil, case .success(let socket) = result { state.socket = socket }
                         return state.continuation
                     }
                     // Nobody waits any more (cancelled): the socket closes in deinit.
-                    waiter?.resume(with: result.mapError { $0 as any Error })
+                    waiter?.resume(with: result.map { _ in () }.mapError { $0 as any Error })
                 }
                 thread.name = "KubeKit.connect"
                 thread.start()
@@ -48,6 +49,13 @@ final class CurlSocket: SocketEndpoint, @unchecked Sendable {
             }
             waiter?.resume(throwing: CancellationError())
         }
+        // The socket comes back through the lock, not the continuation: the connecting thread's writes (the
+        // handle, the descriptor) then happen before this read in a way ThreadSanitizer sees too (a
+        // continuation resumes in the concurrency runtime, which it does not instrument).
+        guard let socket = outcome.withLock({ state in defer { state.socket = nil }; return state.socket }) else {
+            throw CancellationError()
+        }
+        return socket
     }
 
     private static func connectBlocking(_ request: CurlRequest) throws(CurlFailure) -> CurlSocket {
