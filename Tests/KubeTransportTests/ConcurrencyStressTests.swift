@@ -14,6 +14,11 @@ struct ConcurrencyStressTests {
     func thousandConcurrentGETs() async throws {
         let server = try LoopbackServer { _ in LoopbackServer.Response(parts: [.pause(milliseconds: 20), .data(Array("{}".utf8))]) }
         var configuration = CurlTransport.Configuration.testing()
+        // This test is about queueing, not speed: under ThreadSanitizer, beside the other suites, a TLS
+        // handshake or the queue's tail can take longer than the testing defaults (5 s, 10 s) allow. The
+        // suite's time limit still fails a hang.
+        configuration.connectTimeout = .seconds(60)
+        configuration.requestTimeout = .seconds(120)
         let handler = InMemoryLogHandler()
         configuration.logger = Logger(label: "t") { _ in handler }
         configuration.logger.logLevel = .debug
