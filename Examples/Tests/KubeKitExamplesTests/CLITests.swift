@@ -28,6 +28,8 @@ struct CLITests {
         #expect((object?["spec"] as? [String: Any])?["replicas"] as? Int == 3)
         let yaml = try Binaries.run("kubekit", ["get", "cm", "app-config", "-o", "yaml"])
         #expect(yaml.stdout.hasPrefix("apiVersion: v1\ndata:\n  FEATURE_FLAGS: checkout,search\n  LOG_LEVEL: info\nkind: ConfigMap\n"))
+        let all = try Binaries.run("kubekit", ["get", "deploy", "-A"])
+        #expect(all.stdout.hasPrefix("NAMESPACE   NAME   READY   UP-TO-DATE   AVAILABLE   AGE\ndemo        api    2/2     2            2           "))
         let both = try Binaries.run("kubekit", ["get", "deploy,svc"])
         #expect(both.stdout.contains("web    3/3     3            3           ") && both.stdout.contains("\n\nNAME   TYPE        CLUSTER-IP    EXTERNAL-IP   PORT(S)   AGE\n"))
     }
