@@ -43,6 +43,16 @@ struct TableTests {
         let now = ISO8601DateFormatter().date(from: "2026-12-01T13:05:30Z")!
         let table = try KubeTable.decode(Array(body.utf8), request: KubeRequest(path: "/apis/example.com/v1/widgets"), now: now)
         #expect(table.formatted() == "NAME   AGE\nw1     3h5m\n")
+        #expect(table.resourceVersion == "9")
+        // Other fields are skipped unread; one object (GET by name) is one row.
+        let list = #"{"kind":"PodList","metadata":{"resourceVersion":"7","continue":"abc"},"items":[{"spec":{"containers":[{"name":"a"}]},"metadata":{"name":"p1","creationTimestamp":"2026-12-01T13:00:00Z"},"status":{"phase":"Running"}},{"metadata":{"name":"p2"}}]}"#
+        let pods = try KubeTable.decode(Array(list.utf8), request: KubeRequest(path: "/api/v1/pods"), now: now)
+        #expect(pods.formatted() == "NAME   AGE\np1     5m30s\np2     <unknown>\n")
+        #expect(pods.continueToken == "abc")
+        let one = #"{"kind":"Widget","apiVersion":"example.com/v1","metadata":{"name":"w1","creationTimestamp":"2026-12-01T13:05:00Z","resourceVersion":"5"},"spec":{"size":3}}"#
+        let single = try KubeTable.decode(Array(one.utf8), request: KubeRequest(path: "/apis/example.com/v1/widgets/w1"), now: now)
+        #expect(single.formatted() == "NAME   AGE\nw1     30s\n")
+        #expect(single.resourceVersion == nil)
     }
 
     @Test("ages as kubectl's HumanDuration")

@@ -78,6 +78,10 @@ public struct KubeOperations: Sendable {
             }
             return ToolOutput(text: table.formatted(wide: output == .wide, showNamespace: showNamespace),
                               structured: ["columns": .array(columns), "rows": .array(rows)])
+        case .name where names.isEmpty:
+            // Names only: the table's rows carry each object's metadata, without decoding the objects.
+            let lines = try await resources.table(options).rows.map { "\(Self.kindName(info))/\($0.metadata?.name ?? "")" }
+            return ToolOutput(text: lines.map { $0 + "\n" }.joined(), structured: .array(lines.map { .string($0) }))
         case .json, .yaml, .name:
             var objects: [JSONValue] = []
             if names.isEmpty {

@@ -84,6 +84,19 @@ public struct KubeTable: Sendable, Hashable {
     /// Builds a table from a `Table` response, or — when the server answered a plain list (some aggregated
     /// APIs) — kubectl's fallback: NAME and AGE from each object's metadata.
     static func decode(_ body: [UInt8], request: KubeRequest, now: Date = Date()) throws -> KubeTable {
+        // Without server-side printing (a plain list, or one object) only names and creation times are needed:
+        // read them with the fast decoder and skip the rest, instead of building the whole list as JSON values.
+        var cursor = JSONCursor(body)
+        if let list = try? NameAgeList(from: &cursor), (try? cursor.expectEnd()) != nil, list.kind != "Table" {
+            let metas: [MetaV1.ObjectMeta?]
+            if let items = list.items {
+                metas = items
+            } else {
+                metas = [try list.metadata.map { try KubeCoding.decode(MetaV1.ObjectMeta.self, from: Array($0.jsonText.utf8)) }]
+            }
+            return nameAgeTable(metas, resourceVersion: list.items == nil ? nil : list.metadata?["resourceVersion"]?.stringValue,
+                                continueToken: list.items == nil ? nil : list.metadata?["continue"]?.stringValue, now: now)
+        }
         guard case .object(let object)? = try? YAMLReader.documents(in: body).first?.root?.json else {
             throw KubeError(code: .decoding, message: "the table response is not a JSON object",
                             request: .init(method: request.method.rawValue, path: request.path))
@@ -102,16 +115,56 @@ public struct KubeTable: Sendable, Hashable {
             return KubeTable(columns: columns, rows: rows, resourceVersion: metadata["resourceVersion"]?.stringValue,
                              continueToken: metadata["continue"]?.stringValue)
         }
-        // A list (or one object) without server-side printing: NAME and AGE.
+        // A list (or one object) the fast reader refused: NAME and AGE from the generic value.
         let items = object["items"]?.arrayValue ?? [.object(object)]
-        let rows = try items.map { item in
-            let meta = try item["metadata"].map { try KubeCoding.decode(MetaV1.ObjectMeta.self, from: Array($0.jsonText.utf8)) }
+        let metas = try items.map { item in
+            try item["metadata"].map { try KubeCoding.decode(MetaV1.ObjectMeta.self, from: Array($0.jsonText.utf8)) }
+        }
+        return nameAgeTable(metas, resourceVersion: metadata["resourceVersion"]?.stringValue, continueToken: metadata["continue"]?.stringValue, now: now)
+    }
+
+    /// kubectl's table for kinds the server does not print: NAME and AGE.
+    static func nameAgeTable(_ metas: [MetaV1.ObjectMeta?], resourceVersion: String?, continueToken: String?, now: Date) -> KubeTable {
+        let rows = metas.map { meta in
             let age = meta?.creationTimestamp.map { KubeAge.format(now.timeIntervalSince1970 - Double($0.secondsSinceEpoch)) } ?? "<unknown>"
             return Row(cells: [.string(meta?.name ?? ""), .string(age)], metadata: meta)
         }
         return KubeTable(columns: [Column(name: "Name", type: "string", format: "name", description: "", priority: 0),
                                    Column(name: "Age", type: "string", format: "", description: "", priority: 0)],
-                         rows: rows, resourceVersion: metadata["resourceVersion"]?.stringValue, continueToken: metadata["continue"]?.stringValue)
+                         rows: rows, resourceVersion: resourceVersion, continueToken: continueToken)
+    }
+}
+
+/// The parts of a list (or of one object) a NAME/AGE table needs — its kind, its metadata, each item's
+/// metadata — read with the fast decoder; everything else is skipped unread.
+struct NameAgeList: JSONFastDecodable {
+    var kind: String?
+    var metadata: JSONValue?
+    var items: [MetaV1.ObjectMeta?]?
+
+    init(from cursor: inout JSONCursor) throws {
+        try cursor.beginObject()
+        while let key = try cursor.nextKey() {
+            switch key {
+            case "kind": kind = try cursor.decode(String.self)
+            case "metadata": metadata = try cursor.readJSONValue()
+            case "items":
+                if try cursor.consumeNull() { continue }
+                var list: [MetaV1.ObjectMeta?] = []
+                try cursor.beginArray()
+                while try cursor.nextElement() {
+                    var meta: MetaV1.ObjectMeta?
+                    try cursor.beginObject()
+                    while let itemKey = try cursor.nextKey() {
+                        if itemKey == "metadata" { meta = try cursor.decode(MetaV1.ObjectMeta.self) } else { try cursor.skipValue() }
+                    }
+                    list.append(meta)
+                }
+                items = list
+            default:
+                try cursor.skipValue()
+            }
+        }
     }
 }
 
