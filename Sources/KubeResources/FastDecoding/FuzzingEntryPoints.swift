@@ -21,7 +21,17 @@ public enum FuzzingEntryPoints {
         var scan = JSONCursor(bytes)
         if (try? hasDuplicateKeys(&scan)) ?? true { return nil }
         return compare(CoreV1.Pod.self, bytes) ?? compare(ResourceList<CoreV1.Pod>.self, bytes)
-            ?? compare(AppsV1.Deployment.self, bytes) ?? compare(DynamicObject.self, bytes)
+            ?? compare(AppsV1.Deployment.self, bytes) ?? compare(DynamicObject.self, bytes) ?? compareTable(bytes)
+    }
+
+    /// A NAME/AGE table read by the metadata-only fast reader must list the names the generic reader sees.
+    static func compareTable(_ bytes: [UInt8]) -> String? {
+        var cursor = JSONCursor(bytes)
+        guard let list = try? NameAgeList(from: &cursor), (try? cursor.expectEnd()) != nil, list.kind != "Table",
+              let table = try? KubeTable.decode(bytes, request: KubeRequest(path: "/api/v1/pods"), now: Date(timeIntervalSince1970: 0)),
+              case .object(let object)? = try? YAMLReader.documents(in: bytes).first?.root?.json else { return nil }
+        let generic = (object["items"]?.arrayValue ?? [.object(object)]).map { $0["metadata"]?["name"]?.stringValue ?? "" }
+        return table.rows.map { $0.metadata?.name ?? "" } == generic ? nil : "the table's fast and generic readers see different names"
     }
 
     /// Whether some object in the value at the cursor repeats a key (throws on invalid JSON).
