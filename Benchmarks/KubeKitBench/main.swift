@@ -167,12 +167,29 @@ func selected(_ uri: String, from documents: [String: (contentType: String, body
     return (document.contentType, String(decoding: (try? JSONSerialization.data(withJSONObject: list)) ?? Data(), as: UTF8.self))
 }
 
-/// The response body of a recorded exchange (its first, for a recorded sequence).
-func recordedBody(_ name: String, in recordings: URL) throws -> String {
+/// A recorded exchange (its first, for a recorded sequence): the request's path, the response's content type
+/// and body.
+func recorded(_ name: String, in recordings: URL) throws -> (path: String, contentType: String, body: String) {
     let json = try JSONSerialization.jsonObject(with: Data(contentsOf: recordings.appendingPathComponent(name + ".json")))
     guard let recording = (json as? [[String: Any]])?.first ?? json as? [String: Any],
-          let body = (recording["response"] as? [String: Any])?["body"] as? String else { fail("cannot read \(name)") }
-    return body
+          let request = recording["request"] as? [String: Any], let response = recording["response"] as? [String: Any],
+          let path = request["path"] as? String, let body = response["body"] as? String else { fail("cannot read \(name)") }
+    let headers = response["headers"] as? [String: String] ?? [:]
+    return (path, headers.first { $0.key.lowercased() == "content-type" }?.value ?? "application/json", body)
+}
+
+/// Each item of a recorded list at `collection/NAME`, with the kind and apiVersion lists leave out (for
+/// `kubectl describe KIND NAME`).
+func serveItems(of list: String, kind: String, apiVersion: String, at collection: String,
+                into documents: inout [String: (contentType: String, body: String)]) throws {
+    let items = (try JSONSerialization.jsonObject(with: Data(list.utf8)) as? [String: Any])?["items"] as? [[String: Any]] ?? []
+    for item in items {
+        var object = item
+        object["kind"] = kind
+        object["apiVersion"] = apiVersion
+        let name = (item["metadata"] as? [String: Any])?["name"] as? String ?? ""
+        documents["\(collection)/\(name)"] = ("application/json", String(decoding: try JSONSerialization.data(withJSONObject: object), as: UTF8.self))
+    }
 }
 
 func serveExec(_ arguments: Arguments) async throws -> Int {
@@ -182,56 +199,36 @@ func serveExec(_ arguments: Arguments) async throws -> Int {
     var documents: [String: (contentType: String, body: String)] = [:]
     for name in ["discovery/01-version", "discovery/08-api-aggregated-v2", "discovery/07-apis-aggregated-v2", "pods/01-get-running-pod",
                  "pods/20-list-pods-as-table", "apply/03-apply-configmap-changed"] {
-        let data = try Data(contentsOf: recordings.appendingPathComponent(name + ".json"))
-        let json = try JSONSerialization.jsonObject(with: data)
-        guard let recording = (json as? [[String: Any]])?.first ?? json as? [String: Any],
-              let request = recording["request"] as? [String: Any], let response = recording["response"] as? [String: Any],
-              let path = request["path"] as? String, let body = response["body"] as? String else { fail("cannot read \(name)") }
-        let headers = response["headers"] as? [String: String] ?? [:]
-        documents[path] = (headers.first { $0.key.lowercased() == "content-type" }?.value ?? "application/json", body)
+        let exchange = try recorded(name, in: recordings)
+        documents[exchange.path] = (exchange.contentType, exchange.body)
     }
-    // The configmap's recorded answer was to a PATCH; kubectl describe GETs it. No events recorded for it.
+    // The configmap's recorded answer was to a PATCH; kubectl describe GETs it.
     if let configMap = documents["/api/v1/namespaces/demo/configmaps/app-config?fieldManager=kubekit"] {
         documents["/api/v1/namespaces/demo/configmaps/app-config"] = configMap
     }
-    documents["/api/v1/namespaces/demo/events"] = ("application/json", #"{"kind":"EventList","apiVersion":"v1","metadata":{"resourceVersion":"1"},"items":[]}"#)
-    // A namespace for `kubectl describe namespace demo` (no quota, no limit range).
+    // A namespace for `kubectl describe namespace demo`, with a resource quota and no limit range.
     documents["/api/v1/namespaces/demo"] = ("application/json", #"{"kind":"Namespace","apiVersion":"v1","metadata":{"name":"demo","uid":"5a1f0c7e-1111-4d6e-9a51-2b3c4d5e6f70","resourceVersion":"12","creationTimestamp":"2026-11-22T10:40:00Z","labels":{"kubernetes.io/metadata.name":"demo","team":"shop"},"annotations":{"owner":"platform"}},"spec":{"finalizers":["kubernetes"]},"status":{"phase":"Active"}}"#)
     documents["/api/v1/namespaces/demo/resourcequotas"] = ("application/json", #"{"kind":"ResourceQuotaList","apiVersion":"v1","metadata":{"resourceVersion":"1"},"items":[{"metadata":{"name":"compute","namespace":"demo"},"spec":{"hard":{"pods":"10","requests.cpu":"4"}},"status":{"hard":{"pods":"10","requests.cpu":"4"},"used":{"pods":"5","requests.cpu":"1500m"}}}]}"#)
     documents["/api/v1/namespaces/demo/limitranges"] = ("application/json", #"{"kind":"LimitRangeList","apiVersion":"v1","metadata":{"resourceVersion":"1"},"items":[]}"#)
-    // For the describe goldens: the deployment, its replica sets and pods, the service, a node, and the events
-    // of each object (served by exact query: kubectl asks for an object's events with a field selector).
+    // For the describe goldens: the deployment, its replica sets and pods, the service, a node, and the events.
+    // Lists are filtered by the selectors kubectl sends (`selected`), as the API server would.
     for (name, path) in [("deployments/01-get-deployment", "/apis/apps/v1/namespaces/demo/deployments/web"),
                          ("deployments/09-list-replicasets-label-selector", "/apis/apps/v1/namespaces/demo/replicasets"),
                          ("pods/03-list-pods", "/api/v1/namespaces/demo/pods"),
                          ("apply/04-apply-service", "/api/v1/namespaces/demo/services/web"),
-                         ("pods/02-get-pending-pod", "/api/v1/namespaces/demo/pods/api-b97456c9b-5jpx9")] {
-        documents[path] = ("application/json", try recordedBody(name, in: recordings))
+                         ("pods/02-get-pending-pod", "/api/v1/namespaces/demo/pods/api-b97456c9b-5jpx9"),
+                         ("events/01-list-core-events", "/api/v1/namespaces/demo/events")] {
+        documents[path] = ("application/json", try recorded(name, in: recordings).body)
     }
-    let replicaSets = try JSONSerialization.jsonObject(with: Data(try recordedBody("deployments/09-list-replicasets-label-selector", in: recordings).utf8)) as? [String: Any]
-    for item in replicaSets?["items"] as? [[String: Any]] ?? [] {
-        let name = (item["metadata"] as? [String: Any])?["name"] as? String ?? ""
-        var object = item
-        object["kind"] = "ReplicaSet"
-        object["apiVersion"] = "apps/v1"
-        documents["/apis/apps/v1/namespaces/demo/replicasets/\(name)"] = ("application/json", String(decoding: try JSONSerialization.data(withJSONObject: object), as: UTF8.self))
-    }
+    try serveItems(of: documents["/apis/apps/v1/namespaces/demo/replicasets"]!.body, kind: "ReplicaSet", apiVersion: "apps/v1",
+                   at: "/apis/apps/v1/namespaces/demo/replicasets", into: &documents)
+    try serveItems(of: documents["/api/v1/namespaces/demo/events"]!.body, kind: "Event", apiVersion: "v1",
+                   at: "/api/v1/namespaces/demo/events", into: &documents)
     documents["/api/v1/nodes/node-1"] = ("application/json", try String(contentsOf: recordings.appendingPathComponent("describe/node-1.json"), encoding: .utf8))
     documents["/api/v1/pods"] = documents["/api/v1/namespaces/demo/pods"]
-    let emptyEvents = #"{"kind":"EventList","apiVersion":"v1","metadata":{"resourceVersion":"1"},"items":[]}"#
-    documents["/api/v1/events"] = ("application/json", emptyEvents)
+    documents["/api/v1/events"] = ("application/json", #"{"kind":"EventList","apiVersion":"v1","metadata":{"resourceVersion":"1"},"items":[]}"#)
     documents["/apis/coordination.k8s.io/v1/namespaces/kube-node-lease/leases/node-1"] = ("application/json", #"{"kind":"Lease","apiVersion":"coordination.k8s.io/v1","metadata":{"name":"node-1","namespace":"kube-node-lease","uid":"2f0d7c8e-5b1a-4c3d-9e8f-7a6b5c4d3e2f","resourceVersion":"948","creationTimestamp":"2026-11-22T10:38:13Z"},"spec":{"holderIdentity":"node-1","leaseDurationSeconds":40,"renewTime":"2026-11-22T10:55:03.123456Z"}}"#)
     documents["/apis/discovery.k8s.io/v1/namespaces/demo/endpointslices"] = ("application/json", #"{"kind":"EndpointSliceList","apiVersion":"discovery.k8s.io/v1","metadata":{"resourceVersion":"1"},"items":[{"metadata":{"name":"web-x7k2p","namespace":"demo","labels":{"kubernetes.io/service-name":"web"}},"addressType":"IPv4","endpoints":[{"addresses":["10.244.0.5"],"conditions":{"ready":true}},{"addresses":["10.244.0.6"],"conditions":{"ready":true}},{"addresses":["10.244.0.9"],"conditions":{"ready":false}}],"ports":[{"name":"http","port":80,"protocol":"TCP"}]}]}"#)
-    documents["/api/v1/namespaces/demo/events"] = ("application/json", try recordedBody("events/01-list-core-events", in: recordings))
-    // Single events for `kubectl describe event NAME` (kubectl's generic layout).
-    let recordedEvents = try JSONSerialization.jsonObject(with: Data(try recordedBody("events/01-list-core-events", in: recordings).utf8)) as? [String: Any]
-    for item in recordedEvents?["items"] as? [[String: Any]] ?? [] {
-        var event = item
-        event["kind"] = "Event"
-        event["apiVersion"] = "v1"
-        let name = (item["metadata"] as? [String: Any])?["name"] as? String ?? ""
-        documents["/api/v1/namespaces/demo/events/\(name)"] = ("application/json", String(decoding: try JSONSerialization.data(withJSONObject: event), as: UTF8.self))
-    }
     let lists = documents
     let server = try StreamTestServer(pods: ["web", "web-555cfbbb78-bj66h"], documents: documents) { uri in
         selected(uri, from: lists)

@@ -84,9 +84,13 @@ extension FakeCluster {
             }
             let slice: JSONObject = [
                 "apiVersion": "discovery.k8s.io/v1", "kind": "EndpointSlice",
+                // Owned by the service, so the garbage collector removes it with the service.
                 "metadata": .object(["name": .string(name), "namespace": .string(namespace),
                                      "labels": .object(["kubernetes.io/service-name": .string(name),
-                                                        "endpointslice.kubernetes.io/managed-by": "endpointslice-controller.k8s.io"])]),
+                                                        "endpointslice.kubernetes.io/managed-by": "endpointslice-controller.k8s.io"]),
+                                     "ownerReferences": .array([.object(["apiVersion": "v1", "kind": "Service", "name": .string(name),
+                                                                         "uid": service["metadata"]?["uid"] ?? .null,
+                                                                         "controller": true, "blockOwnerDeletion": true])])]),
                 "addressType": "IPv4", "endpoints": .array(endpoints), "ports": .array(ports),
             ]
             if let current = state.withLock({ $0.objects[key(Self.sliceType, namespace, name)] }) {

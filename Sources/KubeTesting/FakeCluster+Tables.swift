@@ -16,10 +16,13 @@ extension FakeCluster {
     func table(_ objects: [JSONObject], type: ResourceType, resourceVersion: String?) -> JSONObject {
         let printer = Self.printer(for: type)
         let now = self.now()
+        let timestamps = ISO8601DateFormatter()
         let rows: [JSONValue] = objects.map { object in
             let metadata = object["metadata"]?.objectValue ?? [:]
+            let created = metadata["creationTimestamp"]?.stringValue.flatMap { timestamps.date(from: $0) }
+            let age = created.map { HumanDuration.format(now.timeIntervalSince($0)) } ?? "<unknown>"
             var cells: [JSONValue] = [metadata["name"] ?? ""]
-            cells += printer.cells(object, Self.age(of: metadata, now: now)).map { .string($0) }
+            cells += printer.cells(object, age).map { .string($0) }
             return .object(["cells": .array(cells),
                             "object": .object(["kind": "PartialObjectMetadata", "apiVersion": "meta.k8s.io/v1", "metadata": .object(metadata)])])
         }
@@ -120,31 +123,5 @@ extension FakeCluster {
         default:
             return Printer(columns: [("Age", 0)]) { _, age in [age] }
         }
-    }
-
-    /// The age of an object as the server prints it (Kubernetes' HumanDuration).
-    static func age(of metadata: JSONObject, now: Date) -> String {
-        guard let text = metadata["creationTimestamp"]?.stringValue else { return "<unknown>" }
-        let formatter = ISO8601DateFormatter()
-        guard let created = formatter.date(from: text) else { return "<unknown>" }
-        return humanDuration(now.timeIntervalSince(created))
-    }
-
-    /// Kubernetes' `duration.HumanDuration` (the server's copy: KubeTesting does not depend on the models).
-    static func humanDuration(_ interval: TimeInterval) -> String {
-        let seconds = Int64(interval)
-        if seconds < -1 { return "<invalid>" }
-        if seconds < 0 { return "0s" }
-        if seconds < 60 * 2 { return "\(seconds)s" }
-        let minutes = seconds / 60
-        if minutes < 10 { return seconds % 60 == 0 ? "\(minutes)m" : "\(minutes)m\(seconds % 60)s" }
-        if minutes < 60 * 3 { return "\(minutes)m" }
-        let hours = minutes / 60
-        if hours < 8 { return minutes % 60 == 0 ? "\(hours)h" : "\(hours)h\(minutes % 60)m" }
-        if hours < 48 { return "\(hours)h" }
-        if hours < 24 * 8 { return hours % 24 == 0 ? "\(hours / 24)d" : "\(hours / 24)d\(hours % 24)h" }
-        if hours < 24 * 365 * 2 { return "\(hours / 24)d" }
-        if hours < 24 * 365 * 8 { return (hours / 24) % 365 == 0 ? "\(hours / 24 / 365)y" : "\(hours / 24 / 365)y\((hours / 24) % 365)d" }
-        return "\(hours / 24 / 365)y"
     }
 }

@@ -54,10 +54,15 @@ struct JSONPrintingTests {
             """)
     }
 
-    @Test("YAML text reads back as the same value")
+    @Test("YAML text reads back as the same value, control characters included")
     func roundTrip() throws {
         let documents = try YAMLReader.documents(in: pod.yamlText)
         #expect(documents.first?.root?.json == pod)
+        let odd: JSONValue = ["bell": "a\u{07}b", "delete": "x\u{7F}", "tab": "a\tb", "quote": "say \"hi\"", "lines": "a\n\u{1}b\n",
+                              "nested": [["- x", ["k": "v"]], [[1, 2]]]]
+        #expect(odd.yamlText.contains("bell: \"a\\u0007b\"\n"))
+        #expect(odd.yamlText.contains("delete: \"x\\u007F\"\n"))
+        #expect(try YAMLReader.documents(in: odd.yamlText).first?.root?.json == odd)
     }
 
     @Test("JSON indented four spaces, keys in stored order")

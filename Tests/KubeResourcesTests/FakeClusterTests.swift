@@ -721,5 +721,8 @@ struct FakeClusterEndpointTests {
         let text = try await client.resources(CoreV1.Service.self).describe("web")
         #expect(text.contains("Type:                     ClusterIP\nIP Family Policy:         SingleStack\nIP Families:              IPv4\nIP:                       10.96.0.1\n"))
         #expect(text.contains("Endpoints:                10.244.0.10:8080,10.244.0.11:8080\n"))
+        // The slice goes with its service.
+        _ = try await KubeClient(transport: cluster, namespace: "demo", tier: .write).resources(CoreV1.Service.self).delete("web")
+        #expect(try await client.dynamic(apiVersion: "discovery.k8s.io/v1", kind: "EndpointSlice", in: "demo").list().items.isEmpty)
     }
 }

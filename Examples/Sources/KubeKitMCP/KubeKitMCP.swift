@@ -150,7 +150,9 @@ actor ToolServer {
     let settings: ServerSettings
     /// Connecting tasks by options: concurrent first calls share one connection (and one demo cluster).
     var sessions: [ConnectionOptions: Task<Session, any Error>] = [:]
-    var forwarders: [PortForwarder] = []
+    /// Port-forwards still open, by a number of their own (each closes itself after its time).
+    var forwarders: [Int: PortForwarder] = [:]
+    var nextForwarder = 0
 
     init(settings: ServerSettings) { self.settings = settings }
 
@@ -254,11 +256,13 @@ actor ToolServer {
         case "k8s_port_forward":
             let mappings = try strings("ports").map(KubeOperations.portMapping)
             let forwarder = try await operations.portForward(pod: try require("pod"), ports: mappings, namespace: namespace)
-            forwarders.append(forwarder)
             let seconds = int("seconds") ?? 300
+            let id = nextForwarder
+            nextForwarder += 1
+            forwarders[id] = forwarder
             Task {
                 try? await Task.sleep(for: .seconds(seconds))
-                await forwarder.close()
+                await self.close(forwarder: id)
             }
             let lines = forwarder.mappings.map { "Forwarding from 127.0.0.1:\($0.local) -> \($0.remote)" }
             return ToolOutput(text: lines.joined(separator: "\n") + "\n(for \(seconds) s)",
@@ -274,8 +278,12 @@ actor ToolServer {
         }
     }
 
+    func close(forwarder id: Int) async {
+        await forwarders.removeValue(forKey: id)?.close()
+    }
+
     func shutdown() async {
-        for forwarder in forwarders { await forwarder.close() }
+        for forwarder in forwarders.values { await forwarder.close() }
         for connecting in sessions.values { await (try? connecting.value)?.shutdown() }
     }
 

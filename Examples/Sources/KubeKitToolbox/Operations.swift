@@ -183,28 +183,31 @@ public struct KubeOperations: Sendable {
             return ToolOutput(text: "", structured: ["events": []], notice: "No events found\(allNamespaces ? "" : " in \(self.namespace(namespace)) namespace").")
         }
         let now = Date()
-        var rows: [[String]] = [(allNamespaces ? ["NAMESPACE"] : []) + ["LAST SEEN", "TYPE", "REASON", "OBJECT", "MESSAGE"]]
+        var rows: [KubeTable.Row] = []
         var structured: [JSONValue] = []
         for event in list {
             let seen = event.lastSeen.map { KubeAge.format(now.timeIntervalSince1970 - Double($0.secondsSinceEpoch)) } ?? "<unknown>"
             let object = "\(event.involvedObject?.kind?.lowercased() ?? "")/\(event.involvedObject?.name ?? "")"
             let message = (event.message ?? "").trimmingCharacters(in: .whitespacesAndNewlines)
-            rows.append((allNamespaces ? [event.metadata?.namespace ?? ""] : []) + [seen, event.type ?? "", event.reason ?? "", object, message])
+            rows.append(KubeTable.Row(cells: [.string(seen), .string(event.type ?? ""), .string(event.reason ?? ""), .string(object), .string(message)],
+                                      metadata: event.metadata))
             structured.append(["lastSeen": event.lastSeen.map { .string($0.description) } ?? nil, "type": .string(event.type ?? ""),
                                "reason": .string(event.reason ?? ""), "object": .string(object), "message": .string(message),
                                "namespace": .string(event.metadata?.namespace ?? "")])
         }
-        return ToolOutput(text: Self.columns(rows), structured: ["events": .array(structured)])
+        let table = KubeTable(columns: ["Last Seen", "Type", "Reason", "Object", "Message"].map { KubeTable.Column(name: $0) }, rows: rows)
+        return ToolOutput(text: table.formatted(showNamespace: allNamespaces), structured: ["events": .array(structured)])
     }
 
-    /// Rows padded into columns `padding` spaces apart (3: kubectl's printers), the last column as it is.
-    static func columns(_ rows: [[String]], padding: Int = 3) -> String {
+    /// Rows padded into columns two spaces apart (Go's tabwriter as `kubectl rollout history` sets it up), the
+    /// last column as it is.
+    static func columns(_ rows: [[String]]) -> String {
         let count = rows.map(\.count).max() ?? 0
         var widths = [Int](repeating: 0, count: count)
         for row in rows { for (index, cell) in row.enumerated() { widths[index] = max(widths[index], cell.count) } }
         return rows.map { row in
             row.enumerated().map { index, cell in
-                index == row.count - 1 ? cell : cell.padding(toLength: widths[index] + padding, withPad: " ", startingAt: 0)
+                index == row.count - 1 ? cell : cell.padding(toLength: widths[index] + 2, withPad: " ", startingAt: 0)
             }.joined()
         }.joined(separator: "\n") + "\n"
     }
@@ -319,7 +322,7 @@ public struct KubeOperations: Sendable {
             let revisions = try await deployments.history(name)
             var rows = [["REVISION", "CHANGE-CAUSE"]]
             rows += revisions.map { ["\($0.revision)", $0.changeCause ?? "<none>"] }
-            return ToolOutput(text: "\(reference) \n" + Self.columns(rows, padding: 2) + "\n",
+            return ToolOutput(text: "\(reference) \n" + Self.columns(rows) + "\n",
                               structured: .array(revisions.map { ["revision": .integer($0.revision), "changeCause": $0.changeCause.map { .string($0) } ?? nil] }))
         }
     }

@@ -86,9 +86,7 @@ public struct Session: Sendable {
                                isEmbedded: true, transport: cluster)
             }
         }
-        var settings = CurlTransport.Configuration()
-        settings.requestTimeout = .seconds(30)
-        let transport = CurlTransport(configuration, configuration: settings)
+        let transport = CurlTransport(configuration)
         let context = configuration.contextName.map { ", context \($0)" } ?? ""
         return Session(client: KubeClient(transport: transport, namespace: configuration.namespace, tier: tier),
                        namespace: configuration.namespace, origin: origin + context, isEmbedded: false, transport: transport)

@@ -19,6 +19,7 @@ final class MCPClient: @unchecked Sendable {
         process.standardOutput = output
         process.standardError = FileHandle.nullDevice
         try process.run()
+        Binaries.terminateIfStillRunning(process)
     }
 
     deinit {

@@ -32,6 +32,14 @@ enum Binaries {
         return url
     }
 
+    /// Ends `process` if it still runs after a minute: its pipes close, so a test reading them fails instead of
+    /// blocking a thread for ever (the suites' time limits report the test, but cannot unblock a read).
+    static func terminateIfStillRunning(_ process: Process, after seconds: Double = 60) {
+        DispatchQueue.global().asyncAfter(deadline: .now() + seconds) { [process] in
+            if process.isRunning { process.terminate() }
+        }
+    }
+
     struct Result {
         var status: Int32
         var stdout: String
@@ -51,6 +59,7 @@ enum Binaries {
         process.standardError = errors
         process.standardInput = input
         try process.run()
+        Binaries.terminateIfStillRunning(process)
         if let stdin { input.fileHandleForWriting.write(Data(stdin.utf8)) }
         try input.fileHandleForWriting.close()
         // Read both pipes to the end before waiting, so a large output cannot block the child.

@@ -65,30 +65,29 @@ extension JSONValue {
         }
     }
 
-    /// What follows `key:` or `-`: a scalar on the same line, or a nested block.
+    /// What follows `key:` or `-`: a scalar on the same line, or a nested block — under a key on the next lines
+    /// (a mapping indented, a sequence not), in a sequence starting on the dash's line.
     private static func writeNested(_ value: JSONValue, to output: inout String, indent: String, inSequence: Bool) {
+        let write: (inout String, String) -> Void
+        let nestedIndent: String
         switch value {
         case .object(let members) where !members.isEmpty:
-            if inSequence {
-                // The first key goes on the dash's line; the others align with it.
-                var block = ""
-                writeMapping(members, to: &block, indent: indent + "  ")
-                output += " " + block.dropFirst(indent.count + 2)
-            } else {
-                output += "\n"
-                writeMapping(members, to: &output, indent: indent + "  ")
-            }
+            write = { writeMapping(members, to: &$0, indent: $1) }
+            nestedIndent = indent + "  "
         case .array(let items) where !items.isEmpty:
-            if inSequence {
-                var block = ""
-                writeSequence(items, to: &block, indent: indent + "  ")
-                output += " " + block.dropFirst(indent.count + 2)
-            } else {
-                output += "\n"
-                writeSequence(items, to: &output, indent: indent)
-            }
+            write = { writeSequence(items, to: &$0, indent: $1) }
+            nestedIndent = inSequence ? indent + "  " : indent
         default:
             output += " " + yamlScalar(value, indent: indent + "  ") + "\n"
+            return
+        }
+        if inSequence {
+            var block = ""
+            write(&block, nestedIndent)
+            output += " " + block.dropFirst(nestedIndent.count)
+        } else {
+            output += "\n"
+            write(&output, nestedIndent)
         }
     }
 
@@ -108,7 +107,7 @@ extension JSONValue {
     /// A string plain where YAML reads it back as the same string, else in double quotes (as go-yaml, so
     /// kubectl, writes them); several lines as a literal block.
     private static func yamlString(_ text: String, indent: String) -> String {
-        if text.contains("\n"), !text.unicodeScalars.contains(where: { $0.value < 0x20 && $0 != "\n" }),
+        if text.contains("\n"), !text.unicodeScalars.contains(where: { $0 != "\n" && isUnprintable($0) }),
            !text.hasPrefix(" "), !text.contains(" \n") {
             let chomp = text.hasSuffix("\n") ? (text.hasSuffix("\n\n") ? "+" : "") : "-"
             var body = text
@@ -116,24 +115,18 @@ extension JSONValue {
             let lines = body.components(separatedBy: "\n").map { $0.isEmpty ? "" : indent + $0 }
             return "|" + chomp + "\n" + lines.joined(separator: "\n")
         }
-        if text.unicodeScalars.contains(where: { ($0.value < 0x20 && $0 != "\t") || $0.value == 0x7F || $0 == "\t" || $0 == "\n" }) {
-            var escaped = "\""
-            for scalar in text.unicodeScalars {
-                switch scalar {
-                case "\"": escaped += "\\\""
-                case "\\": escaped += "\\\\"
-                case "\n": escaped += "\\n"
-                case "\t": escaped += "\\t"
-                case "\r": escaped += "\\r"
-                case _ where scalar.value < 0x20 || scalar.value == 0x7F:
-                    let hex = String(scalar.value, radix: 16, uppercase: true)
-                    escaped += "\\x" + String(repeating: "0", count: 2 - hex.count) + hex
-                default: escaped.unicodeScalars.append(scalar)
-                }
-            }
-            return escaped + "\""
+        guard text.unicodeScalars.contains(where: isUnprintable) || needsQuotes(text) else { return text }
+        // JSON's escapes are YAML's too; JSON leaves DEL and the C1 controls as they are, which YAML does not accept.
+        var quoted = ""
+        for scalar in JSONValue.string(text).jsonText.unicodeScalars {
+            if isUnprintable(scalar) { quoted += String(format: "\\u%04X", scalar.value) } else { quoted.unicodeScalars.append(scalar) }
         }
-        return needsQuotes(text) ? JSONValue.string(text).jsonText : text
+        return quoted
+    }
+
+    /// Characters YAML does not allow as they are: the C0 controls, DEL and the C1 controls.
+    private static func isUnprintable(_ scalar: Unicode.Scalar) -> Bool {
+        scalar.value < 0x20 || (0x7F...0x9F).contains(scalar.value)
     }
 
     /// Whether a plain scalar would read back as something other than this string.

@@ -24,6 +24,15 @@ public struct KubeTable: Sendable, Hashable {
         public var description: String
         /// 0: always shown; higher: only with ``KubeTable/formatted(wide:showNamespace:noHeaders:)``'s `wide`.
         public var priority: Int
+
+        /// A column (for tables a tool builds itself, printed like the server's).
+        public init(name: String, type: String = "string", format: String = "", description: String = "", priority: Int = 0) {
+            self.name = name
+            self.type = type
+            self.format = format
+            self.description = description
+            self.priority = priority
+        }
     }
 
     /// A row: its cells, and the object's metadata when the server included it.
@@ -32,6 +41,12 @@ public struct KubeTable: Sendable, Hashable {
         public var cells: [JSONValue]
         /// The row's object metadata (name, namespace, labels...).
         public var metadata: MetaV1.ObjectMeta?
+
+        /// A row.
+        public init(cells: [JSONValue], metadata: MetaV1.ObjectMeta? = nil) {
+            self.cells = cells
+            self.metadata = metadata
+        }
     }
 
     /// The columns, in order.
@@ -42,6 +57,15 @@ public struct KubeTable: Sendable, Hashable {
     public var resourceVersion: String?
     /// The continue token of a paged table.
     public var continueToken: String?
+
+    /// A table (the server's come from `ResourceClient.table(_:)`; a tool may build its own, such
+    /// as `kubectl events`'s, and print it the same way).
+    public init(columns: [Column], rows: [Row], resourceVersion: String? = nil, continueToken: String? = nil) {
+        self.columns = columns
+        self.rows = rows
+        self.resourceVersion = resourceVersion
+        self.continueToken = continueToken
+    }
 
     /// The table as kubectl prints it: upper-case headers, columns padded to their widest cell plus three
     /// spaces (kubectl's tabwriter: minimum width 6, padding 3), priority columns only when `wide`, a
@@ -84,18 +108,22 @@ public struct KubeTable: Sendable, Hashable {
     /// Builds a table from a `Table` response, or — when the server answered a plain list (some aggregated
     /// APIs) — kubectl's fallback: NAME and AGE from each object's metadata.
     static func decode(_ body: [UInt8], request: KubeRequest, now: Date = Date()) throws -> KubeTable {
-        // Without server-side printing (a plain list, or one object) only names and creation times are needed:
-        // read them with the fast decoder and skip the rest, instead of building the whole list as JSON values.
+        // One pass with the fast reader: the columns and cells, and of each object only its metadata (a plain
+        // list without server-side printing needs no more for NAME and AGE). Input it refuses (valid JSON the
+        // generated decoders read differently) takes the generic path below.
         var cursor = JSONCursor(body)
-        if let list = try? NameAgeList(from: &cursor), (try? cursor.expectEnd()) != nil, list.kind != "Table" {
-            let metas: [MetaV1.ObjectMeta?]
-            if let items = list.items {
-                metas = items
-            } else {
-                metas = [try list.metadata.map { try KubeCoding.decode(MetaV1.ObjectMeta.self, from: Array($0.jsonText.utf8)) }]
+        if let read = try? TableBody(from: &cursor), (try? cursor.expectEnd()) != nil {
+            let listMetadata = read.metadata?.objectValue ?? [:]
+            if read.kind == "Table" {
+                return KubeTable(columns: (read.columns ?? []).map(Self.column), rows: (read.rows ?? []).map { Row(cells: $0.cells, metadata: $0.metadata) },
+                                 resourceVersion: listMetadata["resourceVersion"]?.stringValue, continueToken: listMetadata["continue"]?.stringValue)
             }
-            return nameAgeTable(metas, resourceVersion: list.items == nil ? nil : list.metadata?["resourceVersion"]?.stringValue,
-                                continueToken: list.items == nil ? nil : list.metadata?["continue"]?.stringValue, now: now)
+            if let items = read.items {
+                return nameAgeTable(items, resourceVersion: listMetadata["resourceVersion"]?.stringValue,
+                                    continueToken: listMetadata["continue"]?.stringValue, now: now)
+            }
+            let single = try read.metadata.map { try KubeCoding.decode(MetaV1.ObjectMeta.self, from: Array($0.jsonText.utf8)) }
+            return nameAgeTable([single], resourceVersion: nil, continueToken: nil, now: now)
         }
         guard case .object(let object)? = try? YAMLReader.documents(in: body).first?.root?.json else {
             throw KubeError(code: .decoding, message: "the table response is not a JSON object",
@@ -103,11 +131,7 @@ public struct KubeTable: Sendable, Hashable {
         }
         let metadata = object["metadata"]?.objectValue ?? [:]
         if object["kind"]?.stringValue == "Table" {
-            let columns = (object["columnDefinitions"]?.arrayValue ?? []).map { column in
-                Column(name: column["name"]?.stringValue ?? "", type: column["type"]?.stringValue ?? "string",
-                       format: column["format"]?.stringValue ?? "", description: column["description"]?.stringValue ?? "",
-                       priority: { if case .integer(let value)? = column["priority"] { return Int(value) } else { return 0 } }())
-            }
+            let columns = (object["columnDefinitions"]?.arrayValue ?? []).map(Self.column)
             let rows = try (object["rows"]?.arrayValue ?? []).map { row in
                 Row(cells: row["cells"]?.arrayValue ?? [],
                     metadata: try row["object"]?["metadata"].map { try KubeCoding.decode(MetaV1.ObjectMeta.self, from: Array($0.jsonText.utf8)) })
@@ -123,23 +147,33 @@ public struct KubeTable: Sendable, Hashable {
         return nameAgeTable(metas, resourceVersion: metadata["resourceVersion"]?.stringValue, continueToken: metadata["continue"]?.stringValue, now: now)
     }
 
+    /// A column definition of a Table response.
+    static func column(_ definition: JSONValue) -> Column {
+        let priority: Int = if case .integer(let value)? = definition["priority"] { Int(value) } else { 0 }
+        return Column(name: definition["name"]?.stringValue ?? "", type: definition["type"]?.stringValue ?? "string",
+                      format: definition["format"]?.stringValue ?? "", description: definition["description"]?.stringValue ?? "",
+                      priority: priority)
+    }
+
     /// kubectl's table for kinds the server does not print: NAME and AGE.
     static func nameAgeTable(_ metas: [MetaV1.ObjectMeta?], resourceVersion: String?, continueToken: String?, now: Date) -> KubeTable {
         let rows = metas.map { meta in
             let age = meta?.creationTimestamp.map { KubeAge.format(now.timeIntervalSince1970 - Double($0.secondsSinceEpoch)) } ?? "<unknown>"
             return Row(cells: [.string(meta?.name ?? ""), .string(age)], metadata: meta)
         }
-        return KubeTable(columns: [Column(name: "Name", type: "string", format: "name", description: "", priority: 0),
-                                   Column(name: "Age", type: "string", format: "", description: "", priority: 0)],
+        return KubeTable(columns: [Column(name: "Name", format: "name"), Column(name: "Age")],
                          rows: rows, resourceVersion: resourceVersion, continueToken: continueToken)
     }
 }
 
-/// The parts of a list (or of one object) a NAME/AGE table needs — its kind, its metadata, each item's
-/// metadata — read with the fast decoder; everything else is skipped unread.
-struct NameAgeList: JSONFastDecodable {
+/// What a table is printed from, read in one pass with the fast decoder: the kind, the top-level metadata, a
+/// Table's column definitions and rows (cells, and the metadata of each row's object), a plain list's items'
+/// metadata. Everything else is skipped unread.
+struct TableBody: JSONFastDecodable {
     var kind: String?
     var metadata: JSONValue?
+    var columns: [JSONValue]?
+    var rows: [(cells: [JSONValue], metadata: MetaV1.ObjectMeta?)]?
     var items: [MetaV1.ObjectMeta?]?
 
     init(from cursor: inout JSONCursor) throws {
@@ -148,57 +182,52 @@ struct NameAgeList: JSONFastDecodable {
             switch key {
             case "kind": kind = try cursor.decode(String.self)
             case "metadata": metadata = try cursor.readJSONValue()
-            case "items":
-                if try cursor.consumeNull() { continue }
-                var list: [MetaV1.ObjectMeta?] = []
-                try cursor.beginArray()
-                while try cursor.nextElement() {
-                    var meta: MetaV1.ObjectMeta?
+            case "columnDefinitions": columns = try cursor.readJSONValue().arrayValue
+            case "rows":
+                rows = try Self.array(&cursor) { cursor in
+                    var cells: [JSONValue] = []
+                    var metadata: MetaV1.ObjectMeta?
                     try cursor.beginObject()
-                    while let itemKey = try cursor.nextKey() {
-                        if itemKey == "metadata" { meta = try cursor.decode(MetaV1.ObjectMeta.self) } else { try cursor.skipValue() }
+                    while let rowKey = try cursor.nextKey() {
+                        switch rowKey {
+                        case "cells": cells = try cursor.readJSONValue().arrayValue ?? []
+                        case "object": metadata = try Self.metadata(&cursor)
+                        default: try cursor.skipValue()
+                        }
                     }
-                    list.append(meta)
+                    return (cells, metadata)
                 }
-                items = list
-            default:
-                try cursor.skipValue()
+            case "items": items = try Self.array(&cursor) { try Self.metadata(&$0) }
+            default: try cursor.skipValue()
             }
         }
+    }
+
+    /// The `metadata` of the object at the cursor; its other fields skipped.
+    static func metadata(_ cursor: inout JSONCursor) throws -> MetaV1.ObjectMeta? {
+        if try cursor.consumeNull() { return nil }
+        var metadata: MetaV1.ObjectMeta?
+        try cursor.beginObject()
+        while let key = try cursor.nextKey() {
+            if key == "metadata" { metadata = try cursor.decode(MetaV1.ObjectMeta.self) } else { try cursor.skipValue() }
+        }
+        return metadata
+    }
+
+    /// An array read element by element (`nil` for `null`).
+    static func array<Element>(_ cursor: inout JSONCursor, _ element: (inout JSONCursor) throws -> Element) throws -> [Element]? {
+        if try cursor.consumeNull() { return nil }
+        var list: [Element] = []
+        try cursor.beginArray()
+        while try cursor.nextElement() { list.append(try element(&cursor)) }
+        return list
     }
 }
 
 /// Ages as kubectl prints them (apimachinery's `duration.HumanDuration`): `42s`, `5m39s`, `3h12m`, `6d`, `2y30d`.
 public enum KubeAge {
     /// `seconds` as kubectl's AGE column shows it.
-    public static func format(_ seconds: TimeInterval) -> String {
-        if seconds < -1 { return "<invalid>" }
-        if seconds < 0 { return "0s" }
-        let total = Int(seconds)
-        if total < 60 * 2 { return "\(total)s" }
-        let minutes = total / 60
-        if minutes < 10 {
-            let rest = total % 60
-            return rest == 0 ? "\(minutes)m" : "\(minutes)m\(rest)s"
-        }
-        if minutes < 60 * 3 { return "\(minutes)m" }
-        let hours = minutes / 60
-        if hours < 8 {
-            let rest = minutes % 60
-            return rest == 0 ? "\(hours)h" : "\(hours)h\(rest)m"
-        }
-        if hours < 48 { return "\(hours)h" }
-        if hours < 24 * 8 {
-            let rest = hours % 24
-            return rest == 0 ? "\(hours / 24)d" : "\(hours / 24)d\(rest)h"
-        }
-        if hours < 24 * 365 * 2 { return "\(hours / 24)d" }
-        if hours < 24 * 365 * 8 {
-            let days = hours / 24 % 365
-            return days == 0 ? "\(hours / 24 / 365)y" : "\(hours / 24 / 365)y\(days)d"
-        }
-        return "\(hours / 24 / 365)y"
-    }
+    public static func format(_ seconds: TimeInterval) -> String { HumanDuration.format(seconds) }
 }
 
 extension ResourceClient {

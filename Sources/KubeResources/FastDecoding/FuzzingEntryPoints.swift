@@ -24,14 +24,20 @@ public enum FuzzingEntryPoints {
             ?? compare(AppsV1.Deployment.self, bytes) ?? compare(DynamicObject.self, bytes) ?? compareTable(bytes)
     }
 
-    /// A NAME/AGE table read by the metadata-only fast reader must list the names the generic reader sees.
+    /// A table read by the one-pass fast reader must have the rows, names and cells the generic reader sees.
     static func compareTable(_ bytes: [UInt8]) -> String? {
         var cursor = JSONCursor(bytes)
-        guard let list = try? NameAgeList(from: &cursor), (try? cursor.expectEnd()) != nil, list.kind != "Table",
+        guard (try? TableBody(from: &cursor)) != nil, (try? cursor.expectEnd()) != nil,
               let table = try? KubeTable.decode(bytes, request: KubeRequest(path: "/api/v1/pods"), now: Date(timeIntervalSince1970: 0)),
               case .object(let object)? = try? YAMLReader.documents(in: bytes).first?.root?.json else { return nil }
-        let generic = (object["items"]?.arrayValue ?? [.object(object)]).map { $0["metadata"]?["name"]?.stringValue ?? "" }
-        return table.rows.map { $0.metadata?.name ?? "" } == generic ? nil : "the table's fast and generic readers see different names"
+        let isTable = object["kind"]?.stringValue == "Table"
+        let entries = isTable ? object["rows"]?.arrayValue ?? [] : object["items"]?.arrayValue ?? [.object(object)]
+        let names = entries.map { (isTable ? $0["object"]?["metadata"] : $0["metadata"])?["name"]?.stringValue ?? "" }
+        guard table.rows.map({ $0.metadata?.name ?? "" }) == names else { return "the table's fast and generic readers see different names" }
+        if isTable, table.rows.map(\.cells) != entries.map({ $0["cells"]?.arrayValue ?? [] }) {
+            return "the table's fast and generic readers see different cells"
+        }
+        return nil
     }
 
     /// Whether some object in the value at the cursor repeats a key (throws on invalid JSON).

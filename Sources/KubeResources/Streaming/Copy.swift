@@ -15,6 +15,20 @@ public struct CopyReport: Sendable, Hashable {
 }
 
 extension ResourceClient where Resource == CoreV1.Pod {
+    /// A path in the container as the folder tar runs in and the name it writes or reads (`/var/log/` →
+    /// `/`, `log`; `notes` → `.`, `notes`).
+    /// - Throws: ``KubeError/Code/invalidArgument`` when it names no file or folder (`/`, `..`), naming `given`.
+    static func split(_ path: String, given: String, pod: String) throws -> (directory: String, base: String) {
+        let trimmed = path.count > 1 && path.hasSuffix("/") ? String(path.dropLast()) : path
+        let slash = trimmed.lastIndex(of: "/")
+        let directory = slash.map { $0 == trimmed.startIndex ? "/" : String(trimmed[..<$0]) } ?? "."
+        let base = slash.map { String(trimmed[trimmed.index(after: $0)...]) } ?? trimmed
+        guard !base.isEmpty, base != ".", base != ".." else {
+            throw KubeError(code: .invalidArgument, message: "cp: \"\(given)\" in pods/\(pod) does not name a file or folder")
+        }
+        return (directory, base)
+    }
+
     /// Copies a local file or folder into a container, like `kubectl cp LOCAL POD:PATH`: a tar stream into
     /// `tar -xmf - -C DIR` over exec. Needs the ``AccessTier/full`` tier and `tar` in the container.
     ///
@@ -33,13 +47,7 @@ extension ResourceClient where Resource == CoreV1.Pod {
         if isDirectory.exitCode == 0 {
             destination = (remotePath.hasSuffix("/") ? remotePath : remotePath + "/") + source.lastPathComponent
         }
-        let trimmed = destination.count > 1 && destination.hasSuffix("/") ? String(destination.dropLast()) : destination
-        let slash = trimmed.lastIndex(of: "/")
-        let directory = slash.map { $0 == trimmed.startIndex ? "/" : String(trimmed[..<$0]) } ?? "."
-        let base = slash.map { String(trimmed[trimmed.index(after: $0)...]) } ?? trimmed
-        guard !base.isEmpty, base != ".", base != ".." else {
-            throw KubeError(code: .invalidArgument, message: "cp: \"\(remotePath)\" in pods/\(name) does not name a file or folder")
-        }
+        let (directory, base) = try Self.split(destination, given: remotePath, pod: name)
         let session = try await exec(name, command: ["tar", "-xmf", "-", "-C", directory],
                                      options: ExecOptions(container: container, stdin: true, stdout: true, stderr: true))
         async let output = session.collect(upTo: 1 << 20)
@@ -115,13 +123,7 @@ extension ResourceClient where Resource == CoreV1.Pod {
     @discardableResult
     public func download(from name: String, path remotePath: String, to local: URL, container: String? = nil) async throws -> CopyReport {
         try client.authorize("copy from", needs: .full, on: resourceName)
-        let trimmed = remotePath.count > 1 && remotePath.hasSuffix("/") ? String(remotePath.dropLast()) : remotePath
-        let slash = trimmed.lastIndex(of: "/")
-        let directory = slash.map { $0 == trimmed.startIndex ? "/" : String(trimmed[..<$0]) } ?? "."
-        let base = slash.map { String(trimmed[trimmed.index(after: $0)...]) } ?? trimmed
-        guard !base.isEmpty, base != ".", base != ".." else {
-            throw KubeError(code: .invalidArgument, message: "cp: \"\(remotePath)\" in pods/\(name) does not name a file or folder")
-        }
+        let (directory, base) = try Self.split(remotePath, given: remotePath, pod: name)
         let session = try await exec(name, command: ["tar", "cf", "-", "-C", directory, base],
                                      options: ExecOptions(container: container, stdout: true, stderr: true))
         async let errors = session.stderr.collect(upTo: 1 << 20)

@@ -324,12 +324,6 @@ extension KubeDescribe {
             acronyms.contains(part.uppercased()) ? part.uppercased() : part.prefix(1).uppercased() + part.dropFirst()
         }.joined(separator: " ")
     }
-
-    /// An Event (kubectl has no describer of its own for them: the generic layout).
-    public static func event(_ event: CoreV1.Event, options: Options = Options()) -> String {
-        let json = (try? JSONDecoder().decode(JSONValue.self, from: JSONEncoder().encode(event))) ?? .object(JSONObject())
-        return generic(json, events: nil, options: options)
-    }
 }
 
 extension ResourceClient where Resource == CoreV1.Service {

@@ -40,11 +40,10 @@ extension KubeDescribe {
         }
         if let controller = controllerDescription(metadata) { text += "Controlled By:\t\(controller)\n" }
         if let nominated = status?.nominatedNodeName, !nominated.isEmpty { text += "NominatedNodeName:\t\(nominated)\n" }
-        let statuses = (status?.initContainerStatuses ?? []) + (status?.containerStatuses ?? [])
         if let initContainers = spec?.initContainers, !initContainers.isEmpty {
-            text += containers("Init Containers", initContainers, statuses: statuses, space: "")
+            text += containers("Init Containers", initContainers, statuses: status?.initContainerStatuses ?? [], space: "", options: options)
         }
-        text += containers("Containers", spec?.containers ?? [], statuses: statuses, space: "", options: options)
+        text += containers("Containers", spec?.containers ?? [], statuses: status?.containerStatuses ?? [], space: "", options: options)
         if let conditions = status?.conditions, !conditions.isEmpty {
             text += "Conditions:\n  Type\tStatus\n"
             for condition in conditions { text += "  \(condition.type ?? "") \t\(condition.status ?? "") \n" }
@@ -74,9 +73,9 @@ extension KubeDescribe {
         }
         if let account = template.spec?.serviceAccountName, !account.isEmpty { text += "  Service Account:\t\(account)\n" }
         if let initContainers = template.spec?.initContainers, !initContainers.isEmpty {
-            text += containers("Init Containers", initContainers, statuses: [], space: "  ")
+            text += containers("Init Containers", initContainers, statuses: [], space: "  ", options: Options())
         }
-        text += containers("Containers", template.spec?.containers ?? [], statuses: [], space: "  ")
+        text += containers("Containers", template.spec?.containers ?? [], statuses: [], space: "  ", options: Options())
         text += volumes(template.spec?.volumes, space: "  ")
         if let priorityClass = template.spec?.priorityClassName, !priorityClass.isEmpty { text += "  Priority Class Name:\t\(priorityClass)\n" }
         text += multiline("  Node-Selectors", template.spec?.nodeSelector)
@@ -87,7 +86,7 @@ extension KubeDescribe {
     /// One section of containers: name, IDs, image, ports, command, state, resources, probes, environment and
     /// mounts, as kubectl's describeContainers.
     static func containers(_ label: String, _ containers: [CoreV1.Container], statuses: [CoreV1.ContainerStatus], space: String,
-                           options: Options = Options()) -> String {
+                           options: Options) -> String {
         guard !containers.isEmpty else { return "\(space)\(label):\t<none>\n" }
         var text = "\(space)\(label):\n"
         for container in containers {
